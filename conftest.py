@@ -1,0 +1,109 @@
+"""Fixtures for every test in the monorepo: a moto server, the tables, the Management API."""
+
+from __future__ import annotations
+
+import os
+
+# As Lambda does, the environment is set before any handler module is imported.
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tests")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BroadcastTests")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
+import socket  # noqa: E402
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from broadcast_shared.config import Settings
+from broadcast_shared.runtime import Runtime
+from local_runtime.management_api import ManagementApiServer, RecordingSink
+from support.tables import CONNECTIONS_BY_SESSION_INDEX, create_tables
+
+REGION = "eu-west-1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """A moto server for the whole run; every boto3 client reaches it through AWS_ENDPOINT_URL."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+    )
+    yield endpoint
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def management_api() -> Iterator[ManagementApiServer]:
+    server = ManagementApiServer(RecordingSink()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sink(management_api: ManagementApiServer) -> RecordingSink:
+    management_api.sink = RecordingSink()
+    return management_api.sink
+
+
+class ManualClock:
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.current = start
+
+    def now(self) -> float:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += seconds
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def settings(aws_endpoint: str, management_api: ManagementApiServer) -> Settings:
+    """Fresh tables (unique names) for each test."""
+    names = create_tables(boto3.client("dynamodb", region_name=REGION), f"t{uuid.uuid4().hex[:10]}")
+    return Settings(
+        sessions_table=names["sessions"],
+        connections_table=names["connections"],
+        rate_limits_table=names["rate-limits"],
+        connections_by_session_index=CONNECTIONS_BY_SESSION_INDEX,
+        management_api_endpoint=management_api.endpoint,
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: ManualClock, sink: RecordingSink) -> Runtime:
+    return Runtime.build(settings, clock)
+
+
+@pytest.fixture
+def harness(runtime: Runtime, sink: RecordingSink):
+    from support.harness import Harness
+
+    return Harness(runtime, sink)

@@ -1,0 +1,84 @@
+"""Settings every function reads from its environment, validated once at start-up.
+
+Terraform sets these variables (see ``infrastructure/modules/lambda_function``); the
+local runtime sets the same ones. A missing required variable fails the cold start
+with a message naming it, not a KeyError deep in a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment lacks a setting it needs."""
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is required")
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"environment variable {name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    sessions_table: str
+    connections_table: str
+    rate_limits_table: str
+    connections_by_session_index: str
+    management_api_endpoint: str
+    #: messages per connection per second on control actions
+    control_rate_per_second: int = 10
+    #: the largest inbound control message, in bytes (API Gateway's own limit is 128 KB)
+    max_control_message_bytes: int = 16 * 1024
+    #: a connection with no accepted message for this long is closed by the sweep
+    idle_timeout_seconds: int = 600
+    #: API Gateway closes every WebSocket connection after two hours
+    connection_max_age_seconds: int = 7200
+    #: how long before that limit a ``connectionRefresh`` warning is sent
+    connection_refresh_warning_seconds: int = 300
+    #: ended sessions and stale records expire through DynamoDB TTL after this long
+    record_ttl_seconds: int = 86400
+    max_listeners_per_session: int = 5000
+    #: concurrent management-API calls in one fan-out
+    fanout_concurrency: int = 32
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            sessions_table=_required(env, "SESSIONS_TABLE"),
+            connections_table=_required(env, "CONNECTIONS_TABLE"),
+            rate_limits_table=_required(env, "RATE_LIMITS_TABLE"),
+            connections_by_session_index=_required(env, "CONNECTIONS_BY_SESSION_INDEX"),
+            management_api_endpoint=_required(env, "MANAGEMENT_API_ENDPOINT"),
+            control_rate_per_second=int(_number(env, "CONTROL_RATE_PER_SECOND", cls.control_rate_per_second)),
+            max_control_message_bytes=int(
+                _number(env, "MAX_CONTROL_MESSAGE_BYTES", cls.max_control_message_bytes)
+            ),
+            idle_timeout_seconds=int(_number(env, "IDLE_TIMEOUT_SECONDS", cls.idle_timeout_seconds)),
+            connection_max_age_seconds=int(
+                _number(env, "CONNECTION_MAX_AGE_SECONDS", cls.connection_max_age_seconds)
+            ),
+            connection_refresh_warning_seconds=int(
+                _number(env, "CONNECTION_REFRESH_WARNING_SECONDS", cls.connection_refresh_warning_seconds)
+            ),
+            record_ttl_seconds=int(_number(env, "RECORD_TTL_SECONDS", cls.record_ttl_seconds)),
+            max_listeners_per_session=int(
+                _number(env, "MAX_LISTENERS_PER_SESSION", cls.max_listeners_per_session)
+            ),
+            fanout_concurrency=int(_number(env, "FANOUT_CONCURRENCY", cls.fanout_concurrency)),
+        )

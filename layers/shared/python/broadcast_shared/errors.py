@@ -1,0 +1,37 @@
+"""The one enum of error codes a client can receive, and the exception that carries one.
+
+Every rejection anywhere below a handler raises :class:`BroadcastError`; the route
+wrapper in :mod:`broadcast_shared.websocket` turns it into a single ``error`` message.
+``docs/ERROR_CODES.md`` documents each code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    INVALID_JSON = "INVALID_JSON"
+    UNKNOWN_ACTION = "UNKNOWN_ACTION"
+    INVALID_MESSAGE = "INVALID_MESSAGE"
+    MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_IN_SESSION = "NOT_IN_SESSION"
+    ALREADY_IN_SESSION = "ALREADY_IN_SESSION"
+    SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+    SESSION_ENDED = "SESSION_ENDED"
+    SESSION_FULL = "SESSION_FULL"
+    UNSUPPORTED_LANGUAGE = "UNSUPPORTED_LANGUAGE"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class BroadcastError(Exception):
+    """A rejection a client is told about, with a code from :class:`ErrorCode`."""
+
+    def __init__(self, code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}

@@ -1,0 +1,1 @@
+"""The WebSocket protocol as typed models: what clients send and what the server answers."""

@@ -1,0 +1,100 @@
+"""Server → client messages. Each has a ``type``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from broadcast_shared.errors import ErrorCode
+from broadcast_shared.messages._base import WireModel
+
+
+class BroadcastState(WireModel):
+    is_paused: bool = False
+    is_muted: bool = False
+    volume: float = 1.0
+
+
+class UpdateReason(StrEnum):
+    REQUESTED = "requested"
+    PERIODIC = "periodic"
+    LISTENER_COUNT_CHANGE = "listenerCountChange"
+    NEW_LANGUAGE = "newLanguage"
+
+
+class EndReason(StrEnum):
+    SPEAKER_ENDED = "speakerEnded"
+    SPEAKER_DISCONNECTED = "speakerDisconnected"
+
+
+class SessionCreated(WireModel):
+    type: Literal["sessionCreated"] = "sessionCreated"
+    session_id: str
+    source_language: str
+    quality_tier: str
+    broadcast_state: BroadcastState
+    created_at: float
+
+
+class SessionJoined(WireModel):
+    type: Literal["sessionJoined"] = "sessionJoined"
+    session_id: str
+    target_language: str
+    source_language: str
+    broadcast_state: BroadcastState
+
+
+class LanguageChanged(WireModel):
+    type: Literal["languageChanged"] = "languageChanged"
+    session_id: str
+    target_language: str
+
+
+class ListenerCountChanged(WireModel):
+    type: Literal["listenerCountChanged"] = "listenerCountChanged"
+    session_id: str
+    listener_count: int
+
+
+class HeartbeatAck(WireModel):
+    type: Literal["heartbeatAck"] = "heartbeatAck"
+    timestamp: float
+
+
+class ConnectionRefresh(WireModel):
+    type: Literal["connectionRefresh"] = "connectionRefresh"
+    seconds_remaining: int
+    message: str
+
+
+class BroadcastStateChanged(WireModel):
+    type: Literal["broadcastStateChanged"] = "broadcastStateChanged"
+    session_id: str
+    broadcast_state: BroadcastState
+    timestamp: float
+
+
+class SessionEnded(WireModel):
+    type: Literal["sessionEnded"] = "sessionEnded"
+    session_id: str
+    reason: EndReason
+    timestamp: float
+
+
+class SessionStatus(WireModel):
+    type: Literal["sessionStatus"] = "sessionStatus"
+    session_id: str
+    listener_count: int
+    language_distribution: dict[str, int]
+    session_duration: int
+    broadcast_state: BroadcastState
+    timestamp: float
+    update_reason: UpdateReason
+
+
+class Error(WireModel):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    action: str | None = None
+    details: dict[str, Any] | None = None

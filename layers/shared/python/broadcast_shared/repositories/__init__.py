@@ -1,0 +1,1 @@
+"""DynamoDB access. Services receive these; nothing else talks to DynamoDB."""

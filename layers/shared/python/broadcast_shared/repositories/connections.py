@@ -1,0 +1,97 @@
+"""The connections table: one item per WebSocket connection.
+
+Listeners joined to a session carry ``sessionId`` and ``targetLanguage`` and so appear in
+the ``sessionId``/``targetLanguage`` GSI; speakers carry only ``sessionId`` and do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from broadcast_shared.repositories.records import Connection, Role, dynamo_number
+
+
+class ConnectionsRepository:
+    def __init__(self, table: Any, by_session_index: str, record_ttl_seconds: int) -> None:
+        self._table = table
+        self._index = by_session_index
+        self._ttl = record_ttl_seconds
+
+    @property
+    def table_name(self) -> str:
+        return self._table.name
+
+    def add(self, connection_id: str, role: Role, now: float, user_id: str | None = None) -> Connection:
+        item: dict[str, Any] = {
+            "connectionId": connection_id,
+            "role": role.value,
+            "connectedAt": dynamo_number(now),
+            "lastSeenAt": dynamo_number(now),
+            "expiresAt": int(now) + self._ttl,
+        }
+        if user_id:
+            item["userId"] = user_id
+        self._table.put_item(Item=item)
+        return Connection.from_item(item)
+
+    def get(self, connection_id: str) -> Connection | None:
+        item = self._table.get_item(Key={"connectionId": connection_id}, ConsistentRead=True).get("Item")
+        return Connection.from_item(item) if item else None
+
+    def touch(self, connection_id: str, now: float) -> None:
+        """Record activity; a connection deleted meanwhile is left deleted."""
+        try:
+            self._table.update_item(
+                Key={"connectionId": connection_id},
+                UpdateExpression="SET lastSeenAt = :now, expiresAt = :exp",
+                ConditionExpression=Attr("connectionId").exists(),
+                ExpressionAttributeValues={":now": dynamo_number(now), ":exp": int(now) + self._ttl},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def mark_refresh_warned(self, connection_id: str) -> None:
+        self._table.update_item(
+            Key={"connectionId": connection_id},
+            UpdateExpression="SET refreshWarned = :t",
+            ExpressionAttributeValues={":t": True},
+        )
+
+    def delete(self, connection_id: str) -> Connection | None:
+        """Delete and return what was stored, or None when it was already gone."""
+        old = self._table.delete_item(Key={"connectionId": connection_id}, ReturnValues="ALL_OLD").get(
+            "Attributes"
+        )
+        return Connection.from_item(old) if old else None
+
+    def listeners(self, session_id: str, target_language: str | None = None) -> list[Connection]:
+        """Listeners joined to a session (optionally one language), from the GSI."""
+        condition = Key("sessionId").eq(session_id)
+        if target_language is not None:
+            condition = condition & Key("targetLanguage").eq(target_language)
+        return [Connection.from_item(item) for item in self._query(condition)]
+
+    def _query(self, condition: Any) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"IndexName": self._index, "KeyConditionExpression": condition}
+        while True:
+            page = self._table.query(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def all(self) -> Iterator[Connection]:
+        """Every connection; for the periodic sweep (a Scan, paginated)."""
+        kwargs: dict[str, Any] = {}
+        while True:
+            page = self._table.scan(**kwargs)
+            for item in page.get("Items", []):
+                yield Connection.from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

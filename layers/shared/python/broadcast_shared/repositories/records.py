@@ -1,0 +1,89 @@
+"""The records the repositories store and return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    SPEAKER = "speaker"
+    LISTENER = "listener"
+
+
+class SessionState(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class Connection:
+    connection_id: str
+    role: Role
+    connected_at: float
+    last_seen_at: float
+    user_id: str | None = None
+    session_id: str | None = None
+    target_language: str | None = None
+    refresh_warned: bool = False
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Connection:
+        return cls(
+            connection_id=item["connectionId"],
+            role=Role(item["role"]),
+            connected_at=float(item["connectedAt"]),
+            last_seen_at=float(item.get("lastSeenAt", item["connectedAt"])),
+            user_id=item.get("userId"),
+            session_id=item.get("sessionId"),
+            target_language=item.get("targetLanguage"),
+            refresh_warned=bool(item.get("refreshWarned", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Session:
+    session_id: str
+    speaker_connection_id: str
+    source_language: str
+    quality_tier: str
+    state: SessionState
+    created_at: float
+    is_paused: bool = False
+    is_muted: bool = False
+    volume: float = 1.0
+    ended_at: float | None = None
+    listener_count: int = 0
+    language_counts: dict[str, int] = field(default_factory=dict)
+    reported_listener_count: int = 0
+    reported_languages: frozenset[str] = frozenset()
+
+    @property
+    def is_active(self) -> bool:
+        return self.state is SessionState.ACTIVE
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Session:
+        return cls(
+            session_id=item["sessionId"],
+            speaker_connection_id=item["speakerConnectionId"],
+            source_language=item["sourceLanguage"],
+            quality_tier=item.get("qualityTier", "standard"),
+            state=SessionState(item["state"]),
+            created_at=float(item["createdAt"]),
+            is_paused=bool(item.get("isPaused", False)),
+            is_muted=bool(item.get("isMuted", False)),
+            volume=float(item.get("volume", 1)),
+            ended_at=float(item["endedAt"]) if "endedAt" in item else None,
+            listener_count=int(item.get("listenerCount", 0)),
+            language_counts={k: int(v) for k, v in item.get("languageCounts", {}).items()},
+            reported_listener_count=int(item.get("reportedListenerCount", 0)),
+            reported_languages=frozenset(item.get("reportedLanguages", ())),
+        )
+
+
+def dynamo_number(value: float) -> Decimal:
+    """A float as DynamoDB wants it (boto3 refuses floats)."""
+    return Decimal(str(round(value, 6)))

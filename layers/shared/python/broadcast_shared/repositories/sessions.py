@@ -1,0 +1,335 @@
+"""The sessions table, and the transactions that keep it in step with connections.
+
+A session item carries its listener count and per-language counts; every join, leave
+and language change moves a connection and those counters in one DynamoDB
+transaction, so the counts never disagree with the connections and a status request
+reads one item whatever the audience size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr
+from botocore.exceptions import ClientError
+
+from broadcast_shared.repositories.records import Role, Session, SessionState, dynamo_number
+
+
+class SessionIdTaken(Exception):
+    """The generated session id exists already; pick another."""
+
+
+class MembershipConflict(Exception):
+    """A transaction's condition failed; ``reason`` says which one."""
+
+    def __init__(self, reason: MembershipFailure) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+class MembershipFailure(StrEnum):
+    CONNECTION_CHANGED = "connectionChanged"
+    SESSION_NOT_ACTIVE = "sessionNotActive"
+    SESSION_FULL = "sessionFull"
+
+
+def _failed_conditions(exc: ClientError) -> list[bool]:
+    reasons = exc.response.get("CancellationReasons") or []
+    return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
+
+
+class SessionsRepository:
+    def __init__(self, sessions_table: Any, connections_table_name: str, record_ttl_seconds: int) -> None:
+        self._table = sessions_table
+        self._client = sessions_table.meta.client
+        self._connections = connections_table_name
+        self._ttl = record_ttl_seconds
+
+    def get(self, session_id: str) -> Session | None:
+        item = self._table.get_item(Key={"sessionId": session_id}, ConsistentRead=True).get("Item")
+        return Session.from_item(item) if item else None
+
+    def create(
+        self,
+        session_id: str,
+        speaker_connection_id: str,
+        previous_session_id: str | None,
+        source_language: str,
+        quality_tier: str,
+        now: float,
+    ) -> Session:
+        """Create a session and attach the speaker's connection to it, atomically.
+
+        ``previous_session_id`` is the (ended) session the connection pointed at, if
+        any; the write fails with :class:`MembershipConflict` when the connection
+        has moved meanwhile.
+        """
+        item = {
+            "sessionId": session_id,
+            "speakerConnectionId": speaker_connection_id,
+            "sourceLanguage": source_language,
+            "qualityTier": quality_tier,
+            "state": SessionState.ACTIVE.value,
+            "createdAt": dynamo_number(now),
+            "isPaused": False,
+            "isMuted": False,
+            "volume": dynamo_number(1.0),
+            "listenerCount": 0,
+            "languageCounts": {},
+            "reportedListenerCount": 0,
+            "reportedLanguages": [],
+        }
+        connection_condition, values = self._connection_points_at(previous_session_id)
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table.name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(sessionId)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._connections,
+                            "Key": {"connectionId": speaker_connection_id},
+                            "UpdateExpression": "SET sessionId = :sid",
+                            "ConditionExpression": f"#role = :speaker AND ({connection_condition})",
+                            "ExpressionAttributeNames": {"#role": "role"},
+                            "ExpressionAttributeValues": {
+                                ":sid": session_id,
+                                ":speaker": Role.SPEAKER.value,
+                                **values,
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            failed = _failed_conditions(exc)
+            if failed and failed[0]:
+                raise SessionIdTaken(session_id) from exc
+            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED) from exc
+        return Session.from_item(item)
+
+    def join(
+        self,
+        session_id: str,
+        connection_id: str,
+        previous_session_id: str | None,
+        target_language: str,
+        max_listeners: int,
+        now: float,
+    ) -> None:
+        connection_condition, values = self._connection_points_at(previous_session_id)
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table.name,
+                            "Key": {"sessionId": session_id},
+                            "UpdateExpression": "SET listenerCount = listenerCount + :one, "
+                            "languageCounts.#lang = if_not_exists(languageCounts.#lang, :zero) + :one",
+                            "ConditionExpression": "#state = :active AND listenerCount < :max",
+                            "ExpressionAttributeNames": {"#state": "state", "#lang": target_language},
+                            "ExpressionAttributeValues": {
+                                ":one": 1,
+                                ":zero": 0,
+                                ":active": SessionState.ACTIVE.value,
+                                ":max": max_listeners,
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._connections,
+                            "Key": {"connectionId": connection_id},
+                            "UpdateExpression": "SET sessionId = :sid, targetLanguage = :lang, lastSeenAt = :now",
+                            "ConditionExpression": f"#role = :listener AND ({connection_condition})",
+                            "ExpressionAttributeNames": {"#role": "role"},
+                            "ExpressionAttributeValues": {
+                                ":sid": session_id,
+                                ":lang": target_language,
+                                ":now": dynamo_number(now),
+                                ":listener": Role.LISTENER.value,
+                                **values,
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            failed = _failed_conditions(exc)
+            if failed and failed[0]:
+                session = self.get(session_id)
+                if session is not None and session.is_active:
+                    raise MembershipConflict(MembershipFailure.SESSION_FULL) from exc
+                raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE) from exc
+            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED) from exc
+
+    def change_language(self, session_id: str, connection_id: str, old: str, new: str) -> None:
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table.name,
+                            "Key": {"sessionId": session_id},
+                            "UpdateExpression": "SET languageCounts.#old = languageCounts.#old - :one, "
+                            "languageCounts.#new = if_not_exists(languageCounts.#new, :zero) + :one",
+                            "ConditionExpression": "#state = :active",
+                            "ExpressionAttributeNames": {"#state": "state", "#old": old, "#new": new},
+                            "ExpressionAttributeValues": {
+                                ":one": 1,
+                                ":zero": 0,
+                                ":active": SessionState.ACTIVE.value,
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._connections,
+                            "Key": {"connectionId": connection_id},
+                            "UpdateExpression": "SET targetLanguage = :new",
+                            "ConditionExpression": "sessionId = :sid AND targetLanguage = :old",
+                            "ExpressionAttributeValues": {":sid": session_id, ":old": old, ":new": new},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            failed = _failed_conditions(exc)
+            if failed and failed[0]:
+                raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE) from exc
+            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED) from exc
+
+    def remove_listener(self, session_id: str, connection_id: str, target_language: str) -> bool:
+        """Delete a listener's connection and take it off the session's counts.
+
+        Returns False when the connection was no longer a listener of that session
+        (already removed by another path), in which case nothing changes.
+        """
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table.name,
+                            "Key": {"sessionId": session_id},
+                            "UpdateExpression": "SET listenerCount = listenerCount - :one, "
+                            "languageCounts.#lang = languageCounts.#lang - :one",
+                            "ConditionExpression": "attribute_exists(sessionId)",
+                            "ExpressionAttributeNames": {"#lang": target_language},
+                            "ExpressionAttributeValues": {":one": 1},
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "TableName": self._connections,
+                            "Key": {"connectionId": connection_id},
+                            "ConditionExpression": "sessionId = :sid AND targetLanguage = :lang",
+                            "ExpressionAttributeValues": {":sid": session_id, ":lang": target_language},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            return False
+        return True
+
+    def update_broadcast(self, session_id: str, **changes: bool | float) -> Session:
+        """Set ``is_paused``/``is_muted``/``volume`` on an active session; returns the new session."""
+        names = {"is_paused": "isPaused", "is_muted": "isMuted", "volume": "volume"}
+        assignments = [f"#{names[key]} = :{names[key]}" for key in changes]
+        values: dict[str, Any] = {
+            f":{names[key]}": dynamo_number(value) if isinstance(value, float) else value
+            for key, value in changes.items()
+        }
+        values[":active"] = SessionState.ACTIVE.value
+        try:
+            result = self._table.update_item(
+                Key={"sessionId": session_id},
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression="#state = :active",
+                ExpressionAttributeNames={"#state": "state", **{f"#{names[k]}": names[k] for k in changes}},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE) from exc
+            raise
+        return Session.from_item(result["Attributes"])
+
+    def end(self, session_id: str, now: float) -> Session | None:
+        """Mark an active session ended; None when it was not active (already ended or gone)."""
+        try:
+            result = self._table.update_item(
+                Key={"sessionId": session_id},
+                UpdateExpression="SET #state = :ended, endedAt = :now, expiresAt = :exp",
+                ConditionExpression="#state = :active",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":ended": SessionState.ENDED.value,
+                    ":active": SessionState.ACTIVE.value,
+                    ":now": dynamo_number(now),
+                    ":exp": int(now) + self._ttl,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return Session.from_item(result["Attributes"])
+
+    def record_reported(
+        self, session_id: str, previous_count: int, count: int, languages: frozenset[str]
+    ) -> bool:
+        """Remember what the speaker was last told; False when another writer got there first."""
+        try:
+            self._table.update_item(
+                Key={"sessionId": session_id},
+                UpdateExpression="SET reportedListenerCount = :count, reportedLanguages = :langs",
+                ConditionExpression="reportedListenerCount = :previous",
+                ExpressionAttributeValues={
+                    ":count": count,
+                    ":langs": sorted(languages),
+                    ":previous": previous_count,
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def active(self) -> Iterator[Session]:
+        """Active sessions (a filtered Scan; ended sessions expire through TTL)."""
+        kwargs: dict[str, Any] = {"FilterExpression": Attr("state").eq(SessionState.ACTIVE.value)}
+        while True:
+            page = self._table.scan(**kwargs)
+            for item in page.get("Items", []):
+                yield Session.from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    @staticmethod
+    def _connection_points_at(previous_session_id: str | None) -> tuple[str, dict[str, Any]]:
+        if previous_session_id is None:
+            return "attribute_not_exists(sessionId)", {}
+        return "sessionId = :previous", {":previous": previous_session_id}

@@ -1,0 +1,265 @@
+"""Turns a WebSocket route's function into a Lambda handler.
+
+The wrapper does, once for every route: structured-log context and EMF metrics, size
+limit, JSON parsing, validation against the route's model, the caller's connection
+record and role, the rate limit, and the one place where any error becomes a single
+``error`` message to the caller (never a traceback). A route function only calls a
+service and sends what it returns.
+
+    @route(JoinSession, roles={Role.LISTENER})
+    def handler(request: Request[JoinSession], runtime: Runtime) -> None: ...
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ValidationError
+
+from broadcast_shared.errors import BroadcastError, ErrorCode
+from broadcast_shared.messages.inbound import UNSUPPORTED_LANGUAGE_ERROR
+from broadcast_shared.messages.outbound import Error
+from broadcast_shared.observability import count_by, logger, metrics, tracer
+from broadcast_shared.repositories.records import Connection, Role
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Request(Generic[M]):
+    """A validated message from a known connection."""
+
+    connection: Connection
+    message: M
+    request_id: str
+    event: dict[str, Any]
+
+    @property
+    def connection_id(self) -> str:
+        return self.connection.connection_id
+
+
+class LazyRuntime(Generic[R]):
+    """Builds the runtime on first use and keeps it while the environment is warm."""
+
+    def __init__(self, factory: Callable[[], R]) -> None:
+        self._factory = factory
+        self._value: R | None = None
+
+    def get(self) -> R:
+        if self._value is None:
+            self._value = self._factory()
+        return self._value
+
+
+class Handler(Generic[R]):
+    """A Lambda entry point with its dependencies resolvable or injectable."""
+
+    def __init__(self, runtime: LazyRuntime[R]) -> None:
+        self._runtime = runtime
+
+    def using(self, runtime: R) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+        """The same handler bound to the given runtime (for tests and the local runtime)."""
+        return lambda event, context: self._invoke(event, context, runtime)
+
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return self._invoke(event, context, self._runtime.get())
+
+    def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: R) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+def connection_id_of(event: dict[str, Any]) -> str:
+    return event["requestContext"]["connectionId"]
+
+
+class RouteHandler(Handler[R], Generic[M, R]):
+    def __init__(
+        self,
+        function: Callable[[Request[M], R], None],
+        model: type[M],
+        roles: Collection[Role],
+        runtime: LazyRuntime[R],
+        max_bytes: Callable[[R], int],
+        rate: Callable[[R], tuple[str, int]],
+    ) -> None:
+        super().__init__(runtime)
+        self._function = function
+        self._model = model
+        self._roles = frozenset(roles)
+        self._max_bytes = max_bytes
+        self._rate = rate
+        self._action = model.model_fields["action"].annotation.__args__[0]  # the Literal's value
+
+    def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: Any) -> dict[str, Any]:
+        @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
+        @metrics.log_metrics
+        @tracer.capture_lambda_handler(capture_response=False)
+        def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            connection_id = connection_id_of(event)
+            logger.append_keys(connection_id=connection_id, action=self._action)
+            try:
+                request = self._accept(event, runtime)
+                logger.append_keys(session_id=request.connection.session_id)
+                self._function(request, runtime)
+                runtime.connections.touch(connection_id, runtime.clock.now())
+                metrics.add_metric(name="MessagesAccepted", unit=MetricUnit.Count, value=1)
+            except BroadcastError as error:
+                reject(runtime, connection_id, error, self._action)
+            except Exception:
+                logger.exception("route failed")
+                reject(
+                    runtime,
+                    connection_id,
+                    BroadcastError(ErrorCode.INTERNAL_ERROR, "the server could not process this message"),
+                    self._action,
+                )
+            return {"statusCode": 200}
+
+        return run(event, context)
+
+    def _accept(self, event: dict[str, Any], runtime: Any) -> Request[M]:
+        body = event.get("body") or ""
+        if event.get("isBase64Encoded"):
+            raise BroadcastError(ErrorCode.INVALID_MESSAGE, "messages must be JSON text frames")
+        limit = self._max_bytes(runtime)
+        size = len(body.encode())
+        if size > limit:
+            raise BroadcastError(
+                ErrorCode.MESSAGE_TOO_LARGE,
+                f"message is {size} bytes; the limit for {self._action} is {limit}",
+                {"size": size, "limit": limit},
+            )
+        message = parse_message(body, self._model)
+        connection = runtime.connections.get(connection_id_of(event))
+        if connection is None:
+            raise BroadcastError(ErrorCode.FORBIDDEN, "this connection is not registered; reconnect")
+        if connection.role not in self._roles:
+            raise BroadcastError(
+                ErrorCode.FORBIDDEN,
+                f"{self._action} is not allowed for a {connection.role.value}",
+                {"role": connection.role.value},
+            )
+        bucket, limit_per_second = self._rate(runtime)
+        if not runtime.rate_limiter.try_acquire(
+            f"{connection.connection_id}#{bucket}", limit_per_second, 1, runtime.clock.now()
+        ):
+            raise BroadcastError(
+                ErrorCode.RATE_LIMITED,
+                f"more than {limit_per_second} {bucket} messages per second; slow down",
+                {"limitPerSecond": limit_per_second},
+            )
+        return Request(
+            connection=connection,
+            message=message,
+            request_id=event["requestContext"].get("requestId", ""),
+            event=event,
+        )
+
+
+def load_json_object(body: str) -> dict[str, Any]:
+    """A text frame as a JSON object, or an ``INVALID_JSON`` :class:`BroadcastError`."""
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BroadcastError(ErrorCode.INVALID_JSON, f"message is not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise BroadcastError(ErrorCode.INVALID_JSON, "message must be a JSON object")
+    return data
+
+
+def parse_message(body: str, model: type[M]) -> M:
+    """JSON text → the route's model, or a :class:`BroadcastError` that says what is wrong."""
+    data = load_json_object(body)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(part) for part in error["loc"]) or "(message)", "problem": error["msg"]}
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        code = (
+            ErrorCode.UNSUPPORTED_LANGUAGE
+            if any(error["type"] == UNSUPPORTED_LANGUAGE_ERROR for error in exc.errors())
+            else ErrorCode.INVALID_MESSAGE
+        )
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        raise BroadcastError(code, summary, {"problems": problems}) from None
+
+
+def reject(runtime: Any, connection_id: str, error: BroadcastError, action: str | None) -> None:
+    """Tell the caller why its message was refused; log and count it."""
+    logger.info("message rejected", extra={"code": error.code.value, "reason": error.message})
+    count_by("MessagesRejected", code=error.code.value)
+    message = Error(code=error.code, message=error.message, action=action, details=error.details or None)
+    if not runtime.notifier.send(connection_id, message):
+        runtime.departures.connection_closed(connection_id)
+
+
+def control_size(runtime: Any) -> int:
+    return runtime.settings.max_control_message_bytes
+
+
+def control_rate(runtime: Any) -> tuple[str, int]:
+    return "control", runtime.settings.control_rate_per_second
+
+
+def route_decorator(
+    runtime: LazyRuntime[R],
+    *,
+    max_bytes: Callable[[R], int] = control_size,
+    rate: Callable[[R], tuple[str, int]] = control_rate,
+) -> Callable[..., Callable[[Callable[[Request[M], R], None]], RouteHandler[M, R]]]:
+    """Make the ``@route(Model, roles=...)`` decorator for a service's runtime."""
+
+    def route(
+        model: type[M], roles: Collection[Role] = ALL_ROLES
+    ) -> Callable[[Callable[[Request[M], R], None]], RouteHandler[M, R]]:
+        def wrap(function: Callable[[Request[M], R], None]) -> RouteHandler[M, R]:
+            return RouteHandler(function, model, roles, runtime, max_bytes, rate)
+
+        return wrap
+
+    return route
+
+
+class EventHandler(Handler[R]):
+    """An entry point that is not a client message: ``$connect``, ``$disconnect``, schedules."""
+
+    def __init__(self, function: Callable[[dict[str, Any], R], dict[str, Any] | None], runtime: LazyRuntime[R]):
+        super().__init__(runtime)
+        self._function = function
+
+    def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: R) -> dict[str, Any]:
+        @logger.inject_lambda_context(clear_state=True)
+        @metrics.log_metrics
+        @tracer.capture_lambda_handler(capture_response=False)
+        def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            request_context = event.get("requestContext") or {}
+            if "connectionId" in request_context:
+                logger.append_keys(
+                    connection_id=request_context["connectionId"], route=request_context.get("routeKey")
+                )
+                logger.set_correlation_id(request_context.get("requestId"))
+            return self._function(event, runtime) or {"statusCode": 200}
+
+        return run(event, context)
+
+
+def event_decorator(
+    runtime: LazyRuntime[R],
+) -> Callable[[Callable[[dict[str, Any], R], dict[str, Any] | None]], EventHandler[R]]:
+    """Make the ``@on_event`` decorator for a service's runtime."""
+
+    def on_event(function: Callable[[dict[str, Any], R], dict[str, Any] | None]) -> EventHandler[R]:
+        return EventHandler(function, runtime)
+
+    return on_event

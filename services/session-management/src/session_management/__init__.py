@@ -1,0 +1,1 @@
+"""Session management: connections, sessions, listeners, broadcast control and status."""

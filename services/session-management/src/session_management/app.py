@@ -1,0 +1,10 @@
+"""The decorators every handler of this service uses, bound to the shared runtime."""
+
+from __future__ import annotations
+
+from broadcast_shared.runtime import Runtime
+from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decorator
+
+runtime = LazyRuntime(Runtime.from_environment)
+route = route_decorator(runtime)
+on_event = event_decorator(runtime)

@@ -1,0 +1,26 @@
+"""Route ``$connect``: register the connection with the role its authorizer granted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broadcast_shared.observability import count_by, logger
+from broadcast_shared.repositories.records import Role
+from broadcast_shared.runtime import Runtime
+from session_management.app import on_event
+
+
+@on_event
+def handler(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    request_context = event["requestContext"]
+    authorizer = request_context.get("authorizer") or {}
+    try:
+        role = Role(authorizer.get("role"))
+    except ValueError:
+        logger.warning("connection without an authorized role refused")
+        return {"statusCode": 403}
+    runtime.connections.add(
+        request_context["connectionId"], role, runtime.clock.now(), user_id=authorizer.get("userId")
+    )
+    count_by("Connections", role=role.value)
+    return {"statusCode": 200}

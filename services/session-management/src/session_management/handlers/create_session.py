@@ -1,0 +1,27 @@
+"""Route ``createSession`` (speaker): start a session and answer ``sessionCreated``."""
+
+from broadcast_shared.messages.inbound import CreateSession
+from broadcast_shared.messages.outbound import SessionCreated
+from broadcast_shared.repositories.records import Role
+from broadcast_shared.runtime import Runtime
+from broadcast_shared.websocket import Request
+from session_management.app import route
+from session_management.sessions import SessionService
+from session_management.status import broadcast_state
+
+
+@route(CreateSession, roles={Role.SPEAKER})
+def handler(request: Request[CreateSession], runtime: Runtime) -> None:
+    session = SessionService(runtime).create(
+        request.connection, request.message.source_language, request.message.quality_tier.value
+    )
+    runtime.notifier.send(
+        request.connection_id,
+        SessionCreated(
+            session_id=session.session_id,
+            source_language=session.source_language,
+            quality_tier=session.quality_tier,
+            broadcast_state=broadcast_state(session),
+            created_at=session.created_at,
+        ),
+    )

@@ -1,0 +1,18 @@
+"""Route ``$disconnect``: forget the connection; a speaker leaving ends their session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broadcast_shared.repositories.records import Role
+from broadcast_shared.runtime import Runtime
+from session_management.app import on_event
+from session_management.sessions import SessionService
+
+
+@on_event
+def handler(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    gone = runtime.departures.connection_closed(event["requestContext"]["connectionId"])
+    if gone is not None and gone.role is Role.LISTENER and gone.session_id:
+        SessionService(runtime).audience_changed(gone.session_id)
+    return {"statusCode": 200}

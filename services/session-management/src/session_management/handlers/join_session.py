@@ -1,0 +1,25 @@
+"""Route ``joinSession`` (listener): join a session in a target language; answer ``sessionJoined``."""
+
+from broadcast_shared.messages.inbound import JoinSession
+from broadcast_shared.messages.outbound import SessionJoined
+from broadcast_shared.repositories.records import Role
+from broadcast_shared.runtime import Runtime
+from broadcast_shared.websocket import Request
+from session_management.app import route
+from session_management.sessions import SessionService
+from session_management.status import broadcast_state
+
+
+@route(JoinSession, roles={Role.LISTENER})
+def handler(request: Request[JoinSession], runtime: Runtime) -> None:
+    message = request.message
+    session = SessionService(runtime).join(request.connection, message.session_id, message.target_language)
+    runtime.notifier.send(
+        request.connection_id,
+        SessionJoined(
+            session_id=session.session_id,
+            target_language=message.target_language,
+            source_language=session.source_language,
+            broadcast_state=broadcast_state(session),
+        ),
+    )

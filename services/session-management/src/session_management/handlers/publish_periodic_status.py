@@ -1,0 +1,14 @@
+"""Schedule ``publish-periodic-status`` (every minute): ``sessionStatus`` with ``periodic`` to each speaker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broadcast_shared.runtime import Runtime
+from session_management.app import on_event
+from session_management.maintenance import publish_periodic_status
+
+
+@on_event
+def handler(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    return {"sent": publish_periodic_status(runtime)}

@@ -1,0 +1,15 @@
+"""Schedule ``sweep-idle-connections`` (every minute): close idle connections, warn old ones."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from broadcast_shared.runtime import Runtime
+from session_management.app import on_event
+from session_management.maintenance import sweep_connections
+
+
+@on_event
+def handler(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    return asdict(sweep_connections(runtime))

@@ -1,0 +1,70 @@
+"""Work the schedules do: periodic status to every speaker, and the idle-connection sweep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from broadcast_shared.messages.outbound import ConnectionRefresh, UpdateReason
+from broadcast_shared.observability import logger, metrics
+from broadcast_shared.runtime import Runtime
+from session_management.status import session_status
+
+
+def publish_periodic_status(runtime: Runtime) -> int:
+    """Send every active session's speaker a ``periodic`` status; returns how many were sent."""
+    sent = 0
+    for session in runtime.sessions.active():
+        status = session_status(session, UpdateReason.PERIODIC, runtime.clock.now())
+        if runtime.notifier.send(session.speaker_connection_id, status):
+            sent += 1
+            runtime.sessions.record_reported(
+                session.session_id,
+                session.reported_listener_count,
+                status.listener_count,
+                frozenset(status.language_distribution),
+            )
+        else:
+            runtime.departures.connection_closed(session.speaker_connection_id)
+    metrics.add_metric(name="PeriodicStatusSent", unit=MetricUnit.Count, value=sent)
+    return sent
+
+
+@dataclass
+class SweepResult:
+    closed_idle: int = 0
+    removed_gone: int = 0
+    refresh_warnings: int = 0
+
+
+def sweep_connections(runtime: Runtime) -> SweepResult:
+    """Close idle connections, forget vanished ones, and warn those near the 2-hour limit."""
+    settings = runtime.settings
+    now = runtime.clock.now()
+    result = SweepResult()
+    for connection in runtime.connections.all():
+        if now - connection.last_seen_at >= settings.idle_timeout_seconds:
+            if runtime.notifier.disconnect(connection.connection_id):
+                result.closed_idle += 1
+            else:
+                result.removed_gone += 1
+            # API Gateway also calls $disconnect, but only on a best-effort basis.
+            runtime.departures.connection_closed(connection.connection_id)
+            continue
+        remaining = settings.connection_max_age_seconds - (now - connection.connected_at)
+        if remaining <= settings.connection_refresh_warning_seconds and not connection.refresh_warned:
+            warning = ConnectionRefresh(
+                seconds_remaining=max(int(remaining), 0),
+                message="API Gateway closes connections after 2 hours; open a new one and rejoin",
+            )
+            if runtime.notifier.send(connection.connection_id, warning):
+                runtime.connections.mark_refresh_warned(connection.connection_id)
+                result.refresh_warnings += 1
+            else:
+                runtime.departures.connection_closed(connection.connection_id)
+                result.removed_gone += 1
+    metrics.add_metric(name="IdleConnectionsClosed", unit=MetricUnit.Count, value=result.closed_idle)
+    metrics.add_metric(name="GoneConnectionsRemoved", unit=MetricUnit.Count, value=result.removed_gone)
+    logger.info("sweep finished", extra=vars(result))
+    return result

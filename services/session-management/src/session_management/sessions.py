@@ -1,0 +1,172 @@
+"""The session-management logic: every action a client can take, on injected repositories."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from broadcast_shared.errors import BroadcastError, ErrorCode
+from broadcast_shared.messages.outbound import (
+    BroadcastStateChanged,
+    EndReason,
+    ListenerCountChanged,
+    UpdateReason,
+)
+from broadcast_shared.observability import logger, metrics
+from broadcast_shared.repositories.records import Connection, Session
+from broadcast_shared.repositories.sessions import MembershipConflict, MembershipFailure, SessionIdTaken
+from broadcast_shared.runtime import Runtime
+from session_management.session_ids import new_session_id
+from session_management.status import broadcast_state, session_status, triggered_reason
+
+#: draws of a fresh id before giving up on a (vanishingly unlikely) run of collisions
+SESSION_ID_ATTEMPTS = 5
+
+
+class SessionService:
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+
+    # --- speaker -----------------------------------------------------------------
+    def create(self, speaker: Connection, source_language: str, quality_tier: str) -> Session:
+        previous = self._current_session(speaker)
+        if previous is not None and previous.is_active:
+            raise BroadcastError(
+                ErrorCode.ALREADY_IN_SESSION,
+                f"this connection already speaks in session {previous.session_id}; end it first",
+                {"sessionId": previous.session_id},
+            )
+        for _ in range(SESSION_ID_ATTEMPTS):
+            try:
+                session = self._rt.sessions.create(
+                    new_session_id(),
+                    speaker.connection_id,
+                    speaker.session_id,
+                    source_language,
+                    quality_tier,
+                    self._rt.clock.now(),
+                )
+            except SessionIdTaken:
+                metrics.add_metric(name="SessionIdCollisions", unit=MetricUnit.Count, value=1)
+                continue
+            except MembershipConflict as conflict:
+                raise BroadcastError(
+                    ErrorCode.ALREADY_IN_SESSION, "this connection joined another session meanwhile"
+                ) from conflict
+            metrics.add_metric(name="SessionsCreated", unit=MetricUnit.Count, value=1)
+            logger.info("session created", extra={"session_id": session.session_id})
+            return session
+        raise BroadcastError(ErrorCode.INTERNAL_ERROR, "could not allocate a session id; try again")
+
+    def update_broadcast(self, speaker: Connection, **changes: bool | float) -> Session:
+        session = self._owned_session(speaker)
+        try:
+            updated = self._rt.sessions.update_broadcast(session.session_id, **changes)
+        except MembershipConflict as conflict:
+            raise BroadcastError(ErrorCode.SESSION_ENDED, "the session has ended") from conflict
+        message = BroadcastStateChanged(
+            session_id=updated.session_id, broadcast_state=broadcast_state(updated), timestamp=self._rt.clock.now()
+        )
+        listeners = [listener.connection_id for listener in self._rt.connections.listeners(updated.session_id)]
+        result = self._rt.notifier.fan_out([speaker.connection_id, *listeners], message)
+        self._rt.departures.connections_gone(result.gone)
+        return updated
+
+    def end(self, speaker: Connection) -> None:
+        session = self._owned_session(speaker)
+        self._rt.departures.end_session(session.session_id, EndReason.SPEAKER_ENDED, speaker.connection_id)
+
+    def status(self, speaker: Connection, reason: UpdateReason = UpdateReason.REQUESTED) -> None:
+        session = self._owned_session(speaker)
+        self._rt.notifier.send(speaker.connection_id, session_status(session, reason, self._rt.clock.now()))
+
+    # --- listener ----------------------------------------------------------------
+    def join(self, listener: Connection, session_id: str, target_language: str) -> Session:
+        previous = self._current_session(listener)
+        if previous is not None and previous.is_active:
+            raise BroadcastError(
+                ErrorCode.ALREADY_IN_SESSION,
+                f"already listening to {previous.session_id}; use changeLanguage or reconnect",
+                {"sessionId": previous.session_id},
+            )
+        session = self._existing_active(session_id)
+        try:
+            self._rt.sessions.join(
+                session_id,
+                listener.connection_id,
+                listener.session_id,
+                target_language,
+                self._rt.settings.max_listeners_per_session,
+                self._rt.clock.now(),
+            )
+        except MembershipConflict as conflict:
+            raise _membership_error(conflict, session_id) from conflict
+        metrics.add_metric(name="ListenersJoined", unit=MetricUnit.Count, value=1)
+        self.audience_changed(session_id)
+        return session
+
+    def change_language(self, listener: Connection, target_language: str) -> None:
+        if not listener.session_id or not listener.target_language:
+            raise BroadcastError(ErrorCode.NOT_IN_SESSION, "join a session before changing language")
+        self._existing_active(listener.session_id)
+        if listener.target_language == target_language:
+            return
+        try:
+            self._rt.sessions.change_language(
+                listener.session_id, listener.connection_id, listener.target_language, target_language
+            )
+        except MembershipConflict as conflict:
+            raise _membership_error(conflict, listener.session_id) from conflict
+        self.audience_changed(listener.session_id)
+
+    # --- audience changes ----------------------------------------------------------
+    def audience_changed(self, session_id: str) -> None:
+        """Tell the speaker the new count, and push a status when the audience moved enough."""
+        session = self._rt.sessions.get(session_id)
+        if session is None or not session.is_active:
+            return
+        speaker_id = session.speaker_connection_id
+        delivered = self._rt.notifier.send(
+            speaker_id, ListenerCountChanged(session_id=session_id, listener_count=session.listener_count)
+        )
+        if not delivered:
+            self._rt.departures.connection_closed(speaker_id)
+            return
+        reason = triggered_reason(session)
+        if reason is None:
+            return
+        status = session_status(session, reason, self._rt.clock.now())
+        if self._rt.sessions.record_reported(
+            session_id,
+            session.reported_listener_count,
+            status.listener_count,
+            frozenset(status.language_distribution),
+        ):
+            self._rt.notifier.send(speaker_id, status)
+
+    # --- lookups -----------------------------------------------------------------
+    def _current_session(self, connection: Connection) -> Session | None:
+        return self._rt.sessions.get(connection.session_id) if connection.session_id else None
+
+    def _existing_active(self, session_id: str) -> Session:
+        session = self._rt.sessions.get(session_id)
+        if session is None:
+            raise BroadcastError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id}", {"sessionId": session_id})
+        if not session.is_active:
+            raise BroadcastError(ErrorCode.SESSION_ENDED, f"session {session_id} has ended", {"sessionId": session_id})
+        return session
+
+    def _owned_session(self, speaker: Connection) -> Session:
+        if not speaker.session_id:
+            raise BroadcastError(ErrorCode.NOT_IN_SESSION, "create a session first")
+        session = self._existing_active(speaker.session_id)
+        if session.speaker_connection_id != speaker.connection_id:
+            raise BroadcastError(ErrorCode.FORBIDDEN, "only the session's speaker may do this")
+        return session
+
+
+def _membership_error(conflict: MembershipConflict, session_id: str) -> BroadcastError:
+    if conflict.reason is MembershipFailure.SESSION_FULL:
+        return BroadcastError(ErrorCode.SESSION_FULL, f"session {session_id} has no room for more listeners")
+    if conflict.reason is MembershipFailure.SESSION_NOT_ACTIVE:
+        return BroadcastError(ErrorCode.SESSION_ENDED, f"session {session_id} has ended")
+    return BroadcastError(ErrorCode.ALREADY_IN_SESSION, "this connection changed session meanwhile")

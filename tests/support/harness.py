@@ -1,0 +1,59 @@
+"""Drives the session-management handlers the way API Gateway would, route by route."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+from broadcast_shared.runtime import Runtime
+from local_runtime.management_api import RecordingSink
+from support.events import FakeLambdaContext, connect_event, disconnect_event, message_event
+
+ROUTE_MODULES = {"$connect": "connect", "$disconnect": "disconnect", "$default": "default"}
+
+
+def handler_module(route_key: str) -> Any:
+    name = ROUTE_MODULES.get(route_key) or re.sub(r"(?<!^)(?=[A-Z])", "_", route_key).lower()
+    return importlib.import_module(f"session_management.handlers.{name}")
+
+
+class Harness:
+    def __init__(self, runtime: Runtime, sink: RecordingSink) -> None:
+        self.runtime = runtime
+        self.sink = sink
+        self.context = FakeLambdaContext()
+
+    def connect(self, connection_id: str, role: str, user_id: str | None = None) -> dict[str, Any]:
+        self.sink.open(connection_id)
+        return handler_module("$connect").handler.using(self.runtime)(
+            connect_event(connection_id, role, user_id), self.context
+        )
+
+    def disconnect(self, connection_id: str) -> dict[str, Any]:
+        self.sink.close(connection_id)
+        return handler_module("$disconnect").handler.using(self.runtime)(disconnect_event(connection_id), self.context)
+
+    def send(self, connection_id: str, body: Any, route_key: str | None = None) -> dict[str, Any]:
+        event = message_event(connection_id, body, route_key)
+        key = event["requestContext"]["routeKey"]
+        try:
+            module = handler_module(key)
+        except ModuleNotFoundError:
+            module = handler_module("$default")
+        return module.handler.using(self.runtime)(event, self.context)
+
+    def last(self, connection_id: str, type_: str | None = None) -> dict[str, Any]:
+        messages = self.sink.messages(connection_id, type_)
+        assert messages, f"{connection_id} received no {type_ or 'message'}: {self.sink.messages(connection_id)}"
+        return messages[-1]
+
+    def speaker_with_session(self, connection_id: str = "spk", source_language: str = "en") -> str:
+        self.connect(connection_id, "speaker", user_id="user-1")
+        self.send(connection_id, {"action": "createSession", "sourceLanguage": source_language})
+        return self.last(connection_id, "sessionCreated")["sessionId"]
+
+    def listener_in(self, session_id: str, connection_id: str, language: str) -> None:
+        self.connect(connection_id, "listener")
+        self.send(connection_id, {"action": "joinSession", "sessionId": session_id, "targetLanguage": language})
+        self.last(connection_id, "sessionJoined")

@@ -1,0 +1,48 @@
+"""The platform's DynamoDB tables, created in the emulator with the key schema Terraform declares.
+
+``tests/test_terraform_tables.py`` checks these against ``infrastructure/modules/tables``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CONNECTIONS_BY_SESSION_INDEX = "by-session-language"
+
+TABLES: dict[str, dict[str, Any]] = {
+    "sessions": {
+        "KeySchema": [{"AttributeName": "sessionId", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "sessionId", "AttributeType": "S"}],
+    },
+    "connections": {
+        "KeySchema": [{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "connectionId", "AttributeType": "S"},
+            {"AttributeName": "sessionId", "AttributeType": "S"},
+            {"AttributeName": "targetLanguage", "AttributeType": "S"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": CONNECTIONS_BY_SESSION_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "sessionId", "KeyType": "HASH"},
+                    {"AttributeName": "targetLanguage", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    },
+    "rate-limits": {
+        "KeySchema": [{"AttributeName": "limitKey", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "limitKey", "AttributeType": "S"}],
+    },
+}
+
+
+def create_tables(dynamodb: Any, prefix: str) -> dict[str, str]:
+    names = {}
+    for logical, spec in TABLES.items():
+        name = f"{prefix}-{logical}"
+        dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **spec)
+        names[logical] = name
+    return names

@@ -1,0 +1,146 @@
+"""The API Gateway Management API (``/@connections/{id}``) over HTTP, for local runs and tests.
+
+Handlers talk to it with their unchanged boto3 ``apigatewaymanagementapi`` client,
+pointed here by ``MANAGEMENT_API_ENDPOINT``. What happens to a message is up to a
+:class:`ConnectionSink`: the tests' :class:`RecordingSink` keeps messages per
+connection; the local gateway delivers them to real WebSocket clients.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
+from urllib.parse import unquote
+
+PATH = re.compile(r"^(?:/[^/@]+)?/@connections/(?P<id>[^/?]+)$")
+
+
+class ConnectionSink(Protocol):
+    def post(self, connection_id: str, data: bytes) -> bool:
+        """Deliver; False when the connection is gone."""
+        ...
+
+    def info(self, connection_id: str) -> dict | None:
+        ...
+
+    def close(self, connection_id: str) -> bool:
+        ...
+
+
+class RecordingSink:
+    """Open connections and every message posted to each, in order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, float] = {}
+        self.received: dict[str, list[dict]] = defaultdict(list)
+
+    def open(self, connection_id: str) -> None:
+        with self._lock:
+            self._open[connection_id] = time.time()
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        with self._lock:
+            if connection_id not in self._open:
+                return False
+            self.received[connection_id].append(json.loads(data))
+            return True
+
+    def info(self, connection_id: str) -> dict | None:
+        with self._lock:
+            opened = self._open.get(connection_id)
+        if opened is None:
+            return None
+        return {"connectedAt": _iso(opened), "lastActiveAt": _iso(time.time()), "identity": {"sourceIp": "127.0.0.1"}}
+
+    def close(self, connection_id: str) -> bool:
+        with self._lock:
+            return self._open.pop(connection_id, None) is not None
+
+    def messages(self, connection_id: str, type_: str | None = None) -> list[dict]:
+        with self._lock:
+            return [m for m in self.received[connection_id] if type_ is None or m.get("type") == type_]
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(seconds))
+
+
+class ManagementApiServer:
+    """Serves the Management API for one sink on 127.0.0.1 in a background thread."""
+
+    def __init__(self, sink: ConnectionSink, host: str = "127.0.0.1", port: int = 0, stage: str = "local") -> None:
+        self.sink = sink
+        self.stage = stage
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="management-api", daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/{self.stage}"
+
+    def start(self) -> ManagementApiServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+            return
+
+        def _connection_id(self) -> str | None:
+            match = PATH.match(self.path.split("?", 1)[0])
+            return unquote(match["id"]) if match else None
+
+        def _reply(self, status: int, body: dict | None = None, error: str | None = None) -> None:
+            payload = json.dumps(body if body is not None else ({"message": error} if error else {})).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            if error:
+                self.send_header("x-amzn-ErrorType", error)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_POST(self) -> None:
+            connection_id = self._connection_id()
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if connection_id is None:
+                self._reply(404, error="NotFoundException")
+            elif len(data) > 128 * 1024:
+                self._reply(413, error="PayloadTooLargeException")
+            elif owner.sink.post(connection_id, data):
+                self._reply(200)
+            else:
+                self._reply(410, error="GoneException")
+
+        def do_GET(self) -> None:
+            connection_id = self._connection_id()
+            info = owner.sink.info(connection_id) if connection_id else None
+            if info is None:
+                self._reply(410, error="GoneException")
+            else:
+                self._reply(200, info)
+
+        def do_DELETE(self) -> None:
+            connection_id = self._connection_id()
+            if connection_id and owner.sink.close(connection_id):
+                self._reply(200)
+            else:
+                self._reply(410, error="GoneException")
+
+    return Handler
