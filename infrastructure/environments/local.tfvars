@@ -1,0 +1,7 @@
+# Local: everything in an AWS emulator (moto server or LocalStack) at AWS_ENDPOINT_URL.
+# speaker_auth comes from .local/auth/speaker-auth.tfvars.json, written by `make token`.
+environment        = "local"
+aws_region         = "eu-west-1"
+create_deployment  = false
+tracing            = false
+log_retention_days = 1

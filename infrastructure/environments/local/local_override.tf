@@ -1,0 +1,35 @@
+# Only the local environment uses this file: the Makefile assembles the local working
+# directory from the root module plus this override, so none of this reaches dev,
+# staging or prod. It keeps state on disk and sends every AWS call to the emulator.
+
+terraform {
+  backend "local" {
+    path = "terraform.tfstate"
+  }
+}
+
+provider "aws" {
+  region                      = var.aws_region
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  skip_region_validation      = true
+
+  endpoints {
+    apigatewayv2 = var.aws_endpoint_url
+    cloudwatch   = var.aws_endpoint_url
+    dynamodb     = var.aws_endpoint_url
+    events       = var.aws_endpoint_url
+    iam          = var.aws_endpoint_url
+    kinesis      = var.aws_endpoint_url
+    kms          = var.aws_endpoint_url
+    lambda       = var.aws_endpoint_url
+    logs         = var.aws_endpoint_url
+    s3           = var.aws_endpoint_url
+    scheduler    = var.aws_endpoint_url
+    sqs          = var.aws_endpoint_url
+    sts          = var.aws_endpoint_url
+  }
+}

@@ -1,0 +1,180 @@
+locals {
+  name_prefix   = "${var.project}-${var.environment}"
+  stage_name    = coalesce(var.stage_name, var.environment)
+  artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../dist")
+  manifest      = jsondecode(file("${local.artifacts_dir}/manifest.json"))
+
+  tags = merge(var.tags, {
+    Project     = var.project
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  })
+
+  artifacts = {
+    for name, artifact in local.manifest.artifacts : name => {
+      path   = "${local.artifacts_dir}/${artifact.path}"
+      sha256 = artifact.sha256
+    }
+  }
+
+  # Every function: the artifact it runs (a key of dist/manifest.json), its handler,
+  # and the schedule that invokes it, if any. `make guard` reads this map.
+  functions = {
+    authorizer              = { artifact = "session-management", handler = "session_management.handlers.authorizer.handler", schedule = null, description = "$connect authorizer: speakers need a valid JWT" }
+    connect                 = { artifact = "session-management", handler = "session_management.handlers.connect.handler", schedule = null, description = "Registers a connection" }
+    disconnect              = { artifact = "session-management", handler = "session_management.handlers.disconnect.handler", schedule = null, description = "Forgets a connection; a speaker leaving ends the session" }
+    default                 = { artifact = "session-management", handler = "session_management.handlers.default.handler", schedule = null, description = "Answers unknown actions with an error" }
+    create_session          = { artifact = "session-management", handler = "session_management.handlers.create_session.handler", schedule = null, description = "Speaker creates a session" }
+    join_session            = { artifact = "session-management", handler = "session_management.handlers.join_session.handler", schedule = null, description = "Listener joins a session" }
+    change_language         = { artifact = "session-management", handler = "session_management.handlers.change_language.handler", schedule = null, description = "Listener changes target language" }
+    heartbeat               = { artifact = "session-management", handler = "session_management.handlers.heartbeat.handler", schedule = null, description = "Keeps a connection alive" }
+    pause_broadcast         = { artifact = "session-management", handler = "session_management.handlers.pause_broadcast.handler", schedule = null, description = "Speaker pauses the broadcast" }
+    resume_broadcast        = { artifact = "session-management", handler = "session_management.handlers.resume_broadcast.handler", schedule = null, description = "Speaker resumes the broadcast" }
+    mute_broadcast          = { artifact = "session-management", handler = "session_management.handlers.mute_broadcast.handler", schedule = null, description = "Speaker mutes speech output" }
+    unmute_broadcast        = { artifact = "session-management", handler = "session_management.handlers.unmute_broadcast.handler", schedule = null, description = "Speaker unmutes speech output" }
+    set_volume              = { artifact = "session-management", handler = "session_management.handlers.set_volume.handler", schedule = null, description = "Speaker sets playback volume" }
+    end_session             = { artifact = "session-management", handler = "session_management.handlers.end_session.handler", schedule = null, description = "Speaker ends the session" }
+    get_session_status      = { artifact = "session-management", handler = "session_management.handlers.get_session_status.handler", schedule = null, description = "Speaker asks for session status" }
+    publish_periodic_status = { artifact = "session-management", handler = "session_management.handlers.publish_periodic_status.handler", schedule = "rate(1 minute)", description = "Sends every speaker a periodic status" }
+    sweep_idle_connections  = { artifact = "session-management", handler = "session_management.handlers.sweep_idle_connections.handler", schedule = "rate(1 minute)", description = "Closes idle connections and warns old ones" }
+  }
+
+  # WebSocket routes: route key -> the function (a key of local.functions) integrated with it.
+  routes = {
+    "$connect"       = "connect"
+    "$disconnect"    = "disconnect"
+    "$default"       = "default"
+    createSession    = "create_session"
+    joinSession      = "join_session"
+    changeLanguage   = "change_language"
+    heartbeat        = "heartbeat"
+    pauseBroadcast   = "pause_broadcast"
+    resumeBroadcast  = "resume_broadcast"
+    muteBroadcast    = "mute_broadcast"
+    unmuteBroadcast  = "unmute_broadcast"
+    setVolume        = "set_volume"
+    endSession       = "end_session"
+    getSessionStatus = "get_session_status"
+  }
+
+  # The function API Gateway calls to authorize $connect.
+  authorizer_function = "authorizer"
+
+  session_environment = {
+    POWERTOOLS_SERVICE_NAME            = "session-management"
+    POWERTOOLS_METRICS_NAMESPACE       = "SpeechBroadcast"
+    POWERTOOLS_LOG_LEVEL               = var.log_level
+    SESSIONS_TABLE                     = module.tables.tables["sessions"].name
+    CONNECTIONS_TABLE                  = module.tables.tables["connections"].name
+    RATE_LIMITS_TABLE                  = module.tables.tables["rate-limits"].name
+    CONNECTIONS_BY_SESSION_INDEX       = module.tables.connections_by_session_index.name
+    MANAGEMENT_API_ENDPOINT            = "${replace(module.websocket_api.api_endpoint, "wss://", "https://")}/${local.stage_name}"
+    CONTROL_RATE_PER_SECOND            = tostring(var.session_limits.control_rate_per_second)
+    IDLE_TIMEOUT_SECONDS               = tostring(var.session_limits.idle_timeout_seconds)
+    MAX_LISTENERS_PER_SESSION          = tostring(var.session_limits.max_listeners_per_session)
+    CONNECTION_REFRESH_WARNING_SECONDS = "300"
+  }
+
+  authorizer_environment = merge(
+    {
+      POWERTOOLS_SERVICE_NAME      = "session-management"
+      POWERTOOLS_METRICS_NAMESPACE = "SpeechBroadcast"
+      POWERTOOLS_LOG_LEVEL         = var.log_level
+      JWT_ISSUER                   = var.speaker_auth.issuer
+      JWT_AUDIENCE                 = var.speaker_auth.audience
+    },
+    var.speaker_auth.jwks_url != null ? { JWKS_URL = var.speaker_auth.jwks_url } : {},
+    var.speaker_auth.jwks_json != null ? { JWKS_JSON = var.speaker_auth.jwks_json } : {},
+  )
+
+  session_access = {
+    SessionTables = {
+      actions = [
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:Scan",
+      ]
+      resources = [
+        module.tables.tables["sessions"].arn,
+        module.tables.tables["connections"].arn,
+        module.tables.connections_by_session_index.arn,
+        module.tables.tables["rate-limits"].arn,
+      ]
+    }
+    ManageConnections = {
+      actions   = ["execute-api:ManageConnections"]
+      resources = ["${module.websocket_api.execution_arn}/${local.stage_name}/*/@connections/*"]
+    }
+  }
+
+}
+
+module "tables" {
+  source = "./modules/tables"
+
+  name_prefix            = local.name_prefix
+  point_in_time_recovery = var.point_in_time_recovery
+  deletion_protection    = var.deletion_protection
+}
+
+module "shared_layer" {
+  source = "./modules/lambda_layer"
+
+  layer_name          = "${local.name_prefix}-shared"
+  description         = "broadcast_shared and its runtime dependencies"
+  artifact            = local.artifacts["shared-layer"]
+  compatible_runtimes = [var.lambda_runtime]
+  architecture        = var.lambda_architecture
+}
+
+module "function" {
+  source   = "./modules/lambda_function"
+  for_each = local.functions
+
+  function_name      = "${local.name_prefix}-${replace(each.key, "_", "-")}"
+  description        = each.value.description
+  artifact           = local.artifacts[each.value.artifact]
+  handler            = each.value.handler
+  runtime            = var.lambda_runtime
+  architecture       = var.lambda_architecture
+  layers             = [module.shared_layer.arn]
+  timeout            = each.value.schedule == null ? 10 : 60
+  environment        = each.key == local.authorizer_function ? local.authorizer_environment : local.session_environment
+  policy_statements  = each.key == local.authorizer_function ? {} : local.session_access
+  tracing            = var.tracing
+  log_retention_days = var.log_retention_days
+}
+
+module "websocket_api" {
+  source = "./modules/websocket_api"
+
+  name        = "${local.name_prefix}-websocket"
+  description = "Real-time speech translation broadcast (${var.environment})"
+  stage_name  = local.stage_name
+  routes = {
+    for route_key, function in local.routes : route_key => {
+      function_name = module.function[function].function_name
+      invoke_arn    = module.function[function].invoke_arn
+    }
+  }
+  authorizer = {
+    function_name    = module.function[local.authorizer_function].function_name
+    invoke_arn       = module.function[local.authorizer_function].invoke_arn
+    identity_sources = ["route.request.querystring.role"]
+  }
+  create_deployment  = var.create_deployment
+  throttling         = var.throttling
+  log_retention_days = var.log_retention_days
+}
+
+module "schedules" {
+  source = "./modules/schedules"
+
+  name_prefix = local.name_prefix
+  schedules = {
+    for key, fn in local.functions : replace(key, "_", "-") => {
+      expression   = fn.schedule
+      description  = fn.description
+      function_arn = module.function[key].arn
+    } if fn.schedule != null
+  }
+}

@@ -1,0 +1,159 @@
+variable "project" {
+  description = "Project name; the first part of every resource name."
+  type        = string
+  default     = "speech-broadcast"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.project))
+    error_message = "project must be 2-31 lower-case letters, digits or '-', starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Deployment environment."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "staging", "prod"], var.environment)
+    error_message = "environment must be local, dev, staging or prod."
+  }
+}
+
+variable "aws_region" {
+  description = "AWS region to deploy into."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-\\d$", var.aws_region))
+    error_message = "aws_region must be a region name such as eu-west-1."
+  }
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of every function and the layer; the build targets the same version."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = can(regex("^python3\\.(1[2-9]|[2-9][0-9])$", var.lambda_runtime))
+    error_message = "lambda_runtime must be python3.12 or newer."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of every function and the layer; the build targets the same."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be x86_64 or arm64."
+  }
+}
+
+variable "artifacts_dir" {
+  description = "Folder holding the built zips and manifest.json; null means ../dist from this folder."
+  type        = string
+  default     = null
+}
+
+variable "stage_name" {
+  description = "WebSocket API stage name; defaults to the environment."
+  type        = string
+  default     = null
+}
+
+variable "speaker_auth" {
+  description = "How the $connect authorizer verifies speaker JWTs: issuer, audience (aud or Cognito client_id), and the JWKS by URL (a Cognito user pool's /.well-known/jwks.json) or inline JSON."
+  type = object({
+    issuer    = string
+    audience  = string
+    jwks_url  = optional(string)
+    jwks_json = optional(string)
+  })
+
+  validation {
+    condition     = (var.speaker_auth.jwks_url == null) != (var.speaker_auth.jwks_json == null)
+    error_message = "Set exactly one of speaker_auth.jwks_url and speaker_auth.jwks_json."
+  }
+
+  validation {
+    condition     = var.speaker_auth.jwks_url == null || startswith(coalesce(var.speaker_auth.jwks_url, "x"), "https://")
+    error_message = "speaker_auth.jwks_url must be an https:// URL."
+  }
+}
+
+variable "create_deployment" {
+  description = "Create the API deployment. Only the local environment sets false: moto has no API Gateway v2 CreateDeployment."
+  type        = bool
+  default     = true
+}
+
+variable "throttling" {
+  description = "WebSocket stage throttling for every route."
+  type = object({
+    burst_limit = number
+    rate_limit  = number
+  })
+  default = { burst_limit = 500, rate_limit = 1000 }
+}
+
+variable "session_limits" {
+  description = "Limits the functions enforce: control messages per connection per second, idle timeout and listeners per session."
+  type = object({
+    control_rate_per_second   = number
+    idle_timeout_seconds      = number
+    max_listeners_per_session = number
+  })
+  default = {
+    control_rate_per_second   = 10
+    idle_timeout_seconds      = 600
+    max_listeners_per_session = 5000
+  }
+
+  validation {
+    condition     = var.session_limits.control_rate_per_second >= 1 && var.session_limits.idle_timeout_seconds >= 60 && var.session_limits.max_listeners_per_session >= 1
+    error_message = "Rates and listener limits must be at least 1, and the idle timeout at least 60 seconds."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of every function's and the API's log group."
+  type        = number
+  default     = 30
+}
+
+variable "log_level" {
+  description = "Powertools log level of every function."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "tracing" {
+  description = "Active X-Ray tracing on every function."
+  type        = bool
+  default     = true
+}
+
+variable "point_in_time_recovery" {
+  description = "Point-in-time recovery on every table."
+  type        = bool
+  default     = true
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection on every table."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}

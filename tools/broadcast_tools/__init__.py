@@ -1,0 +1,1 @@
+"""Build, guard and local tooling for the monorepo (never shipped to Lambda)."""

@@ -1,0 +1,87 @@
+"""The AWS emulator for local runs: the one at AWS_ENDPOINT_URL, or a moto server we start.
+
+    python -m broadcast_tools.emulator ensure   # prints the endpoint; starts moto if needed
+    python -m broadcast_tools.emulator stop     # stops a moto server this tool started
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from broadcast_tools.artifacts import ROOT
+
+STATE = ROOT / ".local" / "emulator"
+
+
+def _reachable(endpoint: str) -> bool:
+    try:
+        urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)  # noqa: S310 - local emulator
+        return True
+    except urllib.error.HTTPError:
+        return True  # something answers (LocalStack has no /moto-api/)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def ensure(port: int) -> str:
+    """The emulator endpoint, starting a moto server when AWS_ENDPOINT_URL is unset."""
+    configured = os.environ.get("AWS_ENDPOINT_URL")
+    if configured:
+        return configured
+    endpoint = f"http://127.0.0.1:{port}"
+    if _reachable(endpoint):
+        return endpoint
+    STATE.mkdir(parents=True, exist_ok=True)
+    log = open(STATE / "moto.log", "ab")  # noqa: SIM115 - handed to the child process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    (STATE / "moto.pid").write_text(str(process.pid))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if _reachable(endpoint):
+            return endpoint
+        if process.poll() is not None:
+            raise SystemExit(f"moto server exited; see {STATE / 'moto.log'}")
+        time.sleep(0.2)
+    raise SystemExit("moto server did not start within 30 seconds")
+
+
+def stop() -> bool:
+    pid_file = STATE / "moto.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text())
+    pid_file.unlink()
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="AWS emulator for local runs")
+    parser.add_argument("command", choices=["ensure", "stop"])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
+    args = parser.parse_args(argv)
+    if args.command == "ensure":
+        print(ensure(args.port))
+    else:
+        print("stopped" if stop() else "no moto server of ours was running")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

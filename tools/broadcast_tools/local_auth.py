@@ -1,0 +1,96 @@
+"""Speaker authentication for local runs: the project's own RSA key pair, JWKS and tokens.
+
+``make token`` prints a valid speaker token on its last line. The key pair and the
+Terraform variables that hand its JWKS to the ``$connect`` authorizer live in
+``.local/auth/`` (never committed).
+
+    python -m broadcast_tools.local_auth ensure          # key pair + speaker-auth.tfvars.json
+    python -m broadcast_tools.local_auth token [--ttl 3600] [--subject alice]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from broadcast_tools.artifacts import ROOT
+
+ISSUER = "https://auth.local.speech-broadcast"
+AUDIENCE = "local-speakers"
+KEY_ID = "local-speaker-key"
+
+
+def auth_dir(root: Path = ROOT) -> Path:
+    return root / ".local" / "auth"
+
+
+def ensure(directory: Path | None = None) -> Path:
+    """Create the key pair, JWKS and tfvars once; returns the folder."""
+    directory = directory or auth_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    private_path = directory / "private.pem"
+    if not private_path.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        private_path.chmod(0o600)
+    key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": KEY_ID, "use": "sig", "alg": "RS256"})
+    jwks = json.dumps({"keys": [jwk]}, sort_keys=True)
+    (directory / "jwks.json").write_text(jwks + "\n")
+    (directory / "speaker-auth.tfvars.json").write_text(
+        json.dumps({"speaker_auth": {"issuer": ISSUER, "audience": AUDIENCE, "jwks_json": jwks}}, indent=2) + "\n"
+    )
+    return directory
+
+
+def token(
+    subject: str = "local-speaker",
+    ttl_seconds: int = 12 * 3600,
+    directory: Path | None = None,
+    now: float | None = None,
+    issuer: str = ISSUER,
+    audience: str = AUDIENCE,
+) -> str:
+    directory = ensure(directory)
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "sub": subject,
+        "iss": issuer,
+        "aud": audience,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+        "token_use": "id",
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, (directory / "private.pem").read_bytes(), algorithm="RS256", headers={"kid": KEY_ID})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="local speaker authentication")
+    parser.add_argument("command", choices=["ensure", "token"])
+    parser.add_argument("--subject", default="local-speaker")
+    parser.add_argument("--ttl", type=int, default=12 * 3600, help="token lifetime in seconds")
+    args = parser.parse_args(argv)
+    if args.command == "ensure":
+        print(ensure())
+    else:
+        print(f"speaker token for {args.subject}, valid {args.ttl} s, issuer {ISSUER}:", file=sys.stderr)
+        print(token(args.subject, args.ttl))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Runs Terraform for one environment in its own working directory.
+
+Each environment gets ``.terraform-env/<env>/``: links to the root module's files and
+modules, plus, for ``local`` only, the files in ``infrastructure/environments/local``
+(local state, emulator endpoints). So no emulator setting can reach dev, staging or
+prod, and environments never share a ``.terraform`` folder.
+
+    python -m broadcast_tools.terraform ENV init|plan|apply|destroy|output|refresh-plan [terraform args...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from broadcast_tools.artifacts import ROOT
+
+INFRA = ROOT / "infrastructure"
+ENVIRONMENTS = ("local", "dev", "staging", "prod")
+
+
+def workdir(env: str, root: Path = ROOT) -> Path:
+    infra = root / "infrastructure"
+    target = root / ".terraform-env" / env
+    target.mkdir(parents=True, exist_ok=True)
+    wanted: dict[str, Path] = {path.name: path for path in infra.glob("*.tf")}
+    wanted["modules"] = infra / "modules"
+    if env == "local":
+        wanted.update({path.name: path for path in (infra / "environments" / "local").glob("*.tf")})
+    for entry in target.iterdir():
+        if entry.is_symlink() and entry.name not in wanted:
+            entry.unlink()
+    for name, source in wanted.items():
+        link = target / name
+        if link.is_symlink() and link.resolve() == source.resolve():
+            continue
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(os.path.relpath(source, target))
+    return target
+
+
+def cli_config(mirror: str | None, root: Path = ROOT) -> dict[str, str]:
+    """Environment for terraform: a CLI config that installs providers from a local mirror, if given."""
+    env = dict(os.environ)
+    if mirror:
+        config = root / ".terraform-env" / "terraformrc"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(
+            "provider_installation {\n"
+            f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/*/*"]\n  }}\n'
+            '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n'
+            "}\n"
+        )
+        env["TF_CLI_CONFIG_FILE"] = str(config)
+    elif env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
+        env.pop("TF_CLI_CONFIG_FILE")
+    return env
+
+
+def variables(env: str, endpoint: str | None, root: Path = ROOT) -> list[str]:
+    args = [f"-var-file={root / 'infrastructure' / 'environments' / f'{env}.tfvars'}", f"-var=artifacts_dir={root / 'dist'}"]
+    if env == "local":
+        if not endpoint:
+            raise SystemExit("the local environment needs an emulator endpoint (AWS_ENDPOINT_URL)")
+        args += [f"-var=aws_endpoint_url={endpoint}", f"-var-file={root / '.local' / 'auth' / 'speaker-auth.tfvars.json'}"]
+    return args
+
+
+def run(env: str, command: str, extra: list[str], mirror: str | None, endpoint: str | None) -> int:
+    directory = workdir(env)
+    environ = cli_config(mirror)
+    terraform = shutil.which("terraform") or "terraform"
+    if not (directory / ".terraform").is_dir() or command == "init":
+        init = [terraform, "init", "-input=false", "-upgrade=false"]
+        if env != "local":
+            init.append(f"-backend-config={INFRA / 'environments' / f'{env}.s3.tfbackend'}")
+        code = subprocess.run(init + (extra if command == "init" else []), cwd=directory, env=environ).returncode
+        if code or command == "init":
+            return code
+    tail = {
+        "plan": ["plan", "-input=false", *variables(env, endpoint)],
+        "apply": ["apply", "-input=false", "-auto-approve", *variables(env, endpoint)],
+        "destroy": ["destroy", "-input=false", "-auto-approve", *variables(env, endpoint)],
+        "refresh-plan": ["plan", "-input=false", "-refresh-only", "-detailed-exitcode", *variables(env, endpoint)],
+        "output": ["output"],
+    }[command]
+    return subprocess.run([terraform, *tail, *extra], cwd=directory, env=environ).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="terraform for one environment")
+    parser.add_argument("env", choices=ENVIRONMENTS)
+    parser.add_argument("command", choices=["init", "plan", "apply", "destroy", "output", "refresh-plan"])
+    parser.add_argument("--mirror", default=os.environ.get("TF_PROVIDER_MIRROR") or None)
+    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL") or None)
+    args, extra = parser.parse_known_args(argv)
+    return run(args.env, args.command, extra, args.mirror, args.endpoint)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
