@@ -23,9 +23,10 @@ INFRA = ROOT / "infrastructure"
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 
 
-def workdir(env: str, root: Path = ROOT) -> Path:
+def workdir(env: str, root: Path = ROOT, base: Path | None = None) -> Path:
+    """The environment's working directory under ``base`` (default ``.terraform-env``)."""
     infra = root / "infrastructure"
-    target = root / ".terraform-env" / env
+    target = (base or root / ".terraform-env") / env
     target.mkdir(parents=True, exist_ok=True)
     wanted: dict[str, Path] = {path.name: path for path in infra.glob("*.tf")}
     wanted["modules"] = infra / "modules"
@@ -55,7 +56,9 @@ def cli_config(mirror: str | None, root: Path = ROOT) -> dict[str, str]:
             f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/*/*"]\n  }}\n'
             '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n'
             "}\n"
+            f'plugin_cache_dir = "{config.parent / "plugin-cache"}"\n'
         )
+        (config.parent / "plugin-cache").mkdir(exist_ok=True)
         env["TF_CLI_CONFIG_FILE"] = str(config)
     elif env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
         env.pop("TF_CLI_CONFIG_FILE")
@@ -71,8 +74,10 @@ def variables(env: str, endpoint: str | None, root: Path = ROOT) -> list[str]:
     return args
 
 
-def run(env: str, command: str, extra: list[str], mirror: str | None, endpoint: str | None) -> int:
-    directory = workdir(env)
+def run(
+    env: str, command: str, extra: list[str], mirror: str | None, endpoint: str | None, base: Path | None = None
+) -> int:
+    directory = workdir(env, base=base)
     environ = cli_config(mirror)
     terraform = shutil.which("terraform") or "terraform"
     if not (directory / ".terraform").is_dir() or command == "init":
@@ -98,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["init", "plan", "apply", "destroy", "output", "refresh-plan"])
     parser.add_argument("--mirror", default=os.environ.get("TF_PROVIDER_MIRROR") or None)
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL") or None)
+    parser.add_argument("--workdirs", type=Path, default=None, help="where working directories live")
     args, extra = parser.parse_known_args(argv)
-    return run(args.env, args.command, extra, args.mirror, args.endpoint)
+    return run(args.env, args.command, extra, args.mirror, args.endpoint, args.workdirs)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,77 @@
+# Speech-translation broadcast platform: build, check, deploy, run and test.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ENV ?= local
+PYTHON := .venv/bin/python
+export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/layers/shared/python
+# A local filesystem mirror of the hashicorp/aws provider, for machines without
+# registry access. Empty (the default where none exists) installs from the registry.
+TF_PROVIDER_MIRROR ?= $(wildcard /opt/tf-plugins)
+export TF_PROVIDER_MIRROR
+MOTO_PORT ?= 5000
+export MOTO_PORT
+LAMBDA_RUNTIME ?= python3.12
+LAMBDA_ARCHITECTURE ?= x86_64
+export TF_IN_AUTOMATION := 1
+
+TERRAFORM := $(PYTHON) -m broadcast_tools.terraform
+EMULATOR = $(if $(filter local,$(ENV)),AWS_ENDPOINT_URL=$$($(PYTHON) -m broadcast_tools.emulator ensure),)
+
+.PHONY: help setup build guard token plan apply destroy emulator-stop fmt fmt-check validate checkov test unit bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+setup: ## Install everything a fresh machine needs (venvs, locked deps, Debian packages as root)
+	@scripts/setup.sh
+
+$(PYTHON):
+	@scripts/setup.sh
+
+build: $(PYTHON) ## Build every function zip and the layer zip into dist/ (reproducible)
+	@$(PYTHON) -m broadcast_tools.build --runtime $(LAMBDA_RUNTIME) --architecture $(LAMBDA_ARCHITECTURE)
+
+guard: $(PYTHON) ## Check every route can deploy with its integration (never builds)
+	@$(PYTHON) -m broadcast_tools.guard
+
+token: $(PYTHON) ## Print a valid local speaker token (last line)
+	@$(PYTHON) -m broadcast_tools.local_auth token
+
+plan: guard ## terraform plan for ENV (local, dev, staging, prod)
+	@$(if $(filter local,$(ENV)),$(PYTHON) -m broadcast_tools.local_auth ensure >/dev/null;) $(EMULATOR) $(TERRAFORM) $(ENV) plan
+
+apply: guard ## terraform apply for ENV; ENV=local starts moto when AWS_ENDPOINT_URL is unset
+	@$(if $(filter local,$(ENV)),$(PYTHON) -m broadcast_tools.local_auth ensure >/dev/null;) $(EMULATOR) $(TERRAFORM) $(ENV) apply
+
+destroy: $(PYTHON) ## terraform destroy for ENV
+	@$(EMULATOR) $(TERRAFORM) $(ENV) destroy
+
+emulator-stop: $(PYTHON) ## Stop the moto server `make apply ENV=local` started
+	@$(PYTHON) -m broadcast_tools.emulator stop
+
+fmt: ## terraform fmt, rewriting files
+	@terraform fmt -recursive infrastructure
+
+fmt-check: ## terraform fmt -check
+	@terraform fmt -check -recursive -diff infrastructure
+
+validate: $(PYTHON) ## terraform validate (no backend, no credentials)
+	@$(PYTHON) -m broadcast_tools.terraform_validate
+
+checkov: ## checkov over infrastructure/ (skips live in .checkov.yaml, each with its reason)
+	@.venv-checkov/bin/checkov --config-file .checkov.yaml --directory infrastructure --quiet --compact
+
+test: build ## The whole suite: unit, guard, terraform fmt/validate/checkov, apply to the emulator
+	@$(PYTHON) -m pytest
+
+unit: $(PYTHON) ## Only the fast tests (no terraform)
+	@$(PYTHON) -m pytest -m "not terraform"
+
+bench: build ## Benchmarks: status latency by audience size, cold-start import time, artifact sizes
+	@$(PYTHON) -m benchmarks
+
+clean: ## Remove build outputs and local state
+	rm -rf dist .build .terraform-env .local

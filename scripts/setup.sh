@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything this project needs on a fresh machine, from the project's own files:
+# Debian packages (when root), the pinned Python's virtual environments with locked
+# dependencies, and Terraform's provider installation. Called by `make setup`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=$(cat .python-version)
+
+find_python() {
+  if command -v pyenv >/dev/null 2>&1 && pyenv which python >/dev/null 2>&1; then
+    local candidate
+    candidate=$(pyenv which python)
+    if "$candidate" -c "import sys; sys.exit(0 if '%d.%d' % sys.version_info[:2] == '$want' else 1)"; then
+      echo "$candidate"; return
+    fi
+  fi
+  command -v "python$want" || { echo "Python $want is required (pyenv install $want, or your package manager)" >&2; exit 1; }
+}
+
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  packages=$(grep -v '^\s*#' requirements/debian.txt | xargs)
+  missing=$(for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)
+  if [ -n "$missing" ]; then
+    echo "setup: installing Debian packages: $missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  fi
+else
+  echo "setup: not root (or no apt-get): skipping Debian packages; install them yourself:" \
+       "$(grep -v '^\s*#' requirements/debian.txt | xargs)"
+fi
+
+python=$(find_python)
+echo "setup: Python $($python -c 'import platform; print(platform.python_version())') at $python"
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/bootstrap.txt
+.venv/bin/uv pip sync --quiet --native-tls --python .venv/bin/python requirements/dev.txt
+[ -x .venv-checkov/bin/python ] || "$python" -m venv .venv-checkov
+.venv/bin/uv pip sync --quiet --native-tls --python .venv-checkov/bin/python requirements/checkov.txt
+
+if command -v terraform >/dev/null 2>&1; then
+  echo "setup: $(terraform version 2>/dev/null | head -1)"
+else
+  echo "setup: terraform is not on PATH; install Terraform >= 1.10 for plan/apply" >&2
+fi
+echo "setup: done"
