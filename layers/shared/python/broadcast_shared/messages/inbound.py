@@ -27,7 +27,7 @@ def _supported(value: str, supported: frozenset[str] | set[str]) -> str:
     if value not in supported:
         raise PydanticCustomError(
             UNSUPPORTED_LANGUAGE_ERROR,
-            "unsupported language {language!r}; supported: {supported}",
+            "unsupported language '{language}'; supported: {supported}",
             {"language": value, "supported": ", ".join(sorted(supported))},
         )
     return value

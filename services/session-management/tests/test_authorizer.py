@@ -1,0 +1,76 @@
+"""The $connect REQUEST authorizer with real RS256 tokens from the project's local key pair."""
+
+import json
+
+import pytest
+
+from broadcast_tools import local_auth
+from session_management.auth import TokenVerifier
+from session_management.handlers.authorizer import authorize
+from support.events import authorizer_event
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    return local_auth.ensure(tmp_path_factory.mktemp("auth"))
+
+
+@pytest.fixture
+def verifier(keys):
+    jwks = (keys / "jwks.json").read_text()
+    return TokenVerifier.from_environment(
+        {"JWT_ISSUER": local_auth.ISSUER, "JWT_AUDIENCE": local_auth.AUDIENCE, "JWKS_JSON": jwks}
+    )
+
+
+def effect(response):
+    return response["policyDocument"]["Statement"][0]["Effect"]
+
+
+def test_speaker_with_valid_token_is_allowed_as_speaker(keys, verifier):
+    token = local_auth.token("alice", directory=keys)
+    response = authorize(authorizer_event({"role": "speaker", "token": token}), verifier)
+    assert effect(response) == "Allow"
+    assert response["context"] == {"role": "speaker", "userId": "alice"}
+    assert response["principalId"] == "alice"
+
+
+def test_listener_needs_no_token(verifier):
+    response = authorize(authorizer_event({"role": "listener"}), verifier)
+    assert effect(response) == "Allow"
+    assert response["context"]["role"] == "listener"
+
+
+@pytest.mark.parametrize("make_token", [
+    lambda keys: None,
+    lambda keys: "not-a-jwt",
+    lambda keys: local_auth.token(directory=keys, now=0, ttl_seconds=60),
+    lambda keys: local_auth.token(directory=keys, audience="someone-else"),
+    lambda keys: local_auth.token(directory=keys, issuer="https://evil.example"),
+])
+def test_bad_speaker_token_is_denied_not_downgraded(keys, verifier, make_token):
+    token = make_token(keys)
+    query = {"role": "speaker", **({"token": token} if token else {})}
+    response = authorize(authorizer_event(query), verifier)
+    assert effect(response) == "Deny"
+    assert "role" not in response["context"]
+
+
+def test_token_signed_by_another_key_is_denied(tmp_path, verifier):
+    other = local_auth.ensure(tmp_path)
+    response = authorize(authorizer_event({"role": "speaker", "token": local_auth.token(directory=other)}), verifier)
+    assert effect(response) == "Deny"
+
+
+@pytest.mark.parametrize("query", [{}, {"role": "admin"}, {"role": "Speaker"}])
+def test_unknown_role_is_denied(verifier, query):
+    assert effect(authorize(authorizer_event(query), verifier)) == "Deny"
+
+
+def test_verifier_needs_issuer_audience_and_keys():
+    from broadcast_shared.config import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        TokenVerifier.from_environment({"JWT_ISSUER": "x", "JWT_AUDIENCE": "y"})
+    with pytest.raises(ConfigurationError):
+        TokenVerifier.from_environment({"JWKS_JSON": json.dumps({"keys": []})})

@@ -1,0 +1,48 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from session_management.status import language_distribution
+
+
+def test_status_reports_listeners_languages_duration_and_state(harness, clock):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "l1", "es")
+    harness.listener_in(session_id, "l2", "fr")
+    harness.send("spk", {"action": "muteBroadcast"})
+    clock.advance(90)
+    harness.send("spk", {"action": "getSessionStatus"})
+    status = harness.last("spk", "sessionStatus")
+    assert status == {
+        "type": "sessionStatus",
+        "sessionId": session_id,
+        "listenerCount": 2,
+        "languageDistribution": {"es": 1, "fr": 1},
+        "sessionDuration": 90,
+        "broadcastState": {"isPaused": False, "isMuted": True, "volume": 1.0},
+        "timestamp": clock.now(),
+        "updateReason": "requested",
+    }
+
+
+def test_listener_cannot_ask_for_status(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "l1", "es")
+    harness.send("l1", {"action": "getSessionStatus"})
+    assert harness.last("l1", "error")["code"] == "FORBIDDEN"
+
+
+def test_status_without_session_is_refused(harness):
+    harness.connect("spk", "speaker")
+    harness.send("spk", {"action": "getSessionStatus"})
+    assert harness.last("spk", "error")["code"] == "NOT_IN_SESSION"
+
+
+def test_missing_language_is_counted_as_unknown():
+    assert language_distribution({"": 2, "es": 1, "fr": 0}) == {"es": 1, "unknown": 2}
+
+
+@given(st.dictionaries(st.sampled_from(["", " ", "es", "fr", "de"]), st.integers(-3, 50)))
+def test_distribution_sums_to_the_positive_counts(counts):
+    distribution = language_distribution(counts)
+    assert sum(distribution.values()) == sum(v for v in counts.values() if v > 0)
+    assert all(v > 0 for v in distribution.values())

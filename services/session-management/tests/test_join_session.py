@@ -1,0 +1,97 @@
+def test_listener_joins_and_speaker_hears_the_new_count(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "l1", "es")
+    joined = harness.last("l1", "sessionJoined")
+    assert joined == {
+        "type": "sessionJoined",
+        "sessionId": session_id,
+        "targetLanguage": "es",
+        "sourceLanguage": "en",
+        "broadcastState": {"isPaused": False, "isMuted": False, "volume": 1.0},
+    }
+    assert harness.last("spk", "listenerCountChanged")["listenerCount"] == 1
+
+
+def test_first_listener_of_a_language_triggers_new_language_status(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "l1", "es")
+    status = harness.last("spk", "sessionStatus")
+    assert status["updateReason"] == "newLanguage"
+    assert status["languageDistribution"] == {"es": 1}
+    harness.listener_in(session_id, "l2", "fr")
+    assert harness.last("spk", "sessionStatus")["languageDistribution"] == {"es": 1, "fr": 1}
+
+
+def test_count_change_over_ten_percent_triggers_status_and_smaller_does_not(harness):
+    session_id = harness.speaker_with_session("spk")
+    for n in range(11):
+        harness.listener_in(session_id, f"l{n}", "es")
+    statuses = harness.sink.messages("spk", "sessionStatus")
+    # 0->1 is new language; each later join moves the count by more than 10% until 10 -> 11.
+    assert [s["updateReason"] for s in statuses][0] == "newLanguage"
+    reported = [s["listenerCount"] for s in statuses]
+    assert reported == sorted(reported)
+    assert 11 not in reported, "10 -> 11 is exactly 10%, not more"
+    assert harness.runtime.sessions.get(session_id).reported_listener_count == 10
+
+
+def test_joining_unknown_session_is_refused(harness):
+    harness.connect("l1", "listener")
+    harness.send("l1", {"action": "joinSession", "sessionId": "no-such-123", "targetLanguage": "es"})
+    assert harness.last("l1", "error")["code"] == "SESSION_NOT_FOUND"
+    assert harness.runtime.connections.get("l1").session_id is None
+
+
+def test_joining_ended_session_is_refused(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.send("spk", {"action": "endSession"})
+    harness.connect("l1", "listener")
+    harness.send("l1", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
+    assert harness.last("l1", "error")["code"] == "SESSION_ENDED"
+
+
+def test_unsupported_target_language_is_refused(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.connect("l1", "listener")
+    harness.send("l1", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "tlh"})
+    error = harness.last("l1", "error")
+    assert error["code"] == "UNSUPPORTED_LANGUAGE"
+    assert "tlh" in error["message"]
+    assert harness.runtime.sessions.get(session_id).listener_count == 0
+
+
+def test_malformed_session_id_is_invalid(harness):
+    harness.connect("l1", "listener")
+    harness.send("l1", {"action": "joinSession", "sessionId": "DROP TABLE", "targetLanguage": "es"})
+    assert harness.last("l1", "error")["code"] == "INVALID_MESSAGE"
+
+
+def test_speaker_cannot_join_as_listener(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.send("spk", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
+    assert harness.last("spk", "error")["code"] == "FORBIDDEN"
+
+
+def test_listener_cannot_join_twice(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "l1", "es")
+    harness.send("l1", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "fr"})
+    assert harness.last("l1", "error")["code"] == "ALREADY_IN_SESSION"
+    session = harness.runtime.sessions.get(session_id)
+    assert session.listener_count == 1 and session.language_counts == {"es": 1}
+
+
+def test_full_session_refuses_more_listeners(harness, settings, clock, sink):
+    from dataclasses import replace
+
+    from broadcast_shared.runtime import Runtime
+    from support.harness import Harness
+
+    small = Harness(Runtime.build(replace(settings, max_listeners_per_session=2), clock), sink)
+    session_id = small.speaker_with_session("spk")
+    small.listener_in(session_id, "l1", "es")
+    small.listener_in(session_id, "l2", "es")
+    small.connect("l3", "listener")
+    small.send("l3", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
+    assert small.last("l3", "error")["code"] == "SESSION_FULL"
+    assert small.runtime.sessions.get(session_id).listener_count == 2
