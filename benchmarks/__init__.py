@@ -1,0 +1,1 @@
+"""`make bench`: speed and size figures, printed as percentiles and ratios (never asserted in tests)."""

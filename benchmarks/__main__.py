@@ -1,0 +1,21 @@
+"""Runs every benchmark and prints its figures."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for part in ("layers/shared/python", "services/session-management/src", "tools", "tests"):
+    sys.path.insert(0, str(ROOT / part))
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+from benchmarks import artifacts, session_status  # noqa: E402
+
+if __name__ == "__main__":
+    artifacts.run()
+    session_status.run()

@@ -1,0 +1,106 @@
+"""getSessionStatus latency with 500 and 5,000 listeners in one session (moto + local Management API)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import time
+import uuid
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from benchmarks.stats import describe, percentile
+from broadcast_shared.config import Settings
+from broadcast_shared.repositories.records import Role
+from broadcast_shared.runtime import Runtime
+from local_runtime.management_api import ManagementApiServer, RecordingSink
+from support.events import FakeLambdaContext, message_event
+from support.tables import CONNECTIONS_BY_SESSION_INDEX, create_tables
+
+REQUESTS = 200
+AUDIENCES = (500, 5000)
+LANGUAGES = ("es", "fr", "pt", "de")
+
+
+def run() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ.update(
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="eu-west-1",
+    )
+    sink = RecordingSink()
+    management = ManagementApiServer(sink).start()
+    from session_management.handlers import create_session, get_session_status
+
+    print(f"== getSessionStatus latency, {REQUESTS} requests per audience (moto server, local Management API)")
+    p50s = {}
+    try:
+        for audience in AUDIENCES:
+            names = create_tables(boto3.client("dynamodb"), f"bench{uuid.uuid4().hex[:8]}")
+            settings = Settings(
+                sessions_table=names["sessions"],
+                connections_table=names["connections"],
+                rate_limits_table=names["rate-limits"],
+                connections_by_session_index=CONNECTIONS_BY_SESSION_INDEX,
+                management_api_endpoint=management.endpoint,
+                control_rate_per_second=REQUESTS * 10,
+            )
+            runtime = Runtime.build(settings)
+            runtime.connections.add("speaker", Role.SPEAKER, time.time())
+            sink.open("speaker")
+            with contextlib.redirect_stdout(io.StringIO()):
+                create_session.handler.using(runtime)(
+                    message_event("speaker", {"action": "createSession", "sourceLanguage": "en"}), FakeLambdaContext()
+                )
+            session_id = sink.messages("speaker", "sessionCreated")[-1]["sessionId"]
+            _seat_listeners(names, session_id, audience)
+            handler = get_session_status.handler.using(runtime)
+            samples = []
+            for _ in range(REQUESTS):
+                with contextlib.redirect_stdout(io.StringIO()):  # the EMF and log lines, still produced
+                    started = time.perf_counter()
+                    handler(message_event("speaker", {"action": "getSessionStatus"}), FakeLambdaContext())
+                    samples.append((time.perf_counter() - started) * 1000)
+            status = sink.messages("speaker", "sessionStatus")[-1]
+            assert status["listenerCount"] == audience, status
+            p50s[audience] = percentile(samples, 0.5)
+            print(f"  {audience:5d} listeners  {describe(samples)}")
+        print(f"  p50 ratio 5,000 / 500 listeners: {p50s[5000] / p50s[500]:.2f}x (1.0 = independent of audience)")
+    finally:
+        management.stop()
+        server.stop()
+
+
+def _seat_listeners(names: dict[str, str], session_id: str, audience: int) -> None:
+    """Seat listeners as joinSession leaves them: connection items plus the session's counters."""
+    dynamodb = boto3.resource("dynamodb")
+    counts: dict[str, int] = {}
+    now = int(time.time())
+    with dynamodb.Table(names["connections"]).batch_writer() as batch:
+        for n in range(audience):
+            language = LANGUAGES[n % len(LANGUAGES)]
+            counts[language] = counts.get(language, 0) + 1
+            batch.put_item(
+                Item={
+                    "connectionId": f"listener-{n}",
+                    "role": "listener",
+                    "sessionId": session_id,
+                    "targetLanguage": language,
+                    "connectedAt": now,
+                    "lastSeenAt": now,
+                }
+            )
+    dynamodb.Table(names["sessions"]).update_item(
+        Key={"sessionId": session_id},
+        UpdateExpression="SET listenerCount = :n, languageCounts = :c",
+        ExpressionAttributeValues={":n": audience, ":c": counts},
+    )
