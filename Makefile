@@ -13,8 +13,10 @@ TF_PROVIDER_MIRROR ?= $(wildcard /opt/tf-plugins)
 export TF_PROVIDER_MIRROR
 MOTO_PORT ?= 5000
 export MOTO_PORT
-LAMBDA_RUNTIME ?= python3.12
-LAMBDA_ARCHITECTURE ?= x86_64
+# The target platform comes from Terraform (lambda_runtime, lambda_architecture in
+# infrastructure/variables.tf or the ENV's tfvars); set these only to override it.
+LAMBDA_RUNTIME ?=
+LAMBDA_ARCHITECTURE ?=
 export TF_IN_AUTOMATION := 1
 
 TERRAFORM := $(PYTHON) -m broadcast_tools.terraform
@@ -32,10 +34,10 @@ $(PYTHON):
 	@scripts/setup.sh
 
 build: $(PYTHON) ## Build every function zip and the layer zip into dist/ (reproducible)
-	@$(PYTHON) -m broadcast_tools.build --runtime $(LAMBDA_RUNTIME) --architecture $(LAMBDA_ARCHITECTURE)
+	@$(PYTHON) -m broadcast_tools.build --env $(ENV) $(if $(LAMBDA_RUNTIME),--runtime $(LAMBDA_RUNTIME)) $(if $(LAMBDA_ARCHITECTURE),--architecture $(LAMBDA_ARCHITECTURE))
 
 guard: $(PYTHON) ## Check every route can deploy with its integration (never builds)
-	@$(PYTHON) -m broadcast_tools.guard
+	@$(PYTHON) -m broadcast_tools.guard --env $(ENV)
 
 token: $(PYTHON) ## Print a valid local speaker token (last line)
 	@$(PYTHON) -m broadcast_tools.local_auth token

@@ -40,7 +40,11 @@ echo "setup: Python $($python -c 'import platform; print(platform.python_version
 .venv/bin/uv pip sync --quiet --native-tls --python .venv-checkov/bin/python requirements/checkov.txt
 
 if command -v terraform >/dev/null 2>&1; then
-  echo "setup: $(terraform version 2>/dev/null | head -1)"
+  echo "setup: $(terraform version 2>/dev/null | head -1), provider mirror: ${TF_PROVIDER_MIRROR:-none (registry)}"
+  # Writes the provider-installation CLI config (for TF_PROVIDER_MIRROR) and installs
+  # the providers into the local environment's working directory.
+  PYTHONPATH=tools .venv/bin/python -m broadcast_tools.terraform local init -no-color >/dev/null \
+    || echo "setup: terraform init failed; plan/apply will retry it" >&2
 else
   echo "setup: terraform is not on PATH; install Terraform >= 1.10 for plan/apply" >&2
 fi

@@ -31,6 +31,7 @@ from broadcast_tools.artifacts import (
     source_files,
     sources_digest,
 )
+from broadcast_tools.guard import read_deployment
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 PLATFORMS = {
@@ -127,11 +128,16 @@ def build(dist: Path, runtime: str, architecture: str, cache: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
-    parser.add_argument("--runtime", default=os.environ.get("LAMBDA_RUNTIME", "python3.12"))
-    parser.add_argument("--architecture", default=os.environ.get("LAMBDA_ARCHITECTURE", "x86_64"), choices=PLATFORMS)
+    parser.add_argument("--env", default=None, help="take runtime and architecture from this environment's tfvars")
+    parser.add_argument("--runtime", default=None, help="default: Terraform's lambda_runtime")
+    parser.add_argument("--architecture", default=None, choices=PLATFORMS, help="default: lambda_architecture")
     parser.add_argument("--cache", type=Path, default=ROOT / ".build" / "cache")
     args = parser.parse_args(argv)
-    build(args.dist.resolve(), args.runtime, args.architecture, args.cache.resolve())
+    # Terraform's variables are the one source of the target platform.
+    target = read_deployment(ROOT / "infrastructure", args.env)
+    runtime = args.runtime or target.runtime or "python3.12"
+    architecture = args.architecture or target.architecture or "x86_64"
+    build(args.dist.resolve(), runtime, architecture, args.cache.resolve())
     return 0
 
 

@@ -64,7 +64,8 @@ class Deployment:
         return found
 
 
-def read_deployment(infrastructure: Path) -> Deployment:
+def read_deployment(infrastructure: Path, env: str | None = None) -> Deployment:
+    """Parse the root module; with ``env``, that environment's tfvars override variable defaults."""
     deployment = Deployment()
     locals_: dict = {}
     modules: dict[str, dict] = {}
@@ -82,8 +83,15 @@ def read_deployment(infrastructure: Path) -> Deployment:
     deployment.functions = locals_.get("functions") or {}
     deployment.routes = locals_.get("routes") or {}
     deployment.authorizer = locals_.get("authorizer_function")
-    deployment.runtime = (variables.get("lambda_runtime") or {}).get("default")
-    deployment.architecture = (variables.get("lambda_architecture") or {}).get("default")
+    overrides: dict = {}
+    tfvars = infrastructure / "environments" / f"{env}.tfvars"
+    if env and tfvars.exists():
+        with tfvars.open() as handle:
+            overrides = _unquote(hcl2.load(handle))
+    deployment.runtime = overrides.get("lambda_runtime") or (variables.get("lambda_runtime") or {}).get("default")
+    deployment.architecture = overrides.get("lambda_architecture") or (
+        variables.get("lambda_architecture") or {}
+    ).get("default")
     if not deployment.functions:
         deployment.problems.append("local.functions is missing or empty: there is nothing to follow")
     if not deployment.routes:
@@ -122,9 +130,9 @@ class Verdict:
         return not self.problems
 
 
-def check(root: Path = ROOT, dist: Path | None = None) -> Verdict:
+def check(root: Path = ROOT, dist: Path | None = None, env: str | None = None) -> Verdict:
     dist = dist or root / "dist"
-    deployment = read_deployment(root / "infrastructure")
+    deployment = read_deployment(root / "infrastructure", env)
     problems = list(deployment.problems)
 
     for route, function in sorted(deployment.routes.items()):
@@ -211,8 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="check that every route can be deployed with its integration")
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--dist", type=Path, default=None)
+    parser.add_argument("--env", default=None, help="read this environment's tfvars too")
     args = parser.parse_args(argv)
-    verdict = check(args.root.resolve(), args.dist.resolve() if args.dist else None)
+    verdict = check(args.root.resolve(), args.dist.resolve() if args.dist else None, args.env)
     if verdict.ok:
         print(f"guard: ok: {verdict.summary}")
         return 0

@@ -36,11 +36,6 @@ class MembershipFailure(StrEnum):
     SESSION_FULL = "sessionFull"
 
 
-def _failed_conditions(exc: ClientError) -> list[bool]:
-    reasons = exc.response.get("CancellationReasons") or []
-    return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
-
-
 class SessionsRepository:
     def __init__(self, sessions_table: Any, connections_table_name: str, record_ttl_seconds: int) -> None:
         self._table = sessions_table
@@ -82,40 +77,20 @@ class SessionsRepository:
             "reportedListenerCount": 0,
             "reportedLanguages": [],
         }
-        connection_condition, values = self._connection_points_at(previous_session_id)
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table.name,
-                            "Item": item,
-                            "ConditionExpression": "attribute_not_exists(sessionId)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._connections,
-                            "Key": {"connectionId": speaker_connection_id},
-                            "UpdateExpression": "SET sessionId = :sid",
-                            "ConditionExpression": f"#role = :speaker AND ({connection_condition})",
-                            "ExpressionAttributeNames": {"#role": "role"},
-                            "ExpressionAttributeValues": {
-                                ":sid": session_id,
-                                ":speaker": Role.SPEAKER.value,
-                                **values,
-                            },
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            failed = _failed_conditions(exc)
-            if failed and failed[0]:
-                raise SessionIdTaken(session_id) from exc
-            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED) from exc
+        failed = self._transact(
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(sessionId)",
+                }
+            },
+            self._attach(speaker_connection_id, Role.SPEAKER, previous_session_id, {"sessionId": session_id}),
+        )
+        if failed and failed[0]:
+            raise SessionIdTaken(session_id)
+        if failed:
+            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED)
         return Session.from_item(item)
 
     def join(
@@ -127,92 +102,65 @@ class SessionsRepository:
         max_listeners: int,
         now: float,
     ) -> None:
-        connection_condition, values = self._connection_points_at(previous_session_id)
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table.name,
-                            "Key": {"sessionId": session_id},
-                            "UpdateExpression": "SET listenerCount = listenerCount + :one, "
-                            "languageCounts.#lang = if_not_exists(languageCounts.#lang, :zero) + :one",
-                            "ConditionExpression": "#state = :active AND listenerCount < :max",
-                            "ExpressionAttributeNames": {"#state": "state", "#lang": target_language},
-                            "ExpressionAttributeValues": {
-                                ":one": 1,
-                                ":zero": 0,
-                                ":active": SessionState.ACTIVE.value,
-                                ":max": max_listeners,
-                            },
-                        }
+        failed = self._transact(
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {"sessionId": session_id},
+                    "UpdateExpression": "SET listenerCount = listenerCount + :one, "
+                    "languageCounts.#lang = if_not_exists(languageCounts.#lang, :zero) + :one",
+                    "ConditionExpression": "#state = :active AND listenerCount < :max",
+                    "ExpressionAttributeNames": {"#state": "state", "#lang": target_language},
+                    "ExpressionAttributeValues": {
+                        ":one": 1,
+                        ":zero": 0,
+                        ":active": SessionState.ACTIVE.value,
+                        ":max": max_listeners,
                     },
-                    {
-                        "Update": {
-                            "TableName": self._connections,
-                            "Key": {"connectionId": connection_id},
-                            "UpdateExpression": "SET sessionId = :sid, targetLanguage = :lang, lastSeenAt = :now",
-                            "ConditionExpression": f"#role = :listener AND ({connection_condition})",
-                            "ExpressionAttributeNames": {"#role": "role"},
-                            "ExpressionAttributeValues": {
-                                ":sid": session_id,
-                                ":lang": target_language,
-                                ":now": dynamo_number(now),
-                                ":listener": Role.LISTENER.value,
-                                **values,
-                            },
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            failed = _failed_conditions(exc)
-            if failed and failed[0]:
-                session = self.get(session_id)
-                if session is not None and session.is_active:
-                    raise MembershipConflict(MembershipFailure.SESSION_FULL) from exc
-                raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE) from exc
-            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED) from exc
+                }
+            },
+            self._attach(
+                connection_id,
+                Role.LISTENER,
+                previous_session_id,
+                {"sessionId": session_id, "targetLanguage": target_language, "lastSeenAt": dynamo_number(now)},
+            ),
+        )
+        if failed and failed[0]:
+            session = self.get(session_id)
+            if session is not None and session.is_active:
+                raise MembershipConflict(MembershipFailure.SESSION_FULL)
+            raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE)
+        if failed:
+            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED)
 
     def change_language(self, session_id: str, connection_id: str, old: str, new: str) -> None:
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table.name,
-                            "Key": {"sessionId": session_id},
-                            "UpdateExpression": "SET languageCounts.#old = languageCounts.#old - :one, "
-                            "languageCounts.#new = if_not_exists(languageCounts.#new, :zero) + :one",
-                            "ConditionExpression": "#state = :active",
-                            "ExpressionAttributeNames": {"#state": "state", "#old": old, "#new": new},
-                            "ExpressionAttributeValues": {
-                                ":one": 1,
-                                ":zero": 0,
-                                ":active": SessionState.ACTIVE.value,
-                            },
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._connections,
-                            "Key": {"connectionId": connection_id},
-                            "UpdateExpression": "SET targetLanguage = :new",
-                            "ConditionExpression": "sessionId = :sid AND targetLanguage = :old",
-                            "ExpressionAttributeValues": {":sid": session_id, ":old": old, ":new": new},
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            failed = _failed_conditions(exc)
-            if failed and failed[0]:
-                raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE) from exc
-            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED) from exc
+        failed = self._transact(
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {"sessionId": session_id},
+                    "UpdateExpression": "SET languageCounts.#old = languageCounts.#old - :one, "
+                    "languageCounts.#new = if_not_exists(languageCounts.#new, :zero) + :one",
+                    "ConditionExpression": "#state = :active",
+                    "ExpressionAttributeNames": {"#state": "state", "#old": old, "#new": new},
+                    "ExpressionAttributeValues": {":one": 1, ":zero": 0, ":active": SessionState.ACTIVE.value},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._connections,
+                    "Key": {"connectionId": connection_id},
+                    "UpdateExpression": "SET targetLanguage = :new",
+                    "ConditionExpression": "sessionId = :sid AND targetLanguage = :old",
+                    "ExpressionAttributeValues": {":sid": session_id, ":old": old, ":new": new},
+                }
+            },
+        )
+        if failed and failed[0]:
+            raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE)
+        if failed:
+            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED)
 
     def remove_listener(self, session_id: str, connection_id: str, target_language: str) -> bool:
         """Delete a listener's connection and take it off the session's counts.
@@ -220,35 +168,28 @@ class SessionsRepository:
         Returns False when the connection was no longer a listener of that session
         (already removed by another path), in which case nothing changes.
         """
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table.name,
-                            "Key": {"sessionId": session_id},
-                            "UpdateExpression": "SET listenerCount = listenerCount - :one, "
-                            "languageCounts.#lang = languageCounts.#lang - :one",
-                            "ConditionExpression": "attribute_exists(sessionId)",
-                            "ExpressionAttributeNames": {"#lang": target_language},
-                            "ExpressionAttributeValues": {":one": 1},
-                        }
-                    },
-                    {
-                        "Delete": {
-                            "TableName": self._connections,
-                            "Key": {"connectionId": connection_id},
-                            "ConditionExpression": "sessionId = :sid AND targetLanguage = :lang",
-                            "ExpressionAttributeValues": {":sid": session_id, ":lang": target_language},
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            return False
-        return True
+        failed = self._transact(
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {"sessionId": session_id},
+                    "UpdateExpression": "SET listenerCount = listenerCount - :one, "
+                    "languageCounts.#lang = languageCounts.#lang - :one",
+                    "ConditionExpression": "attribute_exists(sessionId)",
+                    "ExpressionAttributeNames": {"#lang": target_language},
+                    "ExpressionAttributeValues": {":one": 1},
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self._connections,
+                    "Key": {"connectionId": connection_id},
+                    "ConditionExpression": "sessionId = :sid AND targetLanguage = :lang",
+                    "ExpressionAttributeValues": {":sid": session_id, ":lang": target_language},
+                }
+            },
+        )
+        return not failed
 
     def update_broadcast(self, session_id: str, **changes: bool | float) -> Session:
         """Set ``is_paused``/``is_muted``/``volume`` on an active session; returns the new session."""
@@ -328,8 +269,39 @@ class SessionsRepository:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    @staticmethod
-    def _connection_points_at(previous_session_id: str | None) -> tuple[str, dict[str, Any]]:
+    def _transact(self, *items: dict[str, Any]) -> list[bool]:
+        """Run one transaction: [] when it committed, else which items' conditions failed."""
+        try:
+            self._client.transact_write_items(TransactItems=list(items))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons] or [False]
+        return []
+
+    def _attach(
+        self, connection_id: str, role: Role, previous_session_id: str | None, attributes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The transaction item that points a connection of ``role`` at a session.
+
+        It holds only while the connection still points where it did when read: at no
+        session, or at ``previous_session_id`` (an ended one).
+        """
+        values: dict[str, Any] = {f":{name}": value for name, value in attributes.items()}
+        values[":role"] = role.value
         if previous_session_id is None:
-            return "attribute_not_exists(sessionId)", {}
-        return "sessionId = :previous", {":previous": previous_session_id}
+            where = "attribute_not_exists(sessionId)"
+        else:
+            where = "sessionId = :previous"
+            values[":previous"] = previous_session_id
+        return {
+            "Update": {
+                "TableName": self._connections,
+                "Key": {"connectionId": connection_id},
+                "UpdateExpression": "SET " + ", ".join(f"{name} = :{name}" for name in attributes),
+                "ConditionExpression": f"#role = :role AND ({where})",
+                "ExpressionAttributeNames": {"#role": "role"},
+                "ExpressionAttributeValues": values,
+            }
+        }
