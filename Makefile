@@ -22,7 +22,7 @@ export TF_IN_AUTOMATION := 1
 TERRAFORM := $(PYTHON) -m broadcast_tools.terraform
 EMULATOR = $(if $(filter local,$(ENV)),AWS_ENDPOINT_URL=$$($(PYTHON) -m broadcast_tools.emulator ensure),)
 
-.PHONY: help setup build guard token plan apply destroy emulator-stop fmt fmt-check validate checkov test unit bench clean
+.PHONY: help setup dev build guard token plan apply destroy emulator-stop fmt fmt-check validate checkov test unit bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,11 @@ setup: ## Install everything a fresh machine needs (venvs, locked deps, Debian p
 
 $(PYTHON):
 	@scripts/setup.sh
+
+PORT ?= 8765
+export PORT
+dev: build ## Run the platform locally: emulator, guard, terraform apply, WebSocket API on ws://127.0.0.1:$(PORT)
+	@$(PYTHON) -m local_runtime dev --port $(PORT)
 
 build: $(PYTHON) ## Build every function zip and the layer zip into dist/ (reproducible)
 	@$(PYTHON) -m broadcast_tools.build --env $(ENV) $(if $(LAMBDA_RUNTIME),--runtime $(LAMBDA_RUNTIME)) $(if $(LAMBDA_ARCHITECTURE),--architecture $(LAMBDA_ARCHITECTURE))

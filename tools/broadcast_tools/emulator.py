@@ -21,7 +21,7 @@ from broadcast_tools.artifacts import ROOT
 STATE = ROOT / ".local" / "emulator"
 
 
-def _reachable(endpoint: str) -> bool:
+def reachable(endpoint: str) -> bool:
     try:
         urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)  # noqa: S310 - local emulator
         return True
@@ -31,31 +31,43 @@ def _reachable(endpoint: str) -> bool:
         return False
 
 
-def ensure(port: int) -> str:
-    """The emulator endpoint, starting a moto server when AWS_ENDPOINT_URL is unset."""
-    configured = os.environ.get("AWS_ENDPOINT_URL")
-    if configured:
-        return configured
-    endpoint = f"http://127.0.0.1:{port}"
-    if _reachable(endpoint):
-        return endpoint
+def start_moto(port: int, detach: bool) -> subprocess.Popen:
+    """Start a moto server on 127.0.0.1:port and wait until it answers.
+
+    ``detach`` leaves it running after this process ends (for `make apply`), with its
+    pid recorded for `make emulator-stop`; otherwise it is this process's child.
+    """
     STATE.mkdir(parents=True, exist_ok=True)
     log = open(STATE / "moto.log", "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
+        start_new_session=detach,
     )
-    (STATE / "moto.pid").write_text(str(process.pid))
+    if detach:
+        (STATE / "moto.pid").write_text(str(process.pid))
+    endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if _reachable(endpoint):
-            return endpoint
+        if reachable(endpoint):
+            return process
         if process.poll() is not None:
             raise SystemExit(f"moto server exited; see {STATE / 'moto.log'}")
         time.sleep(0.2)
+    process.kill()
     raise SystemExit("moto server did not start within 30 seconds")
+
+
+def ensure(port: int) -> str:
+    """The emulator endpoint, starting a moto server when AWS_ENDPOINT_URL is unset."""
+    configured = os.environ.get("AWS_ENDPOINT_URL")
+    if configured:
+        return configured
+    endpoint = f"http://127.0.0.1:{port}"
+    if not reachable(endpoint):
+        start_moto(port, detach=True)
+    return endpoint
 
 
 def stop() -> bool:

@@ -1,9 +1,11 @@
-"""The API Gateway Management API (``/@connections/{id}``) over HTTP, for local runs and tests.
+"""The API Gateway Management API (``/@connections/{id}``) and the Lambda Invoke API over HTTP.
 
 Handlers talk to it with their unchanged boto3 ``apigatewaymanagementapi`` client,
-pointed here by ``MANAGEMENT_API_ENDPOINT``. What happens to a message is up to a
-:class:`ConnectionSink`: the tests' :class:`RecordingSink` keeps messages per
-connection; the local gateway delivers them to real WebSocket clients.
+pointed here by ``MANAGEMENT_API_ENDPOINT``, and with their unchanged ``lambda``
+client, pointed here by ``AWS_ENDPOINT_URL_LAMBDA``. What happens to a message is up
+to a :class:`ConnectionSink`: the tests' :class:`RecordingSink` keeps messages per
+connection; the local gateway delivers them to real WebSocket clients. Invocations go
+to an :class:`Invoker` (the local function pool), when one is given.
 """
 
 from __future__ import annotations
@@ -14,10 +16,17 @@ import threading
 import time
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 PATH = re.compile(r"^(?:/[^/@]+)?/@connections/(?P<id>[^/?]+)$")
+INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+
+
+class Invoker(Protocol):
+    def invoke(self, function: str, payload: Any, asynchronous: bool) -> tuple[Any, dict | None]:
+        """(result, None) or (None, Lambda's error payload); raises KeyError for an unknown function."""
+        ...
 
 
 class ConnectionSink(Protocol):
@@ -56,7 +65,7 @@ class RecordingSink:
             opened = self._open.get(connection_id)
         if opened is None:
             return None
-        return {"connectedAt": _iso(opened), "lastActiveAt": _iso(time.time()), "identity": {"sourceIp": "127.0.0.1"}}
+        return {"connectedAt": iso_timestamp(opened), "lastActiveAt": iso_timestamp(time.time()), "identity": {"sourceIp": "127.0.0.1"}}
 
     def close(self, connection_id: str) -> bool:
         with self._lock:
@@ -67,24 +76,37 @@ class RecordingSink:
             return [m for m in self.received[connection_id] if type_ is None or m.get("type") == type_]
 
 
-def _iso(seconds: float) -> str:
+def iso_timestamp(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(seconds))
 
 
 class ManagementApiServer:
     """Serves the Management API for one sink on 127.0.0.1 in a background thread."""
 
-    def __init__(self, sink: ConnectionSink, host: str = "127.0.0.1", port: int = 0, stage: str = "local") -> None:
+    def __init__(
+        self,
+        sink: ConnectionSink,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        stage: str = "local",
+        invoker: Invoker | None = None,
+    ) -> None:
         self.sink = sink
         self.stage = stage
+        self.invoker = invoker
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="management-api", daemon=True)
 
     @property
-    def endpoint(self) -> str:
+    def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/{self.stage}"
+        return f"http://{host}:{port}"
+
+    @property
+    def endpoint(self) -> str:
+        """The Management API endpoint, as API Gateway's ``https://{api}/{stage}``."""
+        return f"{self.base_url}/{self.stage}"
 
     def start(self) -> ManagementApiServer:
         self._thread.start()
@@ -108,6 +130,8 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
 
         def _reply(self, status: int, body: dict | None = None, error: str | None = None) -> None:
             payload = json.dumps(body if body is not None else ({"message": error} if error else {})).encode()
+            if status in (202, 204):
+                payload = b""
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             if error:
@@ -117,8 +141,12 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
         def do_POST(self) -> None:
-            connection_id = self._connection_id()
             data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            invoke = INVOKE_PATH.match(self.path.split("?", 1)[0])
+            if invoke:
+                self._invoke(unquote(invoke["name"]), data)
+                return
+            connection_id = self._connection_id()
             if connection_id is None:
                 self._reply(404, error="NotFoundException")
             elif len(data) > 128 * 1024:
@@ -127,6 +155,34 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
                 self._reply(200)
             else:
                 self._reply(410, error="GoneException")
+
+        def _invoke(self, function: str, data: bytes) -> None:
+            invocation_type = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+            if owner.invoker is None:
+                self._reply(404, error="ResourceNotFoundException")
+                return
+            try:
+                payload = json.loads(data or b"null")
+            except json.JSONDecodeError:
+                self._reply(400, error="InvalidRequestContentException")
+                return
+            try:
+                result, error = owner.invoker.invoke(function, payload, asynchronous=invocation_type == "Event")
+            except KeyError:
+                self._reply(404, {"Type": "User", "message": f"Function not found: {function}"}, "ResourceNotFoundException")
+                return
+            if invocation_type == "Event":
+                self._reply(202)
+                return
+            body = json.dumps(error if error is not None else result).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Amz-Executed-Version", "$LATEST")
+            if error is not None:
+                self.send_header("X-Amz-Function-Error", "Unhandled")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def do_GET(self) -> None:
             connection_id = self._connection_id()

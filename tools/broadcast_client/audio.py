@@ -1,0 +1,49 @@
+"""PCM the way sendAudio wants it: 16 kHz, 16-bit little-endian, mono."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+
+def read_wav(path: Path) -> bytes:
+    """A WAV file as 16 kHz mono 16-bit PCM, mixed down and resampled if needed."""
+    with wave.open(str(path), "rb") as source:
+        channels, width, rate = source.getnchannels(), source.getsampwidth(), source.getframerate()
+        frames = source.readframes(source.getnframes())
+    dtype = {1: np.uint8, 2: np.int16, 4: np.int32}.get(width)
+    if dtype is None:
+        raise ValueError(f"{path}: {8 * width}-bit samples are not supported")
+    samples = np.frombuffer(frames, dtype=dtype).astype(np.float64)
+    if width == 1:
+        samples = (samples - 128) * 256
+    elif width == 4:
+        samples = samples / 65536
+    samples = samples.reshape(-1, channels).mean(axis=1)
+    if rate != SAMPLE_RATE and len(samples):
+        duration = len(samples) / rate
+        target = np.linspace(0, duration, int(duration * SAMPLE_RATE), endpoint=False)
+        samples = np.interp(target, np.arange(len(samples)) / rate, samples)
+    return np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
+
+
+def chunks(pcm: bytes, chunk_ms: int) -> Iterator[bytes]:
+    size = SAMPLE_RATE * 2 * chunk_ms // 1000
+    for start in range(0, len(pcm), size):
+        yield pcm[start : start + size]
+
+
+def microphone(chunk_ms: int) -> Iterator[bytes]:
+    """The default recording device through sox, in chunks, until interrupted."""
+    size = SAMPLE_RATE * 2 * chunk_ms // 1000
+    command = ["sox", "-q", "-d", "-t", "raw", "-r", str(SAMPLE_RATE), "-e", "signed", "-b", "16", "-c", "1", "-"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE) as recorder:
+        assert recorder.stdout is not None
+        while chunk := recorder.stdout.read(size):
+            yield chunk

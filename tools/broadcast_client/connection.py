@@ -1,0 +1,41 @@
+"""Connecting and printing what the server sends."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+from urllib.parse import urlencode
+
+DEFAULT_URL = "ws://127.0.0.1:8765/local"
+
+
+def url_for(base: str, **query: str) -> str:
+    return f"{base}{'&' if '?' in base else '?'}{urlencode(query)}"
+
+
+def describe(message: dict[str, Any]) -> str:
+    """One readable line for a server message."""
+    kind = message.get("type", "?")
+    if kind == "error":
+        return f"error {message.get('code')}: {message.get('message')}"
+    if kind == "sessionStatus":
+        languages = ", ".join(f"{k} {v}" for k, v in message.get("languageDistribution", {}).items()) or "none"
+        return (
+            f"status ({message.get('updateReason')}): {message.get('listenerCount')} listeners [{languages}], "
+            f"{message.get('sessionDuration')} s, {json.dumps(message.get('broadcastState'))}"
+        )
+    if kind in ("transcript", "translation"):
+        marker = "…" if message.get("isPartial") else "."
+        language = message.get("language", "src")
+        return f"[{language}] {message.get('text')}{marker}"
+    return json.dumps(message)
+
+
+def emit(message: dict[str, Any], raw: bool) -> None:
+    print(json.dumps(message) if raw else describe(message), flush=True)
+
+
+def fail(text: str) -> None:
+    print(text, file=sys.stderr)
+    raise SystemExit(1)

@@ -1,0 +1,202 @@
+"""Lambda functions run locally: warm worker processes per function, with timeouts.
+
+Each function gets up to ``max_concurrency`` execution environments, each a process
+with only the function's environment (plus the emulator endpoints), its code and
+layers on ``sys.path``, started on first use and kept warm. An invocation that runs
+past the function's timeout kills its environment, as Lambda does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local_runtime.deployment import FunctionConfig
+
+WORKER = Path(__file__).with_name("worker.py")
+#: what the Lambda Python runtime provides besides the function's code and layers (boto3)
+RUNTIME_PACKAGES = [p for p in sys.path if p.endswith("site-packages")]
+
+
+class FunctionError(Exception):
+    """The function raised, or timed out; ``payload`` is what Lambda reports."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(payload.get("errorMessage", "function error"))
+        self.payload = payload
+
+
+@dataclass
+class Endpoints:
+    """Where a local function's AWS calls go."""
+
+    aws: str
+    lambda_: str | None = None
+    management_api: str | None = None
+    region: str = "eu-west-1"
+
+
+class ExecutionEnvironment:
+    def __init__(self, config: FunctionConfig, endpoints: Endpoints, log_dir: Path) -> None:
+        self.config = config
+        request_read, self._request_write = os.pipe()
+        self._response_read, response_write = os.pipe()
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_dir / f"{config.name}.log", "ab")  # noqa: SIM115 - the process's log
+        paths = [str(config.code_dir), *map(str, config.layer_dirs), *RUNTIME_PACKAGES]
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", str(WORKER), str(request_read), str(response_write), config.handler, *paths],
+            env=_environment(config, endpoints),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(request_read, response_write),
+            cwd=config.code_dir,
+        )
+        os.close(request_read)
+        os.close(response_write)
+        self._responses = os.fdopen(self._response_read, "r")
+
+    def invoke(self, event: Any) -> Any:
+        deadline = time.time() + self.config.timeout
+        request = {"requestId": str(uuid.uuid4()), "deadline": deadline, "event": event}
+        os.write(self._request_write, (json.dumps(request) + "\n").encode())
+        ready, _, _ = select.select([self._responses], [], [], self.config.timeout)
+        if not ready:
+            self.stop()
+            raise FunctionError(
+                {"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {self.config.timeout} seconds"}
+            )
+        line = self._responses.readline()
+        if not line:
+            self.stop()
+            raise FunctionError({"errorType": "Runtime.ExitError", "errorMessage": "the runtime exited"})
+        reply = json.loads(line)
+        if "error" in reply:
+            raise FunctionError(reply["error"])
+        return reply["result"]
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.alive:
+            self.process.kill()
+            self.process.wait()
+        for closer in (lambda: os.close(self._request_write), self._responses.close, self._log.close):
+            try:
+                closer()
+            except OSError:
+                pass
+
+
+def _environment(config: FunctionConfig, endpoints: Endpoints) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": endpoints.region,
+        "AWS_DEFAULT_REGION": endpoints.region,
+        "AWS_LAMBDA_FUNCTION_NAME": config.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(config.timeout),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"local/{uuid.uuid4().hex}",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+        "LAMBDA_TASK_ROOT": str(config.code_dir),
+        "LOCAL_FUNCTION_ARN": config.arn,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        **config.environment,
+        "AWS_ENDPOINT_URL": endpoints.aws,
+    }
+    if endpoints.lambda_:
+        env["AWS_ENDPOINT_URL_LAMBDA"] = endpoints.lambda_
+    if endpoints.management_api and "MANAGEMENT_API_ENDPOINT" in env:
+        # As LocalStack does: the deployed callback URL points at AWS, the local one at us.
+        env["MANAGEMENT_API_ENDPOINT"] = endpoints.management_api
+    return env
+
+
+class FunctionPool:
+    """Warm execution environments for every function, up to ``max_concurrency`` each."""
+
+    def __init__(
+        self, functions: dict[str, FunctionConfig], endpoints: Endpoints, log_dir: Path, max_concurrency: int = 8
+    ) -> None:
+        self.functions = functions
+        self._endpoints = endpoints
+        self._log_dir = log_dir
+        self._max = max_concurrency
+        self._idle: dict[str, list[ExecutionEnvironment]] = {name: [] for name in functions}
+        self._count: dict[str, int] = dict.fromkeys(functions, 0)
+        self._condition = threading.Condition()
+        self._closed = False
+
+    def invoke(self, name: str, event: Any) -> Any:
+        if name not in self.functions:
+            raise KeyError(name)
+        environment = self._acquire(name)
+        try:
+            return environment.invoke(event)
+        finally:
+            self._release(name, environment)
+
+    def _acquire(self, name: str) -> ExecutionEnvironment:
+        with self._condition:
+            while True:
+                if self._closed:
+                    raise RuntimeError("the local runtime is stopping")
+                if self._idle[name]:
+                    return self._idle[name].pop()
+                if self._count[name] < self._max:
+                    self._count[name] += 1
+                    break
+                self._condition.wait()
+        try:
+            return ExecutionEnvironment(self.functions[name], self._endpoints, self._log_dir)
+        except Exception:
+            with self._condition:
+                self._count[name] -= 1
+                self._condition.notify()
+            raise
+
+    def _release(self, name: str, environment: ExecutionEnvironment) -> None:
+        with self._condition:
+            if environment.alive and not self._closed:
+                self._idle[name].append(environment)
+            else:
+                environment.stop()
+                self._count[name] -= 1
+            self._condition.notify()
+
+    def add(self, name: str) -> None:
+        """Make room for a function added to ``functions`` after start."""
+        with self._condition:
+            self._idle.setdefault(name, [])
+            self._count.setdefault(name, 0)
+
+    def warm(self, name: str) -> None:
+        """Start one environment ahead of the first request."""
+        self._release(name, self._acquire(name))
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            environments = [env for envs in self._idle.values() for env in envs]
+            self._idle = {name: [] for name in self.functions}
+            self._condition.notify_all()
+        for environment in environments:
+            environment.stop()

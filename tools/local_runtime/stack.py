@@ -1,0 +1,137 @@
+"""The whole local platform: functions, Management and Invoke APIs, gateway and schedules."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from broadcast_tools.artifacts import ROOT
+from local_runtime.deployment import Deployment, DeploymentReader, function_name
+from local_runtime.functions import Endpoints, FunctionError, FunctionPool
+from local_runtime.gateway import LocalGateway
+from local_runtime.management_api import ManagementApiServer
+from local_runtime.schedules import run_schedules
+
+log = logging.getLogger("local_runtime")
+
+
+@dataclass
+class Clients:
+    apigatewayv2: Any
+    lambda_: Any
+    scheduler: Any
+
+    @classmethod
+    def for_endpoint(cls, endpoint: str, region: str) -> Clients:
+        session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
+        return cls(*(session.client(s, endpoint_url=endpoint) for s in ("apigatewayv2", "lambda", "scheduler")))
+
+
+class LocalStack:
+    """Runs what Terraform deployed to the emulator at ``endpoint``."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        region: str = "eu-west-1",
+        api_name: str | None = None,
+        stage: str = "local",
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        dist: Path | None = None,
+        idle_timeout: float = 600,
+        max_connection_age: float = 7200,
+        schedule_interval: float | None = None,
+        max_concurrency: int = 8,
+        log_dir: Path | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self._reader = DeploymentReader(Clients.for_endpoint(endpoint, region), dist)
+        self.deployment: Deployment = self._reader.read(api_name, stage)
+        self._executor = ThreadPoolExecutor(max_workers=128, thread_name_prefix="local-runtime")
+        self.http = ManagementApiServer(sink=_NoSink(), host=host, stage=stage, invoker=self)
+        self.http.start()
+        self.pool = FunctionPool(
+            self.deployment.functions,
+            Endpoints(aws=endpoint, lambda_=self.http.base_url, management_api=self.http.endpoint, region=region),
+            log_dir or ROOT / ".local" / "logs",
+            max_concurrency,
+        )
+        self.gateway = LocalGateway(
+            self.deployment,
+            self._invoke_sync,
+            host=host,
+            port=port,
+            idle_timeout=idle_timeout,
+            max_connection_age=max_connection_age,
+            executor=self._executor,
+        )
+        self.http.sink = self.gateway
+        self._schedule_interval = schedule_interval
+        self._schedules: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.gateway.start()
+        loop = asyncio.get_running_loop()
+
+        async def invoke(function: str, event: Any) -> Any:
+            return await loop.run_in_executor(self._executor, self._invoke_sync, function, event)
+
+        self._schedules = asyncio.create_task(
+            run_schedules(self.deployment.schedules, invoke, self._schedule_interval)
+        )
+
+    async def stop(self) -> None:
+        if self._schedules:
+            self._schedules.cancel()
+        await self.gateway.stop()
+        self.http.stop()
+        self.pool.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    # The Lambda Invoke API's target (local_runtime.management_api.Invoker).
+    def invoke(self, function: str, payload: Any, asynchronous: bool) -> tuple[Any, dict | None]:
+        name = function_name(function)
+        if name not in self.pool.functions:
+            try:
+                self.pool.functions[name] = self._reader.function(name)
+            except Exception as exc:
+                raise KeyError(name) from exc
+            self.pool.add(name)
+        if asynchronous:
+            self._executor.submit(self._invoke_logged, name, payload)
+            return None, None
+        try:
+            return self._invoke_sync(name, payload), None
+        except FunctionError as error:
+            return None, error.payload
+
+    def _invoke_sync(self, function: str, event: Any) -> Any:
+        return self.pool.invoke(function, event)
+
+    def _invoke_logged(self, function: str, event: Any) -> None:
+        try:
+            self._invoke_sync(function, event)
+        except FunctionError as error:
+            log.warning("asynchronous invocation of %s failed: %s", function, error.payload.get("errorMessage"))
+
+
+class _NoSink:
+    def post(self, connection_id: str, data: bytes) -> bool:
+        return False
+
+    def info(self, connection_id: str) -> dict | None:
+        return None
+
+    def close(self, connection_id: str) -> bool:
+        return False
