@@ -5,24 +5,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
-from broadcast_tools.terraform import run
+from support.deployment import emulator_client
 
 pytestmark = [
     pytest.mark.terraform,
     pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed"),
 ]
-MIRROR = os.environ.get("TF_PROVIDER_MIRROR") or None
 EXPECTED_ROUTES = {
     "$connect", "$disconnect", "$default", "createSession", "joinSession", "changeLanguage", "heartbeat",
     "pauseBroadcast", "resumeBroadcast", "muteBroadcast", "unmuteBroadcast", "setVolume", "endSession",
@@ -55,36 +49,13 @@ def test_emulator_settings_never_reach_remote_environments():
             assert "endpoint" not in tfvars.read_text()
 
 
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory) -> Iterator[dict]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    local_auth.ensure()
-    workdirs = tmp_path_factory.mktemp("tf")
-    try:
-        code = run("local", "apply", ["-no-color"], MIRROR, endpoint, base=workdirs)
-        assert code == 0, "terraform apply ENV=local failed"
-        yield {"endpoint": endpoint, "workdirs": workdirs}
-        assert run("local", "destroy", ["-no-color"], MIRROR, endpoint, base=workdirs) == 0
-    finally:
-        server.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _client(service: str, endpoint: str):
-    return boto3.client(service, endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
+    return emulator_client(service, endpoint)
 
 
-def test_apply_creates_every_route_with_its_integration_and_function(deployed):
-    api = _client("apigatewayv2", deployed["endpoint"])
-    lambda_ = _client("lambda", deployed["endpoint"])
+def test_apply_creates_every_route_with_its_integration_and_function(deployed_local):
+    api = _client("apigatewayv2", deployed_local["endpoint"])
+    lambda_ = _client("lambda", deployed_local["endpoint"])
     (websocket,) = [a for a in api.get_apis()["Items"] if a["Name"] == "speech-broadcast-local-websocket"]
     assert websocket["ProtocolType"] == "WEBSOCKET"
     assert websocket["RouteSelectionExpression"] == "$request.body.action"
@@ -100,8 +71,8 @@ def test_apply_creates_every_route_with_its_integration_and_function(deployed):
         assert functions[function_name]["Runtime"] == "python3.12"
 
 
-def test_connect_route_uses_the_request_authorizer(deployed):
-    api = _client("apigatewayv2", deployed["endpoint"])
+def test_connect_route_uses_the_request_authorizer(deployed_local):
+    api = _client("apigatewayv2", deployed_local["endpoint"])
     (websocket,) = [a for a in api.get_apis()["Items"] if a["Name"] == "speech-broadcast-local-websocket"]
     routes = {r["RouteKey"]: r for r in api.get_routes(ApiId=websocket["ApiId"])["Items"]}
     assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
@@ -112,9 +83,9 @@ def test_connect_route_uses_the_request_authorizer(deployed):
     assert authorizer["IdentitySource"] == ["route.request.querystring.role"]
 
 
-def test_deployed_code_is_the_built_artifact(deployed):
+def test_deployed_code_is_the_built_artifact(deployed_local):
     manifest = json.loads((ROOT / "dist" / "manifest.json").read_text())
-    lambda_ = _client("lambda", deployed["endpoint"])
+    lambda_ = _client("lambda", deployed_local["endpoint"])
     function = lambda_.get_function(FunctionName="speech-broadcast-local-create-session")["Configuration"]
     assert function["CodeSha256"] == manifest["artifacts"]["session-management"]["sha256"]
     assert function["Handler"] == "session_management.handlers.create_session.handler"
@@ -122,8 +93,8 @@ def test_deployed_code_is_the_built_artifact(deployed):
     assert len(function["Layers"]) == 1
 
 
-def test_tables_have_ttl_index_and_point_in_time_recovery(deployed):
-    dynamodb = _client("dynamodb", deployed["endpoint"])
+def test_tables_have_ttl_index_and_point_in_time_recovery(deployed_local):
+    dynamodb = _client("dynamodb", deployed_local["endpoint"])
     table = dynamodb.describe_table(TableName="speech-broadcast-local-connections")["Table"]
     (index,) = table["GlobalSecondaryIndexes"]
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["sessionId", "targetLanguage"]
@@ -133,8 +104,8 @@ def test_tables_have_ttl_index_and_point_in_time_recovery(deployed):
     assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
 
 
-def test_schedules_invoke_the_periodic_functions_every_minute(deployed):
-    scheduler = _client("scheduler", deployed["endpoint"])
+def test_schedules_invoke_the_periodic_functions_every_minute(deployed_local):
+    scheduler = _client("scheduler", deployed_local["endpoint"])
     schedules = scheduler.list_schedules(GroupName="speech-broadcast-local")["Schedules"]
     details = {s["Name"]: scheduler.get_schedule(Name=s["Name"], GroupName="speech-broadcast-local") for s in schedules}
     assert set(details) == {"speech-broadcast-local-publish-periodic-status", "speech-broadcast-local-sweep-idle-connections"}

@@ -1,0 +1,33 @@
+"""The local platform running in a background thread, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from local_runtime.stack import LocalStack
+
+
+class RunningStack:
+    def __init__(self, endpoint: str, **options: Any) -> None:
+        self.stack = LocalStack(endpoint, port=options.pop("port", 0), **options)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="local-stack", daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.stack.start(), self._loop).result(timeout=30)
+
+    @property
+    def url(self) -> str:
+        return self.stack.url
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.stack.stop(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> RunningStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

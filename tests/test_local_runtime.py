@@ -1,0 +1,191 @@
+"""The local runtime (`make dev`) on what Terraform deployed to moto, through real WebSocket and boto3 clients."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from broadcast_tools import local_auth
+from support.deployment import emulator_client
+from support.local_stack import RunningStack
+
+pytestmark = pytest.mark.terraform
+
+
+@pytest.fixture(scope="module")
+def stack(deployed_local):
+    with RunningStack(deployed_local["endpoint"]) as running:
+        yield running
+
+
+def speaker(stack, token: str | None = None):
+    return connect(f"{stack.url}?role=speaker&token={token or local_auth.token()}")
+
+
+def listener(stack):
+    return connect(f"{stack.url}?role=listener")
+
+
+def receive(ws, type_: str, timeout: float = 15) -> dict:
+    """The next message of this type (others are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
+        if message.get("type") == type_:
+            return message
+
+
+def send(ws, **message) -> None:
+    ws.send(json.dumps(message))
+
+
+def create_session(ws) -> str:
+    send(ws, action="createSession", sourceLanguage="en")
+    return receive(ws, "sessionCreated")["sessionId"]
+
+
+def test_speaker_and_two_listeners_end_to_end(stack):
+    with speaker(stack) as spk, listener(stack) as es, listener(stack) as fr:
+        session_id = create_session(spk)
+        send(es, action="joinSession", sessionId=session_id, targetLanguage="es")
+        assert receive(es, "sessionJoined")["targetLanguage"] == "es"
+        send(fr, action="joinSession", sessionId=session_id, targetLanguage="fr")
+        receive(fr, "sessionJoined")
+        send(spk, action="getSessionStatus")
+        status = receive(spk, "sessionStatus")
+        while status["updateReason"] != "requested":
+            status = receive(spk, "sessionStatus")
+        assert status["listenerCount"] == 2
+        assert status["languageDistribution"] == {"es": 1, "fr": 1}
+        send(spk, action="pauseBroadcast")
+        for ws in (es, fr):
+            assert receive(ws, "broadcastStateChanged")["broadcastState"]["isPaused"] is True
+        spk.close()
+        for ws in (es, fr):
+            ended = receive(ws, "sessionEnded")
+            assert ended == {**ended, "sessionId": session_id, "reason": "speakerDisconnected"}
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("role=speaker&token=not-a-token", 403),
+        ("role=speaker", 403),
+        ("role=admin", 403),
+        ("", 401),
+    ],
+)
+def test_connect_is_refused_by_the_authorizer(stack, query, status):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{stack.url}?{query}").close()
+    assert refused.value.response.status_code == status
+
+
+def test_expired_speaker_token_is_refused(stack):
+    expired = local_auth.token(now=time.time() - 7200, ttl_seconds=60)
+    with pytest.raises(InvalidStatus) as refused:
+        speaker(stack, expired).close()
+    assert refused.value.response.status_code == 403
+
+
+def test_unknown_action_reaches_default_route(stack):
+    with listener(stack) as ws:
+        send(ws, action="launchRocket")
+        assert receive(ws, "error")["code"] == "UNKNOWN_ACTION"
+        ws.send("not json")
+        assert receive(ws, "error")["code"] == "INVALID_JSON"
+
+
+def test_listener_cannot_use_speaker_actions(stack):
+    with listener(stack) as ws:
+        send(ws, action="pauseBroadcast")
+        assert receive(ws, "error")["code"] == "FORBIDDEN"
+
+
+def test_management_api_serves_boto3_unchanged(stack):
+    management = emulator_client("apigatewaymanagementapi", stack.stack.http.endpoint)
+    with listener(stack) as ws:
+        send(ws, action="heartbeat")
+        receive(ws, "heartbeatAck")
+        (connection_id,) = [c for c in stack.stack.gateway._connections]  # noqa: SLF001 - the one open connection
+        management.post_to_connection(ConnectionId=connection_id, Data=b'{"type":"hello"}')
+        assert receive(ws, "hello") == {"type": "hello"}
+        info = management.get_connection(ConnectionId=connection_id)
+        assert info["Identity"]["SourceIp"] == "127.0.0.1"
+        management.delete_connection(ConnectionId=connection_id)
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+    with pytest.raises(ClientError) as gone:
+        management.post_to_connection(ConnectionId=connection_id, Data=b"{}")
+    assert gone.value.response["Error"]["Code"] == "GoneException"
+
+
+def test_frame_over_32kb_closes_the_connection(stack):
+    with listener(stack) as ws:
+        ws.send(json.dumps({"action": "heartbeat", "padding": "x" * (33 * 1024)}))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd.code == 1009
+
+
+def test_message_over_128kb_closes_the_connection(stack):
+    with listener(stack) as ws:
+        payload = json.dumps({"action": "heartbeat", "padding": "x" * (130 * 1024)})
+        fragments = [payload[i : i + 30_000] for i in range(0, len(payload), 30_000)]
+        ws.send(iter(fragments))  # several frames under 32 KB, one message over 128 KB
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd.code == 1009
+
+
+def test_invoke_api_serves_boto3_lambda_unchanged(stack):
+    lambda_ = emulator_client("lambda", stack.stack.http.base_url)
+    result = lambda_.invoke(FunctionName="speech-broadcast-local-publish-periodic-status", Payload=b"{}")
+    assert "sent" in json.loads(result["Payload"].read())
+    queued = lambda_.invoke(FunctionName="speech-broadcast-local-sweep-idle-connections", InvocationType="Event", Payload=b"{}")
+    assert queued["StatusCode"] == 202
+    failed = lambda_.invoke(FunctionName="speech-broadcast-local-heartbeat", Payload=b"{}")
+    assert failed["FunctionError"] == "Unhandled"
+    with pytest.raises(ClientError) as missing:
+        lambda_.invoke(FunctionName="no-such-function", Payload=b"{}")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_idle_connection_is_closed_and_disconnected(deployed_local):
+    with RunningStack(deployed_local["endpoint"], idle_timeout=1.5) as short:
+        with connect(f"{short.url}?role=listener") as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 1001
+
+
+def test_schedules_run_at_their_rate(deployed_local):
+    with RunningStack(deployed_local["endpoint"], schedule_interval=1) as fast:
+        with connect(f"{fast.url}?role=speaker&token={local_auth.token()}") as spk:
+            create_session(spk)
+            status = receive(spk, "sessionStatus", timeout=20)
+            while status["updateReason"] != "periodic":
+                status = receive(spk, "sessionStatus", timeout=20)
+            assert status["listenerCount"] == 0
+
+
+def test_route_removed_from_the_deployment_fails_like_aws(deployed_local):
+    """A route absent from the deployment goes to $default, as API Gateway routes it."""
+    api = emulator_client("apigatewayv2", deployed_local["endpoint"])
+    (websocket,) = [a for a in api.get_apis()["Items"] if a["ProtocolType"] == "WEBSOCKET"]
+    (route,) = [r for r in api.get_routes(ApiId=websocket["ApiId"])["Items"] if r["RouteKey"] == "heartbeat"]
+    api.delete_route(ApiId=websocket["ApiId"], RouteId=route["RouteId"])
+    try:
+        with RunningStack(deployed_local["endpoint"]) as without:
+            assert "heartbeat" not in without.stack.deployment.routes
+            with connect(f"{without.url}?role=listener") as ws:
+                send(ws, action="heartbeat")
+                error = receive(ws, "error")
+                assert error["code"] == "UNKNOWN_ACTION"
+    finally:
+        api.create_route(ApiId=websocket["ApiId"], RouteKey="heartbeat", Target=route["Target"])
