@@ -13,9 +13,12 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+for key, value in {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}.items():
+    os.environ.setdefault(key, value)
 
-from benchmarks import artifacts, session_status  # noqa: E402
+from benchmarks import artifacts, gateway, session_status  # noqa: E402
 
 if __name__ == "__main__":
     artifacts.run()
     session_status.run()
+    gateway.run()

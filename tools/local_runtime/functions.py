@@ -23,6 +23,8 @@ from typing import Any
 from local_runtime.deployment import FunctionConfig
 
 WORKER = Path(__file__).with_name("worker.py")
+#: how long an environment may take to import its handler (Lambda's init phase), apart from the timeout
+INIT_TIMEOUT_SECONDS = 60
 #: what the Lambda Python runtime provides besides the function's code and layers (boto3)
 RUNTIME_PACKAGES = [p for p in sys.path if p.endswith("site-packages")]
 
@@ -64,8 +66,19 @@ class ExecutionEnvironment:
         os.close(request_read)
         os.close(response_write)
         self._responses = os.fdopen(self._response_read, "r")
+        self._initialised = False
+
+    def _await_init(self) -> None:
+        ready, _, _ = select.select([self._responses], [], [], INIT_TIMEOUT_SECONDS)
+        line = self._responses.readline() if ready else ""
+        if not line:
+            self.stop()
+            raise FunctionError({"errorType": "Runtime.InitError", "errorMessage": "the handler did not initialise"})
+        self._initialised = True
 
     def invoke(self, event: Any) -> Any:
+        if not self._initialised:
+            self._await_init()
         deadline = time.time() + self.config.timeout
         request = {"requestId": str(uuid.uuid4()), "deadline": deadline, "event": event}
         os.write(self._request_write, (json.dumps(request) + "\n").encode())

@@ -13,6 +13,7 @@ import boto3
 
 from broadcast_tools.artifacts import ROOT
 from local_runtime.deployment import Deployment, DeploymentReader, function_name
+from local_runtime.event_sources import EventSources
 from local_runtime.functions import Endpoints, FunctionError, FunctionPool
 from local_runtime.gateway import LocalGateway
 from local_runtime.management_api import ManagementApiServer
@@ -29,8 +30,11 @@ class Clients:
 
     @classmethod
     def for_endpoint(cls, endpoint: str, region: str) -> Clients:
-        session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
-        return cls(*(session.client(s, endpoint_url=endpoint) for s in ("apigatewayv2", "lambda", "scheduler")))
+        return cls(*(session_for(region).client(s, endpoint_url=endpoint) for s in ("apigatewayv2", "lambda", "scheduler")))
+
+
+def session_for(region: str) -> boto3.session.Session:
+    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
 
 
 class LocalStack:
@@ -73,6 +77,7 @@ class LocalStack:
             executor=self._executor,
         )
         self.http.sink = self.gateway
+        self.event_sources = EventSources(session_for(region), endpoint, self._invoke_sync)
         self._schedule_interval = schedule_interval
         self._schedules: asyncio.Task | None = None
 
@@ -86,10 +91,12 @@ class LocalStack:
         self._schedules = asyncio.create_task(
             run_schedules(self.deployment.schedules, invoke, self._schedule_interval)
         )
+        self.event_sources.start()
 
     async def stop(self) -> None:
         if self._schedules:
             self._schedules.cancel()
+        self.event_sources.stop()
         await self.gateway.stop()
         self.http.stop()
         self.pool.close()
@@ -101,13 +108,7 @@ class LocalStack:
 
     # The Lambda Invoke API's target (local_runtime.management_api.Invoker).
     def invoke(self, function: str, payload: Any, asynchronous: bool) -> tuple[Any, dict | None]:
-        name = function_name(function)
-        if name not in self.pool.functions:
-            try:
-                self.pool.functions[name] = self._reader.function(name)
-            except Exception as exc:
-                raise KeyError(name) from exc
-            self.pool.add(name)
+        name = self._ensure(function_name(function))
         if asynchronous:
             self._executor.submit(self._invoke_logged, name, payload)
             return None, None
@@ -116,8 +117,18 @@ class LocalStack:
         except FunctionError as error:
             return None, error.payload
 
+    def _ensure(self, name: str) -> str:
+        """Load a function no route or schedule names (one invoked by another, or by an event source)."""
+        if name not in self.pool.functions:
+            try:
+                self.pool.functions[name] = self._reader.function(name)
+            except Exception as exc:
+                raise KeyError(name) from exc
+            self.pool.add(name)
+        return name
+
     def _invoke_sync(self, function: str, event: Any) -> Any:
-        return self.pool.invoke(function, event)
+        return self.pool.invoke(self._ensure(function), event)
 
     def _invoke_logged(self, function: str, event: Any) -> None:
         try:

@@ -45,6 +45,9 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - reported to every invocation, as Lambda does
         handler, init_error = None, exc
         traceback.print_exc()
+    # The init phase is over: invocations (and their timeout) start from here.
+    responses.write(json.dumps({"ready": init_error is None}) + "\n")
+    responses.flush()
     for line in requests:
         request = json.loads(line)
         if init_error is not None:

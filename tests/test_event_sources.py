@@ -1,0 +1,148 @@
+"""Kinesis and SQS event source mappings, polled locally against moto, delivered as Lambda delivers them."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+import time
+import urllib.request
+import uuid
+import zipfile
+
+import boto3
+import pytest
+
+from local_runtime.event_sources import EventSources
+
+
+class Recorder:
+    """Stands in for the function: records each event and can fail on demand."""
+
+    def __init__(self, fail_first: int = 0, partial: list[int] | None = None) -> None:
+        self.events: list[dict] = []
+        self.fail_first = fail_first
+        self.partial = partial or []
+        self.lock = threading.Lock()
+
+    def __call__(self, function: str, event: dict):
+        with self.lock:
+            self.events.append(event)
+            if len(self.events) <= self.fail_first:
+                raise RuntimeError("function failed")
+            if self.partial and len(self.events) == 1:
+                records = event["Records"]
+                return {"batchItemFailures": [{"itemIdentifier": records[i]["kinesis"]["sequenceNumber"]} for i in self.partial]}
+        return None
+
+
+def wait_for(condition, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def function(aws_endpoint):
+    # Each test sees only its own mapping: EventSources polls every mapping in the emulator.
+    urllib.request.urlopen(urllib.request.Request(f"{aws_endpoint}/moto-api/reset", method="POST"))
+    iam = boto3.client("iam")
+    name = f"fn-{uuid.uuid4().hex[:8]}"
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return None\n")
+    boto3.client("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler", Code={"ZipFile": code.getvalue()}
+    )
+    return name
+
+
+def kinesis_mapping(function: str, **options) -> str:
+    kinesis = boto3.client("kinesis")
+    stream = f"audio-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=function, StartingPosition="TRIM_HORIZON", BatchSize=10, **options
+    )
+    return stream
+
+
+def run_sources(aws_endpoint, recorder):
+    sources = EventSources(boto3.session.Session(), aws_endpoint, recorder)
+    sources.start()
+    return sources
+
+
+def records_seen(recorder: Recorder) -> list[bytes]:
+    return [base64.b64decode(r["kinesis"]["data"]) for e in recorder.events for r in e["Records"]]
+
+
+def test_kinesis_records_arrive_in_order_with_lambdas_event_shape(aws_endpoint, function):
+    stream = kinesis_mapping(function)
+    kinesis = boto3.client("kinesis")
+    for n in range(25):
+        kinesis.put_record(StreamName=stream, Data=f"chunk-{n}".encode(), PartitionKey="golden-eagle-427")
+    recorder = Recorder()
+    sources = run_sources(aws_endpoint, recorder)
+    try:
+        wait_for(lambda: len(records_seen(recorder)) >= 25)
+    finally:
+        sources.stop()
+    assert records_seen(recorder) == [f"chunk-{n}".encode() for n in range(25)]
+    record = recorder.events[0]["Records"][0]
+    assert record["eventSource"] == "aws:kinesis"
+    assert record["kinesis"]["partitionKey"] == "golden-eagle-427"
+    assert all(len(e["Records"]) <= 10 for e in recorder.events)
+
+
+def test_failed_kinesis_batch_is_retried_before_later_records(aws_endpoint, function):
+    stream = kinesis_mapping(function, MaximumRetryAttempts=3)
+    kinesis = boto3.client("kinesis")
+    for n in range(3):
+        kinesis.put_record(StreamName=stream, Data=f"c{n}".encode(), PartitionKey="s")
+    recorder = Recorder(fail_first=2)
+    sources = run_sources(aws_endpoint, recorder)
+    try:
+        wait_for(lambda: len(recorder.events) >= 3)
+    finally:
+        sources.stop()
+    assert records_seen(recorder)[:9] == [b"c0", b"c1", b"c2"] * 3
+
+
+def test_partial_batch_failure_resumes_from_the_first_failed_record(aws_endpoint, function):
+    stream = kinesis_mapping(function, FunctionResponseTypes=["ReportBatchItemFailures"])
+    kinesis = boto3.client("kinesis")
+    for n in range(4):
+        kinesis.put_record(StreamName=stream, Data=f"c{n}".encode(), PartitionKey="s")
+    recorder = Recorder(partial=[2])
+    sources = run_sources(aws_endpoint, recorder)
+    try:
+        wait_for(lambda: len(recorder.events) >= 2)
+    finally:
+        sources.stop()
+    assert records_seen(recorder)[:6] == [b"c0", b"c1", b"c2", b"c3", b"c2", b"c3"]
+
+
+def test_sqs_messages_are_delivered_and_deleted(aws_endpoint, function):
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=function, BatchSize=5)
+    for n in range(7):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": n}))
+    recorder = Recorder()
+    sources = run_sources(aws_endpoint, recorder)
+    try:
+        wait_for(lambda: sum(len(e["Records"]) for e in recorder.events) >= 7)
+    finally:
+        sources.stop()
+    bodies = sorted(json.loads(r["body"])["n"] for e in recorder.events for r in e["Records"])
+    assert bodies == list(range(7))
+    assert recorder.events[0]["Records"][0]["eventSource"] == "aws:sqs"
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
