@@ -9,10 +9,8 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tests")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BroadcastTests")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
-import socket  # noqa: E402
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import boto3
 import pytest
@@ -21,15 +19,10 @@ from moto.server import ThreadedMotoServer
 from broadcast_shared.config import Settings
 from broadcast_shared.runtime import Runtime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
+from support.ports import free_port
 from support.tables import CONNECTIONS_BY_SESSION_INDEX, create_tables
 
 REGION = "eu-west-1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

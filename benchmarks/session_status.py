@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import socket
 import time
 import uuid
 
@@ -17,6 +16,7 @@ from broadcast_shared.config import Settings
 from broadcast_shared.repositories.records import Role
 from broadcast_shared.runtime import Runtime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
+from support.ports import free_port
 from support.events import FakeLambdaContext, message_event
 from support.tables import CONNECTIONS_BY_SESSION_INDEX, create_tables
 
@@ -26,9 +26,7 @@ LANGUAGES = ("es", "fr", "pt", "de")
 
 
 def run() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     os.environ.update(

@@ -112,3 +112,14 @@ def test_schedules_invoke_the_periodic_functions_every_minute(deployed_local):
     for name, detail in details.items():
         assert detail["ScheduleExpression"] == "rate(1 minute)"
         assert detail["Target"]["Arn"].endswith(f"function:{name}")
+
+
+def test_test_tables_match_the_tables_terraform_creates(deployed_local):
+    from support.tables import TABLES
+
+    dynamodb = _client("dynamodb", deployed_local["endpoint"])
+    for logical, spec in TABLES.items():
+        table = dynamodb.describe_table(TableName=f"speech-broadcast-local-{logical}")["Table"]
+        assert table["KeySchema"] == spec["KeySchema"]
+        deployed_indexes = {i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes", [])}
+        assert deployed_indexes == {i["IndexName"]: i["KeySchema"] for i in spec.get("GlobalSecondaryIndexes", [])}

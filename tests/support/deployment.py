@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from broadcast_tools import local_auth
+from broadcast_tools.emulator import start_moto
 from broadcast_tools.terraform import run
+from support.ports import free_port
 
 REGION = "eu-west-1"
 
@@ -25,19 +25,18 @@ def emulator_client(service: str, endpoint: str) -> Any:
 
 def apply_local(workdirs: Path) -> Iterator[dict[str, Any]]:
     """Start moto, `terraform apply` ENV=local into it, yield, then destroy and stop."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    port = free_port()
+    # Its own process, as under `make dev`: the emulator does not share this process's GIL.
+    server = start_moto(port, detach=False)
     endpoint = f"http://127.0.0.1:{port}"
     mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
     local_auth.ensure()
     try:
-        if run("local", "apply", ["-no-color", "-compact-warnings"], mirror, endpoint, base=workdirs) != 0:
+        if run("local", "apply", ["-no-color", "-compact-warnings"], mirror, endpoint, base=workdirs, quiet=True) != 0:
             raise RuntimeError("terraform apply ENV=local failed")
         yield {"endpoint": endpoint, "workdirs": workdirs}
-        if run("local", "destroy", ["-no-color"], mirror, endpoint, base=workdirs) != 0:
+        if run("local", "destroy", ["-no-color"], mirror, endpoint, base=workdirs, quiet=True) != 0:
             raise RuntimeError("terraform destroy ENV=local failed")
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(timeout=10)

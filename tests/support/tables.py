@@ -1,6 +1,6 @@
 """The platform's DynamoDB tables, created in the emulator with the key schema Terraform declares.
 
-``tests/test_terraform_tables.py`` checks these against ``infrastructure/modules/tables``.
+``tests/test_terraform.py`` checks these against the tables Terraform creates.
 """
 
 from __future__ import annotations

@@ -75,8 +75,15 @@ def variables(env: str, endpoint: str | None, root: Path = ROOT) -> list[str]:
 
 
 def run(
-    env: str, command: str, extra: list[str], mirror: str | None, endpoint: str | None, base: Path | None = None
+    env: str,
+    command: str,
+    extra: list[str],
+    mirror: str | None,
+    endpoint: str | None,
+    base: Path | None = None,
+    quiet: bool = False,
 ) -> int:
+    """Run one terraform command for ``env``; ``quiet`` prints its output only when it fails."""
     directory = workdir(env, base=base)
     environ = cli_config(mirror)
     terraform = shutil.which("terraform") or "terraform"
@@ -84,7 +91,7 @@ def run(
         init = [terraform, "init", "-input=false", "-upgrade=false"]
         if env != "local":
             init.append(f"-backend-config={INFRA / 'environments' / f'{env}.s3.tfbackend'}")
-        code = subprocess.run(init + (extra if command == "init" else []), cwd=directory, env=environ).returncode
+        code = _run(init + (extra if command == "init" else []), directory, environ, quiet)
         if code or command == "init":
             return code
     tail = {
@@ -94,7 +101,16 @@ def run(
         "refresh-plan": ["plan", "-input=false", "-refresh-only", "-detailed-exitcode", *variables(env, endpoint)],
         "output": ["output"],
     }[command]
-    return subprocess.run([terraform, *tail, *extra], cwd=directory, env=environ).returncode
+    return _run([terraform, *tail, *extra], directory, environ, quiet)
+
+
+def _run(command: list[str], directory: Path, environ: dict[str, str], quiet: bool) -> int:
+    if not quiet:
+        return subprocess.run(command, cwd=directory, env=environ).returncode
+    result = subprocess.run(command, cwd=directory, env=environ, capture_output=True, text=True)
+    if result.returncode:
+        print(result.stdout[-20000:], result.stderr[-20000:], sep="\n", file=sys.stderr)
+    return result.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
