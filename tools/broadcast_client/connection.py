@@ -25,6 +25,18 @@ def describe(message: dict[str, Any]) -> str:
             f"status ({message.get('updateReason')}): {message.get('listenerCount')} listeners [{languages}], "
             f"{message.get('sessionDuration')} s, {json.dumps(message.get('broadcastState'))}"
         )
+    if kind == "broadcastStateChanged":
+        state = message.get("broadcastState", {})
+        return (
+            f"broadcast: {'paused' if state.get('isPaused') else 'live'}, "
+            f"{'muted' if state.get('isMuted') else 'speech on'}, volume {state.get('volume')}"
+        )
+    if kind == "listenerCountChanged":
+        return f"listeners: {message.get('listenerCount')}"
+    if kind == "sessionJoined":
+        return f"joined {message.get('sessionId')} in {message.get('targetLanguage')} (speaker: {message.get('sourceLanguage')})"
+    if kind == "sessionEnded":
+        return f"session {message.get('sessionId')} ended ({message.get('reason')})"
     if kind in ("transcript", "translation"):
         marker = "…" if message.get("isPartial") else "."
         language = message.get("language", "src")

@@ -35,7 +35,9 @@ def deploy(endpoint: str, fresh: bool) -> None:
     if fresh and state.exists():
         state.unlink()  # a new emulator holds nothing the old state describes
     mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
-    if terraform("local", "apply", ["-no-color", "-compact-warnings"], mirror, endpoint, base=workdirs) != 0:
+    print(f"guard: ok: {verdict.summary}")
+    print(f"terraform apply ENV=local into {endpoint} …", flush=True)
+    if terraform("local", "apply", ["-no-color", "-compact-warnings"], mirror, endpoint, base=workdirs, quiet=True) != 0:
         raise SystemExit("terraform apply ENV=local failed")
 
 
@@ -75,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schedule-interval", type=float, default=None, help="run schedules this often instead")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
     moto = None
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     try:

@@ -1,0 +1,43 @@
+"""The command-line clients' pure parts: audio conversion and message lines."""
+
+from __future__ import annotations
+
+import wave
+
+import numpy as np
+
+from broadcast_client.audio import SAMPLE_RATE, chunks, read_wav
+from broadcast_client.connection import describe, url_for
+
+
+def write_wav(path, samples: np.ndarray, rate: int, channels: int) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.astype("<i2").tobytes())
+
+
+def test_stereo_44k_wav_becomes_16k_mono_pcm(tmp_path):
+    seconds = 0.5
+    t = np.arange(int(44100 * seconds)) / 44100
+    tone = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    write_wav(tmp_path / "a.wav", np.stack([tone, tone], axis=1).reshape(-1), 44100, 2)
+    pcm = np.frombuffer(read_wav(tmp_path / "a.wav"), dtype="<i2")
+    assert len(pcm) == int(SAMPLE_RATE * seconds)
+    spectrum = np.abs(np.fft.rfft(pcm))
+    assert abs(np.argmax(spectrum) * SAMPLE_RATE / len(pcm) - 440) < 5
+
+
+def test_chunks_hold_the_requested_duration():
+    pcm = bytes(SAMPLE_RATE * 2)  # one second
+    sizes = [len(c) for c in chunks(pcm, 100)]
+    assert sizes == [3200] * 10
+
+
+def test_url_and_message_lines():
+    assert url_for("ws://h/local", role="listener") == "ws://h/local?role=listener"
+    assert describe({"type": "error", "code": "FORBIDDEN", "message": "no"}) == "error FORBIDDEN: no"
+    line = describe({"type": "sessionStatus", "updateReason": "requested", "listenerCount": 2,
+                     "languageDistribution": {"es": 1, "fr": 1}, "sessionDuration": 5, "broadcastState": {}})
+    assert "2 listeners [es 1, fr 1]" in line
