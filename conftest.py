@@ -7,7 +7,6 @@ import os
 # As Lambda does, the environment is set before any handler module is imported.
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tests")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BroadcastTests")
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 import uuid
 from collections.abc import Iterator

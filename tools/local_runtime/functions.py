@@ -131,7 +131,6 @@ def _environment(config: FunctionConfig, endpoints: Endpoints) -> dict[str, str]
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
         "LAMBDA_TASK_ROOT": str(config.code_dir),
         "LOCAL_FUNCTION_ARN": config.arn,
-        "POWERTOOLS_TRACE_DISABLED": "true",
         **config.environment,
         "AWS_ENDPOINT_URL": endpoints.aws,
     }

@@ -1,18 +1,21 @@
-"""Powertools Logger, Metrics and Tracer, configured once per execution environment.
+"""Powertools Logger and Metrics, configured once per execution environment.
 
 Service name, metric namespace and log level come from the standard Powertools
 environment variables (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE,
 POWERTOOLS_LOG_LEVEL) that Terraform sets on every function.
+
+There is no Powertools Tracer: importing the X-Ray SDK it needs costs about 300 ms of
+every cold start (``make bench``), on routes where a listener waits for the answer.
+Lambda's own active tracing still records each invocation (Terraform's ``tracing``).
 """
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
 
 
 def count_by(name: str, **dimensions: str) -> None:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from broadcast_shared.errors import BroadcastError, ErrorCode
 from broadcast_shared.messages.inbound import UNSUPPORTED_LANGUAGE_ERROR
 from broadcast_shared.messages.outbound import Error
-from broadcast_shared.observability import count_by, logger, metrics, tracer
+from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.records import Connection, Role
 
 M = TypeVar("M", bound=BaseModel)
@@ -102,7 +102,6 @@ class RouteHandler(Handler[R], Generic[M, R]):
     def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: Any) -> dict[str, Any]:
         @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
         @metrics.log_metrics
-        @tracer.capture_lambda_handler(capture_response=False)
         def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             connection_id = connection_id_of(event)
             logger.append_keys(connection_id=connection_id, action=self._action)
@@ -241,7 +240,6 @@ class EventHandler(Handler[R]):
     def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: R) -> dict[str, Any]:
         @logger.inject_lambda_context(clear_state=True)
         @metrics.log_metrics
-        @tracer.capture_lambda_handler(capture_response=False)
         def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             request_context = event.get("requestContext") or {}
             if "connectionId" in request_context:
