@@ -22,7 +22,7 @@ export TF_IN_AUTOMATION := 1
 TERRAFORM := $(PYTHON) -m broadcast_tools.terraform
 EMULATOR = $(if $(filter local,$(ENV)),AWS_ENDPOINT_URL=$$($(PYTHON) -m broadcast_tools.emulator ensure),)
 
-.PHONY: help setup dev build guard token plan apply destroy emulator-stop fmt fmt-check validate checkov test unit bench clean
+.PHONY: help setup dev lint build guard token plan apply destroy emulator-stop fmt fmt-check validate checkov test unit bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -71,7 +71,11 @@ validate: $(PYTHON) ## terraform validate (no backend, no credentials)
 checkov: ## checkov over infrastructure/ (skips live in .checkov.yaml, each with its reason)
 	@.venv-checkov/bin/checkov --config-file .checkov.yaml --directory infrastructure --quiet --compact
 
-test: build ## The whole suite: unit, guard, terraform fmt/validate/checkov, apply to the emulator
+PY_SOURCES := layers services tools tests benchmarks scripts conftest.py
+lint: $(PYTHON) ## ruff check and ruff format --check over every Python file
+	@.venv/bin/ruff check -q $(PY_SOURCES) && .venv/bin/ruff format --check -q $(PY_SOURCES)
+
+test: build lint ## The whole suite: unit, guard, terraform fmt/validate/checkov, apply to the emulator
 	@$(PYTHON) -m pytest
 
 unit: $(PYTHON) ## Only the fast tests (no terraform)

@@ -12,7 +12,11 @@ for part in ("layers/shared/python", "services/session-management/src", "tools",
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-for key, value in {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}.items():
+for key, value in {
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+}.items():
     os.environ.setdefault(key, value)
 
 from benchmarks import artifacts, gateway, session_status  # noqa: E402

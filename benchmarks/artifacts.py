@@ -55,8 +55,8 @@ def _import_ms(module: str, paths: list[str]) -> float:
     # boto3 the Lambda runtime provides.
     runtime_packages = [p for p in sys.path if p.endswith("site-packages")]
     code = (
-        "import sys, time; sys.path[:0] = %r; sys.path += %r; t = time.perf_counter(); import %s; "
-        "print((time.perf_counter() - t) * 1000)" % (paths, runtime_packages, module)
+        f"import sys, time; sys.path[:0] = {paths!r}; sys.path += {runtime_packages!r}; "
+        f"t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
     )
     env = {"PATH": "/usr/bin:/bin", "POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_METRICS_NAMESPACE": "Bench"}
     out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, check=True)

@@ -70,7 +70,9 @@ async def _connect_join_rate(url: str) -> float:
                 ws = await connect(f"{url}?role=listener")
                 sockets.append(ws)
                 language = ("es", "fr", "pt", "de")[n % 4]
-                await ws.send(json.dumps({"action": "joinSession", "sessionId": session_id, "targetLanguage": language}))
+                await ws.send(
+                    json.dumps({"action": "joinSession", "sessionId": session_id, "targetLanguage": language})
+                )
                 reply = json.loads(await ws.recv())
                 assert reply["type"] == "sessionJoined", reply
 
@@ -119,7 +121,9 @@ async def _fan_out(audience: int) -> tuple[list[float], list[float]]:
     management = ManagementApiServer(gateway).start()
     sockets = []
     for start in range(0, audience, 250):
-        sockets += await asyncio.gather(*(connect(f"{gateway.url}?role=listener", max_queue=4) for _ in range(min(250, audience - start))))
+        sockets += await asyncio.gather(
+            *(connect(f"{gateway.url}?role=listener", max_queue=4) for _ in range(min(250, audience - start)))
+        )
     while gateway.open_connections < audience:
         await asyncio.sleep(0.05)
     ids = list(gateway._connections)  # noqa: SLF001 - the benchmark's own connections

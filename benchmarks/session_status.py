@@ -16,8 +16,8 @@ from broadcast_shared.config import Settings
 from broadcast_shared.repositories.records import Role
 from broadcast_shared.runtime import Runtime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
-from support.ports import free_port
 from support.events import FakeLambdaContext, message_event
+from support.ports import free_port
 from support.tables import CONNECTIONS_BY_SESSION_INDEX, create_tables
 
 REQUESTS = 200

@@ -38,6 +38,14 @@ def test_chunks_hold_the_requested_duration():
 def test_url_and_message_lines():
     assert url_for("ws://h/local", role="listener") == "ws://h/local?role=listener"
     assert describe({"type": "error", "code": "FORBIDDEN", "message": "no"}) == "error FORBIDDEN: no"
-    line = describe({"type": "sessionStatus", "updateReason": "requested", "listenerCount": 2,
-                     "languageDistribution": {"es": 1, "fr": 1}, "sessionDuration": 5, "broadcastState": {}})
+    line = describe(
+        {
+            "type": "sessionStatus",
+            "updateReason": "requested",
+            "listenerCount": 2,
+            "languageDistribution": {"es": 1, "fr": 1},
+            "sessionDuration": 5,
+            "broadcastState": {},
+        }
+    )
     assert "2 listeners [es 1, fr 1]" in line

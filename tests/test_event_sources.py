@@ -33,7 +33,11 @@ class Recorder:
                 raise RuntimeError("function failed")
             if self.partial and len(self.events) == 1:
                 records = event["Records"]
-                return {"batchItemFailures": [{"itemIdentifier": records[i]["kinesis"]["sequenceNumber"]} for i in self.partial]}
+                return {
+                    "batchItemFailures": [
+                        {"itemIdentifier": records[i]["kinesis"]["sequenceNumber"]} for i in self.partial
+                    ]
+                }
         return None
 
 

@@ -147,7 +147,9 @@ def test_invoke_api_serves_boto3_lambda_unchanged(stack):
     lambda_ = emulator_client("lambda", stack.stack.http.base_url)
     result = lambda_.invoke(FunctionName="speech-broadcast-local-publish-periodic-status", Payload=b"{}")
     assert "sent" in json.loads(result["Payload"].read())
-    queued = lambda_.invoke(FunctionName="speech-broadcast-local-sweep-idle-connections", InvocationType="Event", Payload=b"{}")
+    queued = lambda_.invoke(
+        FunctionName="speech-broadcast-local-sweep-idle-connections", InvocationType="Event", Payload=b"{}"
+    )
     assert queued["StatusCode"] == 202
     failed = lambda_.invoke(FunctionName="speech-broadcast-local-heartbeat", Payload=b"{}")
     assert failed["FunctionError"] == "Unhandled"

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -18,26 +17,50 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed"),
 ]
 EXPECTED_ROUTES = {
-    "$connect", "$disconnect", "$default", "createSession", "joinSession", "changeLanguage", "heartbeat",
-    "pauseBroadcast", "resumeBroadcast", "muteBroadcast", "unmuteBroadcast", "setVolume", "endSession",
+    "$connect",
+    "$disconnect",
+    "$default",
+    "createSession",
+    "joinSession",
+    "changeLanguage",
+    "heartbeat",
+    "pauseBroadcast",
+    "resumeBroadcast",
+    "muteBroadcast",
+    "unmuteBroadcast",
+    "setVolume",
+    "endSession",
     "getSessionStatus",
 }
 
 
 def test_fmt_is_clean():
-    result = subprocess.run(["terraform", "fmt", "-check", "-recursive", "infrastructure"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        ["terraform", "fmt", "-check", "-recursive", "infrastructure"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, f"not fmt-clean: {result.stdout}"
 
 
 def test_validate_passes_for_remote_and_local_environments():
-    result = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "broadcast_tools.terraform_validate"], cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "tools")})
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-m", "broadcast_tools.terraform_validate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "tools")},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("The configuration is valid") == 2
 
 
 def test_checkov_passes():
     checkov = ROOT / ".venv-checkov/bin/checkov"
-    result = subprocess.run([str(checkov), "--config-file", ".checkov.yaml", "--directory", "infrastructure", "--quiet", "--compact"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(checkov), "--config-file", ".checkov.yaml", "--directory", "infrastructure", "--quiet", "--compact"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout[-4000:]
 
 
@@ -101,14 +124,20 @@ def test_tables_have_ttl_index_and_point_in_time_recovery(deployed_local):
     ttl = dynamodb.describe_time_to_live(TableName="speech-broadcast-local-connections")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expiresAt"
     backups = dynamodb.describe_continuous_backups(TableName="speech-broadcast-local-sessions")
-    assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert (
+        backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+        == "ENABLED"
+    )
 
 
 def test_schedules_invoke_the_periodic_functions_every_minute(deployed_local):
     scheduler = _client("scheduler", deployed_local["endpoint"])
     schedules = scheduler.list_schedules(GroupName="speech-broadcast-local")["Schedules"]
     details = {s["Name"]: scheduler.get_schedule(Name=s["Name"], GroupName="speech-broadcast-local") for s in schedules}
-    assert set(details) == {"speech-broadcast-local-publish-periodic-status", "speech-broadcast-local-sweep-idle-connections"}
+    assert set(details) == {
+        "speech-broadcast-local-publish-periodic-status",
+        "speech-broadcast-local-sweep-idle-connections",
+    }
     for name, detail in details.items():
         assert detail["ScheduleExpression"] == "rate(1 minute)"
         assert detail["Target"]["Arn"].endswith(f"function:{name}")

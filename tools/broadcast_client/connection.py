@@ -34,7 +34,10 @@ def describe(message: dict[str, Any]) -> str:
     if kind == "listenerCountChanged":
         return f"listeners: {message.get('listenerCount')}"
     if kind == "sessionJoined":
-        return f"joined {message.get('sessionId')} in {message.get('targetLanguage')} (speaker: {message.get('sourceLanguage')})"
+        return (
+            f"joined {message.get('sessionId')} in {message.get('targetLanguage')} "
+            f"(speaker: {message.get('sourceLanguage')})"
+        )
     if kind == "sessionEnded":
         return f"session {message.get('sessionId')} ended ({message.get('reason')})"
     if kind in ("transcript", "translation"):

@@ -57,7 +57,11 @@ def local_token() -> str:
 async def run(args: argparse.Namespace) -> None:
     token = args.token or local_token()
     async with connect(url_for(args.url, role="speaker", token=token), max_size=2**20) as ws:
-        await ws.send(json.dumps({"action": "createSession", "sourceLanguage": args.source_language, "qualityTier": args.quality_tier}))
+        await ws.send(
+            json.dumps(
+                {"action": "createSession", "sourceLanguage": args.source_language, "qualityTier": args.quality_tier}
+            )
+        )
         created = json.loads(await ws.recv())
         if created.get("type") != "sessionCreated":
             fail(f"could not create a session: {created}")

@@ -14,7 +14,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,9 +55,23 @@ def install_requirements(requirements: Path, runtime: str, architecture: str, ca
         return target
     staging = Path(tempfile.mkdtemp(dir=cache))
     command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
-        "--require-hashes", "--only-binary=:all:", "--implementation", "cp",
-        "--python-version", version, "--target", str(staging), "-r", str(requirements),
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-compile",
+        "--require-hashes",
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        version,
+        "--target",
+        str(staging),
+        "-r",
+        str(requirements),
     ]
     for platform in PLATFORMS[architecture]:
         command += ["--platform", platform]

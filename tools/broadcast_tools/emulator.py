@@ -1,7 +1,7 @@
 """The AWS emulator for local runs: the one at AWS_ENDPOINT_URL, or a moto server we start.
 
-    python -m broadcast_tools.emulator ensure   # prints the endpoint; starts moto if needed
-    python -m broadcast_tools.emulator stop     # stops a moto server this tool started
+python -m broadcast_tools.emulator ensure   # prints the endpoint; starts moto if needed
+python -m broadcast_tools.emulator stop     # stops a moto server this tool started
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 from broadcast_tools.artifacts import ROOT
 

@@ -89,9 +89,9 @@ def read_deployment(infrastructure: Path, env: str | None = None) -> Deployment:
         with tfvars.open() as handle:
             overrides = _unquote(hcl2.load(handle))
     deployment.runtime = overrides.get("lambda_runtime") or (variables.get("lambda_runtime") or {}).get("default")
-    deployment.architecture = overrides.get("lambda_architecture") or (
-        variables.get("lambda_architecture") or {}
-    ).get("default")
+    deployment.architecture = overrides.get("lambda_architecture") or (variables.get("lambda_architecture") or {}).get(
+        "default"
+    )
     if not deployment.functions:
         deployment.problems.append("local.functions is missing or empty: there is nothing to follow")
     if not deployment.routes:
@@ -180,7 +180,9 @@ def check(root: Path = ROOT, dist: Path | None = None, env: str | None = None) -
         elif path.stat().st_size == 0:
             problems.append(_artifact_problem(artifact, f"is empty ({path.name})", served[artifact]))
         elif code_sha256(path) != entry.get("sha256"):
-            problems.append(_artifact_problem(artifact, "differs from the manifest (changed after the build)", served[artifact]))
+            problems.append(
+                _artifact_problem(artifact, "differs from the manifest (changed after the build)", served[artifact])
+            )
         elif sources_digest(spec, runtime, architecture, root) != entry.get("sourcesDigest"):
             problems.append(_artifact_problem(artifact, "is older than its sources", served[artifact]))
 

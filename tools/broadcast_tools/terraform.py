@@ -66,11 +66,17 @@ def cli_config(mirror: str | None, root: Path = ROOT) -> dict[str, str]:
 
 
 def variables(env: str, endpoint: str | None, root: Path = ROOT) -> list[str]:
-    args = [f"-var-file={root / 'infrastructure' / 'environments' / f'{env}.tfvars'}", f"-var=artifacts_dir={root / 'dist'}"]
+    args = [
+        f"-var-file={root / 'infrastructure' / 'environments' / f'{env}.tfvars'}",
+        f"-var=artifacts_dir={root / 'dist'}",
+    ]
     if env == "local":
         if not endpoint:
             raise SystemExit("the local environment needs an emulator endpoint (AWS_ENDPOINT_URL)")
-        args += [f"-var=aws_endpoint_url={endpoint}", f"-var-file={root / '.local' / 'auth' / 'speaker-auth.tfvars.json'}"]
+        args += [
+            f"-var=aws_endpoint_url={endpoint}",
+            f"-var-file={root / '.local' / 'auth' / 'speaker-auth.tfvars.json'}",
+        ]
     return args
 
 

@@ -24,7 +24,9 @@ def validate(env: str, mirror: str | None) -> int:
     with tempfile.TemporaryDirectory() as base:
         directory = workdir(env, base=Path(base))
         for step in (["init", "-backend=false", "-input=false"], ["validate"]):
-            result = subprocess.run([terraform, *step, "-no-color"], cwd=directory, env=environ, capture_output=True, text=True)
+            result = subprocess.run(
+                [terraform, *step, "-no-color"], cwd=directory, env=environ, capture_output=True, text=True
+            )
             if result.returncode:
                 print(result.stdout + result.stderr, file=sys.stderr)
                 return result.returncode

@@ -37,7 +37,10 @@ def deploy(endpoint: str, fresh: bool) -> None:
     mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
     print(f"guard: ok: {verdict.summary}")
     print(f"terraform apply ENV=local into {endpoint} …", flush=True)
-    if terraform("local", "apply", ["-no-color", "-compact-warnings"], mirror, endpoint, base=workdirs, quiet=True) != 0:
+    if (
+        terraform("local", "apply", ["-no-color", "-compact-warnings"], mirror, endpoint, base=workdirs, quiet=True)
+        != 0
+    ):
         raise SystemExit("terraform apply ENV=local failed")
 
 

@@ -70,9 +70,7 @@ class DeploymentReader:
     def read(self, api_name: str | None, stage: str) -> Deployment:
         api = self._find_api(api_name)
         apigw = self._clients.apigatewayv2
-        deployment = Deployment(
-            api_id=api["ApiId"], api_name=api["Name"], stage=stage, region=apigw.meta.region_name
-        )
+        deployment = Deployment(api_id=api["ApiId"], api_name=api["Name"], stage=stage, region=apigw.meta.region_name)
         integrations = {i["IntegrationId"]: i for i in _items(apigw.get_integrations, ApiId=api["ApiId"])}
         for route in _items(apigw.get_routes, ApiId=api["ApiId"]):
             target = route.get("Target", "")

@@ -40,7 +40,9 @@ class KinesisPoller:
     def run(self, stop: threading.Event) -> None:
         shards = self._kinesis.list_shards(StreamARN=self._stream_arn)["Shards"]
         threads = [
-            threading.Thread(target=self._shard, args=(shard["ShardId"], stop), daemon=True, name=f"kinesis-{shard['ShardId']}")
+            threading.Thread(
+                target=self._shard, args=(shard["ShardId"], stop), daemon=True, name=f"kinesis-{shard['ShardId']}"
+            )
             for shard in shards
         ]
         for thread in threads:
@@ -70,11 +72,19 @@ class KinesisPoller:
             except Exception as exc:  # noqa: BLE001 - the function failed: retry the batch
                 attempt += 1
                 if attempt > self._max_retries:
-                    log.warning("%s: dropping %d records after %d retries: %s", self._function, len(records), self._max_retries, exc)
+                    log.warning(
+                        "%s: dropping %d records after %d retries: %s",
+                        self._function,
+                        len(records),
+                        self._max_retries,
+                        exc,
+                    )
                     return
                 stop.wait(min(0.1 * 2**attempt, 5))
                 continue
-            failures = (response or {}).get("batchItemFailures") if self._partial and isinstance(response, dict) else None
+            failures = (
+                (response or {}).get("batchItemFailures") if self._partial and isinstance(response, dict) else None
+            )
             if not failures:
                 return
             failed = {item.get("itemIdentifier") for item in failures}
@@ -181,8 +191,11 @@ class EventSources:
         lambda_ = session.client("lambda", endpoint_url=endpoint)
         region = session.region_name
         self.pollers: list[KinesisPoller | SqsPoller] = []
-        for mapping in lambda_.get_paginator("list_event_source_mappings").paginate().build_full_result().get(
-            "EventSourceMappings", []
+        for mapping in (
+            lambda_.get_paginator("list_event_source_mappings")
+            .paginate()
+            .build_full_result()
+            .get("EventSourceMappings", [])
         ):
             function = mapping["FunctionArn"].split(":function:", 1)[1].split(":", 1)[0]
             if mapping.get("State", "Enabled") not in ("Enabled", "Creating", "Updating"):

@@ -295,7 +295,10 @@ class LocalGateway:
             await asyncio.sleep(min(1.0, self.idle_timeout / 4))
             now = time.time()
             for connection in list(self._connections.values()):
-                if now - connection.last_active >= self.idle_timeout or now - connection.connected_at >= self.max_connection_age:
+                if (
+                    now - connection.last_active >= self.idle_timeout
+                    or now - connection.connected_at >= self.max_connection_age
+                ):
                     await connection.websocket.close(1001, "Going away")
 
 

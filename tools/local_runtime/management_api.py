@@ -34,11 +34,9 @@ class ConnectionSink(Protocol):
         """Deliver; False when the connection is gone."""
         ...
 
-    def info(self, connection_id: str) -> dict | None:
-        ...
+    def info(self, connection_id: str) -> dict | None: ...
 
-    def close(self, connection_id: str) -> bool:
-        ...
+    def close(self, connection_id: str) -> bool: ...
 
 
 class RecordingSink:
@@ -65,7 +63,11 @@ class RecordingSink:
             opened = self._open.get(connection_id)
         if opened is None:
             return None
-        return {"connectedAt": iso_timestamp(opened), "lastActiveAt": iso_timestamp(time.time()), "identity": {"sourceIp": "127.0.0.1"}}
+        return {
+            "connectedAt": iso_timestamp(opened),
+            "lastActiveAt": iso_timestamp(time.time()),
+            "identity": {"sourceIp": "127.0.0.1"},
+        }
 
     def close(self, connection_id: str) -> bool:
         with self._lock:
@@ -169,7 +171,9 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
             try:
                 result, error = owner.invoker.invoke(function, payload, asynchronous=invocation_type == "Event")
             except KeyError:
-                self._reply(404, {"Type": "User", "message": f"Function not found: {function}"}, "ResourceNotFoundException")
+                self._reply(
+                    404, {"Type": "User", "message": f"Function not found: {function}"}, "ResourceNotFoundException"
+                )
                 return
             if invocation_type == "Event":
                 self._reply(202)

@@ -34,7 +34,9 @@ async def run_schedules(
     async def one(schedule: dict[str, Any]) -> None:
         interval = interval_override or interval_seconds(schedule["expression"])
         if interval is None:
-            log.warning("schedule %s: %s is not run locally (only rate expressions)", schedule["name"], schedule["expression"])
+            log.warning(
+                "schedule %s: %s is not run locally (only rate expressions)", schedule["name"], schedule["expression"]
+            )
             return
         event = json.loads(schedule.get("input") or "{}")
         while True:

@@ -30,7 +30,9 @@ class Clients:
 
     @classmethod
     def for_endpoint(cls, endpoint: str, region: str) -> Clients:
-        return cls(*(session_for(region).client(s, endpoint_url=endpoint) for s in ("apigatewayv2", "lambda", "scheduler")))
+        return cls(
+            *(session_for(region).client(s, endpoint_url=endpoint) for s in ("apigatewayv2", "lambda", "scheduler"))
+        )
 
 
 def session_for(region: str) -> boto3.session.Session:
@@ -88,9 +90,7 @@ class LocalStack:
         async def invoke(function: str, event: Any) -> Any:
             return await loop.run_in_executor(self._executor, self._invoke_sync, function, event)
 
-        self._schedules = asyncio.create_task(
-            run_schedules(self.deployment.schedules, invoke, self._schedule_interval)
-        )
+        self._schedules = asyncio.create_task(run_schedules(self.deployment.schedules, invoke, self._schedule_interval))
         self.event_sources.start()
 
     async def stop(self) -> None:

@@ -41,13 +41,16 @@ def test_listener_needs_no_token(verifier):
     assert response["context"]["role"] == "listener"
 
 
-@pytest.mark.parametrize("make_token", [
-    lambda keys: None,
-    lambda keys: "not-a-jwt",
-    lambda keys: local_auth.token(directory=keys, now=0, ttl_seconds=60),
-    lambda keys: local_auth.token(directory=keys, audience="someone-else"),
-    lambda keys: local_auth.token(directory=keys, issuer="https://evil.example"),
-])
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda keys: None,
+        lambda keys: "not-a-jwt",
+        lambda keys: local_auth.token(directory=keys, now=0, ttl_seconds=60),
+        lambda keys: local_auth.token(directory=keys, audience="someone-else"),
+        lambda keys: local_auth.token(directory=keys, issuer="https://evil.example"),
+    ],
+)
 def test_bad_speaker_token_is_denied_not_downgraded(keys, verifier, make_token):
     token = make_token(keys)
     query = {"role": "speaker", **({"token": token} if token else {})}

@@ -45,7 +45,9 @@ def test_volume_out_of_range_is_refused_and_changes_nothing(harness, session, vo
     assert not harness.sink.messages("l1", "broadcastStateChanged")
 
 
-@pytest.mark.parametrize("action", ["pauseBroadcast", "resumeBroadcast", "muteBroadcast", "unmuteBroadcast", "endSession"])
+@pytest.mark.parametrize(
+    "action", ["pauseBroadcast", "resumeBroadcast", "muteBroadcast", "unmuteBroadcast", "endSession"]
+)
 def test_listener_cannot_use_speaker_actions(harness, session, action):
     harness.send("l1", {"action": action})
     assert harness.last("l1", "error")["code"] == "FORBIDDEN"

@@ -66,19 +66,13 @@ class Settings:
             connections_by_session_index=_required(env, "CONNECTIONS_BY_SESSION_INDEX"),
             management_api_endpoint=_required(env, "MANAGEMENT_API_ENDPOINT"),
             control_rate_per_second=int(_number(env, "CONTROL_RATE_PER_SECOND", cls.control_rate_per_second)),
-            max_control_message_bytes=int(
-                _number(env, "MAX_CONTROL_MESSAGE_BYTES", cls.max_control_message_bytes)
-            ),
+            max_control_message_bytes=int(_number(env, "MAX_CONTROL_MESSAGE_BYTES", cls.max_control_message_bytes)),
             idle_timeout_seconds=int(_number(env, "IDLE_TIMEOUT_SECONDS", cls.idle_timeout_seconds)),
-            connection_max_age_seconds=int(
-                _number(env, "CONNECTION_MAX_AGE_SECONDS", cls.connection_max_age_seconds)
-            ),
+            connection_max_age_seconds=int(_number(env, "CONNECTION_MAX_AGE_SECONDS", cls.connection_max_age_seconds)),
             connection_refresh_warning_seconds=int(
                 _number(env, "CONNECTION_REFRESH_WARNING_SECONDS", cls.connection_refresh_warning_seconds)
             ),
             record_ttl_seconds=int(_number(env, "RECORD_TTL_SECONDS", cls.record_ttl_seconds)),
-            max_listeners_per_session=int(
-                _number(env, "MAX_LISTENERS_PER_SESSION", cls.max_listeners_per_session)
-            ),
+            max_listeners_per_session=int(_number(env, "MAX_LISTENERS_PER_SESSION", cls.max_listeners_per_session)),
             fanout_concurrency=int(_number(env, "FANOUT_CONCURRENCY", cls.fanout_concurrency)),
         )

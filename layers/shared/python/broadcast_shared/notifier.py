@@ -55,7 +55,7 @@ class Notifier:
         if not ids:
             return result
         with ThreadPoolExecutor(max_workers=min(self._concurrency, len(ids))) as pool:
-            for connection_id, outcome in zip(ids, pool.map(lambda cid: self._post(cid, payload), ids)):
+            for connection_id, outcome in zip(ids, pool.map(lambda cid: self._post(cid, payload), ids), strict=True):
                 if outcome == "delivered":
                     result.delivered += 1
                 elif outcome == "gone":

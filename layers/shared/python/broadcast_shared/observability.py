@@ -20,6 +20,8 @@ metrics = Metrics()
 
 def count_by(name: str, **dimensions: str) -> None:
     """Emit one count with its own dimensions (a separate EMF blob), e.g. rejections by code."""
-    with single_metric(name=name, unit=MetricUnit.Count, value=1, default_dimensions=metrics.default_dimensions) as metric:
+    with single_metric(
+        name=name, unit=MetricUnit.Count, value=1, default_dimensions=metrics.default_dimensions
+    ) as metric:
         for key, value in dimensions.items():
             metric.add_dimension(name=key, value=value)

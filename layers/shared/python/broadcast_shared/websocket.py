@@ -243,9 +243,7 @@ class EventHandler(Handler[R]):
         def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             request_context = event.get("requestContext") or {}
             if "connectionId" in request_context:
-                logger.append_keys(
-                    connection_id=request_context["connectionId"], route=request_context.get("routeKey")
-                )
+                logger.append_keys(connection_id=request_context["connectionId"], route=request_context.get("routeKey"))
                 logger.set_correlation_id(request_context.get("requestId"))
             return self._function(event, runtime) or {"statusCode": 200}
 

@@ -64,9 +64,7 @@ class ConnectionsRepository:
 
     def delete(self, connection_id: str) -> Connection | None:
         """Delete and return what was stored, or None when it was already gone."""
-        old = self._table.delete_item(Key={"connectionId": connection_id}, ReturnValues="ALL_OLD").get(
-            "Attributes"
-        )
+        old = self._table.delete_item(Key={"connectionId": connection_id}, ReturnValues="ALL_OLD").get("Attributes")
         return Connection.from_item(old) if old else None
 
     def listeners(self, session_id: str, target_language: str | None = None) -> list[Connection]:

@@ -237,9 +237,7 @@ class SessionsRepository:
             raise
         return Session.from_item(result["Attributes"])
 
-    def record_reported(
-        self, session_id: str, previous_count: int, count: int, languages: frozenset[str]
-    ) -> bool:
+    def record_reported(self, session_id: str, previous_count: int, count: int, languages: frozenset[str]) -> bool:
         """Remember what the speaker was last told; False when another writer got there first."""
         try:
             self._table.update_item(
