@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -11,8 +15,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from broadcast_tools import local_auth
+from broadcast_tools.artifacts import ROOT
 from support.deployment import emulator_client
 from support.local_stack import RunningStack
+from support.ports import free_port
 
 pytestmark = pytest.mark.terraform
 
@@ -191,3 +197,35 @@ def test_route_removed_from_the_deployment_fails_like_aws(deployed_local):
                 assert error["code"] == "UNKNOWN_ACTION"
     finally:
         api.create_route(ApiId=websocket["ApiId"], RouteKey="heartbeat", Target=route["Target"])
+
+
+def test_serve_command_prints_url_and_token_and_ctrl_c_stops_everything(deployed_local):
+    port = free_port()
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": deployed_local["endpoint"],
+        "PYTHONPATH": f"{ROOT / 'tools'}:{ROOT / 'layers/shared/python'}",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local_runtime", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        lines = []
+        while not lines or not lines[-1].startswith("serving"):
+            line = process.stdout.readline()
+            assert line, f"serve exited early: {lines}"
+            lines.append(line.strip())
+        token = process.stdout.readline().strip()
+        with connect(f"ws://127.0.0.1:{port}/local?role=speaker&token={token}") as spk:
+            assert create_session(spk)
+        workers = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+        assert workers, "functions run in worker processes"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    for pid in workers:
+        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 
 from broadcast_tools.artifacts import ROOT
+from broadcast_tools.terraform import forget_local_state
 
 STATE = ROOT / ".local" / "emulator"
 
@@ -66,6 +67,7 @@ def ensure(port: int) -> str:
     endpoint = f"http://127.0.0.1:{port}"
     if not reachable(endpoint):
         start_moto(port, detach=True)
+        forget_local_state()
     return endpoint
 
 

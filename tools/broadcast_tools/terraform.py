@@ -45,6 +45,12 @@ def workdir(env: str, root: Path = ROOT, base: Path | None = None) -> Path:
     return target
 
 
+def forget_local_state(root: Path = ROOT) -> None:
+    """Drop the local environment's state: a freshly started emulator holds nothing it describes."""
+    for name in ("terraform.tfstate", "terraform.tfstate.backup"):
+        (root / ".terraform-env" / "local" / name).unlink(missing_ok=True)
+
+
 def cli_config(mirror: str | None, root: Path = ROOT) -> dict[str, str]:
     """Environment for terraform: a CLI config that installs providers from a local mirror, if given."""
     env = dict(os.environ)

@@ -19,6 +19,7 @@ import sys
 from broadcast_tools import emulator, local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.guard import check
+from broadcast_tools.terraform import forget_local_state
 from broadcast_tools.terraform import run as terraform
 from local_runtime.stack import LocalStack
 
@@ -30,17 +31,12 @@ def deploy(endpoint: str, fresh: bool) -> None:
     if not verdict.ok:
         raise SystemExit("guard: refusing to deploy:\n  - " + "\n  - ".join(verdict.problems))
     local_auth.ensure()
-    workdirs = ROOT / ".local" / "dev" / "terraform"
-    state = workdirs / "local" / "terraform.tfstate"
-    if fresh and state.exists():
-        state.unlink()  # a new emulator holds nothing the old state describes
+    if fresh:
+        forget_local_state()  # the same working directory and state as `make apply ENV=local`
     mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
     print(f"guard: ok: {verdict.summary}")
     print(f"terraform apply ENV=local into {endpoint} …", flush=True)
-    if (
-        terraform("local", "apply", ["-no-color", "-compact-warnings"], mirror, endpoint, base=workdirs, quiet=True)
-        != 0
-    ):
+    if terraform("local", "apply", ["-no-color", "-compact-warnings"], mirror, endpoint, quiet=True) != 0:
         raise SystemExit("terraform apply ENV=local failed")
 
 
