@@ -1,0 +1,110 @@
+"""Local execution environments: warm between invocations, isolated environment, timeouts, errors."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from local_runtime.deployment import FunctionConfig
+from local_runtime.functions import Endpoints, FunctionError, FunctionPool
+
+HANDLER = """
+import os, time
+
+invocations = 0
+NAMES = ("TABLE", "SECRET_OF_THE_PARENT", "AWS_ENDPOINT_URL", "MANAGEMENT_API_ENDPOINT")
+
+def handler(event, context):
+    global invocations
+    invocations += 1
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {
+        "invocations": invocations,
+        "pid": os.getpid(),
+        "remaining": context.get_remaining_time_in_millis(),
+        "name": context.function_name,
+        "env": {k: os.environ.get(k) for k in NAMES},
+    }
+"""
+
+
+@pytest.fixture
+def pool(tmp_path: Path):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "probe.py").write_text(HANDLER)
+    (code / "broken.py").write_text("raise ImportError('cannot start')\n")
+    config = dict(
+        arn="arn:aws:lambda:eu-west-1:123456789012:function:probe",
+        runtime="python3.12",
+        timeout=2,
+        memory_size=256,
+        environment={"TABLE": "sessions", "MANAGEMENT_API_ENDPOINT": "https://aws.example/prod"},
+        code_dir=code,
+        layer_dirs=(),
+    )
+    functions = {
+        "probe": FunctionConfig(name="probe", handler="probe.handler", **config),
+        "broken": FunctionConfig(name="broken", handler="broken.handler", **config),
+    }
+    os.environ["SECRET_OF_THE_PARENT"] = "leaked"
+    endpoints = Endpoints(aws="http://127.0.0.1:1", management_api="http://127.0.0.1:2/local")
+    pool = FunctionPool(functions, endpoints, tmp_path / "logs", max_concurrency=2)
+    yield pool
+    pool.close()
+    os.environ.pop("SECRET_OF_THE_PARENT")
+
+
+def test_environment_stays_warm_between_invocations(pool):
+    first = pool.invoke("probe", {})
+    second = pool.invoke("probe", {})
+    assert (first["invocations"], second["invocations"]) == (1, 2)
+    assert first["pid"] == second["pid"]
+    assert first["name"] == "probe"
+    assert 0 < first["remaining"] <= 2000
+
+
+def test_function_sees_only_its_own_environment_and_the_local_endpoints(pool):
+    env = pool.invoke("probe", {})["env"]
+    assert env == {
+        "TABLE": "sessions",
+        "SECRET_OF_THE_PARENT": None,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+        "MANAGEMENT_API_ENDPOINT": "http://127.0.0.1:2/local",
+    }
+
+
+def test_timeout_kills_the_environment_and_the_next_call_gets_a_fresh_one(pool):
+    first = pool.invoke("probe", {})
+    with pytest.raises(FunctionError) as timed_out:
+        pool.invoke("probe", {"sleep": 5})
+    assert timed_out.value.payload["errorType"] == "Sandbox.Timedout"
+    after = pool.invoke("probe", {})
+    assert after["pid"] != first["pid"] and after["invocations"] == 1
+
+
+def test_unhandled_error_is_reported_and_the_environment_survives(pool):
+    first = pool.invoke("probe", {})
+    with pytest.raises(FunctionError) as failed:
+        pool.invoke("probe", {"fail": True})
+    assert failed.value.payload["errorType"] == "ValueError"
+    assert "asked to fail" in failed.value.payload["errorMessage"]
+    assert pool.invoke("probe", {})["pid"] == first["pid"]
+
+
+def test_import_error_is_reported_on_invocation(pool):
+    with pytest.raises(FunctionError) as failed:
+        pool.invoke("broken", {})
+    assert failed.value.payload["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_concurrent_invocations_use_separate_environments(pool):
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        results = list(executor.map(lambda _: pool.invoke("probe", {"sleep": 0.5}), range(2)))
+    assert results[0]["pid"] != results[1]["pid"]
