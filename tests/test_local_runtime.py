@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from websockets.sync.client import connect
 
 from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
-from support.deployment import emulator_client
+from support.deployment import apply_local, emulator_client
 from support.local_stack import RunningStack
 from support.ports import free_port
 
@@ -182,21 +183,29 @@ def test_schedules_run_at_their_rate(deployed_local):
             assert status["listenerCount"] == 0
 
 
-def test_route_removed_from_the_deployment_fails_like_aws(deployed_local):
-    """A route absent from the deployment goes to $default, as API Gateway routes it."""
-    api = emulator_client("apigatewayv2", deployed_local["endpoint"])
-    (websocket,) = [a for a in api.get_apis()["Items"] if a["ProtocolType"] == "WEBSOCKET"]
-    (route,) = [r for r in api.get_routes(ApiId=websocket["ApiId"])["Items"] if r["RouteKey"] == "heartbeat"]
-    api.delete_route(ApiId=websocket["ApiId"], RouteId=route["RouteId"])
+def test_route_removed_from_terraform_fails_locally_as_on_aws(tmp_path):
+    """Drop `heartbeat` from Terraform, apply, serve: the action lands on $default, as API Gateway routes it."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT / "infrastructure", checkout / "infrastructure", ignore=shutil.ignore_patterns(".terraform*"))
+    (checkout / "dist").symlink_to(ROOT / "dist")
+    (checkout / ".local").mkdir()
+    (checkout / ".local" / "auth").symlink_to(ROOT / ".local" / "auth")
+    main = checkout / "infrastructure" / "main.tf"
+    kept = [line for line in main.read_text().splitlines() if not line.strip().startswith("heartbeat ")]
+    main.write_text("\n".join(kept) + "\n")
+    deployment = apply_local(tmp_path / "terraform", root=checkout)
+    deployed = next(deployment)
     try:
-        with RunningStack(deployed_local["endpoint"]) as without:
+        with RunningStack(deployed["endpoint"]) as without:
             assert "heartbeat" not in without.stack.deployment.routes
-            with connect(f"{without.url}?role=listener") as ws:
+            assert "createSession" in without.stack.deployment.routes
+            with listener(without) as ws:
                 send(ws, action="heartbeat")
                 error = receive(ws, "error")
                 assert error["code"] == "UNKNOWN_ACTION"
+                assert error["details"] == {"action": "heartbeat"}
     finally:
-        api.create_route(ApiId=websocket["ApiId"], RouteKey="heartbeat", Target=route["Target"])
+        next(deployment, None)
 
 
 def test_serve_command_prints_url_and_token_and_ctrl_c_stops_everything(deployed_local):

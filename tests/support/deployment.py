@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 
 from broadcast_tools import local_auth
+from broadcast_tools.artifacts import ROOT
 from broadcast_tools.emulator import start_moto
 from broadcast_tools.terraform import run
 from support.ports import free_port
@@ -23,8 +24,8 @@ def emulator_client(service: str, endpoint: str) -> Any:
     )
 
 
-def apply_local(workdirs: Path) -> Iterator[dict[str, Any]]:
-    """Start moto, `terraform apply` ENV=local into it, yield, then destroy and stop."""
+def apply_local(workdirs: Path, root: Path = ROOT) -> Iterator[dict[str, Any]]:
+    """Start moto, `terraform apply` ENV=local of ``root``'s infrastructure into it, yield, then destroy and stop."""
     port = free_port()
     # Its own process, as under `make dev`: the emulator does not share this process's GIL.
     server = start_moto(port, detach=False)
@@ -32,10 +33,22 @@ def apply_local(workdirs: Path) -> Iterator[dict[str, Any]]:
     mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
     local_auth.ensure()
     try:
-        if run("local", "apply", ["-no-color", "-compact-warnings"], mirror, endpoint, base=workdirs, quiet=True) != 0:
+        if (
+            run(
+                "local",
+                "apply",
+                ["-no-color", "-compact-warnings"],
+                mirror,
+                endpoint,
+                base=workdirs,
+                quiet=True,
+                root=root,
+            )
+            != 0
+        ):
             raise RuntimeError("terraform apply ENV=local failed")
         yield {"endpoint": endpoint, "workdirs": workdirs}
-        if run("local", "destroy", ["-no-color"], mirror, endpoint, base=workdirs, quiet=True) != 0:
+        if run("local", "destroy", ["-no-color"], mirror, endpoint, base=workdirs, quiet=True, root=root) != 0:
             raise RuntimeError("terraform destroy ENV=local failed")
     finally:
         server.terminate()

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from broadcast_tools.artifacts import ROOT
 
-INFRA = ROOT / "infrastructure"
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 
 
@@ -94,23 +93,33 @@ def run(
     endpoint: str | None,
     base: Path | None = None,
     quiet: bool = False,
+    root: Path = ROOT,
 ) -> int:
-    """Run one terraform command for ``env``; ``quiet`` prints its output only when it fails."""
-    directory = workdir(env, base=base)
+    """Run one terraform command for ``env``; ``quiet`` prints its output only when it fails.
+
+    ``root`` is the checkout whose ``infrastructure/``, ``dist/`` and ``.local/auth`` are used.
+    """
+    directory = workdir(env, root, base)
     environ = cli_config(mirror)
     terraform = shutil.which("terraform") or "terraform"
     if not (directory / ".terraform").is_dir() or command == "init":
         init = [terraform, "init", "-input=false", "-upgrade=false"]
         if env != "local":
-            init.append(f"-backend-config={INFRA / 'environments' / f'{env}.s3.tfbackend'}")
+            init.append(f"-backend-config={root / 'infrastructure' / 'environments' / f'{env}.s3.tfbackend'}")
         code = _run(init + (extra if command == "init" else []), directory, environ, quiet)
         if code or command == "init":
             return code
     tail = {
-        "plan": ["plan", "-input=false", *variables(env, endpoint)],
-        "apply": ["apply", "-input=false", "-auto-approve", *variables(env, endpoint)],
-        "destroy": ["destroy", "-input=false", "-auto-approve", *variables(env, endpoint)],
-        "refresh-plan": ["plan", "-input=false", "-refresh-only", "-detailed-exitcode", *variables(env, endpoint)],
+        "plan": ["plan", "-input=false", *variables(env, endpoint, root)],
+        "apply": ["apply", "-input=false", "-auto-approve", *variables(env, endpoint, root)],
+        "destroy": ["destroy", "-input=false", "-auto-approve", *variables(env, endpoint, root)],
+        "refresh-plan": [
+            "plan",
+            "-input=false",
+            "-refresh-only",
+            "-detailed-exitcode",
+            *variables(env, endpoint, root),
+        ],
         "output": ["output"],
     }[command]
     return _run([terraform, *tail, *extra], directory, environ, quiet)
