@@ -8,7 +8,6 @@ import os
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tests")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BroadcastTests")
 
-import uuid
 from collections.abc import Iterator
 
 import boto3
@@ -19,7 +18,7 @@ from broadcast_shared.config import Settings
 from broadcast_shared.runtime import Runtime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from support.ports import free_port
-from support.tables import CONNECTIONS_BY_SESSION_INDEX, create_tables
+from support.tables import fresh_settings
 
 REGION = "eu-west-1"
 
@@ -82,14 +81,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def settings(aws_endpoint: str, management_api: ManagementApiServer) -> Settings:
     """Fresh tables (unique names) for each test."""
-    names = create_tables(boto3.client("dynamodb", region_name=REGION), f"t{uuid.uuid4().hex[:10]}")
-    return Settings(
-        sessions_table=names["sessions"],
-        connections_table=names["connections"],
-        rate_limits_table=names["rate-limits"],
-        connections_by_session_index=CONNECTIONS_BY_SESSION_INDEX,
-        management_api_endpoint=management_api.endpoint,
-    )
+    return fresh_settings(boto3.client("dynamodb", region_name=REGION), management_api.endpoint)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import contextlib
 import io
 import os
 import time
-import uuid
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -18,7 +17,7 @@ from broadcast_shared.runtime import Runtime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from support.events import FakeLambdaContext, message_event
 from support.ports import free_port
-from support.tables import CONNECTIONS_BY_SESSION_INDEX, create_tables
+from support.tables import fresh_settings
 
 REQUESTS = 200
 AUDIENCES = (500, 5000)
@@ -43,14 +42,8 @@ def run() -> None:
     p50s = {}
     try:
         for audience in AUDIENCES:
-            names = create_tables(boto3.client("dynamodb"), f"bench{uuid.uuid4().hex[:8]}")
-            settings = Settings(
-                sessions_table=names["sessions"],
-                connections_table=names["connections"],
-                rate_limits_table=names["rate-limits"],
-                connections_by_session_index=CONNECTIONS_BY_SESSION_INDEX,
-                management_api_endpoint=management.endpoint,
-                control_rate_per_second=REQUESTS * 10,
+            settings = fresh_settings(
+                boto3.client("dynamodb"), management.endpoint, control_rate_per_second=REQUESTS * 10
             )
             runtime = Runtime.build(settings)
             runtime.connections.add("speaker", Role.SPEAKER, time.time())
@@ -60,7 +53,7 @@ def run() -> None:
                     message_event("speaker", {"action": "createSession", "sourceLanguage": "en"}), FakeLambdaContext()
                 )
             session_id = sink.messages("speaker", "sessionCreated")[-1]["sessionId"]
-            _seat_listeners(names, session_id, audience)
+            _seat_listeners(settings, session_id, audience)
             handler = get_session_status.handler.using(runtime)
             samples = []
             for _ in range(REQUESTS):
@@ -78,12 +71,12 @@ def run() -> None:
         server.stop()
 
 
-def _seat_listeners(names: dict[str, str], session_id: str, audience: int) -> None:
+def _seat_listeners(settings: Settings, session_id: str, audience: int) -> None:
     """Seat listeners as joinSession leaves them: connection items plus the session's counters."""
     dynamodb = boto3.resource("dynamodb")
     counts: dict[str, int] = {}
     now = int(time.time())
-    with dynamodb.Table(names["connections"]).batch_writer() as batch:
+    with dynamodb.Table(settings.connections_table).batch_writer() as batch:
         for n in range(audience):
             language = LANGUAGES[n % len(LANGUAGES)]
             counts[language] = counts.get(language, 0) + 1
@@ -97,7 +90,7 @@ def _seat_listeners(names: dict[str, str], session_id: str, audience: int) -> No
                     "lastSeenAt": now,
                 }
             )
-    dynamodb.Table(names["sessions"]).update_item(
+    dynamodb.Table(settings.sessions_table).update_item(
         Key={"sessionId": session_id},
         UpdateExpression="SET listenerCount = :n, languageCounts = :c",
         ExpressionAttributeValues={":n": audience, ":c": counts},

@@ -72,13 +72,9 @@ def test_emulator_settings_never_reach_remote_environments():
             assert "endpoint" not in tfvars.read_text()
 
 
-def _client(service: str, endpoint: str):
-    return emulator_client(service, endpoint)
-
-
 def test_apply_creates_every_route_with_its_integration_and_function(deployed_local):
-    api = _client("apigatewayv2", deployed_local["endpoint"])
-    lambda_ = _client("lambda", deployed_local["endpoint"])
+    api = emulator_client("apigatewayv2", deployed_local["endpoint"])
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
     (websocket,) = [a for a in api.get_apis()["Items"] if a["Name"] == "speech-broadcast-local-websocket"]
     assert websocket["ProtocolType"] == "WEBSOCKET"
     assert websocket["RouteSelectionExpression"] == "$request.body.action"
@@ -95,7 +91,7 @@ def test_apply_creates_every_route_with_its_integration_and_function(deployed_lo
 
 
 def test_connect_route_uses_the_request_authorizer(deployed_local):
-    api = _client("apigatewayv2", deployed_local["endpoint"])
+    api = emulator_client("apigatewayv2", deployed_local["endpoint"])
     (websocket,) = [a for a in api.get_apis()["Items"] if a["Name"] == "speech-broadcast-local-websocket"]
     routes = {r["RouteKey"]: r for r in api.get_routes(ApiId=websocket["ApiId"])["Items"]}
     assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
@@ -108,7 +104,7 @@ def test_connect_route_uses_the_request_authorizer(deployed_local):
 
 def test_deployed_code_is_the_built_artifact(deployed_local):
     manifest = json.loads((ROOT / "dist" / "manifest.json").read_text())
-    lambda_ = _client("lambda", deployed_local["endpoint"])
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
     function = lambda_.get_function(FunctionName="speech-broadcast-local-create-session")["Configuration"]
     assert function["CodeSha256"] == manifest["artifacts"]["session-management"]["sha256"]
     assert function["Handler"] == "session_management.handlers.create_session.handler"
@@ -117,7 +113,7 @@ def test_deployed_code_is_the_built_artifact(deployed_local):
 
 
 def test_tables_have_ttl_index_and_point_in_time_recovery(deployed_local):
-    dynamodb = _client("dynamodb", deployed_local["endpoint"])
+    dynamodb = emulator_client("dynamodb", deployed_local["endpoint"])
     table = dynamodb.describe_table(TableName="speech-broadcast-local-connections")["Table"]
     (index,) = table["GlobalSecondaryIndexes"]
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["sessionId", "targetLanguage"]
@@ -131,7 +127,7 @@ def test_tables_have_ttl_index_and_point_in_time_recovery(deployed_local):
 
 
 def test_schedules_invoke_the_periodic_functions_every_minute(deployed_local):
-    scheduler = _client("scheduler", deployed_local["endpoint"])
+    scheduler = emulator_client("scheduler", deployed_local["endpoint"])
     schedules = scheduler.list_schedules(GroupName="speech-broadcast-local")["Schedules"]
     details = {s["Name"]: scheduler.get_schedule(Name=s["Name"], GroupName="speech-broadcast-local") for s in schedules}
     assert set(details) == {
@@ -146,7 +142,7 @@ def test_schedules_invoke_the_periodic_functions_every_minute(deployed_local):
 def test_test_tables_match_the_tables_terraform_creates(deployed_local):
     from support.tables import TABLES
 
-    dynamodb = _client("dynamodb", deployed_local["endpoint"])
+    dynamodb = emulator_client("dynamodb", deployed_local["endpoint"])
     for logical, spec in TABLES.items():
         table = dynamodb.describe_table(TableName=f"speech-broadcast-local-{logical}")["Table"]
         assert table["KeySchema"] == spec["KeySchema"]

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
+
+from broadcast_shared.config import Settings
 
 CONNECTIONS_BY_SESSION_INDEX = "by-session-language"
 
@@ -46,3 +49,16 @@ def create_tables(dynamodb: Any, prefix: str) -> dict[str, str]:
         dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **spec)
         names[logical] = name
     return names
+
+
+def fresh_settings(dynamodb: Any, management_api_endpoint: str, **limits: Any) -> Settings:
+    """Settings over a new set of tables with unique names, so nothing is shared with another run."""
+    names = create_tables(dynamodb, f"t{uuid.uuid4().hex[:10]}")
+    return Settings(
+        sessions_table=names["sessions"],
+        connections_table=names["connections"],
+        rate_limits_table=names["rate-limits"],
+        connections_by_session_index=CONNECTIONS_BY_SESSION_INDEX,
+        management_api_endpoint=management_api_endpoint,
+        **limits,
+    )

@@ -61,14 +61,6 @@ class LocalStack:
         self._reader = DeploymentReader(Clients.for_endpoint(endpoint, region), dist)
         self.deployment: Deployment = self._reader.read(api_name, stage)
         self._executor = ThreadPoolExecutor(max_workers=128, thread_name_prefix="local-runtime")
-        self.http = ManagementApiServer(sink=_NoSink(), host=host, stage=stage, invoker=self)
-        self.http.start()
-        self.pool = FunctionPool(
-            self.deployment.functions,
-            Endpoints(aws=endpoint, lambda_=self.http.base_url, management_api=self.http.endpoint, region=region),
-            log_dir or ROOT / ".local" / "logs",
-            max_concurrency,
-        )
         self.gateway = LocalGateway(
             self.deployment,
             self._invoke_sync,
@@ -78,7 +70,15 @@ class LocalStack:
             max_connection_age=max_connection_age,
             executor=self._executor,
         )
-        self.http.sink = self.gateway
+        # The Management API delivers to the gateway's connections; the Invoke API calls this stack.
+        self.http = ManagementApiServer(sink=self.gateway, host=host, stage=stage, invoker=self)
+        self.http.start()
+        self.pool = FunctionPool(
+            self.deployment.functions,
+            Endpoints(aws=endpoint, lambda_=self.http.base_url, management_api=self.http.endpoint, region=region),
+            log_dir or ROOT / ".local" / "logs",
+            max_concurrency,
+        )
         self.event_sources = EventSources(session_for(region), endpoint, self._invoke_sync)
         self._schedule_interval = schedule_interval
         self._schedules: asyncio.Task | None = None
@@ -135,14 +135,3 @@ class LocalStack:
             self._invoke_sync(function, event)
         except FunctionError as error:
             log.warning("asynchronous invocation of %s failed: %s", function, error.payload.get("errorMessage"))
-
-
-class _NoSink:
-    def post(self, connection_id: str, data: bytes) -> bool:
-        return False
-
-    def info(self, connection_id: str) -> dict | None:
-        return None
-
-    def close(self, connection_id: str) -> bool:
-        return False
