@@ -94,3 +94,12 @@ class EndSession(WireModel):
 
 class GetSessionStatus(WireModel):
     action: Literal["getSessionStatus"]
+
+
+class SendAudio(WireModel):
+    """One chunk of the speaker's audio: base64 PCM, 16-bit little-endian, mono, 16 kHz."""
+
+    action: Literal["sendAudio"]
+    audio: Annotated[str, Field(min_length=1)]
+    #: increases by one per chunk within a session, from 0
+    sequence: Annotated[int, Field(ge=0, lt=2**53)]

@@ -98,3 +98,29 @@ class Error(WireModel):
     message: str
     action: str | None = None
     details: dict[str, Any] | None = None
+
+
+class QualityIssue(StrEnum):
+    CLIPPING = "clipping"
+    SILENCE = "silence"
+    SAMPLE_RATE = "sampleRate"
+
+
+class AudioQualityWarning(WireModel):
+    """The speaker's audio was accepted but something about it will hurt recognition."""
+
+    type: Literal["audioQualityWarning"] = "audioQualityWarning"
+    issue: QualityIssue
+    message: str
+    sequence: int
+
+
+class Transcript(WireModel):
+    """What is being recognised, sent back to the speaker (partial, then final)."""
+
+    type: Literal["transcript"] = "transcript"
+    session_id: str
+    segment_id: str
+    text: str
+    is_partial: bool
+    stability: float

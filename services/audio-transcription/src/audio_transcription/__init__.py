@@ -1,0 +1,1 @@
+"""Audio transcription: ``sendAudio`` to ordered, stable transcript segments."""

@@ -1,0 +1,88 @@
+"""The audio service's runtimes, built once per execution environment, and its route decorator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from audio_transcription.checkpoints import CheckpointRepository
+from audio_transcription.engines import Recognizer, recognizer_for
+from audio_transcription.forwarder import FORWARD_CONFIG, SegmentForwarder
+from audio_transcription.ingest import AudioIngest
+from audio_transcription.settings import AudioSettings
+from audio_transcription.transcription import Dependencies
+from audio_transcription.worker import TranscriptionWorker
+from broadcast_shared import aws
+from broadcast_shared.clock import Clock
+from broadcast_shared.config import Settings
+from broadcast_shared.runtime import Runtime
+from broadcast_shared.websocket import LazyRuntime, route_decorator
+
+
+@dataclass(frozen=True)
+class AudioRuntime(Runtime):
+    """The shared WebSocket runtime plus what ``sendAudio`` needs."""
+
+    audio: AudioSettings
+    ingest: AudioIngest
+
+    @classmethod
+    def build_audio(
+        cls, settings: Settings, audio: AudioSettings, clock: Clock | None = None, kinesis: object | None = None
+    ) -> AudioRuntime:
+        base = Runtime.build(settings, clock)
+        ingest = AudioIngest(audio, kinesis or aws.client("kinesis"), base.sessions, base.clock)
+        return cls(**{f.name: getattr(base, f.name) for f in fields(Runtime)}, audio=audio, ingest=ingest)
+
+    @classmethod
+    def from_environment(cls) -> AudioRuntime:
+        return cls.build_audio(Settings.from_environment(), AudioSettings.from_environment())
+
+
+def audio_size(runtime: AudioRuntime) -> int:
+    return runtime.audio.max_audio_message_bytes
+
+
+def audio_rate(runtime: AudioRuntime) -> tuple[str, int]:
+    return "audio", runtime.audio.audio_rate_per_second
+
+
+runtime = LazyRuntime(AudioRuntime.from_environment)
+route = route_decorator(runtime, max_bytes=audio_size, rate=audio_rate)
+
+
+@dataclass(frozen=True)
+class WorkerRuntime:
+    """What the transcription worker needs, built once per execution environment."""
+
+    worker: TranscriptionWorker
+
+    @classmethod
+    def build_worker(
+        cls,
+        settings: Settings,
+        audio: AudioSettings,
+        clock: Clock | None = None,
+        recognizer: Recognizer | None = None,
+        lambda_client: object | None = None,
+        kinesis: object | None = None,
+    ) -> WorkerRuntime:
+        base = Runtime.build(settings, clock)
+        deps = Dependencies(
+            settings=audio,
+            recognizer=recognizer or recognizer_for(audio.transcription_engine),
+            checkpoints=CheckpointRepository(aws.resource("dynamodb").Table(settings.sessions_table)),
+            sessions=base.sessions,
+            notifier=base.notifier,
+            forwarder=SegmentForwarder(
+                lambda_client or aws.client("lambda", config=FORWARD_CONFIG), audio.translation_function_name
+            ),
+            clock=base.clock,
+        )
+        return cls(worker=TranscriptionWorker(deps, kinesis or aws.client("kinesis")))
+
+    @classmethod
+    def from_environment(cls) -> WorkerRuntime:
+        return cls.build_worker(Settings.from_environment(), AudioSettings.from_environment())
+
+
+worker_runtime = LazyRuntime(WorkerRuntime.from_environment)

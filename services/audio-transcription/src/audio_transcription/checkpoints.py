@@ -1,0 +1,72 @@
+"""Each session's audio high-water mark, on its item in the sessions table.
+
+A worker claims chunks before it transcribes them: it moves ``audioSequence`` from
+the value it last saw to the last chunk it is about to send, in one conditional
+write. Two workers can therefore never transcribe the same chunk: the one whose claim
+fails has been overtaken and lets the session go. ``audioOffset`` (seconds of audio
+before the next chunk) keeps segment times continuous across workers, and
+``audioRecord`` (the Kinesis sequence number of the last chunk claimed) tells a
+redelivered record from a chunk the speaker sent twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from broadcast_shared.repositories.records import dynamo_number
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    #: the last audio sequence claimed; -1 when none has been
+    sequence: int = -1
+    offset: float = 0.0
+    record: str = ""
+
+    def read_before(self, record: str) -> bool:
+        """Whether a Kinesis record (same shard) was already read by an earlier worker."""
+        return bool(self.record) and int(record) <= int(self.record)
+
+
+class CheckpointRepository:
+    def __init__(self, sessions_table: Any) -> None:
+        self._table = sessions_table
+
+    def get(self, session_id: str) -> Checkpoint:
+        item = self._table.get_item(
+            Key={"sessionId": session_id},
+            ProjectionExpression="audioSequence, audioOffset, audioRecord",
+            ConsistentRead=True,
+        ).get("Item")
+        if not item or "audioSequence" not in item:
+            return Checkpoint()
+        return Checkpoint(int(item["audioSequence"]), float(item.get("audioOffset", 0)), item.get("audioRecord", ""))
+
+    def claim(self, session_id: str, previous: Checkpoint, claimed: Checkpoint) -> bool:
+        """Move the checkpoint from ``previous`` to ``claimed``; False when someone else moved it."""
+        condition = "attribute_exists(sessionId) AND "
+        values: dict[str, Any] = {
+            ":sequence": claimed.sequence,
+            ":offset": dynamo_number(claimed.offset),
+            ":record": claimed.record,
+        }
+        if previous.sequence < 0:
+            condition += "attribute_not_exists(audioSequence)"
+        else:
+            condition += "audioSequence = :previous"
+            values[":previous"] = previous.sequence
+        try:
+            self._table.update_item(
+                Key={"sessionId": session_id},
+                UpdateExpression="SET audioSequence = :sequence, audioOffset = :offset, audioRecord = :record",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

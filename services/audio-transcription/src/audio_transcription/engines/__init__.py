@@ -1,0 +1,78 @@
+"""The recogniser interface both engines implement, and the factory that picks one.
+
+A :class:`Recognizer` opens one :class:`RecognizerStream` per session. The stream
+takes PCM (16-bit, 16 kHz, mono) as it arrives and yields :class:`Recognition`
+results, partial and final, with times in seconds from the start of the stream.
+Amazon Transcribe streaming (``transcribe``) serves AWS; ``pocketsphinx`` serves local
+runs (English only). Both produce the same results, so everything above them (order,
+stabilisation, forwarding) is the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class EngineError(Exception):
+    """The recogniser stream failed; the caller re-opens it."""
+
+
+class UnsupportedLanguage(EngineError):
+    """The engine cannot recognise this language at all."""
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float
+    end: float
+    stable: bool
+    punctuation: bool = False
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """One result: a partial or final hypothesis for one utterance (``result_id``)."""
+
+    result_id: str
+    text: str
+    is_partial: bool
+    start: float
+    end: float
+    words: tuple[Word, ...] = ()
+
+
+class RecognizerStream(Protocol):
+    def send(self, pcm: bytes) -> None: ...
+
+    def results(self) -> list[Recognition]:
+        """The results that arrived since the last call; raises :class:`EngineError` if the stream failed."""
+
+    def finish(self, timeout: float) -> list[Recognition]:
+        """End the audio and return the remaining results (the finals of any open utterance)."""
+
+    def abort(self) -> None: ...
+
+
+class Recognizer(Protocol):
+    def open(self, language: str) -> RecognizerStream: ...
+
+
+def recognizer_for(engine: str) -> Recognizer:
+    """The configured engine; its library is imported only when it is chosen."""
+    if engine == "pocketsphinx":
+        from audio_transcription.engines.sphinx import SphinxRecognizer
+
+        return SphinxRecognizer()
+    from audio_transcription.engines.transcribe import TranscribeRecognizer
+
+    return TranscribeRecognizer()
+
+
+def join_words(words: list[Word] | tuple[Word, ...]) -> str:
+    """Words as text: punctuation attaches to the word before it."""
+    text = ""
+    for word in words:
+        text += word.text if word.punctuation or not text else f" {word.text}"
+    return text

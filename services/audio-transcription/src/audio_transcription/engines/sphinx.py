@@ -1,0 +1,142 @@
+"""The local engine: pocketsphinx (English), its endpointer deciding where utterances end.
+
+pocketsphinx gives a new partial hypothesis as audio arrives but no stability, so it
+is computed the way Transcribe's partial-results stabilisation behaves: a word is
+stable once it, and every word before it, has been the same in the last
+``agreement`` hypotheses, and it is not the hypothesis's last word. pocketsphinx is a
+development dependency only; it is not in the Lambda artifact.
+"""
+
+from __future__ import annotations
+
+import re
+
+from audio_transcription.engines import Recognition, UnsupportedLanguage, Word
+from audio_transcription.settings import SAMPLE_RATE
+
+FRAME_SECONDS = 0.01
+FILLER = re.compile(r"^(<s>|</s>|<sil>|\[.*\]|\+\+.*\+\+)$")
+ALTERNATIVE = re.compile(r"\(\d+\)$")
+
+
+class SphinxRecognizer:
+    def __init__(self, agreement: int = 3) -> None:
+        self._agreement = agreement
+
+    def open(self, language: str) -> SphinxStream:
+        if not language.startswith("en"):
+            raise UnsupportedLanguage(f"pocketsphinx recognises English only, not {language}")
+        return SphinxStream(self._agreement)
+
+
+class SphinxStream:
+    def __init__(self, agreement: int) -> None:
+        from pocketsphinx import Decoder, Endpointer
+
+        self._endpointer = Endpointer(sample_rate=SAMPLE_RATE)
+        self._decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+        self._agreement = agreement
+        self._pending = b""
+        self._results: list[Recognition] = []
+        self._utterance = 0
+        self._utterance_start = 0.0
+        self._recent: list[list[str]] = []
+        self._in_utterance = False
+
+    def send(self, pcm: bytes) -> None:
+        data = self._pending + pcm
+        size = self._endpointer.frame_bytes
+        usable = len(data) // size * size
+        self._pending = data[usable:]
+        for offset in range(0, usable, size):
+            self._frame(self._endpointer.process(data[offset : offset + size]))
+        if self._in_utterance:
+            self._partial()
+
+    def results(self) -> list[Recognition]:
+        results, self._results = self._results, []
+        return results
+
+    def finish(self, timeout: float) -> list[Recognition]:
+        self._frame(self._endpointer.end_stream(self._pending))
+        self._pending = b""
+        if self._in_utterance:
+            self._end_utterance()
+        return self.results()
+
+    def abort(self) -> None:
+        self._pending = b""
+        self._in_utterance = False
+
+    def _frame(self, speech: bytes | None) -> None:
+        if speech is None:
+            return
+        if not self._in_utterance:
+            self._in_utterance = True
+            self._utterance += 1
+            self._utterance_start = self._endpointer.speech_start
+            self._recent = []
+            self._decoder.start_utt()
+        self._decoder.process_raw(speech)
+        if not self._endpointer.in_speech:
+            self._end_utterance()
+
+    def _end_utterance(self) -> None:
+        self._decoder.end_utt()
+        self._in_utterance = False
+        words = tuple(
+            Word(
+                text=ALTERNATIVE.sub("", segment.word),
+                start=self._utterance_start + segment.start_frame * FRAME_SECONDS,
+                end=self._utterance_start + (segment.end_frame + 1) * FRAME_SECONDS,
+                stable=True,
+            )
+            for segment in self._decoder.seg()
+            if not FILLER.match(segment.word)
+        )
+        end = words[-1].end if words else self._endpointer.speech_end
+        self._results.append(
+            Recognition(
+                result_id=f"u{self._utterance}",
+                text=" ".join(w.text for w in words),
+                is_partial=False,
+                start=self._utterance_start,
+                end=max(end, self._utterance_start),
+                words=words,
+            )
+        )
+
+    def _partial(self) -> None:
+        hypothesis = self._decoder.hyp()
+        tokens = hypothesis.hypstr.split() if hypothesis and hypothesis.hypstr else []
+        self._recent = [*self._recent[-(self._agreement - 1) :], tokens]
+        if not tokens:
+            return
+        stable_count = 0
+        if len(self._recent) == self._agreement:
+            for i, token in enumerate(tokens[:-1]):
+                if all(len(h) > i and h[i] == token for h in self._recent):
+                    stable_count = i + 1
+                else:
+                    break
+        now = self._utterance_start + self._decoder.n_frames() * FRAME_SECONDS
+        span = (now - self._utterance_start) / len(tokens)
+        words = tuple(
+            Word(
+                text=token,
+                start=self._utterance_start + i * span,
+                end=self._utterance_start + (i + 1) * span,
+                stable=i < stable_count,
+            )
+            for i, token in enumerate(tokens)
+        )
+        self._results.append(
+            Recognition(
+                result_id=f"u{self._utterance}",
+                text=" ".join(tokens),
+                is_partial=True,
+                start=self._utterance_start,
+                end=now,
+                words=words,
+            )
+        )

@@ -1,0 +1,160 @@
+"""Amazon Transcribe streaming through ``aws-sdk-transcribe-streaming`` (AWS's successor
+to the deprecated ``amazon-transcribe``).
+
+The SDK is asyncio; the worker is not. Each recogniser runs one event loop in a daemon
+thread, and each stream is two tasks on it: one sends queued audio events, one reads
+transcript events into a thread-safe queue. Partial-results stabilisation is on, so
+Transcribe marks the words it will not change (``Item.stable``). The SDK resolves the
+region, credentials and ``AWS_ENDPOINT_URL(_TRANSCRIBE_STREAMING)`` from the
+environment as every other client here does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from audio_transcription.engines import EngineError, Recognition, Word, join_words
+from audio_transcription.settings import SAMPLE_RATE
+
+#: Transcribe accepts audio events up to 32 KB; larger chunks are split
+MAX_EVENT_BYTES = 32 * 1024
+
+
+def recognitions_from(event: Any) -> list[Recognition]:
+    """A ``TranscriptEvent`` as results (the first alternative of each)."""
+    transcript = getattr(event, "transcript", None)
+    found = []
+    for result in (transcript.results if transcript else None) or []:
+        if not result.alternatives:
+            continue
+        alternative = result.alternatives[0]
+        words = tuple(
+            Word(
+                text=item.content or "",
+                start=float(item.start_time),
+                end=float(item.end_time),
+                stable=bool(item.stable) or not result.is_partial,
+                punctuation=item.type == "punctuation",
+            )
+            for item in alternative.items or []
+        )
+        found.append(
+            Recognition(
+                result_id=result.result_id or "",
+                text=alternative.transcript or join_words(words),
+                is_partial=bool(result.is_partial),
+                start=float(result.start_time),
+                end=float(result.end_time),
+                words=words,
+            )
+        )
+    return found
+
+
+class TranscribeRecognizer:
+    def __init__(self, client: Any | None = None, stability: str = "high") -> None:
+        self._client = client
+        self._stability = stability
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, daemon=True, name="transcribe-loop").start()
+
+    def open(self, language: str) -> TranscribeStream:
+        if self._client is None:
+            from aws_sdk_transcribe_streaming.client import AsyncTranscribeStreamingClient
+            from aws_sdk_transcribe_streaming.config import AsyncTranscribeStreamingConfig
+
+            self._client = AsyncTranscribeStreamingClient(config=AsyncTranscribeStreamingConfig())
+        return TranscribeStream(self._client, self._loop, language, self._stability)
+
+
+class TranscribeStream:
+    def __init__(self, client: Any, loop: asyncio.AbstractEventLoop, language: str, stability: str) -> None:
+        self._loop = loop
+        self._results: queue.Queue[Recognition] = queue.Queue()
+        self._audio: asyncio.Queue[bytes | None] | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._done: Future[None] = asyncio.run_coroutine_threadsafe(self._run(client, language, stability), loop)
+
+    async def _run(self, client: Any, language: str, stability: str) -> None:
+        from aws_sdk_transcribe_streaming.models import (
+            AudioEvent,
+            AudioStreamAudioEvent,
+            StartStreamTranscriptionInput,
+            TranscriptResultStreamTranscriptEvent,
+        )
+
+        self._audio = asyncio.Queue()
+        self._ready.set()
+        try:
+            stream = await client.start_stream_transcription(
+                input=StartStreamTranscriptionInput(
+                    language_code=language,
+                    media_sample_rate_hertz=SAMPLE_RATE,
+                    media_encoding="pcm",
+                    enable_partial_results_stabilization=True,
+                    partial_results_stability=stability,
+                )
+            )
+
+            async def send() -> None:
+                while (pcm := await self._audio.get()) is not None:
+                    for offset in range(0, len(pcm), MAX_EVENT_BYTES):
+                        chunk = pcm[offset : offset + MAX_EVENT_BYTES]
+                        await stream.input_stream.send(AudioStreamAudioEvent(value=AudioEvent(audio_chunk=chunk)))
+                await stream.input_stream.close()
+
+            async def receive() -> None:
+                _, output = await stream.await_output()
+                async for event in output:
+                    if isinstance(event, TranscriptResultStreamTranscriptEvent):
+                        for recognition in recognitions_from(event.value):
+                            self._results.put(recognition)
+                    elif hasattr(event, "value") and isinstance(event.value, Exception):
+                        raise event.value
+
+            await asyncio.gather(send(), receive())
+        except Exception as exc:  # noqa: BLE001 - reported to the worker, which re-opens the stream
+            self._error = exc
+            raise
+
+    def send(self, pcm: bytes) -> None:
+        self._check()
+        self._ready.wait(5)
+        self._loop.call_soon_threadsafe(self._audio.put_nowait, pcm)
+
+    def results(self) -> list[Recognition]:
+        found = self._drain()
+        self._check()
+        return found
+
+    def finish(self, timeout: float) -> list[Recognition]:
+        if self._error is None and self._audio is not None:
+            self._loop.call_soon_threadsafe(self._audio.put_nowait, None)
+            try:
+                self._done.result(timeout)
+            except FutureTimeout:
+                self._done.cancel()
+            except Exception:  # noqa: BLE001, S110 - already recorded in self._error
+                pass
+        return self._drain()
+
+    def abort(self) -> None:
+        self._done.cancel()
+
+    def _drain(self) -> list[Recognition]:
+        found = []
+        while True:
+            try:
+                found.append(self._results.get_nowait())
+            except queue.Empty:
+                return found
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise EngineError(f"Transcribe stream failed: {self._error!r}") from self._error

@@ -1,0 +1,1 @@
+"""One module per entry point: ``sendAudio`` and the Kinesis transcription worker."""

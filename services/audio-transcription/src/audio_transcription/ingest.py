@@ -1,0 +1,95 @@
+"""``sendAudio``'s logic: validate a chunk, measure it, append it to the session's stream."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from audio_transcription.chunks import AudioChunk
+from audio_transcription.dynamics import ChunkMeasurement, measure
+from audio_transcription.settings import BYTES_PER_SAMPLE, SAMPLE_RATE, AudioSettings
+from broadcast_shared.clock import Clock
+from broadcast_shared.errors import BroadcastError, ErrorCode
+from broadcast_shared.messages.inbound import SendAudio
+from broadcast_shared.observability import logger, metrics
+from broadcast_shared.repositories.records import Connection
+from broadcast_shared.repositories.sessions import SessionsRepository
+
+
+class AudioIngest:
+    def __init__(self, settings: AudioSettings, kinesis: Any, sessions: SessionsRepository, clock: Clock) -> None:
+        self._settings = settings
+        self._kinesis = kinesis
+        self._sessions = sessions
+        self._clock = clock
+
+    def accept(self, connection: Connection, message: SendAudio) -> AudioChunk:
+        """The chunk as appended to the stream, or a :class:`BroadcastError` saying why not."""
+        if not connection.session_id:
+            raise BroadcastError(ErrorCode.NOT_IN_SESSION, "create a session before sending audio")
+        pcm = self._decode(message.audio)
+        session = self._sessions.get(connection.session_id)
+        if session is None or not session.is_active:
+            raise BroadcastError(ErrorCode.SESSION_ENDED, "this session has ended; audio is no longer accepted")
+        chunk = AudioChunk(
+            session_id=session.session_id,
+            sequence=message.sequence,
+            connection_id=connection.connection_id,
+            received_at=self._clock.now(),
+            pcm=b"" if session.is_paused else pcm,
+            duration=len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE),
+            measurement=None if session.is_paused else self._measure(pcm),
+        )
+        self._kinesis.put_record(
+            StreamName=self._settings.audio_stream_name, Data=chunk.encode(), PartitionKey=chunk.session_id
+        )
+        metrics.add_metric(name="AudioChunksAccepted", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="AudioSecondsAccepted", unit=MetricUnit.Seconds, value=chunk.duration)
+        if chunk.paused:
+            metrics.add_metric(name="AudioChunksWhilePaused", unit=MetricUnit.Count, value=1)
+        return chunk
+
+    def _decode(self, audio: str) -> bytes:
+        try:
+            pcm = base64.b64decode(audio, validate=True)
+        except (binascii.Error, ValueError):
+            raise BroadcastError(ErrorCode.INVALID_AUDIO, "audio must be base64-encoded PCM") from None
+        if len(pcm) % BYTES_PER_SAMPLE:
+            raise BroadcastError(
+                ErrorCode.INVALID_AUDIO,
+                f"audio is {len(pcm)} bytes; 16-bit PCM has an even number of bytes",
+                {"bytes": len(pcm)},
+            )
+        low, high = self._settings.min_chunk_bytes, self._settings.max_chunk_bytes
+        if not low <= len(pcm) <= high:
+            milliseconds = len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE) * 1000
+            raise BroadcastError(
+                ErrorCode.INVALID_AUDIO,
+                f"a chunk must hold {self._settings.min_chunk_ms:g} to {self._settings.max_chunk_ms:g} ms "
+                f"of 16 kHz audio; this one holds {milliseconds:g} ms",
+                {
+                    "durationMs": round(milliseconds, 1),
+                    "minMs": self._settings.min_chunk_ms,
+                    "maxMs": self._settings.max_chunk_ms,
+                },
+            )
+        return pcm
+
+    @staticmethod
+    def _measure(pcm: bytes) -> ChunkMeasurement | None:
+        """Measurement failing never stops the audio: the worker falls back to neutral dynamics."""
+        started = time.perf_counter()
+        try:
+            measurement = measure(pcm)
+        except Exception:  # noqa: BLE001 - any numpy failure on odd input
+            logger.exception("emotion measurement failed; neutral dynamics for this chunk")
+            metrics.add_metric(name="DynamicsMeasurementFailed", unit=MetricUnit.Count, value=1)
+            return None
+        metrics.add_metric(
+            name="DynamicsMeasurementTime", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
+        )
+        return measurement

@@ -1,0 +1,77 @@
+"""One session's chunks back in sequence order: duplicates dropped, gaps bridged and counted.
+
+Two ``sendAudio`` invocations may append consecutive chunks in either order, so a
+chunk that arrives early waits (up to ``window`` chunks) for the ones before it. When
+the window fills, the missing sequences are declared a gap and the audio goes on; a
+chunk that turns up after its gap was declared is reported as late, never silently
+dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class SequenceReport:
+    """What one push or flush found, for metrics and logs."""
+
+    duplicates: list[int] = field(default_factory=list)
+    late: list[int] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+
+
+class Sequencer(Generic[T]):
+    """Holds items (chunks, with whatever travels with them) by sequence number."""
+
+    def __init__(self, next_expected: int, window: int) -> None:
+        self.next_expected = next_expected
+        self._window = window
+        self._pending: dict[int, T] = {}
+        self._declared_missing: set[int] = set()
+
+    @property
+    def held(self) -> int:
+        return len(self._pending)
+
+    def push(self, sequence: int, item: T, report: SequenceReport) -> list[T]:
+        """The items that are now in order, starting at ``next_expected``."""
+        if sequence < self.next_expected:
+            if sequence in self._declared_missing:
+                self._declared_missing.discard(sequence)
+                report.late.append(sequence)
+            else:
+                report.duplicates.append(sequence)
+            return []
+        if sequence in self._pending:
+            report.duplicates.append(sequence)
+            return []
+        self._pending[sequence] = item
+        released = self._release()
+        if len(self._pending) > self._window:
+            released += self._skip_to(min(self._pending), report)
+        return released
+
+    def flush(self, report: SequenceReport) -> list[T]:
+        """Everything held, in order, declaring whatever is still missing a gap."""
+        released: list[T] = []
+        while self._pending:
+            released += self._skip_to(min(self._pending), report)
+        return released
+
+    def _skip_to(self, sequence: int, report: SequenceReport) -> list[T]:
+        missing = list(range(self.next_expected, sequence))
+        report.missing += missing
+        self._declared_missing.update(missing)
+        self.next_expected = sequence
+        return self._release()
+
+    def _release(self) -> list[T]:
+        released = []
+        while self.next_expected in self._pending:
+            released.append(self._pending.pop(self.next_expected))
+            self.next_expected += 1
+        return released

@@ -1,0 +1,81 @@
+"""The audio service's settings, read from the environment once per execution environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from broadcast_shared.config import ConfigurationError
+
+SAMPLE_RATE = 16_000
+BYTES_PER_SAMPLE = 2
+
+
+def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str:
+    value = env.get(name, "").strip() or default
+    if value is None:
+        raise ConfigurationError(f"environment variable {name} is required")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _get(env, name, str(default))
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"environment variable {name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    #: the Kinesis data stream ``sendAudio`` appends to, keyed by session id
+    audio_stream_name: str
+    #: ``transcribe`` (Amazon Transcribe streaming) or ``pocketsphinx`` (local, English)
+    transcription_engine: str = "transcribe"
+    #: the translation pipeline function segments are forwarded to; empty: not forwarded
+    translation_function_name: str = ""
+    #: chunk duration bounds, in milliseconds
+    min_chunk_ms: float = 20.0
+    max_chunk_ms: float = 2000.0
+    #: the largest sendAudio message, bytes (2 s of audio in base64 plus JSON is ~86 KB)
+    max_audio_message_bytes: int = 96 * 1024
+    #: sendAudio messages per connection per second
+    audio_rate_per_second: int = 60
+    #: a session's recogniser stream is closed after this long without audio
+    silence_timeout_seconds: float = 10.0
+    #: recogniser streams are rolled over before this (Transcribe allows four hours)
+    max_stream_seconds: float = 4 * 3600 - 300
+    #: the worker stops reading its shard this long before the Lambda deadline
+    deadline_margin_seconds: float = 30.0
+    #: and returns after the shard has had no records for this long
+    shard_idle_seconds: float = 15.0
+    #: how often the worker polls its shard while it owns it (Kinesis allows 5/s per shard)
+    shard_poll_seconds: float = 0.25
+    #: chunks held back waiting for a missing sequence before the gap is declared
+    reorder_window: int = 8
+
+    @property
+    def min_chunk_bytes(self) -> int:
+        return int(SAMPLE_RATE * BYTES_PER_SAMPLE * self.min_chunk_ms / 1000)
+
+    @property
+    def max_chunk_bytes(self) -> int:
+        return int(SAMPLE_RATE * BYTES_PER_SAMPLE * self.max_chunk_ms / 1000)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> AudioSettings:
+        env = os.environ if env is None else env
+        engine = _get(env, "TRANSCRIPTION_ENGINE", cls.transcription_engine)
+        if engine not in {"transcribe", "pocketsphinx"}:
+            raise ConfigurationError(f"TRANSCRIPTION_ENGINE must be transcribe or pocketsphinx, got {engine!r}")
+        return cls(
+            audio_stream_name=_get(env, "AUDIO_STREAM_NAME"),
+            transcription_engine=engine,
+            translation_function_name=env.get("TRANSLATION_FUNCTION_NAME", "").strip(),
+            audio_rate_per_second=int(_float(env, "AUDIO_RATE_PER_SECOND", cls.audio_rate_per_second)),
+            silence_timeout_seconds=_float(env, "SILENCE_TIMEOUT_SECONDS", cls.silence_timeout_seconds),
+            max_stream_seconds=_float(env, "MAX_STREAM_SECONDS", cls.max_stream_seconds),
+            deadline_margin_seconds=_float(env, "DEADLINE_MARGIN_SECONDS", cls.deadline_margin_seconds),
+            shard_idle_seconds=_float(env, "SHARD_IDLE_SECONDS", cls.shard_idle_seconds),
+        )

@@ -1,0 +1,278 @@
+"""One session's transcription inside a worker: order, recogniser stream, stable segments.
+
+The worker hands a :class:`SessionTranscriber` the session's chunks as it reads them.
+The transcriber puts them back in order, claims them (see :mod:`checkpoints`), feeds
+their audio to the session's recogniser stream and turns results into segments: each
+goes to the speaker as a ``transcript`` message and to the translation pipeline.
+
+Stream lifecycle: opened on the first audio; re-opened after an engine error, with
+the audio since the last final result sent again so no speech is lost; rolled over
+when it reaches ``max_stream_seconds``; closed (its last finals flushed) after
+``silence_timeout_seconds`` without audio, when the worker's time runs out, or when
+another worker has taken the session over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from audio_transcription.checkpoints import Checkpoint, CheckpointRepository
+from audio_transcription.chunks import AudioChunk
+from audio_transcription.dynamics import DynamicsTracker
+from audio_transcription.engines import EngineError, Recognizer, RecognizerStream, UnsupportedLanguage
+from audio_transcription.forwarder import SegmentForwarder
+from audio_transcription.quality import MESSAGES, QualityMonitor
+from audio_transcription.sequencing import Sequencer, SequenceReport
+from audio_transcription.settings import AudioSettings
+from audio_transcription.stabilizer import Stabilizer, StableText
+from broadcast_shared.clock import Clock
+from broadcast_shared.languages import SOURCE_LOCALES
+from broadcast_shared.messages.outbound import AudioQualityWarning, Transcript
+from broadcast_shared.messages.segments import TranscriptSegment
+from broadcast_shared.notifier import Notifier
+from broadcast_shared.observability import count_by, logger, metrics
+from broadcast_shared.repositories.sessions import SessionsRepository
+
+#: how long closing a stream may wait for its last results
+FINISH_TIMEOUT_SECONDS = 5.0
+#: audio kept for replay into a re-opened stream (since the last final result)
+MAX_REPLAY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    settings: AudioSettings
+    recognizer: Recognizer
+    checkpoints: CheckpointRepository
+    sessions: SessionsRepository
+    notifier: Notifier
+    forwarder: SegmentForwarder
+    clock: Clock
+
+
+class SessionTranscriber:
+    def __init__(self, session_id: str, deps: Dependencies) -> None:
+        self.session_id = session_id
+        self._deps = deps
+        session = deps.sessions.get(session_id)
+        self.known = session is not None
+        self._speaker = session.speaker_connection_id if session else ""
+        self._language = session.source_language if session else ""
+        self._checkpoint = deps.checkpoints.get(session_id)
+        #: chunks with the Kinesis sequence number each was read from
+        self._sequencer: Sequencer[tuple[str, AudioChunk]] = Sequencer(
+            self._checkpoint.sequence + 1, deps.settings.reorder_window
+        )
+        self._offset = self._checkpoint.offset
+        self._dynamics = DynamicsTracker()
+        self._quality = QualityMonitor()
+        self._stabilizer = Stabilizer()
+        self._stream: RecognizerStream | None = None
+        self._stream_start = 0.0
+        self._stream_label = ""
+        self._replay: list[tuple[float, bytes]] = []
+        self._last_audio_at: float | None = None
+        self._unsupported = False
+        self.taken_over = False
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None
+
+    def add(self, records: Iterable[tuple[str, AudioChunk]]) -> None:
+        """Chunks read from the shard, with their Kinesis sequence numbers, in shard order."""
+        if self.taken_over:
+            return
+        report = SequenceReport()
+        ready: list[tuple[str, AudioChunk]] = []
+        for record, chunk in records:
+            if self._checkpoint.read_before(record):
+                metrics.add_metric(name="AudioRecordsAlreadyRead", unit=MetricUnit.Count, value=1)
+                continue
+            ready += self._sequencer.push(chunk.sequence, (record, chunk), report)
+        self._process(ready, report)
+
+    def flush(self) -> None:
+        """Release everything held back (declaring gaps): the worker is about to stop."""
+        if self.taken_over:
+            return
+        report = SequenceReport()
+        self._process(self._sequencer.flush(report), report)
+
+    def tick(self, now: float) -> None:
+        """Collect results; close the stream after the silence timeout."""
+        if self._stream is None:
+            return
+        self._collect()
+        if self._last_audio_at is not None and now - self._last_audio_at >= self._deps.settings.silence_timeout_seconds:
+            logger.info("closing recogniser stream after silence", extra={"session_id": self.session_id})
+            self._close_stream()
+
+    def close(self) -> None:
+        self.flush()
+        self._close_stream()
+
+    def _process(self, ready: list[tuple[str, AudioChunk]], report: SequenceReport) -> None:
+        self._report(report)
+        if not ready:
+            return
+        offset = self._offset + sum(chunk.duration for _, chunk in ready)
+        last_record = max([self._checkpoint.record, *(record for record, _ in ready)], key=lambda r: int(r or 0))
+        claimed = Checkpoint(ready[-1][1].sequence, offset, last_record)
+        if not self._deps.checkpoints.claim(self.session_id, self._checkpoint, claimed):
+            logger.warning("another worker has taken this session over", extra={"session_id": self.session_id})
+            metrics.add_metric(name="SessionsTakenOver", unit=MetricUnit.Count, value=1)
+            self.taken_over = True
+            self._close_stream()
+            return
+        self._checkpoint = claimed
+        for _, chunk in ready:
+            self._transcribe(chunk)
+        self._collect()
+
+    def _transcribe(self, chunk: AudioChunk) -> None:
+        start = self._offset
+        self._offset += chunk.duration
+        if chunk.paused:
+            return
+        if chunk.measurement is not None:
+            self._dynamics.add(start, chunk.measurement)
+            for issue in self._quality.add(chunk.measurement):
+                count_by("AudioQualityWarnings", issue=issue.value)
+                self._deps.notifier.send(
+                    self._speaker, AudioQualityWarning(issue=issue, message=MESSAGES[issue], sequence=chunk.sequence)
+                )
+        if self._unsupported:
+            return
+        self._last_audio_at = self._deps.clock.now()
+        if self._stream is not None and start - self._stream_start >= self._deps.settings.max_stream_seconds:
+            logger.info("rolling the recogniser stream over at its limit", extra={"session_id": self.session_id})
+            self._close_stream()
+        if self._stream is None and not self._open(start, chunk.sequence):
+            return
+        self._replay.append((start, chunk.pcm))
+        try:
+            self._stream.send(chunk.pcm)
+        except EngineError as exc:
+            self._reopen(exc)
+
+    def _open(self, start: float, sequence: int) -> bool:
+        locale = SOURCE_LOCALES.get(self._language, self._language)
+        try:
+            self._stream = self._deps.recognizer.open(locale)
+        except UnsupportedLanguage as exc:
+            logger.warning("the recogniser cannot serve this language", extra={"error": str(exc)})
+            metrics.add_metric(name="TranscriptionUnsupportedLanguage", unit=MetricUnit.Count, value=1)
+            self._unsupported = True
+            return False
+        except EngineError as exc:
+            logger.warning("could not open a recogniser stream", extra={"error": str(exc)})
+            metrics.add_metric(name="RecognizerOpenFailed", unit=MetricUnit.Count, value=1)
+            return False
+        self._stream_start = start
+        self._stream_label = f"s{sequence}"
+        self._replay = []
+        metrics.add_metric(name="RecognizerStreamsOpened", unit=MetricUnit.Count, value=1)
+        return True
+
+    def _reopen(self, error: EngineError) -> None:
+        logger.warning("recogniser stream failed; re-opening it", extra={"error": str(error)})
+        metrics.add_metric(name="RecognizerStreamsReopened", unit=MetricUnit.Count, value=1)
+        replay, self._replay = self._replay, []
+        if self._stream is not None:
+            self._stream.abort()
+        self._stream = None
+        if not replay or not self._open(replay[0][0], -1):
+            return
+        self._stream_label = f"r{replay[0][0]:.2f}"
+        self._replay = replay
+        try:
+            for _, pcm in replay:
+                self._stream.send(pcm)
+        except EngineError as exc:
+            logger.warning("re-opened recogniser stream failed too", extra={"error": str(exc)})
+            self._stream.abort()
+            self._stream = None
+
+    def _collect(self) -> None:
+        if self._stream is None:
+            return
+        try:
+            results = self._stream.results()
+        except EngineError as exc:
+            self._reopen(exc)
+            return
+        self._publish_all(results)
+
+    def _close_stream(self) -> None:
+        if self._stream is None:
+            return
+        stream, self._stream = self._stream, None
+        try:
+            results = stream.finish(FINISH_TIMEOUT_SECONDS)
+        except EngineError as exc:
+            logger.warning("recogniser stream failed while closing", extra={"error": str(exc)})
+            results = []
+        if not self.taken_over:
+            self._publish_all(results)
+        self._replay = []
+        self._last_audio_at = None
+
+    def _publish_all(self, results: list) -> None:
+        for recognition in results:
+            stable = self._stabilizer.accept(recognition)
+            if stable is not None:
+                self._publish(stable)
+            if not recognition.is_partial:
+                self._trim_replay(self._stream_start + recognition.end)
+
+    def _trim_replay(self, until: float) -> None:
+        self._replay = [(start, pcm) for start, pcm in self._replay if start >= until]
+        while self._replay and self._offset - self._replay[0][0] > MAX_REPLAY_SECONDS:
+            self._replay.pop(0)
+
+    def _publish(self, stable: StableText) -> None:
+        start, end = self._stream_start + stable.start, self._stream_start + max(stable.end, stable.start)
+        segment = TranscriptSegment(
+            session_id=self.session_id,
+            source_language=self._language,
+            segment_id=f"{self._stream_label}-{stable.result_id}",
+            text=stable.text,
+            is_partial=stable.is_partial,
+            stability=stable.stability,
+            start_time=round(start, 3),
+            end_time=round(end, 3),
+            dynamics=self._dynamics.over(start, end),
+        )
+        metrics.add_metric(
+            name="TranscriptPartials" if stable.is_partial else "TranscriptFinals", unit=MetricUnit.Count, value=1
+        )
+        self._deps.notifier.send(
+            self._speaker,
+            Transcript(
+                session_id=self.session_id,
+                segment_id=segment.segment_id,
+                text=segment.text,
+                is_partial=segment.is_partial,
+                stability=segment.stability,
+            ),
+        )
+        self._deps.forwarder.forward(segment)
+
+    def _report(self, report: SequenceReport) -> None:
+        if report.duplicates:
+            metrics.add_metric(name="AudioDuplicateChunks", unit=MetricUnit.Count, value=len(report.duplicates))
+            logger.info("duplicate chunks dropped", extra={"sequences": report.duplicates})
+        if report.missing:
+            metrics.add_metric(name="AudioGaps", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name="AudioMissingChunks", unit=MetricUnit.Count, value=len(report.missing))
+            logger.warning("audio gap", extra={"session_id": self.session_id, "sequences": report.missing})
+        if report.late:
+            metrics.add_metric(name="AudioLateChunks", unit=MetricUnit.Count, value=len(report.late))
+            logger.warning(
+                "chunks arrived after their gap was declared; not transcribed",
+                extra={"session_id": self.session_id, "sequences": report.late},
+            )

@@ -1,0 +1,105 @@
+"""The transcription worker: owns one Kinesis shard's sessions for one invocation.
+
+The event source mapping delivers a batch for a shard and waits for it (one batch per
+shard at a time). The worker transcribes the batch, then keeps reading the same shard
+itself, from the batch's last record, feeding the sessions' recogniser streams as
+audio arrives, until the shard has been idle for ``shard_idle_seconds`` or the
+invocation nears its deadline. Then it closes every stream (flushing final results),
+and returns. The mapping's next batches hold records it already read; each session's
+checkpoint (``audioRecord``) skips them. docs/ARCHITECTURE.md has the failure modes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from audio_transcription.chunks import AudioChunk
+from audio_transcription.transcription import Dependencies, SessionTranscriber
+from broadcast_shared.observability import logger, metrics
+
+
+@dataclass(frozen=True)
+class ShardRecord:
+    shard_id: str
+    sequence_number: str
+    data: bytes
+
+
+class ShardReader:
+    """Reads a shard after a given record, as the event source mapping would next."""
+
+    def __init__(self, kinesis: Any, stream_arn: str, shard_id: str, after: str) -> None:
+        self._kinesis = kinesis
+        self._stream_arn = stream_arn
+        self._shard_id = shard_id
+        self._after = after
+        self._iterator: str | None = None
+
+    def read(self, limit: int = 500) -> list[ShardRecord]:
+        if self._iterator is None:
+            self._iterator = self._kinesis.get_shard_iterator(
+                StreamARN=self._stream_arn,
+                ShardId=self._shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                StartingSequenceNumber=self._after,
+            )["ShardIterator"]
+        page = self._kinesis.get_records(ShardIterator=self._iterator, Limit=limit, StreamARN=self._stream_arn)
+        self._iterator = page.get("NextShardIterator") or self._iterator
+        return [ShardRecord(self._shard_id, r["SequenceNumber"], r["Data"]) for r in page.get("Records", [])]
+
+
+class TranscriptionWorker:
+    def __init__(self, deps: Dependencies, kinesis: Any, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._deps = deps
+        self._kinesis = kinesis
+        self._sleep = sleep
+
+    def run(self, records: list[ShardRecord], stream_arn: str, remaining_seconds: Callable[[], float]) -> None:
+        settings = self._deps.settings
+        sessions: dict[str, SessionTranscriber] = {}
+        try:
+            self._consume(records, sessions)
+            if not records:
+                return
+            reader = ShardReader(self._kinesis, stream_arn, records[-1].shard_id, records[-1].sequence_number)
+            last_data = self._deps.clock.now()
+            while remaining_seconds() > settings.deadline_margin_seconds:
+                page = reader.read()
+                now = self._deps.clock.now()
+                if page:
+                    self._consume(page, sessions)
+                    last_data = now
+                for transcriber in sessions.values():
+                    transcriber.tick(now)
+                if not page:
+                    if now - last_data >= settings.shard_idle_seconds:
+                        break
+                    self._sleep(settings.shard_poll_seconds)
+        finally:
+            for transcriber in sessions.values():
+                transcriber.close()
+
+    def _consume(self, records: list[ShardRecord], sessions: dict[str, SessionTranscriber]) -> None:
+        by_session: dict[str, list[tuple[str, AudioChunk]]] = defaultdict(list)
+        for record in records:
+            try:
+                chunk = AudioChunk.decode(record.data)
+            except (ValueError, KeyError, TypeError):
+                logger.error("unreadable audio record skipped", extra={"record": record.sequence_number})
+                metrics.add_metric(name="AudioRecordsUnreadable", unit=MetricUnit.Count, value=1)
+                continue
+            by_session[chunk.session_id].append((record.sequence_number, chunk))
+        for session_id, chunks in by_session.items():
+            transcriber = sessions.get(session_id)
+            if transcriber is None:
+                transcriber = sessions[session_id] = SessionTranscriber(session_id, self._deps)
+                if not transcriber.known:
+                    logger.warning("audio for an unknown session skipped", extra={"session_id": session_id})
+            if transcriber.known:
+                transcriber.add(chunks)
