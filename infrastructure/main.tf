@@ -20,23 +20,25 @@ locals {
   # Every function: the artifact it runs (a key of dist/manifest.json), its handler,
   # and the schedule that invokes it, if any. `make guard` reads this map.
   functions = {
-    authorizer              = { artifact = "session-management", handler = "session_management.handlers.authorizer.handler", schedule = null, description = "$connect authorizer: speakers need a valid JWT" }
-    connect                 = { artifact = "session-management", handler = "session_management.handlers.connect.handler", schedule = null, description = "Registers a connection" }
-    disconnect              = { artifact = "session-management", handler = "session_management.handlers.disconnect.handler", schedule = null, description = "Forgets a connection; a speaker leaving ends the session" }
-    default                 = { artifact = "session-management", handler = "session_management.handlers.default.handler", schedule = null, description = "Answers unknown actions with an error" }
-    create_session          = { artifact = "session-management", handler = "session_management.handlers.create_session.handler", schedule = null, description = "Speaker creates a session" }
-    join_session            = { artifact = "session-management", handler = "session_management.handlers.join_session.handler", schedule = null, description = "Listener joins a session" }
-    change_language         = { artifact = "session-management", handler = "session_management.handlers.change_language.handler", schedule = null, description = "Listener changes target language" }
-    heartbeat               = { artifact = "session-management", handler = "session_management.handlers.heartbeat.handler", schedule = null, description = "Keeps a connection alive" }
-    pause_broadcast         = { artifact = "session-management", handler = "session_management.handlers.pause_broadcast.handler", schedule = null, description = "Speaker pauses the broadcast" }
-    resume_broadcast        = { artifact = "session-management", handler = "session_management.handlers.resume_broadcast.handler", schedule = null, description = "Speaker resumes the broadcast" }
-    mute_broadcast          = { artifact = "session-management", handler = "session_management.handlers.mute_broadcast.handler", schedule = null, description = "Speaker mutes speech output" }
-    unmute_broadcast        = { artifact = "session-management", handler = "session_management.handlers.unmute_broadcast.handler", schedule = null, description = "Speaker unmutes speech output" }
-    set_volume              = { artifact = "session-management", handler = "session_management.handlers.set_volume.handler", schedule = null, description = "Speaker sets playback volume" }
-    end_session             = { artifact = "session-management", handler = "session_management.handlers.end_session.handler", schedule = null, description = "Speaker ends the session" }
-    get_session_status      = { artifact = "session-management", handler = "session_management.handlers.get_session_status.handler", schedule = null, description = "Speaker asks for session status" }
-    publish_periodic_status = { artifact = "session-management", handler = "session_management.handlers.publish_periodic_status.handler", schedule = "rate(1 minute)", description = "Sends every speaker a periodic status" }
-    sweep_idle_connections  = { artifact = "session-management", handler = "session_management.handlers.sweep_idle_connections.handler", schedule = "rate(1 minute)", description = "Closes idle connections and warns old ones" }
+    authorizer              = { artifact = "session-management", handler = "session_management.handlers.authorizer.handler", schedule = null, profile = "authorizer", description = "$connect authorizer: speakers need a valid JWT" }
+    connect                 = { artifact = "session-management", handler = "session_management.handlers.connect.handler", schedule = null, profile = "session", description = "Registers a connection" }
+    disconnect              = { artifact = "session-management", handler = "session_management.handlers.disconnect.handler", schedule = null, profile = "session", description = "Forgets a connection; a speaker leaving ends the session" }
+    default                 = { artifact = "session-management", handler = "session_management.handlers.default.handler", schedule = null, profile = "session", description = "Answers unknown actions with an error" }
+    create_session          = { artifact = "session-management", handler = "session_management.handlers.create_session.handler", schedule = null, profile = "session", description = "Speaker creates a session" }
+    join_session            = { artifact = "session-management", handler = "session_management.handlers.join_session.handler", schedule = null, profile = "session", description = "Listener joins a session" }
+    change_language         = { artifact = "session-management", handler = "session_management.handlers.change_language.handler", schedule = null, profile = "session", description = "Listener changes target language" }
+    heartbeat               = { artifact = "session-management", handler = "session_management.handlers.heartbeat.handler", schedule = null, profile = "session", description = "Keeps a connection alive" }
+    pause_broadcast         = { artifact = "session-management", handler = "session_management.handlers.pause_broadcast.handler", schedule = null, profile = "session", description = "Speaker pauses the broadcast" }
+    resume_broadcast        = { artifact = "session-management", handler = "session_management.handlers.resume_broadcast.handler", schedule = null, profile = "session", description = "Speaker resumes the broadcast" }
+    mute_broadcast          = { artifact = "session-management", handler = "session_management.handlers.mute_broadcast.handler", schedule = null, profile = "session", description = "Speaker mutes speech output" }
+    unmute_broadcast        = { artifact = "session-management", handler = "session_management.handlers.unmute_broadcast.handler", schedule = null, profile = "session", description = "Speaker unmutes speech output" }
+    set_volume              = { artifact = "session-management", handler = "session_management.handlers.set_volume.handler", schedule = null, profile = "session", description = "Speaker sets playback volume" }
+    end_session             = { artifact = "session-management", handler = "session_management.handlers.end_session.handler", schedule = null, profile = "session", description = "Speaker ends the session" }
+    get_session_status      = { artifact = "session-management", handler = "session_management.handlers.get_session_status.handler", schedule = null, profile = "session", description = "Speaker asks for session status" }
+    publish_periodic_status = { artifact = "session-management", handler = "session_management.handlers.publish_periodic_status.handler", schedule = "rate(1 minute)", profile = "scheduled", description = "Sends every speaker a periodic status" }
+    sweep_idle_connections  = { artifact = "session-management", handler = "session_management.handlers.sweep_idle_connections.handler", schedule = "rate(1 minute)", profile = "scheduled", description = "Closes idle connections and warns old ones" }
+    send_audio              = { artifact = "audio-transcription", handler = "audio_transcription.handlers.send_audio.handler", schedule = null, profile = "audio", description = "Speaker streams a chunk of audio" }
+    transcription_worker    = { artifact = "audio-transcription", handler = "audio_transcription.handlers.transcription_worker.handler", schedule = null, profile = "worker", description = "Transcribes each session's audio stream in order" }
   }
 
   # WebSocket routes: route key -> the function (a key of local.functions) integrated with it.
@@ -55,6 +57,12 @@ locals {
     setVolume        = "set_volume"
     endSession       = "end_session"
     getSessionStatus = "get_session_status"
+    sendAudio        = "send_audio"
+  }
+
+  # Functions a Kinesis event source mapping invokes: function key -> the stream it reads.
+  stream_consumers = {
+    transcription_worker = "audio"
   }
 
   # The function API Gateway calls to authorize $connect.
@@ -74,6 +82,17 @@ locals {
     MAX_LISTENERS_PER_SESSION          = tostring(var.session_limits.max_listeners_per_session)
     CONNECTION_REFRESH_WARNING_SECONDS = "300"
   }
+
+  audio_stream_name = "${local.name_prefix}-audio"
+
+  audio_environment = merge(local.session_environment, {
+    POWERTOOLS_SERVICE_NAME   = "audio-transcription"
+    AUDIO_STREAM_NAME         = local.audio_stream_name
+    AUDIO_RATE_PER_SECOND     = tostring(var.audio.rate_per_second)
+    TRANSCRIPTION_ENGINE      = var.audio.transcription_engine
+    SILENCE_TIMEOUT_SECONDS   = tostring(var.audio.silence_timeout_seconds)
+    TRANSLATION_FUNCTION_NAME = var.audio.translation_function_name
+  })
 
   authorizer_environment = merge(
     {
@@ -106,6 +125,41 @@ locals {
     }
   }
 
+  audio_access = merge(local.session_access, {
+    AppendAudio = {
+      actions   = ["kinesis:PutRecord"]
+      resources = [module.audio_stream.arn]
+    }
+  })
+
+  worker_access = {
+    SessionTables = {
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      resources = [module.tables.tables["sessions"].arn]
+    }
+    ManageConnections = local.session_access.ManageConnections
+    ReadAudio = {
+      actions = [
+        "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+        "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:ListStreams",
+      ]
+      resources = [module.audio_stream.arn]
+    }
+    Transcribe = {
+      actions   = ["transcribe:StartStreamTranscription", "transcribe:StartStreamTranscriptionWebSocket"]
+      resources = ["*"] # Transcribe streaming has no resource-level permissions
+    }
+  }
+
+  # What each kind of function runs with.
+  profiles = {
+    authorizer = { environment = local.authorizer_environment, access = {}, timeout = 10, memory_size = 256 }
+    session    = { environment = local.session_environment, access = local.session_access, timeout = 10, memory_size = 256 }
+    scheduled  = { environment = local.session_environment, access = local.session_access, timeout = 60, memory_size = 256 }
+    audio      = { environment = local.audio_environment, access = local.audio_access, timeout = 10, memory_size = 512 }
+    # Owns a shard's sessions for up to the Lambda limit (see docs/ARCHITECTURE.md).
+    worker = { environment = local.audio_environment, access = local.worker_access, timeout = 900, memory_size = 1024 }
+  }
 }
 
 module "tables" {
@@ -137,9 +191,10 @@ module "function" {
   runtime            = var.lambda_runtime
   architecture       = var.lambda_architecture
   layers             = [module.shared_layer.arn]
-  timeout            = each.value.schedule == null ? 10 : 60
-  environment        = each.key == local.authorizer_function ? local.authorizer_environment : local.session_environment
-  policy_statements  = each.key == local.authorizer_function ? {} : local.session_access
+  timeout            = local.profiles[each.value.profile].timeout
+  memory_size        = local.profiles[each.value.profile].memory_size
+  environment        = local.profiles[each.value.profile].environment
+  policy_statements  = local.profiles[each.value.profile].access
   tracing            = var.tracing
   log_retention_days = var.log_retention_days
 }
@@ -177,4 +232,19 @@ module "schedules" {
       function_arn = module.function[key].arn
     } if fn.schedule != null
   }
+}
+
+module "audio_stream" {
+  source = "./modules/kinesis_stream"
+
+  name      = local.audio_stream_name
+  on_demand = var.audio.stream_on_demand
+  consumers = {
+    for key, stream in local.stream_consumers : replace(key, "_", "-") => {
+      function_name = module.function[key].function_name
+      batch_size    = 500
+    } if stream == "audio"
+  }
+  alarm_actions = var.alarm_actions
+  tags          = local.tags
 }

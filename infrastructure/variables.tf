@@ -157,3 +157,30 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "audio" {
+  description = "Audio transcription: the recogniser, limits, the audio stream's capacity, where segments go."
+  type = object({
+    transcription_engine      = optional(string, "transcribe")
+    rate_per_second           = optional(number, 60)
+    silence_timeout_seconds   = optional(number, 10)
+    stream_on_demand          = optional(bool, true)
+    translation_function_name = optional(string, "")
+  })
+  default = {}
+
+  validation {
+    condition     = contains(["transcribe", "pocketsphinx"], var.audio.transcription_engine)
+    error_message = "audio.transcription_engine must be transcribe (AWS) or pocketsphinx (local runs)."
+  }
+  validation {
+    condition     = var.audio.rate_per_second >= 1 && var.audio.silence_timeout_seconds >= 1
+    error_message = "audio.rate_per_second and audio.silence_timeout_seconds must be at least 1."
+  }
+}
+
+variable "alarm_actions" {
+  description = "SNS topic ARNs that alarms notify."
+  type        = list(string)
+  default     = []
+}

@@ -5,3 +5,9 @@ aws_region         = "eu-west-1"
 create_deployment  = false
 tracing            = false
 log_retention_days = 1
+
+# No Transcribe in an emulator: the local engine (pocketsphinx, English) recognises.
+audio = {
+  transcription_engine = "pocketsphinx"
+  stream_on_demand     = false
+}

@@ -13,9 +13,18 @@ from support.events import FakeLambdaContext, connect_event, disconnect_event, m
 ROUTE_MODULES = {"$connect": "connect", "$disconnect": "disconnect", "$default": "default"}
 
 
+SERVICES = ("session_management", "audio_transcription")
+
+
 def handler_module(route_key: str) -> Any:
+    """The module of a route's handler, in whichever service holds it (as local.functions says)."""
     name = ROUTE_MODULES.get(route_key) or re.sub(r"(?<!^)(?=[A-Z])", "_", route_key).lower()
-    return importlib.import_module(f"session_management.handlers.{name}")
+    for service in SERVICES:
+        try:
+            return importlib.import_module(f"{service}.handlers.{name}")
+        except ModuleNotFoundError:
+            continue
+    raise ModuleNotFoundError(f"no handler module for route {route_key}")
 
 
 class Harness:

@@ -34,9 +34,10 @@ def read_wav(path: Path) -> bytes:
 
 
 def chunks(pcm: bytes, chunk_ms: int) -> Iterator[bytes]:
+    """Fixed-size chunks; the last is padded with silence (sendAudio refuses very short chunks)."""
     size = SAMPLE_RATE * 2 * chunk_ms // 1000
     for start in range(0, len(pcm), size):
-        yield pcm[start : start + size]
+        yield pcm[start : start + size].ljust(size, b"\0")
 
 
 def microphone(chunk_ms: int) -> Iterator[bytes]:

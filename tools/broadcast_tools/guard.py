@@ -45,6 +45,8 @@ class Deployment:
     functions: dict[str, dict] = field(default_factory=dict)
     routes: dict[str, str] = field(default_factory=dict)
     authorizer: str | None = None
+    #: function key -> the stream whose event source mapping invokes it
+    stream_consumers: dict[str, str] = field(default_factory=dict)
     layers: list[str] = field(default_factory=list)
     runtime: str | None = None
     architecture: str | None = None
@@ -60,6 +62,8 @@ class Deployment:
             found.append("the $connect authorizer")
         if function in self.scheduled:
             found.append(f"schedule {self.functions[function]['schedule']}")
+        if function in self.stream_consumers:
+            found.append(f"the event source mapping on stream {self.stream_consumers[function]}")
         found += [f"function {key}" for key, fn in self.functions.items() if function in (fn.get("invokes") or [])]
         return found
 
@@ -83,6 +87,7 @@ def read_deployment(infrastructure: Path, env: str | None = None) -> Deployment:
     deployment.functions = locals_.get("functions") or {}
     deployment.routes = locals_.get("routes") or {}
     deployment.authorizer = locals_.get("authorizer_function")
+    deployment.stream_consumers = locals_.get("stream_consumers") or {}
     overrides: dict = {}
     tfvars = infrastructure / "environments" / f"{env}.tfvars"
     if env and tfvars.exists():
@@ -138,11 +143,16 @@ def check(root: Path = ROOT, dist: Path | None = None, env: str | None = None) -
     for route, function in sorted(deployment.routes.items()):
         if function not in deployment.functions:
             problems.append(f"route {route} has no integration: function {function!r} is not in local.functions")
+    for function in sorted(deployment.stream_consumers):
+        if function not in deployment.functions:
+            problems.append(f"local.stream_consumers names function {function!r}, which is not declared")
     if deployment.authorizer and deployment.authorizer not in deployment.functions:
         problems.append(f"the $connect authorizer names function {deployment.authorizer!r}, which is not declared")
     for function in sorted(deployment.functions):
         if not deployment.invokers(function):
-            problems.append(f"function {function}: nothing invokes it (no route, schedule, authorizer or caller)")
+            problems.append(
+                f"function {function}: nothing invokes it (no route, schedule, authorizer, stream or caller)"
+            )
 
     # Which routes each artifact serves: a function's own artifact, and every layer for all of them.
     served: dict[str, set[str]] = defaultdict(set)

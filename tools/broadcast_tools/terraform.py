@@ -11,7 +11,9 @@ prod, and environments never share a ``.terraform`` folder.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,6 +87,19 @@ def variables(env: str, endpoint: str | None, root: Path = ROOT) -> list[str]:
     return args
 
 
+MODULE_BLOCK = re.compile(r'^module\s+"([^"]+)"', re.MULTILINE)
+
+
+def _needs_init(directory: Path) -> bool:
+    """No working directory yet, or a module was added since it was initialised."""
+    installed = directory / ".terraform" / "modules" / "modules.json"
+    if not installed.exists():
+        return True
+    known = {module["Key"] for module in json.loads(installed.read_text()).get("Modules", [])}
+    declared = {name for tf in directory.glob("*.tf") for name in MODULE_BLOCK.findall(tf.read_text())}
+    return not declared <= known
+
+
 def run(
     env: str,
     command: str,
@@ -102,7 +117,7 @@ def run(
     directory = workdir(env, root, base)
     environ = cli_config(mirror)
     terraform = shutil.which("terraform") or "terraform"
-    if not (directory / ".terraform").is_dir() or command == "init":
+    if _needs_init(directory) or command == "init":
         init = [terraform, "init", "-input=false", "-upgrade=false"]
         if env != "local":
             init.append(f"-backend-config={root / 'infrastructure' / 'environments' / f'{env}.s3.tfbackend'}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,7 +22,15 @@ from broadcast_shared.repositories.sessions import SessionsRepository
 
 
 class AudioIngest:
-    def __init__(self, settings: AudioSettings, kinesis: Any, sessions: SessionsRepository, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: AudioSettings,
+        kinesis: Any,
+        sessions: SessionsRepository,
+        clock: Clock,
+        measure: Callable[[bytes], ChunkMeasurement] = measure,
+    ) -> None:
+        self._measurer = measure
         self._settings = settings
         self._kinesis = kinesis
         self._sessions = sessions
@@ -79,12 +88,11 @@ class AudioIngest:
             )
         return pcm
 
-    @staticmethod
-    def _measure(pcm: bytes) -> ChunkMeasurement | None:
+    def _measure(self, pcm: bytes) -> ChunkMeasurement | None:
         """Measurement failing never stops the audio: the worker falls back to neutral dynamics."""
         started = time.perf_counter()
         try:
-            measurement = measure(pcm)
+            measurement = self._measurer(pcm)
         except Exception:  # noqa: BLE001 - any numpy failure on odd input
             logger.exception("emotion measurement failed; neutral dynamics for this chunk")
             metrics.add_metric(name="DynamicsMeasurementFailed", unit=MetricUnit.Count, value=1)

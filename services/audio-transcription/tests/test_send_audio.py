@@ -1,0 +1,131 @@
+"""Route ``sendAudio``: what is accepted lands on the session's stream; every rejection is an error."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from audio_transcription.chunks import AudioChunk
+from audio_transcription.ingest import AudioIngest
+from support.streams import read_stream
+
+
+def tone(milliseconds: float, frequency: float = 220.0, amplitude: float = 8000.0) -> bytes:
+    t = np.arange(int(16 * milliseconds)) / 16000
+    return (amplitude * np.sin(2 * np.pi * frequency * t)).astype("<i2").tobytes()
+
+
+def audio(pcm: bytes, sequence: int = 0) -> dict:
+    return {"action": "sendAudio", "audio": base64.b64encode(pcm).decode(), "sequence": sequence}
+
+
+def test_accepted_chunk_is_appended_keyed_by_session_with_its_measurement(audio_harness, kinesis, audio_stream):
+    session_id = audio_harness.speaker_with_session()
+    audio_harness.send("spk", audio(tone(100), sequence=0))
+    audio_harness.send("spk", audio(tone(100), sequence=1))
+
+    records = read_stream(kinesis, audio_stream)
+    assert [r["PartitionKey"] for r in records] == [session_id, session_id]
+    chunk = AudioChunk.decode(records[0]["Data"])
+    assert (chunk.session_id, chunk.sequence, chunk.connection_id) == (session_id, 0, "spk")
+    assert chunk.pcm == tone(100) and chunk.duration == pytest.approx(0.1)
+    assert chunk.measurement is not None and -30 < chunk.measurement.rms_dbfs < -10
+    assert not audio_harness.sink.messages("spk", "error")
+
+
+def test_chunks_sent_while_paused_are_accepted_and_counted_but_carry_no_audio(audio_harness, kinesis, audio_stream):
+    audio_harness.speaker_with_session()
+    audio_harness.send("spk", {"action": "pauseBroadcast"})
+    audio_harness.send("spk", audio(tone(100), sequence=0))
+
+    (record,) = read_stream(kinesis, audio_stream)
+    chunk = AudioChunk.decode(record["Data"])
+    assert chunk.paused and chunk.pcm == b"" and chunk.duration == pytest.approx(0.1)
+    assert not audio_harness.sink.messages("spk", "error")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"action": "sendAudio", "audio": "not base64!", "sequence": 0}, "INVALID_AUDIO"),
+        (audio(b"\x01\x00\x02"), "INVALID_AUDIO"),  # odd byte count
+        (audio(tone(5)), "INVALID_AUDIO"),  # shorter than 20 ms
+        ({"action": "sendAudio", "audio": "", "sequence": 0}, "INVALID_MESSAGE"),
+        ({"action": "sendAudio", "audio": "AAAA", "sequence": -1}, "INVALID_MESSAGE"),
+        ({"action": "sendAudio", "audio": "AAAA"}, "INVALID_MESSAGE"),
+        ({"action": "sendAudio", "audio": "AAAA", "sequence": 0, "extra": 1}, "INVALID_MESSAGE"),
+        (audio(tone(2500)), "MESSAGE_TOO_LARGE"),  # 2.5 s: over the message size limit
+    ],
+)
+def test_bad_chunks_are_refused_with_a_code_and_nothing_is_appended(audio_harness, kinesis, audio_stream, body, code):
+    audio_harness.speaker_with_session()
+    audio_harness.send("spk", body)
+
+    error = audio_harness.last("spk", "error")
+    assert (error["code"], error["action"]) == (code, "sendAudio")
+    assert "Traceback" not in json.dumps(error)
+    assert read_stream(kinesis, audio_stream) == []
+
+
+def test_chunk_longer_than_the_bound_is_refused_by_duration(audio_harness, audio_runtime, kinesis, audio_stream):
+    audio_harness.speaker_with_session()
+    limit = audio_runtime.audio.max_chunk_bytes
+    audio_harness.send("spk", audio(b"\0" * (limit + 2)))
+    # Under the message size limit but over the duration bound.
+    assert len(json.dumps(audio(b"\0" * (limit + 2)))) < audio_runtime.audio.max_audio_message_bytes
+    error = audio_harness.last("spk", "error")
+    assert error["code"] == "INVALID_AUDIO" and error["details"]["maxMs"] == 2000
+
+
+def test_listener_cannot_send_audio(audio_harness, kinesis, audio_stream):
+    session_id = audio_harness.speaker_with_session()
+    audio_harness.listener_in(session_id, "lst", "es")
+    audio_harness.send("lst", audio(tone(100)))
+    assert audio_harness.last("lst", "error")["code"] == "FORBIDDEN"
+    assert read_stream(kinesis, audio_stream) == []
+
+
+def test_speaker_without_a_session_is_told_to_create_one(audio_harness, kinesis, audio_stream):
+    audio_harness.connect("spk", "speaker", user_id="user-1")
+    audio_harness.send("spk", audio(tone(100)))
+    assert audio_harness.last("spk", "error")["code"] == "NOT_IN_SESSION"
+
+
+def test_audio_for_an_ended_session_is_refused(audio_harness, audio_runtime, kinesis, audio_stream, clock):
+    session_id = audio_harness.speaker_with_session()
+    audio_runtime.sessions.end(session_id, clock.now())
+    audio_harness.send("spk", audio(tone(100)))
+    assert audio_harness.last("spk", "error")["code"] == "SESSION_ENDED"
+    assert read_stream(kinesis, audio_stream) == []
+
+
+def test_audio_rate_limit_per_connection_refuses_the_excess_and_keeps_what_was_accepted(
+    audio_harness, audio_runtime, kinesis, audio_stream
+):
+    audio_harness.speaker_with_session()
+    limit = audio_runtime.audio.audio_rate_per_second
+    for sequence in range(limit + 3):  # the manual clock does not move: one window
+        audio_harness.send("spk", audio(tone(20), sequence))
+
+    errors = audio_harness.sink.messages("spk", "error")
+    assert [e["code"] for e in errors] == ["RATE_LIMITED"] * 3
+    assert [AudioChunk.decode(r["Data"]).sequence for r in read_stream(kinesis, audio_stream)] == list(range(limit))
+
+
+def test_measurement_failure_still_appends_the_audio_with_neutral_dynamics(audio_runtime, sink, kinesis, audio_stream):
+    from support.harness import Harness
+
+    def broken(pcm: bytes):
+        raise FloatingPointError("measurement failed")
+
+    ingest = AudioIngest(audio_runtime.audio, kinesis, audio_runtime.sessions, audio_runtime.clock, measure=broken)
+    harness = Harness(dataclasses.replace(audio_runtime, ingest=ingest), sink)
+    harness.speaker_with_session()
+    harness.send("spk", audio(tone(100)))
+    (record,) = read_stream(kinesis, audio_stream)
+    assert AudioChunk.decode(record["Data"]).measurement is None
+    assert not harness.sink.messages("spk", "error")
