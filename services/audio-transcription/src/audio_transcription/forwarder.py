@@ -18,7 +18,10 @@ from broadcast_shared.observability import logger, metrics
 
 #: the Lambda client's configuration: bounded retries, short timeouts (an Event invoke
 #: returns as soon as Lambda has queued the event)
-FORWARD_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=1, read_timeout=3)
+FORWARD_ATTEMPTS = 4
+FORWARD_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": FORWARD_ATTEMPTS}, connect_timeout=1, read_timeout=3
+)
 
 
 class SegmentForwarder:

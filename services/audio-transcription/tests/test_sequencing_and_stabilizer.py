@@ -1,0 +1,85 @@
+"""Order, duplicates and gaps; stabilisation rules."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from audio_transcription.engines import Recognition, Word
+from audio_transcription.sequencing import Sequencer, SequenceReport
+from audio_transcription.stabilizer import Stabilizer
+
+
+@given(st.permutations(range(12)), st.lists(st.integers(0, 11), max_size=6))
+def test_any_arrival_order_within_the_window_is_released_in_order_exactly_once(order, repeats):
+    sequencer: Sequencer[int] = Sequencer(0, window=12)
+    report = SequenceReport()
+    released = []
+    for sequence in [*order, *repeats]:
+        released += sequencer.push(sequence, sequence, report)
+    assert released == list(range(12))
+    assert sorted(report.duplicates) == sorted(repeats)
+    assert report.missing == [] and report.late == []
+
+
+def test_a_missing_chunk_becomes_a_gap_once_the_window_fills_and_its_late_arrival_is_reported():
+    sequencer: Sequencer[int] = Sequencer(0, window=2)
+    report = SequenceReport()
+    released = [item for s in (0, 2, 3) for item in sequencer.push(s, s, report)]
+    assert released == [0] and report.missing == []
+    released += sequencer.push(4, 4, report)  # three held: the window (2) is exceeded
+    assert released == [0, 2, 3, 4] and report.missing == [1]
+    assert sequencer.push(1, 1, report) == [] and report.late == [1]
+    assert sequencer.push(1, 1, report) == [] and report.duplicates == [1]
+
+
+def test_flush_releases_everything_held_declaring_the_gaps():
+    sequencer: Sequencer[int] = Sequencer(5, window=8)
+    report = SequenceReport()
+    assert sequencer.push(7, 7, report) == [] and sequencer.push(9, 9, report) == []
+    assert sequencer.flush(report) == [7, 9] and report.missing == [5, 6, 8]
+
+
+def partial(result_id: str, *words: tuple[str, bool]) -> Recognition:
+    return Recognition(
+        result_id,
+        " ".join(w for w, _ in words),
+        True,
+        0.0,
+        float(len(words)),
+        tuple(Word(w, i, i + 1, stable) for i, (w, stable) in enumerate(words)),
+    )
+
+
+def test_partials_are_forwarded_only_when_the_stable_prefix_grows():
+    stabilizer = Stabilizer()
+    assert stabilizer.accept(partial("a", ("hello", False))) is None
+    first = stabilizer.accept(partial("a", ("hello", True), ("word", False)))
+    assert (first.text, first.is_partial, first.stability) == ("hello", True, 0.5)
+    assert stabilizer.accept(partial("a", ("hello", True), ("world", False))) is None  # no growth
+    second = stabilizer.accept(partial("a", ("hello", True), ("world", True), ("again", False)))
+    assert second.text == "hello world"
+
+
+def test_text_already_sent_never_flickers():
+    stabilizer = Stabilizer()
+    stabilizer.accept(partial("a", ("hello", True), ("world", True)))
+    # A revision of what was sent is held back even though it is longer.
+    assert stabilizer.accept(partial("a", ("yellow", True), ("world", True), ("now", True))) is None
+
+
+def test_a_final_is_forwarded_once_and_nothing_after_it():
+    stabilizer = Stabilizer()
+    stabilizer.accept(partial("a", ("hello", True), ("word", False)))
+    final = Recognition("a", "hello world.", False, 0.0, 2.0, ())
+    forwarded = stabilizer.accept(final)
+    assert (forwarded.text, forwarded.is_partial, forwarded.stability) == ("hello world.", False, 1.0)
+    assert stabilizer.accept(final) is None
+    assert stabilizer.accept(partial("a", ("hello", True), ("world", True), ("more", True))) is None
+    assert stabilizer.accept(partial("b", ("next", True), ("one", False))).text == "next"
+
+
+def test_punctuation_attaches_to_its_word():
+    stabilizer = Stabilizer()
+    words = (Word("Hello", 0, 1, True), Word(",", 1, 1, True, punctuation=True), Word("you", 1, 2, False))
+    assert stabilizer.accept(Recognition("a", "Hello, you", True, 0, 2, words)).text == "Hello,"

@@ -1,0 +1,257 @@
+"""The worker: order, duplicates and ownership with two workers interleaved, engine failure
+and re-open, reading ahead on its shard, forwarding to the translation pipeline."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+
+import boto3
+import numpy as np
+import pytest
+
+from audio_transcription.app import WorkerRuntime
+from audio_transcription.chunks import AudioChunk
+from audio_transcription.dynamics import measure
+from audio_transcription.engines import EngineError, Recognition
+from audio_transcription.handlers.transcription_worker import handler as worker_handler
+from audio_transcription.transcription import SessionTranscriber
+from support.events import FakeLambdaContext
+from support.streams import read_stream
+
+CHUNK_SECONDS = 0.1
+
+
+class EchoStream:
+    """A recogniser double: each chunk's first sample is its "word"; partials as audio arrives,
+    the final on finish. ``fail_at`` makes the n-th ``results()`` call raise, once."""
+
+    def __init__(self, log: list, fail_at: int | None) -> None:
+        self.words: list[str] = []
+        self._log = log
+        self._fail_at = fail_at
+        self._calls = 0
+
+    def send(self, pcm: bytes) -> None:
+        self.words.append(f"c{int(np.frombuffer(pcm[:2], '<i2')[0])}")
+
+    def results(self) -> list[Recognition]:
+        self._calls += 1
+        if self._fail_at is not None and self._calls == self._fail_at:
+            raise EngineError("connection reset")
+        return []
+
+    def finish(self, timeout: float) -> list[Recognition]:
+        self._log.append(" ".join(self.words))
+        end = len(self.words) * CHUNK_SECONDS
+        return [Recognition("r1", " ".join(self.words), False, 0.0, end)] if self.words else []
+
+    def abort(self) -> None:
+        self._log.append("aborted")
+
+
+class EchoRecognizer:
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.finished: list[str] = []
+        self.opened = 0
+        self._fail_at = fail_at
+
+    def open(self, language: str) -> EchoStream:
+        self.opened += 1
+        return EchoStream(self.finished, self._fail_at if self.opened == 1 else None)
+
+
+def chunk(session_id: str, sequence: int) -> AudioChunk:
+    pcm = np.full(int(16000 * CHUNK_SECONDS), sequence, dtype="<i2").tobytes()
+    return AudioChunk(session_id, sequence, "spk", 0.0, pcm, CHUNK_SECONDS, measure(pcm))
+
+
+def records(session_id: str, sequences: list[int], first_record: int = 1000) -> list[tuple[str, AudioChunk]]:
+    return [(str(first_record + i), chunk(session_id, s)) for i, s in enumerate(sequences)]
+
+
+@pytest.fixture
+def build(settings, audio_settings, clock, kinesis):
+    def make(recognizer, lambda_client=None, **audio_changes) -> WorkerRuntime:
+        audio = dataclasses.replace(audio_settings, **audio_changes)
+        return WorkerRuntime.build_worker(settings, audio, clock, recognizer, lambda_client, kinesis)
+
+    return make
+
+
+def deps_of(runtime: WorkerRuntime):
+    return runtime.worker._deps
+
+
+def test_two_workers_interleaved_never_transcribe_a_chunk_twice(harness, build, sink):
+    session_id = harness.speaker_with_session()
+    first, second = EchoRecognizer(), EchoRecognizer()
+    a = SessionTranscriber(session_id, deps_of(build(first)))
+    b = SessionTranscriber(session_id, deps_of(build(second)))
+
+    a.add(records(session_id, [0, 2, 1, 3, 3]))  # out of order, with a duplicate
+    b.add(records(session_id, list(range(10))))  # b started with the same checkpoint: its claim fails
+    a.add(records(session_id, [4, 5], first_record=1005))
+    a.close()
+    b.close()
+
+    assert b.taken_over and not a.taken_over
+    assert first.finished == ["c0 c1 c2 c3 c4 c5"]
+    assert second.finished == []
+    finals = [m["text"] for m in sink.messages("spk", "transcript") if not m["isPartial"]]
+    assert finals == ["c0 c1 c2 c3 c4 c5"]
+
+
+def test_a_later_worker_skips_records_already_read_and_takes_over_the_rest(harness, build):
+    session_id = harness.speaker_with_session()
+    first, later = EchoRecognizer(), EchoRecognizer()
+    a = SessionTranscriber(session_id, deps_of(build(first)))
+    a.add(records(session_id, [0, 1, 2]))
+    a.close()
+    # The event source mapping redelivers what the first worker read ahead, then new audio.
+    c = SessionTranscriber(session_id, deps_of(build(later)))
+    c.add(records(session_id, [0, 1, 2, 3, 4]))
+    c.close()
+    assert first.finished == ["c0 c1 c2"] and later.finished == ["c3 c4"]
+
+
+def test_a_gap_is_bridged_and_the_audio_goes_on(harness, build):
+    session_id = harness.speaker_with_session()
+    recognizer = EchoRecognizer()
+    transcriber = SessionTranscriber(session_id, deps_of(build(recognizer, reorder_window=2)))
+    transcriber.add(records(session_id, [0, 2, 3, 4, 5]))
+    transcriber.close()
+    assert recognizer.finished == ["c0 c2 c3 c4 c5"]
+
+
+def test_engine_failure_reopens_the_stream_and_replays_the_audio_since_the_last_final(harness, build, sink):
+    session_id = harness.speaker_with_session()
+    recognizer = EchoRecognizer(fail_at=2)
+    transcriber = SessionTranscriber(session_id, deps_of(build(recognizer)))
+    for sequence in range(4):
+        transcriber.add(records(session_id, [sequence], first_record=1000 + sequence))
+    transcriber.close()
+    assert recognizer.opened == 2
+    assert recognizer.finished == ["aborted", "c0 c1 c2 c3"]
+    (final,) = [m for m in sink.messages("spk", "transcript") if not m["isPartial"]]
+    assert final["text"] == "c0 c1 c2 c3"
+
+
+def test_paused_chunks_advance_the_audio_offset_but_are_not_transcribed(harness, build):
+    session_id = harness.speaker_with_session()
+    recognizer = EchoRecognizer()
+    transcriber = SessionTranscriber(session_id, deps_of(build(recognizer)))
+    paused = dataclasses.replace(chunk(session_id, 1), pcm=b"", measurement=None)
+    transcriber.add([("1", chunk(session_id, 0)), ("2", paused), ("3", chunk(session_id, 2))])
+    transcriber.close()
+    assert recognizer.finished == ["c0 c2"]
+
+
+def test_handler_transcribes_its_batch_then_reads_ahead_on_the_shard(audio_harness, build, kinesis, audio_stream, sink):
+    audio_harness.speaker_with_session()
+    for sequence in range(6):
+        pcm = np.full(1600, sequence, dtype="<i2").tobytes()
+        audio_harness.send(
+            "spk", {"action": "sendAudio", "audio": base64.b64encode(pcm).decode(), "sequence": sequence}
+        )
+    stream_records = read_stream(kinesis, audio_stream)
+    batch = stream_records[:2]  # the mapping delivers two; the worker reads the other four itself
+    event = {
+        "Records": [
+            {
+                "kinesis": {
+                    "partitionKey": r["PartitionKey"],
+                    "sequenceNumber": r["SequenceNumber"],
+                    "data": base64.b64encode(r["Data"]).decode(),
+                    "kinesisSchemaVersion": "1.0",
+                    "approximateArrivalTimestamp": 0,
+                },
+                "eventSource": "aws:kinesis",
+                "eventID": f"{audio_stream['shard']}:{r['SequenceNumber']}",
+                "eventSourceARN": audio_stream["arn"],
+                "awsRegion": "eu-west-1",
+            }
+            for r in batch
+        ]
+    }
+    recognizer = EchoRecognizer()
+    runtime = build(recognizer, deadline_margin_seconds=0, shard_idle_seconds=0, shard_poll_seconds=0)
+    context = FakeLambdaContext()
+    assert worker_handler.using(runtime)(event, context) == {"batchItemFailures": []}
+    assert recognizer.finished == ["c0 c1 c2 c3 c4 c5"]
+
+    # The mapping's next batch is what the worker already read: nothing is transcribed twice.
+    later = EchoRecognizer()
+    worker_handler.using(build(later, deadline_margin_seconds=0, shard_idle_seconds=0))(
+        {
+            "Records": [
+                dict(
+                    event["Records"][0],
+                    kinesis=dict(event["Records"][0]["kinesis"], sequenceNumber=stream_records[3]["SequenceNumber"]),
+                )
+            ]
+        },
+        context,
+    )
+    assert later.finished == []
+    assert json.dumps(sink.messages("spk", "transcript")).count('"isPartial": false') == 1
+
+
+def test_segments_are_forwarded_with_their_span_and_dynamics(harness, build, aws_endpoint):
+    invoked = []
+
+    class RecordingLambda:
+        def invoke(self, **kwargs):
+            invoked.append(kwargs)
+
+    session_id = harness.speaker_with_session()
+    runtime = build(EchoRecognizer(), RecordingLambda(), translation_function_name="translate")
+    transcriber = SessionTranscriber(session_id, deps_of(runtime))
+    transcriber.add(records(session_id, [0, 1]))
+    transcriber.close()
+    (call,) = invoked
+    assert (call["FunctionName"], call["InvocationType"]) == ("translate", "Event")
+    segment = json.loads(call["Payload"])
+    assert segment["sessionId"] == session_id and segment["sourceLanguage"] == "en"
+    assert (segment["text"], segment["isPartial"], segment["startTime"], segment["endTime"]) == ("c0 c1", False, 0, 0.2)
+    assert set(segment["dynamics"]) == {"volume", "rate", "energy"}
+
+
+def test_forwarding_retries_with_botocore_and_a_failure_never_stops_the_audio(harness, build):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from audio_transcription.forwarder import FORWARD_ATTEMPTS, FORWARD_CONFIG
+
+    attempts = []
+
+    class Throttling(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            self.rfile.read(int(self.headers["Content-Length"]))
+            attempts.append(self.path)
+            body = json.dumps({"Type": "User", "message": "Rate exceeded"}).encode()
+            self.send_response(429)
+            self.send_header("x-amzn-ErrorType", "TooManyRequestsException")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Throttling)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = boto3.client("lambda", endpoint_url=f"http://127.0.0.1:{server.server_port}", config=FORWARD_CONFIG)
+        session_id = harness.speaker_with_session()
+        recognizer = EchoRecognizer()
+        runtime = build(recognizer, client, translation_function_name="translate")
+        transcriber = SessionTranscriber(session_id, deps_of(runtime))
+        transcriber.add(records(session_id, [0, 1]))
+        transcriber.close()
+    finally:
+        server.shutdown()
+    assert len(attempts) == FORWARD_ATTEMPTS
+    assert recognizer.finished == ["c0 c1"]
+    assert [m["text"] for m in harness.sink.messages("spk", "transcript")] == ["c0 c1"]
