@@ -1,0 +1,144 @@
+"""Both engines produce the same results: Transcribe's events mapped through the SDK's own
+models, pocketsphinx on real speech; and the Transcribe stream's thread bridge."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aws_sdk_transcribe_streaming.models import (
+    Alternative,
+    Item,
+    Result,
+    Transcript,
+    TranscriptEvent,
+    TranscriptResultStreamTranscriptEvent,
+)
+
+from audio_transcription.engines import EngineError, UnsupportedLanguage, recognizer_for
+from audio_transcription.engines.sphinx import SphinxRecognizer
+from audio_transcription.engines.transcribe import TranscribeRecognizer, recognitions_from
+from audio_transcription.stabilizer import Stabilizer
+from broadcast_tools.speech import synthesize, word_error_rate
+
+
+def transcribe_event(is_partial: bool, *items: tuple[str, str, bool]) -> TranscriptEvent:
+    return TranscriptEvent(
+        transcript=Transcript(
+            results=[
+                Result(
+                    result_id="r-1",
+                    start_time=0.5,
+                    end_time=1.7,
+                    is_partial=is_partial,
+                    alternatives=[
+                        Alternative(
+                            transcript="Hello, world",
+                            items=[
+                                Item(content=c, type=t, stable=s, start_time=0.5 + i * 0.4, end_time=0.9 + i * 0.4)
+                                for i, (c, t, s) in enumerate(items)
+                            ],
+                        )
+                    ],
+                )
+            ]
+        )
+    )
+
+
+def test_transcribe_events_become_results_with_stable_words_and_punctuation():
+    event = transcribe_event(
+        True, ("Hello", "pronunciation", True), (",", "punctuation", True), ("world", "pronunciation", False)
+    )
+    (result,) = recognitions_from(event)
+    assert (result.result_id, result.is_partial, result.start, result.end) == ("r-1", True, 0.5, 1.7)
+    assert [(w.text, w.stable, w.punctuation) for w in result.words] == [
+        ("Hello", True, False),
+        (",", True, True),
+        ("world", False, False),
+    ]
+    assert Stabilizer().accept(result).text == "Hello,"
+    (final,) = recognitions_from(transcribe_event(False, ("Hello", "pronunciation", None)))
+    assert final.words[0].stable and not final.is_partial
+
+
+class FakeSdkStream:
+    """The SDK's duplex stream: records audio events; yields the scripted transcript events."""
+
+    def __init__(self, events, fail: Exception | None):
+        self.sent: list[bytes] = []
+        self.closed = asyncio.Event()
+        self._events = events
+        self._fail = fail
+        self.input_stream = self
+
+    async def send(self, event) -> None:
+        self.sent.append(event.value.audio_chunk)
+
+    async def close(self) -> None:
+        self.closed.set()
+
+    async def await_output(self):
+        async def output():
+            for event in self._events:
+                yield event
+            await self.closed.wait()
+            if self._fail:
+                raise self._fail
+
+        return None, output()
+
+
+class FakeSdkClient:
+    def __init__(self, events=(), fail: Exception | None = None):
+        self.streams: list[FakeSdkStream] = []
+        self.inputs = []
+        self._events, self._fail = events, fail
+
+    async def start_stream_transcription(self, input):  # noqa: A002 - the SDK's parameter name
+        self.inputs.append(input)
+        self.streams.append(FakeSdkStream(self._events, self._fail))
+        return self.streams[-1]
+
+
+def test_transcribe_stream_sends_audio_in_events_and_returns_results_in_the_worker_thread():
+    event = TranscriptResultStreamTranscriptEvent(value=transcribe_event(False, ("Hello", "pronunciation", True)))
+    client = FakeSdkClient(events=[event])
+    stream = TranscribeRecognizer(client).open("en-US")
+    stream.send(b"\1\0" * 20000)  # 40 KB: split into events of at most 32 KB
+    results = stream.finish(timeout=5)
+    assert [r.text for r in results] == ["Hello, world"]
+    (sdk_stream,) = client.streams
+    assert [len(chunk) for chunk in sdk_stream.sent] == [32768, 7232]
+    (request,) = client.inputs
+    assert (request.language_code, request.media_sample_rate_hertz, request.media_encoding) == ("en-US", 16000, "pcm")
+    assert request.enable_partial_results_stabilization and request.partial_results_stability == "high"
+
+
+def test_a_failed_transcribe_stream_raises_engine_error_so_the_worker_reopens_it():
+    client = FakeSdkClient(fail=RuntimeError("stream reset"))
+    stream = TranscribeRecognizer(client).open("en-US")
+    stream.send(b"\0\0" * 1600)
+    stream.finish(timeout=5)
+    with pytest.raises(EngineError, match="stream reset"):
+        stream.results()
+
+
+def test_pocketsphinx_recognises_real_speech_with_partials_then_a_final():
+    text = "Thank you for coming and please ask questions at the end."
+    audio = synthesize(text)
+    stream = recognizer_for("pocketsphinx").open("en-US")
+    results = []
+    for i in range(0, len(audio), 3200):
+        stream.send(audio[i : i + 3200])
+        results += stream.results()
+    results += stream.finish(timeout=5)
+    finals = [r for r in results if not r.is_partial]
+    assert any(r.is_partial for r in results) and finals
+    assert word_error_rate(text, " ".join(r.text for r in finals)) <= 0.2
+    assert all(0 <= w.start <= w.end for r in finals for w in r.words)
+
+
+def test_pocketsphinx_refuses_languages_it_cannot_recognise():
+    with pytest.raises(UnsupportedLanguage):
+        SphinxRecognizer().open("fr-FR")
