@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for part in ("layers/shared/python", "services/session-management/src", "tools", "tests"):
+for part in (
+    "layers/shared/python",
+    "services/session-management/src",
+    "services/audio-transcription/src",
+    "tools",
+    "tests",
+):
     sys.path.insert(0, str(ROOT / part))
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
@@ -19,9 +25,10 @@ for key, value in {
 }.items():
     os.environ.setdefault(key, value)
 
-from benchmarks import artifacts, gateway, session_status  # noqa: E402
+from benchmarks import artifacts, audio, gateway, session_status  # noqa: E402
 
 if __name__ == "__main__":
     artifacts.run()
     session_status.run()
     gateway.run()
+    audio.run()

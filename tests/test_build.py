@@ -14,7 +14,7 @@ CACHE = ROOT / ".build" / "cache"
 def test_two_builds_of_the_same_sources_are_byte_identical(tmp_path: Path):
     first = build(tmp_path / "a", "python3.12", "x86_64", CACHE)
     second = build(tmp_path / "b", "python3.12", "x86_64", CACHE)
-    assert first["artifacts"].keys() == {"shared-layer", "session-management"}
+    assert first["artifacts"].keys() == {"shared-layer", "session-management", "audio-transcription"}
     for name, entry in first["artifacts"].items():
         assert entry["sha256"] == second["artifacts"][name]["sha256"]
         assert (tmp_path / "a" / entry["path"]).read_bytes() == (tmp_path / "b" / entry["path"]).read_bytes()
@@ -41,3 +41,11 @@ def test_service_zip_has_its_handlers_at_the_root(tmp_path: Path):
     names = zipfile.ZipFile(tmp_path / manifest["artifacts"]["session-management"]["path"]).namelist()
     assert "session_management/handlers/create_session.py" in names
     assert not any(n.startswith("broadcast_shared/") for n in names), "shared code ships only in the layer"
+
+
+def test_audio_service_ships_its_locked_dependencies_but_not_the_local_engine(tmp_path: Path):
+    manifest = build(tmp_path, "python3.12", "x86_64", CACHE)
+    with zipfile.ZipFile(tmp_path / manifest["artifacts"]["audio-transcription"]["path"]) as zf:
+        tops = {name.split("/", 1)[0] for name in zf.namelist()}
+    assert {"audio_transcription", "numpy", "aws_sdk_transcribe_streaming"} <= tops
+    assert not {"pocketsphinx", "piper", "broadcast_shared", "boto3"} & tops

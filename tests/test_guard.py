@@ -38,7 +38,23 @@ def problems(repo: Path) -> str:
 def test_built_repository_passes(repo):
     verdict = check(repo)
     assert verdict.ok, verdict.problems
-    assert "14 routes" in verdict.summary
+    assert "15 routes" in verdict.summary
+
+
+def test_missing_audio_artifact_names_sendaudio_and_leaves_the_worker_uninvoked(repo):
+    (repo / "dist" / "audio-transcription.zip").unlink()
+    found = problems(repo)
+    assert "artifact audio-transcription is missing" in found and "sendAudio" in found
+
+
+def test_stream_consumer_must_be_declared_and_counts_as_an_invoker(repo):
+    edit_main(repo, '    transcription_worker = "audio"\n', "")
+    assert "function transcription_worker: nothing invokes it" in problems(repo)
+
+
+def test_stream_consumer_naming_no_function_is_refused(repo):
+    edit_main(repo, '    transcription_worker = "audio"\n', '    transcription_worker = "audio"\n    ghost = "audio"\n')
+    assert "local.stream_consumers names function 'ghost'" in problems(repo)
 
 
 def test_missing_artifact_names_it_and_every_route_it_serves(repo):

@@ -148,3 +148,24 @@ def test_test_tables_match_the_tables_terraform_creates(deployed_local):
         assert table["KeySchema"] == spec["KeySchema"]
         deployed_indexes = {i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes", [])}
         assert deployed_indexes == {i["IndexName"]: i["KeySchema"] for i in spec.get("GlobalSecondaryIndexes", [])}
+
+
+def test_audio_stream_feeds_the_worker_one_batch_per_shard_with_alarms(deployed_local):
+    endpoint = deployed_local["endpoint"]
+    kinesis = emulator_client("kinesis", endpoint)
+    lambda_ = emulator_client("lambda", endpoint)
+    cloudwatch = emulator_client("cloudwatch", endpoint)
+    (name,) = [s for s in kinesis.list_streams()["StreamNames"] if s.endswith("-audio")]
+    summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+    assert summary["EncryptionType"] == "KMS"
+    (mapping,) = [
+        m
+        for m in lambda_.list_event_source_mappings()["EventSourceMappings"]
+        if m["EventSourceArn"] == summary["StreamARN"]
+    ]
+    assert mapping["FunctionArn"].endswith("-transcription-worker")
+    assert mapping["ParallelizationFactor"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    worker = lambda_.get_function_configuration(FunctionName=mapping["FunctionArn"])
+    assert worker["Timeout"] == 900 and worker["Environment"]["Variables"]["TRANSCRIPTION_ENGINE"] == "pocketsphinx"
+    alarms = {a["MetricName"] for a in cloudwatch.describe_alarms()["MetricAlarms"] if name in a["AlarmName"]}
+    assert alarms == {"IteratorAge", "Errors"}

@@ -258,6 +258,8 @@ class SessionTranscriber:
                 text=segment.text,
                 is_partial=segment.is_partial,
                 stability=segment.stability,
+                start_time=segment.start_time,
+                end_time=segment.end_time,
             ),
         )
         self._deps.forwarder.forward(segment)

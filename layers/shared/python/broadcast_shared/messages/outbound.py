@@ -124,3 +124,6 @@ class Transcript(WireModel):
     text: str
     is_partial: bool
     stability: float
+    #: the span of the session's audio the text covers, in seconds
+    start_time: float
+    end_time: float
