@@ -23,6 +23,7 @@ EXPECTED_ROUTES = {
     "createSession",
     "joinSession",
     "changeLanguage",
+    "sendAudio",
     "heartbeat",
     "pauseBroadcast",
     "resumeBroadcast",

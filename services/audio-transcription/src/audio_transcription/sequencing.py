@@ -1,10 +1,11 @@
 """One session's chunks back in sequence order: duplicates dropped, gaps bridged and counted.
 
-Two ``sendAudio`` invocations may append consecutive chunks in either order, so a
-chunk that arrives early waits (up to ``window`` chunks) for the ones before it. When
-the window fills, the missing sequences are declared a gap and the audio goes on; a
-chunk that turns up after its gap was declared is reported as late, never silently
-dropped.
+Two ``sendAudio`` invocations may append consecutive chunks in either order (a burst
+of chunks at the start of a session lands on several cold-starting environments at
+once), so a chunk that arrives early waits for the ones before it: for up to
+``max_wait`` seconds, or until ``window`` chunks are held. Then the missing sequences
+are declared a gap and the audio goes on; a chunk that turns up after its gap was
+declared is reported as late, never silently dropped.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ class SequenceReport:
 class Sequencer(Generic[T]):
     """Holds items (chunks, with whatever travels with them) by sequence number."""
 
-    def __init__(self, next_expected: int, window: int) -> None:
+    def __init__(self, next_expected: int, window: int, max_wait: float) -> None:
         self.next_expected = next_expected
         self._window = window
+        self._max_wait = max_wait
+        self._waiting_since: float | None = None
         self._pending: dict[int, T] = {}
         self._declared_missing: set[int] = set()
 
@@ -37,7 +40,7 @@ class Sequencer(Generic[T]):
     def held(self) -> int:
         return len(self._pending)
 
-    def push(self, sequence: int, item: T, report: SequenceReport) -> list[T]:
+    def push(self, sequence: int, item: T, report: SequenceReport, now: float) -> list[T]:
         """The items that are now in order, starting at ``next_expected``."""
         if sequence < self.next_expected:
             if sequence in self._declared_missing:
@@ -53,6 +56,20 @@ class Sequencer(Generic[T]):
         released = self._release()
         if len(self._pending) > self._window:
             released += self._skip_to(min(self._pending), report)
+        return released + self.expire(now, report)
+
+    def expire(self, now: float, report: SequenceReport) -> list[T]:
+        """Give up waiting for a missing chunk once the first one held has waited ``max_wait``."""
+        if not self._pending:
+            self._waiting_since = None
+            return []
+        if self._waiting_since is None:
+            self._waiting_since = now
+            return []
+        if now - self._waiting_since < self._max_wait:
+            return []
+        released = self._skip_to(min(self._pending), report)
+        self._waiting_since = now if self._pending else None
         return released
 
     def flush(self, report: SequenceReport) -> list[T]:

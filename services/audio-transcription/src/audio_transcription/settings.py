@@ -52,8 +52,10 @@ class AudioSettings:
     shard_idle_seconds: float = 15.0
     #: how often the worker polls its shard while it owns it (Kinesis allows 5/s per shard)
     shard_poll_seconds: float = 0.25
-    #: chunks held back waiting for a missing sequence before the gap is declared
-    reorder_window: int = 8
+    #: chunks held back waiting for a missing sequence before the gap is declared...
+    reorder_window: int = 64
+    #: ...or seconds the first of them waits (cold starts of sendAudio reorder a burst)
+    reorder_wait_seconds: float = 2.0
 
     @property
     def min_chunk_bytes(self) -> int:

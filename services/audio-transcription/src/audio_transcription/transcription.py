@@ -64,7 +64,7 @@ class SessionTranscriber:
         self._checkpoint = deps.checkpoints.get(session_id)
         #: chunks with the Kinesis sequence number each was read from
         self._sequencer: Sequencer[tuple[str, AudioChunk]] = Sequencer(
-            self._checkpoint.sequence + 1, deps.settings.reorder_window
+            self._checkpoint.sequence + 1, deps.settings.reorder_window, deps.settings.reorder_wait_seconds
         )
         self._offset = self._checkpoint.offset
         self._dynamics = DynamicsTracker()
@@ -87,12 +87,13 @@ class SessionTranscriber:
         if self.taken_over:
             return
         report = SequenceReport()
+        now = self._deps.clock.now()
         ready: list[tuple[str, AudioChunk]] = []
         for record, chunk in records:
             if self._checkpoint.read_before(record):
                 metrics.add_metric(name="AudioRecordsAlreadyRead", unit=MetricUnit.Count, value=1)
                 continue
-            ready += self._sequencer.push(chunk.sequence, (record, chunk), report)
+            ready += self._sequencer.push(chunk.sequence, (record, chunk), report, now)
         self._process(ready, report)
 
     def flush(self) -> None:
@@ -103,7 +104,11 @@ class SessionTranscriber:
         self._process(self._sequencer.flush(report), report)
 
     def tick(self, now: float) -> None:
-        """Collect results; close the stream after the silence timeout."""
+        """Release chunks whose wait for a missing one is over; collect results; close the stream after silence."""
+        if self.taken_over:
+            return
+        report = SequenceReport()
+        self._process(self._sequencer.expire(now, report), report)
         if self._stream is None:
             return
         self._collect()
