@@ -39,6 +39,7 @@ locals {
     sweep_idle_connections  = { artifact = "session-management", handler = "session_management.handlers.sweep_idle_connections.handler", schedule = "rate(1 minute)", profile = "scheduled", description = "Closes idle connections and warns old ones" }
     send_audio              = { artifact = "audio-transcription", handler = "audio_transcription.handlers.send_audio.handler", schedule = null, profile = "audio", description = "Speaker streams a chunk of audio" }
     transcription_worker    = { artifact = "audio-transcription", handler = "audio_transcription.handlers.transcription_worker.handler", schedule = null, profile = "worker", description = "Transcribes each session's audio stream in order" }
+    translate_segment       = { artifact = "translation-pipeline", handler = "translation_pipeline.handlers.translate_segment.handler", schedule = null, profile = "translation", description = "Captions and speech for every listener language" }
   }
 
   # WebSocket routes: route key -> the function (a key of local.functions) integrated with it.
@@ -64,6 +65,12 @@ locals {
   stream_consumers = {
     transcription_worker = "audio"
   }
+
+  # Functions that invoke others themselves (asynchronous Lambda Invoke): caller -> callees.
+  function_calls = {
+    transcription_worker = ["translate_segment"]
+  }
+  function_names = { for key, fn in local.functions : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
 
   # The function API Gateway calls to authorize $connect.
   authorizer_function = "authorizer"
@@ -91,7 +98,16 @@ locals {
     AUDIO_RATE_PER_SECOND     = tostring(var.audio.rate_per_second)
     TRANSCRIPTION_ENGINE      = var.audio.transcription_engine
     SILENCE_TIMEOUT_SECONDS   = tostring(var.audio.silence_timeout_seconds)
-    TRANSLATION_FUNCTION_NAME = var.audio.translation_function_name
+    TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
+  })
+
+  translation_environment = merge(local.session_environment, {
+    POWERTOOLS_SERVICE_NAME = "translation-pipeline"
+    TRANSLATION_CACHE_TABLE = module.tables.tables["translation-cache"].name
+    TRANSLATION_ENGINE      = var.translation.translation_engine
+    SPEECH_ENGINE           = var.translation.speech_engine
+    POLLY_VOICES            = jsonencode(var.translation.polly_voices)
+    POLLY_PREFER_NEURAL     = tostring(var.translation.prefer_neural)
   })
 
   authorizer_environment = merge(
@@ -149,7 +165,22 @@ locals {
       actions   = ["transcribe:StartStreamTranscription", "transcribe:StartStreamTranscriptionWebSocket"]
       resources = ["*"] # Transcribe streaming has no resource-level permissions
     }
+    ForwardSegments = {
+      actions   = ["lambda:InvokeFunction"]
+      resources = [for callee in local.function_calls.transcription_worker : "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.function_names[callee]}"]
+    }
   }
+
+  translation_access = merge(local.session_access, {
+    TranslationCache = {
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      resources = [module.tables.tables["translation-cache"].arn]
+    }
+    TranslateAndSpeak = {
+      actions   = ["translate:TranslateText", "polly:SynthesizeSpeech"]
+      resources = ["*"] # neither has resource-level permissions for these calls without terminologies or lexicons
+    }
+  })
 
   # What each kind of function runs with.
   profiles = {
@@ -159,6 +190,8 @@ locals {
     audio      = { environment = local.audio_environment, access = local.audio_access, timeout = 10, memory_size = 512 }
     # Owns a shard's sessions for up to the Lambda limit (see docs/ARCHITECTURE.md).
     worker = { environment = local.audio_environment, access = local.worker_access, timeout = 900, memory_size = 1024 }
+    # One segment: a Translate call and a Polly call per language, then the fan-out.
+    translation = { environment = local.translation_environment, access = local.translation_access, timeout = 30, memory_size = 512 }
   }
 }
 
@@ -180,11 +213,15 @@ module "shared_layer" {
   architecture        = var.lambda_architecture
 }
 
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
 module "function" {
   source   = "./modules/lambda_function"
   for_each = local.functions
 
-  function_name      = "${local.name_prefix}-${replace(each.key, "_", "-")}"
+  function_name      = local.function_names[each.key]
   description        = each.value.description
   artifact           = local.artifacts[each.value.artifact]
   handler            = each.value.handler

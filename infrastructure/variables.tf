@@ -159,13 +159,12 @@ variable "tags" {
 }
 
 variable "audio" {
-  description = "Audio transcription: the recogniser, limits, the audio stream's capacity, where segments go."
+  description = "Audio transcription: the recogniser, limits and the audio stream's capacity."
   type = object({
-    transcription_engine      = optional(string, "transcribe")
-    rate_per_second           = optional(number, 60)
-    silence_timeout_seconds   = optional(number, 10)
-    stream_on_demand          = optional(bool, true)
-    translation_function_name = optional(string, "")
+    transcription_engine    = optional(string, "transcribe")
+    rate_per_second         = optional(number, 60)
+    silence_timeout_seconds = optional(number, 10)
+    stream_on_demand        = optional(bool, true)
   })
   default = {}
 
@@ -183,4 +182,20 @@ variable "alarm_actions" {
   description = "SNS topic ARNs that alarms notify."
   type        = list(string)
   default     = []
+}
+
+variable "translation" {
+  description = "Translation pipeline engines (Amazon Translate and Polly in AWS; apertium and espeak-ng locally) and Polly voices per language."
+  type = object({
+    translation_engine = optional(string, "translate")
+    speech_engine      = optional(string, "polly")
+    polly_voices       = optional(map(string), {})
+    prefer_neural      = optional(bool, true)
+  })
+  default = {}
+
+  validation {
+    condition     = contains(["translate", "apertium"], var.translation.translation_engine) && contains(["polly", "espeak"], var.translation.speech_engine)
+    error_message = "translation.translation_engine must be translate or apertium, speech_engine polly or espeak."
+  }
 }

@@ -11,3 +11,9 @@ audio = {
   transcription_engine = "pocketsphinx"
   stream_on_demand     = false
 }
+
+# No Translate or Polly in an emulator: apertium and espeak-ng (installed by make setup).
+translation = {
+  translation_engine = "apertium"
+  speech_engine      = "espeak"
+}

@@ -47,6 +47,8 @@ class Deployment:
     authorizer: str | None = None
     #: function key -> the stream whose event source mapping invokes it
     stream_consumers: dict[str, str] = field(default_factory=dict)
+    #: function key -> the functions it invokes itself (Lambda Invoke)
+    function_calls: dict[str, list[str]] = field(default_factory=dict)
     layers: list[str] = field(default_factory=list)
     runtime: str | None = None
     architecture: str | None = None
@@ -64,7 +66,7 @@ class Deployment:
             found.append(f"schedule {self.functions[function]['schedule']}")
         if function in self.stream_consumers:
             found.append(f"the event source mapping on stream {self.stream_consumers[function]}")
-        found += [f"function {key}" for key, fn in self.functions.items() if function in (fn.get("invokes") or [])]
+        found += [f"function {caller}" for caller, callees in self.function_calls.items() if function in callees]
         return found
 
 
@@ -88,6 +90,7 @@ def read_deployment(infrastructure: Path, env: str | None = None) -> Deployment:
     deployment.routes = locals_.get("routes") or {}
     deployment.authorizer = locals_.get("authorizer_function")
     deployment.stream_consumers = locals_.get("stream_consumers") or {}
+    deployment.function_calls = locals_.get("function_calls") or {}
     overrides: dict = {}
     tfvars = infrastructure / "environments" / f"{env}.tfvars"
     if env and tfvars.exists():
@@ -146,6 +149,10 @@ def check(root: Path = ROOT, dist: Path | None = None, env: str | None = None) -
     for function in sorted(deployment.stream_consumers):
         if function not in deployment.functions:
             problems.append(f"local.stream_consumers names function {function!r}, which is not declared")
+    for caller, callees in sorted(deployment.function_calls.items()):
+        for function in [caller, *callees]:
+            if function not in deployment.functions:
+                problems.append(f"local.function_calls names function {function!r}, which is not declared")
     if deployment.authorizer and deployment.authorizer not in deployment.functions:
         problems.append(f"the $connect authorizer names function {deployment.authorizer!r}, which is not declared")
     for function in sorted(deployment.functions):

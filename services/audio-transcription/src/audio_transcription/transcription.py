@@ -30,6 +30,7 @@ from audio_transcription.settings import AudioSettings
 from audio_transcription.stabilizer import Stabilizer, StableText
 from broadcast_shared.clock import Clock
 from broadcast_shared.languages import SOURCE_LOCALES
+from broadcast_shared.messages._base import WireModel
 from broadcast_shared.messages.outbound import AudioQualityWarning, Transcript
 from broadcast_shared.messages.segments import TranscriptSegment
 from broadcast_shared.notifier import Notifier
@@ -147,9 +148,7 @@ class SessionTranscriber:
             self._dynamics.add(start, chunk.measurement)
             for issue in self._quality.add(chunk.measurement):
                 count_by("AudioQualityWarnings", issue=issue.value)
-                self._deps.notifier.send(
-                    self._speaker, AudioQualityWarning(issue=issue, message=MESSAGES[issue], sequence=chunk.sequence)
-                )
+                self._tell_speaker(AudioQualityWarning(issue=issue, message=MESSAGES[issue], sequence=chunk.sequence))
         if self._unsupported:
             return
         self._last_audio_at = self._deps.clock.now()
@@ -255,8 +254,7 @@ class SessionTranscriber:
         metrics.add_metric(
             name="TranscriptPartials" if stable.is_partial else "TranscriptFinals", unit=MetricUnit.Count, value=1
         )
-        self._deps.notifier.send(
-            self._speaker,
+        self._tell_speaker(
             Transcript(
                 session_id=self.session_id,
                 segment_id=segment.segment_id,
@@ -268,6 +266,14 @@ class SessionTranscriber:
             ),
         )
         self._deps.forwarder.forward(segment)
+
+    def _tell_speaker(self, message: WireModel) -> None:
+        """Best effort: a speaker who cannot be reached never stops the audio or the listeners' captions."""
+        try:
+            self._deps.notifier.send(self._speaker, message)
+        except Exception:  # noqa: BLE001 - the Management API failed after botocore's retries
+            logger.warning("could not reach the speaker", extra={"message_type": message.to_wire().get("type")})
+            metrics.add_metric(name="SpeakerSendFailed", unit=MetricUnit.Count, value=1)
 
     def _report(self, report: SequenceReport) -> None:
         if report.duplicates:

@@ -127,3 +127,39 @@ class Transcript(WireModel):
     #: the span of the session's audio the text covers, in seconds
     start_time: float
     end_time: float
+
+
+class SpeechAudio(WireModel):
+    """A piece of synthesized speech: ``data`` is base64 of ``format`` bytes, split by ``chunkIndex``."""
+
+    format: str
+    data: str
+    chunk_index: int
+    final: bool
+
+
+class Translation(WireModel):
+    """A caption in the listener's language; a final carries its speech (or the first part of it)."""
+
+    type: Literal["translation"] = "translation"
+    session_id: str
+    segment_id: str
+    language: str
+    text: str
+    is_partial: bool
+    #: False when the text is the source text because translation failed or is unavailable
+    translated: bool = True
+    audio: SpeechAudio | None = None
+
+
+class Audio(WireModel):
+    """The rest of a final segment's speech when it does not fit in its ``translation`` message."""
+
+    type: Literal["audio"] = "audio"
+    session_id: str
+    segment_id: str
+    language: str
+    format: str
+    data: str
+    chunk_index: int
+    final: bool

@@ -1,0 +1,1 @@
+"""Translation pipeline: transcript segments to captions and speech in every listener language."""

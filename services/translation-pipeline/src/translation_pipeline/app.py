@@ -1,0 +1,54 @@
+"""The pipeline's runtime, built once per execution environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from broadcast_shared import aws
+from broadcast_shared.clock import Clock
+from broadcast_shared.config import Settings
+from broadcast_shared.runtime import Runtime
+from broadcast_shared.websocket import LazyRuntime
+from translation_pipeline.cache import TranslationCache
+from translation_pipeline.pipeline import PipelineDependencies, TranslationPipeline
+from translation_pipeline.settings import TranslationSettings
+from translation_pipeline.speech import Synthesizer, synthesizer_for
+from translation_pipeline.translators import Translator, translator_for
+
+
+@dataclass(frozen=True)
+class PipelineRuntime:
+    pipeline: TranslationPipeline
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        translation: TranslationSettings,
+        clock: Clock | None = None,
+        translator: Translator | None = None,
+        synthesizer: Synthesizer | None = None,
+    ) -> PipelineRuntime:
+        base = Runtime.build(settings, clock)
+        deps = PipelineDependencies(
+            sessions=base.sessions,
+            connections=base.connections,
+            notifier=base.notifier,
+            departures=base.departures,
+            cache=TranslationCache(
+                aws.resource("dynamodb").Table(translation.translation_cache_table),
+                translation.cache_ttl_seconds,
+                base.clock,
+            ),
+            translator=translator or translator_for(translation.translation_engine),
+            synthesizer=synthesizer
+            or synthesizer_for(translation.speech_engine, translation.voices, translation.prefer_neural),
+        )
+        return cls(pipeline=TranslationPipeline(deps))
+
+    @classmethod
+    def from_environment(cls) -> PipelineRuntime:
+        return cls.build(Settings.from_environment(), TranslationSettings.from_environment())
+
+
+runtime = LazyRuntime(PipelineRuntime.from_environment)

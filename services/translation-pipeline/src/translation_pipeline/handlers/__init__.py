@@ -1,0 +1,1 @@
+"""The pipeline entry point: an asynchronous invoke per transcript segment."""

@@ -1,0 +1,34 @@
+"""The synthesizer interface: Amazon Polly in AWS, espeak-ng in local runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class SpeechUnavailable(Exception):
+    """No speech for this segment: the caption still goes out."""
+
+
+@dataclass(frozen=True)
+class Speech:
+    #: a MIME type browsers play (``audio/mpeg``, ``audio/ogg``)
+    format: str
+    data: bytes
+
+
+class Synthesizer(Protocol):
+    #: whether SSML prosody may set pitch (Polly's neural voices do not support it)
+    def supports_pitch(self, language: str) -> bool: ...
+
+    def synthesize(self, ssml: str, language: str) -> Speech: ...
+
+
+def synthesizer_for(engine: str, voices: dict[str, str], prefer_neural: bool) -> Synthesizer:
+    if engine == "espeak":
+        from translation_pipeline.speech.espeak import EspeakSynthesizer
+
+        return EspeakSynthesizer()
+    from translation_pipeline.speech.polly import PollySynthesizer
+
+    return PollySynthesizer(voices=voices, prefer_neural=prefer_neural)

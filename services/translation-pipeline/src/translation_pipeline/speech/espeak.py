@@ -1,0 +1,41 @@
+"""Local speech: espeak-ng reads the SSML; sox encodes it as Ogg Vorbis (small enough to send)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from translation_pipeline.speech import Speech, SpeechUnavailable
+
+TIMEOUT_SECONDS = 20
+
+
+class EspeakSynthesizer:
+    def __init__(self) -> None:
+        for tool in ("espeak-ng", "sox"):
+            if shutil.which(tool) is None:
+                raise SpeechUnavailable(f"{tool} is not installed (make setup installs it)")
+
+    def supports_pitch(self, language: str) -> bool:
+        return True
+
+    def synthesize(self, ssml: str, language: str) -> Speech:
+        try:
+            wav = subprocess.run(
+                ["espeak-ng", "-m", "-v", language, "--stdout", ssml],
+                capture_output=True,
+                check=True,
+                timeout=TIMEOUT_SECONDS,
+            ).stdout
+            ogg = subprocess.run(
+                ["sox", "-t", "wav", "-", "-t", "ogg", "-C", "0", "-"],
+                input=wav,
+                capture_output=True,
+                check=True,
+                timeout=TIMEOUT_SECONDS,
+            ).stdout
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            raise SpeechUnavailable(f"espeak-ng/sox failed for {language}: {exc}") from exc
+        if not ogg:
+            raise SpeechUnavailable(f"espeak-ng produced no audio for {language}")
+        return Speech("audio/ogg", ogg)

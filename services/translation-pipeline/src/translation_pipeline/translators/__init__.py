@@ -1,0 +1,23 @@
+"""The translator interface: Amazon Translate in AWS, apertium in local runs."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class TranslationUnavailable(Exception):
+    """This engine cannot translate this pair, or the call failed: the caption goes out untranslated."""
+
+
+class Translator(Protocol):
+    def translate(self, text: str, source: str, target: str) -> str: ...
+
+
+def translator_for(engine: str) -> Translator:
+    if engine == "apertium":
+        from translation_pipeline.translators.apertium import ApertiumTranslator
+
+        return ApertiumTranslator()
+    from translation_pipeline.translators.amazon import AmazonTranslator
+
+    return AmazonTranslator()
