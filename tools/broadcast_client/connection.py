@@ -19,6 +19,15 @@ def describe(message: dict[str, Any]) -> str:
     kind = message.get("type", "?")
     if kind == "error":
         return f"error {message.get('code')}: {message.get('message')}"
+    if kind == "translation":
+        marks = "…" if message.get("isPartial") else ""
+        marks += "" if message.get("translated", True) else " (untranslated)"
+        speech = " [speech]" if message.get("audio") else ""
+        return f"[{message.get('language')}] {message.get('text')}{marks}{speech}"
+    if kind == "transcript":
+        return f"[heard] {message.get('text')}{'…' if message.get('isPartial') else ''}"
+    if kind == "audioQualityWarning":
+        return f"audio warning ({message.get('issue')}): {message.get('message')}"
     if kind == "sessionStatus":
         languages = ", ".join(f"{k} {v}" for k, v in message.get("languageDistribution", {}).items()) or "none"
         return (

@@ -38,6 +38,8 @@ async def run(args: argparse.Namespace) -> None:
                 if message.get("type") == "audio":
                     save(message, audio, args.save_audio)
                     continue
+                if message.get("type") == "translation" and message.get("audio"):
+                    save({**message, **message["audio"]}, audio, args.save_audio)
                 emit(message, args.json)
                 if message.get("type") == "error" and message.get("action") == "joinSession":
                     fail("could not join")
@@ -47,14 +49,20 @@ async def run(args: argparse.Namespace) -> None:
             return
 
 
+EXTENSIONS = {"audio/mpeg": "mp3", "audio/ogg": "ogg", "audio/wav": "wav"}
+
+
 def save(message: dict, audio: dict[str, dict[int, bytes]], folder: Path | None) -> None:
+    """Collect a segment's speech pieces (``chunkIndex``); write the file when the ``final`` one arrives."""
     parts = audio[message["segmentId"]]
     parts[int(message.get("chunkIndex", 0))] = base64.b64decode(message["data"])
-    if message.get("isFinal", True) and folder is not None:
-        path = folder / f"{message['segmentId']}.{message.get('format', 'bin')}"
+    if not message.get("final", True):
+        return
+    if folder is not None:
+        path = folder / f"{message['segmentId']}.{EXTENSIONS.get(message.get('format', ''), 'bin')}"
         path.write_bytes(b"".join(parts[i] for i in sorted(parts)))
         print(f"[{message.get('language')}] audio saved to {path}", flush=True)
-        del audio[message["segmentId"]]
+    del audio[message["segmentId"]]
 
 
 def main(argv: list[str] | None = None) -> int:

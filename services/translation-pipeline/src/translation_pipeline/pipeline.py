@@ -99,7 +99,8 @@ class TranslationPipeline:
         )
         if segment.is_partial or not speak or not text:
             return [caption]
-        speech = self._speech(text, language, segment, volume)
+        # Untranslated text is spoken by the source language's voice, not read out in a foreign accent.
+        speech = self._speech(text, language if translated else segment.source_language, segment, volume)
         if speech is None:
             return [caption]
         pieces = [
