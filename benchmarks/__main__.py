@@ -11,6 +11,7 @@ for part in (
     "layers/shared/python",
     "services/session-management/src",
     "services/audio-transcription/src",
+    "services/translation-pipeline/src",
     "tools",
     "tests",
 ):

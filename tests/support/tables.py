@@ -39,7 +39,16 @@ TABLES: dict[str, dict[str, Any]] = {
         "KeySchema": [{"AttributeName": "limitKey", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "limitKey", "AttributeType": "S"}],
     },
+    "translation-cache": {
+        "KeySchema": [{"AttributeName": "cacheKey", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "cacheKey", "AttributeType": "S"}],
+    },
 }
+
+
+def translation_cache_table(settings: Settings) -> str:
+    """The translation cache created beside ``settings``' tables by :func:`fresh_settings`."""
+    return settings.sessions_table.removesuffix("-sessions") + "-translation-cache"
 
 
 def create_tables(dynamodb: Any, prefix: str) -> dict[str, str]:

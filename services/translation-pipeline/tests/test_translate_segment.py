@@ -1,0 +1,165 @@
+"""A transcript segment becomes captions and speech for exactly the languages listeners chose."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import boto3
+import pytest
+
+from broadcast_shared.messages.segments import EmotionDynamics, TranscriptSegment
+from support.engines import RecordingSynthesizer, RecordingTranslator
+from support.events import FakeLambdaContext
+from support.tables import translation_cache_table
+from translation_pipeline.app import PipelineRuntime
+from translation_pipeline.handlers.translate_segment import handler
+from translation_pipeline.pipeline import AUDIO_BYTES_PER_MESSAGE
+
+
+def segment(session_id: str, text: str = "good morning everyone", is_partial: bool = False, **changes):
+    return TranscriptSegment(
+        session_id=session_id,
+        source_language="en",
+        segment_id="s0-u1",
+        text=text,
+        is_partial=is_partial,
+        stability=0.5 if is_partial else 1.0,
+        start_time=0.0,
+        end_time=1.5,
+        dynamics=changes.pop("dynamics", EmotionDynamics()),
+        **changes,
+    )
+
+
+def invoke(runtime: PipelineRuntime, event: dict) -> dict:
+    return handler.using(runtime)(event, FakeLambdaContext())
+
+
+@pytest.fixture
+def session(harness) -> str:
+    session_id = harness.speaker_with_session()
+    harness.listener_in(session_id, "es-1", "es")
+    harness.listener_in(session_id, "es-2", "es")
+    harness.listener_in(session_id, "fr-1", "fr")
+    return session_id
+
+
+def test_a_final_is_translated_once_per_listened_language_and_sent_with_its_speech(
+    session, harness, pipeline_runtime, translator, synthesizer
+):
+    result = invoke(pipeline_runtime, segment(session).to_wire())
+
+    assert sorted(translator.calls) == [("good morning everyone", "en", "es"), ("good morning everyone", "en", "fr")]
+    assert result == {"languages": {"es": 2, "fr": 1}, "callsPerListener": {"es": 1, "fr": 1}}
+    for connection, language in (("es-1", "es"), ("es-2", "es"), ("fr-1", "fr")):
+        (message,) = harness.sink.messages(connection, "translation")
+        assert (message["language"], message["text"], message["isPartial"]) == (
+            language,
+            f"<{language}> good morning everyone",
+            False,
+        )
+        assert message["translated"] and message["segmentId"] == "s0-u1"
+        assert message["audio"]["format"] == "audio/mpeg" and message["audio"]["final"]
+        assert len(base64.b64decode(message["audio"]["data"])) == 4000
+    assert [language for language, _ in synthesizer.ssml] == ["es", "fr"]
+    assert harness.sink.messages("spk", "translation") == []
+
+
+def test_partials_are_captions_only_marked_partial(session, harness, pipeline_runtime, synthesizer):
+    invoke(pipeline_runtime, segment(session, "good morning", is_partial=True).to_wire())
+    (message,) = harness.sink.messages("fr-1", "translation")
+    assert message["isPartial"] and "audio" not in message
+    assert synthesizer.ssml == []
+
+
+def test_the_cache_answers_a_repeated_text_without_translating_again(session, pipeline_runtime, translator, settings):
+    invoke(pipeline_runtime, segment(session).to_wire())
+    invoke(pipeline_runtime, segment(session, "Good  morning EVERYONE").to_wire())  # normalises to the same
+    assert len(translator.calls) == 2  # es and fr, once each
+    items = boto3.resource("dynamodb").Table(translation_cache_table(settings)).scan()["Items"]
+    assert len(items) == 2 and all(int(item["expiresAt"]) > 0 for item in items)
+
+
+def test_nothing_is_done_while_paused_or_after_the_session_ended(session, harness, pipeline_runtime, translator, clock):
+    harness.send("spk", {"action": "pauseBroadcast"})
+    invoke(pipeline_runtime, segment(session).to_wire())
+    harness.send("spk", {"action": "resumeBroadcast"})
+    pipeline_runtime.pipeline._deps.sessions.end(session, clock.now())
+    invoke(pipeline_runtime, segment(session).to_wire())
+    assert translator.calls == [] and harness.sink.messages("es-1", "translation") == []
+
+
+def test_muted_broadcasts_get_captions_without_speech_and_volume_shapes_the_ssml(
+    session, harness, pipeline_runtime, synthesizer
+):
+    harness.send("spk", {"action": "muteBroadcast"})
+    invoke(pipeline_runtime, segment(session).to_wire())
+    assert "audio" not in harness.sink.messages("es-1", "translation")[-1] and synthesizer.ssml == []
+    harness.send("spk", {"action": "unmuteBroadcast"})
+    harness.send("spk", {"action": "setVolume", "volume": 0.5})
+    invoke(pipeline_runtime, segment(session, dynamics=EmotionDynamics(volume=0.5, rate=1.2)).to_wire())
+    language, ssml = synthesizer.ssml[0]
+    assert 'volume="-6.0dB"' in ssml and 'rate="120%"' in ssml
+
+
+def test_translation_failure_sends_the_source_text_marked_untranslated_spoken_in_the_source_language(
+    session, harness, pipeline_runtime, synthesizer
+):
+    harness.listener_in(session, "de-1", "de")
+    invoke(pipeline_runtime, segment(session).to_wire())
+    (message,) = harness.sink.messages("de-1", "translation")
+    assert (message["text"], message["translated"]) == ("good morning everyone", False)
+    assert sorted(language for language, _ in synthesizer.ssml) == ["en", "es", "fr"]
+
+
+def test_speech_failure_still_sends_the_caption(session, harness, settings, translation_settings, clock):
+    runtime = PipelineRuntime.build(
+        settings, translation_settings, clock, RecordingTranslator(), RecordingSynthesizer(failing={"fr"})
+    )
+    invoke(runtime, segment(session).to_wire())
+    (fr,) = harness.sink.messages("fr-1", "translation")
+    assert "audio" not in fr and fr["text"] == "<fr> good morning everyone"
+    assert "audio" in harness.sink.messages("es-1", "translation")[0]
+
+
+def test_long_speech_is_split_into_pieces_under_the_websocket_limit(
+    session, harness, settings, translation_settings, clock
+):
+    size = AUDIO_BYTES_PER_MESSAGE * 2 + 1000
+    runtime = PipelineRuntime.build(
+        settings, translation_settings, clock, RecordingTranslator(), RecordingSynthesizer(size)
+    )
+    result = invoke(runtime, segment(session).to_wire())
+    assert result["callsPerListener"] == {"es": 3, "fr": 3}
+    caption = harness.sink.messages("fr-1", "translation")[0]
+    pieces = [caption["audio"], *harness.sink.messages("fr-1", "audio")]
+    assert [(p["chunkIndex"], p["final"]) for p in pieces] == [(0, False), (1, False), (2, True)]
+    assert sum(len(base64.b64decode(p["data"])) for p in pieces) == size
+    for message in [caption, *harness.sink.messages("fr-1", "audio")]:
+        assert len(json.dumps(message)) < 128 * 1024
+
+
+def test_gone_listeners_are_removed_and_the_others_still_served(session, harness, pipeline_runtime, runtime):
+    harness.sink.close("es-1")
+    invoke(pipeline_runtime, segment(session).to_wire())
+    assert harness.sink.messages("es-2", "translation")
+    assert runtime.connections.get("es-1") is None
+    assert runtime.sessions.get(session).language_counts == {"es": 1, "fr": 1}
+
+
+def test_failing_to_read_the_audience_fails_the_invocation_so_lambda_retries(
+    session, settings, translation_settings, clock, translator
+):
+    import dataclasses
+
+    broken = dataclasses.replace(settings, connections_by_session_index="no-such-index")
+    runtime = PipelineRuntime.build(broken, translation_settings, clock, translator, RecordingSynthesizer())
+    with pytest.raises(Exception, match="index|Index"):
+        invoke(runtime, segment(session).to_wire())
+    assert translator.calls == []
+
+
+def test_a_payload_that_is_not_a_segment_is_reported_not_retried(pipeline_runtime, translator):
+    assert invoke(pipeline_runtime, {"sessionId": "x"}) == {"languages": {}, "callsPerListener": {}}
+    assert translator.calls == []
