@@ -173,7 +173,7 @@ locals {
 
   translation_access = merge(local.session_access, {
     TranslationCache = {
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources = [module.tables.tables["translation-cache"].arn]
     }
     TranslateAndSpeak = {

@@ -21,7 +21,7 @@ def segment(session_id: str, text: str = "good morning everyone", is_partial: bo
     return TranscriptSegment(
         session_id=session_id,
         source_language="en",
-        segment_id="s0-u1",
+        segment_id=changes.pop("segment_id", "s0-u1"),
         text=text,
         is_partial=is_partial,
         stability=0.5 if is_partial else 1.0,
@@ -75,17 +75,28 @@ def test_partials_are_captions_only_marked_partial(session, harness, pipeline_ru
 
 def test_the_cache_answers_a_repeated_text_without_translating_again(session, pipeline_runtime, translator, settings):
     invoke(pipeline_runtime, segment(session).to_wire())
-    invoke(pipeline_runtime, segment(session, "Good  morning EVERYONE").to_wire())  # normalises to the same
+    invoke(pipeline_runtime, segment(session, "Good  morning EVERYONE", segment_id="s0-u2").to_wire())  # same text
     assert len(translator.calls) == 2  # es and fr, once each
     items = boto3.resource("dynamodb").Table(translation_cache_table(settings)).scan()["Items"]
-    assert len(items) == 2 and all(int(item["expiresAt"]) > 0 for item in items)
+    cached = [item for item in items if not item["cacheKey"].startswith("segment#")]
+    assert len(cached) == 2 and all(int(item["expiresAt"]) > 0 for item in cached)
 
 
-def test_nothing_is_done_while_paused_or_after_the_session_ended(session, harness, pipeline_runtime, translator, clock):
+def test_captions_never_go_backwards_when_invokes_arrive_out_of_order(session, harness, pipeline_runtime):
+    invoke(pipeline_runtime, segment(session, "good morning every", is_partial=True).to_wire())
+    invoke(pipeline_runtime, segment(session, "good morning", is_partial=True).to_wire())  # older partial, late
+    invoke(pipeline_runtime, segment(session, "good morning everyone").to_wire())
+    invoke(pipeline_runtime, segment(session, "good morning everyone and", is_partial=True).to_wire())  # after final
+    invoke(pipeline_runtime, segment(session, "good morning everyone").to_wire())  # the final again (a retry)
+    texts = [(m["text"], m["isPartial"]) for m in harness.sink.messages("es-1", "translation")]
+    assert texts == [("<es> good morning every", True), ("<es> good morning everyone", False)]
+
+
+def test_nothing_is_done_while_paused_or_after_the_session_ended(session, harness, pipeline_runtime, translator):
     harness.send("spk", {"action": "pauseBroadcast"})
     invoke(pipeline_runtime, segment(session).to_wire())
     harness.send("spk", {"action": "resumeBroadcast"})
-    pipeline_runtime.pipeline._deps.sessions.end(session, clock.now())
+    harness.send("spk", {"action": "endSession"})
     invoke(pipeline_runtime, segment(session).to_wire())
     assert translator.calls == [] and harness.sink.messages("es-1", "translation") == []
 
@@ -98,7 +109,8 @@ def test_muted_broadcasts_get_captions_without_speech_and_volume_shapes_the_ssml
     assert "audio" not in harness.sink.messages("es-1", "translation")[-1] and synthesizer.ssml == []
     harness.send("spk", {"action": "unmuteBroadcast"})
     harness.send("spk", {"action": "setVolume", "volume": 0.5})
-    invoke(pipeline_runtime, segment(session, dynamics=EmotionDynamics(volume=0.5, rate=1.2)).to_wire())
+    louder = EmotionDynamics(volume=0.5, rate=1.2)
+    invoke(pipeline_runtime, segment(session, segment_id="s0-u2", dynamics=louder).to_wire())
     language, ssml = synthesizer.ssml[0]
     assert 'volume="-6.0dB"' in ssml and 'rate="120%"' in ssml
 

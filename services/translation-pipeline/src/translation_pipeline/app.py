@@ -11,6 +11,7 @@ from broadcast_shared.runtime import Runtime
 from broadcast_shared.websocket import LazyRuntime
 from translation_pipeline.cache import TranslationCache
 from translation_pipeline.pipeline import PipelineDependencies, TranslationPipeline
+from translation_pipeline.progress import SegmentProgress
 from translation_pipeline.settings import TranslationSettings
 from translation_pipeline.speech import Synthesizer, synthesizer_for
 from translation_pipeline.translators import Translator, translator_for
@@ -30,16 +31,14 @@ class PipelineRuntime:
         synthesizer: Synthesizer | None = None,
     ) -> PipelineRuntime:
         base = Runtime.build(settings, clock)
+        cache_table = aws.resource("dynamodb").Table(translation.translation_cache_table)
         deps = PipelineDependencies(
             sessions=base.sessions,
             connections=base.connections,
             notifier=base.notifier,
             departures=base.departures,
-            cache=TranslationCache(
-                aws.resource("dynamodb").Table(translation.translation_cache_table),
-                translation.cache_ttl_seconds,
-                base.clock,
-            ),
+            cache=TranslationCache(cache_table, translation.cache_ttl_seconds, base.clock),
+            progress=SegmentProgress(cache_table, base.clock),
             translator=translator or translator_for(translation.translation_engine),
             synthesizer=synthesizer
             or synthesizer_for(translation.speech_engine, translation.voices, translation.prefer_neural),

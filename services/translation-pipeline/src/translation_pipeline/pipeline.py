@@ -2,7 +2,8 @@
 
 - The audience is one Query on the connections GSI. If it fails the invocation fails
   (Lambda retries the asynchronous event), never treated as "nobody listening".
-- Nothing is done while the broadcast is paused, or for a session that has ended.
+- Nothing is done while the broadcast is paused, or for a session that has ended, or
+  for a segment that would take listeners backwards (:mod:`progress`).
 - Each language with listeners: the text from the cache or the translator (a failure
   sends the source text marked ``translated: false``); a final also gets speech unless
   the broadcast is muted or its volume is zero (a synthesis failure still sends the
@@ -30,6 +31,7 @@ from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.connections import ConnectionsRepository
 from broadcast_shared.repositories.sessions import SessionsRepository
 from translation_pipeline.cache import TranslationCache
+from translation_pipeline.progress import SegmentProgress
 from translation_pipeline.speech import Speech, SpeechUnavailable, Synthesizer
 from translation_pipeline.speech.ssml import build_ssml
 from translation_pipeline.translators import TranslationUnavailable, Translator
@@ -53,6 +55,7 @@ class PipelineDependencies:
     notifier: Notifier
     departures: Departures
     cache: TranslationCache
+    progress: SegmentProgress
     translator: Translator
     synthesizer: Synthesizer
 
@@ -68,6 +71,11 @@ class TranslationPipeline:
             return Delivery({}, {})
         if session.is_paused:
             metrics.add_metric(name="SegmentsWhilePaused", unit=MetricUnit.Count, value=1)
+            return Delivery({}, {})
+        if not self._deps.progress.advance(
+            segment.session_id, segment.segment_id, len(segment.text), not segment.is_partial
+        ):
+            metrics.add_metric(name="SegmentsOutOfOrder", unit=MetricUnit.Count, value=1)
             return Delivery({}, {})
         audience: dict[str, list[str]] = defaultdict(list)
         for listener in self._deps.connections.listeners(segment.session_id):

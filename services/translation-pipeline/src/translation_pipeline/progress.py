@@ -1,0 +1,48 @@
+"""Captions never go backwards: each segment's progress, kept beside the translation cache.
+
+Segments arrive as asynchronous invokes, which Lambda does not keep in order: a
+partial may arrive after its final, or after a longer partial. One conditional write
+per segment decides: a partial goes out only if the segment has no final and nothing
+as long was sent; a final goes out once, replacing its partials. Items expire through
+TTL after a day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from broadcast_shared.clock import Clock
+
+TTL_SECONDS = 86400
+
+
+class SegmentProgress:
+    def __init__(self, table: Any, clock: Clock) -> None:
+        self._table = table
+        self._clock = clock
+
+    def advance(self, session_id: str, segment_id: str, text_length: int, is_final: bool) -> bool:
+        """Record the segment's newest state; False when it would take a listener backwards."""
+        if is_final:
+            condition = "attribute_not_exists(cacheKey) OR isFinal = :false"
+        else:
+            condition = "attribute_not_exists(cacheKey) OR (isFinal = :false AND textLength < :length)"
+        try:
+            self._table.update_item(
+                Key={"cacheKey": f"segment#{session_id}#{segment_id}"},
+                UpdateExpression="SET isFinal = :final, textLength = :length, expiresAt = :expires",
+                ConditionExpression=condition,
+                ExpressionAttributeValues={
+                    ":final": is_final,
+                    ":false": False,
+                    ":length": text_length,
+                    ":expires": int(self._clock.now()) + TTL_SECONDS,
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
