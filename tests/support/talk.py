@@ -21,6 +21,8 @@ class TalkResult:
     #: when each chunk was sent, by sequence
     sent_at: dict[int, float] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)
+    #: what each listener received (by target language), with arrival times
+    heard: dict[str, list[tuple[float, dict]]] = field(default_factory=dict)
 
     @property
     def finals(self) -> list[dict]:
@@ -35,8 +37,16 @@ class TalkResult:
         return " ".join(m["text"] for m in self.finals)
 
 
-def stream_talk(url: str, pcm: bytes, chunk_ms: int = 200, pace: float = 1.0, wait_seconds: float = 60) -> TalkResult:
-    """Send ``pcm`` in chunks (``pace`` times real time), then wait for the last final transcript."""
+def stream_talk(
+    url: str,
+    pcm: bytes,
+    chunk_ms: int = 200,
+    pace: float = 1.0,
+    wait_seconds: float = 60,
+    listeners: tuple[str, ...] = (),
+) -> TalkResult:
+    """Send ``pcm`` in chunks (``pace`` times real time) while a listener per language in
+    ``listeners`` is in the session; then wait until the transcripts and captions stop."""
     result = TalkResult()
     size = 32 * chunk_ms
     chunks = [pcm[i : i + size].ljust(size, b"\0") for i in range(0, len(pcm), size)]
@@ -47,6 +57,7 @@ def stream_talk(url: str, pcm: bytes, chunk_ms: int = 200, pace: float = 1.0, wa
             message = json.loads(ws.recv(timeout=15))
             result.session_id = message.get("sessionId", "") if message.get("type") == "sessionCreated" else ""
         done = threading.Event()
+        threads = [_listen(url, result, language, done) for language in listeners]
 
         def receive() -> None:
             while not done.is_set():
@@ -73,12 +84,38 @@ def stream_talk(url: str, pcm: bytes, chunk_ms: int = 200, pace: float = 1.0, wa
         deadline = time.monotonic() + wait_seconds
         quiet_since = time.monotonic()
         while time.monotonic() < deadline:
-            count = len(result.transcripts)
+            count = len(result.transcripts) + sum(len(h) for h in result.heard.values())
             time.sleep(0.5)
-            if len(result.transcripts) != count:
+            if len(result.transcripts) + sum(len(h) for h in result.heard.values()) != count:
                 quiet_since = time.monotonic()
             elif result.finals and time.monotonic() - quiet_since > 3:
                 break
         done.set()
         reader.join(timeout=2)
+        for thread in threads:
+            thread.join(timeout=2)
     return result
+
+
+def _listen(url: str, result: TalkResult, language: str, done: threading.Event) -> threading.Thread:
+    heard = result.heard.setdefault(language, [])
+    joined = threading.Event()
+
+    def run() -> None:
+        with connect(f"{url}?role=listener", max_size=2**20) as ws:
+            ws.send(json.dumps({"action": "joinSession", "sessionId": result.session_id, "targetLanguage": language}))
+            while not done.is_set():
+                try:
+                    message = json.loads(ws.recv(timeout=0.5))
+                except TimeoutError:
+                    continue
+                except Exception:  # noqa: BLE001 - the socket closed
+                    return
+                if message.get("type") == "sessionJoined":
+                    joined.set()
+                heard.append((time.monotonic(), message))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    joined.wait(timeout=30)
+    return thread

@@ -72,28 +72,42 @@ class TranslationPipeline:
         if session.is_paused:
             metrics.add_metric(name="SegmentsWhilePaused", unit=MetricUnit.Count, value=1)
             return Delivery({}, {})
-        if not self._deps.progress.advance(
-            segment.session_id, segment.segment_id, len(segment.text), not segment.is_partial
-        ):
-            metrics.add_metric(name="SegmentsOutOfOrder", unit=MetricUnit.Count, value=1)
-            return Delivery({}, {})
         audience: dict[str, list[str]] = defaultdict(list)
         for listener in self._deps.connections.listeners(segment.session_id):
             if listener.target_language:
                 audience[listener.target_language].append(listener.connection_id)
-        calls = {}
-        for language, connection_ids in sorted(audience.items()):
-            messages = self._messages(
-                segment, language, speak=not session.is_muted and session.volume > 0, volume=session.volume
-            )
+        # Where the progress check sits keeps the gap between check and delivery short: a final is
+        # claimed before its (slow) speech is made, so any partial checked later is refused; a
+        # partial is checked after its (quick) translation, just before it goes out.
+        if not segment.is_partial and not self._advance(segment):
+            return Delivery({}, {})
+        speak = not session.is_muted and session.volume > 0
+        outgoing = {
+            language: self._messages(segment, language, speak=speak, volume=session.volume)
+            for language in sorted(audience)
+        }
+        if segment.is_partial and not self._advance(segment):
+            return Delivery({}, {})
+        for language, messages in outgoing.items():
+            connection_ids = audience[language]
             for message in messages:
                 result = self._deps.notifier.fan_out(connection_ids, message)
                 if result.gone:
                     self._deps.departures.connections_gone(result.gone)
                     connection_ids = [c for c in connection_ids if c not in set(result.gone)]
-            calls[language] = len(messages)
         metrics.add_metric(name="SegmentsTranslated", unit=MetricUnit.Count, value=1)
-        return Delivery({language: len(ids) for language, ids in audience.items()}, calls)
+        return Delivery(
+            {language: len(ids) for language, ids in audience.items()},
+            {language: len(messages) for language, messages in outgoing.items()},
+        )
+
+    def _advance(self, segment: TranscriptSegment) -> bool:
+        advanced = self._deps.progress.advance(
+            segment.session_id, segment.segment_id, len(segment.text), not segment.is_partial
+        )
+        if not advanced:
+            metrics.add_metric(name="SegmentsOutOfOrder", unit=MetricUnit.Count, value=1)
+        return advanced
 
     def _messages(self, segment: TranscriptSegment, language: str, speak: bool, volume: float) -> list[WireModel]:
         text, translated = self._text(segment, language)

@@ -1,0 +1,72 @@
+"""A recorded English talk (a Piper voice) through the deployed local platform, with
+listeners in Spanish, French and German.
+
+- The speaker sees partial and final transcripts; the finals match the script.
+  Measured word error rate with pocketsphinx: 0.00-0.08 (docs/ARCHITECTURE.md); the
+  assertion (0.15) leaves room for timing differences between machines.
+- Each listener gets captions in its language, partial then final, never going
+  backwards, and every final carries its speech (apertium, espeak-ng). German, which
+  the local apertium pairs cannot serve, arrives untranslated and says so.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from broadcast_tools.speech import TALK, synthesize, word_error_rate
+from support.local_stack import RunningStack
+from support.talk import TalkResult, stream_talk
+
+pytestmark = pytest.mark.terraform
+
+MAX_WORD_ERROR_RATE = 0.15
+
+
+@pytest.fixture(scope="module")
+def broadcast(deployed_local) -> TalkResult:
+    with RunningStack(deployed_local["endpoint"]) as stack:
+        return stream_talk(stack.url, synthesize(TALK), chunk_ms=200, pace=2.0, listeners=("es", "fr", "de"))
+
+
+def by_segment(messages: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for message in messages:
+        grouped.setdefault(message["segmentId"], []).append(message)
+    return grouped
+
+
+def test_speaker_sees_partials_and_accurate_finals(broadcast):
+    assert broadcast.errors == []
+    assert broadcast.partials, "no partial transcripts"
+    for messages in by_segment([m for _, m in broadcast.transcripts]).values():
+        texts = [m["text"] for m in messages if m["isPartial"]]
+        assert all(later.startswith(earlier) for earlier, later in zip(texts, texts[1:], strict=False))
+        assert [m["isPartial"] for m in messages].count(False) <= 1
+    wer = word_error_rate(TALK, broadcast.final_text)
+    print(f"word error rate {wer:.3f}: {broadcast.final_text!r}")
+    assert wer <= MAX_WORD_ERROR_RATE
+
+
+@pytest.mark.parametrize(("language", "greeting"), [("es", "Buenos días"), ("fr", "Bonjour")])
+def test_listeners_get_translated_captions_that_never_go_backwards_with_speech(broadcast, language, greeting):
+    captions = [m for _, m in broadcast.heard[language] if m["type"] == "translation"]
+    finals = [m for m in captions if not m["isPartial"]]
+    assert any(m["isPartial"] for m in captions) and finals
+    assert all(m["translated"] and m["language"] == language for m in captions)
+    assert greeting.lower() in " ".join(m["text"] for m in finals).lower()
+    for messages in by_segment(captions).values():
+        flags = [m["isPartial"] for m in messages]
+        assert flags.count(False) == 1 and flags[-1] is False  # the final comes last, once
+    for final in finals:
+        assert final["audio"]["format"] == "audio/ogg"
+        assert base64.b64decode(final["audio"]["data"]).startswith(b"OggS")
+    assert len(finals) == len(broadcast.finals)
+
+
+def test_a_language_the_local_engine_cannot_translate_arrives_untranslated_and_says_so(broadcast):
+    finals = [m for _, m in broadcast.heard["de"] if m["type"] == "translation" and not m["isPartial"]]
+    assert finals and all(not m["translated"] for m in finals)
+    assert " ".join(m["text"] for m in finals) == broadcast.final_text
+    assert all("audio" in m for m in finals)
