@@ -53,7 +53,7 @@ def run() -> None:
                     message_event("speaker", {"action": "createSession", "sourceLanguage": "en"}), FakeLambdaContext()
                 )
             session_id = sink.messages("speaker", "sessionCreated")[-1]["sessionId"]
-            _seat_listeners(settings, session_id, audience)
+            seat_listeners(settings, session_id, audience)
             handler = get_session_status.handler.using(runtime)
             samples = []
             for _ in range(REQUESTS):
@@ -71,14 +71,14 @@ def run() -> None:
         server.stop()
 
 
-def _seat_listeners(settings: Settings, session_id: str, audience: int) -> None:
+def seat_listeners(settings: Settings, session_id: str, audience: int, languages: tuple[str, ...] = LANGUAGES) -> None:
     """Seat listeners as joinSession leaves them: connection items plus the session's counters."""
     dynamodb = boto3.resource("dynamodb")
     counts: dict[str, int] = {}
     now = int(time.time())
     with dynamodb.Table(settings.connections_table).batch_writer() as batch:
         for n in range(audience):
-            language = LANGUAGES[n % len(LANGUAGES)]
+            language = languages[n % len(languages)]
             counts[language] = counts.get(language, 0) + 1
             batch.put_item(
                 Item={

@@ -14,7 +14,12 @@ CACHE = ROOT / ".build" / "cache"
 def test_two_builds_of_the_same_sources_are_byte_identical(tmp_path: Path):
     first = build(tmp_path / "a", "python3.12", "x86_64", CACHE)
     second = build(tmp_path / "b", "python3.12", "x86_64", CACHE)
-    assert first["artifacts"].keys() == {"shared-layer", "session-management", "audio-transcription"}
+    assert first["artifacts"].keys() == {
+        "shared-layer",
+        "session-management",
+        "audio-transcription",
+        "translation-pipeline",
+    }
     for name, entry in first["artifacts"].items():
         assert entry["sha256"] == second["artifacts"][name]["sha256"]
         assert (tmp_path / "a" / entry["path"]).read_bytes() == (tmp_path / "b" / entry["path"]).read_bytes()

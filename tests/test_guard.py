@@ -52,6 +52,11 @@ def test_stream_consumer_must_be_declared_and_counts_as_an_invoker(repo):
     assert "function transcription_worker: nothing invokes it" in problems(repo)
 
 
+def test_translation_function_counts_as_invoked_by_the_worker_and_only_so(repo):
+    edit_main(repo, '    transcription_worker = ["translate_segment"]\n', "")
+    assert "function translate_segment: nothing invokes it" in problems(repo)
+
+
 def test_stream_consumer_naming_no_function_is_refused(repo):
     edit_main(repo, '    transcription_worker = "audio"\n', '    transcription_worker = "audio"\n    ghost = "audio"\n')
     assert "local.stream_consumers names function 'ghost'" in problems(repo)

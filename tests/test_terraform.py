@@ -170,3 +170,14 @@ def test_audio_stream_feeds_the_worker_one_batch_per_shard_with_alarms(deployed_
     assert worker["Timeout"] == 900 and worker["Environment"]["Variables"]["TRANSCRIPTION_ENGINE"] == "pocketsphinx"
     alarms = {a["MetricName"] for a in cloudwatch.describe_alarms()["MetricAlarms"] if name in a["AlarmName"]}
     assert alarms == {"IteratorAge", "Errors"}
+
+
+def test_worker_forwards_to_the_deployed_translation_function_which_runs_the_local_engines(deployed_local):
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
+    functions = {f["FunctionName"]: f for f in lambda_.list_functions()["Functions"]}
+    worker = functions["speech-broadcast-local-transcription-worker"]["Environment"]["Variables"]
+    target = functions[worker["TRANSLATION_FUNCTION_NAME"]]
+    assert target["Handler"] == "translation_pipeline.handlers.translate_segment.handler"
+    variables = target["Environment"]["Variables"]
+    assert (variables["TRANSLATION_ENGINE"], variables["SPEECH_ENGINE"]) == ("apertium", "espeak")
+    assert variables["TRANSLATION_CACHE_TABLE"] == "speech-broadcast-local-translation-cache"

@@ -1,0 +1,110 @@
+"""Translation pipeline: one segment to 300 listeners in three languages with the local engines.
+
+In-process against moto and the local Management API, with apertium and espeak-ng:
+- per final segment (translate, synthesize, fan out) and per partial (captions only):
+  p50/p95, with a cold cache and a warm one, as a ratio;
+- Management API calls per listener per final segment (the issue's budget: one);
+- the largest message, against API Gateway's 128 KB.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import time
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from benchmarks.session_status import seat_listeners
+from benchmarks.stats import describe, percentile
+from broadcast_shared.messages.segments import TranscriptSegment
+from broadcast_shared.runtime import Runtime
+from local_runtime.management_api import ManagementApiServer, RecordingSink
+from support.events import FakeLambdaContext, connect_event, message_event
+from support.ports import free_port
+from support.tables import fresh_settings, translation_cache_table
+from translation_pipeline.app import PipelineRuntime
+from translation_pipeline.settings import TranslationSettings
+
+LISTENERS = 300
+LANGUAGES = ("es", "fr", "pt")
+SENTENCES = [
+    "Good morning everyone and welcome to the meeting.",
+    "Today we will talk about the new project and the plan for next year.",
+    "The team has worked very hard and we have many good results to share with you.",
+    "First we will look at the numbers.",
+    "Thank you for coming and please ask questions at the end.",
+]
+
+
+def run() -> None:
+    port = free_port()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    sink = RecordingSink()
+    management = ManagementApiServer(sink).start()
+    try:
+        settings = fresh_settings(boto3.client("dynamodb"), management.endpoint)
+        translation = TranslationSettings(
+            translation_cache_table=translation_cache_table(settings),
+            translation_engine="apertium",
+            speech_engine="espeak",
+        )
+        base = Runtime.build(settings)
+        from session_management.handlers import connect, create_session
+
+        sink.open("speaker")
+        with contextlib.redirect_stdout(io.StringIO()):
+            connect.handler.using(base)(connect_event("speaker", "speaker", "bench"), FakeLambdaContext())
+            create_session.handler.using(base)(
+                message_event("speaker", {"action": "createSession", "sourceLanguage": "en"}), FakeLambdaContext()
+            )
+        session_id = sink.messages("speaker", "sessionCreated")[-1]["sessionId"]
+        seat_listeners(settings, session_id, LISTENERS, LANGUAGES)
+        for n in range(LISTENERS):
+            sink.open(f"listener-{n}")
+        pipeline = PipelineRuntime.build(settings, translation).pipeline
+
+        def timed(text: str, segment_id: str, partial: bool) -> tuple[float, dict[str, int]]:
+            segment = TranscriptSegment(
+                session_id=session_id,
+                source_language="en",
+                segment_id=segment_id,
+                text=text,
+                is_partial=partial,
+                stability=1.0,
+                start_time=0,
+                end_time=3,
+            )
+            with contextlib.redirect_stdout(io.StringIO()):
+                started = time.perf_counter()
+                delivery = pipeline.process(segment)
+            return (time.perf_counter() - started) * 1000, delivery.calls_per_listener
+
+        cold, warm, partials, calls = [], [], [], []
+        for round_ in range(3):
+            for i, text in enumerate(SENTENCES):
+                elapsed, per_listener = timed(text, f"r{round_}-f{i}", partial=False)
+                (cold if round_ == 0 else warm).append(elapsed)
+                calls += per_listener.values()
+                partials.append(timed(" ".join(text.split()[:4]), f"r{round_}-p{i}", partial=True)[0])
+        largest = max(len(json.dumps(m)) for m in sink.messages("listener-0"))
+        print(f"== translation pipeline, {LISTENERS} listeners in {', '.join(LANGUAGES)} (apertium, espeak-ng, moto)")
+        print(f"  final, cold cache: {describe(cold)}")
+        print(
+            f"  final, warm cache: {describe(warm)}   warm/cold p50 {percentile(warm, 0.5) / percentile(cold, 0.5):.2f}"
+        )
+        print(f"  partial (captions only): {describe(partials)}")
+        mean_calls = sum(calls) / len(calls)
+        print(f"  Management API calls per listener per final segment: max {max(calls)}, mean {mean_calls:.2f}")
+        print(f"  largest message: {largest / 1024:.1f} KB of API Gateway's 128 KB")
+    finally:
+        management.stop()
+        server.stop()
+        os.environ.pop("AWS_ENDPOINT_URL", None)
