@@ -22,7 +22,7 @@ export TF_IN_AUTOMATION := 1
 TERRAFORM := $(PYTHON) -m broadcast_tools.terraform
 EMULATOR = $(if $(filter local,$(ENV)),AWS_ENDPOINT_URL=$$($(PYTHON) -m broadcast_tools.emulator ensure),)
 
-.PHONY: help setup dev lint build guard token plan apply destroy emulator-stop fmt fmt-check validate checkov test unit bench clean
+.PHONY: help setup dev lint build guard token plan apply destroy emulator-stop drift verify fmt fmt-check validate checkov test unit integration actionlint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,12 @@ apply: guard ## terraform apply for ENV; ENV=local starts moto when AWS_ENDPOINT
 destroy: $(PYTHON) ## terraform destroy for ENV
 	@$(EMULATOR) $(TERRAFORM) $(ENV) destroy
 
+drift: $(PYTHON) ## Refresh-only plan for ENV: report resources changed outside Terraform (exit 0 none, 2 drift, 1 error; ARGS=--json)
+	@$(EMULATOR) $(PYTHON) -m broadcast_tools.drift --env $(ENV) $(ARGS)
+
+verify: $(PYTHON) ## Audit the live ENV against Terraform and dist/manifest.json: routes, integrations, code, authorizer, schedules
+	@$(EMULATOR) $(PYTHON) -m broadcast_tools.verify --env $(ENV)
+
 emulator-stop: $(PYTHON) ## Stop the moto server `make apply ENV=local` started
 	@$(PYTHON) -m broadcast_tools.emulator stop
 
@@ -80,6 +86,12 @@ test: build lint ## The whole suite: unit, guard, terraform fmt/validate/checkov
 
 unit: $(PYTHON) ## Only the fast tests (no terraform)
 	@$(PYTHON) -m pytest -m "not terraform"
+
+integration: build ## Apply to an emulator (moto, or AWS_ENDPOINT_URL e.g. LocalStack), run the local runtime, drive every flow, tear down
+	@INTEGRATION_ENDPOINT_URL=$(AWS_ENDPOINT_URL) $(PYTHON) -m pytest -m terraform tests
+
+actionlint: $(PYTHON) ## Lint the GitHub Actions workflows
+	@.venv/bin/actionlint -color .github/workflows/*.yml
 
 bench: build ## Benchmarks: status latency by audience size, cold-start import time, artifact sizes
 	@$(PYTHON) -m benchmarks

@@ -27,3 +27,18 @@ output "functions" {
   description = "Every function name, by handler module."
   value       = { for key, fn in module.function : key => fn.function_name }
 }
+
+output "schedule_group" {
+  description = "EventBridge Scheduler group of the periodic functions' schedules (make verify reads it)."
+  value       = module.schedules.group_name
+}
+
+output "create_deployment" {
+  description = "Whether the stage serves a deployment (false in the emulator, which has no CreateDeployment)."
+  value       = var.create_deployment
+}
+
+output "region" {
+  description = "The region everything is deployed in."
+  value       = var.aws_region
+}

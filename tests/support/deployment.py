@@ -25,11 +25,18 @@ def emulator_client(service: str, endpoint: str) -> Any:
 
 
 def apply_local(workdirs: Path, root: Path = ROOT) -> Iterator[dict[str, Any]]:
-    """Start moto, `terraform apply` ENV=local of ``root``'s infrastructure into it, yield, then destroy and stop."""
-    port = free_port()
-    # Its own process, as under `make dev`: the emulator does not share this process's GIL.
-    server = start_moto(port, detach=False)
-    endpoint = f"http://127.0.0.1:{port}"
+    """`terraform apply` ENV=local of ``root``'s infrastructure into an emulator, yield, then destroy.
+
+    The emulator is ``INTEGRATION_ENDPOINT_URL`` when set (LocalStack, say: `make integration`
+    passes ``AWS_ENDPOINT_URL`` on), else a moto server of its own, stopped afterwards.
+    """
+    endpoint = os.environ.get("INTEGRATION_ENDPOINT_URL")
+    server = None
+    if not endpoint:
+        port = free_port()
+        # Its own process, as under `make dev`: the emulator does not share this process's GIL.
+        server = start_moto(port, detach=False)
+        endpoint = f"http://127.0.0.1:{port}"
     mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
     local_auth.ensure()
     try:
@@ -51,5 +58,6 @@ def apply_local(workdirs: Path, root: Path = ROOT) -> Iterator[dict[str, Any]]:
         if run("local", "destroy", ["-no-color"], mirror, endpoint, base=workdirs, quiet=True, root=root) != 0:
             raise RuntimeError("terraform destroy ENV=local failed")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
