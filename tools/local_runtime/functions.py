@@ -154,6 +154,8 @@ class FunctionPool:
         self._max = max_concurrency
         self._idle: dict[str, list[ExecutionEnvironment]] = {name: [] for name in functions}
         self._count: dict[str, int] = dict.fromkeys(functions, 0)
+        #: environments serving an invocation now: closing the pool stops them too
+        self._busy: set[ExecutionEnvironment] = set()
         self._condition = threading.Condition()
         self._closed = False
 
@@ -172,21 +174,30 @@ class FunctionPool:
                 if self._closed:
                     raise RuntimeError("the local runtime is stopping")
                 if self._idle[name]:
-                    return self._idle[name].pop()
+                    environment = self._idle[name].pop()
+                    self._busy.add(environment)
+                    return environment
                 if self._count[name] < self._max:
                     self._count[name] += 1
                     break
                 self._condition.wait()
         try:
-            return ExecutionEnvironment(self.functions[name], self._endpoints, self._log_dir)
+            environment = ExecutionEnvironment(self.functions[name], self._endpoints, self._log_dir)
         except Exception:
             with self._condition:
                 self._count[name] -= 1
                 self._condition.notify()
             raise
+        with self._condition:
+            if self._closed:
+                environment.stop()
+                raise RuntimeError("the local runtime is stopping")
+            self._busy.add(environment)
+        return environment
 
     def _release(self, name: str, environment: ExecutionEnvironment) -> None:
         with self._condition:
+            self._busy.discard(environment)
             if environment.alive and not self._closed:
                 self._idle[name].append(environment)
             else:
@@ -205,9 +216,11 @@ class FunctionPool:
         self._release(name, self._acquire(name))
 
     def close(self) -> None:
+        """Stop every environment, idle or busy: nothing keeps running once the runtime stops
+        (a transcription worker reading ahead on its shard would otherwise outlive it)."""
         with self._condition:
             self._closed = True
-            environments = [env for envs in self._idle.values() for env in envs]
+            environments = [env for envs in self._idle.values() for env in envs] + list(self._busy)
             self._idle = {name: [] for name in self.functions}
             self._condition.notify_all()
         for environment in environments:

@@ -96,10 +96,12 @@ class LocalStack:
     async def stop(self) -> None:
         if self._schedules:
             self._schedules.cancel()
+        # The pool first: a poller may be waiting on an invocation (a worker reading ahead on its
+        # shard), which stopping the pool ends at once.
+        self.pool.close()
         self.event_sources.stop()
         await self.gateway.stop()
         self.http.stop()
-        self.pool.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     @property
