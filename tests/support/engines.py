@@ -11,10 +11,12 @@ class RecordingTranslator:
 
     def __init__(self, failing: set[str] | None = None) -> None:
         self.calls: list[tuple[str, str, str]] = []
+        self.terminologies: list[str | None] = []
         self._failing = failing or set()
 
-    def translate(self, text: str, source: str, target: str) -> str:
+    def translate(self, text: str, source: str, target: str, terminology: str | None = None) -> str:
         self.calls.append((text, source, target))
+        self.terminologies.append(terminology)
         if target in self._failing:
             raise TranslationUnavailable(f"no {source}->{target}")
         return f"<{target}> {text}"

@@ -74,3 +74,17 @@ def test_session_id_collision_draws_another_id(harness, monkeypatch):
     harness.send("spk2", {"action": "createSession", "sourceLanguage": "en"})
     assert harness.last("spk2", "sessionCreated")["sessionId"] == "quiet-otter-123"
     assert harness.runtime.sessions.get(taken).speaker_connection_id == "spk1"
+
+
+def test_a_session_may_name_a_custom_terminology_for_its_translations(harness, runtime):
+    harness.connect("spk", "speaker", user_id="user-1")
+    harness.send("spk", {"action": "createSession", "sourceLanguage": "en", "terminology": "acme-product-names"})
+    created = harness.last("spk", "sessionCreated")
+    assert created["terminology"] == "acme-product-names"
+    assert runtime.sessions.get(created["sessionId"]).terminology == "acme-product-names"
+
+
+def test_a_terminology_name_translate_would_refuse_is_refused_here(harness):
+    harness.connect("spk", "speaker", user_id="user-1")
+    harness.send("spk", {"action": "createSession", "sourceLanguage": "en", "terminology": "no spaces/or slashes"})
+    assert harness.last("spk", "error")["code"] == "INVALID_MESSAGE"

@@ -70,9 +70,20 @@ def test_amazon_translate_request_and_failure():
             {"TranslatedText": "Hola", "SourceLanguageCode": "en", "TargetLanguageCode": "es"},
             {"Text": "Hello", "SourceLanguageCode": "en", "TargetLanguageCode": "es"},
         )
+        stub.add_response(
+            "translate_text",
+            {"TranslatedText": "Hola ACME", "SourceLanguageCode": "en", "TargetLanguageCode": "es"},
+            {
+                "Text": "Hello ACME",
+                "SourceLanguageCode": "en",
+                "TargetLanguageCode": "es",
+                "TerminologyNames": ["acme"],
+            },
+        )
         stub.add_client_error("translate_text", "ThrottlingException")
         translator = AmazonTranslator(client)
         assert translator.translate("Hello", "en", "es") == "Hola"
+        assert translator.translate("Hello ACME", "en", "es", terminology="acme") == "Hola ACME"
         with pytest.raises(TranslationUnavailable):
             translator.translate("Hello", "en", "es")
 

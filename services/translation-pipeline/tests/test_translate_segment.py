@@ -175,3 +175,12 @@ def test_failing_to_read_the_audience_fails_the_invocation_so_lambda_retries(
 def test_a_payload_that_is_not_a_segment_is_reported_not_retried(pipeline_runtime, translator):
     assert invoke(pipeline_runtime, {"sessionId": "x"}) == {"languages": {}, "callsPerListener": {}}
     assert translator.calls == []
+
+
+def test_the_session_terminology_reaches_the_translator_and_keys_the_cache(harness, pipeline_runtime, translator):
+    harness.connect("spk2", "speaker", user_id="user-2")
+    harness.send("spk2", {"action": "createSession", "sourceLanguage": "en", "terminology": "acme"})
+    session_id = harness.last("spk2", "sessionCreated")["sessionId"]
+    harness.listener_in(session_id, "es-9", "es")
+    invoke(pipeline_runtime, segment(session_id).to_wire())
+    assert translator.terminologies == ["acme"]

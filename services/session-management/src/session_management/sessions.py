@@ -27,7 +27,9 @@ class SessionService:
         self._rt = runtime
 
     # --- speaker -----------------------------------------------------------------
-    def create(self, speaker: Connection, source_language: str, quality_tier: str) -> Session:
+    def create(
+        self, speaker: Connection, source_language: str, quality_tier: str, terminology: str | None = None
+    ) -> Session:
         previous = self._current_session(speaker)
         if previous is not None and previous.is_active:
             raise BroadcastError(
@@ -44,6 +46,7 @@ class SessionService:
                     source_language,
                     quality_tier,
                     self._rt.clock.now(),
+                    terminology,
                 )
             except SessionIdTaken:
                 metrics.add_metric(name="SessionIdCollisions", unit=MetricUnit.Count, value=1)

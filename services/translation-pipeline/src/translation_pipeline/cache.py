@@ -18,9 +18,9 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().lower()
 
 
-def cache_key(source: str, target: str, text: str) -> str:
+def cache_key(source: str, target: str, text: str, terminology: str | None = None) -> str:
     digest = hashlib.sha256(normalise(text).encode()).hexdigest()
-    return f"{source}#{target}#{digest}"
+    return f"{source}#{target}#{terminology or ''}#{digest}"
 
 
 class TranslationCache:
@@ -29,17 +29,17 @@ class TranslationCache:
         self._ttl = ttl_seconds
         self._clock = clock
 
-    def get(self, source: str, target: str, text: str) -> str | None:
-        item = self._table.get_item(Key={"cacheKey": cache_key(source, target, text)}).get("Item")
+    def get(self, source: str, target: str, text: str, terminology: str | None = None) -> str | None:
+        item = self._table.get_item(Key={"cacheKey": cache_key(source, target, text, terminology)}).get("Item")
         metrics.add_metric(
             name="TranslationCacheHits" if item else "TranslationCacheMisses", unit=MetricUnit.Count, value=1
         )
         return item["translation"] if item else None
 
-    def put(self, source: str, target: str, text: str, translation: str) -> None:
+    def put(self, source: str, target: str, text: str, translation: str, terminology: str | None = None) -> None:
         self._table.put_item(
             Item={
-                "cacheKey": cache_key(source, target, text),
+                "cacheKey": cache_key(source, target, text, terminology),
                 "translation": translation,
                 "expiresAt": int(self._clock.now()) + self._ttl,
             }

@@ -83,7 +83,7 @@ class TranslationPipeline:
             return Delivery({}, {})
         speak = not session.is_muted and session.volume > 0
         outgoing = {
-            language: self._messages(segment, language, speak=speak, volume=session.volume)
+            language: self._messages(segment, language, speak, session.volume, session.terminology)
             for language in sorted(audience)
         }
         if segment.is_partial and not self._advance(segment):
@@ -109,8 +109,10 @@ class TranslationPipeline:
             metrics.add_metric(name="SegmentsOutOfOrder", unit=MetricUnit.Count, value=1)
         return advanced
 
-    def _messages(self, segment: TranscriptSegment, language: str, speak: bool, volume: float) -> list[WireModel]:
-        text, translated = self._text(segment, language)
+    def _messages(
+        self, segment: TranscriptSegment, language: str, speak: bool, volume: float, terminology: str | None
+    ) -> list[WireModel]:
+        text, translated = self._text(segment, language, terminology)
         caption = Translation(
             session_id=segment.session_id,
             segment_id=segment.segment_id,
@@ -146,20 +148,20 @@ class TranslationPipeline:
             )
         return messages
 
-    def _text(self, segment: TranscriptSegment, language: str) -> tuple[str, bool]:
+    def _text(self, segment: TranscriptSegment, language: str, terminology: str | None) -> tuple[str, bool]:
         source = segment.source_language
         if language == source or not segment.text.strip():
             return segment.text, True
-        cached = self._deps.cache.get(source, language, segment.text)
+        cached = self._deps.cache.get(source, language, segment.text, terminology)
         if cached is not None:
             return cached, True
         try:
-            translation = self._deps.translator.translate(segment.text, source, language)
+            translation = self._deps.translator.translate(segment.text, source, language, terminology)
         except TranslationUnavailable as exc:
             logger.warning("caption sent untranslated", extra={"language": language, "error": str(exc)})
             count_by("TranslationsDegraded", language=language)
             return segment.text, False
-        self._deps.cache.put(source, language, segment.text, translation)
+        self._deps.cache.put(source, language, segment.text, translation, terminology)
         return translation, True
 
     def _speech(self, text: str, language: str, segment: TranscriptSegment, volume: float) -> Speech | None:

@@ -37,10 +37,15 @@ def _target_language(value: str) -> str:
     return _supported(value, TARGET_LANGUAGES)
 
 
+TerminologyName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,256}$")]
+
+
 class CreateSession(WireModel):
     action: Literal["createSession"]
     source_language: str
     quality_tier: QualityTier = QualityTier.STANDARD
+    #: an Amazon Translate custom terminology (imported beforehand) applied to this session's translations
+    terminology: TerminologyName | None = None
 
     @field_validator("source_language")
     @classmethod

@@ -34,6 +34,7 @@ class SessionCreated(WireModel):
     quality_tier: str
     broadcast_state: BroadcastState
     created_at: float
+    terminology: str | None = None
 
 
 class SessionJoined(WireModel):

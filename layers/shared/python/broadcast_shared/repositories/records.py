@@ -59,6 +59,7 @@ class Session:
     language_counts: dict[str, int] = field(default_factory=dict)
     reported_listener_count: int = 0
     reported_languages: frozenset[str] = frozenset()
+    terminology: str | None = None
 
     @property
     def is_active(self) -> bool:
@@ -81,6 +82,7 @@ class Session:
             language_counts={k: int(v) for k, v in item.get("languageCounts", {}).items()},
             reported_listener_count=int(item.get("reportedListenerCount", 0)),
             reported_languages=frozenset(item.get("reportedLanguages", ())),
+            terminology=item.get("terminology"),
         )
 
 

@@ -55,6 +55,7 @@ class SessionsRepository:
         source_language: str,
         quality_tier: str,
         now: float,
+        terminology: str | None = None,
     ) -> Session:
         """Create a session and attach the speaker's connection to it, atomically.
 
@@ -76,6 +77,7 @@ class SessionsRepository:
             "languageCounts": {},
             "reportedListenerCount": 0,
             "reportedLanguages": [],
+            **({"terminology": terminology} if terminology else {}),
         }
         failed = self._transact(
             {

@@ -13,7 +13,10 @@ from session_management.status import broadcast_state
 @route(CreateSession, roles={Role.SPEAKER})
 def handler(request: Request[CreateSession], runtime: Runtime) -> None:
     session = SessionService(runtime).create(
-        request.connection, request.message.source_language, request.message.quality_tier.value
+        request.connection,
+        request.message.source_language,
+        request.message.quality_tier.value,
+        request.message.terminology,
     )
     runtime.notifier.send(
         request.connection_id,
@@ -23,5 +26,6 @@ def handler(request: Request[CreateSession], runtime: Runtime) -> None:
             quality_tier=session.quality_tier,
             broadcast_state=broadcast_state(session),
             created_at=session.created_at,
+            terminology=session.terminology,
         ),
     )

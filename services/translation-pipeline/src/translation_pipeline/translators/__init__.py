@@ -10,7 +10,8 @@ class TranslationUnavailable(Exception):
 
 
 class Translator(Protocol):
-    def translate(self, text: str, source: str, target: str) -> str: ...
+    def translate(self, text: str, source: str, target: str, terminology: str | None = None) -> str:
+        """``terminology`` names an Amazon Translate custom terminology; engines without one ignore it."""
 
 
 def translator_for(engine: str) -> Translator:

@@ -14,9 +14,12 @@ class AmazonTranslator:
     def __init__(self, client: Any | None = None) -> None:
         self._client = client or aws.client("translate")
 
-    def translate(self, text: str, source: str, target: str) -> str:
+    def translate(self, text: str, source: str, target: str, terminology: str | None = None) -> str:
+        extra = {"TerminologyNames": [terminology]} if terminology else {}
         try:
-            response = self._client.translate_text(Text=text, SourceLanguageCode=source, TargetLanguageCode=target)
+            response = self._client.translate_text(
+                Text=text, SourceLanguageCode=source, TargetLanguageCode=target, **extra
+            )
         except (BotoCoreError, ClientError) as exc:
             raise TranslationUnavailable(f"Amazon Translate {source}->{target}: {exc}") from exc
         return response["TranslatedText"]

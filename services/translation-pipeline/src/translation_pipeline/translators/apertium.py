@@ -112,7 +112,8 @@ class ApertiumTranslator:
         self._modes: dict[str, _Mode] = {}
         self._lock = threading.Lock()
 
-    def translate(self, text: str, source: str, target: str) -> str:
+    def translate(self, text: str, source: str, target: str, terminology: str | None = None) -> str:
+        """``terminology`` is an Amazon Translate feature; apertium's dictionaries have no equivalent here."""
         route = ROUTES.get((source, target))
         if route is None:
             raise TranslationUnavailable(f"apertium has no {source}->{target} pair here")
