@@ -255,3 +255,29 @@ def test_forwarding_retries_with_botocore_and_a_failure_never_stops_the_audio(ha
     assert len(attempts) == FORWARD_ATTEMPTS
     assert recognizer.finished == ["c0 c1"]
     assert [m["text"] for m in harness.sink.messages("spk", "transcript")] == ["c0 c1"]
+
+
+def test_an_unreachable_speaker_never_stops_the_audio_or_the_forwarding(harness, build):
+    from botocore.config import Config
+
+    from broadcast_shared.notifier import Notifier
+    from support.ports import free_port
+
+    invoked = []
+
+    class RecordingLambda:
+        def invoke(self, **kwargs):
+            invoked.append(kwargs)
+
+    session_id = harness.speaker_with_session()
+    runtime = build(EchoRecognizer(), RecordingLambda(), translation_function_name="translate")
+    nowhere = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=0.5),
+    )
+    deps = dataclasses.replace(deps_of(runtime), notifier=Notifier(nowhere))
+    transcriber = SessionTranscriber(session_id, deps)
+    transcriber.add(records(session_id, [0, 1]))
+    transcriber.close()
+    assert [json.loads(call["Payload"])["text"] for call in invoked] == ["c0 c1"]
