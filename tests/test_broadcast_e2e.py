@@ -68,5 +68,6 @@ def test_listeners_get_translated_captions_that_never_go_backwards_with_speech(b
 def test_a_language_the_local_engine_cannot_translate_arrives_untranslated_and_says_so(broadcast):
     finals = [m for _, m in broadcast.heard["de"] if m["type"] == "translation" and not m["isPartial"]]
     assert finals and all(not m["translated"] for m in finals)
-    assert " ".join(m["text"] for m in finals) == broadcast.final_text
+    # Segments are delivered independently (asynchronous invokes), so compare segment by segment.
+    assert {m["segmentId"]: m["text"] for m in finals} == {m["segmentId"]: m["text"] for m in broadcast.finals}
     assert all("audio" in m for m in finals)
