@@ -65,8 +65,11 @@ def test_speaker_and_two_listeners_end_to_end(stack):
         receive(fr, "sessionJoined")
         send(spk, action="getSessionStatus")
         status = receive(spk, "sessionStatus")
+        reasons = [status["updateReason"]]
         while status["updateReason"] != "requested":
             status = receive(spk, "sessionStatus")
+            reasons.append(status["updateReason"])
+        assert "newLanguage" in reasons  # triggered: each join brought a language nobody had
         assert status["listenerCount"] == 2
         assert status["languageDistribution"] == {"es": 1, "fr": 1}
         send(spk, action="pauseBroadcast")

@@ -6,6 +6,7 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from websockets.sync.client import connect
@@ -44,9 +45,11 @@ def stream_talk(
     pace: float = 1.0,
     wait_seconds: float = 60,
     listeners: tuple[str, ...] = (),
+    complete: Callable[[TalkResult], bool] | None = None,
 ) -> TalkResult:
     """Send ``pcm`` in chunks (``pace`` times real time) while a listener per language in
-    ``listeners`` is in the session; then wait until the transcripts and captions stop."""
+    ``listeners`` is in the session; then wait up to ``wait_seconds`` until ``complete``
+    says everything expected has arrived (by default: finals, then 3 s of quiet)."""
     result = TalkResult()
     size = 32 * chunk_ms
     chunks = [pcm[i : i + size].ljust(size, b"\0") for i in range(0, len(pcm), size)]
@@ -86,7 +89,10 @@ def stream_talk(
         while time.monotonic() < deadline:
             count = len(result.transcripts) + sum(len(h) for h in result.heard.values())
             time.sleep(0.5)
-            if len(result.transcripts) + sum(len(h) for h in result.heard.values()) != count:
+            if complete is not None:
+                if complete(result):
+                    break
+            elif len(result.transcripts) + sum(len(h) for h in result.heard.values()) != count:
                 quiet_since = time.monotonic()
             elif result.finals and time.monotonic() - quiet_since > 3:
                 break
