@@ -16,14 +16,16 @@ class ConfigurationError(RuntimeError):
     """The function's environment lacks a setting it needs."""
 
 
-def _required(env: Mapping[str, str], name: str) -> str:
+def required(env: Mapping[str, str], name: str) -> str:
+    """A non-empty setting, or a :class:`ConfigurationError` naming it."""
     value = env.get(name, "").strip()
     if not value:
         raise ConfigurationError(f"environment variable {name} is required")
     return value
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
+def number(env: Mapping[str, str], name: str, default: float) -> float:
+    """A numeric setting, its default when unset or empty."""
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -60,19 +62,19 @@ class Settings:
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
-            sessions_table=_required(env, "SESSIONS_TABLE"),
-            connections_table=_required(env, "CONNECTIONS_TABLE"),
-            rate_limits_table=_required(env, "RATE_LIMITS_TABLE"),
-            connections_by_session_index=_required(env, "CONNECTIONS_BY_SESSION_INDEX"),
-            management_api_endpoint=_required(env, "MANAGEMENT_API_ENDPOINT"),
-            control_rate_per_second=int(_number(env, "CONTROL_RATE_PER_SECOND", cls.control_rate_per_second)),
-            max_control_message_bytes=int(_number(env, "MAX_CONTROL_MESSAGE_BYTES", cls.max_control_message_bytes)),
-            idle_timeout_seconds=int(_number(env, "IDLE_TIMEOUT_SECONDS", cls.idle_timeout_seconds)),
-            connection_max_age_seconds=int(_number(env, "CONNECTION_MAX_AGE_SECONDS", cls.connection_max_age_seconds)),
+            sessions_table=required(env, "SESSIONS_TABLE"),
+            connections_table=required(env, "CONNECTIONS_TABLE"),
+            rate_limits_table=required(env, "RATE_LIMITS_TABLE"),
+            connections_by_session_index=required(env, "CONNECTIONS_BY_SESSION_INDEX"),
+            management_api_endpoint=required(env, "MANAGEMENT_API_ENDPOINT"),
+            control_rate_per_second=int(number(env, "CONTROL_RATE_PER_SECOND", cls.control_rate_per_second)),
+            max_control_message_bytes=int(number(env, "MAX_CONTROL_MESSAGE_BYTES", cls.max_control_message_bytes)),
+            idle_timeout_seconds=int(number(env, "IDLE_TIMEOUT_SECONDS", cls.idle_timeout_seconds)),
+            connection_max_age_seconds=int(number(env, "CONNECTION_MAX_AGE_SECONDS", cls.connection_max_age_seconds)),
             connection_refresh_warning_seconds=int(
-                _number(env, "CONNECTION_REFRESH_WARNING_SECONDS", cls.connection_refresh_warning_seconds)
+                number(env, "CONNECTION_REFRESH_WARNING_SECONDS", cls.connection_refresh_warning_seconds)
             ),
-            record_ttl_seconds=int(_number(env, "RECORD_TTL_SECONDS", cls.record_ttl_seconds)),
-            max_listeners_per_session=int(_number(env, "MAX_LISTENERS_PER_SESSION", cls.max_listeners_per_session)),
-            fanout_concurrency=int(_number(env, "FANOUT_CONCURRENCY", cls.fanout_concurrency)),
+            record_ttl_seconds=int(number(env, "RECORD_TTL_SECONDS", cls.record_ttl_seconds)),
+            max_listeners_per_session=int(number(env, "MAX_LISTENERS_PER_SESSION", cls.max_listeners_per_session)),
+            fanout_concurrency=int(number(env, "FANOUT_CONCURRENCY", cls.fanout_concurrency)),
         )

@@ -29,10 +29,6 @@ class SegmentForwarder:
         self._lambda = lambda_client
         self._function = function_name
 
-    @property
-    def enabled(self) -> bool:
-        return bool(self._function)
-
     def forward(self, segment: TranscriptSegment) -> bool:
         if not self._function:
             return False

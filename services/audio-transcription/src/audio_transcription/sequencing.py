@@ -36,10 +36,6 @@ class Sequencer(Generic[T]):
         self._pending: dict[int, T] = {}
         self._declared_missing: set[int] = set()
 
-    @property
-    def held(self) -> int:
-        return len(self._pending)
-
     def push(self, sequence: int, item: T, report: SequenceReport, now: float) -> list[T]:
         """The items that are now in order, starting at ``next_expected``."""
         if sequence < self.next_expected:

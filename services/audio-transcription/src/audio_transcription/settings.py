@@ -6,25 +6,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from broadcast_shared.config import ConfigurationError
+from broadcast_shared.config import ConfigurationError, number, required
 
 SAMPLE_RATE = 16_000
 BYTES_PER_SAMPLE = 2
-
-
-def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str:
-    value = env.get(name, "").strip() or default
-    if value is None:
-        raise ConfigurationError(f"environment variable {name} is required")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = _get(env, name, str(default))
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"environment variable {name} must be a number, got {raw!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -68,16 +53,16 @@ class AudioSettings:
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> AudioSettings:
         env = os.environ if env is None else env
-        engine = _get(env, "TRANSCRIPTION_ENGINE", cls.transcription_engine)
+        engine = env.get("TRANSCRIPTION_ENGINE", "").strip() or cls.transcription_engine
         if engine not in {"transcribe", "pocketsphinx"}:
             raise ConfigurationError(f"TRANSCRIPTION_ENGINE must be transcribe or pocketsphinx, got {engine!r}")
         return cls(
-            audio_stream_name=_get(env, "AUDIO_STREAM_NAME"),
+            audio_stream_name=required(env, "AUDIO_STREAM_NAME"),
             transcription_engine=engine,
             translation_function_name=env.get("TRANSLATION_FUNCTION_NAME", "").strip(),
-            audio_rate_per_second=int(_float(env, "AUDIO_RATE_PER_SECOND", cls.audio_rate_per_second)),
-            silence_timeout_seconds=_float(env, "SILENCE_TIMEOUT_SECONDS", cls.silence_timeout_seconds),
-            max_stream_seconds=_float(env, "MAX_STREAM_SECONDS", cls.max_stream_seconds),
-            deadline_margin_seconds=_float(env, "DEADLINE_MARGIN_SECONDS", cls.deadline_margin_seconds),
-            shard_idle_seconds=_float(env, "SHARD_IDLE_SECONDS", cls.shard_idle_seconds),
+            audio_rate_per_second=int(number(env, "AUDIO_RATE_PER_SECOND", cls.audio_rate_per_second)),
+            silence_timeout_seconds=number(env, "SILENCE_TIMEOUT_SECONDS", cls.silence_timeout_seconds),
+            max_stream_seconds=number(env, "MAX_STREAM_SECONDS", cls.max_stream_seconds),
+            deadline_margin_seconds=number(env, "DEADLINE_MARGIN_SECONDS", cls.deadline_margin_seconds),
+            shard_idle_seconds=number(env, "SHARD_IDLE_SECONDS", cls.shard_idle_seconds),
         )

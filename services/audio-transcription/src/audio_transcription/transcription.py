@@ -79,10 +79,6 @@ class SessionTranscriber:
         self._unsupported = False
         self.taken_over = False
 
-    @property
-    def streaming(self) -> bool:
-        return self._stream is not None
-
     def add(self, records: Iterable[tuple[str, AudioChunk]]) -> None:
         """Chunks read from the shard, with their Kinesis sequence numbers, in shard order."""
         if self.taken_over:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from broadcast_shared.config import ConfigurationError
+from broadcast_shared.config import ConfigurationError, number, required
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,7 @@ class TranslationSettings:
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> TranslationSettings:
         env = os.environ if env is None else env
-        table = env.get("TRANSLATION_CACHE_TABLE", "").strip()
-        if not table:
-            raise ConfigurationError("environment variable TRANSLATION_CACHE_TABLE is required")
+        table = required(env, "TRANSLATION_CACHE_TABLE")
         translation = env.get("TRANSLATION_ENGINE", "translate").strip()
         speech = env.get("SPEECH_ENGINE", "polly").strip()
         if translation not in {"translate", "apertium"} or speech not in {"polly", "espeak"}:
@@ -45,7 +43,7 @@ class TranslationSettings:
             translation_cache_table=table,
             translation_engine=translation,
             speech_engine=speech,
-            cache_ttl_seconds=int(env.get("TRANSLATION_CACHE_TTL_SECONDS") or cls.cache_ttl_seconds),
+            cache_ttl_seconds=int(number(env, "TRANSLATION_CACHE_TTL_SECONDS", cls.cache_ttl_seconds)),
             voices=voices,
             prefer_neural=(env.get("POLLY_PREFER_NEURAL", "true").lower() != "false"),
         )
