@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
@@ -60,25 +62,44 @@ class LazyRuntime(Generic[R]):
         return self._value
 
 
-class Handler(Generic[R]):
-    """A Lambda entry point with its dependencies resolvable or injectable."""
+#: The runtime of the invocation in progress: set by :meth:`Handler.using` around the entry point.
+_RUNTIME: ContextVar[Any] = ContextVar("runtime")
 
-    def __init__(self, runtime: LazyRuntime[R]) -> None:
+
+class Handler(Generic[R]):
+    """A Lambda entry point: Powertools' logging context and metrics applied once, at import.
+
+    The runtime is resolved on the first invocation and kept while the environment is warm;
+    tests and the local runtime hand one in with :meth:`using`.
+    """
+
+    def __init__(self, runtime: LazyRuntime[R], correlation_id_path: str | None = None) -> None:
         self._runtime = runtime
+        entry = metrics.log_metrics(self._entry)
+        self._entry_point = logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(
+            entry
+        )
 
     def using(self, runtime: R) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
         """The same handler bound to the given runtime (for tests and the local runtime)."""
-        return lambda event, context: self._invoke(event, context, runtime)
+
+        def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            token = _RUNTIME.set(runtime)
+            try:
+                return self._entry_point(event, context)
+            finally:
+                _RUNTIME.reset(token)
+
+        return invoke
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return self._invoke(event, context, self._runtime.get())
+        return self.using(self._runtime.get())(event, context)
+
+    def _entry(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return self._invoke(event, context, _RUNTIME.get())
 
     def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: R) -> dict[str, Any]:
         raise NotImplementedError
-
-
-def connection_id_of(event: dict[str, Any]) -> str:
-    return event["requestContext"]["connectionId"]
 
 
 class RouteHandler(Handler[R], Generic[M, R]):
@@ -91,43 +112,39 @@ class RouteHandler(Handler[R], Generic[M, R]):
         max_bytes: Callable[[R], int],
         rate: Callable[[R], tuple[str, int]],
     ) -> None:
-        super().__init__(runtime)
+        super().__init__(runtime, correlation_id_path="requestContext.requestId")
         self._function = function
         self._model = model
         self._roles = frozenset(roles)
         self._max_bytes = max_bytes
         self._rate = rate
-        self._action = model.model_fields["action"].annotation.__args__[0]  # the Literal's value
+        self._action = model.model_fields["action"].annotation.__args__[0]  # type: ignore[union-attr]
 
     def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: Any) -> dict[str, Any]:
-        @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
-        @metrics.log_metrics
-        def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            connection_id = connection_id_of(event)
-            logger.append_keys(connection_id=connection_id, action=self._action)
-            try:
-                request = self._accept(event, runtime)
-                logger.append_keys(session_id=request.connection.session_id)
-                self._function(request, runtime)
-                runtime.connections.touch(connection_id, runtime.clock.now())
-                metrics.add_metric(name="MessagesAccepted", unit=MetricUnit.Count, value=1)
-            except BroadcastError as error:
-                reject(runtime, connection_id, error, self._action)
-            except Exception:
-                logger.exception("route failed")
-                reject(
-                    runtime,
-                    connection_id,
-                    BroadcastError(ErrorCode.INTERNAL_ERROR, "the server could not process this message"),
-                    self._action,
-                )
-            return {"statusCode": 200}
-
-        return run(event, context)
+        connection_id = APIGatewayWebSocketEvent(event).request_context.connection_id
+        logger.append_keys(connection_id=connection_id, action=self._action)
+        try:
+            request = self._accept(event, runtime)
+            logger.append_keys(session_id=request.connection.session_id)
+            self._function(request, runtime)
+            runtime.connections.touch(connection_id, runtime.clock.now())
+            metrics.add_metric(name="MessagesAccepted", unit=MetricUnit.Count, value=1)
+        except BroadcastError as error:
+            reject(runtime, connection_id, error, self._action)
+        except Exception:
+            logger.exception("route failed")
+            reject(
+                runtime,
+                connection_id,
+                BroadcastError(ErrorCode.INTERNAL_ERROR, "the server could not process this message"),
+                self._action,
+            )
+        return {"statusCode": 200}
 
     def _accept(self, event: dict[str, Any], runtime: Any) -> Request[M]:
-        body = event.get("body") or ""
-        if event.get("isBase64Encoded"):
+        websocket = APIGatewayWebSocketEvent(event)
+        body = websocket.body or ""
+        if websocket.is_base64_encoded:
             raise BroadcastError(ErrorCode.INVALID_MESSAGE, "messages must be JSON text frames")
         limit = self._max_bytes(runtime)
         size = len(body.encode())
@@ -138,7 +155,7 @@ class RouteHandler(Handler[R], Generic[M, R]):
                 {"size": size, "limit": limit},
             )
         message = parse_message(body, self._model)
-        connection = runtime.connections.get(connection_id_of(event))
+        connection = runtime.connections.get(websocket.request_context.connection_id)
         if connection is None:
             raise BroadcastError(ErrorCode.FORBIDDEN, "this connection is not registered; reconnect")
         if connection.role not in self._roles:
@@ -159,7 +176,7 @@ class RouteHandler(Handler[R], Generic[M, R]):
         return Request(
             connection=connection,
             message=message,
-            request_id=event["requestContext"].get("requestId", ""),
+            request_id=websocket.request_context.request_id,
             event=event,
         )
 
@@ -230,32 +247,31 @@ def route_decorator(
     return route
 
 
-class EventHandler(Handler[R]):
-    """An entry point that is not a client message: ``$connect``, ``$disconnect``, schedules."""
+EventFunction = Callable[[dict[str, Any], R, LambdaContext], "dict[str, Any] | None"]
 
-    def __init__(self, function: Callable[[dict[str, Any], R], dict[str, Any] | None], runtime: LazyRuntime[R]):
+
+class EventHandler(Handler[R]):
+    """An entry point that is not a client message: ``$connect``, ``$disconnect``, schedules, streams, invokes.
+
+    The function gets the event, the runtime and the Lambda context (for its deadline).
+    """
+
+    def __init__(self, function: EventFunction[R], runtime: LazyRuntime[R]):
         super().__init__(runtime)
         self._function = function
 
     def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: R) -> dict[str, Any]:
-        @logger.inject_lambda_context(clear_state=True)
-        @metrics.log_metrics
-        def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            request_context = event.get("requestContext") or {}
-            if "connectionId" in request_context:
-                logger.append_keys(connection_id=request_context["connectionId"], route=request_context.get("routeKey"))
-                logger.set_correlation_id(request_context.get("requestId"))
-            return self._function(event, runtime) or {"statusCode": 200}
-
-        return run(event, context)
+        request_context = event.get("requestContext") or {}
+        if "connectionId" in request_context:
+            logger.append_keys(connection_id=request_context["connectionId"], route=request_context.get("routeKey"))
+            logger.set_correlation_id(request_context.get("requestId"))
+        return self._function(event, runtime, context) or {"statusCode": 200}
 
 
-def event_decorator(
-    runtime: LazyRuntime[R],
-) -> Callable[[Callable[[dict[str, Any], R], dict[str, Any] | None]], EventHandler[R]]:
+def event_decorator(runtime: LazyRuntime[R]) -> Callable[[EventFunction[R]], EventHandler[R]]:
     """Make the ``@on_event`` decorator for a service's runtime."""
 
-    def on_event(function: Callable[[dict[str, Any], R], dict[str, Any] | None]) -> EventHandler[R]:
+    def on_event(function: EventFunction[R]) -> EventHandler[R]:
         return EventHandler(function, runtime)
 
     return on_event

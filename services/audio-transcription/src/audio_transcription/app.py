@@ -1,4 +1,4 @@
-"""The audio service's runtimes, built once per execution environment, and its route decorator."""
+"""The audio service's runtimes, built once per execution environment, and their entry-point decorators."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from broadcast_shared import aws
 from broadcast_shared.clock import Clock
 from broadcast_shared.config import Settings
 from broadcast_shared.runtime import Runtime
-from broadcast_shared.websocket import LazyRuntime, route_decorator
+from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decorator
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,4 @@ class WorkerRuntime:
 
 
 worker_runtime = LazyRuntime(WorkerRuntime.from_environment)
+on_worker_event = event_decorator(worker_runtime)

@@ -1,4 +1,4 @@
-"""The pipeline's runtime, built once per execution environment."""
+"""The pipeline's runtime, built once per execution environment, and its entry-point decorator."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from broadcast_shared import aws
 from broadcast_shared.clock import Clock
 from broadcast_shared.config import Settings
 from broadcast_shared.runtime import Runtime
-from broadcast_shared.websocket import LazyRuntime
+from broadcast_shared.websocket import LazyRuntime, event_decorator
 from translation_pipeline.cache import TranslationCache
 from translation_pipeline.pipeline import PipelineDependencies, TranslationPipeline
 from translation_pipeline.progress import SegmentProgress
@@ -51,3 +51,4 @@ class PipelineRuntime:
 
 
 runtime = LazyRuntime(PipelineRuntime.from_environment)
+on_event = event_decorator(runtime)

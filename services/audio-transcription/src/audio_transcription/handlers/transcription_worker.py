@@ -7,32 +7,23 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from audio_transcription.app import WorkerRuntime, worker_runtime
+from audio_transcription.app import WorkerRuntime, on_worker_event
 from audio_transcription.worker import ShardRecord
-from broadcast_shared.observability import logger, metrics
-from broadcast_shared.websocket import Handler
+from broadcast_shared.observability import logger
 
 
-class TranscriptionWorkerHandler(Handler[WorkerRuntime]):
-    def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: WorkerRuntime) -> dict[str, Any]:
-        @logger.inject_lambda_context(clear_state=True)
-        @metrics.log_metrics
-        def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            batch = KinesisStreamEvent(event)
-            records = [
-                ShardRecord(
-                    shard_id=record.event_id.split(":", 1)[0],
-                    sequence_number=record.kinesis.sequence_number,
-                    data=record.kinesis.data_as_bytes(),
-                )
-                for record in batch.records
-            ]
-            stream_arn = next(iter(batch.records)).event_source_arn if records else ""
-            logger.info("audio batch", extra={"records": len(records)})
-            runtime.worker.run(records, stream_arn, lambda: context.get_remaining_time_in_millis() / 1000)
-            return {"batchItemFailures": []}
-
-        return run(event, context)
-
-
-handler = TranscriptionWorkerHandler(worker_runtime)
+@on_worker_event
+def handler(event: dict[str, Any], runtime: WorkerRuntime, context: LambdaContext) -> dict[str, Any]:
+    batch = KinesisStreamEvent(event)
+    records = [
+        ShardRecord(
+            shard_id=record.event_id.split(":", 1)[0],
+            sequence_number=record.kinesis.sequence_number,
+            data=record.kinesis.data_as_bytes(),
+        )
+        for record in batch.records
+    ]
+    stream_arn = next(iter(batch.records)).event_source_arn if records else ""
+    logger.info("audio batch", extra={"records": len(records)})
+    runtime.worker.run(records, stream_arn, lambda: context.get_remaining_time_in_millis() / 1000)
+    return {"batchItemFailures": []}

@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerResponseWebSocket,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from broadcast_shared.observability import logger, metrics
@@ -22,16 +25,12 @@ verifier = LazyRuntime(TokenVerifier.from_environment)
 
 
 def policy(event: dict[str, Any], allow: bool, principal: str, context: dict[str, str]) -> dict[str, Any]:
-    return {
-        "principalId": principal,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": "Allow" if allow else "Deny", "Resource": event["methodArn"]}
-            ],
-        },
-        "context": context,
-    }
+    response = APIGatewayAuthorizerResponseWebSocket.from_route_arn(event["methodArn"], principal, context)
+    if allow:
+        response.allow_all_routes()
+    else:
+        response.deny_all_routes()
+    return response.asdict()
 
 
 def authorize(event: dict[str, Any], tokens: TokenVerifier) -> dict[str, Any]:

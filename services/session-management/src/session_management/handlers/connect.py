@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from broadcast_shared.observability import count_by, logger
 from broadcast_shared.repositories.records import Role
 from broadcast_shared.runtime import Runtime
@@ -11,7 +13,7 @@ from session_management.app import on_event
 
 
 @on_event
-def handler(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def handler(event: dict[str, Any], runtime: Runtime, context: LambdaContext) -> dict[str, Any]:
     request_context = event["requestContext"]
     authorizer = request_context.get("authorizer") or {}
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from broadcast_shared.errors import BroadcastError, ErrorCode
 from broadcast_shared.runtime import Runtime
 from broadcast_shared.websocket import load_json_object, reject
@@ -22,7 +24,7 @@ def classify(body: str) -> BroadcastError:
 
 
 @on_event
-def handler(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def handler(event: dict[str, Any], runtime: Runtime, context: LambdaContext) -> dict[str, Any]:
     if event.get("isBase64Encoded"):
         error = BroadcastError(ErrorCode.INVALID_MESSAGE, "messages must be JSON text frames")
     else:

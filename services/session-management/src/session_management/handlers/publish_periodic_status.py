@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from broadcast_shared.runtime import Runtime
 from session_management.app import on_event
 from session_management.maintenance import publish_periodic_status
 
 
 @on_event
-def handler(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def handler(event: dict[str, Any], runtime: Runtime, context: LambdaContext) -> dict[str, Any]:
     return {"sent": publish_periodic_status(runtime)}

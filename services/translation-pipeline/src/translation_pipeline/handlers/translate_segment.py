@@ -11,27 +11,18 @@ from pydantic import ValidationError
 
 from broadcast_shared.messages.segments import TranscriptSegment
 from broadcast_shared.observability import logger, metrics
-from broadcast_shared.websocket import Handler
-from translation_pipeline.app import PipelineRuntime, runtime
+from translation_pipeline.app import PipelineRuntime, on_event
 
 
-class TranslateSegmentHandler(Handler[PipelineRuntime]):
-    def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: PipelineRuntime) -> dict[str, Any]:
-        @logger.inject_lambda_context(clear_state=True)
-        @metrics.log_metrics
-        def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            try:
-                segment = parse(event=event, model=TranscriptSegment)
-            except ValidationError as exc:  # a retry would fail the same way: report it and stop
-                logger.error("not a transcript segment", extra={"problems": exc.errors(include_url=False)})
-                metrics.add_metric(name="SegmentsInvalid", unit=MetricUnit.Count, value=1)
-                return {"languages": {}, "callsPerListener": {}}
-            logger.append_keys(session_id=segment.session_id, segment_id=segment.segment_id)
-            delivery = runtime.pipeline.process(segment)
-            logger.info("segment delivered", extra={"languages": delivery.languages})
-            return {"languages": delivery.languages, "callsPerListener": delivery.calls_per_listener}
-
-        return run(event, context)
-
-
-handler = TranslateSegmentHandler(runtime)
+@on_event
+def handler(event: dict[str, Any], runtime: PipelineRuntime, context: LambdaContext) -> dict[str, Any]:
+    try:
+        segment = parse(event=event, model=TranscriptSegment)
+    except ValidationError as exc:  # a retry would fail the same way: report it and stop
+        logger.error("not a transcript segment", extra={"problems": exc.errors(include_url=False)})
+        metrics.add_metric(name="SegmentsInvalid", unit=MetricUnit.Count, value=1)
+        return {"languages": {}, "callsPerListener": {}}
+    logger.append_keys(session_id=segment.session_id, segment_id=segment.segment_id)
+    delivery = runtime.pipeline.process(segment)
+    logger.info("segment delivered", extra={"languages": delivery.languages})
+    return {"languages": delivery.languages, "callsPerListener": delivery.calls_per_listener}
