@@ -6,7 +6,6 @@ SHELL := /bin/bash
 
 ENV ?= local
 PYTHON := .venv/bin/python
-export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/layers/shared/python
 # A local filesystem mirror of the hashicorp/aws provider, for machines without
 # registry access. Empty (the default where none exists) installs from the registry.
 TF_PROVIDER_MIRROR ?= $(wildcard /opt/tf-plugins)
@@ -42,7 +41,7 @@ build: $(PYTHON) ## Build every function zip and the layer zip into dist/ (repro
 	@$(PYTHON) -m broadcast_tools.build --env $(ENV) $(if $(LAMBDA_RUNTIME),--runtime $(LAMBDA_RUNTIME)) $(if $(LAMBDA_ARCHITECTURE),--architecture $(LAMBDA_ARCHITECTURE))
 
 guard: $(PYTHON) ## Check every route can deploy with its integration (never builds)
-	@$(PYTHON) -m broadcast_tools.guard --env $(ENV)
+	@$(PYTHON) -m broadcast_tools.guard --root $(CURDIR) --env $(ENV)
 
 token: $(PYTHON) ## Print a valid local speaker token (last line)
 	@$(PYTHON) -m broadcast_tools.local_auth token

@@ -17,8 +17,8 @@ from moto.server import ThreadedMotoServer
 from broadcast_shared.config import Settings
 from broadcast_shared.runtime import Runtime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
-from support.ports import free_port
-from support.tables import fresh_settings
+from tests.support.ports import free_port
+from tests.support.tables import fresh_settings
 
 REGION = "eu-west-1"
 
@@ -91,6 +91,6 @@ def runtime(settings: Settings, clock: ManualClock, sink: RecordingSink) -> Runt
 
 @pytest.fixture
 def harness(runtime: Runtime, sink: RecordingSink):
-    from support.harness import Harness
+    from tests.support.harness import Harness
 
     return Harness(runtime, sink)

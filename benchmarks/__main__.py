@@ -3,19 +3,7 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-for part in (
-    "layers/shared/python",
-    "services/session-management/src",
-    "services/audio-transcription/src",
-    "services/translation-pipeline/src",
-    "tools",
-    "tests",
-):
-    sys.path.insert(0, str(ROOT / part))
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")

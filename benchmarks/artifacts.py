@@ -14,7 +14,7 @@ from pathlib import Path
 from benchmarks.stats import describe
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.build import build
-from broadcast_tools.guard import read_deployment
+from broadcast_tools.platform_table import PlatformTable
 
 IMPORT_RUNS = 5
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
@@ -37,17 +37,18 @@ def run() -> None:
     print(f"  rebuild with nothing changed: {time.perf_counter() - started:.2f} s (target < 2 s)")
 
     print(f"== import (cold-start) time per function, fresh interpreter, {IMPORT_RUNS} runs")
-    deployment = read_deployment(ROOT / "infrastructure")
+    table = PlatformTable.load()
     with tempfile.TemporaryDirectory() as scratch:
-        paths = []
+        paths = {}
         for name, entry in manifest["artifacts"].items():
             target = Path(scratch) / name
             zipfile.ZipFile(dist / entry["path"]).extractall(target)
-            paths.append(str(target / "python") if (target / "python").is_dir() else str(target))
-        for function, spec in sorted(deployment.functions.items()):
-            module = spec["handler"].rsplit(".", 1)[0]
-            samples = [_import_ms(module, paths) for _ in range(IMPORT_RUNS)]
-            print(f"  {function:24s} median {statistics.median(samples):7.1f} ms   {describe(samples)}")
+            paths[name] = str(target / "python") if (target / "python").is_dir() else str(target)
+        for key, function in sorted(table.functions.items()):
+            # As on Lambda: the function's own artifact, then the layers.
+            search = [paths[function.artifact], *(paths[layer] for layer in table.layers)]
+            samples = [_import_ms(function.handler_module, search) for _ in range(IMPORT_RUNS)]
+            print(f"  {key:24s} median {statistics.median(samples):7.1f} ms   {describe(samples)}")
 
 
 def _import_ms(module: str, paths: list[str]) -> float:

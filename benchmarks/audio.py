@@ -30,12 +30,12 @@ from audio_transcription.settings import AudioSettings
 from benchmarks.stats import describe, percentile
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
 from local_runtime.management_api import ManagementApiServer, RecordingSink
-from support.deployment import apply_local
-from support.events import FakeLambdaContext, connect_event, message_event
-from support.local_stack import RunningStack
-from support.ports import free_port
-from support.tables import fresh_settings
-from support.talk import stream_talk
+from tests.support.deployment import apply_local
+from tests.support.events import FakeLambdaContext, connect_event, message_event
+from tests.support.local_stack import RunningStack
+from tests.support.ports import free_port
+from tests.support.tables import fresh_settings
+from tests.support.talk import stream_talk
 
 CHUNK_MS = 100
 STREAM_CHUNK_MS = 200

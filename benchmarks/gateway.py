@@ -27,8 +27,8 @@ from broadcast_tools import local_auth
 from local_runtime.deployment import Deployment
 from local_runtime.gateway import LocalGateway
 from local_runtime.management_api import ManagementApiServer
-from support.deployment import apply_local
-from support.local_stack import RunningStack
+from tests.support.deployment import apply_local
+from tests.support.local_stack import RunningStack
 
 JOINERS = 200
 CONCURRENCY = 8

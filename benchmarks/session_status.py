@@ -15,9 +15,9 @@ from broadcast_shared.config import Settings
 from broadcast_shared.repositories.records import Role
 from broadcast_shared.runtime import Runtime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
-from support.events import FakeLambdaContext, message_event
-from support.ports import free_port
-from support.tables import fresh_settings
+from tests.support.events import FakeLambdaContext, message_event
+from tests.support.ports import free_port
+from tests.support.tables import fresh_settings
 
 REQUESTS = 200
 AUDIENCES = (500, 5000)

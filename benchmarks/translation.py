@@ -24,9 +24,9 @@ from benchmarks.stats import describe, percentile
 from broadcast_shared.messages.segments import TranscriptSegment
 from broadcast_shared.runtime import Runtime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
-from support.events import FakeLambdaContext, connect_event, message_event
-from support.ports import free_port
-from support.tables import fresh_settings, translation_cache_table
+from tests.support.events import FakeLambdaContext, connect_event, message_event
+from tests.support.ports import free_port
+from tests.support.tables import fresh_settings, translation_cache_table
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.settings import TranslationSettings
 

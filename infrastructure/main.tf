@@ -17,63 +17,22 @@ locals {
     }
   }
 
-  # Every function: the artifact it runs (a key of dist/manifest.json), its handler,
-  # and the schedule that invokes it, if any. `make guard` reads this map.
-  functions = {
-    authorizer              = { artifact = "session-management", handler = "session_management.handlers.authorizer.handler", schedule = null, profile = "authorizer", description = "$connect authorizer: speakers need a valid JWT" }
-    connect                 = { artifact = "session-management", handler = "session_management.handlers.connect.handler", schedule = null, profile = "session", description = "Registers a connection" }
-    disconnect              = { artifact = "session-management", handler = "session_management.handlers.disconnect.handler", schedule = null, profile = "session", description = "Forgets a connection; a speaker leaving ends the session" }
-    default                 = { artifact = "session-management", handler = "session_management.handlers.default.handler", schedule = null, profile = "session", description = "Answers unknown actions with an error" }
-    create_session          = { artifact = "session-management", handler = "session_management.handlers.create_session.handler", schedule = null, profile = "session", description = "Speaker creates a session" }
-    join_session            = { artifact = "session-management", handler = "session_management.handlers.join_session.handler", schedule = null, profile = "session", description = "Listener joins a session" }
-    change_language         = { artifact = "session-management", handler = "session_management.handlers.change_language.handler", schedule = null, profile = "session", description = "Listener changes target language" }
-    heartbeat               = { artifact = "session-management", handler = "session_management.handlers.heartbeat.handler", schedule = null, profile = "session", description = "Keeps a connection alive" }
-    pause_broadcast         = { artifact = "session-management", handler = "session_management.handlers.pause_broadcast.handler", schedule = null, profile = "session", description = "Speaker pauses the broadcast" }
-    resume_broadcast        = { artifact = "session-management", handler = "session_management.handlers.resume_broadcast.handler", schedule = null, profile = "session", description = "Speaker resumes the broadcast" }
-    mute_broadcast          = { artifact = "session-management", handler = "session_management.handlers.mute_broadcast.handler", schedule = null, profile = "session", description = "Speaker mutes speech output" }
-    unmute_broadcast        = { artifact = "session-management", handler = "session_management.handlers.unmute_broadcast.handler", schedule = null, profile = "session", description = "Speaker unmutes speech output" }
-    set_volume              = { artifact = "session-management", handler = "session_management.handlers.set_volume.handler", schedule = null, profile = "session", description = "Speaker sets playback volume" }
-    end_session             = { artifact = "session-management", handler = "session_management.handlers.end_session.handler", schedule = null, profile = "session", description = "Speaker ends the session" }
-    get_session_status      = { artifact = "session-management", handler = "session_management.handlers.get_session_status.handler", schedule = null, profile = "session", description = "Speaker asks for session status" }
-    publish_periodic_status = { artifact = "session-management", handler = "session_management.handlers.publish_periodic_status.handler", schedule = "rate(1 minute)", profile = "scheduled", description = "Sends every speaker a periodic status" }
-    sweep_idle_connections  = { artifact = "session-management", handler = "session_management.handlers.sweep_idle_connections.handler", schedule = "rate(1 minute)", profile = "scheduled", description = "Closes idle connections and warns old ones" }
-    send_audio              = { artifact = "audio-transcription", handler = "audio_transcription.handlers.send_audio.handler", schedule = null, profile = "audio", description = "Speaker streams a chunk of audio" }
-    transcription_worker    = { artifact = "audio-transcription", handler = "audio_transcription.handlers.transcription_worker.handler", schedule = null, profile = "worker", description = "Transcribes each session's audio stream in order" }
-    translate_segment       = { artifact = "translation-pipeline", handler = "translation_pipeline.handlers.translate_segment.handler", schedule = null, profile = "translation", description = "Captions and speech for every listener language" }
-  }
+  # The platform's functions, routes and who invokes what are declared once, in platform.json
+  # (make build, make guard, make verify and the tests read the same file).
+  platform = jsondecode(file("${path.module}/platform.json"))
 
+  # Every function: the artifact it runs (a key of dist/manifest.json), its handler, profile and schedule.
+  functions = local.platform.functions
   # WebSocket routes: route key -> the function (a key of local.functions) integrated with it.
-  routes = {
-    "$connect"       = "connect"
-    "$disconnect"    = "disconnect"
-    "$default"       = "default"
-    createSession    = "create_session"
-    joinSession      = "join_session"
-    changeLanguage   = "change_language"
-    heartbeat        = "heartbeat"
-    pauseBroadcast   = "pause_broadcast"
-    resumeBroadcast  = "resume_broadcast"
-    muteBroadcast    = "mute_broadcast"
-    unmuteBroadcast  = "unmute_broadcast"
-    setVolume        = "set_volume"
-    endSession       = "end_session"
-    getSessionStatus = "get_session_status"
-    sendAudio        = "send_audio"
-  }
-
+  routes = local.platform.routes
   # Functions a Kinesis event source mapping invokes: function key -> the stream it reads.
-  stream_consumers = {
-    transcription_worker = "audio"
-  }
-
+  stream_consumers = local.platform.stream_consumers
   # Functions that invoke others themselves (asynchronous Lambda Invoke): caller -> callees.
-  function_calls = {
-    transcription_worker = ["translate_segment"]
-  }
-  function_names = { for key, fn in local.functions : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
-
+  function_calls = local.platform.function_calls
   # The function API Gateway calls to authorize $connect.
-  authorizer_function = "authorizer"
+  authorizer_function = local.platform.authorizer
+
+  function_names = { for key, fn in local.functions : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
 
   session_environment = {
     POWERTOOLS_SERVICE_NAME            = "session-management"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything this project needs on a fresh machine, from the project's own files:
-# Debian packages (when root), the pinned Python's virtual environments with locked
-# dependencies, and Terraform's provider installation. Called by `make setup`.
+# Debian packages (when root), the pinned Python's virtual environments (the uv workspace from
+# uv.lock, and checkov's own), and Terraform's provider installation. Called by `make setup`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +35,7 @@ python=$(find_python)
 echo "setup: Python $($python -c 'import platform; print(platform.python_version())') at $python"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/bootstrap.txt
-.venv/bin/uv pip sync --quiet --native-tls --python .venv/bin/python requirements/dev.txt
+.venv/bin/uv sync --quiet --native-tls --locked --python .venv/bin/python
 [ -x .venv-checkov/bin/python ] || "$python" -m venv .venv-checkov
 .venv/bin/uv pip sync --quiet --native-tls --python .venv-checkov/bin/python requirements/checkov.txt
 
@@ -50,7 +50,7 @@ if command -v terraform >/dev/null 2>&1; then
   echo "setup: $(terraform version 2>/dev/null | head -1), provider mirror: ${TF_PROVIDER_MIRROR:-none (registry)}"
   # Writes the provider-installation CLI config (for TF_PROVIDER_MIRROR) and installs
   # the providers into the local environment's working directory.
-  PYTHONPATH=tools .venv/bin/python -m broadcast_tools.terraform local init -no-color >/dev/null \
+  .venv/bin/python -m broadcast_tools.terraform local init -no-color >/dev/null \
     || echo "setup: terraform init failed; plan/apply will retry it" >&2
 else
   echo "setup: terraform is not on PATH; install Terraform >= 1.10 for plan/apply" >&2

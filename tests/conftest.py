@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from support.deployment import apply_local
+from tests.support.deployment import apply_local
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ import base64
 import pytest
 
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
-from support.local_stack import RunningStack
-from support.talk import TalkResult, stream_talk
+from tests.support.local_stack import RunningStack
+from tests.support.talk import TalkResult, stream_talk
 
 pytestmark = pytest.mark.terraform
 

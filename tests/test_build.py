@@ -5,34 +5,39 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from broadcast_tools.artifacts import ROOT, code_sha256
 from broadcast_tools.build import build
+from broadcast_tools.platform_table import PlatformTable
 
 CACHE = ROOT / ".build" / "cache"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """One build of every artifact, shared by the tests that only read it."""
+    directory = tmp_path_factory.mktemp("dist")
+    return directory, build(directory, "python3.12", "x86_64", CACHE)
 
 
 def test_two_builds_of_the_same_sources_are_byte_identical(tmp_path: Path):
     first = build(tmp_path / "a", "python3.12", "x86_64", CACHE)
     second = build(tmp_path / "b", "python3.12", "x86_64", CACHE)
-    assert first["artifacts"].keys() == {
-        "shared-layer",
-        "session-management",
-        "audio-transcription",
-        "translation-pipeline",
-    }
+    assert first["artifacts"].keys() == set(PlatformTable.load().artifacts)
     for name, entry in first["artifacts"].items():
         assert entry["sha256"] == second["artifacts"][name]["sha256"]
         assert (tmp_path / "a" / entry["path"]).read_bytes() == (tmp_path / "b" / entry["path"]).read_bytes()
 
 
-def test_manifest_sha256_is_lambdas_code_sha256(tmp_path: Path):
-    manifest = build(tmp_path, "python3.12", "x86_64", CACHE)
+def test_manifest_sha256_is_lambdas_code_sha256(built: tuple[Path, dict]):
+    tmp_path, manifest = built
     for entry in manifest["artifacts"].values():
         assert code_sha256(tmp_path / entry["path"]) == entry["sha256"]
 
 
-def test_layer_holds_shared_package_and_linux_wheels_under_python(tmp_path: Path):
-    manifest = build(tmp_path, "python3.12", "x86_64", CACHE)
+def test_layer_holds_shared_package_and_linux_wheels_under_python(built: tuple[Path, dict]):
+    tmp_path, manifest = built
     names = zipfile.ZipFile(tmp_path / manifest["artifacts"]["shared-layer"]["path"]).namelist()
     assert "python/broadcast_shared/websocket.py" in names
     assert any(n.startswith("python/aws_lambda_powertools/") for n in names)
@@ -41,16 +46,39 @@ def test_layer_holds_shared_package_and_linux_wheels_under_python(tmp_path: Path
     assert not any(n.startswith("python/botocore/") for n in names), "the Lambda runtime provides botocore"
 
 
-def test_service_zip_has_its_handlers_at_the_root(tmp_path: Path):
-    manifest = build(tmp_path, "python3.12", "x86_64", CACHE)
+def test_service_zip_has_its_handlers_at_the_root(built: tuple[Path, dict]):
+    tmp_path, manifest = built
     names = zipfile.ZipFile(tmp_path / manifest["artifacts"]["session-management"]["path"]).namelist()
     assert "session_management/handlers/create_session.py" in names
     assert not any(n.startswith("broadcast_shared/") for n in names), "shared code ships only in the layer"
 
 
-def test_audio_service_ships_its_locked_dependencies_but_not_the_local_engine(tmp_path: Path):
-    manifest = build(tmp_path, "python3.12", "x86_64", CACHE)
-    with zipfile.ZipFile(tmp_path / manifest["artifacts"]["audio-transcription"]["path"]) as zf:
-        tops = {name.split("/", 1)[0] for name in zf.namelist()}
-    assert {"audio_transcription", "numpy", "aws_sdk_transcribe_streaming"} <= tops
-    assert not {"pocketsphinx", "piper", "broadcast_shared", "boto3"} & tops
+def tops_of(directory: Path, manifest: dict, artifact: str) -> set[str]:
+    with zipfile.ZipFile(directory / manifest["artifacts"][artifact]["path"]) as archive:
+        return {name.split("/", 1)[0] for name in archive.namelist()}
+
+
+def test_each_artifact_ships_only_what_its_functions_import(built: tuple[Path, dict]):
+    tmp_path, manifest = built
+    assert {"session_management", "jwt", "cryptography"} <= tops_of(tmp_path, manifest, "authorizer")
+    assert not {"jwt", "cryptography"} & tops_of(tmp_path, manifest, "session-management")
+    ingest = tops_of(tmp_path, manifest, "audio-ingest")
+    assert {"audio_transcription", "numpy"} <= ingest
+    assert "aws_sdk_transcribe_streaming" not in ingest, "only the worker talks to Amazon Transcribe"
+    worker = tops_of(tmp_path, manifest, "transcription-worker")
+    assert {"audio_transcription", "numpy", "aws_sdk_transcribe_streaming"} <= worker
+    layer = {name.removeprefix("python/").split("/", 1)[0] for name in tops_of(tmp_path, manifest, "shared-layer")}
+    assert not {"jwt", "cryptography"} & layer, "only the authorizer verifies tokens"
+    for artifact in manifest["artifacts"]:
+        tops = tops_of(tmp_path, manifest, artifact)
+        assert not {"pocketsphinx", "piper", "boto3", "botocore"} & tops
+        if artifact != "shared-layer":
+            assert not {"broadcast_shared", "pydantic", "aws_lambda_powertools"} & tops, "the layer ships those"
+
+
+def test_wheels_ship_without_their_tests_and_type_stubs(built: tuple[Path, dict]):
+    tmp_path, manifest = built
+    with zipfile.ZipFile(tmp_path / manifest["artifacts"]["transcription-worker"]["path"]) as archive:
+        names = archive.namelist()
+    assert any(name.startswith("numpy/_core/") for name in names)
+    assert not [name for name in names if name.endswith(".pyi") or "/tests/" in name]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,9 +19,18 @@ from broadcast_tools.guard import check
 def repo(tmp_path: Path) -> Path:
     if not (ROOT / "dist" / "manifest.json").exists():
         pytest.fail("dist/ is not built: run `make build` (make test does)")
-    for part in ("infrastructure", "layers", "services", "requirements", "dist"):
+    for part in ("infrastructure", "layers", "services", "dist"):
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__", ".terraform*"))
+    shutil.copy(ROOT / "uv.lock", tmp_path / "uv.lock")
     return tmp_path
+
+
+def edit_platform(repo: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Change the copy's platform.json, the one declaration of functions and routes."""
+    path = repo / "infrastructure" / "platform.json"
+    declaration = json.loads(path.read_text())
+    change(declaration)
+    path.write_text(json.dumps(declaration))
 
 
 def edit_main(repo: Path, old: str, new: str) -> None:
@@ -38,28 +49,39 @@ def problems(repo: Path) -> str:
 def test_built_repository_passes(repo):
     verdict = check(repo)
     assert verdict.ok, verdict.problems
-    assert "15 routes" in verdict.summary
+    declared = json.loads((ROOT / "infrastructure" / "platform.json").read_text())
+    assert f"{len(declared['routes'])} routes" in verdict.summary
 
 
-def test_missing_audio_artifact_names_sendaudio_and_leaves_the_worker_uninvoked(repo):
-    (repo / "dist" / "audio-transcription.zip").unlink()
+def test_missing_audio_artifact_names_sendaudio(repo):
+    (repo / "dist" / "audio-ingest.zip").unlink()
     found = problems(repo)
-    assert "artifact audio-transcription is missing" in found and "sendAudio" in found
+    assert "artifact audio-ingest is missing" in found and "sendAudio" in found
 
 
 def test_stream_consumer_must_be_declared_and_counts_as_an_invoker(repo):
-    edit_main(repo, '    transcription_worker = "audio"\n', "")
+    edit_platform(repo, lambda d: d["stream_consumers"].pop("transcription_worker"))
     assert "function transcription_worker: nothing invokes it" in problems(repo)
 
 
 def test_translation_function_counts_as_invoked_by_the_worker_and_only_so(repo):
-    edit_main(repo, '    transcription_worker = ["translate_segment"]\n', "")
+    edit_platform(repo, lambda d: d["function_calls"].pop("transcription_worker"))
     assert "function translate_segment: nothing invokes it" in problems(repo)
 
 
 def test_stream_consumer_naming_no_function_is_refused(repo):
-    edit_main(repo, '    transcription_worker = "audio"\n', '    transcription_worker = "audio"\n    ghost = "audio"\n')
-    assert "local.stream_consumers names function 'ghost'" in problems(repo)
+    edit_platform(repo, lambda d: d["stream_consumers"].update(ghost="audio"))
+    assert "stream_consumers names function 'ghost'" in problems(repo)
+
+
+def test_function_with_an_undeclared_artifact_is_refused(repo):
+    edit_platform(repo, lambda d: d["functions"]["heartbeat"].update(artifact="ghost"))
+    assert "function heartbeat: its artifact 'ghost' is not declared" in problems(repo)
+
+
+def test_routes_declared_outside_platform_json_are_refused(repo):
+    edit_main(repo, "routes = local.platform.routes", 'routes = { heartbeat = "heartbeat" }')
+    assert "local.routes must be local.platform.routes" in problems(repo)
 
 
 def test_missing_artifact_names_it_and_every_route_it_serves(repo):
@@ -100,17 +122,19 @@ def test_artifact_older_than_its_sources_is_refused(repo):
 
 
 def test_route_without_integration_is_refused(repo):
-    edit_main(repo, 'heartbeat        = "heartbeat"', 'heartbeat        = "heartbeat"\n    ping = "ping"')
-    assert "route ping has no integration: function 'ping' is not in local.functions" in problems(repo)
+    edit_platform(repo, lambda d: d["routes"].update(ping="ping"))
+    assert "route ping has no integration: function 'ping' is not declared" in problems(repo)
 
 
 def test_function_nothing_invokes_is_refused(repo):
-    edit_main(repo, '    heartbeat        = "heartbeat"\n', "")
+    edit_platform(repo, lambda d: d["routes"].pop("heartbeat"))
     assert "function heartbeat: nothing invokes it" in problems(repo)
 
 
 def test_handler_missing_from_artifact_is_refused(repo):
-    edit_main(repo, "session_management.handlers.heartbeat.handler", "session_management.handlers.ping.handler")
+    edit_platform(
+        repo, lambda d: d["functions"]["heartbeat"].update(handler="session_management.handlers.ping.handler")
+    )
     found = problems(repo)
     assert "session_management/handlers/ping.py" in found
     assert "heartbeat" in found

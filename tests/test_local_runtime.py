@@ -17,9 +17,9 @@ from websockets.sync.client import connect
 
 from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
-from support.deployment import apply_local, emulator_client
-from support.local_stack import RunningStack
-from support.ports import free_port
+from tests.support.deployment import apply_local, emulator_client
+from tests.support.local_stack import RunningStack
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.terraform
 
@@ -217,7 +217,6 @@ def test_serve_command_prints_url_and_token_and_ctrl_c_stops_everything(deployed
     env = {
         **os.environ,
         "AWS_ENDPOINT_URL": deployed_local["endpoint"],
-        "PYTHONPATH": f"{ROOT / 'tools'}:{ROOT / 'layers/shared/python'}",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "local_runtime", "serve", "--port", str(port)],

@@ -18,7 +18,7 @@ PARTS = ("infrastructure", "services", "layers", "tools", "requirements", "scrip
 def checkout(tmp_path: Path) -> Path:
     for part in PARTS:
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__", ".terraform*"))
-    for name in ("Makefile", ".python-version"):
+    for name in ("Makefile", ".python-version", "uv.lock"):
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     return tmp_path

@@ -11,7 +11,7 @@ import pytest
 
 from broadcast_tools.drift import detect
 from broadcast_tools.verify import verify
-from support.deployment import apply_local, emulator_client
+from tests.support.deployment import apply_local, emulator_client
 
 pytestmark = pytest.mark.terraform
 

@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 
 import pytest
 
 from broadcast_tools.artifacts import ROOT
-from support.deployment import emulator_client
+from broadcast_tools.platform_table import PlatformTable
+from tests.support.deployment import emulator_client
 
 pytestmark = [
     pytest.mark.terraform,
     pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed"),
 ]
-EXPECTED_ROUTES = {
-    "$connect",
-    "$disconnect",
-    "$default",
-    "createSession",
-    "joinSession",
-    "changeLanguage",
-    "sendAudio",
-    "heartbeat",
-    "pauseBroadcast",
-    "resumeBroadcast",
-    "muteBroadcast",
-    "unmuteBroadcast",
-    "setVolume",
-    "endSession",
-    "getSessionStatus",
-}
+EXPECTED_ROUTES = set(PlatformTable.load().routes)
 
 
 def test_fmt_is_clean():
@@ -48,7 +32,6 @@ def test_validate_passes_for_remote_and_local_environments():
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "tools")},
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("The configuration is valid") == 2
@@ -141,7 +124,7 @@ def test_schedules_invoke_the_periodic_functions_every_minute(deployed_local):
 
 
 def test_test_tables_match_the_tables_terraform_creates(deployed_local):
-    from support.tables import TABLES
+    from tests.support.tables import TABLES
 
     dynamodb = emulator_client("dynamodb", deployed_local["endpoint"])
     for logical, spec in TABLES.items():

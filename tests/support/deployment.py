@@ -13,7 +13,7 @@ from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.emulator import start_moto
 from broadcast_tools.terraform import run
-from support.ports import free_port
+from tests.support.ports import free_port
 
 REGION = "eu-west-1"
 

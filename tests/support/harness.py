@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import importlib
-import re
 from typing import Any
 
 from broadcast_shared.runtime import Runtime
+from broadcast_tools.platform_table import PlatformTable
 from local_runtime.management_api import RecordingSink
-from support.events import FakeLambdaContext, connect_event, disconnect_event, message_event
+from tests.support.events import FakeLambdaContext, connect_event, disconnect_event, message_event
 
-ROUTE_MODULES = {"$connect": "connect", "$disconnect": "disconnect", "$default": "default"}
-
-
-SERVICES = ("session_management", "audio_transcription")
+TABLE = PlatformTable.load()
 
 
 def handler_module(route_key: str) -> Any:
-    """The module of a route's handler, in whichever service holds it (as local.functions says)."""
-    name = ROUTE_MODULES.get(route_key) or re.sub(r"(?<!^)(?=[A-Z])", "_", route_key).lower()
-    for service in SERVICES:
-        try:
-            return importlib.import_module(f"{service}.handlers.{name}")
-        except ModuleNotFoundError:
-            continue
-    raise ModuleNotFoundError(f"no handler module for route {route_key}")
+    """The module of a route's handler, as platform.json declares it (unknown routes land on ``$default``)."""
+    return importlib.import_module(TABLE.route_function(route_key).handler_module)
 
 
 class Harness:
@@ -45,17 +36,27 @@ class Harness:
 
     def send(self, connection_id: str, body: Any, route_key: str | None = None) -> dict[str, Any]:
         event = message_event(connection_id, body, route_key)
-        key = event["requestContext"]["routeKey"]
-        try:
-            module = handler_module(key)
-        except ModuleNotFoundError:
-            module = handler_module("$default")
+        module = handler_module(event["requestContext"]["routeKey"])
         return module.handler.using(self.runtime)(event, self.context)
 
     def last(self, connection_id: str, type_: str | None = None) -> dict[str, Any]:
         messages = self.sink.messages(connection_id, type_)
         assert messages, f"{connection_id} received no {type_ or 'message'}: {self.sink.messages(connection_id)}"
         return messages[-1]
+
+    def assert_broadcast_state(self, session_id: str, state: dict[str, Any], connections=("spk", "l1", "l2")) -> None:
+        """Every connection was told ``state``, and the session item holds it."""
+        for connection in connections:
+            changed = self.last(connection, "broadcastStateChanged")
+            assert changed["broadcastState"] == state
+            assert changed["sessionId"] == session_id
+        stored = self.runtime.sessions.get(session_id)
+        assert stored is not None
+        assert (stored.is_paused, stored.is_muted, stored.volume) == (
+            state["isPaused"],
+            state["isMuted"],
+            state["volume"],
+        )
 
     def speaker_with_session(self, connection_id: str = "spk", source_language: str = "en") -> str:
         self.connect(connection_id, "speaker", user_id="user-1")

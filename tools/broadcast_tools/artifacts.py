@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from broadcast_tools.platform_table import ROOT, PlatformTable
+
 MANIFEST = "manifest.json"
-LAYER = "shared-layer"
+LOCK_FILE = "uv.lock"
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 
@@ -24,55 +25,42 @@ EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 class ArtifactSpec:
     """An artifact: its name (the manifest key Terraform uses) and what goes in it.
 
-    ``trees`` maps a folder of the repository to the folder it lands in inside the zip;
-    ``requirements`` is a hash-locked requirements file installed into ``deps_prefix``.
+    ``source`` is the folder of the workspace package's code, landing under ``prefix``
+    in the zip (``python/`` for a layer); the wheels are that package's locked
+    dependencies with ``extras``, exported from ``uv.lock`` (a function's artifact leaves
+    out what the layer already ships).
     """
 
     name: str
-    trees: tuple[tuple[str, str], ...]
-    requirements: str | None = None
-    deps_prefix: str = ""
+    package: str
+    source: str
+    extras: tuple[str, ...] = ()
+    layer: bool = False
 
     @property
     def filename(self) -> str:
         return f"{self.name}.zip"
 
+    @property
+    def prefix(self) -> str:
+        return "python" if self.layer else ""
+
+    @property
+    def project_file(self) -> str:
+        return str(Path(self.source).parent / "pyproject.toml")
+
     def source_paths(self, root: Path = ROOT) -> list[Path]:
-        paths = [root / tree for tree, _ in self.trees]
-        if self.requirements:
-            paths.append(root / self.requirements)
-        return paths
-
-
-def service_specs(root: Path = ROOT) -> list[ArtifactSpec]:
-    """One artifact per service that has a Python package under ``services/<name>/src``."""
-    specs = []
-    for service in sorted((root / "services").iterdir()):
-        src = service / "src"
-        if not src.is_dir() or not any(p.is_dir() and (p / "__init__.py").exists() for p in src.iterdir()):
-            continue
-        requirements = service / "requirements.lock"
-        specs.append(
-            ArtifactSpec(
-                name=service.name,
-                trees=((str(src.relative_to(root)), ""),),
-                requirements=str(requirements.relative_to(root)) if requirements.exists() else None,
-            )
-        )
-    return specs
-
-
-def layer_spec() -> ArtifactSpec:
-    return ArtifactSpec(
-        name=LAYER,
-        trees=(("layers/shared/python", "python"),),
-        requirements="requirements/layer.txt",
-        deps_prefix="python",
-    )
+        return [root / self.source, root / self.project_file, root / LOCK_FILE]
 
 
 def all_specs(root: Path = ROOT) -> list[ArtifactSpec]:
-    return [layer_spec(), *service_specs(root)]
+    """Every artifact platform.json declares, layers first."""
+    table = PlatformTable.load(root / "infrastructure" / "platform.json")
+    specs = [
+        ArtifactSpec(name=a.name, package=a.package, source=a.source, extras=a.extras, layer=a.layer)
+        for a in table.artifacts.values()
+    ]
+    return sorted(specs, key=lambda spec: (not spec.layer, spec.name))
 
 
 def source_files(path: Path) -> Iterator[Path]:

@@ -30,13 +30,11 @@ from broadcast_tools.artifacts import (
     source_files,
     sources_digest,
 )
-from broadcast_tools.guard import read_deployment
+from broadcast_tools.terraform_config import lambda_target
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-PLATFORMS = {
-    "x86_64": ["manylinux_2_28_x86_64", "manylinux2014_x86_64", "manylinux_2_17_x86_64"],
-    "arm64": ["manylinux_2_28_aarch64", "manylinux2014_aarch64", "manylinux_2_17_aarch64"],
-}
+# The Lambda Python 3.12 runtime (Amazon Linux 2023) ships glibc 2.34.
+PLATFORMS = {"x86_64": "x86_64-manylinux_2_28", "arm64": "aarch64-manylinux_2_28"}
 
 
 def _entry(name: str, executable: bool = False) -> zipfile.ZipInfo:
@@ -47,42 +45,75 @@ def _entry(name: str, executable: bool = False) -> zipfile.ZipInfo:
     return info
 
 
-def install_requirements(requirements: Path, runtime: str, architecture: str, cache: Path) -> Path:
+def export_requirements(spec: ArtifactSpec, layers: list[ArtifactSpec], root: Path = ROOT) -> str:
+    """The artifact's hash-locked requirements, exported from ``uv.lock`` (never re-resolved).
+
+    A function's artifact leaves out every package a layer ships, so each package is shipped once.
+    """
+    omitted: set[str] = set()
+    if not spec.layer:
+        for layer in layers:
+            omitted |= {line.split("==")[0] for line in _export(layer, set(), root).splitlines() if "==" in line}
+    return _export(spec, omitted, root)
+
+
+def _export(spec: ArtifactSpec, omitted: set[str], root: Path) -> str:
+    command = [sys.executable, "-m", "uv", "export", "--frozen", "--no-dev", "--no-emit-workspace", "--no-header"]
+    command += ["--no-annotate", "--package", spec.package, "--directory", str(root)]
+    for extra in spec.extras:
+        command += ["--extra", extra]
+    for package in sorted(omitted):
+        command += ["--no-emit-package", package]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+def install_requirements(requirements: str, runtime: str, architecture: str, cache: Path) -> Path:
     """Install hash-locked wheels for the Lambda platform into a cached folder."""
     version = runtime.removeprefix("python")
     target = cache / f"deps-{sources_key(requirements, runtime, architecture)}"
     if target.is_dir():
         return target
     staging = Path(tempfile.mkdtemp(dir=cache))
+    listing = staging.with_suffix(".txt")
+    listing.write_text(requirements)
     command = [
         sys.executable,
         "-m",
+        "uv",
         "pip",
         "install",
         "--quiet",
         "--no-deps",
-        "--no-compile",
         "--require-hashes",
-        "--only-binary=:all:",
-        "--implementation",
-        "cp",
+        "--only-binary",
+        ":all:",
         "--python-version",
         version,
+        "--python-platform",
+        PLATFORMS[architecture],
         "--target",
         str(staging),
         "-r",
-        str(requirements),
+        str(listing),
     ]
-    for platform in PLATFORMS[architecture]:
-        command += ["--platform", platform]
-    # The project's own pins decide what is installed, not a machine's pip.conf.
-    subprocess.run(command, check=True, env={**os.environ, "PIP_CONFIG_FILE": os.devnull})
+    # The project's own pins decide what is installed, not a machine's configuration.
+    subprocess.run(command, check=True, env={**os.environ, "UV_NO_CONFIG": "1"})
+    listing.unlink()
     staging.rename(target)
     return target
 
 
-def sources_key(requirements: Path, runtime: str, architecture: str) -> str:
-    return hashlib.sha256(requirements.read_bytes() + f"{runtime}|{architecture}".encode()).hexdigest()[:16]
+def sources_key(requirements: str, runtime: str, architecture: str) -> str:
+    return hashlib.sha256(requirements.encode() + f"{runtime}|{architecture}".encode()).hexdigest()[:16]
+
+
+def shipped(relative: Path) -> bool:
+    """Whether a file of an installed wheel belongs in a Lambda artifact: no scripts, tests or type stubs."""
+    return (
+        relative.parts[0] != "bin"
+        and not {"tests", "testing"} & set(relative.parts[1:-1])
+        and (relative.suffix != ".pyi")
+    )
 
 
 def write_zip(destination: Path, files: dict[str, Path]) -> None:
@@ -94,20 +125,18 @@ def write_zip(destination: Path, files: dict[str, Path]) -> None:
     temporary.replace(destination)
 
 
-def collect(spec: ArtifactSpec, runtime: str, architecture: str, cache: Path) -> dict[str, Path]:
+def collect(spec: ArtifactSpec, layers: list[ArtifactSpec], runtime: str, architecture: str, cache: Path) -> dict:
     files: dict[str, Path] = {}
-    for tree, prefix in spec.trees:
-        base = ROOT / tree
-        for file in source_files(base):
-            name = str(Path(prefix) / file.relative_to(base)) if prefix else str(file.relative_to(base))
-            files[name] = file
-    if spec.requirements:
-        deps = install_requirements(ROOT / spec.requirements, runtime, architecture, cache)
+    base = ROOT / spec.source
+    for file in source_files(base):
+        files[str(Path(spec.prefix) / file.relative_to(base))] = file
+    requirements = export_requirements(spec, layers)
+    if requirements.strip():
+        deps = install_requirements(requirements, runtime, architecture, cache)
         for file in source_files(deps):
             relative = file.relative_to(deps)
-            if relative.parts[0] == "bin":
-                continue
-            files[str(Path(spec.deps_prefix) / relative) if spec.deps_prefix else str(relative)] = file
+            if shipped(relative):
+                files[str(Path(spec.prefix) / relative)] = file
     return files
 
 
@@ -117,7 +146,9 @@ def build(dist: Path, runtime: str, architecture: str, cache: Path) -> dict:
     previous = read_manifest(dist) or {}
     same_target = previous.get("runtime") == runtime and previous.get("architecture") == architecture
     manifest = {"runtime": runtime, "architecture": architecture, "artifacts": {}}
-    for spec in all_specs():
+    specs = all_specs()
+    layers = [spec for spec in specs if spec.layer]
+    for spec in specs:
         digest = sources_digest(spec, runtime, architecture)
         path = dist / spec.filename
         recorded = previous.get("artifacts", {}).get(spec.name, {}) if same_target else {}
@@ -125,7 +156,7 @@ def build(dist: Path, runtime: str, architecture: str, cache: Path) -> dict:
             manifest["artifacts"][spec.name] = recorded
             print(f"up to date  {spec.filename}")
             continue
-        write_zip(path, collect(spec, runtime, architecture, cache))
+        write_zip(path, collect(spec, layers, runtime, architecture, cache))
         manifest["artifacts"][spec.name] = {
             "path": spec.filename,
             "sha256": code_sha256(path),
@@ -147,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / ".build" / "cache")
     args = parser.parse_args(argv)
     # Terraform's variables are the one source of the target platform.
-    target = read_deployment(ROOT / "infrastructure", args.env)
-    runtime = args.runtime or target.runtime or "python3.12"
-    architecture = args.architecture or target.architecture or "x86_64"
+    target = lambda_target(args.env)
+    runtime = args.runtime or target.runtime
+    architecture = args.architecture or target.architecture
     build(args.dist.resolve(), runtime, architecture, args.cache.resolve())
     return 0
 

@@ -1,7 +1,7 @@
 """Runs Terraform for one environment in its own working directory.
 
-Each environment gets ``.terraform-env/<env>/``: links to the root module's files and
-modules, plus, for ``local`` only, the files in ``infrastructure/environments/local``
+Each environment gets ``.terraform-env/<env>/``: links to the root module's files (``*.tf``
+and ``platform.json``) and modules, plus, for ``local`` only, the files in ``infrastructure/environments/local``
 (local state, emulator endpoints). So no emulator setting can reach dev, staging or
 prod, and environments never share a ``.terraform`` folder.
 
@@ -29,7 +29,7 @@ def workdir(env: str, root: Path = ROOT, base: Path | None = None) -> Path:
     infra = root / "infrastructure"
     target = (base or root / ".terraform-env") / env
     target.mkdir(parents=True, exist_ok=True)
-    wanted: dict[str, Path] = {path.name: path for path in infra.glob("*.tf")}
+    wanted: dict[str, Path] = {path.name: path for path in [*infra.glob("*.tf"), *infra.glob("*.json")]}
     wanted["modules"] = infra / "modules"
     if env == "local":
         wanted.update({path.name: path for path in (infra / "environments" / "local").glob("*.tf")})

@@ -32,7 +32,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from broadcast_tools.artifacts import ROOT, read_manifest
-from broadcast_tools.guard import read_deployment
+from broadcast_tools.platform_table import PlatformTable
 from broadcast_tools.terraform import cli_config, workdir
 
 
@@ -58,7 +58,7 @@ class Auditor:
         self._lambda = session.client("lambda", endpoint_url=endpoint)
         self._scheduler = session.client("scheduler", endpoint_url=endpoint)
         self._outputs = outputs
-        self._declared = read_deployment(root / "infrastructure", env)
+        self._declared = PlatformTable.load(root / "infrastructure" / "platform.json")
         self._manifest = (read_manifest(root / "dist") or {}).get("artifacts", {})
         self.gaps: list[str] = []
         self.notes: list[str] = []
@@ -110,7 +110,7 @@ class Auditor:
             return
         if config.get("State", "Active") != "Active":
             self.gaps.append(f"function {name}: state {config.get('State')}, not Active")
-        artifact = self._declared.functions[function].get("artifact")
+        artifact = self._declared.functions[function].artifact
         built = (self._manifest.get(artifact) or {}).get("sha256")
         if built != config.get("CodeSha256"):
             self.gaps.append(f"function {name}: runs code {config.get('CodeSha256')}, artifact {artifact} is {built}")

@@ -38,6 +38,6 @@ def audio_runtime(settings, audio_settings, clock, kinesis) -> AudioRuntime:
 
 @pytest.fixture
 def audio_harness(audio_runtime, sink):
-    from support.harness import Harness
+    from tests.support.harness import Harness
 
     return Harness(audio_runtime, sink)

@@ -11,7 +11,7 @@ import pytest
 
 from audio_transcription.chunks import AudioChunk
 from audio_transcription.ingest import AudioIngest
-from support.streams import read_stream
+from tests.support.streams import read_stream
 
 
 def tone(milliseconds: float, frequency: float = 220.0, amplitude: float = 8000.0) -> bytes:
@@ -117,7 +117,7 @@ def test_audio_rate_limit_per_connection_refuses_the_excess_and_keeps_what_was_a
 
 
 def test_measurement_failure_still_appends_the_audio_with_neutral_dynamics(audio_runtime, sink, kinesis, audio_stream):
-    from support.harness import Harness
+    from tests.support.harness import Harness
 
     def broken(pcm: bytes):
         raise FloatingPointError("measurement failed")

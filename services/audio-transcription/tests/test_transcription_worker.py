@@ -17,8 +17,8 @@ from audio_transcription.dynamics import measure
 from audio_transcription.engines import EngineError, Recognition
 from audio_transcription.handlers.transcription_worker import handler as worker_handler
 from audio_transcription.transcription import SessionTranscriber
-from support.events import FakeLambdaContext
-from support.streams import read_stream
+from tests.support.events import FakeLambdaContext
+from tests.support.streams import read_stream
 
 CHUNK_SECONDS = 0.1
 
@@ -261,7 +261,7 @@ def test_an_unreachable_speaker_never_stops_the_audio_or_the_forwarding(harness,
     from botocore.config import Config
 
     from broadcast_shared.notifier import Notifier
-    from support.ports import free_port
+    from tests.support.ports import free_port
 
     invoked = []
 

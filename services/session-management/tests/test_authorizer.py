@@ -7,7 +7,7 @@ import pytest
 from broadcast_tools import local_auth
 from session_management.auth import TokenVerifier
 from session_management.handlers.authorizer import authorize
-from support.events import authorizer_event
+from tests.support.events import authorizer_event
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ def test_connect_registers_the_authorized_role(harness):
 
 def test_connect_without_authorizer_role_is_refused(harness):
     from session_management.handlers import connect
-    from support.events import FakeLambdaContext, connect_event
+    from tests.support.events import FakeLambdaContext, connect_event
 
     response = connect.handler.using(harness.runtime)(connect_event("x", None), FakeLambdaContext())
     assert response["statusCode"] == 403

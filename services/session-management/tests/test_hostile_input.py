@@ -5,19 +5,11 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ACTIONS = [
-    "createSession",
-    "joinSession",
-    "changeLanguage",
-    "heartbeat",
-    "pauseBroadcast",
-    "resumeBroadcast",
-    "muteBroadcast",
-    "unmuteBroadcast",
-    "setVolume",
-    "endSession",
-    "getSessionStatus",
-]
+from broadcast_tools.platform_table import PlatformTable
+
+TABLE = PlatformTable.load()
+# Every client action session-management serves, as platform.json declares them.
+ACTIONS = [action for action in TABLE.actions if TABLE.route_function(action).artifact == "session-management"]
 KNOWN_TYPES = {
     "error",
     "sessionCreated",

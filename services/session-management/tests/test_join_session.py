@@ -85,7 +85,7 @@ def test_full_session_refuses_more_listeners(harness, settings, clock, sink):
     from dataclasses import replace
 
     from broadcast_shared.runtime import Runtime
-    from support.harness import Harness
+    from tests.support.harness import Harness
 
     small = Harness(Runtime.build(replace(settings, max_listeners_per_session=2), clock), sink)
     session_id = small.speaker_with_session("spk")

@@ -1,7 +1,7 @@
 """The schedules: publish-periodic-status and sweep-idle-connections."""
 
 from session_management.handlers import publish_periodic_status, sweep_idle_connections
-from support.events import FakeLambdaContext
+from tests.support.events import FakeLambdaContext
 
 SCHEDULE_EVENT = {"schedule": "test"}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from support.engines import RecordingSynthesizer, RecordingTranslator
-from support.tables import translation_cache_table
+from tests.support.engines import RecordingSynthesizer, RecordingTranslator
+from tests.support.tables import translation_cache_table
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.settings import TranslationSettings
 

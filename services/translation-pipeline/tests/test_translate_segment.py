@@ -9,9 +9,9 @@ import boto3
 import pytest
 
 from broadcast_shared.messages.segments import EmotionDynamics, TranscriptSegment
-from support.engines import RecordingSynthesizer, RecordingTranslator
-from support.events import FakeLambdaContext
-from support.tables import translation_cache_table
+from tests.support.engines import RecordingSynthesizer, RecordingTranslator
+from tests.support.events import FakeLambdaContext
+from tests.support.tables import translation_cache_table
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.handlers.translate_segment import handler
 from translation_pipeline.pipeline import AUDIO_BYTES_PER_MESSAGE

@@ -1,0 +1,14 @@
+"""resumeBroadcast: the speaker resumes a paused broadcast; listeners cannot."""
+
+
+def test_resume_after_pause_is_persisted_and_reaches_everyone(harness, session):
+    harness.send("spk", {"action": "pauseBroadcast"})
+    harness.send("spk", {"action": "resumeBroadcast"})
+    harness.assert_broadcast_state(session, {"isPaused": False, "isMuted": False, "volume": 1.0})
+
+
+def test_listener_cannot_resume_broadcast(harness, session):
+    harness.send("spk", {"action": "pauseBroadcast"})
+    harness.send("l1", {"action": "resumeBroadcast"})
+    assert harness.last("l1", "error")["code"] == "FORBIDDEN"
+    assert harness.runtime.sessions.get(session).is_paused
