@@ -32,8 +32,8 @@ from broadcast_tools.speech import TALK, synthesize, word_error_rate
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from tests.support.deployment import apply_local
 from tests.support.events import FakeLambdaContext, connect_event, message_event
-from tests.support.local_stack import RunningStack
 from tests.support.ports import free_port
+from tests.support.running_platform import RunningPlatform
 from tests.support.tables import fresh_settings
 from tests.support.talk import stream_talk
 
@@ -112,7 +112,7 @@ def _audio_to_final(talk: bytes) -> None:
         deployment = apply_local(Path(scratch))
         deployed = next(deployment)
         try:
-            with RunningStack(deployed["endpoint"]) as stack:
+            with RunningPlatform(deployed["endpoint"]) as stack:
                 result = stream_talk(stack.url, talk, chunk_ms=STREAM_CHUNK_MS, pace=1.0)
         finally:
             next(deployment, None)

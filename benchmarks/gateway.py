@@ -28,7 +28,7 @@ from local_runtime.deployment import Deployment
 from local_runtime.gateway import LocalGateway
 from local_runtime.management_api import ManagementApiServer
 from tests.support.deployment import apply_local
-from tests.support.local_stack import RunningStack
+from tests.support.running_platform import RunningPlatform
 
 JOINERS = 200
 CONCURRENCY = 8
@@ -41,7 +41,7 @@ def run() -> None:
         deployment = apply_local(Path(scratch))
         deployed = next(deployment)
         try:
-            with RunningStack(deployed["endpoint"], max_concurrency=CONCURRENCY) as running:
+            with RunningPlatform(deployed["endpoint"], max_concurrency=CONCURRENCY) as running:
                 rate = asyncio.run(_connect_join_rate(running.url))
         finally:
             next(deployment, None)

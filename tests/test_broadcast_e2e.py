@@ -16,7 +16,7 @@ import base64
 import pytest
 
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
-from tests.support.local_stack import RunningStack
+from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
 pytestmark = pytest.mark.terraform
@@ -49,7 +49,7 @@ def everything_arrived(talk_seconds: float):
 def broadcast(deployed_local) -> TalkResult:
     talk = synthesize(TALK)
     seconds = len(talk) / 32000
-    with RunningStack(deployed_local["endpoint"]) as stack:
+    with RunningPlatform(deployed_local["endpoint"]) as stack:
         # Real time, as a speaker talks; the wait is generous for a loaded CI machine and ends as soon
         # as every final has reached every listener.
         return stream_talk(
@@ -99,7 +99,7 @@ def test_listeners_get_translated_captions_that_never_go_backwards_with_speech(b
     assert len(finals) == len(broadcast.finals)
 
 
-def test_listeners_get_partial_captions_before_finals(broadcast):
+def test_listeners_get_partial_captions_without_speech(broadcast):
     # A partial that reaches the pipeline after its final is dropped (captions never go backwards),
     # so on a loaded machine some segments have none; the talk as a whole has them.
     partials = [m for language in LISTENERS for _, m in broadcast.heard[language] if m.get("isPartial")]

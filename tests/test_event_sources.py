@@ -1,10 +1,9 @@
-"""Kinesis and SQS event source mappings, polled locally against moto, delivered as Lambda delivers them."""
+"""Kinesis event source mappings, polled locally against moto, delivered as Lambda delivers them."""
 
 from __future__ import annotations
 
 import base64
 import io
-import json
 import threading
 import time
 import urllib.request
@@ -130,23 +129,3 @@ def test_partial_batch_failure_resumes_from_the_first_failed_record(aws_endpoint
     finally:
         sources.stop()
     assert records_seen(recorder)[:6] == [b"c0", b"c1", b"c2", b"c3", b"c2", b"c3"]
-
-
-def test_sqs_messages_are_delivered_and_deleted(aws_endpoint, function):
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    boto3.client("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=function, BatchSize=5)
-    for n in range(7):
-        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": n}))
-    recorder = Recorder()
-    sources = run_sources(aws_endpoint, recorder)
-    try:
-        wait_for(lambda: sum(len(e["Records"]) for e in recorder.events) >= 7)
-    finally:
-        sources.stop()
-    bodies = sorted(json.loads(r["body"])["n"] for e in recorder.events for r in e["Records"])
-    assert bodies == list(range(7))
-    assert recorder.events[0]["Records"][0]["eventSource"] == "aws:sqs"
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"

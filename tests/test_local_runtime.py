@@ -18,15 +18,15 @@ from websockets.sync.client import connect
 from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
 from tests.support.deployment import apply_local, emulator_client
-from tests.support.local_stack import RunningStack
 from tests.support.ports import free_port
+from tests.support.running_platform import RunningPlatform
 
 pytestmark = pytest.mark.terraform
 
 
 @pytest.fixture(scope="module")
 def stack(deployed_local):
-    with RunningStack(deployed_local["endpoint"]) as running:
+    with RunningPlatform(deployed_local["endpoint"]) as running:
         yield running
 
 
@@ -170,7 +170,7 @@ def test_invoke_api_serves_boto3_lambda_unchanged(stack):
 
 
 def test_idle_connection_is_closed_and_disconnected(deployed_local):
-    with RunningStack(deployed_local["endpoint"], idle_timeout=1.5) as short:
+    with RunningPlatform(deployed_local["endpoint"], idle_timeout=1.5) as short:
         with connect(f"{short.url}?role=listener") as ws:
             with pytest.raises(ConnectionClosed) as closed:
                 ws.recv(timeout=10)
@@ -178,7 +178,7 @@ def test_idle_connection_is_closed_and_disconnected(deployed_local):
 
 
 def test_schedules_run_at_their_rate(deployed_local):
-    with RunningStack(deployed_local["endpoint"], schedule_interval=1) as fast:
+    with RunningPlatform(deployed_local["endpoint"], schedule_interval=1) as fast:
         with connect(f"{fast.url}?role=speaker&token={local_auth.token()}") as spk:
             create_session(spk)
             status = receive(spk, "sessionStatus", timeout=20)
@@ -200,7 +200,7 @@ def test_route_removed_from_terraform_fails_locally_as_on_aws(tmp_path):
     deployment = apply_local(tmp_path / "terraform", root=checkout)
     deployed = next(deployment)
     try:
-        with RunningStack(deployed["endpoint"]) as without:
+        with RunningPlatform(deployed["endpoint"]) as without:
             assert "heartbeat" not in without.stack.deployment.routes
             assert "createSession" in without.stack.deployment.routes
             with listener(without) as ws:

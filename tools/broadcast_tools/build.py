@@ -145,7 +145,8 @@ def build(dist: Path, runtime: str, architecture: str, cache: Path) -> dict:
     cache.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(dist) or {}
     same_target = previous.get("runtime") == runtime and previous.get("architecture") == architecture
-    manifest = {"runtime": runtime, "architecture": architecture, "artifacts": {}}
+    artifacts: dict[str, dict] = {}
+    manifest = {"runtime": runtime, "architecture": architecture, "artifacts": artifacts}
     specs = all_specs()
     layers = [spec for spec in specs if spec.layer]
     for spec in specs:
@@ -153,18 +154,18 @@ def build(dist: Path, runtime: str, architecture: str, cache: Path) -> dict:
         path = dist / spec.filename
         recorded = previous.get("artifacts", {}).get(spec.name, {}) if same_target else {}
         if recorded.get("sourcesDigest") == digest and path.exists() and code_sha256(path) == recorded.get("sha256"):
-            manifest["artifacts"][spec.name] = recorded
+            artifacts[spec.name] = recorded
             print(f"up to date  {spec.filename}")
             continue
         write_zip(path, collect(spec, layers, runtime, architecture, cache))
-        manifest["artifacts"][spec.name] = {
+        artifacts[spec.name] = {
             "path": spec.filename,
             "sha256": code_sha256(path),
             "size": path.stat().st_size,
             "sources": [str(p.relative_to(ROOT)) for p in spec.source_paths()],
             "sourcesDigest": digest,
         }
-        print(f"built       {spec.filename}  {path.stat().st_size} bytes  {manifest['artifacts'][spec.name]['sha256']}")
+        print(f"built       {spec.filename}  {path.stat().st_size} bytes  {artifacts[spec.name]['sha256']}")
     (dist / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 

@@ -62,7 +62,7 @@ def check(root: Path = ROOT, dist: Path | None = None, env: str | None = None) -
             problems.append(_artifact_problem(artifact, "is missing (no manifest)", served[artifact]))
         return Verdict(problems, "")
 
-    runtime, architecture = manifest.get("runtime"), manifest.get("architecture")
+    runtime, architecture = str(manifest.get("runtime")), str(manifest.get("architecture"))
     if runtime != target.runtime:
         problems.append(f"artifacts were built for {runtime}, Terraform deploys {target.runtime}: run `make build`")
     if architecture != target.architecture:
@@ -85,22 +85,22 @@ def check(root: Path = ROOT, dist: Path | None = None, env: str | None = None) -
         elif sources_digest(spec, runtime, architecture, root) != entry.get("sourcesDigest"):
             problems.append(_artifact_problem(artifact, "is older than its sources", served[artifact]))
 
-    for key, function in sorted(table.functions.items()):
-        entry = manifest.get("artifacts", {}).get(function.artifact)
-        path = dist / entry["path"] if entry else None
-        if path is None or not path.exists() or path.stat().st_size == 0:
+    for key, declared in sorted(table.functions.items()):
+        entry = manifest.get("artifacts", {}).get(declared.artifact)
+        zip_path = dist / entry["path"] if entry else None
+        if zip_path is None or not zip_path.exists() or zip_path.stat().st_size == 0:
             continue
-        module_file = function.handler_module.replace(".", "/") + ".py"
+        module_file = declared.handler_module.replace(".", "/") + ".py"
         try:
-            with zipfile.ZipFile(path) as archive:
+            with zipfile.ZipFile(zip_path) as archive:
                 present = module_file in archive.namelist()
         except zipfile.BadZipFile:
-            problems.append(_artifact_problem(function.artifact, "is not a valid zip", served[function.artifact]))
+            problems.append(_artifact_problem(declared.artifact, "is not a valid zip", served[declared.artifact]))
             continue
         if not present:
             routes = sorted(r for r, f in table.routes.items() if f == key)
             problems.append(
-                f"function {key}: handler {function.handler} needs {module_file}, not in {path.name}"
+                f"function {key}: handler {declared.handler} needs {module_file}, not in {zip_path.name}"
                 + (f"; routes left without a working integration: {', '.join(routes)}" if routes else "")
             )
 

@@ -45,8 +45,9 @@ def ensure(directory: Path | None = None) -> Path:
             )
         )
         private_path.chmod(0o600)
-    key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    loaded = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+    assert isinstance(loaded, rsa.RSAPrivateKey), f"{private_path} holds no RSA key"
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(loaded.public_key()))
     jwk.update({"kid": KEY_ID, "use": "sig", "alg": "RS256"})
     jwks = json.dumps({"keys": [jwk]}, sort_keys=True)
     (directory / "jwks.json").write_text(jwks + "\n")

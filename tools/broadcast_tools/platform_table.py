@@ -134,9 +134,9 @@ class PlatformTable:
                     found.append(f"function_calls names function {function!r}, which is not declared")
         if self.authorizer and self.authorizer not in self.functions:
             found.append(f"the $connect authorizer names function {self.authorizer!r}, which is not declared")
-        for key, function in sorted(self.functions.items()):
-            if function.artifact not in self.artifacts:
-                found.append(f"function {key}: its artifact {function.artifact!r} is not declared")
+        for key, declared in sorted(self.functions.items()):
+            if declared.artifact not in self.artifacts:
+                found.append(f"function {key}: its artifact {declared.artifact!r} is not declared")
             if not self.invokers(key):
                 found.append(f"function {key}: nothing invokes it (no route, schedule, authorizer, stream or caller)")
         return found

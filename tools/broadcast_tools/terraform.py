@@ -1,9 +1,11 @@
 """Runs Terraform for one environment in its own working directory.
 
-Each environment gets ``.terraform-env/<env>/``: links to the root module's files (``*.tf``
-and ``platform.json``) and modules, plus, for ``local`` only, the files in ``infrastructure/environments/local``
-(local state, emulator endpoints). So no emulator setting can reach dev, staging or
-prod, and environments never share a ``.terraform`` folder.
+Each environment gets ``.terraform-env/<env>/``: links to the root module's files
+(``*.tf`` and ``platform.json``) and modules, a copy of the committed
+``.terraform.lock.hcl``, plus, for ``local`` only, the files in
+``infrastructure/environments/local`` (local state, emulator endpoints). So no emulator
+setting can reach dev, staging or prod, and environments never share a ``.terraform``
+folder.
 
     python -m broadcast_tools.terraform ENV init|plan|apply|destroy|output|refresh-plan [terraform args...]
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 from broadcast_tools.artifacts import ROOT
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
+LOCK_FILE = ".terraform.lock.hcl"
 
 
 def workdir(env: str, root: Path = ROOT, base: Path | None = None) -> Path:
@@ -36,6 +39,12 @@ def workdir(env: str, root: Path = ROOT, base: Path | None = None) -> Path:
     for entry in target.iterdir():
         if entry.is_symlink() and entry.name not in wanted:
             entry.unlink()
+    # The committed lock file pins the provider; init may add this machine's hashes to the copy.
+    lock = infra / LOCK_FILE
+    if lock.exists() and (
+        not (target / LOCK_FILE).exists() or _locked_version(target / LOCK_FILE) != _locked_version(lock)
+    ):
+        shutil.copyfile(lock, target / LOCK_FILE)
     for name, source in wanted.items():
         link = target / name
         if link.is_symlink() and link.resolve() == source.resolve():
@@ -44,6 +53,10 @@ def workdir(env: str, root: Path = ROOT, base: Path | None = None) -> Path:
             link.unlink()
         link.symlink_to(os.path.relpath(source, target))
     return target
+
+
+def _locked_version(lock: Path) -> list[str]:
+    return re.findall(r'^\s*version\s*=\s*"([^"]+)"', lock.read_text(), flags=re.MULTILINE)
 
 
 def forget_local_state(root: Path = ROOT) -> None:

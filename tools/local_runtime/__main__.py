@@ -21,7 +21,7 @@ from broadcast_tools.artifacts import ROOT
 from broadcast_tools.guard import check
 from broadcast_tools.terraform import forget_local_state
 from broadcast_tools.terraform import run as terraform
-from local_runtime.stack import LocalStack
+from local_runtime.stack import LocalPlatform
 
 API_NAME = "speech-broadcast-local-websocket"
 
@@ -41,7 +41,7 @@ def deploy(endpoint: str, fresh: bool) -> None:
 
 
 async def serve(args: argparse.Namespace, endpoint: str) -> None:
-    stack = LocalStack(
+    stack = LocalPlatform(
         endpoint,
         api_name=args.api_name,
         port=args.port,

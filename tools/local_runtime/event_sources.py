@@ -1,10 +1,8 @@
-"""Lambda event source mappings for Kinesis and SQS, polled locally as Lambda polls them.
+"""Lambda event source mappings for Kinesis, polled locally as Lambda polls them.
 
-Kinesis: each shard is read in order and one batch per shard is in flight at a time;
-a failed batch is retried (up to the mapping's MaximumRetryAttempts, then skipped and
-logged), and with ``ReportBatchItemFailures`` processing resumes from the first failed
-record. SQS: messages are deleted once their batch succeeds; failed ones (or those the
-function lists in ``batchItemFailures``) come back after their visibility timeout.
+Each shard is read in order and one batch per shard is in flight at a time; a failed
+batch is retried (up to the mapping's MaximumRetryAttempts, then skipped and logged),
+and with ``ReportBatchItemFailures`` processing resumes from the first failed record.
 """
 
 from __future__ import annotations
@@ -121,76 +119,19 @@ class KinesisPoller:
         }
 
 
-class SqsPoller:
-    def __init__(self, sqs: Any, mapping: dict[str, Any], function: str, invoke: Invoke, region: str) -> None:
-        self._sqs = sqs
-        self._function = function
-        self._invoke = invoke
-        self._region = region
-        self._arn = mapping["EventSourceArn"]
-        name, account = self._arn.split(":")[-1], self._arn.split(":")[-2]
-        self._url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-        self._batch_size = min(int(mapping.get("BatchSize") or 10), 10)
-        self._partial = "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            messages = self._sqs.receive_message(
-                QueueUrl=self._url,
-                MaxNumberOfMessages=self._batch_size,
-                WaitTimeSeconds=1,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            if not messages:
-                continue
-            try:
-                response = self._invoke(self._function, self._event(messages))
-            except Exception as exc:  # noqa: BLE001 - left on the queue; visible again after the timeout
-                log.warning("%s failed on %d messages: %s", self._function, len(messages), exc)
-                continue
-            failed = set()
-            if self._partial and isinstance(response, dict):
-                failed = {item.get("itemIdentifier") for item in response.get("batchItemFailures") or []}
-            done = [m for m in messages if m["MessageId"] not in failed]
-            if done:
-                self._sqs.delete_message_batch(
-                    QueueUrl=self._url,
-                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-                )
-
-    def _event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m.get("Attributes", {}),
-                    "messageAttributes": m.get("MessageAttributes", {}),
-                    "md5OfBody": m.get("MD5OfBody"),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": self._arn,
-                    "awsRegion": self._region,
-                }
-                for m in messages
-            ]
-        }
-
-
 def _epoch(value: Any) -> float:
     return value.timestamp() if hasattr(value, "timestamp") else float(value or time.time())
 
 
 class EventSources:
-    """Every enabled Kinesis and SQS event source mapping in the emulator, each polled in its own thread."""
+    """Every enabled Kinesis event source mapping in the emulator, each polled in its own thread."""
 
     def __init__(self, session: Any, endpoint: str, invoke: Invoke) -> None:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         lambda_ = session.client("lambda", endpoint_url=endpoint)
         region = session.region_name
-        self.pollers: list[KinesisPoller | SqsPoller] = []
+        self.pollers: list[KinesisPoller] = []
         for mapping in (
             lambda_.get_paginator("list_event_source_mappings")
             .paginate()
@@ -201,16 +142,12 @@ class EventSources:
             if mapping.get("State", "Enabled") not in ("Enabled", "Creating", "Updating"):
                 continue
             service = mapping["EventSourceArn"].split(":")[2]
-            if service == "kinesis":
-                poller: KinesisPoller | SqsPoller = KinesisPoller(
-                    session.client("kinesis", endpoint_url=endpoint), mapping, function, invoke, region
-                )
-            elif service == "sqs":
-                poller = SqsPoller(session.client("sqs", endpoint_url=endpoint), mapping, function, invoke, region)
-            else:
+            if service != "kinesis":
                 log.warning("event source %s is not polled locally", mapping["EventSourceArn"])
                 continue
-            self.pollers.append(poller)
+            self.pollers.append(
+                KinesisPoller(session.client("kinesis", endpoint_url=endpoint), mapping, function, invoke, region)
+            )
 
     def start(self) -> None:
         for poller in self.pollers:

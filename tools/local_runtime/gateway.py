@@ -48,7 +48,7 @@ def new_connection_id() -> str:
 
 
 @dataclass
-class Connection:
+class GatewayConnection:
     connection_id: str
     websocket: ServerConnection
     connected_at: float
@@ -78,8 +78,8 @@ class LocalGateway:
         self.idle_timeout = idle_timeout
         self.max_connection_age = max_connection_age
         self._executor = executor or ThreadPoolExecutor(max_workers=64, thread_name_prefix="gateway")
-        self._connections: dict[str, Connection] = {}
-        self._pending: dict[int, Connection] = {}
+        self._connections: dict[str, GatewayConnection] = {}
+        self._pending: dict[int, GatewayConnection] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: Server | None = None
         self._watchdog: asyncio.Task | None = None
@@ -155,7 +155,7 @@ class LocalGateway:
         multi_query = parse_qs(url.query, keep_blank_values=True)
         headers = _headers(request.headers)
         remote = websocket.remote_address[0] if websocket.remote_address else "127.0.0.1"
-        connection = Connection(
+        connection = GatewayConnection(
             connection_id=new_connection_id(),
             websocket=websocket,
             connected_at=time.time(),
@@ -167,7 +167,7 @@ class LocalGateway:
         if authorizer is not None and "$connect" in self.deployment.routes:
             if not _identity_present(authorizer.identity_sources, query, headers):
                 return websocket.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
-            event = {
+            authorizer_event = {
                 "type": "REQUEST",
                 "methodArn": f"arn:aws:execute-api:{self.deployment.region}:{ACCOUNT}:"
                 f"{self.deployment.api_id}/{self.deployment.stage}/$connect",
@@ -179,7 +179,7 @@ class LocalGateway:
                 "requestContext": context,
             }
             try:
-                policy = await self._call(authorizer.function, event)
+                policy = await self._call(authorizer.function, authorizer_event)
             except FunctionError:
                 return websocket.respond(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error\n")
             if not _allows(policy):
@@ -187,7 +187,7 @@ class LocalGateway:
             connection.authorizer = {"principalId": policy.get("principalId"), **(policy.get("context") or {})}
             context = self._request_context(connection, "$connect", "CONNECT")
         if "$connect" in self.deployment.routes:
-            event = {
+            event: dict[str, Any] = {
                 "headers": headers,
                 "multiValueHeaders": {k: [v] for k, v in headers.items()},
                 "queryStringParameters": query or None,
@@ -224,7 +224,7 @@ class LocalGateway:
                 await asyncio.gather(*tasks, return_exceptions=True)
             await self._disconnect(connection)
 
-    async def _route(self, connection: Connection, message: str | bytes) -> None:
+    async def _route(self, connection: GatewayConnection, message: str | bytes) -> None:
         if isinstance(message, bytes):
             body, encoded, route_key = base64.b64encode(message).decode(), True, "$default"
         else:
@@ -241,7 +241,7 @@ class LocalGateway:
             log.warning("%s failed: %s", function, error.payload.get("errorMessage"))
             await self._send_gateway_error(connection, "Internal server error", context["requestId"])
 
-    async def _disconnect(self, connection: Connection) -> None:
+    async def _disconnect(self, connection: GatewayConnection) -> None:
         function = self.deployment.routes.get("$disconnect")
         if function is None:
             return
@@ -254,7 +254,7 @@ class LocalGateway:
         except FunctionError as error:
             log.warning("$disconnect failed: %s", error.payload.get("errorMessage"))
 
-    async def _send_gateway_error(self, connection: Connection, message: str, request_id: str) -> None:
+    async def _send_gateway_error(self, connection: GatewayConnection, message: str, request_id: str) -> None:
         payload = {"message": message, "connectionId": connection.connection_id, "requestId": request_id}
         try:
             await connection.websocket.send(json.dumps(payload))
@@ -266,7 +266,7 @@ class LocalGateway:
         future: Future = self._executor.submit(self._invoke, function, event)
         return await asyncio.wrap_future(future)
 
-    def _request_context(self, connection: Connection, route_key: str, event_type: str) -> dict[str, Any]:
+    def _request_context(self, connection: GatewayConnection, route_key: str, event_type: str) -> dict[str, Any]:
         now = time.time()
         request_id = base64.b64encode(uuid.uuid4().bytes[:12]).decode()
         context = {

@@ -94,6 +94,7 @@ class ManagementApiServer:
         invoker: Invoker | None = None,
     ) -> None:
         self.sink = sink
+        self.host = host
         self.stage = stage
         self.invoker = invoker
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -102,8 +103,7 @@ class ManagementApiServer:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.host}:{self._server.server_address[1]}"
 
     @property
     def endpoint(self) -> str:

@@ -39,7 +39,7 @@ def session_for(region: str) -> boto3.session.Session:
     return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
 
 
-class LocalStack:
+class LocalPlatform:
     """Runs what Terraform deployed to the emulator at ``endpoint``."""
 
     def __init__(

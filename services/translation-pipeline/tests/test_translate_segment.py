@@ -177,7 +177,7 @@ def test_a_payload_that_is_not_a_segment_is_reported_not_retried(pipeline_runtim
     assert translator.calls == []
 
 
-def test_the_session_terminology_reaches_the_translator_and_keys_the_cache(harness, pipeline_runtime, translator):
+def test_the_session_terminology_reaches_the_translator(harness, pipeline_runtime, translator):
     harness.connect("spk2", "speaker", user_id="user-2")
     harness.send("spk2", {"action": "createSession", "sourceLanguage": "en", "terminology": "acme"})
     session_id = harness.last("spk2", "sessionCreated")["sessionId"]

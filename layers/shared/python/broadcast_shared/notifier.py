@@ -16,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
-from broadcast_shared.messages._base import WireModel
+from broadcast_shared.messages.wire import WireModel
 from broadcast_shared.observability import logger, metrics
 
 #: API Gateway refuses WebSocket frames larger than this

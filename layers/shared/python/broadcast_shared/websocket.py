@@ -185,8 +185,10 @@ def load_json_object(body: str) -> dict[str, Any]:
     """A text frame as a JSON object, or an ``INVALID_JSON`` :class:`BroadcastError`."""
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         raise BroadcastError(ErrorCode.INVALID_JSON, f"message is not valid JSON: {exc.msg}") from None
+    except UnicodeDecodeError as exc:
+        raise BroadcastError(ErrorCode.INVALID_JSON, f"message is not valid JSON: {exc.reason}") from None
     if not isinstance(data, dict):
         raise BroadcastError(ErrorCode.INVALID_JSON, "message must be a JSON object")
     return data

@@ -30,9 +30,9 @@ from audio_transcription.settings import AudioSettings
 from audio_transcription.stabilizer import Stabilizer, StableText
 from broadcast_shared.clock import Clock
 from broadcast_shared.languages import SOURCE_LOCALES
-from broadcast_shared.messages._base import WireModel
 from broadcast_shared.messages.outbound import AudioQualityWarning, Transcript
 from broadcast_shared.messages.segments import TranscriptSegment
+from broadcast_shared.messages.wire import WireModel
 from broadcast_shared.notifier import Notifier
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.sessions import SessionsRepository

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from aws_lambda_powertools.metrics import MetricUnit
 
 from broadcast_shared.departures import Departures
-from broadcast_shared.messages._base import WireModel
 from broadcast_shared.messages.outbound import Audio, SpeechAudio, Translation
 from broadcast_shared.messages.segments import TranscriptSegment
+from broadcast_shared.messages.wire import WireModel
 from broadcast_shared.notifier import Notifier
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.connections import ConnectionsRepository

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from broadcast_shared.languages import SOURCE_LOCALES, TARGET_LANGUAGES
-from broadcast_shared.messages._base import WireModel
+from broadcast_shared.messages.wire import WireModel
 
 SessionId = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+-\d{3}$", max_length=64)]
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from broadcast_shared.errors import ErrorCode
-from broadcast_shared.messages._base import WireModel
+from broadcast_shared.messages.wire import WireModel
 
 
 class BroadcastState(WireModel):

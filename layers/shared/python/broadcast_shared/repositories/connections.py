@@ -21,10 +21,6 @@ class ConnectionsRepository:
         self._index = by_session_index
         self._ttl = record_ttl_seconds
 
-    @property
-    def table_name(self) -> str:
-        return self._table.name
-
     def add(self, connection_id: str, role: Role, now: float, user_id: str | None = None) -> Connection:
         item: dict[str, Any] = {
             "connectionId": connection_id,

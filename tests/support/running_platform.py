@@ -6,14 +6,14 @@ import asyncio
 import threading
 from typing import Any
 
-from local_runtime.stack import LocalStack
+from local_runtime.stack import LocalPlatform
 
 
-class RunningStack:
+class RunningPlatform:
     def __init__(self, endpoint: str, **options: Any) -> None:
-        self.stack = LocalStack(endpoint, port=options.pop("port", 0), **options)
+        self.stack = LocalPlatform(endpoint, port=options.pop("port", 0), **options)
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="local-stack", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name="local-platform", daemon=True)
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.stack.start(), self._loop).result(timeout=30)
 
@@ -26,7 +26,7 @@ class RunningStack:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> RunningStack:
+    def __enter__(self) -> RunningPlatform:
         return self
 
     def __exit__(self, *exc: object) -> None:
