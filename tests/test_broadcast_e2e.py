@@ -27,28 +27,9 @@ MAX_WORD_ERROR_RATE = 0.15
 LISTENERS = ("es", "fr", "de")
 
 
-def everything_arrived(talk_seconds: float):
-    """The speaker has finals up to the end of the talk, and every listener has each of them."""
-
-    def complete(result: TalkResult) -> bool:
-        finals = result.finals
-        if not finals or max(m["endTime"] for m in finals) < talk_seconds - 1.5:
-            return False
-        wanted = {m["segmentId"] for m in finals}
-        for language in LISTENERS:
-            heard = result.heard.get(language, [])
-            got = {m["segmentId"] for _, m in heard if m.get("type") == "translation" and not m["isPartial"]}
-            if not wanted <= got:
-                return False
-        return True
-
-    return complete
-
-
 @pytest.fixture(scope="module")
 def broadcast(deployed_local) -> TalkResult:
     talk = synthesize(TALK)
-    seconds = len(talk) / 32000
     with RunningPlatform(deployed_local["endpoint"]) as stack:
         # Real time, as a speaker talks; the wait is generous for a loaded CI machine and ends as soon
         # as every final has reached every listener.
@@ -59,7 +40,6 @@ def broadcast(deployed_local) -> TalkResult:
             pace=1.0,
             wait_seconds=150,
             listeners=LISTENERS,
-            complete=everything_arrived(seconds),
         )
 
 

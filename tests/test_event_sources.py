@@ -9,11 +9,14 @@ import time
 import urllib.request
 import uuid
 import zipfile
+from collections.abc import Iterator
 
 import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
 from local_runtime.event_sources import EventSources
+from tests.support.ports import free_port
 
 
 class Recorder:
@@ -48,10 +51,26 @@ def wait_for(condition, timeout: float = 10) -> None:
         time.sleep(0.05)
 
 
+@pytest.fixture(scope="module")
+def own_emulator(aws_endpoint) -> Iterator[str]:
+    """A moto server of this module's own: EventSources polls every mapping in its emulator, so each test
+    resets it, and the suite-wide emulator is never reset under other tests."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture
-def function(aws_endpoint):
-    # Each test sees only its own mapping: EventSources polls every mapping in the emulator.
-    urllib.request.urlopen(urllib.request.Request(f"{aws_endpoint}/moto-api/reset", method="POST"))
+def emulator(own_emulator, monkeypatch) -> str:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", own_emulator)
+    urllib.request.urlopen(urllib.request.Request(f"{own_emulator}/moto-api/reset", method="POST"))
+    return own_emulator
+
+
+@pytest.fixture
+def function(emulator):
     iam = boto3.client("iam")
     name = f"fn-{uuid.uuid4().hex[:8]}"
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -75,8 +94,8 @@ def kinesis_mapping(function: str, **options) -> str:
     return stream
 
 
-def run_sources(aws_endpoint, recorder):
-    sources = EventSources(boto3.session.Session(), aws_endpoint, recorder)
+def run_sources(endpoint, recorder):
+    sources = EventSources(boto3.session.Session(), endpoint, recorder)
     sources.start()
     return sources
 
@@ -85,13 +104,13 @@ def records_seen(recorder: Recorder) -> list[bytes]:
     return [base64.b64decode(r["kinesis"]["data"]) for e in recorder.events for r in e["Records"]]
 
 
-def test_kinesis_records_arrive_in_order_with_lambdas_event_shape(aws_endpoint, function):
+def test_kinesis_records_arrive_in_order_with_lambdas_event_shape(emulator, function):
     stream = kinesis_mapping(function)
     kinesis = boto3.client("kinesis")
     for n in range(25):
         kinesis.put_record(StreamName=stream, Data=f"chunk-{n}".encode(), PartitionKey="golden-eagle-427")
     recorder = Recorder()
-    sources = run_sources(aws_endpoint, recorder)
+    sources = run_sources(emulator, recorder)
     try:
         wait_for(lambda: len(records_seen(recorder)) >= 25)
     finally:
@@ -103,13 +122,13 @@ def test_kinesis_records_arrive_in_order_with_lambdas_event_shape(aws_endpoint, 
     assert all(len(e["Records"]) <= 10 for e in recorder.events)
 
 
-def test_failed_kinesis_batch_is_retried_before_later_records(aws_endpoint, function):
+def test_failed_kinesis_batch_is_retried_before_later_records(emulator, function):
     stream = kinesis_mapping(function, MaximumRetryAttempts=3)
     kinesis = boto3.client("kinesis")
     for n in range(3):
         kinesis.put_record(StreamName=stream, Data=f"c{n}".encode(), PartitionKey="s")
     recorder = Recorder(fail_first=2)
-    sources = run_sources(aws_endpoint, recorder)
+    sources = run_sources(emulator, recorder)
     try:
         wait_for(lambda: len(recorder.events) >= 3)
     finally:
@@ -117,13 +136,13 @@ def test_failed_kinesis_batch_is_retried_before_later_records(aws_endpoint, func
     assert records_seen(recorder)[:9] == [b"c0", b"c1", b"c2"] * 3
 
 
-def test_partial_batch_failure_resumes_from_the_first_failed_record(aws_endpoint, function):
+def test_partial_batch_failure_resumes_from_the_first_failed_record(emulator, function):
     stream = kinesis_mapping(function, FunctionResponseTypes=["ReportBatchItemFailures"])
     kinesis = boto3.client("kinesis")
     for n in range(4):
         kinesis.put_record(StreamName=stream, Data=f"c{n}".encode(), PartitionKey="s")
     recorder = Recorder(partial=[2])
-    sources = run_sources(aws_endpoint, recorder)
+    sources = run_sources(emulator, recorder)
     try:
         wait_for(lambda: len(recorder.events) >= 2)
     finally:

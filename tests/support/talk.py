@@ -38,6 +38,24 @@ class TalkResult:
         return " ".join(m["text"] for m in self.finals)
 
 
+def everything_arrived(talk_seconds: float, listeners: tuple[str, ...]) -> Callable[[TalkResult], bool]:
+    """The speaker has finals up to the end of the talk, and every listener has each of them."""
+
+    def complete(result: TalkResult) -> bool:
+        finals = result.finals
+        if not finals or max(m["endTime"] for m in finals) < talk_seconds - 1.5:
+            return False
+        wanted = {m["segmentId"] for m in finals}
+        for language in listeners:
+            heard = result.heard.get(language, [])
+            got = {m["segmentId"] for _, m in heard if m.get("type") == "translation" and not m["isPartial"]}
+            if not wanted <= got:
+                return False
+        return True
+
+    return complete
+
+
 def stream_talk(
     url: str,
     pcm: bytes,
@@ -47,10 +65,13 @@ def stream_talk(
     listeners: tuple[str, ...] = (),
     complete: Callable[[TalkResult], bool] | None = None,
 ) -> TalkResult:
-    """Send ``pcm`` in chunks (``pace`` times real time) while a listener per language in
-    ``listeners`` is in the session; then wait up to ``wait_seconds`` until ``complete``
-    says everything expected has arrived (by default: finals, then 3 s of quiet)."""
+    """Send ``pcm`` in chunks (``pace`` times real time, as a speaker talks) while a listener per
+    language in ``listeners`` is in the session; then wait, on each arriving message, up to
+    ``wait_seconds`` until ``complete`` says everything expected has arrived (by default: the
+    talk's finals, at every listener)."""
     result = TalkResult()
+    complete = complete or everything_arrived(len(pcm) / 32000, listeners)
+    arrived = threading.Condition()
     size = 32 * chunk_ms
     chunks = [pcm[i : i + size].ljust(size, b"\0") for i in range(0, len(pcm), size)]
     chunks += [b"\0" * size] * (1000 // chunk_ms)  # a second of silence ends the last utterance
@@ -60,7 +81,7 @@ def stream_talk(
             message = json.loads(ws.recv(timeout=15))
             result.session_id = message.get("sessionId", "") if message.get("type") == "sessionCreated" else ""
         done = threading.Event()
-        threads = [_listen(url, result, language, done) for language in listeners]
+        threads = [_listen(url, result, language, done, arrived) for language in listeners]
 
         def receive() -> None:
             while not done.is_set():
@@ -70,10 +91,12 @@ def stream_talk(
                     continue
                 except Exception:  # noqa: BLE001 - the socket closed
                     return
-                if message.get("type") == "transcript":
-                    result.transcripts.append((time.monotonic(), message))
-                elif message.get("type") == "error":
-                    result.errors.append(message)
+                with arrived:
+                    if message.get("type") == "transcript":
+                        result.transcripts.append((time.monotonic(), message))
+                    elif message.get("type") == "error":
+                        result.errors.append(message)
+                    arrived.notify_all()
 
         reader = threading.Thread(target=receive, daemon=True)
         reader.start()
@@ -84,18 +107,8 @@ def stream_talk(
             )
             result.sent_at[sequence] = time.monotonic()
             time.sleep(max(0.0, started + (sequence + 1) * chunk_ms / 1000 / pace - time.monotonic()))
-        deadline = time.monotonic() + wait_seconds
-        quiet_since = time.monotonic()
-        while time.monotonic() < deadline:
-            count = len(result.transcripts) + sum(len(h) for h in result.heard.values())
-            time.sleep(0.5)
-            if complete is not None:
-                if complete(result):
-                    break
-            elif len(result.transcripts) + sum(len(h) for h in result.heard.values()) != count:
-                quiet_since = time.monotonic()
-            elif result.finals and time.monotonic() - quiet_since > 3:
-                break
+        with arrived:
+            arrived.wait_for(lambda: complete(result), timeout=wait_seconds)
         done.set()
         reader.join(timeout=2)
         for thread in threads:
@@ -103,7 +116,9 @@ def stream_talk(
     return result
 
 
-def _listen(url: str, result: TalkResult, language: str, done: threading.Event) -> threading.Thread:
+def _listen(
+    url: str, result: TalkResult, language: str, done: threading.Event, arrived: threading.Condition
+) -> threading.Thread:
     heard = result.heard.setdefault(language, [])
     joined = threading.Event()
 
@@ -119,9 +134,12 @@ def _listen(url: str, result: TalkResult, language: str, done: threading.Event) 
                     return
                 if message.get("type") == "sessionJoined":
                     joined.set()
-                heard.append((time.monotonic(), message))
+                with arrived:
+                    heard.append((time.monotonic(), message))
+                    arrived.notify_all()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    joined.wait(timeout=30)
+    if not joined.wait(timeout=30):
+        raise AssertionError(f"the {language} listener did not join session {result.session_id} within 30 s")
     return thread
