@@ -76,11 +76,14 @@ def test_partials_are_forwarded_only_when_the_stable_prefix_grows():
     assert second.text == "hello world"
 
 
-def test_text_already_sent_never_flickers():
+def test_text_already_sent_never_flickers_a_revision_closes_the_segment_with_what_was_shown():
     stabilizer = Stabilizer()
     stabilizer.accept(partial("a", ("hello", True), ("world", True)))
-    # A revision of what was sent is held back even though it is longer.
-    assert forwarded(stabilizer, partial("a", ("yellow", True), ("world", True), ("now", True))) is None
+    # The engine revised a shown word: the listeners keep what they saw, as the segment's final.
+    closed = forwarded(stabilizer, partial("a", ("yellow", True), ("world", True), ("now", True)))
+    assert (closed.segment_id, closed.text, closed.is_partial, closed.cut) == ("a", "hello world", False, True)
+    going_on = forwarded(stabilizer, partial("a", ("yellow", True), ("world", True), ("now", True), ("on", False)))
+    assert (going_on.segment_id, going_on.text, going_on.is_partial) == ("a-2", "now", True)
 
 
 def test_a_final_is_forwarded_once_and_nothing_after_it():

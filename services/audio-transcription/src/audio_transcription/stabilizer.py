@@ -85,11 +85,21 @@ class Stabilizer:
             del self._open[result_id]
             return self._finals(result_id, progress, rest, recognition.end)
         prefix = _stable_prefix(rest)
-        if prefix and self._passed_bound(progress.start, recognition.end, rest):
-            count = self._cut_point(progress.start, prefix, rest)
-            return [self._close(result_id, progress, rest[:count], prefix[count - 1].end, cut=True)]
         sent = progress.sent
-        if len(prefix) <= len(sent) or _texts(prefix[: len(sent)]) != _texts(sent):
+        if self._passed_bound(progress.start, recognition.end, rest):
+            # The final takes at least the words its partials showed (they are still the result's
+            # first words even if the engine has not confirmed them again): captions never shrink.
+            shown = _texts(rest[: len(sent)]) == _texts(sent)
+            stable = rest[: max(len(prefix), len(sent))] if shown else prefix
+            if stable:
+                count = self._cut_point(progress.start, stable, rest, max(len(sent), 1) if shown else 1)
+                return [self._close(result_id, progress, rest[:count], stable[count - 1].end, cut=True)]
+        if any(new.text != old.text for new, old in zip(prefix, sent, strict=False)):
+            # The engine revised a word the listeners already see (pocketsphinx may; Transcribe's stable
+            # words never change): nothing more would be forwarded until the result ends, so the
+            # segment is closed with what was shown and the engine goes on after it.
+            return [self._close(result_id, progress, sent, sent[-1].end, cut=True)]
+        if len(prefix) <= len(sent):
             return []
         progress.sent = tuple(prefix)
         spoken = [w for w in rest if not w.punctuation]
@@ -110,10 +120,11 @@ class Stabilizer:
             # Everything was closed already; a segment whose partials went out still gets its final.
             return [self._close(result_id, progress, progress.sent, end)] if progress.sent else []
         finals = []
-        while self._passed_bound(progress.start, rest[-1].end, rest) and len(rest) > 1:
-            count = self._cut_point(progress.start, rest, rest)
+        shown = len(progress.sent) if _texts(rest[: len(progress.sent)]) == _texts(progress.sent) else 1
+        while self._passed_bound(progress.start, max(end, rest[-1].end), rest) and len(rest) > max(shown, 1):
+            count = self._cut_point(progress.start, rest[:-1], rest, max(shown, 1))
             finals.append(self._close(result_id, progress, rest[:count], rest[count - 1].end))
-            rest = rest[count:]
+            rest, shown = rest[count:], 1
         finals.append(self._close(result_id, progress, rest, max(end, rest[-1].end)))
         return finals
 
@@ -133,17 +144,17 @@ class Stabilizer:
     def _passed_bound(self, start: float, end: float, words: tuple[Word, ...]) -> bool:
         return end - start > self._max_seconds or len(join_words(words)) > self._max_characters
 
-    def _cut_point(self, start: float, stable: tuple[Word, ...] | list[Word], words: tuple[Word, ...]) -> int:
-        """How many of the ``stable`` words the closed segment takes."""
+    def _cut_point(self, start: float, stable: tuple[Word, ...], words: tuple[Word, ...], least: int) -> int:
+        """How many of the ``stable`` words (at least ``least``) the closed segment takes."""
         fitting = [
             count
-            for count in range(1, len(stable) + 1)
+            for count in range(least, len(stable) + 1)
             if stable[count - 1].end - start <= self._max_seconds
             and len(join_words(stable[:count])) <= self._max_characters
             and not (count < len(words) and words[count].punctuation)
         ]
         if not fitting:
-            return 1
+            return least
         # Prefer a cut that leaves a segment of a useful length: at least half the bound.
         long_enough = [
             count
