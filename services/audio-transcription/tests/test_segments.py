@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audio_transcription.engines import Recognition, Word, join_words
 from audio_transcription.engines.sphinx import SphinxRecognizer
+from audio_transcription.settings import AudioSettings
 from audio_transcription.stabilizer import Stabilizer, StableText
+from broadcast_shared.config import ConfigurationError
 from broadcast_tools.speech import continuous_talk, word_error_rate
 
 VOCABULARY = ("the", "team", "has", "worked", "very", "hard", "internationalisation", "responsibilities", "a")
@@ -179,3 +182,12 @@ def test_pocketsphinx_on_a_minute_of_fluent_speech_gives_bounded_finals_and_stea
     assert all(s.end - s.start <= MAX_SECONDS and len(s.text) <= MAX_CHARACTERS for s in finals)
     assert len(finals) >= 60 / MAX_SECONDS and stall <= 2.0
     assert word_error_rate(script, " ".join(s.text for s in finals)) <= 0.15
+
+
+def test_segment_bounds_are_read_from_the_environment_and_nonsense_is_refused():
+    env = {"AUDIO_STREAM_NAME": "audio", "MAX_SEGMENT_SECONDS": "5", "MAX_SEGMENT_CHARACTERS": "200"}
+    settings = AudioSettings.from_environment(env)
+    assert (settings.max_segment_seconds, settings.max_segment_characters) == (5.0, 200)
+    assert AudioSettings.from_environment({"AUDIO_STREAM_NAME": "audio"}).max_segment_seconds == MAX_SECONDS
+    with pytest.raises(ConfigurationError, match="MAX_SEGMENT_SECONDS"):
+        AudioSettings.from_environment({**env, "MAX_SEGMENT_SECONDS": "0"})
