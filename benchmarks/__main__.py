@@ -14,11 +14,12 @@ for key, value in {
 }.items():
     os.environ.setdefault(key, value)
 
-from benchmarks import artifacts, audio, gateway, session_status, translation  # noqa: E402
+from benchmarks import artifacts, audio, gateway, segments, session_status, translation  # noqa: E402
 
 if __name__ == "__main__":
     artifacts.run()
     session_status.run()
     gateway.run()
     audio.run()
+    segments.run()
     translation.run()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import re
 import wave
 from pathlib import Path
@@ -47,6 +48,14 @@ def synthesize(text: str, pause_seconds: float = 0.6) -> bytes:
         pieces.append(np.interp(np.arange(count) * rate / SAMPLE_RATE, np.arange(samples.size), samples))
         pieces.append(np.zeros(int(pause_seconds * SAMPLE_RATE)))
     return np.concatenate(pieces).round().astype("<i2").tobytes()
+
+
+def continuous_talk(seconds: float, pause_seconds: float = 0.2) -> tuple[bytes, str]:
+    """A speaker who hardly pauses: :data:`TALK` over and over, ``pause_seconds`` after each sentence
+    and between copies, for at least ``seconds``; the PCM and the text it says."""
+    talk = synthesize(TALK, pause_seconds)
+    copies = max(1, math.ceil(seconds * SAMPLE_RATE * 2 / len(talk)))
+    return talk * copies, " ".join([TALK] * copies)
 
 
 def write_wav(path: Path, pcm: bytes) -> None:

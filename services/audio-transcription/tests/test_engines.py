@@ -57,7 +57,7 @@ def test_transcribe_events_become_results_with_stable_words_and_punctuation():
         (",", True, True),
         ("world", False, False),
     ]
-    assert Stabilizer().accept(result).text == "Hello,"
+    assert [s.text for s in Stabilizer().accept(result)] == ["Hello,"]
     (final,) = recognitions_from(transcribe_event(False, ("Hello", "pronunciation", None)))
     assert final.words[0].stable and not final.is_partial
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from audio_transcription.engines import Recognition, Word
 from audio_transcription.sequencing import Sequencer, SequenceReport
-from audio_transcription.stabilizer import Stabilizer
+from audio_transcription.stabilizer import Stabilizer, StableText
 
 
 @given(st.permutations(range(12)), st.lists(st.integers(0, 11), max_size=6))
@@ -61,35 +61,43 @@ def partial(result_id: str, *words: tuple[str, bool]) -> Recognition:
     )
 
 
+def forwarded(stabilizer: Stabilizer, recognition: Recognition) -> StableText | None:
+    (stable,) = stabilizer.accept(recognition) or (None,)
+    return stable
+
+
 def test_partials_are_forwarded_only_when_the_stable_prefix_grows():
     stabilizer = Stabilizer()
-    assert stabilizer.accept(partial("a", ("hello", False))) is None
-    first = stabilizer.accept(partial("a", ("hello", True), ("word", False)))
+    assert forwarded(stabilizer, partial("a", ("hello", False))) is None
+    first = forwarded(stabilizer, partial("a", ("hello", True), ("word", False)))
     assert (first.text, first.is_partial, first.stability) == ("hello", True, 0.5)
-    assert stabilizer.accept(partial("a", ("hello", True), ("world", False))) is None  # no growth
-    second = stabilizer.accept(partial("a", ("hello", True), ("world", True), ("again", False)))
+    assert forwarded(stabilizer, partial("a", ("hello", True), ("world", False))) is None  # no growth
+    second = forwarded(stabilizer, partial("a", ("hello", True), ("world", True), ("again", False)))
     assert second.text == "hello world"
 
 
-def test_text_already_sent_never_flickers():
+def test_text_already_sent_never_flickers_a_revision_closes_the_segment_with_what_was_shown():
     stabilizer = Stabilizer()
     stabilizer.accept(partial("a", ("hello", True), ("world", True)))
-    # A revision of what was sent is held back even though it is longer.
-    assert stabilizer.accept(partial("a", ("yellow", True), ("world", True), ("now", True))) is None
+    # The engine revised a shown word: the listeners keep what they saw, as the segment's final.
+    closed = forwarded(stabilizer, partial("a", ("yellow", True), ("world", True), ("now", True)))
+    assert (closed.segment_id, closed.text, closed.is_partial, closed.cut) == ("a", "hello world", False, True)
+    going_on = forwarded(stabilizer, partial("a", ("yellow", True), ("world", True), ("now", True), ("on", False)))
+    assert (going_on.segment_id, going_on.text, going_on.is_partial) == ("a-2", "now", True)
 
 
 def test_a_final_is_forwarded_once_and_nothing_after_it():
     stabilizer = Stabilizer()
     stabilizer.accept(partial("a", ("hello", True), ("word", False)))
     final = Recognition("a", "hello world.", False, 0.0, 2.0, ())
-    forwarded = stabilizer.accept(final)
-    assert (forwarded.text, forwarded.is_partial, forwarded.stability) == ("hello world.", False, 1.0)
-    assert stabilizer.accept(final) is None
-    assert stabilizer.accept(partial("a", ("hello", True), ("world", True), ("more", True))) is None
-    assert stabilizer.accept(partial("b", ("next", True), ("one", False))).text == "next"
+    sent = forwarded(stabilizer, final)
+    assert (sent.segment_id, sent.text, sent.is_partial, sent.stability) == ("a", "hello world.", False, 1.0)
+    assert forwarded(stabilizer, final) is None
+    assert forwarded(stabilizer, partial("a", ("hello", True), ("world", True), ("more", True))) is None
+    assert forwarded(stabilizer, partial("b", ("next", True), ("one", False))).text == "next"
 
 
 def test_punctuation_attaches_to_its_word():
     stabilizer = Stabilizer()
     words = (Word("Hello", 0, 1, True), Word(",", 1, 1, True, punctuation=True), Word("you", 1, 2, False))
-    assert stabilizer.accept(Recognition("a", "Hello, you", True, 0, 2, words)).text == "Hello,"
+    assert forwarded(stabilizer, Recognition("a", "Hello, you", True, 0, 2, words)).text == "Hello,"

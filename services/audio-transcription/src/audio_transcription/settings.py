@@ -31,6 +31,10 @@ class AudioSettings:
     silence_timeout_seconds: float = 10.0
     #: recogniser streams are rolled over before this (Transcribe allows four hours)
     max_stream_seconds: float = 4 * 3600 - 300
+    #: the platform closes a segment once its audio passes this many seconds...
+    max_segment_seconds: float = 8.0
+    #: ...or its text this many characters (docs/ARCHITECTURE.md, "Bounded segments")
+    max_segment_characters: int = 400
     #: the worker stops reading its shard this long before the Lambda deadline
     deadline_margin_seconds: float = 30.0
     #: and returns after the shard has had no records for this long
@@ -56,6 +60,10 @@ class AudioSettings:
         engine = env.get("TRANSCRIPTION_ENGINE", "").strip() or cls.transcription_engine
         if engine not in {"transcribe", "pocketsphinx"}:
             raise ConfigurationError(f"TRANSCRIPTION_ENGINE must be transcribe or pocketsphinx, got {engine!r}")
+        max_segment_seconds = number(env, "MAX_SEGMENT_SECONDS", cls.max_segment_seconds)
+        max_segment_characters = int(number(env, "MAX_SEGMENT_CHARACTERS", cls.max_segment_characters))
+        if max_segment_seconds < 1 or max_segment_characters < 40:
+            raise ConfigurationError("MAX_SEGMENT_SECONDS must be at least 1 and MAX_SEGMENT_CHARACTERS at least 40")
         return cls(
             audio_stream_name=required(env, "AUDIO_STREAM_NAME"),
             transcription_engine=engine,
@@ -63,6 +71,8 @@ class AudioSettings:
             audio_rate_per_second=int(number(env, "AUDIO_RATE_PER_SECOND", cls.audio_rate_per_second)),
             silence_timeout_seconds=number(env, "SILENCE_TIMEOUT_SECONDS", cls.silence_timeout_seconds),
             max_stream_seconds=number(env, "MAX_STREAM_SECONDS", cls.max_stream_seconds),
+            max_segment_seconds=max_segment_seconds,
+            max_segment_characters=max_segment_characters,
             deadline_margin_seconds=number(env, "DEADLINE_MARGIN_SECONDS", cls.deadline_margin_seconds),
             shard_idle_seconds=number(env, "SHARD_IDLE_SECONDS", cls.shard_idle_seconds),
         )

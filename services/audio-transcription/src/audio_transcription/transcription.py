@@ -22,7 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from audio_transcription.checkpoints import Checkpoint, CheckpointRepository
 from audio_transcription.chunks import AudioChunk
 from audio_transcription.dynamics import DynamicsTracker
-from audio_transcription.engines import EngineError, Recognizer, RecognizerStream, UnsupportedLanguage
+from audio_transcription.engines import EngineError, Recognition, Recognizer, RecognizerStream, UnsupportedLanguage
 from audio_transcription.forwarder import SegmentForwarder
 from audio_transcription.quality import MESSAGES, QualityMonitor
 from audio_transcription.sequencing import Sequencer, SequenceReport
@@ -70,7 +70,7 @@ class SessionTranscriber:
         self._offset = self._checkpoint.offset
         self._dynamics = DynamicsTracker()
         self._quality = QualityMonitor()
-        self._stabilizer = Stabilizer()
+        self._stabilizer = self._new_stabilizer()
         self._stream: RecognizerStream | None = None
         self._stream_start = 0.0
         self._stream_label = ""
@@ -175,6 +175,7 @@ class SessionTranscriber:
         self._stream_start = start
         self._stream_label = f"s{sequence}"
         self._replay = []
+        self._stabilizer = self._new_stabilizer()
         metrics.add_metric(name="RecognizerStreamsOpened", unit=MetricUnit.Count, value=1)
         return True
 
@@ -205,7 +206,7 @@ class SessionTranscriber:
         except EngineError as exc:
             self._reopen(exc)
             return
-        self._publish_all(results)
+        self._publish_all(results, self._stream)
 
     def _close_stream(self) -> None:
         if self._stream is None:
@@ -217,17 +218,19 @@ class SessionTranscriber:
             logger.warning("recogniser stream failed while closing", extra={"error": str(exc)})
             results = []
         if not self.taken_over:
-            self._publish_all(results)
+            self._publish_all(results, None)
         self._replay = []
         self._last_audio_at = None
 
-    def _publish_all(self, results: list) -> None:
-        for recognition in results:
-            stable = self._stabilizer.accept(recognition)
-            if stable is not None:
-                self._publish(stable)
-            if not recognition.is_partial:
-                self._trim_replay(self._stream_start + recognition.end)
+    def _new_stabilizer(self) -> Stabilizer:
+        settings = self._deps.settings
+        return Stabilizer(settings.max_segment_seconds, settings.max_segment_characters)
+
+    def _publish_all(self, results: list[Recognition], stream: RecognizerStream | None) -> None:
+        for stable in self._stabilizer.take(results, stream):
+            self._publish(stable)
+            if not stable.is_partial:
+                self._trim_replay(self._stream_start + stable.end)
 
     def _trim_replay(self, until: float) -> None:
         self._replay = [(start, pcm) for start, pcm in self._replay if start >= until]
@@ -239,7 +242,7 @@ class SessionTranscriber:
         segment = TranscriptSegment(
             session_id=self.session_id,
             source_language=self._language,
-            segment_id=f"{self._stream_label}-{stable.result_id}",
+            segment_id=f"{self._stream_label}-{stable.segment_id}",
             text=stable.text,
             is_partial=stable.is_partial,
             stability=stable.stability,

@@ -54,6 +54,13 @@ class RecognizerStream(Protocol):
 
     def abort(self) -> None: ...
 
+    def cut(self, result_id: str, at: float) -> bool:
+        """The platform closed a segment of ``result_id`` at ``at`` seconds into the stream.
+
+        True when the engine restarted its utterance there (the rest arrives as a new
+        result); False when the result goes on and its closed words stay as they are.
+        """
+
 
 class Recognizer(Protocol):
     def open(self, language: str) -> RecognizerStream: ...

@@ -12,9 +12,13 @@ from __future__ import annotations
 import re
 
 from audio_transcription.engines import Recognition, UnsupportedLanguage, Word
-from audio_transcription.settings import SAMPLE_RATE
+from audio_transcription.settings import BYTES_PER_SAMPLE, SAMPLE_RATE
 
 FRAME_SECONDS = 0.01
+#: the endpointer's window: an utterance ends once nearly all of it is non-speech. 0.2 s (the
+#: shortest it allows with 30 ms frames; the default is 0.3 s) with the medium-strict voice
+#: activity detector ends utterances in the 0.2 s pauses a fluent speaker leaves between sentences.
+END_WINDOW_SECONDS = 0.2
 FILLER = re.compile(r"^(<s>|</s>|<sil>|\[.*\]|\+\+.*\+\+)$")
 ALTERNATIVE = re.compile(r"\(\d+\)$")
 
@@ -31,15 +35,17 @@ class SphinxRecognizer:
 
 class SphinxStream:
     def __init__(self, agreement: int) -> None:
-        from pocketsphinx import Decoder, Endpointer
+        from pocketsphinx import Decoder, Endpointer, Vad
 
-        self._endpointer = Endpointer(sample_rate=SAMPLE_RATE)
+        self._endpointer = Endpointer(window=END_WINDOW_SECONDS, vad_mode=Vad.MEDIUM_STRICT, sample_rate=SAMPLE_RATE)
         self._decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
         self._agreement = agreement
         self._pending = b""
         self._results: list[Recognition] = []
         self._utterance = 0
         self._utterance_start = 0.0
+        #: the audio the decoder has of the current utterance, for a restart at a cut
+        self._audio = bytearray()
         self._recent: list[list[str]] = []
         self._in_utterance = False
 
@@ -68,32 +74,46 @@ class SphinxStream:
         self._pending = b""
         self._in_utterance = False
 
+    def cut(self, result_id: str, at: float) -> bool:
+        """End the utterance at ``at`` without a final and decode the audio after it as the next one.
+
+        The decoder may still revise words it has given, so the words the platform closed
+        must leave the search: the next utterance starts from their end. This also keeps
+        the decoder's work per second of audio flat however long the speaker goes on.
+        """
+        if not self._in_utterance or result_id != f"u{self._utterance}" or at <= self._utterance_start:
+            return False
+        rest = bytes(self._audio[round((at - self._utterance_start) * SAMPLE_RATE) * BYTES_PER_SAMPLE :])
+        self._decoder.end_utt()
+        self._start_utterance(at)
+        self._decode(rest)
+        return True
+
     def _frame(self, speech: bytes | None) -> None:
         if speech is None:
             return
         if not self._in_utterance:
-            self._in_utterance = True
-            self._utterance += 1
-            self._utterance_start = self._endpointer.speech_start
-            self._recent = []
-            self._decoder.start_utt()
-        self._decoder.process_raw(speech)
+            self._start_utterance(self._endpointer.speech_start)
+        self._decode(speech)
         if not self._endpointer.in_speech:
             self._end_utterance()
+
+    def _start_utterance(self, start: float) -> None:
+        self._in_utterance = True
+        self._utterance += 1
+        self._utterance_start = start
+        self._audio = bytearray()
+        self._recent = []
+        self._decoder.start_utt()
+
+    def _decode(self, speech: bytes) -> None:
+        self._audio += speech
+        self._decoder.process_raw(speech)
 
     def _end_utterance(self) -> None:
         self._decoder.end_utt()
         self._in_utterance = False
-        words = tuple(
-            Word(
-                text=ALTERNATIVE.sub("", segment.word),
-                start=self._utterance_start + segment.start_frame * FRAME_SECONDS,
-                end=self._utterance_start + (segment.end_frame + 1) * FRAME_SECONDS,
-                stable=True,
-            )
-            for segment in self._decoder.seg()
-            if not FILLER.match(segment.word)
-        )
+        words = tuple(Word(text, start, end, stable=True) for text, start, end in self._words())
         end = words[-1].end if words else self._endpointer.speech_end
         self._results.append(
             Recognition(
@@ -107,8 +127,10 @@ class SphinxStream:
         )
 
     def _partial(self) -> None:
-        hypothesis = self._decoder.hyp()
-        tokens = hypothesis.hypstr.split() if hypothesis and hypothesis.hypstr else []
+        if self._decoder.hyp() is None:
+            return
+        timed = self._words()
+        tokens = [text for text, _, _ in timed]
         self._recent = [*self._recent[-(self._agreement - 1) :], tokens]
         if not tokens:
             return
@@ -119,24 +141,26 @@ class SphinxStream:
                     stable_count = i + 1
                 else:
                     break
-        now = self._utterance_start + self._decoder.n_frames() * FRAME_SECONDS
-        span = (now - self._utterance_start) / len(tokens)
-        words = tuple(
-            Word(
-                text=token,
-                start=self._utterance_start + i * span,
-                end=self._utterance_start + (i + 1) * span,
-                stable=i < stable_count,
-            )
-            for i, token in enumerate(tokens)
-        )
+        words = tuple(Word(text, start, end, stable=i < stable_count) for i, (text, start, end) in enumerate(timed))
         self._results.append(
             Recognition(
                 result_id=f"u{self._utterance}",
                 text=" ".join(tokens),
                 is_partial=True,
                 start=self._utterance_start,
-                end=now,
+                end=self._utterance_start + self._decoder.n_frames() * FRAME_SECONDS,
                 words=words,
             )
         )
+
+    def _words(self) -> list[tuple[str, float, float]]:
+        """The current hypothesis's words with their times in the stream (fillers and silences left out)."""
+        return [
+            (
+                ALTERNATIVE.sub("", segment.word),
+                self._utterance_start + segment.start_frame * FRAME_SECONDS,
+                self._utterance_start + (segment.end_frame + 1) * FRAME_SECONDS,
+            )
+            for segment in self._decoder.seg()
+            if not FILLER.match(segment.word)
+        ]

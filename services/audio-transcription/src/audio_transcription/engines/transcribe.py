@@ -147,6 +147,10 @@ class TranscribeStream:
     def abort(self) -> None:
         self._done.cancel()
 
+    def cut(self, result_id: str, at: float) -> bool:
+        """Transcribe never changes a stable word: the result goes on, its closed words left out above."""
+        return False
+
     def _drain(self) -> list[Recognition]:
         found = []
         while True:
