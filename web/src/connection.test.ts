@@ -110,4 +110,17 @@ describe("BroadcastSocket", () => {
     vi.advanceTimersByTime(60_000);
     expect(FakeSocket.all).toHaveLength(2);
   });
+
+  it("reconnects when a refresh's new connection fails and the old one is gone", () => {
+    const joined: string[] = [];
+    socket(true, joined).start();
+    FakeSocket.all[0].accept();
+    FakeSocket.all[0].onmessage?.({ data: JSON.stringify({ type: "connectionRefresh", secondsRemaining: 300 }) });
+    FakeSocket.all[0].drop();
+    FakeSocket.all[1].drop();
+    vi.advanceTimersByTime(500);
+    expect(FakeSocket.all).toHaveLength(3);
+    FakeSocket.all[2].accept();
+    expect(joined).toHaveLength(2);
+  });
 });

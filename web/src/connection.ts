@@ -30,6 +30,8 @@ export function backoffDelay(attempt: number, initialMs: number, maxMs: number, 
 
 export class BroadcastSocket {
   private socket: WebSocket | null = null;
+  /** The connection a connectionRefresh is opening, until it is open. */
+  private replacement: WebSocket | null = null;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private retry: ReturnType<typeof setTimeout> | undefined;
   private attempt = 0;
@@ -71,16 +73,17 @@ export class BroadcastSocket {
 
   /** Opens a new connection, joins on it (onOpen), and only then lets the old one go (connectionRefresh). */
   refresh(): void {
+    if (this.replacement) return;
     const old = this.socket;
-    if (old) old.onclose = null;
-    this.open(() => old?.close(1000, "refreshed"));
+    this.replacement = this.open(() => old?.close(1000, "refreshed"));
   }
 
-  private open(afterOpen?: () => void): void {
+  private open(afterOpen?: () => void): WebSocket {
     const create = this.options.createWebSocket ?? ((url: string) => new WebSocket(url));
     const socket = create(this.options.url());
     this.options.onState?.(this.attempt > 0 ? "reconnecting" : "connecting", this.attempt);
     socket.onopen = () => {
+      if (this.replacement === socket) this.replacement = null;
       this.socket = socket;
       this.attempt = 0;
       this.options.onState?.("open", 0);
@@ -95,8 +98,16 @@ export class BroadcastSocket {
       if (message) this.options.onMessage(message);
     };
     socket.onclose = () => {
-      if (this.socket === socket || this.socket === null) this.dropped();
+      if (socket === this.replacement) {
+        // The refresh failed: carry on with the old connection, or reconnect if it is gone too.
+        this.replacement = null;
+        if (this.socket === null) this.dropped();
+      } else if (this.socket === socket || this.socket === null) {
+        this.socket = null;
+        if (!this.replacement) this.dropped(); // else the refresh's connection takes over when it opens
+      }
     };
+    return socket;
   }
 
   private dropped(): void {
