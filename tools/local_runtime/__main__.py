@@ -22,6 +22,7 @@ from broadcast_tools.guard import check
 from broadcast_tools.terraform import forget_local_state
 from broadcast_tools.terraform import run as terraform
 from local_runtime.stack import LocalPlatform
+from local_runtime.web_pages import LISTENER_PAGE, SPEAKER_PAGE
 
 API_NAME = "speech-broadcast-local-websocket"
 
@@ -52,10 +53,16 @@ async def serve(args: argparse.Namespace, endpoint: str) -> None:
     routes = ", ".join(sorted(stack.deployment.routes))
     print(f"WebSocket API {stack.deployment.api_name} ({len(stack.deployment.routes)} routes: {routes})")
     print(f"function logs: {ROOT / '.local' / 'logs'}")
+    token = local_auth.token()
     print(f"listener:  {stack.url}?role=listener")
     print(f"speaker:   {stack.url}?role=speaker&token=<token below>")
+    if stack.pages.built:
+        print(f"listener page: {stack.site_url}{LISTENER_PAGE}")
+        print(f"speaker page (signed in): {stack.site_url}{SPEAKER_PAGE}#token={token}")
+    else:
+        print("web pages: not built (make web)")
     print(f"serving {stack.url}  (Ctrl-C stops everything)")
-    print(local_auth.token(), flush=True)
+    print(token, flush=True)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -30,6 +30,7 @@ from websockets.datastructures import Headers
 from local_runtime.deployment import Deployment
 from local_runtime.functions import FunctionError
 from local_runtime.management_api import iso_timestamp
+from local_runtime.web_pages import WebPages, is_websocket_upgrade
 
 log = logging.getLogger("local_runtime.gateway")
 
@@ -70,8 +71,10 @@ class LocalGateway:
         idle_timeout: float = IDLE_TIMEOUT_SECONDS,
         max_connection_age: float = MAX_CONNECTION_SECONDS,
         executor: ThreadPoolExecutor | None = None,
+        pages: WebPages | None = None,
     ) -> None:
         self.deployment = deployment
+        self.pages = pages
         self._invoke = invoke
         self.host = host
         self.port = port
@@ -146,8 +149,14 @@ class LocalGateway:
     def open_connections(self) -> int:
         return len(self._connections)
 
+    def connection_ids(self, user_agent: str | None = None) -> list[str]:
+        """The open connections, or those whose client sent ``user_agent``."""
+        return [c.connection_id for c in self._connections.values() if user_agent in (None, c.user_agent)]
+
     # --- the client's side ------------------------------------------------------------
     async def _process_request(self, websocket: ServerConnection, request: Any) -> Any:
+        if self.pages is not None and not is_websocket_upgrade(request):
+            return self.pages.respond(request, f"{self.host}:{self.port}")
         url = urlsplit(request.path)
         if url.path.rstrip("/") not in ("", f"/{self.deployment.stage}"):
             return websocket.respond(HTTPStatus.FORBIDDEN, "Forbidden\n")

@@ -18,6 +18,7 @@ from local_runtime.functions import Endpoints, FunctionError, FunctionPool
 from local_runtime.gateway import LocalGateway
 from local_runtime.management_api import ManagementApiServer
 from local_runtime.schedules import run_schedules
+from local_runtime.web_pages import WEB_DIST, WebPages
 
 log = logging.getLogger("local_runtime")
 
@@ -56,11 +57,13 @@ class LocalPlatform:
         schedule_interval: float | None = None,
         max_concurrency: int = 8,
         log_dir: Path | None = None,
+        web_root: Path = WEB_DIST,
     ) -> None:
         self.endpoint = endpoint
         self._reader = DeploymentReader(Clients.for_endpoint(endpoint, region), dist)
         self.deployment: Deployment = self._reader.read(api_name, stage)
         self._executor = ThreadPoolExecutor(max_workers=128, thread_name_prefix="local-runtime")
+        self.pages = WebPages(web_root, stage)
         self.gateway = LocalGateway(
             self.deployment,
             self._invoke_sync,
@@ -69,6 +72,7 @@ class LocalPlatform:
             idle_timeout=idle_timeout,
             max_connection_age=max_connection_age,
             executor=self._executor,
+            pages=self.pages,
         )
         # The Management API delivers to the gateway's connections; the Invoke API calls this stack.
         self.http = ManagementApiServer(sink=self.gateway, host=host, stage=stage, invoker=self)
@@ -107,6 +111,11 @@ class LocalPlatform:
     @property
     def url(self) -> str:
         return self.gateway.url
+
+    @property
+    def site_url(self) -> str:
+        """Where the speaker and listener pages are served (the WebSocket API's host and port)."""
+        return f"http://{self.gateway.host}:{self.gateway.port}/"
 
     # The Lambda Invoke API's target (local_runtime.management_api.Invoker).
     def invoke(self, function: str, payload: Any, asynchronous: bool) -> tuple[Any, dict | None]:

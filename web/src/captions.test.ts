@@ -1,0 +1,69 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from "vitest";
+import { CaptionStore, renderCaptions } from "./captions";
+
+const msg = (segmentId: string, text: string, isPartial: boolean, start = 0, end = 1) => ({
+  segmentId,
+  text,
+  isPartial,
+  language: "es",
+  start,
+  end,
+});
+
+describe("CaptionStore", () => {
+  it("orders finals by segment, whatever order they arrive in", () => {
+    const store = new CaptionStore();
+    store.apply(msg("s40-u0", "tercero", false));
+    store.apply(msg("s0-u1", "segundo", false));
+    store.apply(msg("s0-u0", "primero", false));
+    expect(store.orderedFinals.map((c) => c.text)).toEqual(["primero", "segundo", "tercero"]);
+  });
+
+  it("drops a repeated final and a partial that comes after its final", () => {
+    const store = new CaptionStore();
+    expect(store.apply(msg("s0-u0", "hola", false))).toBe(true);
+    expect(store.apply(msg("s0-u0", "hola otra vez", false))).toBe(false);
+    expect(store.apply(msg("s0-u0", "ho", true))).toBe(false);
+    expect(store.orderedFinals.map((c) => c.text)).toEqual(["hola"]);
+    expect(store.openPartials).toEqual([]);
+  });
+
+  it("keeps the time a segment began from its first partial", () => {
+    const store = new CaptionStore();
+    store.apply(msg("s0-u0", "el", true, 2, 2));
+    store.apply(msg("s0-u0", "el equipo", false, 5, 5));
+    expect(store.orderedFinals[0]).toMatchObject({ start: 2, end: 5 });
+  });
+});
+
+describe("renderCaptions", () => {
+  it("grows a partial in place and replaces it with its final", () => {
+    const list = document.createElement("ol");
+    const store = new CaptionStore();
+    store.apply(msg("s0-u0", "el", true));
+    renderCaptions(list, store);
+    const item = list.firstElementChild;
+    store.apply(msg("s0-u0", "el equipo", true));
+    renderCaptions(list, store);
+    expect(list.firstElementChild).toBe(item);
+    expect(item?.textContent).toBe("el equipo");
+    store.apply(msg("s0-u0", "el equipo ha trabajado", false));
+    store.apply(msg("s9-u0", "muy", true));
+    renderCaptions(list, store);
+    expect(list.children).toHaveLength(2);
+    expect(list.firstElementChild).toBe(item);
+    expect(item?.className).toBe("caption final");
+    expect(list.lastElementChild?.className).toBe("caption partial");
+  });
+
+  it("puts a late final before the segments spoken after it", () => {
+    const list = document.createElement("ol");
+    const store = new CaptionStore();
+    store.apply(msg("s8-u0", "dos", false));
+    renderCaptions(list, store);
+    store.apply(msg("s0-u0", "uno", false));
+    renderCaptions(list, store);
+    expect(Array.from(list.children).map((li) => li.textContent)).toEqual(["uno", "dos"]);
+  });
+});

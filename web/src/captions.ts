@@ -1,0 +1,83 @@
+// Captions and transcripts as they arrive: a segment's partial grows in place, its final replaces it once,
+// finals are kept in spoken order (by segmentId) with repeats dropped, and a partial after its final is ignored.
+import { compareSegmentIds } from "./protocol";
+
+export interface Caption {
+  segmentId: string;
+  text: string;
+  language: string;
+  /** Seconds: from the speaker's audio (`startTime`/`endTime`) or, for a listener, when it arrived. */
+  start: number;
+  end: number;
+}
+
+export interface Incoming {
+  segmentId: string;
+  text: string;
+  isPartial: boolean;
+  language: string;
+  start: number;
+  end: number;
+}
+
+export class CaptionStore {
+  private readonly finals = new Map<string, Caption>();
+  private readonly partials = new Map<string, Caption>();
+
+  /** True when what is shown changed. */
+  apply(message: Incoming): boolean {
+    const { segmentId } = message;
+    if (this.finals.has(segmentId)) return false; // a repeat, or a partial after its final
+    const earlier = this.partials.get(segmentId);
+    const caption: Caption = {
+      segmentId,
+      text: message.text,
+      language: message.language,
+      start: earlier?.start ?? message.start,
+      end: Math.max(message.end, earlier?.start ?? message.start),
+    };
+    if (message.isPartial) {
+      if (earlier && earlier.text === caption.text) return false;
+      this.partials.set(segmentId, caption);
+    } else {
+      this.partials.delete(segmentId);
+      this.finals.set(segmentId, caption);
+    }
+    return true;
+  }
+
+  get orderedFinals(): Caption[] {
+    return [...this.finals.values()].sort((a, b) => compareSegmentIds(a.segmentId, b.segmentId));
+  }
+
+  /** Segments still being spoken, in order. */
+  get openPartials(): Caption[] {
+    return [...this.partials.values()].sort((a, b) => compareSegmentIds(a.segmentId, b.segmentId));
+  }
+}
+
+/**
+ * Shows a store in a list: one item per segment, a partial's item updated in place until its final
+ * replaces it. The list is the page's ARIA live region (role="log").
+ */
+export function renderCaptions(list: HTMLElement, store: CaptionStore): void {
+  const wanted = [
+    ...store.orderedFinals.map((c) => ({ caption: c, partial: false })),
+    ...store.openPartials.map((c) => ({ caption: c, partial: true })),
+  ];
+  const existing = new Map<string, HTMLElement>();
+  for (const item of Array.from(list.children) as HTMLElement[]) existing.set(item.dataset.segmentId ?? "", item);
+  wanted.forEach(({ caption, partial }, index) => {
+    let item = existing.get(caption.segmentId);
+    existing.delete(caption.segmentId);
+    if (!item) {
+      item = document.createElement("li");
+      item.dataset.segmentId = caption.segmentId;
+    }
+    item.className = partial ? "caption partial" : "caption final";
+    item.lang = caption.language;
+    if (item.textContent !== caption.text) item.textContent = caption.text;
+    if (list.children[index] !== item) list.insertBefore(item, list.children[index] ?? null);
+  });
+  existing.forEach((item) => item.remove());
+}

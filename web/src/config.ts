@@ -1,0 +1,30 @@
+// What a page reads at start from config.json beside it: where the WebSocket API is and how speakers sign in.
+
+export interface SiteConfig {
+  /** wss://<api>/<stage> (docs/PROTOCOL.md, "Connecting"). */
+  webSocketUrl: string;
+  /** "urlFragment": the speaker page takes its token from `#token=…` (`make dev` has its own issuer). */
+  signIn: { mode: "urlFragment" };
+}
+
+export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<SiteConfig> {
+  const response = await fetchImpl("config.json", { cache: "no-store" });
+  if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
+  const config = (await response.json()) as Partial<SiteConfig>;
+  if (typeof config.webSocketUrl !== "string" || !/^wss?:\/\//.test(config.webSocketUrl)) {
+    throw new Error("config.json: webSocketUrl must be a ws:// or wss:// URL");
+  }
+  return { webSocketUrl: config.webSocketUrl, signIn: config.signIn ?? { mode: "urlFragment" } };
+}
+
+/** The speaker's token from the page's fragment (`#token=…`); the fragment never reaches a server. */
+export function tokenFromFragment(hash: string): string | null {
+  return new URLSearchParams(hash.replace(/^#/, "")).get("token");
+}
+
+/** The listener page for a session, beside the page at `here`. */
+export function listenerLink(here: string, sessionId: string): string {
+  const url = new URL("listener.html", here);
+  url.search = new URLSearchParams({ session: sessionId }).toString();
+  return url.toString();
+}

@@ -1,0 +1,27 @@
+// Small DOM helpers both pages use.
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`#${id} is missing from the page`);
+  return element as T;
+}
+
+/** Shows `text` in a notice element, or hides it when `text` is empty. */
+export function notice(element: HTMLElement, text: string): void {
+  element.textContent = text;
+  element.hidden = text === "";
+}
+
+export function fillLanguages(select: HTMLSelectElement, languages: readonly string[], chosen: string): void {
+  const names = new Intl.DisplayNames([navigator.language || "en"], { type: "language" });
+  for (const code of languages) {
+    const option = new Option(`${names.of(code) ?? code} (${code})`, code, false, code === chosen);
+    select.add(option);
+  }
+}
+
+export function describeState(state: { isPaused: boolean; isMuted: boolean }): string {
+  if (state.isPaused) return "paused";
+  if (state.isMuted) return "muted (captions only)";
+  return "live";
+}

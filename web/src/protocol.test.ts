@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { compareSegmentIds, connectionUrl, parseServerMessage } from "./protocol";
+
+describe("protocol", () => {
+  it("connects a speaker with its token and a listener without one", () => {
+    expect(connectionUrl("ws://127.0.0.1:8765/local", "speaker", "a.b.c")).toBe(
+      "ws://127.0.0.1:8765/local?role=speaker&token=a.b.c",
+    );
+    expect(connectionUrl("wss://x.example/prod", "listener", "ignored")).toBe("wss://x.example/prod?role=listener");
+  });
+
+  it("orders segment ids as spoken, number by number", () => {
+    const ids = ["s120-u0", "s0-u10", "s0-u2", "s8-u0"];
+    expect([...ids].sort(compareSegmentIds)).toEqual(["s0-u2", "s0-u10", "s8-u0", "s120-u0"]);
+  });
+
+  it("reads server messages and API Gateway's own answers, and ignores what is neither", () => {
+    expect(parseServerMessage('{"type": "heartbeatAck", "timestamp": 1}')).toEqual({ type: "heartbeatAck", timestamp: 1 });
+    expect(parseServerMessage('{"message": "Forbidden", "connectionId": "x"}')).toEqual({
+      type: "gatewayAnswer",
+      message: "Forbidden",
+    });
+    expect(parseServerMessage("not json")).toBeNull();
+    expect(parseServerMessage("[1]")).toBeNull();
+  });
+});

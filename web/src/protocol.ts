@@ -1,0 +1,131 @@
+// The WebSocket protocol of docs/PROTOCOL.md: every action a page sends and every message it reads,
+// with the names exactly as documented there. Nothing else in web/ spells a message or field name.
+
+export const SOURCE_LANGUAGES = ["de", "en", "es", "fr", "hi", "it", "ja", "ko", "pt", "zh"] as const;
+export const TARGET_LANGUAGES = [
+  "ar", "de", "en", "es", "fr", "hi", "it", "ja", "ko", "nl", "pl", "pt", "ru", "sv", "tr", "zh",
+] as const;
+export type SourceLanguage = (typeof SOURCE_LANGUAGES)[number];
+export type TargetLanguage = (typeof TARGET_LANGUAGES)[number];
+
+/** `sessionId` as `joinSession` accepts it: `word-word-NNN`. */
+export const SESSION_ID_PATTERN = /^[a-z]+-[a-z]+-\d{3}$/;
+
+export type Role = "speaker" | "listener";
+
+// --- client → server -------------------------------------------------------------------------
+export type Action =
+  | { action: "createSession"; sourceLanguage: SourceLanguage; qualityTier?: "standard" | "premium" }
+  | { action: "joinSession"; sessionId: string; targetLanguage: TargetLanguage }
+  | { action: "changeLanguage"; targetLanguage: TargetLanguage }
+  | { action: "heartbeat" }
+  | { action: "pauseBroadcast" }
+  | { action: "resumeBroadcast" }
+  | { action: "muteBroadcast" }
+  | { action: "unmuteBroadcast" }
+  | { action: "setVolume"; volume: number }
+  | { action: "endSession" }
+  | { action: "getSessionStatus" }
+  | { action: "sendAudio"; audio: string; sequence: number };
+
+// --- server → client -------------------------------------------------------------------------
+export interface BroadcastState {
+  isPaused: boolean;
+  isMuted: boolean;
+  volume: number;
+}
+
+export interface SpeechAudio {
+  format: string;
+  data: string;
+  chunkIndex: number;
+  final: boolean;
+}
+
+export type ServerMessage =
+  | { type: "sessionCreated"; sessionId: string; sourceLanguage: string; qualityTier: string; broadcastState: BroadcastState; createdAt: number }
+  | { type: "sessionJoined"; sessionId: string; targetLanguage: string; sourceLanguage: string; broadcastState: BroadcastState }
+  | { type: "languageChanged"; sessionId: string; targetLanguage: string }
+  | { type: "listenerCountChanged"; sessionId: string; listenerCount: number }
+  | { type: "heartbeatAck"; timestamp: number }
+  | { type: "connectionRefresh"; secondsRemaining: number; message: string }
+  | { type: "broadcastStateChanged"; sessionId: string; broadcastState: BroadcastState; timestamp: number }
+  | { type: "sessionEnded"; sessionId: string; reason: "speakerEnded" | "speakerDisconnected"; timestamp: number }
+  | {
+      type: "sessionStatus";
+      sessionId: string;
+      listenerCount: number;
+      languageDistribution: Record<string, number>;
+      sessionDuration: number;
+      broadcastState: BroadcastState;
+      timestamp: number;
+      updateReason: "requested" | "periodic" | "newLanguage" | "listenerCountChange";
+    }
+  | {
+      type: "transcript";
+      sessionId: string;
+      segmentId: string;
+      text: string;
+      isPartial: boolean;
+      stability: number;
+      startTime: number;
+      endTime: number;
+    }
+  | { type: "audioQualityWarning"; issue: "clipping" | "silence" | "sampleRate"; message: string; sequence: number }
+  | {
+      type: "translation";
+      sessionId: string;
+      segmentId: string;
+      language: string;
+      text: string;
+      isPartial: boolean;
+      translated: boolean;
+      audio?: SpeechAudio;
+    }
+  | ({ type: "audio"; sessionId: string; segmentId: string; language: string } & SpeechAudio)
+  | { type: "error"; code: string; message: string; action?: string; details?: Record<string, unknown> };
+
+/** API Gateway's own answer (no `type`): `{"message": "Forbidden"}` or `{"message": "Internal server error"}`. */
+export interface GatewayAnswer {
+  type: "gatewayAnswer";
+  message: string;
+}
+
+export type MessageOf<T extends ServerMessage["type"]> = Extract<ServerMessage, { type: T }>;
+
+export function parseServerMessage(data: string): ServerMessage | GatewayAnswer | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null) return null;
+  const record = value as Record<string, unknown>;
+  if (typeof record.type === "string") return record as unknown as ServerMessage;
+  if (typeof record.message === "string") return { type: "gatewayAnswer", message: record.message };
+  return null;
+}
+
+export function encodeAction(action: Action): string {
+  return JSON.stringify(action);
+}
+
+/** The connection URL of docs/PROTOCOL.md ("Connecting"). */
+export function connectionUrl(base: string, role: Role, token?: string): string {
+  const url = new URL(base);
+  url.searchParams.set("role", role);
+  if (role === "speaker" && token) url.searchParams.set("token", token);
+  return url.toString();
+}
+
+/** Segments in the order they were spoken: `s<chunk>-u<utterance>` compared number by number. */
+export function compareSegmentIds(a: string, b: string): number {
+  const numbers = (id: string) => (id.match(/\d+/g) ?? []).map(Number);
+  const [x, y] = [numbers(a), numbers(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? -1) - (y[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}

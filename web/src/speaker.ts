@@ -1,0 +1,203 @@
+// The speaker page: create a session, stream the microphone, steer the broadcast, see the audience.
+import QRCode from "qrcode";
+import { openMicrophone, type Microphone } from "./audio/microphone";
+import { pcmToBase64, peakLevel } from "./audio/pcm";
+import { CaptionStore, renderCaptions } from "./captions";
+import { listenerLink, loadConfig, tokenFromFragment } from "./config";
+import { BroadcastSocket } from "./connection";
+import { byId, describeState, fillLanguages, notice } from "./dom";
+import {
+  type BroadcastState,
+  connectionUrl,
+  type GatewayAnswer,
+  type ServerMessage,
+  SOURCE_LANGUAGES,
+  type SourceLanguage,
+} from "./protocol";
+
+const STATUS_EVERY_MS = 15_000;
+/** Audio waiting in the browser's send buffer beyond this is dropped (a slow link must not build up delay). */
+const MAX_BUFFERED_BYTES = 256 * 1024;
+
+const ui = {
+  connection: byId("connection"),
+  form: byId<HTMLFormElement>("create-form"),
+  language: byId<HTMLSelectElement>("source-language"),
+  create: byId<HTMLButtonElement>("create"),
+  signIn: byId("sign-in"),
+  setup: byId("setup"),
+  live: byId("live"),
+  sessionId: byId("session-id"),
+  qr: byId<HTMLCanvasElement>("qr"),
+  link: byId<HTMLInputElement>("listener-link"),
+  copy: byId<HTMLButtonElement>("copy-link"),
+  open: byId<HTMLAnchorElement>("open-link"),
+  pause: byId<HTMLButtonElement>("pause"),
+  mute: byId<HTMLButtonElement>("mute"),
+  volume: byId<HTMLInputElement>("volume"),
+  end: byId<HTMLButtonElement>("end"),
+  level: byId<HTMLMeterElement>("level"),
+  state: byId("state"),
+  warning: byId("warning"),
+  listenerCount: byId("listener-count"),
+  languages: byId("languages"),
+  transcript: byId<HTMLOListElement>("transcript"),
+  ended: byId("ended"),
+  error: byId("error"),
+};
+
+let socket: BroadcastSocket | null = null;
+let microphone: Microphone | null = null;
+let sequence = 0;
+let broadcast: BroadcastState = { isPaused: false, isMuted: false, volume: 1 };
+let statusTimer: ReturnType<typeof setInterval> | undefined;
+const transcript = new CaptionStore();
+
+function showState(state: BroadcastState): void {
+  broadcast = state;
+  ui.pause.textContent = state.isPaused ? "Resume" : "Pause";
+  ui.pause.setAttribute("aria-pressed", String(state.isPaused));
+  ui.mute.textContent = state.isMuted ? "Unmute speech" : "Mute speech";
+  ui.mute.setAttribute("aria-pressed", String(state.isMuted));
+  ui.volume.value = String(state.volume);
+  ui.state.textContent = describeState(state);
+}
+
+async function started(sessionId: string, state: BroadcastState): Promise<void> {
+  ui.setup.hidden = true;
+  ui.live.hidden = false;
+  ui.sessionId.textContent = sessionId;
+  const link = listenerLink(location.href, sessionId);
+  ui.link.value = link;
+  ui.open.href = link;
+  await QRCode.toCanvas(ui.qr, link, { margin: 2, width: 360, errorCorrectionLevel: "M" });
+  ui.qr.style.removeProperty("width");
+  ui.qr.style.removeProperty("height");
+  showState(state);
+  statusTimer = setInterval(() => socket?.send({ action: "getSessionStatus" }), STATUS_EVERY_MS);
+  try {
+    microphone = await openMicrophone(sendChunk);
+  } catch (error) {
+    notice(ui.error, `The microphone could not be opened: ${(error as Error).message}`);
+  }
+}
+
+function sendChunk(samples: Int16Array): void {
+  ui.level.value = peakLevel(samples);
+  if (!socket) return;
+  if (socket.bufferedAmount > MAX_BUFFERED_BYTES) return;
+  if (socket.send({ action: "sendAudio", audio: pcmToBase64(samples), sequence })) sequence += 1;
+}
+
+function stopped(text: string): void {
+  clearInterval(statusTimer);
+  void microphone?.stop();
+  microphone = null;
+  ui.live.querySelectorAll("button, input[type=range]").forEach((el) => ((el as HTMLButtonElement).disabled = true));
+  ui.copy.disabled = false;
+  notice(ui.ended, text);
+}
+
+function onMessage(message: ServerMessage | GatewayAnswer): void {
+  switch (message.type) {
+    case "sessionCreated":
+      void started(message.sessionId, message.broadcastState);
+      break;
+    case "broadcastStateChanged":
+      showState(message.broadcastState);
+      break;
+    case "listenerCountChanged":
+      ui.listenerCount.textContent = String(message.listenerCount);
+      socket?.send({ action: "getSessionStatus" });
+      break;
+    case "sessionStatus": {
+      ui.listenerCount.textContent = String(message.listenerCount);
+      const mix = Object.entries(message.languageDistribution).sort(([, a], [, b]) => b - a);
+      ui.languages.textContent = mix.length ? mix.map(([code, n]) => `${code} ${n}`).join(" · ") : "none yet";
+      showState(message.broadcastState);
+      break;
+    }
+    case "transcript":
+      if (
+        transcript.apply({
+          segmentId: message.segmentId,
+          text: message.text,
+          isPartial: message.isPartial,
+          language: ui.language.value,
+          start: message.startTime,
+          end: message.endTime,
+        })
+      ) {
+        renderCaptions(ui.transcript, transcript);
+        ui.transcript.scrollTop = ui.transcript.scrollHeight;
+      }
+      break;
+    case "audioQualityWarning":
+      notice(ui.warning, message.message);
+      break;
+    case "sessionEnded":
+      stopped(message.reason === "speakerEnded" ? "The session has ended." : "The session ended: connection lost.");
+      socket?.close();
+      break;
+    case "error":
+      notice(ui.error, `${message.code}: ${message.message}`);
+      break;
+    case "gatewayAnswer":
+      notice(ui.error, message.message);
+      break;
+    default:
+      break;
+  }
+}
+
+async function main(): Promise<void> {
+  fillLanguages(ui.language, SOURCE_LANGUAGES, "en");
+  const config = await loadConfig();
+  const token = tokenFromFragment(location.hash);
+  if (!token) {
+    notice(ui.signIn, "Sign in first: open the speaker link `make dev` prints (it carries your token).");
+    ui.connection.textContent = "not signed in";
+    return;
+  }
+  socket = new BroadcastSocket({
+    url: () => connectionUrl(config.webSocketUrl, "speaker", token),
+    reconnect: false,
+    onOpen: () => {
+      ui.create.disabled = false;
+    },
+    onMessage,
+    onState: (state) => {
+      ui.connection.textContent = state === "open" ? "connected" : state;
+      if (state === "closed" && !ui.live.hidden && ui.ended.hidden) stopped("The connection was lost; the session has ended.");
+      if (state === "closed" && ui.live.hidden) notice(ui.error, "Could not connect as a speaker (is the sign-in still valid?).");
+    },
+  });
+  socket.start();
+
+  ui.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ui.create.disabled = true;
+    socket?.send({ action: "createSession", sourceLanguage: ui.language.value as SourceLanguage });
+  });
+  ui.pause.addEventListener("click", () =>
+    socket?.send({ action: broadcast.isPaused ? "resumeBroadcast" : "pauseBroadcast" }),
+  );
+  ui.mute.addEventListener("click", () =>
+    socket?.send({ action: broadcast.isMuted ? "unmuteBroadcast" : "muteBroadcast" }),
+  );
+  ui.volume.addEventListener("change", () => socket?.send({ action: "setVolume", volume: Number(ui.volume.value) }));
+  ui.end.addEventListener("click", () => {
+    if (confirm("End the session for every listener?")) socket?.send({ action: "endSession" });
+  });
+  ui.copy.addEventListener("click", async () => {
+    ui.link.select();
+    try {
+      await navigator.clipboard.writeText(ui.link.value);
+      ui.copy.textContent = "Copied";
+    } catch {
+      ui.copy.textContent = "Press Ctrl+C";
+    }
+  });
+}
+
+main().catch((error: Error) => notice(ui.error, error.message));

@@ -1,0 +1,34 @@
+import subsrt from "subsrt-ts";
+import { describe, expect, it } from "vitest";
+import type { Caption } from "./captions";
+import { cues, transcriptText } from "./transcript-export";
+
+const finals: Caption[] = [
+  { segmentId: "s0-u0", text: "Buenos días a todos", language: "es", start: 0.5, end: 2.0 },
+  { segmentId: "s0-u1", text: "El equipo ha trabajado", language: "es", start: 1.8, end: 3.1 },
+  { segmentId: "s9-u0", text: "Gracias", language: "es", start: 7.25, end: 7.25 },
+];
+
+describe("transcript export", () => {
+  it("writes one line per final as text", () => {
+    expect(transcriptText(finals, "txt")).toBe("Buenos días a todos\nEl equipo ha trabajado\nGracias\n");
+  });
+
+  it.each(["srt", "vtt"] as const)("writes %s that parses back to the finals in order", (format) => {
+    const parsed = subsrt.parse(transcriptText(finals, format), { format });
+    const captions = parsed.filter((c) => c.type === "caption");
+    expect(captions.map((c) => ("text" in c ? c.text : ""))).toEqual(finals.map((c) => c.text));
+    expect(captions[2]).toMatchObject({ start: 7250, end: 8250 });
+  });
+
+  it("never lets a cue overlap the next or last under a second unless the next begins sooner", () => {
+    const [first, second, third] = cues(finals);
+    expect(first).toMatchObject({ start: 500, end: 1800 });
+    expect(second).toMatchObject({ start: 1800, end: 3100 });
+    expect(third.end - third.start).toBe(1000);
+  });
+
+  it("starts a WebVTT file with its signature", () => {
+    expect(transcriptText(finals, "vtt").startsWith("WEBVTT")).toBe(true);
+  });
+});
