@@ -188,15 +188,16 @@ def test_schedules_run_at_their_rate(deployed_local):
 
 
 def test_route_removed_from_terraform_fails_locally_as_on_aws(tmp_path):
-    """Drop `heartbeat` from Terraform, apply, serve: the action lands on $default, as API Gateway routes it."""
+    """Drop the `heartbeat` route from platform.json, apply, serve: the action lands on $default, as on AWS."""
     checkout = tmp_path / "checkout"
     shutil.copytree(ROOT / "infrastructure", checkout / "infrastructure", ignore=shutil.ignore_patterns(".terraform*"))
     (checkout / "dist").symlink_to(ROOT / "dist")
     (checkout / ".local").mkdir()
     (checkout / ".local" / "auth").symlink_to(ROOT / ".local" / "auth")
-    main = checkout / "infrastructure" / "main.tf"
-    kept = [line for line in main.read_text().splitlines() if not line.strip().startswith("heartbeat ")]
-    main.write_text("\n".join(kept) + "\n")
+    platform = checkout / "infrastructure" / "platform.json"
+    declaration = json.loads(platform.read_text())
+    del declaration["routes"]["heartbeat"], declaration["functions"]["heartbeat"]
+    platform.write_text(json.dumps(declaration))
     deployment = apply_local(tmp_path / "terraform", root=checkout)
     deployed = next(deployment)
     try:
