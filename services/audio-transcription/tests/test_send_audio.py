@@ -59,6 +59,7 @@ def test_chunks_sent_while_paused_are_accepted_and_counted_but_carry_no_audio(au
         ({"action": "sendAudio", "audio": "AAAA"}, "INVALID_MESSAGE"),
         ({"action": "sendAudio", "audio": "AAAA", "sequence": 0, "extra": 1}, "INVALID_MESSAGE"),
         (audio(tone(2500)), "MESSAGE_TOO_LARGE"),  # 2.5 s: over the message size limit
+        (audio(tone(1000)), "MESSAGE_TOO_LARGE"),  # 1 s: over one 32 KB frame
     ],
 )
 def test_bad_chunks_are_refused_with_a_code_and_nothing_is_appended(audio_harness, kinesis, audio_stream, body, code):
@@ -78,7 +79,17 @@ def test_chunk_longer_than_the_bound_is_refused_by_duration(audio_harness, audio
     # Under the message size limit but over the duration bound.
     assert len(json.dumps(audio(b"\0" * (limit + 2)))) < audio_runtime.audio.max_audio_message_bytes
     error = audio_harness.last("spk", "error")
-    assert error["code"] == "INVALID_AUDIO" and error["details"]["maxMs"] == 2000
+    assert error["code"] == "INVALID_AUDIO" and error["details"]["maxMs"] == 750
+
+
+def test_the_longest_chunk_fits_one_32_kb_websocket_frame(audio_harness, audio_runtime, kinesis, audio_stream):
+    audio_harness.speaker_with_session()
+    longest = audio_runtime.audio.max_chunk_bytes
+    message = audio(b"\0" * longest, sequence=2**53 - 1)
+    assert len(json.dumps(message).encode()) <= 32 * 1024 == audio_runtime.audio.max_audio_message_bytes
+    audio_harness.send("spk", message)
+    assert not audio_harness.sink.messages("spk", "error")
+    assert len(read_stream(kinesis, audio_stream)) == 1
 
 
 def test_listener_cannot_send_audio(audio_harness, kinesis, audio_stream):

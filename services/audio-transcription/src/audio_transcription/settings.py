@@ -22,9 +22,11 @@ class AudioSettings:
     translation_function_name: str = ""
     #: chunk duration bounds, in milliseconds
     min_chunk_ms: float = 20.0
-    max_chunk_ms: float = 2000.0
-    #: the largest sendAudio message, bytes (2 s of audio in base64 plus JSON is ~86 KB)
-    max_audio_message_bytes: int = 96 * 1024
+    max_chunk_ms: float = 750.0
+    #: the largest sendAudio message, bytes: one WebSocket frame, which API Gateway caps at 32 KB (a larger
+    #: frame closes the connection, code 1009, and browsers send a message as one frame); 750 ms of audio in
+    #: base64 with its JSON is about 32,060 bytes
+    max_audio_message_bytes: int = 32 * 1024
     #: sendAudio messages per connection per second
     audio_rate_per_second: int = 60
     #: a session's recogniser stream is closed after this long without audio
