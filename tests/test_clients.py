@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import wave
 
 import numpy as np
-
-import base64
-import json
 
 from broadcast_client.audio import SAMPLE_RATE, chunks, read_wav
 from broadcast_client.connection import describe, url_for
