@@ -133,10 +133,46 @@ def test_measurement_failure_still_appends_the_audio_with_neutral_dynamics(audio
     def broken(pcm: bytes):
         raise FloatingPointError("measurement failed")
 
-    ingest = AudioIngest(audio_runtime.audio, kinesis, audio_runtime.sessions, audio_runtime.clock, measure=broken)
+    ingest = AudioIngest(
+        audio_runtime.audio,
+        kinesis,
+        audio_runtime.sessions,
+        audio_runtime.rate_limiter,
+        audio_runtime.clock,
+        measure=broken,
+    )
     harness = Harness(dataclasses.replace(audio_runtime, ingest=ingest), sink)
     harness.speaker_with_session()
     harness.send("spk", audio(tone(100)))
     (record,) = read_stream(kinesis, audio_stream)
     assert AudioChunk.decode(record["Data"]).measurement is None
     assert not harness.sink.messages("spk", "error")
+
+
+def test_audio_faster_than_real_time_is_refused_after_a_short_burst(
+    audio_harness, audio_runtime, kinesis, audio_stream, clock
+):
+    audio_harness.speaker_with_session()
+    longest = audio_runtime.audio.max_chunk_ms
+    for sequence in range(60):  # 60 messages of 750 ms in one second: 45 s of audio
+        audio_harness.send("spk", audio(tone(longest), sequence))
+    accepted = len(read_stream(kinesis, audio_stream))
+    burst = audio_runtime.audio.audio_burst_seconds
+    assert accepted == int(burst * 1000 // longest)
+    errors = audio_harness.sink.messages("spk", "error")
+    assert len(errors) == 60 - accepted and {e["code"] for e in errors} == {"RATE_LIMITED"}
+    assert errors[0]["details"] == {"audioSecondsPerSecond": 1.25, "burstSeconds": burst}
+
+    clock.advance(3)  # three seconds later 3.75 s of audio more: five chunks of 750 ms
+    for sequence in range(60, 70):
+        audio_harness.send("spk", audio(tone(longest), sequence))
+    assert len(read_stream(kinesis, audio_stream)) == accepted + 5
+
+
+def test_a_real_time_speaker_is_never_held_back_by_the_audio_budget(audio_harness, kinesis, audio_stream, clock):
+    audio_harness.speaker_with_session()
+    for sequence in range(300):  # 30 s of 100 ms chunks, each sent as it is spoken
+        audio_harness.send("spk", audio(tone(100), sequence))
+        clock.advance(0.1)
+    assert not audio_harness.sink.messages("spk", "error")
+    assert len(read_stream(kinesis, audio_stream)) == 300

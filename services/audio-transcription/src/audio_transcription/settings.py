@@ -29,6 +29,10 @@ class AudioSettings:
     max_audio_message_bytes: int = 32 * 1024
     #: sendAudio messages per connection per second
     audio_rate_per_second: int = 60
+    #: seconds of audio a session may send per second of time (recognition cost and shard share follow it)...
+    audio_seconds_per_second: float = 1.25
+    #: ...with this many seconds of audio allowed ahead at once (a reconnecting client's buffer, jitter)
+    audio_burst_seconds: float = 5.0
     #: a session's recogniser stream is closed after this long without audio
     silence_timeout_seconds: float = 10.0
     #: recogniser streams are rolled over before this (Transcribe allows four hours)
@@ -63,6 +67,8 @@ class AudioSettings:
             transcription_engine=engine,
             translation_function_name=env.get("TRANSLATION_FUNCTION_NAME", "").strip(),
             audio_rate_per_second=int(number(env, "AUDIO_RATE_PER_SECOND", cls.audio_rate_per_second)),
+            audio_seconds_per_second=number(env, "AUDIO_SECONDS_PER_SECOND", cls.audio_seconds_per_second),
+            audio_burst_seconds=number(env, "AUDIO_BURST_SECONDS", cls.audio_burst_seconds),
             silence_timeout_seconds=number(env, "SILENCE_TIMEOUT_SECONDS", cls.silence_timeout_seconds),
             max_stream_seconds=number(env, "MAX_STREAM_SECONDS", cls.max_stream_seconds),
             deadline_margin_seconds=number(env, "DEADLINE_MARGIN_SECONDS", cls.deadline_margin_seconds),

@@ -1,7 +1,9 @@
-"""Fixed-window rate limits per connection, as conditional counters with a TTL."""
+"""Rate limits as conditional DynamoDB updates with a TTL: fixed-window message counts
+per connection, and budgets of a quantity per second (seconds of audio per session)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -34,3 +36,44 @@ class RateLimiter:
                 return False
             raise
         return True
+
+    def try_spend(self, key: str, cost: float, rate: float, burst: float, now: float) -> bool:
+        """Spend ``cost`` of a budget that refills at ``rate`` per second and holds at most ``burst``.
+
+        The generic cell rate algorithm: the item keeps the theoretical time ``tat`` at
+        which everything spent so far would have been paid for at ``rate``; a spend is
+        allowed while that stays at most ``burst / rate`` seconds ahead of now. Two
+        conditional updates, no read, so concurrent spends never overdraw; a refused
+        spend changes nothing.
+        """
+        step = cost / rate
+        latest = now + burst / rate - step  # the latest tat that still leaves room for this cost
+        if latest < now:
+            return False
+        expires = int(now + burst / rate) + 60
+        attempts = (
+            ("SET tat = :start, expiresAt = :exp", "attribute_not_exists(tat) OR tat <= :now", {":start": now + step}),
+            ("SET tat = tat + :step, expiresAt = :exp", "tat <= :latest", {":step": step, ":latest": latest}),
+        )
+        for update, condition, values in attempts:
+            try:
+                self._table.update_item(
+                    Key={"limitKey": key},
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues={
+                        **{name: _decimal(value) for name, value in values.items()},
+                        **({":now": _decimal(now)} if ":now" in condition else {}),
+                        ":exp": expires,
+                    },
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                continue
+            return True
+        return False
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(round(value, 6)))
