@@ -8,7 +8,7 @@ from typing import Any
 
 from broadcast_shared.runtime import Runtime
 from local_runtime.management_api import RecordingSink
-from support.events import FakeLambdaContext, connect_event, disconnect_event, message_event
+from support.events import SOURCE_IP, FakeLambdaContext, connect_event, disconnect_event, message_event
 
 ROUTE_MODULES = {"$connect": "connect", "$disconnect": "disconnect", "$default": "default"}
 
@@ -43,8 +43,10 @@ class Harness:
         self.sink.close(connection_id)
         return handler_module("$disconnect").handler.using(self.runtime)(disconnect_event(connection_id), self.context)
 
-    def send(self, connection_id: str, body: Any, route_key: str | None = None) -> dict[str, Any]:
-        event = message_event(connection_id, body, route_key)
+    def send(
+        self, connection_id: str, body: Any, route_key: str | None = None, source_ip: str = SOURCE_IP
+    ) -> dict[str, Any]:
+        event = message_event(connection_id, body, route_key, source_ip)
         key = event["requestContext"]["routeKey"]
         try:
             module = handler_module(key)

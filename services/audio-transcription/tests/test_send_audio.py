@@ -123,7 +123,7 @@ def test_audio_rate_limit_per_connection_refuses_the_excess_and_keeps_what_was_a
         audio_harness.send("spk", audio(tone(20), sequence))
 
     errors = audio_harness.sink.messages("spk", "error")
-    assert [e["code"] for e in errors] == ["RATE_LIMITED"] * 3
+    assert [e["code"] for e in errors] == ["RATE_LIMITED"]  # answered once a second, then silently refused
     assert [AudioChunk.decode(r["Data"]).sequence for r in read_stream(kinesis, audio_stream)] == list(range(limit))
 
 
@@ -160,7 +160,7 @@ def test_audio_faster_than_real_time_is_refused_after_a_short_burst(
     burst = audio_runtime.audio.audio_burst_seconds
     assert accepted == int(burst * 1000 // longest)
     errors = audio_harness.sink.messages("spk", "error")
-    assert len(errors) == 60 - accepted and {e["code"] for e in errors} == {"RATE_LIMITED"}
+    assert [e["code"] for e in errors] == ["RATE_LIMITED"]  # answered once a second, then silently refused
     assert errors[0]["details"] == {"audioSecondsPerSecond": 1.25, "burstSeconds": burst}
 
     clock.advance(3)  # three seconds later 3.75 s of audio more: five chunks of 750 ms

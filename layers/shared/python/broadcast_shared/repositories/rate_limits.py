@@ -9,6 +9,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 
+#: a counter's item being throttled (a flood on one key) means what a full window means: over the limit
+REFUSALS = {"ConditionalCheckFailedException", "ProvisionedThroughputExceededException", "ThrottlingException"}
+
+
 class RateLimiter:
     def __init__(self, table: Any) -> None:
         self._table = table
@@ -32,7 +36,7 @@ class RateLimiter:
                 },
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if exc.response["Error"]["Code"] in REFUSALS:
                 return False
             raise
         return True
