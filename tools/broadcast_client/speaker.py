@@ -36,7 +36,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", default=os.environ.get("BROADCAST_URL", DEFAULT_URL), help="WebSocket API URL")
     parser.add_argument("--token", default=os.environ.get("SPEAKER_TOKEN"), help="speaker JWT (default: a local one)")
     parser.add_argument("--source-language", default="en")
-    parser.add_argument("--quality-tier", default="standard", choices=["standard", "premium"])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--wav", type=Path, help="stream this WAV file (resampled to 16 kHz mono 16-bit)")
     source.add_argument("--mic", action="store_true", help="stream the microphone (needs sox)")
@@ -59,11 +58,7 @@ def local_token() -> str:
 async def run(args: argparse.Namespace) -> None:
     token = args.token or local_token()
     async with connect(url_for(args.url, role="speaker", token=token), max_size=2**20) as ws:
-        await ws.send(
-            json.dumps(
-                {"action": "createSession", "sourceLanguage": args.source_language, "qualityTier": args.quality_tier}
-            )
-        )
+        await ws.send(json.dumps({"action": "createSession", "sourceLanguage": args.source_language}))
         created = json.loads(await ws.recv())
         if created.get("type") != "sessionCreated":
             fail(f"could not create a session: {created}")

@@ -57,6 +57,9 @@ def test_chunks_sent_while_paused_are_accepted_and_counted_but_carry_no_audio(au
         ({"action": "sendAudio", "audio": "", "sequence": 0}, "INVALID_MESSAGE"),
         ({"action": "sendAudio", "audio": "AAAA", "sequence": -1}, "INVALID_MESSAGE"),
         ({"action": "sendAudio", "audio": "AAAA"}, "INVALID_MESSAGE"),
+        ({"action": "sendAudio", "audio": base64.b64encode(tone(100)).decode(), "sequence": "42"}, "INVALID_MESSAGE"),
+        ({"action": "sendAudio", "audio": base64.b64encode(tone(100)).decode(), "sequence": True}, "INVALID_MESSAGE"),
+        ({"action": "sendAudio", "audio": base64.b64encode(tone(100)).decode(), "sequence": 4.0}, "INVALID_MESSAGE"),
         ({"action": "sendAudio", "audio": "AAAA", "sequence": 0, "extra": 1}, "INVALID_MESSAGE"),
         (audio(tone(2500)), "MESSAGE_TOO_LARGE"),  # 2.5 s: over the message size limit
         (audio(tone(1000)), "MESSAGE_TOO_LARGE"),  # 1 s: over one 32 KB frame

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -134,3 +135,24 @@ def test_an_unknown_action_is_echoed_short_whatever_its_size(harness):
     assert too_large["code"] == "MESSAGE_TOO_LARGE" and too_large["details"]["limit"] == 16 * 1024
     assert len(json.dumps(too_large)) < 512
 
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "setVolume", "volume": "0.5"},  # lax mode: a string taken for a number
+        {"action": "setVolume", "volume": True},  # lax mode: true taken for 1.0
+        {"action": "createSession", "sourceLanguage": "en", "qualityTier": 1},
+        {"action": "joinSession", "sessionId": "golden-eagle-\u0664\u0662\u0667", "targetLanguage": "es"},
+        {"action": "joinSession", "sessionId": "golden-eagle-\uff14\uff12\uff17", "targetLanguage": "es"},
+    ],
+)
+def test_lax_values_are_invalid_messages_not_coerced(harness, body):
+    role = "listener" if body["action"] == "joinSession" else "speaker"
+    harness.connect("client", role, user_id="user-1" if role == "speaker" else None)
+    if body["action"] == "setVolume":
+        harness.send("client", {"action": "createSession", "sourceLanguage": "en"})
+    harness.send("client", body)
+    error = harness.last("client", "error")
+    assert error["code"] == "INVALID_MESSAGE", error
+    if body["action"] == "setVolume":
+        assert harness.runtime.sessions.get(harness.last("client", "sessionCreated")["sessionId"]).volume == 1.0

@@ -57,6 +57,11 @@ class Settings:
     #: ended sessions and stale records expire through DynamoDB TTL after this long
     record_ttl_seconds: int = 86400
     max_listeners_per_session: int = 5000
+    #: the Amazon Translate custom terminologies a session may name (any other is refused: the account may hold
+    #: terminologies of other products or customers)
+    allowed_terminologies: frozenset[str] = frozenset()
+    #: sessions one speaker (token ``sub``) may create per hour, whatever the connection
+    max_sessions_per_user_per_hour: int = 10
     #: concurrent management-API calls in one fan-out
     fanout_concurrency: int = 32
 
@@ -79,5 +84,11 @@ class Settings:
             ),
             record_ttl_seconds=int(number(env, "RECORD_TTL_SECONDS", cls.record_ttl_seconds)),
             max_listeners_per_session=int(number(env, "MAX_LISTENERS_PER_SESSION", cls.max_listeners_per_session)),
+            allowed_terminologies=frozenset(
+                name.strip() for name in env.get("ALLOWED_TERMINOLOGIES", "").split(",") if name.strip()
+            ),
+            max_sessions_per_user_per_hour=int(
+                number(env, "MAX_SESSIONS_PER_USER_PER_HOUR", cls.max_sessions_per_user_per_hour)
+            ),
             fanout_concurrency=int(number(env, "FANOUT_CONCURRENCY", cls.fanout_concurrency)),
         )

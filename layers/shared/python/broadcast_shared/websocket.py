@@ -4,8 +4,8 @@ The wrapper does, once for every route: structured-log context and EMF metrics, 
 rate limits (every inbound message counts, before anything else is looked at), size
 limit, JSON parsing, validation against the route's model, the caller's connection
 record and role, and the one place where any error becomes a single ``error`` message
-to the caller (never a traceback) - or, for a flood, no message at all (:class:`Admission`). A route function only calls a
-service and sends what it returns.
+to the caller (never a traceback) - or, for a flood, no message at all (:class:`Admission`).
+A route function only calls a service and sends what it returns.
 
     @route(JoinSession, roles={Role.LISTENER})
     def handler(request: Request[JoinSession], runtime: Runtime) -> None: ...
@@ -46,6 +46,10 @@ class Request(Generic[M]):
     @property
     def connection_id(self) -> str:
         return self.connection.connection_id
+
+    @property
+    def source_ip(self) -> str:
+        return source_ip_of(self.event)
 
 
 class LazyRuntime(Generic[R]):
@@ -228,10 +232,13 @@ def load_json_object(body: str) -> dict[str, Any]:
 
 
 def parse_message(body: str, model: type[M]) -> M:
-    """JSON text → the route's model, or a :class:`BroadcastError` that says what is wrong."""
-    data = load_json_object(body)
+    """JSON text → the route's model, or a :class:`BroadcastError` that says what is wrong.
+
+    Validated from the text itself, so the models' strict mode judges JSON types: an enum from its
+    string, but no integer from ``"42"`` or ``true``."""
+    load_json_object(body)
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(body)
     except ValidationError as exc:
         problems = [
             {"field": ".".join(str(part) for part in error["loc"]) or "(message)", "problem": error["msg"]}

@@ -40,6 +40,12 @@ class RateLimiter:
             raise
         return True
 
+    def exhausted(self, key: str, limit: int, window_seconds: int, now: float) -> bool:
+        """Whether ``key`` has reached ``limit`` in the current window (a read: nothing is counted)."""
+        window = int(now // window_seconds)
+        item = self._table.get_item(Key={"limitKey": f"{key}#{window}"}).get("Item") or {}
+        return int(item.get("hits", 0)) >= limit
+
     def try_spend(self, key: str, cost: float, rate: float, burst: float, now: float) -> bool:
         """Spend ``cost`` of a budget that refills at ``rate`` per second and holds at most ``burst``.
 
