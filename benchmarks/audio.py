@@ -78,7 +78,8 @@ def _send_audio(chunks: list[bytes]) -> None:
         kinesis.create_stream(StreamName=stream, ShardCount=1)
         settings = fresh_settings(boto3.client("dynamodb"), management.endpoint)
         runtime = AudioRuntime.build_audio(
-            settings, AudioSettings(audio_stream_name=stream, audio_rate_per_second=1000)
+            settings,
+            AudioSettings(audio_stream_name=stream, audio_rate_per_second=1000, audio_seconds_per_second=1000.0),
         )
         sink.open("speaker")
         context = FakeLambdaContext()
@@ -100,7 +101,10 @@ def _send_audio(chunks: list[bytes]) -> None:
         errors = sink.messages("speaker", "error")
         print(f"== sendAudio per {CHUNK_MS} ms chunk, in-process handler (moto Kinesis and DynamoDB)")
         print(f"  {describe(samples)}   refused: {len(errors)}")
-        print("  (each chunk: connection get, rate-limit update, session get, PutRecord; moto ~15 ms per call)")
+        print(
+            "  (each chunk: connection get, rate-limit update, session get, audio budget update, PutRecord;"
+            " moto ~15 ms per call)"
+        )
     finally:
         management.stop()
         server.stop()

@@ -120,6 +120,11 @@ locals {
       ]
       resources = [module.audio_stream.arn]
     }
+    # The event source mapping's on-failure destination is sent with the function's role.
+    ReportFailedAudio = {
+      actions   = ["sqs:SendMessage"]
+      resources = [module.audio_stream.failures_queue_arn]
+    }
     Transcribe = {
       actions   = ["transcribe:StartStreamTranscription", "transcribe:StartStreamTranscriptionWebSocket"]
       resources = ["*"] # Transcribe streaming has no resource-level permissions

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import wave
 
 import numpy as np
@@ -33,6 +35,17 @@ def test_chunks_hold_the_requested_duration():
     pcm = bytes(SAMPLE_RATE * 2)  # one second
     sizes = [len(c) for c in chunks(pcm, 100)]
     assert sizes == [3200] * 10
+
+
+def test_a_long_chunk_is_split_so_every_send_audio_message_fits_one_32_kb_frame():
+    pcm = bytes(SAMPLE_RATE * 2 * 2)  # two seconds, asked for as one chunk
+    pieces = list(chunks(pcm, 2000))
+    messages = [
+        json.dumps({"action": "sendAudio", "audio": base64.b64encode(p).decode(), "sequence": 2**53 - 1})
+        for p in pieces
+    ]
+    assert max(len(m.encode()) for m in messages) <= 32 * 1024
+    assert b"".join(pieces).rstrip(b"\0") == pcm.rstrip(b"\0") and sum(map(len, pieces)) >= len(pcm)
 
 
 def test_url_and_message_lines():

@@ -149,6 +149,8 @@ def test_audio_stream_feeds_the_worker_one_batch_per_shard_with_alarms(deployed_
     ]
     assert mapping["FunctionArn"].endswith("-transcription-worker")
     assert mapping["ParallelizationFactor"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(f":{name}-failures")
     worker = lambda_.get_function_configuration(FunctionName=mapping["FunctionArn"])
     assert worker["Timeout"] == 900 and worker["Environment"]["Variables"]["TRANSCRIPTION_ENGINE"] == "pocketsphinx"
     alarms = {a["MetricName"] for a in cloudwatch.describe_alarms()["MetricAlarms"] if name in a["AlarmName"]}

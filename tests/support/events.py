@@ -35,12 +35,20 @@ def request_context(connection_id: str, route_key: str, event_type: str, **extra
     }
 
 
-def message_event(connection_id: str, body: Any, route_key: str | None = None) -> dict[str, Any]:
+#: the address every test client sends from unless it says otherwise (TEST-NET-3)
+SOURCE_IP = "203.0.113.7"
+
+
+def message_event(
+    connection_id: str, body: Any, route_key: str | None = None, source_ip: str = SOURCE_IP
+) -> dict[str, Any]:
     text = body if isinstance(body, str) else json.dumps(body)
     if route_key is None:
         route_key = body.get("action", "$default") if isinstance(body, dict) else "$default"
     return {
-        "requestContext": request_context(connection_id, route_key, "MESSAGE"),
+        "requestContext": request_context(
+            connection_id, route_key, "MESSAGE", identity={"sourceIp": source_ip, "userAgent": "test"}
+        ),
         "body": text,
         "isBase64Encoded": False,
     }

@@ -8,7 +8,7 @@ from typing import Any
 from broadcast_shared.runtime import Runtime
 from broadcast_tools.platform_table import PlatformTable
 from local_runtime.management_api import RecordingSink
-from tests.support.events import FakeLambdaContext, connect_event, disconnect_event, message_event
+from tests.support.events import SOURCE_IP, FakeLambdaContext, connect_event, disconnect_event, message_event
 
 TABLE = PlatformTable.load()
 
@@ -34,8 +34,10 @@ class Harness:
         self.sink.close(connection_id)
         return handler_module("$disconnect").handler.using(self.runtime)(disconnect_event(connection_id), self.context)
 
-    def send(self, connection_id: str, body: Any, route_key: str | None = None) -> dict[str, Any]:
-        event = message_event(connection_id, body, route_key)
+    def send(
+        self, connection_id: str, body: Any, route_key: str | None = None, source_ip: str = SOURCE_IP
+    ) -> dict[str, Any]:
+        event = message_event(connection_id, body, route_key, source_ip)
         module = handler_module(event["requestContext"]["routeKey"])
         return module.handler.using(self.runtime)(event, self.context)
 

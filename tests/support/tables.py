@@ -63,6 +63,7 @@ def create_tables(dynamodb: Any, prefix: str) -> dict[str, str]:
 def fresh_settings(dynamodb: Any, management_api_endpoint: str, **limits: Any) -> Settings:
     """Settings over a new set of tables with unique names, so nothing is shared with another run."""
     names = create_tables(dynamodb, f"t{uuid.uuid4().hex[:10]}")
+    limits.setdefault("allowed_terminologies", frozenset({"acme", "acme-product-names"}))
     return Settings(
         sessions_table=names["sessions"],
         connections_table=names["connections"],

@@ -10,6 +10,14 @@ from pathlib import Path
 import numpy as np
 
 SAMPLE_RATE = 16_000
+#: the longest chunk one sendAudio message may carry: its JSON must fit one 32 KB WebSocket
+#: frame (API Gateway closes a connection on a larger frame, and browsers send a message as one)
+MAX_CHUNK_MS = 750
+
+
+def chunk_bytes(chunk_ms: int) -> int:
+    """Bytes of PCM per message: ``chunk_ms`` of audio, split to at most ``MAX_CHUNK_MS``."""
+    return SAMPLE_RATE * 2 * min(chunk_ms, MAX_CHUNK_MS) // 1000
 
 
 def read_wav(path: Path) -> bytes:
@@ -34,15 +42,16 @@ def read_wav(path: Path) -> bytes:
 
 
 def chunks(pcm: bytes, chunk_ms: int) -> Iterator[bytes]:
-    """Fixed-size chunks; the last is padded with silence (sendAudio refuses very short chunks)."""
-    size = SAMPLE_RATE * 2 * chunk_ms // 1000
+    """Fixed-size chunks of at most ``MAX_CHUNK_MS``; the last is padded with silence (sendAudio refuses very
+    short chunks)."""
+    size = chunk_bytes(chunk_ms)
     for start in range(0, len(pcm), size):
         yield pcm[start : start + size].ljust(size, b"\0")
 
 
 def microphone(chunk_ms: int) -> Iterator[bytes]:
-    """The default recording device through sox, in chunks, until interrupted."""
-    size = SAMPLE_RATE * 2 * chunk_ms // 1000
+    """The default recording device through sox, in chunks of at most ``MAX_CHUNK_MS``, until interrupted."""
+    size = chunk_bytes(chunk_ms)
     command = ["sox", "-q", "-d", "-t", "raw", "-r", str(SAMPLE_RATE), "-e", "signed", "-b", "16", "-c", "1", "-"]
     with subprocess.Popen(command, stdout=subprocess.PIPE) as recorder:
         assert recorder.stdout is not None

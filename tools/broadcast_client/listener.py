@@ -19,7 +19,7 @@ from broadcast_client.connection import DEFAULT_URL, emit, fail, url_for
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="listener", description=__doc__)
     parser.add_argument("--url", default=os.environ.get("BROADCAST_URL", DEFAULT_URL), help="WebSocket API URL")
-    parser.add_argument("--session", required=True, help="session id, e.g. golden-eagle-427")
+    parser.add_argument("--session", required=True, help="session id, e.g. golden-eagle-misty-otter-4271")
     parser.add_argument("--language", required=True, help="target language, e.g. es")
     parser.add_argument("--save-audio", type=Path, help="write each received speech segment into this folder")
     parser.add_argument("--json", action="store_true", help="print server messages as raw JSON")

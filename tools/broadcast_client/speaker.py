@@ -18,7 +18,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from broadcast_client.audio import chunks, microphone, read_wav
+from broadcast_client.audio import MAX_CHUNK_MS, SAMPLE_RATE, chunks, microphone, read_wav
 from broadcast_client.connection import DEFAULT_URL, emit, fail, url_for
 
 COMMANDS = {
@@ -36,11 +36,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", default=os.environ.get("BROADCAST_URL", DEFAULT_URL), help="WebSocket API URL")
     parser.add_argument("--token", default=os.environ.get("SPEAKER_TOKEN"), help="speaker JWT (default: a local one)")
     parser.add_argument("--source-language", default="en")
-    parser.add_argument("--quality-tier", default="standard", choices=["standard", "premium"])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--wav", type=Path, help="stream this WAV file (resampled to 16 kHz mono 16-bit)")
     source.add_argument("--mic", action="store_true", help="stream the microphone (needs sox)")
-    parser.add_argument("--chunk-ms", type=int, default=100, help="audio per sendAudio message")
+    parser.add_argument(
+        "--chunk-ms", type=int, default=100, help=f"audio per sendAudio message (longer is split at {MAX_CHUNK_MS})"
+    )
     parser.add_argument("--fast", action="store_true", help="do not pace the file in real time")
     parser.add_argument("--linger", type=float, default=5.0, help="seconds to keep listening after the audio")
     parser.add_argument("--end", action="store_true", help="send endSession when the audio is done")
@@ -57,11 +58,7 @@ def local_token() -> str:
 async def run(args: argparse.Namespace) -> None:
     token = args.token or local_token()
     async with connect(url_for(args.url, role="speaker", token=token), max_size=2**20) as ws:
-        await ws.send(
-            json.dumps(
-                {"action": "createSession", "sourceLanguage": args.source_language, "qualityTier": args.quality_tier}
-            )
-        )
+        await ws.send(json.dumps({"action": "createSession", "sourceLanguage": args.source_language}))
         created = json.loads(await ws.recv())
         if created.get("type") != "sessionCreated":
             fail(f"could not create a session: {created}")
@@ -81,11 +78,13 @@ async def run(args: argparse.Namespace) -> None:
 async def stream(ws, args: argparse.Namespace) -> None:
     source = microphone(args.chunk_ms) if args.mic else chunks(read_wav(args.wav), args.chunk_ms)
     started = time.monotonic()
+    sent = 0.0  # seconds of audio sent
     for sequence, chunk in enumerate(source):
         message = {"action": "sendAudio", "audio": base64.b64encode(chunk).decode(), "sequence": sequence}
         await ws.send(json.dumps(message))
+        sent += len(chunk) / (SAMPLE_RATE * 2)
         if args.wav and not args.fast:
-            await asyncio.sleep(max(0.0, started + (sequence + 1) * args.chunk_ms / 1000 - time.monotonic()))
+            await asyncio.sleep(max(0.0, started + sent - time.monotonic()))
 
 
 async def commands(ws) -> None:

@@ -26,6 +26,8 @@ from broadcast_tools.artifacts import ROOT
 ISSUER = "https://auth.local.speech-broadcast"
 AUDIENCE = "local-speakers"
 KEY_ID = "local-speaker-key"
+#: the group the authorizer requires of a speaker (Cognito ``cognito:groups``)
+SPEAKER_GROUP = "speakers"
 
 
 def auth_dir(root: Path = ROOT) -> Path:
@@ -58,14 +60,17 @@ def ensure(directory: Path | None = None) -> Path:
 
 
 def token(
-    subject: str = "local-speaker",
+    subject: str | None = None,
     ttl_seconds: int = 12 * 3600,
     directory: Path | None = None,
     now: float | None = None,
     issuer: str = ISSUER,
     audience: str = AUDIENCE,
+    groups: tuple[str, ...] = (SPEAKER_GROUP,),
+    **claims_override: object,
 ) -> str:
     directory = ensure(directory)
+    subject = f"local-speaker-{uuid.uuid4().hex[:8]}" if subject is None else subject
     issued = int(now if now is not None else time.time())
     claims = {
         "sub": subject,
@@ -74,22 +79,27 @@ def token(
         "iat": issued,
         "exp": issued + ttl_seconds,
         "token_use": "id",
+        "cognito:groups": list(groups),
         "jti": uuid.uuid4().hex,
     }
+    claims.update(claims_override)
+    claims = {name: value for name, value in claims.items() if value is not None}
     return jwt.encode(claims, (directory / "private.pem").read_bytes(), algorithm="RS256", headers={"kid": KEY_ID})
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="local speaker authentication")
     parser.add_argument("command", choices=["ensure", "token"])
-    parser.add_argument("--subject", default="local-speaker")
+    parser.add_argument("--subject", help="the speaker's user id (default: a new one; sessions are limited per user)")
     parser.add_argument("--ttl", type=int, default=12 * 3600, help="token lifetime in seconds")
     args = parser.parse_args(argv)
     if args.command == "ensure":
         print(ensure())
     else:
-        print(f"speaker token for {args.subject}, valid {args.ttl} s, issuer {ISSUER}:", file=sys.stderr)
-        print(token(args.subject, args.ttl))
+        issued = token(args.subject, args.ttl)
+        subject = jwt.decode(issued, options={"verify_signature": False})["sub"]
+        print(f"speaker token for {subject}, valid {args.ttl} s, issuer {ISSUER}:", file=sys.stderr)
+        print(issued)
     return 0
 
 

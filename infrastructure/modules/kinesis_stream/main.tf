@@ -1,6 +1,8 @@
 # A Kinesis data stream, the functions that consume it through event source mappings
 # (one batch per shard at a time, so each partition key is processed in order), and
-# alarms on how far behind those consumers fall and on their errors.
+# alarms on how far behind those consumers fall and on their errors. A batch that keeps
+# failing is bisected, and what still fails after the retries is described (shard and
+# sequence range, not the audio) on the failures queue.
 
 resource "aws_kinesis_stream" "this" {
   name             = var.name
@@ -28,6 +30,20 @@ resource "aws_lambda_event_source_mapping" "this" {
   maximum_retry_attempts             = each.value.maximum_retry_attempts
   maximum_record_age_in_seconds      = each.value.maximum_record_age_seconds
   function_response_types            = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error     = true
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.failures.arn
+    }
+  }
+}
+
+resource "aws_sqs_queue" "failures" {
+  name                      = "${var.name}-failures"
+  message_retention_seconds = 1209600 # 14 days, SQS's maximum: time to look at what failed
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "iterator_age" {

@@ -22,3 +22,8 @@ output "alarm_names" {
     ]
   }
 }
+
+output "failures_queue_arn" {
+  description = "The queue the consumers' event source mappings describe records that failed every retry on."
+  value       = aws_sqs_queue.failures.arn
+}

@@ -57,8 +57,12 @@ def test_chunks_sent_while_paused_are_accepted_and_counted_but_carry_no_audio(au
         ({"action": "sendAudio", "audio": "", "sequence": 0}, "INVALID_MESSAGE"),
         ({"action": "sendAudio", "audio": "AAAA", "sequence": -1}, "INVALID_MESSAGE"),
         ({"action": "sendAudio", "audio": "AAAA"}, "INVALID_MESSAGE"),
+        ({"action": "sendAudio", "audio": base64.b64encode(tone(100)).decode(), "sequence": "42"}, "INVALID_MESSAGE"),
+        ({"action": "sendAudio", "audio": base64.b64encode(tone(100)).decode(), "sequence": True}, "INVALID_MESSAGE"),
+        ({"action": "sendAudio", "audio": base64.b64encode(tone(100)).decode(), "sequence": 4.0}, "INVALID_MESSAGE"),
         ({"action": "sendAudio", "audio": "AAAA", "sequence": 0, "extra": 1}, "INVALID_MESSAGE"),
         (audio(tone(2500)), "MESSAGE_TOO_LARGE"),  # 2.5 s: over the message size limit
+        (audio(tone(1000)), "MESSAGE_TOO_LARGE"),  # 1 s: over one 32 KB frame
     ],
 )
 def test_bad_chunks_are_refused_with_a_code_and_nothing_is_appended(audio_harness, kinesis, audio_stream, body, code):
@@ -78,7 +82,17 @@ def test_chunk_longer_than_the_bound_is_refused_by_duration(audio_harness, audio
     # Under the message size limit but over the duration bound.
     assert len(json.dumps(audio(b"\0" * (limit + 2)))) < audio_runtime.audio.max_audio_message_bytes
     error = audio_harness.last("spk", "error")
-    assert error["code"] == "INVALID_AUDIO" and error["details"]["maxMs"] == 2000
+    assert error["code"] == "INVALID_AUDIO" and error["details"]["maxMs"] == 750
+
+
+def test_the_longest_chunk_fits_one_32_kb_websocket_frame(audio_harness, audio_runtime, kinesis, audio_stream):
+    audio_harness.speaker_with_session()
+    longest = audio_runtime.audio.max_chunk_bytes
+    message = audio(b"\0" * longest, sequence=2**53 - 1)
+    assert len(json.dumps(message).encode()) <= 32 * 1024 == audio_runtime.audio.max_audio_message_bytes
+    audio_harness.send("spk", message)
+    assert not audio_harness.sink.messages("spk", "error")
+    assert len(read_stream(kinesis, audio_stream)) == 1
 
 
 def test_listener_cannot_send_audio(audio_harness, kinesis, audio_stream):
@@ -112,7 +126,7 @@ def test_audio_rate_limit_per_connection_refuses_the_excess_and_keeps_what_was_a
         audio_harness.send("spk", audio(tone(20), sequence))
 
     errors = audio_harness.sink.messages("spk", "error")
-    assert [e["code"] for e in errors] == ["RATE_LIMITED"] * 3
+    assert [e["code"] for e in errors] == ["RATE_LIMITED"]  # answered once a second, then silently refused
     assert [AudioChunk.decode(r["Data"]).sequence for r in read_stream(kinesis, audio_stream)] == list(range(limit))
 
 
@@ -122,10 +136,46 @@ def test_measurement_failure_still_appends_the_audio_with_neutral_dynamics(audio
     def broken(pcm: bytes):
         raise FloatingPointError("measurement failed")
 
-    ingest = AudioIngest(audio_runtime.audio, kinesis, audio_runtime.sessions, audio_runtime.clock, measure=broken)
+    ingest = AudioIngest(
+        audio_runtime.audio,
+        kinesis,
+        audio_runtime.sessions,
+        audio_runtime.rate_limiter,
+        audio_runtime.clock,
+        measure=broken,
+    )
     harness = Harness(dataclasses.replace(audio_runtime, ingest=ingest), sink)
     harness.speaker_with_session()
     harness.send("spk", audio(tone(100)))
     (record,) = read_stream(kinesis, audio_stream)
     assert AudioChunk.decode(record["Data"]).measurement is None
     assert not harness.sink.messages("spk", "error")
+
+
+def test_audio_faster_than_real_time_is_refused_after_a_short_burst(
+    audio_harness, audio_runtime, kinesis, audio_stream, clock
+):
+    audio_harness.speaker_with_session()
+    longest = audio_runtime.audio.max_chunk_ms
+    for sequence in range(60):  # 60 messages of 750 ms in one second: 45 s of audio
+        audio_harness.send("spk", audio(tone(longest), sequence))
+    accepted = len(read_stream(kinesis, audio_stream))
+    burst = audio_runtime.audio.audio_burst_seconds
+    assert accepted == int(burst * 1000 // longest)
+    errors = audio_harness.sink.messages("spk", "error")
+    assert [e["code"] for e in errors] == ["RATE_LIMITED"]  # answered once a second, then silently refused
+    assert errors[0]["details"] == {"audioSecondsPerSecond": 1.25, "burstSeconds": burst}
+
+    clock.advance(3)  # three seconds later 3.75 s of audio more: five chunks of 750 ms
+    for sequence in range(60, 70):
+        audio_harness.send("spk", audio(tone(longest), sequence))
+    assert len(read_stream(kinesis, audio_stream)) == accepted + 5
+
+
+def test_a_real_time_speaker_is_never_held_back_by_the_audio_budget(audio_harness, kinesis, audio_stream, clock):
+    audio_harness.speaker_with_session()
+    for sequence in range(300):  # 30 s of 100 ms chunks, each sent as it is spoken
+        audio_harness.send("spk", audio(tone(100), sequence))
+        clock.advance(0.1)
+    assert not audio_harness.sink.messages("spk", "error")
+    assert len(read_stream(kinesis, audio_stream)) == 300

@@ -71,6 +71,28 @@ def records(session_id: str, sequences: list[int], first_record: int = 1000) -> 
     return [(str(first_record + i), chunk(session_id, s)) for i, s in enumerate(sequences)]
 
 
+def kinesis_event(stream_records: list[dict], audio_stream: dict) -> dict:
+    """What the event source mapping delivers for these records of the stream."""
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "partitionKey": r["PartitionKey"],
+                    "sequenceNumber": r["SequenceNumber"],
+                    "data": base64.b64encode(r["Data"]).decode(),
+                    "kinesisSchemaVersion": "1.0",
+                    "approximateArrivalTimestamp": 0,
+                },
+                "eventSource": "aws:kinesis",
+                "eventID": f"{audio_stream['shard']}:{r['SequenceNumber']}",
+                "eventSourceARN": audio_stream["arn"],
+                "awsRegion": "eu-west-1",
+            }
+            for r in stream_records
+        ]
+    }
+
+
 @pytest.fixture
 def build(settings, audio_settings, clock, kinesis):
     def make(recognizer, lambda_client=None, **audio_changes) -> WorkerRuntime:
@@ -156,25 +178,7 @@ def test_handler_transcribes_its_batch_then_reads_ahead_on_the_shard(audio_harne
             "spk", {"action": "sendAudio", "audio": base64.b64encode(pcm).decode(), "sequence": sequence}
         )
     stream_records = read_stream(kinesis, audio_stream)
-    batch = stream_records[:2]  # the mapping delivers two; the worker reads the other four itself
-    event = {
-        "Records": [
-            {
-                "kinesis": {
-                    "partitionKey": r["PartitionKey"],
-                    "sequenceNumber": r["SequenceNumber"],
-                    "data": base64.b64encode(r["Data"]).decode(),
-                    "kinesisSchemaVersion": "1.0",
-                    "approximateArrivalTimestamp": 0,
-                },
-                "eventSource": "aws:kinesis",
-                "eventID": f"{audio_stream['shard']}:{r['SequenceNumber']}",
-                "eventSourceARN": audio_stream["arn"],
-                "awsRegion": "eu-west-1",
-            }
-            for r in batch
-        ]
-    }
+    event = kinesis_event(stream_records[:2], audio_stream)  # the worker reads the other four itself
     recognizer = EchoRecognizer()
     runtime = build(recognizer, deadline_margin_seconds=0, shard_idle_seconds=0, shard_poll_seconds=0)
     context = FakeLambdaContext()
@@ -281,3 +285,74 @@ def test_an_unreachable_speaker_never_stops_the_audio_or_the_forwarding(harness,
     transcriber.add(records(session_id, [0, 1]))
     transcriber.close()
     assert [json.loads(call["Payload"])["text"] for call in invoked] == ["c0 c1"]
+
+
+class PoisonRecognizer(EchoRecognizer):
+    """A recogniser with a bug: a chunk whose first sample is ``POISON`` raises (not an engine error)."""
+
+    POISON = 666
+
+    def open(self, language: str) -> EchoStream:
+        stream = super().open(language)
+        send = stream.send
+
+        def poisoned(pcm: bytes) -> None:
+            if int(np.frombuffer(pcm[:2], "<i2")[0]) == self.POISON:
+                raise ZeroDivisionError("a bug meets a record")
+            send(pcm)
+
+        stream.send = poisoned
+        return stream
+
+
+def send_chunks(harness, connection_id: str, samples: list[int], first_sequence: int = 0) -> None:
+    for offset, sample in enumerate(samples):
+        pcm = np.full(1600, sample, dtype="<i2").tobytes()
+        message = {"action": "sendAudio", "audio": base64.b64encode(pcm).decode(), "sequence": first_sequence + offset}
+        harness.send(connection_id, message)
+
+
+def test_a_poison_record_fails_only_its_own_session_and_is_reported_in_batch_item_failures(
+    audio_harness, build, kinesis, audio_stream, sink
+):
+    audio_harness.speaker_with_session("victim")
+    audio_harness.speaker_with_session("attacker")
+    send_chunks(audio_harness, "victim", [0, 1])
+    send_chunks(audio_harness, "attacker", [7, PoisonRecognizer.POISON, 8])
+    send_chunks(audio_harness, "victim", [2, 3], first_sequence=2)
+    stream_records = read_stream(kinesis, audio_stream)
+    recognizer = PoisonRecognizer()
+    runtime = build(recognizer, deadline_margin_seconds=0, shard_idle_seconds=0, shard_poll_seconds=0)
+
+    answer = worker_handler.using(runtime)(kinesis_event(stream_records, audio_stream), FakeLambdaContext())
+
+    attacker_first = stream_records[2]["SequenceNumber"]
+    assert answer == {"batchItemFailures": [{"itemIdentifier": attacker_first}]}
+    finals = [m["text"] for m in sink.messages("victim", "transcript") if not m["isPartial"]]
+    assert finals == ["c0 c1 c2 c3"]
+
+
+def test_a_sequence_of_two_to_the_53_costs_the_worker_no_memory_and_no_other_session(
+    audio_harness, build, kinesis, audio_stream, sink
+):
+    import tracemalloc
+
+    audio_harness.speaker_with_session("victim")
+    audio_harness.speaker_with_session("attacker")
+    send_chunks(audio_harness, "attacker", [1])
+    send_chunks(audio_harness, "attacker", [2], first_sequence=2**53 - 1)
+    send_chunks(audio_harness, "victim", [0, 1, 2])
+    stream_records = read_stream(kinesis, audio_stream)
+    runtime = build(EchoRecognizer(), deadline_margin_seconds=0, shard_idle_seconds=0, shard_poll_seconds=0)
+
+    tracemalloc.start()
+    try:
+        answer = worker_handler.using(runtime)(kinesis_event(stream_records, audio_stream), FakeLambdaContext())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert answer == {"batchItemFailures": []}
+    assert peak < 256 * 2**20
+    assert [m["text"] for m in sink.messages("victim", "transcript") if not m["isPartial"]] == ["c0 c1 c2"]
+    assert [m["text"] for m in sink.messages("attacker", "transcript") if not m["isPartial"]] == ["c1 c2"]

@@ -5,7 +5,7 @@ import pytest
 
 def test_speaker_creates_session_with_readable_id(harness):
     session_id = harness.speaker_with_session("spk")
-    assert re.fullmatch(r"[a-z]+-[a-z]+-\d{3}", session_id)
+    assert re.fullmatch(r"[a-z]+-[a-z]+-[a-z]+-[a-z]+-[0-9]{4}", session_id)
     created = harness.last("spk", "sessionCreated")
     assert created["sourceLanguage"] == "en"
     assert created["qualityTier"] == "standard"
@@ -14,10 +14,28 @@ def test_speaker_creates_session_with_readable_id(harness):
     assert stored.speaker_connection_id == "spk" and stored.is_active
 
 
-def test_premium_quality_tier_is_kept(harness):
+def test_session_ids_are_drawn_from_at_least_a_hundred_billion():
+    from session_management import session_ids
+
+    space = len(session_ids.ADJECTIVES) ** 2 * len(session_ids.ANIMALS) ** 2 * 9000
+    assert space >= 10**11
+    assert len({session_ids.new_session_id() for _ in range(2000)}) == 2000
+
+
+def test_premium_quality_tier_is_refused_because_it_would_change_nothing(harness):
     harness.connect("spk", "speaker")
     harness.send("spk", {"action": "createSession", "sourceLanguage": "de", "qualityTier": "premium"})
-    assert harness.last("spk", "sessionCreated")["qualityTier"] == "premium"
+    assert harness.last("spk", "error")["code"] == "INVALID_MESSAGE"
+    harness.send("spk", {"action": "createSession", "sourceLanguage": "de", "qualityTier": "standard"})
+    assert harness.last("spk", "sessionCreated")["qualityTier"] == "standard"
+
+
+def test_a_terminology_not_on_the_deployments_list_is_refused(harness):
+    harness.connect("spk", "speaker", user_id="user-1")
+    harness.send("spk", {"action": "createSession", "sourceLanguage": "en", "terminology": "rival-secret-glossary"})
+    error = harness.last("spk", "error")
+    assert error["code"] == "INVALID_MESSAGE" and error["details"]["problems"][0]["field"] == "terminology"
+    assert not harness.sink.messages("spk", "sessionCreated")
 
 
 def test_listener_cannot_create_session(harness):
@@ -88,3 +106,18 @@ def test_a_terminology_name_translate_would_refuse_is_refused_here(harness):
     harness.connect("spk", "speaker", user_id="user-1")
     harness.send("spk", {"action": "createSession", "sourceLanguage": "en", "terminology": "no spaces/or slashes"})
     assert harness.last("spk", "error")["code"] == "INVALID_MESSAGE"
+
+
+def test_one_speaker_may_create_a_bounded_number_of_sessions_per_hour(harness):
+    allowed = harness.runtime.settings.max_sessions_per_user_per_hour
+    for n in range(allowed):
+        harness.connect(f"spk{n}", "speaker", user_id="mallory")
+        harness.send(f"spk{n}", {"action": "createSession", "sourceLanguage": "en"})
+        harness.last(f"spk{n}", "sessionCreated")
+    harness.connect("spk-extra", "speaker", user_id="mallory")
+    harness.send("spk-extra", {"action": "createSession", "sourceLanguage": "en"})
+    refused = harness.last("spk-extra", "error")
+    assert refused["code"] == "RATE_LIMITED" and refused["details"]["limitPerWindow"] == allowed
+    harness.connect("other", "speaker", user_id="alice")  # another speaker is not affected
+    harness.send("other", {"action": "createSession", "sourceLanguage": "en"})
+    harness.last("other", "sessionCreated")

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -62,3 +63,88 @@ def test_any_message_gets_a_protocol_answer(harness, body, role):
         if answer["type"] == "error":
             assert answer["code"] != "INTERNAL_ERROR", answer
             assert "Traceback" not in answer["message"]
+
+
+def codes(harness, connection: str) -> list[str]:
+    return [m.get("code", m["type"]) for m in harness.sink.messages(connection)]
+
+
+def test_a_flood_of_invalid_json_is_rate_limited_and_answered_once_per_second(harness):
+    harness.connect("lst", "listener")
+    for _ in range(150):  # one second: the manual clock does not move
+        harness.send("lst", "{not json", route_key="$default")
+    assert codes(harness, "lst") == ["INVALID_JSON"] * 10 + ["RATE_LIMITED"]
+
+
+def test_every_kind_of_refused_message_counts_against_the_connections_rate_limit(harness):
+    session_id = harness.speaker_with_session()
+    harness.listener_in(session_id, "lst", "es")
+    harness.runtime.clock.advance(1)
+    before = len(harness.sink.messages("lst"))
+    refused = [
+        ("{not json", "$default"),  # INVALID_JSON
+        ({"action": "joinSession", "sessionId": 42}, None),  # INVALID_MESSAGE
+        ({"action": "pauseBroadcast"}, None),  # FORBIDDEN
+        ({"action": "dance"}, "$default"),  # UNKNOWN_ACTION
+        ({"action": "heartbeat", "pad": "x" * 20_000}, None),  # MESSAGE_TOO_LARGE
+    ]
+    for body, route in refused * 2:
+        harness.send("lst", body, route_key=route)
+    harness.send("lst", {"action": "heartbeat"})
+    answers = [m.get("code", m["type"]) for m in harness.sink.messages("lst")[before:]]
+    assert answers == [
+        *["INVALID_JSON", "INVALID_MESSAGE", "FORBIDDEN", "UNKNOWN_ACTION", "MESSAGE_TOO_LARGE"] * 2,
+        "RATE_LIMITED",
+    ]
+
+
+def test_one_source_flooding_from_many_connections_gets_no_more_answers_than_its_limit(harness):
+    limit = harness.runtime.settings.source_rate_per_second
+    attackers = [f"atk-{n}" for n in range(30)]
+    for connection in attackers:
+        harness.connect(connection, "listener")
+    harness.connect("speaker-same-address", "speaker", user_id="user-1")
+    harness.connect("elsewhere", "listener")
+    for connection in attackers:
+        for _ in range(9):  # under each connection's own limit: 270 from one address in one second
+            harness.send(connection, {"action": "dance"}, route_key="$default")
+    answered = sum(len(harness.sink.messages(c)) for c in attackers)
+    assert answered == limit
+    # Valid messages from the same address are still served; other addresses are not affected.
+    harness.send("speaker-same-address", {"action": "createSession", "sourceLanguage": "en"})
+    assert codes(harness, "speaker-same-address") == ["sessionCreated"]
+    harness.send("elsewhere", {"action": "dance"}, route_key="$default", source_ip="198.51.100.9")
+    assert codes(harness, "elsewhere") == ["UNKNOWN_ACTION"]
+
+
+def test_an_unknown_action_is_echoed_short_whatever_its_size(harness):
+    harness.connect("lst", "listener")
+    harness.send("lst", json.dumps({"action": "x" * 12_000}), route_key="$default")
+    harness.send("lst", json.dumps({"action": "y" * 70_000}), route_key="$default")
+    unknown, too_large = harness.sink.messages("lst")
+    assert unknown["code"] == "UNKNOWN_ACTION" and unknown["details"]["action"] == "x" * 64
+    assert len(json.dumps(unknown)) < 512
+    assert too_large["code"] == "MESSAGE_TOO_LARGE" and too_large["details"]["limit"] == 16 * 1024
+    assert len(json.dumps(too_large)) < 512
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "setVolume", "volume": "0.5"},  # lax mode: a string taken for a number
+        {"action": "setVolume", "volume": True},  # lax mode: true taken for 1.0
+        {"action": "createSession", "sourceLanguage": "en", "qualityTier": 1},
+        {"action": "joinSession", "sessionId": "golden-eagle-\u0664\u0662\u0667", "targetLanguage": "es"},
+        {"action": "joinSession", "sessionId": "golden-eagle-\uff14\uff12\uff17", "targetLanguage": "es"},
+    ],
+)
+def test_lax_values_are_invalid_messages_not_coerced(harness, body):
+    role = "listener" if body["action"] == "joinSession" else "speaker"
+    harness.connect("client", role, user_id="user-1" if role == "speaker" else None)
+    if body["action"] == "setVolume":
+        harness.send("client", {"action": "createSession", "sourceLanguage": "en"})
+    harness.send("client", body)
+    error = harness.last("client", "error")
+    assert error["code"] == "INVALID_MESSAGE", error
+    if body["action"] == "setVolume":
+        assert harness.runtime.sessions.get(harness.last("client", "sessionCreated")["sessionId"]).volume == 1.0

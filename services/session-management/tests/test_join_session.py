@@ -42,12 +42,44 @@ def test_joining_unknown_session_is_refused(harness):
     assert harness.runtime.connections.get("l1").session_id is None
 
 
-def test_joining_ended_session_is_refused(harness):
+def test_joining_an_ended_session_is_answered_as_an_unknown_one(harness):
     session_id = harness.speaker_with_session("spk")
     harness.send("spk", {"action": "endSession"})
     harness.connect("l1", "listener")
     harness.send("l1", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
-    assert harness.last("l1", "error")["code"] == "SESSION_ENDED"
+    harness.send("l1", {"action": "joinSession", "sessionId": "calm-owl-bold-yak-1234", "targetLanguage": "es"})
+    ended, unknown = harness.sink.messages("l1", "error")
+    assert ended["code"] == unknown["code"] == "SESSION_NOT_FOUND"
+    assert ended["message"].replace(session_id, "<id>") == unknown["message"].replace("calm-owl-bold-yak-1234", "<id>")
+    assert set(ended["details"]) == set(unknown["details"]) == {"sessionId"}
+
+
+def test_a_source_guessing_session_ids_is_locked_out_and_others_still_join(harness):
+    from session_management.sessions import JOIN_FAILURES_ALLOWED, JOIN_FAILURES_WINDOW_SECONDS
+
+    session_id = harness.speaker_with_session("spk")
+    for n in range(JOIN_FAILURES_ALLOWED):
+        guesser = f"g{n}"  # a new connection per guess: the lockout follows the address
+        harness.connect(guesser, "listener")
+        harness.runtime.clock.advance(1)
+        harness.send(
+            guesser, {"action": "joinSession", "sessionId": f"calm-owl-bold-yak-{1000 + n}", "targetLanguage": "es"}
+        )
+        assert harness.last(guesser, "error")["code"] == "SESSION_NOT_FOUND"
+    harness.connect("g-right", "listener")
+    harness.send("g-right", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
+    locked = harness.last("g-right", "error")
+    assert locked["code"] == "RATE_LIMITED" and locked["details"]["windowSeconds"] == JOIN_FAILURES_WINDOW_SECONDS
+    assert harness.runtime.sessions.get(session_id).listener_count == 0
+
+    harness.connect("other", "listener")  # another address is not affected
+    harness.send(
+        "other", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"}, source_ip="198.51.100.9"
+    )
+    assert harness.last("other", "sessionJoined")["sessionId"] == session_id
+    harness.runtime.clock.advance(JOIN_FAILURES_WINDOW_SECONDS)  # the lockout ends with its window
+    harness.send("g-right", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
+    assert harness.last("g-right", "sessionJoined")["sessionId"] == session_id
 
 
 def test_unsupported_target_language_is_refused(harness):

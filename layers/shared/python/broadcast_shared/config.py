@@ -42,8 +42,10 @@ class Settings:
     rate_limits_table: str
     connections_by_session_index: str
     management_api_endpoint: str
-    #: messages per connection per second on control actions
+    #: messages per connection per second on control actions (every inbound message counts, valid or not)
     control_rate_per_second: int = 10
+    #: refused messages answered per source address per second across its connections; beyond it, none are
+    source_rate_per_second: int = 200
     #: the largest inbound control message, in bytes (API Gateway's own limit is 128 KB)
     max_control_message_bytes: int = 16 * 1024
     #: a connection with no accepted message for this long is closed by the sweep
@@ -55,6 +57,11 @@ class Settings:
     #: ended sessions and stale records expire through DynamoDB TTL after this long
     record_ttl_seconds: int = 86400
     max_listeners_per_session: int = 5000
+    #: the Amazon Translate custom terminologies a session may name (any other is refused: the account may hold
+    #: terminologies of other products or customers)
+    allowed_terminologies: frozenset[str] = frozenset()
+    #: sessions one speaker (token ``sub``) may create per hour, whatever the connection
+    max_sessions_per_user_per_hour: int = 10
     #: concurrent management-API calls in one fan-out
     fanout_concurrency: int = 32
 
@@ -68,6 +75,7 @@ class Settings:
             connections_by_session_index=required(env, "CONNECTIONS_BY_SESSION_INDEX"),
             management_api_endpoint=required(env, "MANAGEMENT_API_ENDPOINT"),
             control_rate_per_second=int(number(env, "CONTROL_RATE_PER_SECOND", cls.control_rate_per_second)),
+            source_rate_per_second=int(number(env, "SOURCE_RATE_PER_SECOND", cls.source_rate_per_second)),
             max_control_message_bytes=int(number(env, "MAX_CONTROL_MESSAGE_BYTES", cls.max_control_message_bytes)),
             idle_timeout_seconds=int(number(env, "IDLE_TIMEOUT_SECONDS", cls.idle_timeout_seconds)),
             connection_max_age_seconds=int(number(env, "CONNECTION_MAX_AGE_SECONDS", cls.connection_max_age_seconds)),
@@ -76,5 +84,11 @@ class Settings:
             ),
             record_ttl_seconds=int(number(env, "RECORD_TTL_SECONDS", cls.record_ttl_seconds)),
             max_listeners_per_session=int(number(env, "MAX_LISTENERS_PER_SESSION", cls.max_listeners_per_session)),
+            allowed_terminologies=frozenset(
+                name.strip() for name in env.get("ALLOWED_TERMINOLOGIES", "").split(",") if name.strip()
+            ),
+            max_sessions_per_user_per_hour=int(
+                number(env, "MAX_SESSIONS_PER_USER_PER_HOUR", cls.max_sessions_per_user_per_hour)
+            ),
             fanout_concurrency=int(number(env, "FANOUT_CONCURRENCY", cls.fanout_concurrency)),
         )

@@ -1,10 +1,11 @@
 """Turns a WebSocket route's function into a Lambda handler.
 
-The wrapper does, once for every route: structured-log context and EMF metrics, size
+The wrapper does, once for every route: structured-log context and EMF metrics, the
+rate limits (every inbound message counts, before anything else is looked at), size
 limit, JSON parsing, validation against the route's model, the caller's connection
-record and role, the rate limit, and the one place where any error becomes a single
-``error`` message to the caller (never a traceback). A route function only calls a
-service and sends what it returns.
+record and role, and the one place where any error becomes a single ``error`` message
+to the caller (never a traceback) - or, for a flood, no message at all (:class:`Admission`).
+A route function only calls a service and sends what it returns.
 
     @route(JoinSession, roles={Role.LISTENER})
     def handler(request: Request[JoinSession], runtime: Runtime) -> None: ...
@@ -47,6 +48,10 @@ class Request(Generic[M]):
     @property
     def connection_id(self) -> str:
         return self.connection.connection_id
+
+    @property
+    def source_ip(self) -> str:
+        return source_ip_of(self.event)
 
 
 class LazyRuntime(Generic[R]):
@@ -102,6 +107,76 @@ class Handler(Generic[R]):
         raise NotImplementedError
 
 
+def connection_id_of(event: dict[str, Any]) -> str:
+    return APIGatewayWebSocketEvent(event).request_context.connection_id
+
+
+def source_ip_of(event: dict[str, Any]) -> str:
+    return (APIGatewayWebSocketEvent(event).request_context.get("identity") or {}).get("sourceIp") or ""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """How one inbound message counted against its connection's limit, and whether its refusal is answered.
+
+    Every message is counted, whatever it holds (invalid JSON, a forbidden or unknown action,
+    an oversized body), because answering it costs a Management API call and a log line as
+    much as serving a valid one. Beyond the connection's limit a message is refused with
+    ``RATE_LIMITED``, answered once per connection per second and silently after that. Every
+    other refusal is counted against its source address (all its connections together):
+    beyond that limit refusals go unanswered. Valid messages are served whatever the source
+    has sent, and never touch its counter (a hot item under a flood), so a speaker sharing
+    an address with a flood keeps streaming at its usual latency.
+    """
+
+    connection_id: str
+    source: str
+    limit_per_second: int
+    bucket: str
+    within_limit: bool
+
+    @classmethod
+    def count(cls, runtime: Any, event: dict[str, Any], rate: tuple[str, int]) -> Admission:
+        bucket, limit = rate
+        connection_id = connection_id_of(event)
+        within = runtime.rate_limiter.try_acquire(f"{connection_id}#{bucket}", limit, 1, runtime.clock.now())
+        return cls(connection_id, source_ip_of(event), limit, bucket, within)
+
+    def screen(self, event: dict[str, Any], max_bytes: int, action: str | None) -> str:
+        """The message's text, or a :class:`BroadcastError`: over the rate limit, binary, or too large."""
+        if not self.within_limit:
+            raise BroadcastError(
+                ErrorCode.RATE_LIMITED,
+                f"more than {self.limit_per_second} {self.bucket} messages per second; slow down",
+                {"limitPerSecond": self.limit_per_second},
+            )
+        websocket = APIGatewayWebSocketEvent(event)
+        if websocket.is_base64_encoded:
+            raise BroadcastError(ErrorCode.INVALID_MESSAGE, "messages must be JSON text frames")
+        body = websocket.body or ""
+        size = len(body.encode())
+        if size > max_bytes:
+            raise BroadcastError(
+                ErrorCode.MESSAGE_TOO_LARGE,
+                f"message is {size} bytes; the limit for {action or 'this message'} is {max_bytes}",
+                {"size": size, "limit": max_bytes},
+            )
+        return body
+
+    def refuse(self, runtime: Any, error: BroadcastError, action: str | None) -> None:
+        """Answer a refused message, unless the answer itself would feed a flood."""
+        limiter, now = runtime.rate_limiter, runtime.clock.now()
+        if error.code is ErrorCode.RATE_LIMITED:
+            answer = limiter.try_acquire(f"{self.connection_id}#refusals", 1, 1, now)
+        else:
+            limit = runtime.settings.source_rate_per_second
+            answer = not self.source or limiter.try_acquire(f"source#{self.source}#refusals", limit, 1, now)
+        if answer:
+            reject(runtime, self.connection_id, error, action)
+        else:
+            count_by("MessagesUnanswered", code=error.code.value)
+
+
 class RouteHandler(Handler[R], Generic[M, R]):
     def __init__(
         self,
@@ -121,16 +196,22 @@ class RouteHandler(Handler[R], Generic[M, R]):
         self._action = model.model_fields["action"].annotation.__args__[0]  # type: ignore[union-attr]
 
     def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: Any) -> dict[str, Any]:
-        connection_id = APIGatewayWebSocketEvent(event).request_context.connection_id
+        connection_id = connection_id_of(event)
         logger.append_keys(connection_id=connection_id, action=self._action)
+        admission: Admission | None = None
         try:
-            request = self._accept(event, runtime)
+            admission = Admission.count(runtime, event, self._rate(runtime))
+            body = admission.screen(event, self._max_bytes(runtime), self._action)
+            request = self._accept(body, event, runtime)
             logger.append_keys(session_id=request.connection.session_id)
             self._function(request, runtime)
             runtime.connections.touch(connection_id, runtime.clock.now())
             metrics.add_metric(name="MessagesAccepted", unit=MetricUnit.Count, value=1)
         except BroadcastError as error:
-            reject(runtime, connection_id, error, self._action)
+            if admission is None:
+                reject(runtime, connection_id, error, self._action)
+            else:
+                admission.refuse(runtime, error, self._action)
         except Exception:
             logger.exception("route failed")
             reject(
@@ -141,19 +222,8 @@ class RouteHandler(Handler[R], Generic[M, R]):
             )
         return {"statusCode": 200}
 
-    def _accept(self, event: dict[str, Any], runtime: Any) -> Request[M]:
+    def _accept(self, body: str, event: dict[str, Any], runtime: Any) -> Request[M]:
         websocket = APIGatewayWebSocketEvent(event)
-        body = websocket.body or ""
-        if websocket.is_base64_encoded:
-            raise BroadcastError(ErrorCode.INVALID_MESSAGE, "messages must be JSON text frames")
-        limit = self._max_bytes(runtime)
-        size = len(body.encode())
-        if size > limit:
-            raise BroadcastError(
-                ErrorCode.MESSAGE_TOO_LARGE,
-                f"message is {size} bytes; the limit for {self._action} is {limit}",
-                {"size": size, "limit": limit},
-            )
         message = parse_message(body, self._model)
         connection = runtime.connections.get(websocket.request_context.connection_id)
         if connection is None:
@@ -163,15 +233,6 @@ class RouteHandler(Handler[R], Generic[M, R]):
                 ErrorCode.FORBIDDEN,
                 f"{self._action} is not allowed for a {connection.role.value}",
                 {"role": connection.role.value},
-            )
-        bucket, limit_per_second = self._rate(runtime)
-        if not runtime.rate_limiter.try_acquire(
-            f"{connection.connection_id}#{bucket}", limit_per_second, 1, runtime.clock.now()
-        ):
-            raise BroadcastError(
-                ErrorCode.RATE_LIMITED,
-                f"more than {limit_per_second} {bucket} messages per second; slow down",
-                {"limitPerSecond": limit_per_second},
             )
         return Request(
             connection=connection,
@@ -195,10 +256,13 @@ def load_json_object(body: str) -> dict[str, Any]:
 
 
 def parse_message(body: str, model: type[M]) -> M:
-    """JSON text → the route's model, or a :class:`BroadcastError` that says what is wrong."""
-    data = load_json_object(body)
+    """JSON text → the route's model, or a :class:`BroadcastError` that says what is wrong.
+
+    Validated from the text itself, so the models' strict mode judges JSON types: an enum from its
+    string, but no integer from ``"42"`` or ``true``."""
+    load_json_object(body)
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(body)
     except ValidationError as exc:
         problems = [
             {"field": ".".join(str(part) for part in error["loc"]) or "(message)", "problem": error["msg"]}

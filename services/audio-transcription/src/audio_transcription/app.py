@@ -30,7 +30,7 @@ class AudioRuntime(Runtime):
         cls, settings: Settings, audio: AudioSettings, clock: Clock | None = None, kinesis: object | None = None
     ) -> AudioRuntime:
         base = Runtime.build(settings, clock)
-        ingest = AudioIngest(audio, kinesis or aws.client("kinesis"), base.sessions, base.clock)
+        ingest = AudioIngest(audio, kinesis or aws.client("kinesis"), base.sessions, base.rate_limiter, base.clock)
         return cls(**{f.name: getattr(base, f.name) for f in fields(Runtime)}, audio=audio, ingest=ingest)
 
     @classmethod

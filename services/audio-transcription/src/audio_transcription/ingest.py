@@ -17,6 +17,7 @@ from broadcast_shared.clock import Clock
 from broadcast_shared.errors import BroadcastError, ErrorCode
 from broadcast_shared.messages.inbound import SendAudio
 from broadcast_shared.observability import logger, metrics
+from broadcast_shared.repositories.rate_limits import RateLimiter
 from broadcast_shared.repositories.records import Connection
 from broadcast_shared.repositories.sessions import SessionsRepository
 
@@ -27,6 +28,7 @@ class AudioIngest:
         settings: AudioSettings,
         kinesis: Any,
         sessions: SessionsRepository,
+        rate_limiter: RateLimiter,
         clock: Clock,
         measure: Callable[[bytes], ChunkMeasurement] = measure,
     ) -> None:
@@ -34,6 +36,7 @@ class AudioIngest:
         self._settings = settings
         self._kinesis = kinesis
         self._sessions = sessions
+        self._rate_limiter = rate_limiter
         self._clock = clock
 
     def accept(self, connection: Connection, message: SendAudio) -> AudioChunk:
@@ -44,6 +47,7 @@ class AudioIngest:
         session = self._sessions.get(connection.session_id)
         if session is None or not session.is_active:
             raise BroadcastError(ErrorCode.SESSION_ENDED, "this session has ended; audio is no longer accepted")
+        self._spend_budget(session.session_id, len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE))
         chunk = AudioChunk(
             session_id=session.session_id,
             sequence=message.sequence,
@@ -61,6 +65,18 @@ class AudioIngest:
         if chunk.paused:
             metrics.add_metric(name="AudioChunksWhilePaused", unit=MetricUnit.Count, value=1)
         return chunk
+
+    def _spend_budget(self, session_id: str, seconds: float) -> None:
+        """Audio faster than real time (with a short burst) is refused: it would cost recognition for nothing
+        and take the shard's throughput from the other sessions keyed to it."""
+        rate, burst = self._settings.audio_seconds_per_second, self._settings.audio_burst_seconds
+        if not self._rate_limiter.try_spend(f"audio-seconds#{session_id}", seconds, rate, burst, self._clock.now()):
+            metrics.add_metric(name="AudioSecondsRefused", unit=MetricUnit.Seconds, value=seconds)
+            raise BroadcastError(
+                ErrorCode.RATE_LIMITED,
+                f"audio is arriving faster than {rate:g}x real time; send it as it is spoken",
+                {"audioSecondsPerSecond": rate, "burstSeconds": burst},
+            )
 
     def _decode(self, audio: str) -> bytes:
         try:

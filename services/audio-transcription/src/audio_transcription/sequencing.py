@@ -22,7 +22,12 @@ class SequenceReport:
 
     duplicates: list[int] = field(default_factory=list)
     late: list[int] = field(default_factory=list)
-    missing: list[int] = field(default_factory=list)
+    #: the sequences declared missing, one range per gap
+    gaps: list[range] = field(default_factory=list)
+
+    @property
+    def missing_count(self) -> int:
+        return sum(len(gap) for gap in self.gaps)
 
 
 class Sequencer(Generic[T]):
@@ -48,6 +53,11 @@ class Sequencer(Generic[T]):
         if sequence in self._pending:
             report.duplicates.append(sequence)
             return []
+        if sequence - self.next_expected > self._window:
+            released = self.flush(report)
+            self._skip_to(sequence, report)
+            self._pending[sequence] = item
+            return released + self._release()
         self._pending[sequence] = item
         released = self._release()
         if len(self._pending) > self._window:
@@ -76,9 +86,12 @@ class Sequencer(Generic[T]):
         return released
 
     def _skip_to(self, sequence: int, report: SequenceReport) -> list[T]:
-        missing = list(range(self.next_expected, sequence))
-        report.missing += missing
-        self._declared_missing.update(missing)
+        if sequence > self.next_expected:
+            report.gaps.append(range(self.next_expected, sequence))
+            self._declared_missing.update(range(max(self.next_expected, sequence - self._window), sequence))
+            if len(self._declared_missing) > self._window:
+                oldest = sequence - self._window
+                self._declared_missing = {s for s in self._declared_missing if s >= oldest}
         self.next_expected = sequence
         return self._release()
 

@@ -22,11 +22,17 @@ class AudioSettings:
     translation_function_name: str = ""
     #: chunk duration bounds, in milliseconds
     min_chunk_ms: float = 20.0
-    max_chunk_ms: float = 2000.0
-    #: the largest sendAudio message, bytes (2 s of audio in base64 plus JSON is ~86 KB)
-    max_audio_message_bytes: int = 96 * 1024
+    max_chunk_ms: float = 750.0
+    #: the largest sendAudio message, bytes: one WebSocket frame, which API Gateway caps at 32 KB (a larger
+    #: frame closes the connection, code 1009, and browsers send a message as one frame); 750 ms of audio in
+    #: base64 with its JSON is about 32,060 bytes
+    max_audio_message_bytes: int = 32 * 1024
     #: sendAudio messages per connection per second
     audio_rate_per_second: int = 60
+    #: seconds of audio a session may send per second of time (recognition cost and shard share follow it)...
+    audio_seconds_per_second: float = 1.25
+    #: ...with this many seconds of audio allowed ahead at once (a reconnecting client's buffer, jitter)
+    audio_burst_seconds: float = 5.0
     #: a session's recogniser stream is closed after this long without audio
     silence_timeout_seconds: float = 10.0
     #: recogniser streams are rolled over before this (Transcribe allows four hours)
@@ -69,6 +75,8 @@ class AudioSettings:
             transcription_engine=engine,
             translation_function_name=env.get("TRANSLATION_FUNCTION_NAME", "").strip(),
             audio_rate_per_second=int(number(env, "AUDIO_RATE_PER_SECOND", cls.audio_rate_per_second)),
+            audio_seconds_per_second=number(env, "AUDIO_SECONDS_PER_SECOND", cls.audio_seconds_per_second),
+            audio_burst_seconds=number(env, "AUDIO_BURST_SECONDS", cls.audio_burst_seconds),
             silence_timeout_seconds=number(env, "SILENCE_TIMEOUT_SECONDS", cls.silence_timeout_seconds),
             max_stream_seconds=number(env, "MAX_STREAM_SECONDS", cls.max_stream_seconds),
             max_segment_seconds=max_segment_seconds,

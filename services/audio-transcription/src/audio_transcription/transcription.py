@@ -117,6 +117,16 @@ class SessionTranscriber:
         self.flush()
         self._close_stream()
 
+    def abandon(self) -> None:
+        """Stop after a failure: the stream is aborted, nothing more is published or claimed."""
+        self.taken_over = True
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.abort()
+            except Exception:  # noqa: BLE001 - the session has failed already; the shard goes on
+                logger.warning("could not abort the recogniser stream", extra={"session_id": self.session_id})
+
     def _process(self, ready: list[tuple[str, AudioChunk]], report: SequenceReport) -> None:
         self._report(report)
         if not ready:
@@ -278,10 +288,13 @@ class SessionTranscriber:
         if report.duplicates:
             metrics.add_metric(name="AudioDuplicateChunks", unit=MetricUnit.Count, value=len(report.duplicates))
             logger.info("duplicate chunks dropped", extra={"sequences": report.duplicates})
-        if report.missing:
-            metrics.add_metric(name="AudioGaps", unit=MetricUnit.Count, value=1)
-            metrics.add_metric(name="AudioMissingChunks", unit=MetricUnit.Count, value=len(report.missing))
-            logger.warning("audio gap", extra={"session_id": self.session_id, "sequences": report.missing})
+        if report.gaps:
+            metrics.add_metric(name="AudioGaps", unit=MetricUnit.Count, value=len(report.gaps))
+            metrics.add_metric(name="AudioMissingChunks", unit=MetricUnit.Count, value=report.missing_count)
+            logger.warning(
+                "audio gap",
+                extra={"session_id": self.session_id, "gaps": [[gap.start, gap.stop - 1] for gap in report.gaps]},
+            )
         if report.late:
             metrics.add_metric(name="AudioLateChunks", unit=MetricUnit.Count, value=len(report.late))
             logger.warning(

@@ -7,6 +7,12 @@ audio arrives, until the shard has been idle for ``shard_idle_seconds`` or the
 invocation nears its deadline. Then it closes every stream (flushing final results),
 and returns. The mapping's next batches hold records it already read; each session's
 checkpoint (``audioRecord``) skips them. docs/ARCHITECTURE.md has the failure modes.
+
+A session whose processing raises is isolated: its stream is abandoned, its further
+records are skipped for this invocation, and its first record of the delivered batch
+is returned for ``batchItemFailures`` (the mapping retries from there, bisects, and
+finally hands the record to the on-failure destination); the other sessions on the
+shard go on.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -60,13 +67,14 @@ class TranscriptionWorker:
         self._kinesis = kinesis
         self._sleep = sleep
 
-    def run(self, records: list[ShardRecord], stream_arn: str, remaining_seconds: Callable[[], float]) -> None:
+    def run(self, records: list[ShardRecord], stream_arn: str, remaining_seconds: Callable[[], float]) -> list[str]:
+        """The sequence numbers of the delivered records to report as failed (one per failed session)."""
         settings = self._deps.settings
-        sessions: dict[str, SessionTranscriber] = {}
+        sessions = _Sessions(self._deps, {record.sequence_number for record in records})
         try:
             self._consume(records, sessions)
             if not records:
-                return
+                return sessions.failed_records()
             reader = ShardReader(self._kinesis, stream_arn, records[-1].shard_id, records[-1].sequence_number)
             last_data = self._deps.clock.now()
             while remaining_seconds() > settings.deadline_margin_seconds:
@@ -75,17 +83,18 @@ class TranscriptionWorker:
                 if page:
                     self._consume(page, sessions)
                     last_data = now
-                for transcriber in sessions.values():
-                    transcriber.tick(now)
+                for session_id, transcriber in sessions.live():
+                    sessions.guard(session_id, "", partial(transcriber.tick, now))
                 if not page:
                     if now - last_data >= settings.shard_idle_seconds:
                         break
                     self._sleep(settings.shard_poll_seconds)
         finally:
-            for transcriber in sessions.values():
-                transcriber.close()
+            for session_id, transcriber in sessions.live():
+                sessions.guard(session_id, "", transcriber.close)
+        return sessions.failed_records()
 
-    def _consume(self, records: list[ShardRecord], sessions: dict[str, SessionTranscriber]) -> None:
+    def _consume(self, records: list[ShardRecord], sessions: _Sessions) -> None:
         by_session: dict[str, list[tuple[str, AudioChunk]]] = defaultdict(list)
         for record in records:
             try:
@@ -96,10 +105,47 @@ class TranscriptionWorker:
                 continue
             by_session[chunk.session_id].append((record.sequence_number, chunk))
         for session_id, chunks in by_session.items():
-            transcriber = sessions.get(session_id)
-            if transcriber is None:
-                transcriber = sessions[session_id] = SessionTranscriber(session_id, self._deps)
-                if not transcriber.known:
-                    logger.warning("audio for an unknown session skipped", extra={"session_id": session_id})
-            if transcriber.known:
-                transcriber.add(chunks)
+            sessions.guard(session_id, chunks[0][0], partial(sessions.add, session_id, chunks))
+
+
+class _Sessions:
+    """One worker invocation's transcribers, and the sessions that failed in it."""
+
+    def __init__(self, deps: Dependencies, delivered: set[str]) -> None:
+        self._deps = deps
+        self._delivered = delivered
+        self._transcribers: dict[str, SessionTranscriber] = {}
+        self._failed: dict[str, str] = {}
+
+    def get(self, session_id: str) -> SessionTranscriber:
+        transcriber = self._transcribers.get(session_id)
+        if transcriber is None:
+            transcriber = self._transcribers[session_id] = SessionTranscriber(session_id, self._deps)
+            if not transcriber.known:
+                logger.warning("audio for an unknown session skipped", extra={"session_id": session_id})
+        return transcriber
+
+    def add(self, session_id: str, chunks: list[tuple[str, AudioChunk]]) -> None:
+        transcriber = self.get(session_id)
+        if transcriber.known:
+            transcriber.add(chunks)
+
+    def live(self) -> list[tuple[str, SessionTranscriber]]:
+        return list(self._transcribers.items())
+
+    def guard(self, session_id: str, first_record: str, work: Callable[[], None]) -> None:
+        """Run one session's work; if it raises, that session alone stops for this invocation."""
+        if session_id in self._failed:
+            return
+        try:
+            work()
+        except Exception:  # noqa: BLE001 - one session's failure must not fail the shard's other sessions
+            logger.exception("audio session failed; its records are reported", extra={"session_id": session_id})
+            metrics.add_metric(name="AudioSessionsFailed", unit=MetricUnit.Count, value=1)
+            self._failed[session_id] = first_record if first_record in self._delivered else ""
+            transcriber = self._transcribers.pop(session_id, None)
+            if transcriber is not None:
+                transcriber.abandon()
+
+    def failed_records(self) -> list[str]:
+        return sorted({record for record in self._failed.values() if record}, key=int)

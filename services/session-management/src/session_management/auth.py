@@ -4,6 +4,14 @@ The key set comes from ``JWKS_URL`` (a Cognito user pool's
 ``/.well-known/jwks.json``, fetched and cached by PyJWT) or, for local runs and tests,
 inline from ``JWKS_JSON``. ``JWT_ISSUER`` and ``JWT_AUDIENCE`` must match the token's
 ``iss`` and its ``aud`` (ID tokens) or ``client_id`` (Cognito access tokens).
+
+Being signed in is not enough to speak: the token must carry ``token_use`` (``id`` or
+``access``), a non-empty ``sub``, and either membership of the speakers group
+(``cognito:groups`` holds ``JWT_SPEAKER_GROUP``, default ``speakers``) or, for an access
+token, the ``JWT_SPEAKER_SCOPE`` scope (default ``broadcast/speak``). The key set fetched
+from ``JWKS_URL`` is kept at most ``JWKS_LIFESPAN_SECONDS`` (five minutes) and signing keys
+are never cached apart from it, so a key removed at the identity provider stops working
+within five minutes.
 """
 
 from __future__ import annotations
@@ -20,6 +28,10 @@ from broadcast_shared.config import ConfigurationError
 ALGORITHMS = ["RS256"]
 #: seconds of clock skew tolerated on exp/nbf/iat
 LEEWAY_SECONDS = 30
+#: how long a fetched key set is trusted before it is fetched again
+JWKS_LIFESPAN_SECONDS = 300
+DEFAULT_SPEAKER_GROUP = "speakers"
+DEFAULT_SPEAKER_SCOPE = "broadcast/speak"
 
 
 class InvalidToken(Exception):
@@ -32,10 +44,19 @@ class Speaker:
 
 
 class TokenVerifier:
-    def __init__(self, issuer: str, audience: str, keys: jwt.PyJWKClient | jwt.PyJWKSet) -> None:
+    def __init__(
+        self,
+        issuer: str,
+        audience: str,
+        keys: jwt.PyJWKClient | jwt.PyJWKSet,
+        speaker_group: str = DEFAULT_SPEAKER_GROUP,
+        speaker_scope: str = DEFAULT_SPEAKER_SCOPE,
+    ) -> None:
         self._issuer = issuer
         self._audience = audience
         self._keys = keys
+        self._speaker_group = speaker_group
+        self._speaker_scope = speaker_scope
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> TokenVerifier:
@@ -47,10 +68,20 @@ class TokenVerifier:
         if env.get("JWKS_JSON"):
             keys: jwt.PyJWKClient | jwt.PyJWKSet = jwt.PyJWKSet.from_json(env["JWKS_JSON"])
         elif env.get("JWKS_URL"):
-            keys = jwt.PyJWKClient(env["JWKS_URL"], cache_keys=True, lifespan=3600, timeout=5)
+            # cache_keys would keep every key it ever saw in an LRU cache with no expiry: a key removed at the
+            # identity provider would go on working until the environment is recycled
+            keys = jwt.PyJWKClient(
+                env["JWKS_URL"], cache_keys=False, cache_jwk_set=True, lifespan=JWKS_LIFESPAN_SECONDS, timeout=5
+            )
         else:
             raise ConfigurationError("one of JWKS_URL or JWKS_JSON is required")
-        return cls(issuer, audience, keys)
+        return cls(
+            issuer,
+            audience,
+            keys,
+            env.get("JWT_SPEAKER_GROUP", "").strip() or DEFAULT_SPEAKER_GROUP,
+            env.get("JWT_SPEAKER_SCOPE", "").strip() or DEFAULT_SPEAKER_SCOPE,
+        )
 
     def verify(self, token: str | None) -> Speaker:
         if not token:
@@ -63,17 +94,25 @@ class TokenVerifier:
                 algorithms=ALGORITHMS,
                 issuer=self._issuer,
                 leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": False},
+                options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
             )
         except (jwt.PyJWTError, KeyError) as exc:
             raise InvalidToken(str(exc)) from exc
-        audience = claims.get("aud", claims.get("client_id"))
+        token_use = claims["token_use"]
+        if token_use not in ("id", "access"):
+            raise InvalidToken("token_use must be id or access")
+        audience = claims.get("aud") if token_use == "id" else claims.get("client_id")
         audiences = audience if isinstance(audience, list) else [audience]
         if self._audience not in audiences:
             raise InvalidToken("token is for another audience")
-        if claims.get("token_use", "id") not in ("id", "access"):
-            raise InvalidToken("token_use must be id or access")
-        return Speaker(user_id=str(claims["sub"]))
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject.strip():
+            raise InvalidToken("sub must be a non-empty string")
+        groups = claims.get("cognito:groups") or []
+        scopes = str(claims.get("scope") or "").split() if token_use == "access" else []
+        if self._speaker_group not in groups and self._speaker_scope not in scopes:
+            raise InvalidToken(f"not a speaker: needs group {self._speaker_group} or scope {self._speaker_scope}")
+        return Speaker(user_id=subject)
 
     def _signing_key(self, token: str) -> Any:
         if isinstance(self._keys, jwt.PyJWKClient):

@@ -1,7 +1,12 @@
-"""Human-readable session ids: ``adjective-animal-NNN``, e.g. ``golden-eagle-427``.
+"""Readable but unguessable session ids: ``adjective-animal-adjective-animal-NNNN``,
+e.g. ``golden-eagle-misty-otter-4271``: four words and a number to say aloud or type from a
+poster, drawn with :mod:`secrets`.
 
-64 adjectives x 64 animals x 900 numbers gives 3.7 million ids; a collision is caught
-by the conditional write and another id is drawn.
+64^4 word pairs x 9,000 numbers is 1.5 x 10^11 ids (37 bits). With 1,000 live sessions, a
+source locked out after 30 failed joins per 10 minutes (``sessions.JOIN_FAILURES_*``) needs
+about 2.5 million years to find one; a thousand sources, 2,500 years. (The old
+``adjective-animal-NNN`` had 3.7 million ids: scanned in minutes at the stage's rate limit.)
+A collision is caught by the conditional write and another id is drawn.
 """
 
 from __future__ import annotations
@@ -26,4 +31,5 @@ ANIMALS = (
 
 
 def new_session_id() -> str:
-    return f"{secrets.choice(ADJECTIVES)}-{secrets.choice(ANIMALS)}-{secrets.randbelow(900) + 100}"
+    words = [secrets.choice(ADJECTIVES), secrets.choice(ANIMALS), secrets.choice(ADJECTIVES), secrets.choice(ANIMALS)]
+    return f"{'-'.join(words)}-{secrets.randbelow(9000) + 1000}"

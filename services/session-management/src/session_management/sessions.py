@@ -20,6 +20,10 @@ from session_management.status import broadcast_state, session_status, triggered
 
 #: draws of a fresh id before giving up on a (vanishingly unlikely) run of collisions
 SESSION_ID_ATTEMPTS = 5
+#: a source (address; the connection when there is none) whose joins named no live session this
+#: many times in one window is locked out of joining until the window ends: enumeration stops there
+JOIN_FAILURES_ALLOWED = 30
+JOIN_FAILURES_WINDOW_SECONDS = 600
 
 
 class SessionService:
@@ -36,6 +40,21 @@ class SessionService:
                 ErrorCode.ALREADY_IN_SESSION,
                 f"this connection already speaks in session {previous.session_id}; end it first",
                 {"sessionId": previous.session_id},
+            )
+        if terminology is not None and terminology not in self._rt.settings.allowed_terminologies:
+            problem = "not a terminology of this deployment"
+            raise BroadcastError(
+                ErrorCode.INVALID_MESSAGE,
+                f"terminology: {problem}",
+                {"problems": [{"field": "terminology", "problem": problem}]},
+            )
+        allowed = self._rt.settings.max_sessions_per_user_per_hour
+        owner = speaker.user_id or speaker.connection_id
+        if not self._rt.rate_limiter.try_acquire(f"sessions-of#{owner}", allowed, 3600, self._rt.clock.now()):
+            raise BroadcastError(
+                ErrorCode.RATE_LIMITED,
+                f"a speaker may create {allowed} sessions per hour",
+                {"limitPerWindow": allowed, "windowSeconds": 3600},
             )
         for _ in range(SESSION_ID_ATTEMPTS):
             try:
@@ -83,7 +102,7 @@ class SessionService:
         self._rt.notifier.send(speaker.connection_id, session_status(session, reason, self._rt.clock.now()))
 
     # --- listener ----------------------------------------------------------------
-    def join(self, listener: Connection, session_id: str, target_language: str) -> Session:
+    def join(self, listener: Connection, session_id: str, target_language: str, source: str = "") -> Session:
         previous = self._current_session(listener)
         if previous is not None and previous.is_active:
             raise BroadcastError(
@@ -91,7 +110,21 @@ class SessionService:
                 f"already listening to {previous.session_id}; use changeLanguage or reconnect",
                 {"sessionId": previous.session_id},
             )
-        session = self._existing_active(session_id)
+        failures_key = f"join-failures#{source or listener.connection_id}"
+        limiter, now = self._rt.rate_limiter, self._rt.clock.now()
+        if limiter.exhausted(failures_key, JOIN_FAILURES_ALLOWED, JOIN_FAILURES_WINDOW_SECONDS, now):
+            metrics.add_metric(name="JoinsLockedOut", unit=MetricUnit.Count, value=1)
+            raise BroadcastError(
+                ErrorCode.RATE_LIMITED,
+                f"too many joins of sessions that do not exist; try again within {JOIN_FAILURES_WINDOW_SECONDS // 60}"
+                " minutes",
+                {"limitPerWindow": JOIN_FAILURES_ALLOWED, "windowSeconds": JOIN_FAILURES_WINDOW_SECONDS},
+            )
+        session = self._rt.sessions.get(session_id)
+        if session is None or not session.is_active:
+            limiter.try_acquire(failures_key, JOIN_FAILURES_ALLOWED, JOIN_FAILURES_WINDOW_SECONDS, now)
+            metrics.add_metric(name="JoinsOfUnknownSessions", unit=MetricUnit.Count, value=1)
+            raise _no_live_session(session_id)
         try:
             self._rt.sessions.join(
                 session_id,
@@ -102,6 +135,8 @@ class SessionService:
                 self._rt.clock.now(),
             )
         except MembershipConflict as conflict:
+            if conflict.reason is MembershipFailure.SESSION_NOT_ACTIVE:
+                raise _no_live_session(session_id) from conflict
             raise _membership_error(conflict, session_id) from conflict
         metrics.add_metric(name="ListenersJoined", unit=MetricUnit.Count, value=1)
         self.audience_changed(session_id)
@@ -165,6 +200,13 @@ class SessionService:
         if session.speaker_connection_id != speaker.connection_id:
             raise BroadcastError(ErrorCode.FORBIDDEN, "only the session's speaker may do this")
         return session
+
+
+def _no_live_session(session_id: str) -> BroadcastError:
+    """One answer for an id never issued and one whose session ended: joins cannot tell them apart."""
+    return BroadcastError(
+        ErrorCode.SESSION_NOT_FOUND, f"no live session {session_id}; check the id", {"sessionId": session_id}
+    )
 
 
 def _membership_error(conflict: MembershipConflict, session_id: str) -> BroadcastError:

@@ -1,22 +1,35 @@
-"""Client → server messages. Each has an ``action``, the route key API Gateway selects on."""
+"""Client → server messages. Each has an ``action``, the route key API Gateway selects on.
+
+Validated strictly from the JSON text (:class:`ClientMessage`): no ``"42"`` or ``true`` for an
+integer, no string for a number, and ASCII digits only in patterns (``\\d`` would take any
+Unicode digit).
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from broadcast_shared.languages import SOURCE_LOCALES, TARGET_LANGUAGES
 from broadcast_shared.messages.wire import WireModel
 
-SessionId = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+-\d{3}$", max_length=64)]
+SessionId = Annotated[str, Field(pattern=r"^[a-z]+(-[a-z]+){1,3}-[0-9]{3,4}$", max_length=64)]
+
+
+class ClientMessage(WireModel):
+    """A message from a client: strict types, parsed from JSON text with ``model_validate_json``."""
+
+    model_config = ConfigDict(strict=True)
 
 
 class QualityTier(StrEnum):
+    """The one tier there is. ``premium`` was accepted and changed nothing: a client paying for it would have
+    been misled, so it is refused until a tier really differs (recognition model, voices)."""
+
     STANDARD = "standard"
-    PREMIUM = "premium"
 
 
 #: the pydantic error type the route wrapper reports as ``UNSUPPORTED_LANGUAGE``
@@ -40,11 +53,12 @@ def _target_language(value: str) -> str:
 TerminologyName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,256}$")]
 
 
-class CreateSession(WireModel):
+class CreateSession(ClientMessage):
     action: Literal["createSession"]
     source_language: str
     quality_tier: QualityTier = QualityTier.STANDARD
-    #: an Amazon Translate custom terminology (imported beforehand) applied to this session's translations
+    #: an Amazon Translate custom terminology (imported beforehand, and on the deployment's allow-list,
+    #: ``Settings.allowed_terminologies``) applied to this session's translations
     terminology: TerminologyName | None = None
 
     @field_validator("source_language")
@@ -53,7 +67,7 @@ class CreateSession(WireModel):
         return _supported(value, set(SOURCE_LOCALES))
 
 
-class JoinSession(WireModel):
+class JoinSession(ClientMessage):
     action: Literal["joinSession"]
     session_id: SessionId
     target_language: str
@@ -61,47 +75,47 @@ class JoinSession(WireModel):
     _check_language = field_validator("target_language")(_target_language)
 
 
-class ChangeLanguage(WireModel):
+class ChangeLanguage(ClientMessage):
     action: Literal["changeLanguage"]
     target_language: str
 
     _check_language = field_validator("target_language")(_target_language)
 
 
-class Heartbeat(WireModel):
+class Heartbeat(ClientMessage):
     action: Literal["heartbeat"]
 
 
-class PauseBroadcast(WireModel):
+class PauseBroadcast(ClientMessage):
     action: Literal["pauseBroadcast"]
 
 
-class ResumeBroadcast(WireModel):
+class ResumeBroadcast(ClientMessage):
     action: Literal["resumeBroadcast"]
 
 
-class MuteBroadcast(WireModel):
+class MuteBroadcast(ClientMessage):
     action: Literal["muteBroadcast"]
 
 
-class UnmuteBroadcast(WireModel):
+class UnmuteBroadcast(ClientMessage):
     action: Literal["unmuteBroadcast"]
 
 
-class SetVolume(WireModel):
+class SetVolume(ClientMessage):
     action: Literal["setVolume"]
     volume: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 
-class EndSession(WireModel):
+class EndSession(ClientMessage):
     action: Literal["endSession"]
 
 
-class GetSessionStatus(WireModel):
+class GetSessionStatus(ClientMessage):
     action: Literal["getSessionStatus"]
 
 
-class SendAudio(WireModel):
+class SendAudio(ClientMessage):
     """One chunk of the speaker's audio: base64 PCM, 16-bit little-endian, mono, 16 kHz."""
 
     action: Literal["sendAudio"]

@@ -1,10 +1,15 @@
-"""Fixed-window rate limits per connection, as conditional counters with a TTL."""
+"""Rate limits as conditional DynamoDB updates with a TTL: fixed-window message counts
+per connection, and budgets of a quantity per second (seconds of audio per session)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+#: a counter's item being throttled (a flood on one key) means what a full window means: over the limit
+REFUSALS = {"ConditionalCheckFailedException", "ProvisionedThroughputExceededException", "ThrottlingException"}
 
 
 class RateLimiter:
@@ -30,7 +35,54 @@ class RateLimiter:
                 },
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if exc.response["Error"]["Code"] in REFUSALS:
                 return False
             raise
         return True
+
+    def exhausted(self, key: str, limit: int, window_seconds: int, now: float) -> bool:
+        """Whether ``key`` has reached ``limit`` in the current window (a read: nothing is counted)."""
+        window = int(now // window_seconds)
+        item = self._table.get_item(Key={"limitKey": f"{key}#{window}"}).get("Item") or {}
+        return int(item.get("hits", 0)) >= limit
+
+    def try_spend(self, key: str, cost: float, rate: float, burst: float, now: float) -> bool:
+        """Spend ``cost`` of a budget that refills at ``rate`` per second and holds at most ``burst``.
+
+        The generic cell rate algorithm: the item keeps the theoretical time ``tat`` at
+        which everything spent so far would have been paid for at ``rate``; a spend is
+        allowed while that stays at most ``burst / rate`` seconds ahead of now. Two
+        conditional updates, no read, so concurrent spends never overdraw; a refused
+        spend changes nothing.
+        """
+        step = cost / rate
+        latest = now + burst / rate - step  # the latest tat that still leaves room for this cost
+        if latest < now:
+            return False
+        expires = int(now + burst / rate) + 60
+        attempts = (
+            ("SET tat = :start, expiresAt = :exp", "attribute_not_exists(tat) OR tat <= :now", {":start": now + step}),
+            ("SET tat = tat + :step, expiresAt = :exp", "tat <= :latest", {":step": step, ":latest": latest}),
+        )
+        for update, condition, values in attempts:
+            try:
+                self._table.update_item(
+                    Key={"limitKey": key},
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues={
+                        **{name: _decimal(value) for name, value in values.items()},
+                        **({":now": _decimal(now)} if ":now" in condition else {}),
+                        ":exp": expires,
+                    },
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                continue
+            return True
+        return False
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(round(value, 6)))

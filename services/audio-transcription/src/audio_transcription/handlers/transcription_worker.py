@@ -25,5 +25,5 @@ def handler(event: dict[str, Any], runtime: WorkerRuntime, context: LambdaContex
     ]
     stream_arn = next(iter(batch.records)).event_source_arn if records else ""
     logger.info("audio batch", extra={"records": len(records)})
-    runtime.worker.run(records, stream_arn, lambda: context.get_remaining_time_in_millis() / 1000)
-    return {"batchItemFailures": []}
+    failed = runtime.worker.run(records, stream_arn, lambda: context.get_remaining_time_in_millis() / 1000)
+    return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}

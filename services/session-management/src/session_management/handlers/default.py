@@ -1,4 +1,9 @@
-"""Route ``$default``: any message whose ``action`` matches no route gets an error."""
+"""Route ``$default``: any message whose ``action`` matches no route gets an error.
+
+It is counted and screened like every route's message (:class:`Admission`), and the
+action it names is echoed back at most ``ECHOED_ACTION_CHARS`` long, so the answer stays
+small whatever was sent.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from broadcast_shared.errors import BroadcastError, ErrorCode
 from broadcast_shared.runtime import Runtime
-from broadcast_shared.websocket import load_json_object, reject
+from broadcast_shared.websocket import Admission, control_rate, control_size, load_json_object
 from session_management.app import on_event
+
+ECHOED_ACTION_CHARS = 64
 
 
 def classify(body: str) -> BroadcastError:
@@ -20,14 +27,16 @@ def classify(body: str) -> BroadcastError:
     action = data.get("action")
     if not isinstance(action, str) or not action:
         return BroadcastError(ErrorCode.INVALID_MESSAGE, "action: Field required")
-    return BroadcastError(ErrorCode.UNKNOWN_ACTION, f"unknown action {action!r}", {"action": action})
+    shown = action[:ECHOED_ACTION_CHARS]
+    return BroadcastError(ErrorCode.UNKNOWN_ACTION, f"unknown action {shown!r}", {"action": shown})
 
 
 @on_event
 def handler(event: dict[str, Any], runtime: Runtime, context: LambdaContext) -> dict[str, Any]:
-    if event.get("isBase64Encoded"):
-        error = BroadcastError(ErrorCode.INVALID_MESSAGE, "messages must be JSON text frames")
-    else:
-        error = classify(event.get("body") or "")
-    reject(runtime, event["requestContext"]["connectionId"], error, None)
+    admission = Admission.count(runtime, event, control_rate(runtime))
+    try:
+        error = classify(admission.screen(event, control_size(runtime), None))
+    except BroadcastError as refused:
+        error = refused
+    admission.refuse(runtime, error, None)
     return {"statusCode": 200}

@@ -13,7 +13,9 @@ from session_management.status import broadcast_state
 @route(JoinSession, roles={Role.LISTENER})
 def handler(request: Request[JoinSession], runtime: Runtime) -> None:
     message = request.message
-    session = SessionService(runtime).join(request.connection, message.session_id, message.target_language)
+    session = SessionService(runtime).join(
+        request.connection, message.session_id, message.target_language, request.source_ip
+    )
     runtime.notifier.send(
         request.connection_id,
         SessionJoined(
