@@ -1,5 +1,8 @@
 """The schedules: publish-periodic-status and sweep-idle-connections."""
 
+import boto3
+
+from local_runtime.management_api import RecordingSink
 from session_management.handlers import publish_periodic_status, sweep_idle_connections
 from support.events import FakeLambdaContext
 
@@ -50,3 +53,46 @@ def test_sweep_warns_before_the_two_hour_limit_once(harness, clock):
     warnings = harness.sink.messages("l1", "connectionRefresh")
     assert len(warnings) == 1
     assert 0 < warnings[0]["secondsRemaining"] <= 300
+
+
+class DisconnectingWhileWarned(RecordingSink):
+    """A connection whose ``$disconnect`` runs while the sweep is warning it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_refresh: list = []
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        delivered = super().post(connection_id, data)
+        if delivered and b'"connectionRefresh"' in data:
+            for action in self.on_refresh:
+                action(connection_id)
+        return delivered
+
+
+def test_refresh_warning_never_recreates_a_connection_deleted_meanwhile(harness, management_api, clock):
+    racing = DisconnectingWhileWarned()
+    management_api.sink = harness.sink = racing
+    harness.connect("l1", "listener")
+    racing.on_refresh.append(lambda cid: harness.disconnect(cid))
+    for _ in range(12):  # stay active for 1h56m
+        clock.advance(580)
+        harness.send("l1", {"action": "heartbeat"})
+    result = sweep_idle_connections.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert result["refresh_warnings"] == 0, "the warned connection left during the warning"
+    assert harness.runtime.connections.get("l1") is None
+    assert list(harness.runtime.connections.all()) == []
+
+
+def test_sweep_goes_on_past_a_malformed_connection_row(harness, clock):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "idle", "es")
+    table = boto3.resource("dynamodb").Table(harness.runtime.connections.table_name)
+    table.put_item(Item={"connectionId": "broken", "refreshWarned": True})
+    clock.advance(610)
+    harness.send("spk", {"action": "heartbeat"})
+    result = sweep_idle_connections.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert result["closed_idle"] == 1
+    assert harness.runtime.connections.get("idle") is None
+    assert harness.runtime.sessions.get(session_id).listener_count == 0
+    assert "Item" not in table.get_item(Key={"connectionId": "broken"}), "a row that is no connection is removed"

@@ -8,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from broadcast_shared.messages.outbound import ConnectionRefresh, UpdateReason
 from broadcast_shared.observability import logger, metrics
+from broadcast_shared.repositories.records import Connection
 from broadcast_shared.runtime import Runtime
 from session_management.status import session_status
 
@@ -36,35 +37,51 @@ class SweepResult:
     closed_idle: int = 0
     removed_gone: int = 0
     refresh_warnings: int = 0
+    failed: int = 0
 
 
 def sweep_connections(runtime: Runtime) -> SweepResult:
-    """Close idle connections, forget vanished ones, and warn those near the 2-hour limit."""
-    settings = runtime.settings
-    now = runtime.clock.now()
+    """Close idle connections, forget vanished ones, and warn those near the 2-hour limit.
+
+    One connection that cannot be handled (a throttled call, a Management API error) is
+    logged and counted (``SweepFailures``); the sweep goes on with the rest, and the next
+    sweep tries it again.
+    """
     result = SweepResult()
     for connection in runtime.connections.all():
-        if now - connection.last_seen_at >= settings.idle_timeout_seconds:
-            if runtime.notifier.disconnect(connection.connection_id):
-                result.closed_idle += 1
-            else:
-                result.removed_gone += 1
-            # API Gateway also calls $disconnect, but only on a best-effort basis.
-            runtime.departures.connection_closed(connection.connection_id)
-            continue
-        remaining = settings.connection_max_age_seconds - (now - connection.connected_at)
-        if remaining <= settings.connection_refresh_warning_seconds and not connection.refresh_warned:
-            warning = ConnectionRefresh(
-                seconds_remaining=max(int(remaining), 0),
-                message="API Gateway closes connections after 2 hours; open a new one and rejoin",
+        try:
+            _sweep_one(runtime, connection, result)
+        except Exception:
+            logger.exception(
+                "sweep could not handle a connection", extra={"target_connection_id": connection.connection_id}
             )
-            if runtime.notifier.send(connection.connection_id, warning):
-                runtime.connections.mark_refresh_warned(connection.connection_id)
-                result.refresh_warnings += 1
-            else:
-                runtime.departures.connection_closed(connection.connection_id)
-                result.removed_gone += 1
+            result.failed += 1
     metrics.add_metric(name="IdleConnectionsClosed", unit=MetricUnit.Count, value=result.closed_idle)
     metrics.add_metric(name="GoneConnectionsRemoved", unit=MetricUnit.Count, value=result.removed_gone)
+    metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=result.failed)
     logger.info("sweep finished", extra=vars(result))
     return result
+
+
+def _sweep_one(runtime: Runtime, connection: Connection, result: SweepResult) -> None:
+    settings = runtime.settings
+    now = runtime.clock.now()
+    if now - connection.last_seen_at >= settings.idle_timeout_seconds:
+        if runtime.notifier.disconnect(connection.connection_id):
+            result.closed_idle += 1
+        else:
+            result.removed_gone += 1
+        # API Gateway also calls $disconnect, but only on a best-effort basis.
+        runtime.departures.connection_closed(connection.connection_id)
+        return
+    remaining = settings.connection_max_age_seconds - (now - connection.connected_at)
+    if remaining <= settings.connection_refresh_warning_seconds and not connection.refresh_warned:
+        warning = ConnectionRefresh(
+            seconds_remaining=max(int(remaining), 0),
+            message="API Gateway closes connections after 2 hours; open a new one and rejoin",
+        )
+        if not runtime.notifier.send(connection.connection_id, warning):
+            runtime.departures.connection_closed(connection.connection_id)
+            result.removed_gone += 1
+        elif runtime.connections.mark_refresh_warned(connection.connection_id):
+            result.refresh_warnings += 1
