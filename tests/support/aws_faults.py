@@ -27,8 +27,8 @@ class Fault:
     extra: dict[str, Any] = field(default_factory=dict)
     injected: int = 0
 
-    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        if model.name != self.operation or self.injected >= self.times or not self.when(params):
+    def __call__(self, model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if model.name != self.operation or self.injected >= self.times or not self.when(context[_PARAMS]):
             return None
         self.injected += 1
         response = AWSResponse("https://fault.invalid", self.status, {}, None)
@@ -40,9 +40,18 @@ class Fault:
         return response, parsed
 
 
+_PARAMS = "fault-injection-params"
+
+
+def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context[_PARAMS] = dict(params)
+
+
 def inject(client: Any, fault: Fault) -> Fault:
-    """Register ``fault`` on ``client`` (every operation of its service is checked)."""
-    client.meta.events.register(f"before-call.{client.meta.service_model.service_id.hyphenize()}", fault)
+    """Register ``fault`` on ``client`` (every operation of its service is checked against it)."""
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register(f"before-parameter-build.{service}", _keep_params, unique_id="fault-params")
+    client.meta.events.register(f"before-call.{service}", fault)
     return fault
 
 

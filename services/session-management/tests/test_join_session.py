@@ -1,3 +1,6 @@
+from support.aws_faults import Fault, inject
+
+
 def test_listener_joins_and_speaker_hears_the_new_count(harness):
     session_id = harness.speaker_with_session("spk")
     harness.listener_in(session_id, "l1", "es")
@@ -95,3 +98,17 @@ def test_full_session_refuses_more_listeners(harness, settings, clock, sink):
     small.send("l3", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
     assert small.last("l3", "error")["code"] == "SESSION_FULL"
     assert small.runtime.sessions.get(session_id).listener_count == 2
+
+
+def test_listener_joins_even_when_the_speakers_count_update_is_throttled(harness):
+    session_id = harness.speaker_with_session("spk")
+    inject(
+        harness.runtime.notifier._client,
+        Fault("PostToConnection", "LimitExceededException", 429, when=lambda p: p["ConnectionId"] == "spk"),
+    )
+    harness.connect("l1", "listener")
+    harness.send("l1", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
+    assert harness.last("l1", "sessionJoined")["sessionId"] == session_id
+    assert harness.sink.messages("l1", "error") == []
+    assert harness.runtime.sessions.get(session_id).listener_count == 1
+    assert harness.runtime.sessions.get(session_id).is_active, "a throttled post is not a gone speaker"

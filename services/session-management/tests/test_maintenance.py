@@ -4,6 +4,7 @@ import boto3
 
 from local_runtime.management_api import RecordingSink
 from session_management.handlers import publish_periodic_status, sweep_idle_connections
+from support.aws_faults import Fault, inject
 from support.events import FakeLambdaContext
 
 SCHEDULE_EVENT = {"schedule": "test"}
@@ -14,7 +15,7 @@ def test_periodic_status_reaches_every_active_speaker(harness):
     harness.speaker_with_session("spk2")
     harness.listener_in(first, "l1", "es")
     result = publish_periodic_status.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
-    assert result == {"sent": 2}
+    assert result == {"sent": 2, "failed": 0}
     status = harness.last("spk1", "sessionStatus")
     assert status["updateReason"] == "periodic" and status["listenerCount"] == 1
 
@@ -96,3 +97,27 @@ def test_sweep_goes_on_past_a_malformed_connection_row(harness, clock):
     assert harness.runtime.connections.get("idle") is None
     assert harness.runtime.sessions.get(session_id).listener_count == 0
     assert "Item" not in table.get_item(Key={"connectionId": "broken"}), "a row that is no connection is removed"
+
+
+def test_periodic_status_goes_on_past_a_failed_post(harness):
+    first = harness.speaker_with_session("spk1")
+    second = harness.speaker_with_session("spk2")
+    failure = inject(harness.runtime.notifier._client, Fault("PostToConnection", "InternalServerErrorException", 500))
+    result = publish_periodic_status.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert failure.injected == 1
+    assert result == {"sent": 1, "failed": 1}
+    assert len(harness.sink.messages("spk1", "sessionStatus") + harness.sink.messages("spk2", "sessionStatus")) == 1
+    assert harness.runtime.sessions.get(first).is_active and harness.runtime.sessions.get(second).is_active
+
+
+def test_sweep_goes_on_past_a_failed_disconnect(harness, clock):
+    harness.connect("idle1", "listener")
+    harness.connect("idle2", "listener")
+    clock.advance(610)
+    failure = inject(harness.runtime.notifier._client, Fault("DeleteConnection", "LimitExceededException", 429))
+    result = sweep_idle_connections.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert failure.injected == 1
+    assert result["closed_idle"] == 1 and result["failed"] == 1
+    assert len(list(harness.runtime.connections.all())) == 1, "the failed one stays for the next sweep"
+    result = sweep_idle_connections.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert result["closed_idle"] == 1 and list(harness.runtime.connections.all()) == []

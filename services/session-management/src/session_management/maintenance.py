@@ -8,28 +8,48 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from broadcast_shared.messages.outbound import ConnectionRefresh, UpdateReason
 from broadcast_shared.observability import logger, metrics
-from broadcast_shared.repositories.records import Connection
+from broadcast_shared.repositories.records import Connection, Session
 from broadcast_shared.runtime import Runtime
 from session_management.status import session_status
 
 
-def publish_periodic_status(runtime: Runtime) -> int:
-    """Send every active session's speaker a ``periodic`` status; returns how many were sent."""
-    sent = 0
+@dataclass
+class StatusResult:
+    sent: int = 0
+    failed: int = 0
+
+
+def publish_periodic_status(runtime: Runtime) -> StatusResult:
+    """Send every active session's speaker a ``periodic`` status.
+
+    A session whose status cannot be sent (a throttled or failed call) is logged and
+    counted (``PeriodicStatusFailed``); the run goes on with the others.
+    """
+    result = StatusResult()
     for session in runtime.sessions.active():
-        status = session_status(session, UpdateReason.PERIODIC, runtime.clock.now())
-        if runtime.notifier.send(session.speaker_connection_id, status):
-            sent += 1
-            runtime.sessions.record_reported(
-                session.session_id,
-                session.reported_listener_count,
-                status.listener_count,
-                frozenset(status.language_distribution),
-            )
-        else:
-            runtime.departures.connection_closed(session.speaker_connection_id)
-    metrics.add_metric(name="PeriodicStatusSent", unit=MetricUnit.Count, value=sent)
-    return sent
+        try:
+            if _publish_one(runtime, session):
+                result.sent += 1
+        except Exception:
+            logger.exception("periodic status failed", extra={"session_id": session.session_id})
+            result.failed += 1
+    metrics.add_metric(name="PeriodicStatusSent", unit=MetricUnit.Count, value=result.sent)
+    metrics.add_metric(name="PeriodicStatusFailed", unit=MetricUnit.Count, value=result.failed)
+    return result
+
+
+def _publish_one(runtime: Runtime, session: Session) -> bool:
+    status = session_status(session, UpdateReason.PERIODIC, runtime.clock.now())
+    if not runtime.notifier.send(session.speaker_connection_id, status):
+        runtime.departures.connection_closed(session.speaker_connection_id)
+        return False
+    runtime.sessions.record_reported(
+        session.session_id,
+        session.reported_listener_count,
+        status.listener_count,
+        frozenset(status.language_distribution),
+    )
+    return True
 
 
 @dataclass

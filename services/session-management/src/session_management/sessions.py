@@ -123,7 +123,20 @@ class SessionService:
 
     # --- audience changes ----------------------------------------------------------
     def audience_changed(self, session_id: str) -> None:
-        """Tell the speaker the new count, and push a status when the audience moved enough."""
+        """Tell the speaker the new count, and push a status when the audience moved enough.
+
+        The audience change is committed before this runs, so a failure here (a throttled
+        or failed Management API call) is logged and counted (``SpeakerUpdatesFailed``),
+        never raised: the caller's action stands, and the next periodic status brings the
+        speaker up to date.
+        """
+        try:
+            self._tell_speaker(session_id)
+        except Exception:
+            logger.exception("speaker not told of an audience change", extra={"session_id": session_id})
+            metrics.add_metric(name="SpeakerUpdatesFailed", unit=MetricUnit.Count, value=1)
+
+    def _tell_speaker(self, session_id: str) -> None:
         session = self._rt.sessions.get(session_id)
         if session is None or not session.is_active:
             return

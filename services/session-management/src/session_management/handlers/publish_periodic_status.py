@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from broadcast_shared.runtime import Runtime
@@ -11,4 +12,4 @@ from session_management.maintenance import publish_periodic_status
 
 @on_event
 def handler(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    return {"sent": publish_periodic_status(runtime)}
+    return asdict(publish_periodic_status(runtime))
