@@ -8,14 +8,24 @@ reads one item whatever the audience size.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
+from broadcast_shared.observability import metrics
 from broadcast_shared.repositories.records import Role, Session, SessionState, dynamo_number
+
+#: attempts of a transaction cancelled by a conflict or throttling (as botocore's standard mode: 3 retries)
+TRANSACTION_ATTEMPTS = 4
+#: the first backoff's ceiling; full jitter, doubling per attempt (0.05 s, 0.1 s, 0.2 s)
+TRANSACTION_BACKOFF_SECONDS = 0.025
+_RETRIED_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError"})
 
 
 class SessionIdTaken(Exception):
@@ -270,15 +280,30 @@ class SessionsRepository:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _transact(self, *items: dict[str, Any]) -> list[bool]:
-        """Run one transaction: [] when it committed, else which items' conditions failed."""
-        try:
-            self._client.transact_write_items(TransactItems=list(items))
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons] or [False]
-        return []
+        """Run one transaction: [] when it committed, else which items' conditions failed.
+
+        A transaction cancelled only because another request held one of its items
+        (``TransactionConflict``) or was throttled is run again, with full-jitter
+        backoff, up to ``TRANSACTION_ATTEMPTS`` in all; botocore's retry modes do not
+        retry these cancellations. When it still conflicts the ``ClientError`` is raised:
+        a conflict is never taken for a failed condition.
+        """
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                self._client.transact_write_items(TransactItems=list(items))
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                codes = [reason.get("Code") for reason in exc.response.get("CancellationReasons") or []]
+                if "ConditionalCheckFailed" in codes:
+                    return [code == "ConditionalCheckFailed" for code in codes]
+                if attempt == TRANSACTION_ATTEMPTS or not _RETRIED_CANCELLATIONS.intersection(codes):
+                    raise
+                metrics.add_metric(name="TransactionConflictsRetried", unit=MetricUnit.Count, value=1)
+                time.sleep(random.uniform(0, TRANSACTION_BACKOFF_SECONDS * 2**attempt))
+                continue
+            return []
+        raise AssertionError("unreachable")
 
     def _attach(
         self, connection_id: str, role: Role, previous_session_id: str | None, attributes: dict[str, Any]
