@@ -127,16 +127,16 @@ def test_tables_have_ttl_index_and_point_in_time_recovery(deployed_local):
     )
 
 
-def test_schedules_invoke_the_periodic_functions_every_minute(deployed_local):
+def test_schedules_invoke_the_periodic_functions_at_their_rates(deployed_local):
     scheduler = emulator_client("scheduler", deployed_local["endpoint"])
     schedules = scheduler.list_schedules(GroupName="speech-broadcast-local")["Schedules"]
     details = {s["Name"]: scheduler.get_schedule(Name=s["Name"], GroupName="speech-broadcast-local") for s in schedules}
-    assert set(details) == {
-        "speech-broadcast-local-publish-periodic-status",
-        "speech-broadcast-local-sweep-idle-connections",
+    assert {name: detail["ScheduleExpression"] for name, detail in details.items()} == {
+        "speech-broadcast-local-publish-periodic-status": "rate(1 minute)",
+        "speech-broadcast-local-sweep-idle-connections": "rate(1 minute)",
+        "speech-broadcast-local-reconcile-counts": "rate(5 minutes)",
     }
     for name, detail in details.items():
-        assert detail["ScheduleExpression"] == "rate(1 minute)"
         assert detail["Target"]["Arn"].endswith(f"function:{name}")
 
 

@@ -3,7 +3,7 @@
 import boto3
 
 from local_runtime.management_api import RecordingSink
-from session_management.handlers import publish_periodic_status, sweep_idle_connections
+from session_management.handlers import publish_periodic_status, reconcile_counts, sweep_idle_connections
 from support.aws_faults import Fault, inject
 from support.events import FakeLambdaContext
 
@@ -121,3 +121,24 @@ def test_sweep_goes_on_past_a_failed_disconnect(harness, clock):
     assert len(list(harness.runtime.connections.all())) == 1, "the failed one stays for the next sweep"
     result = sweep_idle_connections.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
     assert result["closed_idle"] == 1 and list(harness.runtime.connections.all()) == []
+
+
+def test_reconciler_recounts_a_drifted_session_from_the_index(harness, capsys):
+    drifted = harness.speaker_with_session("spk1")
+    steady = harness.speaker_with_session("spk2")
+    harness.listener_in(drifted, "l1", "es")
+    harness.listener_in(drifted, "l2", "fr")
+    harness.listener_in(steady, "l3", "es")
+    table = boto3.resource("dynamodb").Table(harness.runtime.settings.sessions_table)
+    table.update_item(
+        Key={"sessionId": drifted},
+        UpdateExpression="SET listenerCount = :n, languageCounts = :langs",
+        ExpressionAttributeValues={":n": 5, ":langs": {"es": 3, "fr": 1, "de": 1}},
+    )
+    capsys.readouterr()
+    result = reconcile_counts.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert result == {"sessions": 2, "drifted": 1, "corrected": 1, "failed": 0}
+    session = harness.runtime.sessions.get(drifted)
+    assert session.listener_count == 2 and session.language_counts == {"es": 1, "fr": 1}
+    assert '"ListenerCountDrift":[3' in capsys.readouterr().out.replace(" ", "")
+    assert harness.runtime.sessions.get(steady).listener_count == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -105,3 +106,59 @@ def _sweep_one(runtime: Runtime, connection: Connection, result: SweepResult) ->
             result.removed_gone += 1
         elif runtime.connections.mark_refresh_warned(connection.connection_id):
             result.refresh_warnings += 1
+
+
+@dataclass
+class ReconcileResult:
+    sessions: int = 0
+    drifted: int = 0
+    corrected: int = 0
+    failed: int = 0
+
+
+def reconcile_counts(runtime: Runtime) -> ReconcileResult:
+    """Recount every active session's listeners from the index; report and correct any drift.
+
+    Drift is the sum over languages of the difference between a session's counters and
+    its listeners in the ``by-session-language`` index (``ListenerCountDrift``, one value
+    per drifted session). The correction is conditional on the counters not having moved
+    since they were read, so a join or leave meanwhile wins and the next run looks again.
+    """
+    result = ReconcileResult()
+    for session in runtime.sessions.active():
+        result.sessions += 1
+        try:
+            _reconcile_one(runtime, session, result)
+        except Exception:
+            logger.exception("could not reconcile a session's counts", extra={"session_id": session.session_id})
+            result.failed += 1
+    metrics.add_metric(name="CountReconcileFailures", unit=MetricUnit.Count, value=result.failed)
+    logger.info("counts reconciled", extra=vars(result))
+    return result
+
+
+def _reconcile_one(runtime: Runtime, session: Session, result: ReconcileResult) -> None:
+    recount = Counter(
+        listener.target_language
+        for listener in runtime.connections.listeners(session.session_id)
+        if listener.target_language
+    )
+    counted = {language: count for language, count in session.language_counts.items() if count}
+    languages = set(recount) | set(counted)
+    drift = sum(abs(recount[language] - counted.get(language, 0)) for language in languages)
+    drift = max(drift, abs(recount.total() - session.listener_count))
+    if drift == 0:
+        return
+    result.drifted += 1
+    metrics.add_metric(name="ListenerCountDrift", unit=MetricUnit.Count, value=drift)
+    logger.warning(
+        "listener counts drifted",
+        extra={
+            "session_id": session.session_id,
+            "listener_count": session.listener_count,
+            "language_counts": session.language_counts,
+            "recount": dict(recount),
+        },
+    )
+    if runtime.sessions.correct_counts(session, recount.total(), dict(recount)):
+        result.corrected += 1

@@ -249,6 +249,28 @@ class SessionsRepository:
             raise
         return Session.from_item(result["Attributes"])
 
+    def correct_counts(self, session: Session, listener_count: int, language_counts: dict[str, int]) -> bool:
+        """Set an active session's counts to a recount; False when they moved since ``session`` was read."""
+        try:
+            self._table.update_item(
+                Key={"sessionId": session.session_id},
+                UpdateExpression="SET listenerCount = :count, languageCounts = :langs",
+                ConditionExpression="#state = :active AND listenerCount = :seen AND languageCounts = :seenLangs",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":count": listener_count,
+                    ":langs": language_counts,
+                    ":seen": session.listener_count,
+                    ":seenLangs": session.language_counts,
+                    ":active": SessionState.ACTIVE.value,
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def record_reported(self, session_id: str, previous_count: int, count: int, languages: frozenset[str]) -> bool:
         """Remember what the speaker was last told; False when another writer got there first."""
         try:
