@@ -1,6 +1,8 @@
 """The schedules: publish-periodic-status and sweep-idle-connections."""
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
 from local_runtime.management_api import RecordingSink
 from session_management.handlers import publish_periodic_status, reconcile_counts, sweep_idle_connections
@@ -142,3 +144,58 @@ def test_reconciler_recounts_a_drifted_session_from_the_index(harness, capsys):
     assert session.listener_count == 2 and session.language_counts == {"es": 1, "fr": 1}
     assert '"ListenerCountDrift":[3' in capsys.readouterr().out.replace(" ", "")
     assert harness.runtime.sessions.get(steady).listener_count == 1
+
+
+def boto3_client_of(repository):
+    return repository._table.meta.client
+
+
+def sweep(harness):
+    return sweep_idle_connections.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+
+
+def test_speaker_disconnect_that_fails_midway_still_ends_the_session_within_two_sweeps(harness, clock):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "l1", "es")
+    inject(
+        boto3_client_of(harness.runtime.sessions),
+        Fault("UpdateItem", "ProvisionedThroughputExceededException", 400, when=lambda p: ":ended" in str(p)),
+    )
+    with pytest.raises(ClientError):
+        harness.disconnect("spk")
+    assert harness.runtime.sessions.get(session_id).is_active
+    for _ in range(2):
+        clock.advance(60)
+        sweep(harness)
+    assert not harness.runtime.sessions.get(session_id).is_active
+    assert harness.last("l1", "sessionEnded")["reason"] == "speakerDisconnected"
+    assert harness.runtime.connections.get("spk") is None
+
+
+def test_session_end_that_misses_a_listener_is_announced_again_by_the_sweep(harness, clock):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "l1", "es")
+    harness.listener_in(session_id, "l2", "fr")
+    inject(
+        harness.runtime.notifier._client,
+        Fault("PostToConnection", "InternalServerErrorException", 500, when=lambda p: p["ConnectionId"] == "l1"),
+    )
+    harness.send("spk", {"action": "endSession"})
+    assert harness.sink.messages("l1", "sessionEnded") == []
+    clock.advance(60)
+    sweep(harness)
+    assert harness.last("l1", "sessionEnded")["sessionId"] == session_id
+    assert harness.last("l1", "sessionEnded")["reason"] == "speakerEnded"
+    clock.advance(60)
+    sweep(harness)
+    assert len(harness.sink.messages("l1", "sessionEnded")) == 1, "announced until delivered, then no more"
+
+
+def test_an_active_session_expires_unless_its_speaker_is_heard_from(harness, clock):
+    session_id = harness.speaker_with_session("spk")
+    table = boto3.resource("dynamodb").Table(harness.runtime.settings.sessions_table)
+    created = table.get_item(Key={"sessionId": session_id})["Item"]["expiresAt"]
+    assert created <= clock.now() + harness.runtime.settings.record_ttl_seconds
+    clock.advance(3600)
+    publish_periodic_status.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert table.get_item(Key={"sessionId": session_id})["Item"]["expiresAt"] == created + 3600

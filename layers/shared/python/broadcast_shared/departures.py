@@ -34,7 +34,11 @@ class Departures:
         self._clock = clock
 
     def connection_closed(self, connection_id: str) -> Connection | None:
-        """Remove a connection that is gone; returns what was stored, if anything."""
+        """Remove a connection that is gone; returns what was stored, if anything.
+
+        A speaker's session is ended before its row is deleted: should anything fail in
+        between, the row is still there for the next sweep to find.
+        """
         connection = self._connections.get(connection_id)
         if connection is None:
             return None
@@ -43,30 +47,55 @@ class Departures:
                 connection.session_id, connection.connection_id, connection.target_language
             ):
                 return connection
-        self._connections.delete(connection_id)
         if connection.role is Role.SPEAKER and connection.session_id:
-            self.end_session(connection.session_id, EndReason.SPEAKER_DISCONNECTED, None)
+            self.speaker_gone(connection.session_id, connection_id)
+        else:
+            self._connections.delete(connection_id)
         return connection
 
     def connections_gone(self, connection_ids: Iterable[str]) -> None:
         for connection_id in connection_ids:
             self.connection_closed(connection_id)
 
+    def speaker_gone(self, session_id: str, speaker_connection_id: str) -> None:
+        """The speaker's connection is gone (or its row is): end the session, then forget the row."""
+        self.end_session(session_id, EndReason.SPEAKER_DISCONNECTED, None)
+        self._connections.delete(speaker_connection_id)
+
     def end_session(self, session_id: str, reason: EndReason, speaker_connection_id: str | None) -> Session | None:
         """End a session once and tell everyone in it; None when it had ended already."""
-        ended = self._sessions.end(session_id, self._clock.now())
+        ended = self._sessions.end(session_id, self._clock.now(), reason.value)
         if ended is None:
             return None
-        message = SessionEnded(session_id=session_id, reason=reason, timestamp=self._clock.now())
-        listeners = [listener.connection_id for listener in self._connections.listeners(session_id)]
+        metrics.add_metric(name="SessionsEnded", unit=MetricUnit.Count, value=1)
+        self.announce_end(ended, speaker_connection_id)
+        return ended
+
+    def announce_end(self, session: Session, speaker_connection_id: str | None = None) -> bool:
+        """Tell an ended session's listeners (and the speaker, when given) that it ended.
+
+        Only when every listener was reached (or is gone) is the end recorded as
+        announced; until then the sweep calls this again, so a listener may get
+        ``sessionEnded`` twice but never not at all. Returns whether it was announced.
+        """
+        reason = EndReason(session.end_reason or EndReason.SPEAKER_DISCONNECTED.value)
+        message = SessionEnded(session_id=session.session_id, reason=reason, timestamp=session.ended_at or 0.0)
+        listeners = [listener.connection_id for listener in self._connections.listeners(session.session_id)]
         recipients = listeners + ([speaker_connection_id] if speaker_connection_id else [])
         result = self._notifier.fan_out(recipients, message)
-        metrics.add_metric(name="SessionsEnded", unit=MetricUnit.Count, value=1)
         logger.info(
             "session ended",
-            extra={"session_id": session_id, "reason": reason.value, "listeners": len(listeners)},
+            extra={
+                "session_id": session.session_id,
+                "reason": reason.value,
+                "listeners": len(listeners),
+                "unreached": len(result.failed),
+            },
         )
         for gone in result.gone:
             if gone != speaker_connection_id:
                 self.connection_closed(gone)
-        return ended
+        if result.failed:
+            return False
+        self._sessions.mark_end_announced(session.session_id)
+        return True

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from broadcast_shared.messages.outbound import ConnectionRefresh, UpdateReason
+from broadcast_shared.messages.outbound import ConnectionRefresh, EndReason, UpdateReason
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Session
 from broadcast_shared.runtime import Runtime
@@ -42,13 +42,14 @@ def publish_periodic_status(runtime: Runtime) -> StatusResult:
 def _publish_one(runtime: Runtime, session: Session) -> bool:
     status = session_status(session, UpdateReason.PERIODIC, runtime.clock.now())
     if not runtime.notifier.send(session.speaker_connection_id, status):
-        runtime.departures.connection_closed(session.speaker_connection_id)
+        runtime.departures.speaker_gone(session.session_id, session.speaker_connection_id)
         return False
     runtime.sessions.record_reported(
         session.session_id,
         session.reported_listener_count,
         status.listener_count,
         frozenset(status.language_distribution),
+        runtime.clock.now(),
     )
     return True
 
@@ -58,15 +59,17 @@ class SweepResult:
     closed_idle: int = 0
     removed_gone: int = 0
     refresh_warnings: int = 0
+    sessions_finished: int = 0
     failed: int = 0
 
 
 def sweep_connections(runtime: Runtime) -> SweepResult:
-    """Close idle connections, forget vanished ones, and warn those near the 2-hour limit.
+    """Close idle connections, forget vanished ones, warn those near the 2-hour limit, and
+    finish sessions a failure left behind.
 
-    One connection that cannot be handled (a throttled call, a Management API error) is
-    logged and counted (``SweepFailures``); the sweep goes on with the rest, and the next
-    sweep tries it again.
+    One connection or session that cannot be handled (a throttled call, a Management API
+    error) is logged and counted (``SweepFailures``); the sweep goes on with the rest, and
+    the next sweep tries it again.
     """
     result = SweepResult()
     for connection in runtime.connections.all():
@@ -77,11 +80,37 @@ def sweep_connections(runtime: Runtime) -> SweepResult:
                 "sweep could not handle a connection", extra={"target_connection_id": connection.connection_id}
             )
             result.failed += 1
+    for session in runtime.sessions.needing_attention():
+        try:
+            _sweep_session(runtime, session, result)
+        except Exception:
+            logger.exception("sweep could not handle a session", extra={"session_id": session.session_id})
+            result.failed += 1
     metrics.add_metric(name="IdleConnectionsClosed", unit=MetricUnit.Count, value=result.closed_idle)
     metrics.add_metric(name="GoneConnectionsRemoved", unit=MetricUnit.Count, value=result.removed_gone)
     metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=result.failed)
+    metrics.add_metric(name="SessionsFinishedBySweep", unit=MetricUnit.Count, value=result.sessions_finished)
     logger.info("sweep finished", extra=vars(result))
     return result
+
+
+def _sweep_session(runtime: Runtime, session: Session, result: SweepResult) -> None:
+    """End an active session whose speaker is gone; announce an end that did not reach everyone."""
+    if not session.is_active:
+        if runtime.departures.announce_end(session):
+            result.sessions_finished += 1
+        return
+    speaker_id = session.speaker_connection_id
+    speaker = runtime.connections.get(speaker_id)
+    if speaker is not None and speaker.session_id != session.session_id:
+        logger.warning("session's speaker has moved on", extra={"session_id": session.session_id})
+        runtime.departures.end_session(session.session_id, EndReason.SPEAKER_DISCONNECTED, None)
+    elif speaker is None or not runtime.notifier.is_connected(speaker_id):
+        logger.warning("session's speaker is gone", extra={"session_id": session.session_id})
+        runtime.departures.speaker_gone(session.session_id, speaker_id)
+    else:
+        return
+    result.sessions_finished += 1
 
 
 def _sweep_one(runtime: Runtime, connection: Connection, result: SweepResult) -> None:

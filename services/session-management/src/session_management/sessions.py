@@ -145,7 +145,7 @@ class SessionService:
             speaker_id, ListenerCountChanged(session_id=session_id, listener_count=session.listener_count)
         )
         if not delivered:
-            self._rt.departures.connection_closed(speaker_id)
+            self._rt.departures.speaker_gone(session_id, speaker_id)
             return
         reason = triggered_reason(session)
         if reason is None:
@@ -156,6 +156,7 @@ class SessionService:
             session.reported_listener_count,
             status.listener_count,
             frozenset(status.language_distribution),
+            self._rt.clock.now(),
         ):
             self._rt.notifier.send(speaker_id, status)
 

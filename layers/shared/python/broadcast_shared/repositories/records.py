@@ -60,6 +60,9 @@ class Session:
     reported_listener_count: int = 0
     reported_languages: frozenset[str] = frozenset()
     terminology: str | None = None
+    #: why an ended session ended, and whether every listener has been told
+    end_reason: str | None = None
+    end_announced: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -83,6 +86,8 @@ class Session:
             reported_listener_count=int(item.get("reportedListenerCount", 0)),
             reported_languages=frozenset(item.get("reportedLanguages", ())),
             terminology=item.get("terminology"),
+            end_reason=item.get("endReason"),
+            end_announced=bool(item.get("endAnnounced", False)),
         )
 
 

@@ -87,6 +87,8 @@ class SessionsRepository:
             "languageCounts": {},
             "reportedListenerCount": 0,
             "reportedLanguages": [],
+            # a backstop: pushed forward whenever the speaker is reached (record_reported)
+            "expiresAt": int(now) + self._ttl,
             **({"terminology": terminology} if terminology else {}),
         }
         failed = self._transact(
@@ -227,12 +229,16 @@ class SessionsRepository:
             raise
         return Session.from_item(result["Attributes"])
 
-    def end(self, session_id: str, now: float) -> Session | None:
-        """Mark an active session ended; None when it was not active (already ended or gone)."""
+    def end(self, session_id: str, now: float, reason: str) -> Session | None:
+        """Mark an active session ended; None when it was not active (already ended or gone).
+
+        The session is not yet ``endAnnounced``: :meth:`mark_end_announced` records that
+        every listener was told, and the sweep announces again until then.
+        """
         try:
             result = self._table.update_item(
                 Key={"sessionId": session_id},
-                UpdateExpression="SET #state = :ended, endedAt = :now, expiresAt = :exp",
+                UpdateExpression="SET #state = :ended, endedAt = :now, expiresAt = :exp, endReason = :reason",
                 ConditionExpression="#state = :active",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={
@@ -240,6 +246,7 @@ class SessionsRepository:
                     ":active": SessionState.ACTIVE.value,
                     ":now": dynamo_number(now),
                     ":exp": int(now) + self._ttl,
+                    ":reason": reason,
                 },
                 ReturnValues="ALL_NEW",
             )
@@ -248,6 +255,19 @@ class SessionsRepository:
                 return None
             raise
         return Session.from_item(result["Attributes"])
+
+    def mark_end_announced(self, session_id: str) -> None:
+        """Record that every listener of an ended session has been told (the sweep stops announcing it)."""
+        try:
+            self._table.update_item(
+                Key={"sessionId": session_id},
+                UpdateExpression="SET endAnnounced = :t",
+                ConditionExpression=Attr("sessionId").exists(),
+                ExpressionAttributeValues={":t": True},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def correct_counts(self, session: Session, listener_count: int, language_counts: dict[str, int]) -> bool:
         """Set an active session's counts to a recount; False when they moved since ``session`` was read."""
@@ -271,17 +291,25 @@ class SessionsRepository:
             raise
         return True
 
-    def record_reported(self, session_id: str, previous_count: int, count: int, languages: frozenset[str]) -> bool:
-        """Remember what the speaker was last told; False when another writer got there first."""
+    def record_reported(
+        self, session_id: str, previous_count: int, count: int, languages: frozenset[str], now: float
+    ) -> bool:
+        """Remember what the speaker was last told, and push the session's expiry forward.
+
+        False when another writer got there first. An active session expires through TTL
+        ``record_ttl_seconds`` after its speaker was last reached: a backstop should every
+        other way of ending it fail.
+        """
         try:
             self._table.update_item(
                 Key={"sessionId": session_id},
-                UpdateExpression="SET reportedListenerCount = :count, reportedLanguages = :langs",
+                UpdateExpression="SET reportedListenerCount = :count, reportedLanguages = :langs, expiresAt = :exp",
                 ConditionExpression="reportedListenerCount = :previous",
                 ExpressionAttributeValues={
                     ":count": count,
                     ":langs": sorted(languages),
                     ":previous": previous_count,
+                    ":exp": int(now) + self._ttl,
                 },
             )
         except ClientError as exc:
@@ -292,7 +320,17 @@ class SessionsRepository:
 
     def active(self) -> Iterator[Session]:
         """Active sessions (a filtered Scan; ended sessions expire through TTL)."""
-        kwargs: dict[str, Any] = {"FilterExpression": Attr("state").eq(SessionState.ACTIVE.value)}
+        return self._scan(Attr("state").eq(SessionState.ACTIVE.value))
+
+    def needing_attention(self) -> Iterator[Session]:
+        """Active sessions, and ended ones whose end has not reached every listener yet."""
+        return self._scan(
+            Attr("state").eq(SessionState.ACTIVE.value)
+            | (Attr("state").eq(SessionState.ENDED.value) & Attr("endAnnounced").not_exists())
+        )
+
+    def _scan(self, condition: Any) -> Iterator[Session]:
+        kwargs: dict[str, Any] = {"FilterExpression": condition}
         while True:
             page = self._table.scan(**kwargs)
             for item in page.get("Items", []):
