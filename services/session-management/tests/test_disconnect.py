@@ -2,9 +2,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from broadcast_shared.repositories.sessions import TRANSACTION_ATTEMPTS
-from session_management.handlers import sweep_idle_connections
 from support.aws_faults import inject, transaction_conflict
-from support.events import FakeLambdaContext
 
 
 def test_listener_leaving_updates_counts_and_speaker(harness):
@@ -54,7 +52,7 @@ def test_leave_that_meets_a_transaction_conflict_still_takes_the_listener_off_th
     assert session.listener_count == 1 and session.language_counts["es"] == 1
 
 
-def test_leave_that_keeps_conflicting_keeps_the_listener_for_the_sweep(harness, clock):
+def test_leave_that_keeps_conflicting_keeps_the_listener_until_a_delivery_finds_it_gone(harness):
     session_id = harness.speaker_with_session("spk")
     harness.listener_in(session_id, "l1", "es")
     inject(harness.runtime.sessions._client, transaction_conflict(2, times=TRANSACTION_ATTEMPTS))
@@ -62,9 +60,6 @@ def test_leave_that_keeps_conflicting_keeps_the_listener_for_the_sweep(harness, 
         harness.disconnect("l1")
     assert harness.runtime.connections.get("l1") is not None, "never deleted without its count"
     assert harness.runtime.sessions.get(session_id).listener_count == 1
-    clock.advance(610)
-    harness.send("spk", {"action": "heartbeat"})
-    result = sweep_idle_connections.handler.using(harness.runtime)({}, FakeLambdaContext())
-    assert result["failed"] == 0
+    harness.send("spk", {"action": "pauseBroadcast"})
     assert harness.runtime.connections.get("l1") is None
     assert harness.runtime.sessions.get(session_id).listener_count == 0

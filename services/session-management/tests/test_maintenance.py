@@ -33,17 +33,32 @@ def test_periodic_status_ends_sessions_whose_speaker_vanished(harness):
 
 def test_sweep_closes_idle_connections_and_updates_counts(harness, clock):
     session_id = harness.speaker_with_session("spk")
-    harness.listener_in(session_id, "idle", "es")
+    ended = harness.speaker_with_session("spk2")
+    harness.listener_in(ended, "idle", "es")
     harness.listener_in(session_id, "busy", "fr")
+    harness.send("spk2", {"action": "endSession"})
     clock.advance(590)
-    harness.send("busy", {"action": "heartbeat"})
     harness.send("spk", {"action": "heartbeat"})
+    harness.send("spk2", {"action": "heartbeat"})
     clock.advance(20)
     result = sweep_idle_connections.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
     assert result["closed_idle"] == 1
     assert harness.runtime.connections.get("idle") is None
     assert harness.sink.info("idle") is None, "the idle connection was closed through the Management API"
     assert harness.runtime.sessions.get(session_id).listener_count == 1
+
+
+def test_listener_who_only_listens_stays_for_the_whole_talk(harness, clock):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "quiet", "es")
+    harness.connect("lurker", "listener")
+    for _ in range(9):  # 90 minutes of a talk; only the speaker sends anything
+        clock.advance(600)
+        harness.send("spk", {"action": "heartbeat"})
+        sweep_idle_connections.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert harness.runtime.connections.get("quiet") is not None
+    assert harness.runtime.sessions.get(session_id).listener_count == 1
+    assert harness.runtime.connections.get("lurker") is None, "a listener in no session is still swept when idle"
 
 
 def test_sweep_warns_before_the_two_hour_limit_once(harness, clock):
@@ -88,16 +103,13 @@ def test_refresh_warning_never_recreates_a_connection_deleted_meanwhile(harness,
 
 
 def test_sweep_goes_on_past_a_malformed_connection_row(harness, clock):
-    session_id = harness.speaker_with_session("spk")
-    harness.listener_in(session_id, "idle", "es")
+    harness.connect("idle", "listener")
     table = boto3.resource("dynamodb").Table(harness.runtime.connections.table_name)
     table.put_item(Item={"connectionId": "broken", "refreshWarned": True})
     clock.advance(610)
-    harness.send("spk", {"action": "heartbeat"})
     result = sweep_idle_connections.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
     assert result["closed_idle"] == 1
     assert harness.runtime.connections.get("idle") is None
-    assert harness.runtime.sessions.get(session_id).listener_count == 0
     assert "Item" not in table.get_item(Key={"connectionId": "broken"}), "a row that is no connection is removed"
 
 

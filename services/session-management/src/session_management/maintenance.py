@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from broadcast_shared.messages.outbound import ConnectionRefresh, EndReason, UpdateReason
 from broadcast_shared.observability import logger, metrics
-from broadcast_shared.repositories.records import Connection, Session
+from broadcast_shared.repositories.records import Connection, Role, Session
 from broadcast_shared.runtime import Runtime
 from session_management.status import session_status
 
@@ -72,9 +72,10 @@ def sweep_connections(runtime: Runtime) -> SweepResult:
     the next sweep tries it again.
     """
     result = SweepResult()
+    listening = _Listening(runtime)
     for connection in runtime.connections.all():
         try:
-            _sweep_one(runtime, connection, result)
+            _sweep_one(runtime, connection, result, listening)
         except Exception:
             logger.exception(
                 "sweep could not handle a connection", extra={"target_connection_id": connection.connection_id}
@@ -113,10 +114,30 @@ def _sweep_session(runtime: Runtime, session: Session, result: SweepResult) -> N
     result.sessions_finished += 1
 
 
-def _sweep_one(runtime: Runtime, connection: Connection, result: SweepResult) -> None:
+class _Listening:
+    """Whether a connection is a listener joined to an active session (each session read once per sweep)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._active: dict[str, bool] = {}
+
+    def __call__(self, connection: Connection) -> bool:
+        session_id = connection.session_id
+        if connection.role is not Role.LISTENER or not session_id or not connection.target_language:
+            return False
+        if session_id not in self._active:
+            session = self._runtime.sessions.get(session_id)
+            self._active[session_id] = session is not None and session.is_active
+        return self._active[session_id]
+
+
+def _sweep_one(runtime: Runtime, connection: Connection, result: SweepResult, listening: _Listening) -> None:
+    """A connection is idle when nothing was heard from it for the idle timeout, unless it is a
+    listener of an active session: receiving captions is its activity, and a gone listener is
+    removed by the next delivery that meets it (410) or when the session ends."""
     settings = runtime.settings
     now = runtime.clock.now()
-    if now - connection.last_seen_at >= settings.idle_timeout_seconds:
+    if now - connection.last_seen_at >= settings.idle_timeout_seconds and not listening(connection):
         if runtime.notifier.disconnect(connection.connection_id):
             result.closed_idle += 1
         else:
