@@ -229,7 +229,7 @@ class SessionsRepository:
             raise
         return Session.from_item(result["Attributes"])
 
-    def end(self, session_id: str, now: float, reason: str) -> Session | None:
+    def end(self, session_id: str, now: float, reason: str = "speakerEnded") -> Session | None:
         """Mark an active session ended; None when it was not active (already ended or gone).
 
         The session is not yet ``endAnnounced``: :meth:`mark_end_announced` records that
