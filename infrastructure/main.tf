@@ -88,6 +88,7 @@ locals {
     CONTROL_RATE_PER_SECOND            = tostring(var.session_limits.control_rate_per_second)
     IDLE_TIMEOUT_SECONDS               = tostring(var.session_limits.idle_timeout_seconds)
     MAX_LISTENERS_PER_SESSION          = tostring(var.session_limits.max_listeners_per_session)
+    SPEAKER_GRACE_SECONDS              = tostring(var.session_limits.speaker_grace_seconds)
     CONNECTION_REFRESH_WARNING_SECONDS = "300"
   }
 

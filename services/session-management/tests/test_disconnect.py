@@ -2,7 +2,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from broadcast_shared.repositories.sessions import TRANSACTION_ATTEMPTS
+from session_management.handlers import sweep_idle_connections
 from support.aws_faults import inject, transaction_conflict
+from support.events import FakeLambdaContext
 
 
 def test_listener_leaving_updates_counts_and_speaker(harness):
@@ -16,11 +18,15 @@ def test_listener_leaving_updates_counts_and_speaker(harness):
     assert harness.last("spk", "listenerCountChanged")["listenerCount"] == 1
 
 
-def test_speaker_leaving_ends_session_for_every_listener(harness):
+def test_speaker_leaving_ends_session_for_every_listener_after_the_grace_period(harness, clock):
     session_id = harness.speaker_with_session("spk")
     harness.listener_in(session_id, "l1", "es")
     harness.listener_in(session_id, "l2", "fr")
     harness.disconnect("spk")
+    for listener in ("l1", "l2"):
+        assert harness.last(listener, "speakerReconnecting")["graceSeconds"] == 60
+    clock.advance(60)
+    sweep_idle_connections.handler.using(harness.runtime)({}, FakeLambdaContext())
     for listener in ("l1", "l2"):
         ended = harness.last(listener, "sessionEnded")
         assert ended["reason"] == "speakerDisconnected"

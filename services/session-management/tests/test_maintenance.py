@@ -22,11 +22,14 @@ def test_periodic_status_reaches_every_active_speaker(harness):
     assert status["updateReason"] == "periodic" and status["listenerCount"] == 1
 
 
-def test_periodic_status_ends_sessions_whose_speaker_vanished(harness):
+def test_periodic_status_ends_sessions_whose_speaker_vanished(harness, clock):
     session_id = harness.speaker_with_session("spk")
     harness.listener_in(session_id, "l1", "es")
     harness.sink.close("spk")
     publish_periodic_status.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert harness.last("l1", "speakerReconnecting")["sessionId"] == session_id
+    clock.advance(60)
+    sweep(harness)
     assert not harness.runtime.sessions.get(session_id).is_active
     assert harness.last("l1", "sessionEnded")["reason"] == "speakerDisconnected"
 
@@ -171,7 +174,7 @@ def test_speaker_disconnect_that_fails_midway_still_ends_the_session_within_two_
     harness.listener_in(session_id, "l1", "es")
     inject(
         boto3_client_of(harness.runtime.sessions),
-        Fault("UpdateItem", "ProvisionedThroughputExceededException", 400, when=lambda p: ":ended" in str(p)),
+        Fault("UpdateItem", "ProvisionedThroughputExceededException", 400, when=lambda p: ":awaySince" in str(p)),
     )
     with pytest.raises(ClientError):
         harness.disconnect("spk")

@@ -57,6 +57,8 @@ class Settings:
     max_listeners_per_session: int = 5000
     #: concurrent management-API calls in one fan-out
     fanout_concurrency: int = 32
+    #: how long a session waits for its speaker (same ``sub``) to reconnect before it ends; 0 ends it at once
+    speaker_grace_seconds: int = 60
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,4 +79,5 @@ class Settings:
             record_ttl_seconds=int(number(env, "RECORD_TTL_SECONDS", cls.record_ttl_seconds)),
             max_listeners_per_session=int(number(env, "MAX_LISTENERS_PER_SESSION", cls.max_listeners_per_session)),
             fanout_concurrency=int(number(env, "FANOUT_CONCURRENCY", cls.fanout_concurrency)),
+            speaker_grace_seconds=int(number(env, "SPEAKER_GRACE_SECONDS", cls.speaker_grace_seconds)),
         )

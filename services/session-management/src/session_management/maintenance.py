@@ -28,6 +28,8 @@ def publish_periodic_status(runtime: Runtime) -> StatusResult:
     """
     result = StatusResult()
     for session in runtime.sessions.active():
+        if session.speaker_away_since is not None:
+            continue  # the speaker's connection is gone; they may yet resume
         try:
             if _publish_one(runtime, session):
                 result.sent += 1
@@ -101,6 +103,12 @@ def _sweep_session(runtime: Runtime, session: Session, result: SweepResult) -> N
         if runtime.departures.announce_end(session):
             result.sessions_finished += 1
         return
+    if session.speaker_away_since is not None:
+        if runtime.departures.grace_over(session):
+            logger.info("speaker did not come back", extra={"session_id": session.session_id})
+            runtime.departures.end_session(session.session_id, EndReason.SPEAKER_DISCONNECTED, None)
+            result.sessions_finished += 1
+        return
     speaker_id = session.speaker_connection_id
     speaker = runtime.connections.get(speaker_id)
     if speaker is not None and speaker.session_id != session.session_id:
@@ -149,7 +157,7 @@ def _sweep_one(runtime: Runtime, connection: Connection, result: SweepResult, li
     if remaining <= settings.connection_refresh_warning_seconds and not connection.refresh_warned:
         warning = ConnectionRefresh(
             seconds_remaining=max(int(remaining), 0),
-            message="API Gateway closes connections after 2 hours; open a new one and rejoin",
+            message="API Gateway closes connections after 2 hours; open a new one and rejoin (speakers: resume)",
         )
         if not runtime.notifier.send(connection.connection_id, warning):
             runtime.departures.connection_closed(connection.connection_id)

@@ -9,6 +9,7 @@ from broadcast_shared.messages.outbound import (
     BroadcastStateChanged,
     EndReason,
     ListenerCountChanged,
+    SpeakerReconnected,
     UpdateReason,
 )
 from broadcast_shared.observability import logger, metrics
@@ -28,8 +29,15 @@ class SessionService:
 
     # --- speaker -----------------------------------------------------------------
     def create(
-        self, speaker: Connection, source_language: str, quality_tier: str, terminology: str | None = None
+        self,
+        speaker: Connection,
+        source_language: str,
+        quality_tier: str,
+        terminology: str | None = None,
+        resume_session_id: str | None = None,
     ) -> Session:
+        if resume_session_id is not None:
+            return self.resume(speaker, resume_session_id)
         previous = self._current_session(speaker)
         if previous is not None and previous.is_active:
             raise BroadcastError(
@@ -47,6 +55,7 @@ class SessionService:
                     quality_tier,
                     self._rt.clock.now(),
                     terminology,
+                    speaker.user_id,
                 )
             except SessionIdTaken:
                 metrics.add_metric(name="SessionIdCollisions", unit=MetricUnit.Count, value=1)
@@ -59,6 +68,35 @@ class SessionService:
             logger.info("session created", extra={"session_id": session.session_id})
             return session
         raise BroadcastError(ErrorCode.INTERNAL_ERROR, "could not allocate a session id; try again")
+
+    def resume(self, speaker: Connection, session_id: str) -> Session:
+        """Take over an active session of the same speaker (same ``sub``) on this connection.
+
+        For a speaker whose connection dropped (within the grace period) or who opens a new
+        connection before the 2-hour limit; listeners waiting get ``speakerReconnected``.
+        """
+        session = self._existing_active(session_id)
+        if not speaker.user_id or session.speaker_user_id != speaker.user_id:
+            raise BroadcastError(ErrorCode.FORBIDDEN, "only the session's speaker may resume it")
+        previous = self._current_session(speaker)
+        if previous is not None and previous.is_active and previous.session_id != session_id:
+            raise BroadcastError(
+                ErrorCode.ALREADY_IN_SESSION,
+                f"this connection already speaks in session {previous.session_id}; end it first",
+                {"sessionId": previous.session_id},
+            )
+        if session.speaker_connection_id != speaker.connection_id:
+            try:
+                self._rt.sessions.resume(session, speaker.connection_id, speaker.session_id)
+            except MembershipConflict as conflict:
+                raise _membership_error(conflict, session_id) from conflict
+        metrics.add_metric(name="SessionsResumed", unit=MetricUnit.Count, value=1)
+        logger.info("session resumed", extra={"session_id": session_id})
+        if session.speaker_away_since is not None:
+            self._rt.departures.tell_listeners(
+                session_id, SpeakerReconnected(session_id=session_id, timestamp=self._rt.clock.now())
+            )
+        return self._existing_active(session_id)
 
     def update_broadcast(self, speaker: Connection, **changes: bool | float) -> Session:
         session = self._owned_session(speaker)

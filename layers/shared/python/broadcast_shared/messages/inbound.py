@@ -46,6 +46,8 @@ class CreateSession(WireModel):
     quality_tier: QualityTier = QualityTier.STANDARD
     #: an Amazon Translate custom terminology (imported beforehand) applied to this session's translations
     terminology: TerminologyName | None = None
+    #: resume this session (yours, still active) on this connection instead of creating one
+    session_id: SessionId | None = None
 
     @field_validator("source_language")
     @classmethod

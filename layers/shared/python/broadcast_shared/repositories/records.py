@@ -63,6 +63,10 @@ class Session:
     #: why an ended session ended, and whether every listener has been told
     end_reason: str | None = None
     end_announced: bool = False
+    #: the speaker's ``sub``: only they may resume the session from a new connection
+    speaker_user_id: str | None = None
+    #: when the speaker's connection went away, while the session waits for them to come back
+    speaker_away_since: float | None = None
 
     @property
     def is_active(self) -> bool:
@@ -88,6 +92,8 @@ class Session:
             terminology=item.get("terminology"),
             end_reason=item.get("endReason"),
             end_announced=bool(item.get("endAnnounced", False)),
+            speaker_user_id=item.get("speakerUserId"),
+            speaker_away_since=float(item["speakerAwaySince"]) if "speakerAwaySince" in item else None,
         )
 
 

@@ -66,6 +66,7 @@ class SessionsRepository:
         quality_tier: str,
         now: float,
         terminology: str | None = None,
+        speaker_user_id: str | None = None,
     ) -> Session:
         """Create a session and attach the speaker's connection to it, atomically.
 
@@ -90,6 +91,7 @@ class SessionsRepository:
             # a backstop: pushed forward whenever the speaker is reached (record_reported)
             "expiresAt": int(now) + self._ttl,
             **({"terminology": terminology} if terminology else {}),
+            **({"speakerUserId": speaker_user_id} if speaker_user_id else {}),
         }
         failed = self._transact(
             {
@@ -255,6 +257,57 @@ class SessionsRepository:
                 return None
             raise
         return Session.from_item(result["Attributes"])
+
+    def mark_speaker_away(self, session_id: str, speaker_connection_id: str, now: float) -> Session | None:
+        """Note that an active session's speaker connection went away; None when the session is not
+        active, has another speaker connection now (resumed elsewhere), or was already marked."""
+        try:
+            result = self._table.update_item(
+                Key={"sessionId": session_id},
+                UpdateExpression="SET speakerAwaySince = :awaySince",
+                ConditionExpression="#state = :active AND speakerConnectionId = :speaker "
+                "AND attribute_not_exists(speakerAwaySince)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":awaySince": dynamo_number(now),
+                    ":active": SessionState.ACTIVE.value,
+                    ":speaker": speaker_connection_id,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return Session.from_item(result["Attributes"])
+
+    def resume(self, session: Session, connection_id: str, previous_session_id: str | None) -> None:
+        """Move an active session to its speaker's new connection, atomically with attaching it.
+
+        Holds only while the session is active and still has the speaker connection it was
+        read with; :class:`MembershipConflict` otherwise.
+        """
+        failed = self._transact(
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {"sessionId": session.session_id},
+                    "UpdateExpression": "SET speakerConnectionId = :new REMOVE speakerAwaySince",
+                    "ConditionExpression": "#state = :active AND speakerConnectionId = :seen",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": {
+                        ":new": connection_id,
+                        ":seen": session.speaker_connection_id,
+                        ":active": SessionState.ACTIVE.value,
+                    },
+                }
+            },
+            self._attach(connection_id, Role.SPEAKER, previous_session_id, {"sessionId": session.session_id}),
+        )
+        if failed and failed[0]:
+            raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE)
+        if failed:
+            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED)
 
     def mark_end_announced(self, session_id: str) -> None:
         """Record that every listener of an ended session has been told (the sweep stops announcing it)."""
