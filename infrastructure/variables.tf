@@ -180,9 +180,18 @@ variable "audio" {
 }
 
 variable "alarm_actions" {
-  description = "SNS topic ARNs that alarms notify."
+  description = "Further SNS topic ARNs that every alarm notifies, besides the environment's own alarm topic."
   type        = list(string)
   default     = []
+}
+
+variable "alarm_subscriptions" {
+  description = "Who hears the alarms: subscriptions to the environment's alarm topic, e.g. [{ protocol = \"email\", endpoint = \"oncall@example.com\" }]."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
 }
 
 variable "translation" {
