@@ -172,6 +172,26 @@ def test_audio_stream_feeds_the_worker_one_batch_per_shard_with_alarms(deployed_
     assert alarms == {"IteratorAge", "Errors"}
 
 
+def test_every_function_and_the_api_have_alarms_that_reach_the_alarm_topic(deployed_local):
+    endpoint = deployed_local["endpoint"]
+    lambda_ = emulator_client("lambda", endpoint)
+    cloudwatch = emulator_client("cloudwatch", endpoint)
+    sns = emulator_client("sns", endpoint)
+    (topic,) = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith("-local-alarms")]
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"] == "alias/aws/sns"
+    alarms = cloudwatch.describe_alarms(MaxRecords=100)["MetricAlarms"]
+    assert alarms and all(topic in alarm["AlarmActions"] for alarm in alarms), "an alarm that notifies nobody"
+    watched = {(a["MetricName"], d["Value"]) for a in alarms for d in a["Dimensions"] if d["Name"] == "FunctionName"}
+    for function in lambda_.list_functions()["Functions"]:
+        name = function["FunctionName"]
+        assert ("Errors", name) in watched and ("Throttles", name) in watched, name
+    api = {a["MetricName"] for a in alarms if a["Namespace"] == "AWS/ApiGateway"}
+    assert api == {"ExecutionError", "IntegrationError"}
+    assert "FanOutFailed" in {a["MetricName"] for a in alarms if a["Namespace"] == "SpeechBroadcast"}
+    dashboard = cloudwatch.get_dashboard(DashboardName="speech-broadcast-local-talk")
+    assert "IteratorAge" in dashboard["DashboardBody"]
+
+
 def test_worker_forwards_to_the_deployed_translation_function_which_runs_the_local_engines(deployed_local):
     lambda_ = emulator_client("lambda", deployed_local["endpoint"])
     functions = {f["FunctionName"]: f for f in lambda_.list_functions()["Functions"]}
