@@ -68,3 +68,14 @@ def test_speaker_refreshes_its_connection_before_the_two_hour_limit(harness, clo
     assert harness.runtime.sessions.get(session_id).speaker_connection_id == "spk-new"
     harness.send("spk-new", {"action": "endSession"})
     assert harness.last("l1", "sessionEnded")["reason"] == "speakerEnded"
+
+
+def test_listeners_joining_while_the_speaker_is_away_are_counted_for_the_resumed_speaker(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.disconnect("spk")
+    harness.listener_in(session_id, "l1", "fr")
+    assert harness.sink.messages("l1", "error") == []
+    resume(harness, "spk-again", session_id)
+    harness.send("spk-again", {"action": "getSessionStatus"})
+    status = harness.last("spk-again", "sessionStatus")
+    assert status["listenerCount"] == 1 and status["languageDistribution"] == {"fr": 1}

@@ -176,8 +176,8 @@ class SessionService:
 
     def _tell_speaker(self, session_id: str) -> None:
         session = self._rt.sessions.get(session_id)
-        if session is None or not session.is_active:
-            return
+        if session is None or not session.is_active or session.speaker_away_since is not None:
+            return  # a speaker who is away hears the counts when they resume (getSessionStatus, periodic status)
         speaker_id = session.speaker_connection_id
         delivered = self._rt.notifier.send(
             speaker_id, ListenerCountChanged(session_id=session_id, listener_count=session.listener_count)
