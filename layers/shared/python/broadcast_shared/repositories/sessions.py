@@ -401,7 +401,8 @@ class SessionsRepository:
         retry these cancellations. When it still conflicts the ``ClientError`` is raised:
         a conflict is never taken for a failed condition.
         """
-        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 self._client.transact_write_items(TransactItems=list(items))
             except ClientError as exc:
@@ -414,9 +415,9 @@ class SessionsRepository:
                     raise
                 metrics.add_metric(name="TransactionConflictsRetried", unit=MetricUnit.Count, value=1)
                 time.sleep(random.uniform(0, TRANSACTION_BACKOFF_SECONDS * 2**attempt))
-                continue
-            return []
-        raise AssertionError("unreachable")
+                attempt += 1
+            else:
+                return []
 
     def _attach(
         self, connection_id: str, role: Role, previous_session_id: str | None, attributes: dict[str, Any]
