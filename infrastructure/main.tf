@@ -46,6 +46,7 @@ locals {
     CONTROL_RATE_PER_SECOND            = tostring(var.session_limits.control_rate_per_second)
     IDLE_TIMEOUT_SECONDS               = tostring(var.session_limits.idle_timeout_seconds)
     MAX_LISTENERS_PER_SESSION          = tostring(var.session_limits.max_listeners_per_session)
+    SPEAKER_GRACE_SECONDS              = tostring(var.session_limits.speaker_grace_seconds)
     CONNECTION_REFRESH_WARNING_SECONDS = "300"
   }
 
@@ -246,6 +247,36 @@ module "audio_stream" {
       batch_size    = 500
     } if stream == "audio"
   }
-  alarm_actions = var.alarm_actions
+  alarm_actions = module.monitoring.alarm_actions
   tags          = local.tags
+}
+
+# Alarms to an SNS topic per environment, and a dashboard along a talk's path (docs/OPERATIONS.md).
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  name_prefix            = local.name_prefix
+  region                 = var.aws_region
+  subscriptions          = var.alarm_subscriptions
+  extra_alarm_actions    = var.alarm_actions
+  functions              = local.function_names
+  error_alarms_elsewhere = keys(local.stream_consumers)
+  api                    = { id = module.websocket_api.api_id, stage = local.stage_name }
+  application_alarms = {
+    fanout-failures         = { metric = "FanOutFailed", service = "translation-pipeline", threshold = 0, description = "captions or speech could not be delivered to some listeners (not gone: failed)" }
+    segments-forward-failed = { metric = "SegmentsForwardFailed", service = "audio-transcription", threshold = 0, description = "the worker could not hand transcript segments to the translation function: listeners miss captions" }
+    listener-count-drift    = { metric = "ListenerCountDrift", service = "session-management", threshold = 0, description = "a session's listener counters disagreed with its connections (the reconciler corrected them)" }
+    sweep-failures          = { metric = "SweepFailures", service = "session-management", threshold = 0, description = "the sweep could not handle some connections or sessions (retried every minute)" }
+  }
+  talk_path = {
+    functions   = [for key in ["send_audio", "transcription_worker", "translate_segment", "join_session"] : local.function_names[key]]
+    stream_name = local.audio_stream_name
+    worker      = local.function_names["transcription_worker"]
+    emf_by_service = {
+      audio-transcription  = ["AudioChunksAccepted", "TranscriptFinals", "AudioGaps", "SegmentsForwardFailed"]
+      translation-pipeline = ["SegmentsTranslated", "FanOutDelivered", "FanOutFailed", "GoneConnections"]
+      session-management   = ["ListenersJoined", "SessionsEnded", "SpeakersReconnecting", "ListenerCountDrift"]
+    }
+  }
+  tags = local.tags
 }

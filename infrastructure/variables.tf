@@ -99,11 +99,12 @@ variable "throttling" {
 }
 
 variable "session_limits" {
-  description = "Limits the functions enforce: control messages per connection per second, idle timeout and listeners per session."
+  description = "Limits the functions enforce: control messages per connection per second, idle timeout, listeners per session, and how long a session waits for its speaker to reconnect (0: it ends at once)."
   type = object({
     control_rate_per_second   = number
     idle_timeout_seconds      = number
     max_listeners_per_session = number
+    speaker_grace_seconds     = optional(number, 60)
   })
   default = {
     control_rate_per_second   = 10
@@ -112,8 +113,8 @@ variable "session_limits" {
   }
 
   validation {
-    condition     = var.session_limits.control_rate_per_second >= 1 && var.session_limits.idle_timeout_seconds >= 60 && var.session_limits.max_listeners_per_session >= 1
-    error_message = "Rates and listener limits must be at least 1, and the idle timeout at least 60 seconds."
+    condition     = var.session_limits.control_rate_per_second >= 1 && var.session_limits.idle_timeout_seconds >= 60 && var.session_limits.max_listeners_per_session >= 1 && var.session_limits.speaker_grace_seconds >= 0 && var.session_limits.speaker_grace_seconds <= 3600
+    error_message = "Rates and listener limits must be at least 1, the idle timeout at least 60 seconds, and the speaker grace period 0 to 3600 seconds."
   }
 }
 
@@ -179,9 +180,18 @@ variable "audio" {
 }
 
 variable "alarm_actions" {
-  description = "SNS topic ARNs that alarms notify."
+  description = "Further SNS topic ARNs that every alarm notifies, besides the environment's own alarm topic."
   type        = list(string)
   default     = []
+}
+
+variable "alarm_subscriptions" {
+  description = "Who hears the alarms: subscriptions to the environment's alarm topic, e.g. [{ protocol = \"email\", endpoint = \"oncall@example.com\" }]."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
 }
 
 variable "translation" {

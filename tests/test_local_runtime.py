@@ -76,9 +76,9 @@ def test_speaker_and_two_listeners_end_to_end(stack):
         for ws in (es, fr):
             assert receive(ws, "broadcastStateChanged")["broadcastState"]["isPaused"] is True
         spk.close()
-        for ws in (es, fr):
-            ended = receive(ws, "sessionEnded")
-            assert ended == {**ended, "sessionId": session_id, "reason": "speakerDisconnected"}
+        for ws in (es, fr):  # the session waits for the speaker; the sweep ends it after the grace period
+            waiting = receive(ws, "speakerReconnecting")
+            assert waiting == {**waiting, "sessionId": session_id, "graceSeconds": 60}
 
 
 @pytest.mark.parametrize(

@@ -110,16 +110,16 @@ def test_tables_have_ttl_index_and_point_in_time_recovery(deployed_local):
     )
 
 
-def test_schedules_invoke_the_periodic_functions_every_minute(deployed_local):
+def test_schedules_invoke_the_periodic_functions_at_their_rates(deployed_local):
     scheduler = emulator_client("scheduler", deployed_local["endpoint"])
     schedules = scheduler.list_schedules(GroupName="speech-broadcast-local")["Schedules"]
     details = {s["Name"]: scheduler.get_schedule(Name=s["Name"], GroupName="speech-broadcast-local") for s in schedules}
-    assert set(details) == {
-        "speech-broadcast-local-publish-periodic-status",
-        "speech-broadcast-local-sweep-idle-connections",
+    assert {name: detail["ScheduleExpression"] for name, detail in details.items()} == {
+        "speech-broadcast-local-publish-periodic-status": "rate(1 minute)",
+        "speech-broadcast-local-sweep-idle-connections": "rate(1 minute)",
+        "speech-broadcast-local-reconcile-counts": "rate(5 minutes)",
     }
     for name, detail in details.items():
-        assert detail["ScheduleExpression"] == "rate(1 minute)"
         assert detail["Target"]["Arn"].endswith(f"function:{name}")
 
 
@@ -155,6 +155,26 @@ def test_audio_stream_feeds_the_worker_one_batch_per_shard_with_alarms(deployed_
     assert worker["Timeout"] == 900 and worker["Environment"]["Variables"]["TRANSCRIPTION_ENGINE"] == "pocketsphinx"
     alarms = {a["MetricName"] for a in cloudwatch.describe_alarms()["MetricAlarms"] if name in a["AlarmName"]}
     assert alarms == {"IteratorAge", "Errors"}
+
+
+def test_every_function_and_the_api_have_alarms_that_reach_the_alarm_topic(deployed_local):
+    endpoint = deployed_local["endpoint"]
+    lambda_ = emulator_client("lambda", endpoint)
+    cloudwatch = emulator_client("cloudwatch", endpoint)
+    sns = emulator_client("sns", endpoint)
+    (topic,) = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith("-local-alarms")]
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"] == "alias/aws/sns"
+    alarms = cloudwatch.describe_alarms(MaxRecords=100)["MetricAlarms"]
+    assert alarms and all(topic in alarm["AlarmActions"] for alarm in alarms), "an alarm that notifies nobody"
+    watched = {(a["MetricName"], d["Value"]) for a in alarms for d in a["Dimensions"] if d["Name"] == "FunctionName"}
+    for function in lambda_.list_functions()["Functions"]:
+        name = function["FunctionName"]
+        assert ("Errors", name) in watched and ("Throttles", name) in watched, name
+    api = {a["MetricName"] for a in alarms if a["Namespace"] == "AWS/ApiGateway"}
+    assert api == {"ExecutionError", "IntegrationError"}
+    assert "FanOutFailed" in {a["MetricName"] for a in alarms if a["Namespace"] == "SpeechBroadcast"}
+    dashboard = cloudwatch.get_dashboard(DashboardName="speech-broadcast-local-talk")
+    assert "IteratorAge" in dashboard["DashboardBody"]
 
 
 def test_worker_forwards_to_the_deployed_translation_function_which_runs_the_local_engines(deployed_local):

@@ -1,3 +1,6 @@
+from tests.support.aws_faults import Fault, inject, transaction_conflict
+
+
 def test_listener_joins_and_speaker_hears_the_new_count(harness):
     session_id = harness.speaker_with_session("spk")
     harness.listener_in(session_id, "l1", "es")
@@ -127,3 +130,36 @@ def test_full_session_refuses_more_listeners(harness, settings, clock, sink):
     small.send("l3", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
     assert small.last("l3", "error")["code"] == "SESSION_FULL"
     assert small.runtime.sessions.get(session_id).listener_count == 2
+
+
+def test_listener_joins_even_when_the_speakers_count_update_is_throttled(harness):
+    session_id = harness.speaker_with_session("spk")
+    inject(
+        harness.runtime.notifier._client,
+        Fault("PostToConnection", "LimitExceededException", 429, when=lambda p: p["ConnectionId"] == "spk"),
+    )
+    harness.connect("l1", "listener")
+    harness.send("l1", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
+    assert harness.last("l1", "sessionJoined")["sessionId"] == session_id
+    assert harness.sink.messages("l1", "error") == []
+    assert harness.runtime.sessions.get(session_id).listener_count == 1
+    assert harness.runtime.sessions.get(session_id).is_active, "a throttled post is not a gone speaker"
+
+
+def test_join_that_meets_a_transaction_conflict_joins(harness):
+    session_id = harness.speaker_with_session("spk")
+    conflict = inject(harness.runtime.sessions._client, transaction_conflict(2))
+    harness.listener_in(session_id, "l1", "es")
+    assert conflict.injected == 1
+    assert harness.sink.messages("l1", "error") == []
+    assert harness.runtime.sessions.get(session_id).listener_count == 1
+
+
+def test_join_that_keeps_conflicting_is_not_called_already_in_session(harness):
+    session_id = harness.speaker_with_session("spk")
+    inject(harness.runtime.sessions._client, transaction_conflict(2, times=20))
+    harness.connect("l1", "listener")
+    harness.send("l1", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
+    assert harness.last("l1", "error")["code"] == "INTERNAL_ERROR"
+    assert harness.runtime.connections.get("l1").session_id is None
+    assert harness.runtime.sessions.get(session_id).listener_count == 0

@@ -64,6 +64,8 @@ class Settings:
     max_sessions_per_user_per_hour: int = 10
     #: concurrent management-API calls in one fan-out
     fanout_concurrency: int = 32
+    #: how long a session waits for its speaker (same ``sub``) to reconnect before it ends; 0 ends it at once
+    speaker_grace_seconds: int = 60
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,4 +93,5 @@ class Settings:
                 number(env, "MAX_SESSIONS_PER_USER_PER_HOUR", cls.max_sessions_per_user_per_hour)
             ),
             fanout_concurrency=int(number(env, "FANOUT_CONCURRENCY", cls.fanout_concurrency)),
+            speaker_grace_seconds=int(number(env, "SPEAKER_GRACE_SECONDS", cls.speaker_grace_seconds)),
         )

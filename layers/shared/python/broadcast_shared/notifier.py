@@ -79,6 +79,16 @@ class Notifier:
             raise
         return True
 
+    def is_connected(self, connection_id: str) -> bool:
+        """Whether API Gateway still holds the connection (``GetConnection``); False when gone."""
+        try:
+            self._client.get_connection(ConnectionId=connection_id)
+        except ClientError as exc:
+            if _is_gone(exc):
+                return False
+            raise
+        return True
+
     def _post(self, connection_id: str, payload: bytes) -> str:
         try:
             self._client.post_to_connection(ConnectionId=connection_id, Data=payload)

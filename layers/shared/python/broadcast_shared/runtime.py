@@ -52,7 +52,7 @@ class Runtime:
             sessions=sessions,
             rate_limiter=RateLimiter(dynamodb.Table(settings.rate_limits_table)),
             notifier=notifier,
-            departures=Departures(connections, sessions, notifier, clock),
+            departures=Departures(connections, sessions, notifier, clock, settings.speaker_grace_seconds),
         )
 
     @classmethod

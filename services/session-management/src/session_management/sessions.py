@@ -9,6 +9,7 @@ from broadcast_shared.messages.outbound import (
     BroadcastStateChanged,
     EndReason,
     ListenerCountChanged,
+    SpeakerReconnected,
     UpdateReason,
 )
 from broadcast_shared.observability import logger, metrics
@@ -32,8 +33,15 @@ class SessionService:
 
     # --- speaker -----------------------------------------------------------------
     def create(
-        self, speaker: Connection, source_language: str, quality_tier: str, terminology: str | None = None
+        self,
+        speaker: Connection,
+        source_language: str,
+        quality_tier: str,
+        terminology: str | None = None,
+        resume_session_id: str | None = None,
     ) -> Session:
+        if resume_session_id is not None:
+            return self.resume(speaker, resume_session_id)
         previous = self._current_session(speaker)
         if previous is not None and previous.is_active:
             raise BroadcastError(
@@ -66,6 +74,7 @@ class SessionService:
                     quality_tier,
                     self._rt.clock.now(),
                     terminology,
+                    speaker.user_id,
                 )
             except SessionIdTaken:
                 metrics.add_metric(name="SessionIdCollisions", unit=MetricUnit.Count, value=1)
@@ -78,6 +87,35 @@ class SessionService:
             logger.info("session created", extra={"session_id": session.session_id})
             return session
         raise BroadcastError(ErrorCode.INTERNAL_ERROR, "could not allocate a session id; try again")
+
+    def resume(self, speaker: Connection, session_id: str) -> Session:
+        """Take over an active session of the same speaker (same ``sub``) on this connection.
+
+        For a speaker whose connection dropped (within the grace period) or who opens a new
+        connection before the 2-hour limit; listeners waiting get ``speakerReconnected``.
+        """
+        session = self._existing_active(session_id)
+        if not speaker.user_id or session.speaker_user_id != speaker.user_id:
+            raise BroadcastError(ErrorCode.FORBIDDEN, "only the session's speaker may resume it")
+        previous = self._current_session(speaker)
+        if previous is not None and previous.is_active and previous.session_id != session_id:
+            raise BroadcastError(
+                ErrorCode.ALREADY_IN_SESSION,
+                f"this connection already speaks in session {previous.session_id}; end it first",
+                {"sessionId": previous.session_id},
+            )
+        if session.speaker_connection_id != speaker.connection_id:
+            try:
+                self._rt.sessions.resume(session, speaker.connection_id, speaker.session_id)
+            except MembershipConflict as conflict:
+                raise _membership_error(conflict, session_id) from conflict
+        metrics.add_metric(name="SessionsResumed", unit=MetricUnit.Count, value=1)
+        logger.info("session resumed", extra={"session_id": session_id})
+        if session.speaker_away_since is not None:
+            self._rt.departures.tell_listeners(
+                session_id, SpeakerReconnected(session_id=session_id, timestamp=self._rt.clock.now())
+            )
+        return self._existing_active(session_id)
 
     def update_broadcast(self, speaker: Connection, **changes: bool | float) -> Session:
         session = self._owned_session(speaker)
@@ -158,16 +196,29 @@ class SessionService:
 
     # --- audience changes ----------------------------------------------------------
     def audience_changed(self, session_id: str) -> None:
-        """Tell the speaker the new count, and push a status when the audience moved enough."""
+        """Tell the speaker the new count, and push a status when the audience moved enough.
+
+        The audience change is committed before this runs, so a failure here (a throttled
+        or failed Management API call) is logged and counted (``SpeakerUpdatesFailed``),
+        never raised: the caller's action stands, and the next periodic status brings the
+        speaker up to date.
+        """
+        try:
+            self._tell_speaker(session_id)
+        except Exception:
+            logger.exception("speaker not told of an audience change", extra={"session_id": session_id})
+            metrics.add_metric(name="SpeakerUpdatesFailed", unit=MetricUnit.Count, value=1)
+
+    def _tell_speaker(self, session_id: str) -> None:
         session = self._rt.sessions.get(session_id)
-        if session is None or not session.is_active:
-            return
+        if session is None or not session.is_active or session.speaker_away_since is not None:
+            return  # a speaker who is away hears the counts when they resume (getSessionStatus, periodic status)
         speaker_id = session.speaker_connection_id
         delivered = self._rt.notifier.send(
             speaker_id, ListenerCountChanged(session_id=session_id, listener_count=session.listener_count)
         )
         if not delivered:
-            self._rt.departures.connection_closed(speaker_id)
+            self._rt.departures.speaker_gone(session_id, speaker_id)
             return
         reason = triggered_reason(session)
         if reason is None:
@@ -178,6 +229,7 @@ class SessionService:
             session.reported_listener_count,
             status.listener_count,
             frozenset(status.language_distribution),
+            self._rt.clock.now(),
         ):
             self._rt.notifier.send(speaker_id, status)
 

@@ -60,6 +60,8 @@ class CreateSession(ClientMessage):
     #: an Amazon Translate custom terminology (imported beforehand, and on the deployment's allow-list,
     #: ``Settings.allowed_terminologies``) applied to this session's translations
     terminology: TerminologyName | None = None
+    #: resume this session (yours, still active) on this connection instead of creating one
+    session_id: SessionId | None = None
 
     @field_validator("source_language")
     @classmethod

@@ -35,6 +35,8 @@ class SessionCreated(WireModel):
     broadcast_state: BroadcastState
     created_at: float
     terminology: str | None = None
+    #: true when ``createSession`` named this session and this connection took it over
+    resumed: bool | None = None
 
 
 class SessionJoined(WireModel):
@@ -59,6 +61,23 @@ class ListenerCountChanged(WireModel):
 
 class HeartbeatAck(WireModel):
     type: Literal["heartbeatAck"] = "heartbeatAck"
+    timestamp: float
+
+
+class SpeakerReconnecting(WireModel):
+    """To listeners: the speaker's connection dropped; the session waits ``grace_seconds`` for them."""
+
+    type: Literal["speakerReconnecting"] = "speakerReconnecting"
+    session_id: str
+    grace_seconds: int
+    timestamp: float
+
+
+class SpeakerReconnected(WireModel):
+    """To listeners: the speaker is back; the session goes on."""
+
+    type: Literal["speakerReconnected"] = "speakerReconnected"
+    session_id: str
     timestamp: float
 
 

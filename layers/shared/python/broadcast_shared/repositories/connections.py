@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
+from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Role, dynamo_number
 
 
@@ -51,17 +53,37 @@ class ConnectionsRepository:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
-    def mark_refresh_warned(self, connection_id: str) -> None:
-        self._table.update_item(
-            Key={"connectionId": connection_id},
-            UpdateExpression="SET refreshWarned = :t",
-            ExpressionAttributeValues={":t": True},
-        )
+    def mark_refresh_warned(self, connection_id: str) -> bool:
+        """Remember the 2-hour warning; False (and nothing written) when the connection is gone."""
+        try:
+            self._table.update_item(
+                Key={"connectionId": connection_id},
+                UpdateExpression="SET refreshWarned = :t",
+                ConditionExpression=Attr("connectionId").exists(),
+                ExpressionAttributeValues={":t": True},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def delete(self, connection_id: str) -> Connection | None:
         """Delete and return what was stored, or None when it was already gone."""
         old = self._table.delete_item(Key={"connectionId": connection_id}, ReturnValues="ALL_OLD").get("Attributes")
         return Connection.from_item(old) if old else None
+
+    def _remove_malformed(self, item: dict[str, Any]) -> None:
+        logger.warning("malformed connection row removed", extra={"item": sorted(item)})
+        metrics.add_metric(name="MalformedConnectionsRemoved", unit=MetricUnit.Count, value=1)
+        try:
+            self._table.delete_item(
+                Key={"connectionId": item["connectionId"]},
+                ConditionExpression=Attr("role").not_exists() | Attr("connectedAt").not_exists(),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def listeners(self, session_id: str, target_language: str | None = None) -> list[Connection]:
         """Listeners joined to a session (optionally one language), from the GSI."""
@@ -80,12 +102,21 @@ class ConnectionsRepository:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def all(self) -> Iterator[Connection]:
-        """Every connection; for the periodic sweep (a Scan, paginated)."""
+        """Every connection; for the periodic sweep (a Scan, paginated).
+
+        A row that is no connection (no role: what an unconditional write on a deleted
+        connection once left behind) is logged, counted and removed, never yielded.
+        """
         kwargs: dict[str, Any] = {}
         while True:
             page = self._table.scan(**kwargs)
             for item in page.get("Items", []):
-                yield Connection.from_item(item)
+                try:
+                    connection = Connection.from_item(item)
+                except (KeyError, ValueError, TypeError):
+                    self._remove_malformed(item)
+                    continue
+                yield connection
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -60,6 +60,13 @@ class Session:
     reported_listener_count: int = 0
     reported_languages: frozenset[str] = frozenset()
     terminology: str | None = None
+    #: why an ended session ended, and whether every listener has been told
+    end_reason: str | None = None
+    end_announced: bool = False
+    #: the speaker's ``sub``: only they may resume the session from a new connection
+    speaker_user_id: str | None = None
+    #: when the speaker's connection went away, while the session waits for them to come back
+    speaker_away_since: float | None = None
 
     @property
     def is_active(self) -> bool:
@@ -83,6 +90,10 @@ class Session:
             reported_listener_count=int(item.get("reportedListenerCount", 0)),
             reported_languages=frozenset(item.get("reportedLanguages", ())),
             terminology=item.get("terminology"),
+            end_reason=item.get("endReason"),
+            end_announced=bool(item.get("endAnnounced", False)),
+            speaker_user_id=item.get("speakerUserId"),
+            speaker_away_since=float(item["speakerAwaySince"]) if "speakerAwaySince" in item else None,
         )
 
 

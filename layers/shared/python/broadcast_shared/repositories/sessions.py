@@ -8,14 +8,24 @@ reads one item whatever the audience size.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
+from broadcast_shared.observability import metrics
 from broadcast_shared.repositories.records import Role, Session, SessionState, dynamo_number
+
+#: attempts of a transaction cancelled by a conflict or throttling (as botocore's standard mode: 3 retries)
+TRANSACTION_ATTEMPTS = 4
+#: the first backoff's ceiling; full jitter, doubling per attempt (0.05 s, 0.1 s, 0.2 s)
+TRANSACTION_BACKOFF_SECONDS = 0.025
+_RETRIED_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError"})
 
 
 class SessionIdTaken(Exception):
@@ -56,6 +66,7 @@ class SessionsRepository:
         quality_tier: str,
         now: float,
         terminology: str | None = None,
+        speaker_user_id: str | None = None,
     ) -> Session:
         """Create a session and attach the speaker's connection to it, atomically.
 
@@ -77,7 +88,10 @@ class SessionsRepository:
             "languageCounts": {},
             "reportedListenerCount": 0,
             "reportedLanguages": [],
+            # a backstop: pushed forward whenever the speaker is reached (record_reported)
+            "expiresAt": int(now) + self._ttl,
             **({"terminology": terminology} if terminology else {}),
+            **({"speakerUserId": speaker_user_id} if speaker_user_id else {}),
         }
         failed = self._transact(
             {
@@ -217,12 +231,16 @@ class SessionsRepository:
             raise
         return Session.from_item(result["Attributes"])
 
-    def end(self, session_id: str, now: float) -> Session | None:
-        """Mark an active session ended; None when it was not active (already ended or gone)."""
+    def end(self, session_id: str, now: float, reason: str = "speakerEnded") -> Session | None:
+        """Mark an active session ended; None when it was not active (already ended or gone).
+
+        The session is not yet ``endAnnounced``: :meth:`mark_end_announced` records that
+        every listener was told, and the sweep announces again until then.
+        """
         try:
             result = self._table.update_item(
                 Key={"sessionId": session_id},
-                UpdateExpression="SET #state = :ended, endedAt = :now, expiresAt = :exp",
+                UpdateExpression="SET #state = :ended, endedAt = :now, expiresAt = :exp, endReason = :reason",
                 ConditionExpression="#state = :active",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={
@@ -230,6 +248,7 @@ class SessionsRepository:
                     ":active": SessionState.ACTIVE.value,
                     ":now": dynamo_number(now),
                     ":exp": int(now) + self._ttl,
+                    ":reason": reason,
                 },
                 ReturnValues="ALL_NEW",
             )
@@ -239,17 +258,111 @@ class SessionsRepository:
             raise
         return Session.from_item(result["Attributes"])
 
-    def record_reported(self, session_id: str, previous_count: int, count: int, languages: frozenset[str]) -> bool:
-        """Remember what the speaker was last told; False when another writer got there first."""
+    def mark_speaker_away(self, session_id: str, speaker_connection_id: str, now: float) -> Session | None:
+        """Note that an active session's speaker connection went away; None when the session is not
+        active, has another speaker connection now (resumed elsewhere), or was already marked."""
+        try:
+            result = self._table.update_item(
+                Key={"sessionId": session_id},
+                UpdateExpression="SET speakerAwaySince = :awaySince",
+                ConditionExpression="#state = :active AND speakerConnectionId = :speaker "
+                "AND attribute_not_exists(speakerAwaySince)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":awaySince": dynamo_number(now),
+                    ":active": SessionState.ACTIVE.value,
+                    ":speaker": speaker_connection_id,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return Session.from_item(result["Attributes"])
+
+    def resume(self, session: Session, connection_id: str, previous_session_id: str | None) -> None:
+        """Move an active session to its speaker's new connection, atomically with attaching it.
+
+        Holds only while the session is active and still has the speaker connection it was
+        read with; :class:`MembershipConflict` otherwise.
+        """
+        failed = self._transact(
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {"sessionId": session.session_id},
+                    "UpdateExpression": "SET speakerConnectionId = :new REMOVE speakerAwaySince",
+                    "ConditionExpression": "#state = :active AND speakerConnectionId = :seen",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": {
+                        ":new": connection_id,
+                        ":seen": session.speaker_connection_id,
+                        ":active": SessionState.ACTIVE.value,
+                    },
+                }
+            },
+            self._attach(connection_id, Role.SPEAKER, previous_session_id, {"sessionId": session.session_id}),
+        )
+        if failed and failed[0]:
+            raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE)
+        if failed:
+            raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED)
+
+    def mark_end_announced(self, session_id: str) -> None:
+        """Record that every listener of an ended session has been told (the sweep stops announcing it)."""
         try:
             self._table.update_item(
                 Key={"sessionId": session_id},
-                UpdateExpression="SET reportedListenerCount = :count, reportedLanguages = :langs",
+                UpdateExpression="SET endAnnounced = :t",
+                ConditionExpression=Attr("sessionId").exists(),
+                ExpressionAttributeValues={":t": True},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def correct_counts(self, session: Session, listener_count: int, language_counts: dict[str, int]) -> bool:
+        """Set an active session's counts to a recount; False when they moved since ``session`` was read."""
+        try:
+            self._table.update_item(
+                Key={"sessionId": session.session_id},
+                UpdateExpression="SET listenerCount = :count, languageCounts = :langs",
+                ConditionExpression="#state = :active AND listenerCount = :seen AND languageCounts = :seenLangs",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":count": listener_count,
+                    ":langs": language_counts,
+                    ":seen": session.listener_count,
+                    ":seenLangs": session.language_counts,
+                    ":active": SessionState.ACTIVE.value,
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def record_reported(
+        self, session_id: str, previous_count: int, count: int, languages: frozenset[str], now: float
+    ) -> bool:
+        """Remember what the speaker was last told, and push the session's expiry forward.
+
+        False when another writer got there first. An active session expires through TTL
+        ``record_ttl_seconds`` after its speaker was last reached: a backstop should every
+        other way of ending it fail.
+        """
+        try:
+            self._table.update_item(
+                Key={"sessionId": session_id},
+                UpdateExpression="SET reportedListenerCount = :count, reportedLanguages = :langs, expiresAt = :exp",
                 ConditionExpression="reportedListenerCount = :previous",
                 ExpressionAttributeValues={
                     ":count": count,
                     ":langs": sorted(languages),
                     ":previous": previous_count,
+                    ":exp": int(now) + self._ttl,
                 },
             )
         except ClientError as exc:
@@ -260,7 +373,17 @@ class SessionsRepository:
 
     def active(self) -> Iterator[Session]:
         """Active sessions (a filtered Scan; ended sessions expire through TTL)."""
-        kwargs: dict[str, Any] = {"FilterExpression": Attr("state").eq(SessionState.ACTIVE.value)}
+        return self._scan(Attr("state").eq(SessionState.ACTIVE.value))
+
+    def needing_attention(self) -> Iterator[Session]:
+        """Active sessions, and ended ones whose end has not reached every listener yet."""
+        return self._scan(
+            Attr("state").eq(SessionState.ACTIVE.value)
+            | (Attr("state").eq(SessionState.ENDED.value) & Attr("endAnnounced").not_exists())
+        )
+
+    def _scan(self, condition: Any) -> Iterator[Session]:
+        kwargs: dict[str, Any] = {"FilterExpression": condition}
         while True:
             page = self._table.scan(**kwargs)
             for item in page.get("Items", []):
@@ -270,15 +393,31 @@ class SessionsRepository:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _transact(self, *items: dict[str, Any]) -> list[bool]:
-        """Run one transaction: [] when it committed, else which items' conditions failed."""
-        try:
-            self._client.transact_write_items(TransactItems=list(items))
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons] or [False]
-        return []
+        """Run one transaction: [] when it committed, else which items' conditions failed.
+
+        A transaction cancelled only because another request held one of its items
+        (``TransactionConflict``) or was throttled is run again, with full-jitter
+        backoff, up to ``TRANSACTION_ATTEMPTS`` in all; botocore's retry modes do not
+        retry these cancellations. When it still conflicts the ``ClientError`` is raised:
+        a conflict is never taken for a failed condition.
+        """
+        attempt = 1
+        while True:
+            try:
+                self._client.transact_write_items(TransactItems=list(items))
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                codes = [reason.get("Code") for reason in exc.response.get("CancellationReasons") or []]
+                if "ConditionalCheckFailed" in codes:
+                    return [code == "ConditionalCheckFailed" for code in codes]
+                if attempt == TRANSACTION_ATTEMPTS or not _RETRIED_CANCELLATIONS.intersection(codes):
+                    raise
+                metrics.add_metric(name="TransactionConflictsRetried", unit=MetricUnit.Count, value=1)
+                time.sleep(random.uniform(0, TRANSACTION_BACKOFF_SECONDS * 2**attempt))
+                attempt += 1
+            else:
+                return []
 
     def _attach(
         self, connection_id: str, role: Role, previous_session_id: str | None, attributes: dict[str, Any]

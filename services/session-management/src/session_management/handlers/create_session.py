@@ -17,6 +17,7 @@ def handler(request: Request[CreateSession], runtime: Runtime) -> None:
         request.message.source_language,
         request.message.quality_tier.value,
         request.message.terminology,
+        request.message.session_id,
     )
     runtime.notifier.send(
         request.connection_id,
@@ -27,5 +28,6 @@ def handler(request: Request[CreateSession], runtime: Runtime) -> None:
             broadcast_state=broadcast_state(session),
             created_at=session.created_at,
             terminology=session.terminology,
+            resumed=True if request.message.session_id else None,
         ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,4 +14,4 @@ from session_management.maintenance import publish_periodic_status
 
 @on_event
 def handler(event: dict[str, Any], runtime: Runtime, context: LambdaContext) -> dict[str, Any]:
-    return {"sent": publish_periodic_status(runtime)}
+    return asdict(publish_periodic_status(runtime))

@@ -1,0 +1,164 @@
+# Who hears about trouble, and what they look at: one SNS topic per environment with its
+# subscriptions, alarms on every function's errors and throttles, on the WebSocket API's
+# execution and integration errors and on the application's own failure metrics, and a
+# dashboard along a talk's path (speaker audio → transcription → translation → listeners).
+
+locals {
+  alarm_actions = concat([aws_sns_topic.alarms.arn], var.extra_alarm_actions)
+  region        = var.region
+}
+
+resource "aws_sns_topic" "alarms" {
+  name              = "${var.name_prefix}-alarms"
+  kms_master_key_id = "alias/aws/sns"
+  tags              = var.tags
+}
+
+resource "aws_sns_topic_subscription" "alarms" {
+  for_each = { for s in var.subscriptions : "${s.protocol}:${s.endpoint}" => s }
+
+  topic_arn = aws_sns_topic.alarms.arn
+  protocol  = each.value.protocol
+  endpoint  = each.value.endpoint
+}
+
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  for_each = { for key, name in var.functions : key => name if !contains(var.error_alarms_elsewhere, key) }
+
+  alarm_name          = "${each.value}-errors"
+  alarm_description   = "${each.value} failed (an unhandled error or a timeout) in the last minute"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "function_throttles" {
+  for_each = var.functions
+
+  alarm_name          = "${each.value}-throttles"
+  alarm_description   = "Lambda refused to run ${each.value} (concurrency exhausted) in the last minute"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "api" {
+  for_each = {
+    execution-errors   = { metric = "ExecutionError", description = "API Gateway could not call an integration (its 5xx): clients' messages were lost" }
+    integration-errors = { metric = "IntegrationError", description = "an integration answered API Gateway with a 4xx/5xx (a handler failed or timed out, or $connect refused)" }
+  }
+
+  alarm_name          = "${var.name_prefix}-websocket-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = "AWS/ApiGateway"
+  metric_name         = each.value.metric
+  dimensions          = { ApiId = var.api.id, Stage = var.api.stage }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "application" {
+  for_each = var.application_alarms
+
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = var.metric_namespace
+  metric_name         = each.value.metric
+  dimensions          = { service = each.value.service }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_dashboard" "talk" {
+  dashboard_name = "${var.name_prefix}-talk"
+  dashboard_body = jsonencode({
+    widgets = concat(
+      [
+        {
+          type = "metric", x = 0, y = 0, width = 12, height = 6
+          properties = {
+            title   = "WebSocket API: connections, messages, errors"
+            region  = local.region
+            stat    = "Sum"
+            period  = 60
+            metrics = [for m in ["ConnectCount", "MessageCount", "ClientError", "IntegrationError", "ExecutionError"] : ["AWS/ApiGateway", m, "ApiId", var.api.id, "Stage", var.api.stage]]
+          }
+        },
+        {
+          type = "metric", x = 12, y = 0, width = 12, height = 6
+          properties = {
+            title   = "Transcription worker behind the audio stream (ms)"
+            region  = local.region
+            stat    = "Maximum"
+            period  = 60
+            metrics = [["AWS/Lambda", "IteratorAge", "FunctionName", var.talk_path.worker], ["AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", "StreamName", var.talk_path.stream_name]]
+          }
+        },
+        {
+          type = "metric", x = 0, y = 6, width = 12, height = 6
+          properties = {
+            title   = "Talk path: invocations, errors, throttles"
+            region  = local.region
+            stat    = "Sum"
+            period  = 60
+            metrics = flatten([for fn in var.talk_path.functions : [for m in ["Invocations", "Errors", "Throttles"] : ["AWS/Lambda", m, "FunctionName", fn]]])
+          }
+        },
+        {
+          type = "metric", x = 12, y = 6, width = 12, height = 6
+          properties = {
+            title   = "Talk path: duration p95 (ms)"
+            region  = local.region
+            stat    = "p95"
+            period  = 60
+            metrics = [for fn in var.talk_path.functions : ["AWS/Lambda", "Duration", "FunctionName", fn]]
+          }
+        },
+      ],
+      [
+        for index, service in sort(keys(var.talk_path.emf_by_service)) : {
+          type = "metric", x = (index % 2) * 12, y = 12 + floor(index / 2) * 6, width = 12, height = 6
+          properties = {
+            title   = "${service}: ${join(", ", var.talk_path.emf_by_service[service])}"
+            region  = local.region
+            stat    = "Sum"
+            period  = 60
+            metrics = [for m in var.talk_path.emf_by_service[service] : [var.metric_namespace, m, "service", service]]
+          }
+        }
+      ],
+    )
+  })
+}

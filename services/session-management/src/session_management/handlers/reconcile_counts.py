@@ -1,0 +1,17 @@
+"""Schedule ``reconcile-counts`` (every 5 minutes): recount listeners from the index, report and correct drift."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from broadcast_shared.runtime import Runtime
+from session_management.app import on_event
+from session_management.maintenance import reconcile_counts
+
+
+@on_event
+def handler(event: dict[str, Any], runtime: Runtime, context: LambdaContext) -> dict[str, Any]:
+    return asdict(reconcile_counts(runtime))
