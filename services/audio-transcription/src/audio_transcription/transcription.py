@@ -116,6 +116,7 @@ class SessionTranscriber:
     def close(self) -> None:
         self.flush()
         self._close_stream()
+        self._deps.forwarder.drain(self.session_id)
 
     def _process(self, ready: list[tuple[str, AudioChunk]], report: SequenceReport) -> None:
         self._report(report)
