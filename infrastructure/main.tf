@@ -66,9 +66,11 @@ locals {
     transcription_worker = "audio"
   }
 
-  # Functions that invoke others themselves (asynchronous Lambda Invoke): caller -> callees.
+  # Functions that invoke others themselves (Lambda Invoke): caller -> callees. translate_segment invokes
+  # itself to split a large audience's fan-out into concurrent slices (docs/ARCHITECTURE.md).
   function_calls = {
     transcription_worker = ["translate_segment"]
+    translate_segment    = ["translate_segment"]
   }
   function_names = { for key, fn in local.functions : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
 
@@ -179,6 +181,10 @@ locals {
     TranslateAndSpeak = {
       actions   = ["translate:TranslateText", "polly:SynthesizeSpeech"]
       resources = ["*"] # neither has resource-level permissions for these calls without terminologies or lexicons
+    }
+    FanOutSlices = {
+      actions   = ["lambda:InvokeFunction"]
+      resources = [for callee in local.function_calls.translate_segment : "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.function_names[callee]}"]
     }
   })
 

@@ -260,3 +260,40 @@ def test_a_segment_for_one_language_reaches_only_that_languages_listeners(sessio
     assert result["languages"] == {"fr": 1}
     assert harness.sink.messages("es-1", "translation") == [] and harness.sink.messages("fr-1", "translation")
     assert harness.sink.messages("fr-1", "translation")[0]["startTime"] == 0.0
+
+
+def test_a_large_audience_is_split_across_concurrent_invocations_and_a_failed_slice_is_sent_anyway(
+    session, harness, settings, translation_settings, clock, runtime
+):
+    import dataclasses
+    import io
+    import threading
+
+    invocations = []
+    lock = threading.Lock()
+
+    class SelfInvoke:
+        """The Lambda Invoke API in front of the same handler; the second slice's invoke fails."""
+
+        def invoke(self, FunctionName, InvocationType, Payload):  # noqa: N803 - boto3's names
+            event = json.loads(Payload)
+            with lock:
+                invocations.append(event["connectionIds"])
+                failing = len(invocations) == 2
+            if failing:
+                return {"FunctionError": "Unhandled", "Payload": io.BytesIO(b'{"errorMessage": "boom"}')}
+            result = invoke(sliced, event)
+            return {"Payload": io.BytesIO(json.dumps(result).encode())}
+
+    harness.listener_in(session, "es-3", "es")
+    harness.sink.close("es-3")  # gone: found by a slice, removed by the invocation that split
+    one_each = dataclasses.replace(translation_settings, fanout_slice_size=1, fanout_function_name="translate")
+    sliced = PipelineRuntime.build(
+        settings, one_each, clock, RecordingTranslator(), RecordingSynthesizer(), lambda_client=SelfInvoke()
+    )
+    invoke(sliced, segment(session).to_wire())
+    # es: three slices of one, the first sent by this invocation, two by invokes (one failing); fr: one slice.
+    assert len(invocations) == 2 and all(len(ids) == 1 for ids in invocations)
+    for connection in ("es-1", "es-2", "fr-1"):
+        assert len(harness.sink.messages(connection, "translation")) == 1
+    assert runtime.connections.get("es-3") is None

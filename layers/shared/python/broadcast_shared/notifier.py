@@ -49,7 +49,10 @@ class Notifier:
 
         A slow or failing connection costs one worker, never the others' delivery.
         """
-        payload = encode(message)
+        return self.fan_out_encoded(connection_ids, encode(message))
+
+    def fan_out_encoded(self, connection_ids: Iterable[str], payload: bytes) -> FanOutResult:
+        """:meth:`fan_out` for a message already encoded (:func:`encode`)."""
         ids = list(connection_ids)
         result = FanOutResult()
         if not ids:

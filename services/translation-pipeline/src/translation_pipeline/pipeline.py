@@ -36,6 +36,7 @@ from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.connections import ConnectionsRepository
 from broadcast_shared.repositories.sessions import SessionsRepository
 from translation_pipeline.cache import TranslationCache
+from translation_pipeline.fanout import SlicedFanOut
 from translation_pipeline.progress import SegmentProgress
 from translation_pipeline.speech import Speech, SpeechUnavailable, Synthesizer
 from translation_pipeline.speech.ssml import build_ssml
@@ -80,6 +81,7 @@ class PipelineDependencies:
     progress: SegmentProgress
     translator: Translator
     synthesizer: Synthesizer
+    fan_out: SlicedFanOut
 
 
 class TranslationPipeline:
@@ -143,12 +145,16 @@ class TranslationPipeline:
         if not self._advance(segment, language):
             return None
         for message in messages:
-            result = self._deps.notifier.fan_out(connection_ids, message)
+            result = self._deps.fan_out.fan_out(connection_ids, message)
             if result.gone:
                 self._deps.departures.connections_gone(result.gone)
                 gone = set(result.gone)
                 connection_ids = [c for c in connection_ids if c not in gone]
         return len(messages)
+
+    def deliver_slice(self, event: dict) -> dict:
+        """A ``fanOutSlice`` invocation from another invocation's :class:`SlicedFanOut`."""
+        return self._deps.fan_out.deliver_slice(event)
 
     def _advance(self, segment: TranscriptSegment, language: str) -> bool:
         advanced = self._deps.progress.advance(

@@ -13,6 +13,7 @@ from broadcast_shared.messages.segments import TranscriptSegment
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.websocket import Handler
 from translation_pipeline.app import PipelineRuntime, runtime
+from translation_pipeline.fanout import SLICE_EVENT
 
 
 class TranslateSegmentHandler(Handler[PipelineRuntime]):
@@ -20,6 +21,8 @@ class TranslateSegmentHandler(Handler[PipelineRuntime]):
         @logger.inject_lambda_context(clear_state=True)
         @metrics.log_metrics
         def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            if isinstance(event, dict) and event.get("type") == SLICE_EVENT:
+                return runtime.pipeline.deliver_slice(event)
             try:
                 segment = parse(event=event, model=TranscriptSegment)
             except ValidationError as exc:  # a retry would fail the same way: report it and stop
