@@ -187,3 +187,54 @@ def test_a_large_audience_gets_fewer_partials_so_they_stay_within_the_call_budge
     )
     assert forwarder.partial_interval(100) == 0.5  # the configured rate
     assert forwarder.partial_interval(5000) == 2.0  # 5,000 listeners x 0.5 partials/s = 2,500 calls/s
+
+
+def test_partials_to_a_large_audience_stay_within_the_call_budget_under_a_throttling_management_api(
+    session, harness, runtime, settings, clock
+):
+    """The stand-in throttles beyond 90 calls/s (burst 130: a partial and its final back to back). 61 listeners
+    at a budget of 61 calls/s get one partial a second: 0 throttled; at the plain 2 a second, the final would be."""
+    import dataclasses
+
+    from broadcast_shared.runtime import Runtime
+    from support.management_standin import Behaviour, StandIn
+
+    listeners = [f"es-{n}" for n in range(3, 60)]
+    for connection in listeners:
+        harness.listener_in(session, connection, "es")
+    audience = ["es-1", "es-2", *listeners]  # and fr-1, in its own lane
+    standin = StandIn(Behaviour(median_ms=2, p99_ms=20, rate_per_second=90, burst=130, gone_share=0)).start()
+    try:
+        notifier = Runtime.build(
+            dataclasses.replace(settings, management_api_endpoint=standin.endpoint), clock
+        ).notifier
+
+        class FanOutOnly:
+            """The Lambda Invoke API in front of a pipeline that only fans out (the real Notifier)."""
+
+            def invoke(self, FunctionName, InvocationType, Payload):  # noqa: N803 - boto3's names
+                event = TranscriptSegment.model_validate_json(Payload)
+                targets = audience if event.target_language == "es" else ["fr-1"]
+                caption = {"type": "translation", "segmentId": event.segment_id, "text": event.text}
+                notifier.fan_out_encoded(targets, json.dumps(caption).encode())
+                return {"StatusCode": 200, "Payload": io.BytesIO(b"{}")}
+
+        forwarder = SegmentForwarder(
+            FanOutOnly(),
+            "translate-segment",
+            runtime.sessions,
+            ForwardingLimits(partial_rate=2.0, partial_calls_per_second=61.0),
+        )
+        words = "one two three four five".split()
+        for count in range(1, len(words) + 1):
+            forwarder.forward(segment(session, 1, " ".join(words[:count]), is_partial=True))
+            deadline = time.monotonic() + 10  # each partial waits until the previous one reached everyone
+            while standin.report()["calls"] < count * len(audience) and time.monotonic() < deadline:
+                threading.Event().wait(0.05)
+        forwarder.forward(segment(session, 1, " ".join(words)))
+        forwarder.drain(session)
+        report = standin.report()
+    finally:
+        standin.stop()
+    assert report["throttled"] == 0
+    assert set(audience) <= set(report["delivered"])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from broadcast_shared.messages._base import WireModel
 from broadcast_shared.observability import logger, metrics
@@ -88,6 +88,9 @@ class Notifier:
         except ClientError as exc:
             if _is_gone(exc):
                 return "gone"
+            logger.warning("send failed", extra={"target_connection_id": connection_id, "error": str(exc)})
+            return "failed"
+        except BotoCoreError as exc:  # a connection error or timeout after botocore's retries: this listener only
             logger.warning("send failed", extra={"target_connection_id": connection_id, "error": str(exc)})
             return "failed"
         return "delivered"

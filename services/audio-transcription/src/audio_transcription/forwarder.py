@@ -13,7 +13,8 @@ back only itself.
 - **Partials coalesce:** a partial still queued when anything newer arrives is dropped
   (``PartialsCoalesced``); at most ``partial_rate`` partials a second go out per lane,
   fewer when the audience is large (``partial_calls_per_second`` Management API calls a
-  second for the whole audience), and a final never waits for that rate.
+  second for the whole audience); a final never waits, and the next partial comes a whole
+  interval after the last final or partial.
 - The audience's languages come from the session item (``languageCounts``), re-read
   at most every ``audience_refresh_seconds``; a language nobody listens to gets no lane.
 - The worker drains a session's lanes when it lets the session go (``drain``).
@@ -168,7 +169,7 @@ class _Lane:
         self._queue: deque[TranscriptSegment] = deque()
         self._condition = threading.Condition()
         self._interval = 0.0
-        self._last_partial = float("-inf")
+        self._last_sent = float("-inf")
         self._closing = False
         self._thread = threading.Thread(target=self._run, name=f"lane-{session_id}-{language}", daemon=True)
         self._thread.start()
@@ -215,9 +216,11 @@ class _Lane:
                     continue
                 head = self._queue[0]
                 if head.is_partial:
-                    due = self._last_partial + self._interval - time.monotonic()
+                    due = self._last_sent + self._interval - time.monotonic()
                     if due > 0:
                         self._condition.wait(due)  # a newer partial or a final may replace it meanwhile
                         continue
-                    self._last_partial = time.monotonic()
+                # A final goes at once; the next partial waits a whole interval after it (a final costs
+                # as many calls as a partial).
+                self._last_sent = time.monotonic()
                 return self._queue.popleft()
