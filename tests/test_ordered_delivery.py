@@ -238,3 +238,16 @@ def test_partials_to_a_large_audience_stay_within_the_call_budget_under_a_thrott
         standin.stop()
     assert report["throttled"] == 0
     assert set(audience) <= set(report["delivered"])
+
+
+def test_a_sessions_lanes_are_warmed_up_before_its_first_segment(session, harness, runtime, pipeline, translator):
+    lambda_client = PipelineOverLambda(pipeline)
+    forwarder = forwarder_for(lambda_client, runtime)
+    forwarder.warm_up(session, "en")
+    forwarder.forward(segment(session, 1))
+    forwarder.drain(session)
+    by_language = {}
+    for event in lambda_client.payloads:
+        by_language.setdefault(event["targetLanguage"], []).append(event.get("segmentId", event["type"]))
+    assert by_language == {"es": ["warmUp", "s0-u1"], "fr": ["warmUp", "s0-u1"]}
+    assert captions(harness, "es-1") == [("s0-u1", False)]

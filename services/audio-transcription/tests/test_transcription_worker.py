@@ -212,7 +212,8 @@ def test_segments_are_forwarded_with_their_span_and_dynamics(harness, build, aws
     transcriber = SessionTranscriber(session_id, deps_of(runtime))
     transcriber.add(records(session_id, [0, 1]))
     transcriber.close()
-    (call,) = invoked  # one ordered lane per listened language, called synchronously
+    warm, call = invoked  # one ordered lane per listened language, warmed up first, called synchronously
+    assert json.loads(warm["Payload"]) == {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"}
     assert (call["FunctionName"], call["InvocationType"]) == ("translate", "RequestResponse")
     segment = json.loads(call["Payload"])
     assert segment["sessionId"] == session_id and segment["sourceLanguage"] == "en"
@@ -231,8 +232,8 @@ def test_forwarding_retries_with_botocore_and_a_failure_never_stops_the_audio(ha
 
     class Throttling(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - the http.server API
-            self.rfile.read(int(self.headers["Content-Length"]))
-            attempts.append(self.path)
+            if json.loads(self.rfile.read(int(self.headers["Content-Length"])))["type"] != "warmUp":
+                attempts.append(self.path)
             body = json.dumps({"Type": "User", "message": "Rate exceeded"}).encode()
             self.send_response(429)
             self.send_header("x-amzn-ErrorType", "TooManyRequestsException")
@@ -288,4 +289,4 @@ def test_an_unreachable_speaker_never_stops_the_audio_or_the_forwarding(harness,
     transcriber = SessionTranscriber(session_id, deps)
     transcriber.add(records(session_id, [0, 1]))
     transcriber.close()
-    assert [json.loads(call["Payload"])["text"] for call in invoked] == ["c0 c1"]
+    assert [json.loads(call["Payload"]).get("text") for call in invoked] == [None, "c0 c1"]  # warm-up, then c0 c1

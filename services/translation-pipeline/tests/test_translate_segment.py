@@ -297,3 +297,12 @@ def test_a_large_audience_is_split_across_concurrent_invocations_and_a_failed_sl
     for connection in ("es-1", "es-2", "fr-1"):
         assert len(harness.sink.messages(connection, "translation")) == 1
     assert runtime.connections.get("es-3") is None
+
+
+def test_a_warm_up_loads_the_engines_for_a_language_pair_and_sends_nothing(
+    session, harness, pipeline_runtime, translator, synthesizer
+):
+    result = invoke(pipeline_runtime, {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"})
+    assert result["warmed"] == "es" and translator.calls == [("Hello.", "en", "es")]
+    assert [language for language, _ in synthesizer.ssml] == ["es"]
+    assert harness.sink.messages("es-1", "translation") == []

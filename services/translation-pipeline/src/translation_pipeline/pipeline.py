@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from broadcast_shared.departures import Departures
 from broadcast_shared.messages._base import WireModel
 from broadcast_shared.messages.outbound import Audio, SpeechAudio, Translation
-from broadcast_shared.messages.segments import TranscriptSegment
+from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, TranscriptSegment
 from broadcast_shared.notifier import MAX_FRAME_BYTES, Notifier, encode
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.connections import ConnectionsRepository
@@ -151,6 +152,21 @@ class TranslationPipeline:
                 gone = set(result.gone)
                 connection_ids = [c for c in connection_ids if c not in gone]
         return len(messages)
+
+    def warm_up(self, source: str, target: str) -> dict:
+        """Load the engines for one language pair (the worker's lane asks before the first words)."""
+        started = time.perf_counter()
+        translated = True
+        if source != target:
+            try:
+                self._deps.translator.translate("Hello.", source, target, None)
+            except TranslationUnavailable:
+                translated = False
+        try:
+            self._deps.synthesizer.synthesize(build_ssml("Hello.", NEUTRAL_DYNAMICS, 1.0, False), target)
+        except SpeechUnavailable:
+            pass
+        return {"warmed": target, "translated": translated, "seconds": round(time.perf_counter() - started, 3)}
 
     def deliver_slice(self, event: dict) -> dict:
         """A ``fanOutSlice`` invocation from another invocation's :class:`SlicedFanOut`."""
