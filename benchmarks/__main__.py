@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
@@ -14,12 +15,19 @@ for key, value in {
 }.items():
     os.environ.setdefault(key, value)
 
-from benchmarks import artifacts, audio, gateway, segments, session_status, translation  # noqa: E402
+from benchmarks import artifacts, audio, fanout, gateway, segments, session_status, translation  # noqa: E402
+
+BENCHMARKS = {
+    "artifacts": artifacts,
+    "session_status": session_status,
+    "gateway": gateway,
+    "fanout": fanout,
+    "audio": audio,
+    "segments": segments,
+    "translation": translation,
+}
 
 if __name__ == "__main__":
-    artifacts.run()
-    session_status.run()
-    gateway.run()
-    audio.run()
-    segments.run()
-    translation.run()
+    # `python -m benchmarks fanout gateway` runs those only; no argument runs them all.
+    for name in sys.argv[1:] or BENCHMARKS:
+        BENCHMARKS[name].run()

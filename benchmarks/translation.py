@@ -4,7 +4,12 @@ In-process against moto and the local Management API, with apertium and espeak-n
 - per final segment (translate, synthesize, fan out) and per partial (captions only):
   p50/p95, with a cold cache and a warm one, as a ratio;
 - Management API calls per listener per final segment (the issue's budget: one);
-- the largest message, against API Gateway's 128 KB.
+- the largest message, against API Gateway's 128 KB;
+- what partials cost: a talk spoken word by word in real time (2.5 words/s), each growing
+  stable prefix forwarded as a partial through the worker's real ordered lanes
+  (coalescing, 2 partials/s per language) into the pipeline: characters
+  sent to the translator per character of the finals, next to translating every
+  partial whole (before: 65x in issue 16's 12-minute run).
 """
 
 from __future__ import annotations
@@ -104,7 +109,81 @@ def run() -> None:
         mean_calls = sum(calls) / len(calls)
         print(f"  Management API calls per listener per final segment: max {max(calls)}, mean {mean_calls:.2f}")
         print(f"  largest message: {largest / 1024:.1f} KB of API Gateway's 128 KB")
+        _partials_cost(settings, translation, session_id, base)
     finally:
         management.stop()
         server.stop()
         os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+#: not translated before in this run (the cache would answer them)
+CONTINUOUS_TALK = [
+    "We started this project last spring with a small group of people and a very simple idea about how "
+    "to make meetings easier for everyone who speaks another language",
+    "Since then the group has grown and the idea has become a product that many teams use every day",
+    "In the next few minutes I want to show you what we learned and where we want to go from here",
+    "The first lesson was that people need the words on the screen quickly even if they are not perfect",
+    "The second lesson was that the voice matters as much as the words because it carries the feeling",
+    "Finally we learned that every new language brings new questions about names and numbers and dates",
+]
+
+
+class CountingTranslator:
+    """The local engine, counting the characters it is asked to translate."""
+
+    def __init__(self, engine: object) -> None:
+        self._engine = engine
+        self.characters = 0
+
+    def translate(self, text: str, source: str, target: str, terminology: str | None = None) -> str:
+        self.characters += len(text)
+        return self._engine.translate(text, source, target, terminology)
+
+
+def _partials_cost(settings: object, translation: TranslationSettings, session_id: str, base: Runtime) -> None:
+    from audio_transcription.forwarder import ForwardingLimits, SegmentForwarder
+    from translation_pipeline.translators import translator_for
+
+    words_per_second = 2.5
+    counting = CountingTranslator(translator_for(translation.translation_engine))
+    pipeline = PipelineRuntime.build(settings, translation, translator=counting).pipeline
+
+    class InProcess:
+        def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:  # noqa: N803
+            with contextlib.redirect_stdout(io.StringIO()):
+                pipeline.process(TranscriptSegment.model_validate_json(Payload))
+            return {"StatusCode": 200}
+
+    forwarder = SegmentForwarder(InProcess(), "translate-segment", base.sessions, ForwardingLimits())
+    whole = final_characters = 0
+    offset = 0.0
+    for n, sentence in enumerate(CONTINUOUS_TALK):
+        words = sentence.split()
+        segment_id = f"talk-u{n}"
+        for count in range(1, len(words)):
+            text = " ".join(words[:count])
+            whole += len(text)
+            forwarder.forward(_segment(session_id, segment_id, text, True, offset))
+            time.sleep(1 / words_per_second)
+        forwarder.forward(_segment(session_id, segment_id, sentence, False, offset))
+        final_characters += len(sentence)
+        offset += len(words) / words_per_second
+    forwarder.drain(session_id)
+    languages = len(LANGUAGES)
+    print(
+        f"  partials: {counting.characters / (final_characters * languages):.2f} characters translated per final"
+        f" character (every stable-prefix growth translated whole: {(whole + final_characters) / final_characters:.2f})"
+    )
+
+
+def _segment(session_id: str, segment_id: str, text: str, partial: bool, start: float) -> TranscriptSegment:
+    return TranscriptSegment(
+        session_id=session_id,
+        source_language="en",
+        segment_id=segment_id,
+        text=text,
+        is_partial=partial,
+        stability=0.8 if partial else 1.0,
+        start_time=start,
+        end_time=start + 3,
+    )

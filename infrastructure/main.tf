@@ -145,6 +145,10 @@ locals {
       actions   = ["translate:TranslateText", "polly:SynthesizeSpeech"]
       resources = ["*"] # neither has resource-level permissions for these calls without terminologies or lexicons
     }
+    FanOutSlices = {
+      actions   = ["lambda:InvokeFunction"]
+      resources = [for callee in local.function_calls.translate_segment : "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.function_names[callee]}"]
+    }
   })
 
   # What each kind of function runs with.

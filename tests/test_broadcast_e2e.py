@@ -89,6 +89,25 @@ def test_listeners_get_partial_captions_without_speech(broadcast):
 def test_a_language_the_local_engine_cannot_translate_arrives_untranslated_and_says_so(broadcast):
     finals = [m for _, m in broadcast.heard["de"] if m["type"] == "translation" and not m["isPartial"]]
     assert finals and all(not m["translated"] for m in finals)
-    # Segments are delivered independently (asynchronous invokes), so compare segment by segment.
+    # Compare segment by segment (the order has its own test).
     assert {m["segmentId"]: m["text"] for m in finals} == {m["segmentId"]: m["text"] for m in broadcast.finals}
     assert all("audio" in m for m in finals)
+
+
+def test_every_listener_gets_every_final_in_the_speakers_order(broadcast):
+    assert TALK.count(". ") + 1 >= 6  # a talk of six sentences
+    order = [m["segmentId"] for m in broadcast.finals]
+    assert len(order) == len(set(order))
+    for language in LISTENERS:
+        captions = [m for _, m in broadcast.heard[language] if m["type"] == "translation"]
+        finals = list(dict.fromkeys(m["segmentId"] for m in captions if not m["isPartial"]))  # duplicates dropped
+        inversions = sum(1 for a, b in zip(finals, finals[1:], strict=False) if order.index(a) > order.index(b))
+        assert (inversions, finals) == (0, order), language
+        # A partial never arrives after its own final or a later segment's final.
+        newest_final = -1
+        for message in captions:
+            position = order.index(message["segmentId"]) if message["segmentId"] in order else len(order)
+            if message["isPartial"]:
+                assert position > newest_final, (language, message["segmentId"])
+            else:
+                newest_final = max(newest_final, position)

@@ -9,6 +9,7 @@ import wave
 import numpy as np
 
 from broadcast_client.audio import SAMPLE_RATE, chunks, read_wav
+from broadcast_client.captions import Captions
 from broadcast_client.connection import describe, url_for
 
 
@@ -62,3 +63,24 @@ def test_url_and_message_lines():
         }
     )
     assert "2 listeners [es 1, fr 1]" in line
+
+
+def test_the_listener_shows_each_final_once_in_order_and_no_stale_partial():
+    def caption(segment: str, start: float, text: str, partial: bool = False) -> dict:
+        return {"type": "translation", "segmentId": segment, "startTime": start, "text": text, "isPartial": partial}
+
+    captions = Captions()
+    arriving = [
+        caption("s0-u1", 0.0, "hola", partial=True),
+        caption("s0-u1", 0.0, "hola a", partial=True),
+        caption("s0-u1", 0.0, "hola", partial=True),  # a shorter, older partial
+        caption("s0-u1", 0.0, "hola a todos"),
+        caption("s0-u1", 0.0, "hola a todos"),  # a retry's duplicate
+        caption("s0-u1", 0.0, "hola a todos y", partial=True),  # a partial after its final
+        caption("s0-u3", 4.0, "adiós"),
+        caption("s0-u2", 2.0, "y bien"),  # a final that came after a later one: skipped by the server
+        caption("s0-u2", 2.0, "y", partial=True),
+    ]
+    shown = [(m["segmentId"], m["text"]) for m in arriving if captions.accept(m)]
+    assert shown == [("s0-u1", "hola"), ("s0-u1", "hola a"), ("s0-u1", "hola a todos"), ("s0-u3", "adiós")]
+    assert captions.dropped == 5

@@ -13,6 +13,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from broadcast_client.captions import Captions
 from broadcast_client.connection import DEFAULT_URL, emit, fail, url_for
 
 
@@ -28,6 +29,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace) -> None:
     audio: dict[str, dict[int, bytes]] = defaultdict(dict)
+    captions = Captions()
     if args.save_audio:
         args.save_audio.mkdir(parents=True, exist_ok=True)
     async with connect(url_for(args.url, role="listener"), max_size=2**20) as ws:
@@ -36,8 +38,11 @@ async def run(args: argparse.Namespace) -> None:
             async for text in ws:
                 message = json.loads(text)
                 if message.get("type") == "audio":
-                    save(message, audio, args.save_audio)
+                    if message["segmentId"] in audio:  # the rest of a final shown (not of a duplicate)
+                        save(message, audio, args.save_audio)
                     continue
+                if message.get("type") == "translation" and not captions.accept(message):
+                    continue  # a duplicate, or a partial or final that came too late
                 if message.get("type") == "translation" and message.get("audio"):
                     save({**message, **message["audio"]}, audio, args.save_audio)
                 emit(message, args.json)

@@ -112,7 +112,12 @@ class PlatformTable:
             found.append(f"schedule {self.functions[function].schedule}")
         if function in self.stream_consumers:
             found.append(f"the event source mapping on stream {self.stream_consumers[function]}")
-        found += [f"function {caller}" for caller, callees in self.function_calls.items() if function in callees]
+        # A function that invokes itself (translate_segment's fan-out slices) is not thereby invoked.
+        found += [
+            f"function {caller}"
+            for caller, callees in self.function_calls.items()
+            if function in callees and caller != function
+        ]
         return found
 
     def problems(self) -> list[str]:

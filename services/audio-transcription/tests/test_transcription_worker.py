@@ -208,16 +208,20 @@ def test_segments_are_forwarded_with_their_span_and_dynamics(harness, build, aws
     class RecordingLambda:
         def invoke(self, **kwargs):
             invoked.append(kwargs)
+            return {"StatusCode": 200}
 
     session_id = harness.speaker_with_session()
+    harness.listener_in(session_id, "es-1", "es")
     runtime = build(EchoRecognizer(), RecordingLambda(), translation_function_name="translate")
     transcriber = SessionTranscriber(session_id, deps_of(runtime))
     transcriber.add(records(session_id, [0, 1]))
     transcriber.close()
-    (call,) = invoked
-    assert (call["FunctionName"], call["InvocationType"]) == ("translate", "Event")
+    warm, call = invoked  # one ordered lane per listened language, warmed up first, called synchronously
+    assert json.loads(warm["Payload"]) == {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"}
+    assert (call["FunctionName"], call["InvocationType"]) == ("translate", "RequestResponse")
     segment = json.loads(call["Payload"])
     assert segment["sessionId"] == session_id and segment["sourceLanguage"] == "en"
+    assert segment["targetLanguage"] == "es"
     assert (segment["text"], segment["isPartial"], segment["startTime"], segment["endTime"]) == ("c0 c1", False, 0, 0.2)
     assert set(segment["dynamics"]) == {"volume", "rate", "energy"}
 
@@ -226,14 +230,14 @@ def test_forwarding_retries_with_botocore_and_a_failure_never_stops_the_audio(ha
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from threading import Thread
 
-    from audio_transcription.forwarder import FORWARD_ATTEMPTS, FORWARD_CONFIG
+    from audio_transcription.forwarder import FORWARD_ATTEMPTS, forward_config
 
     attempts = []
 
     class Throttling(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - the http.server API
-            self.rfile.read(int(self.headers["Content-Length"]))
-            attempts.append(self.path)
+            if json.loads(self.rfile.read(int(self.headers["Content-Length"])))["type"] != "warmUp":
+                attempts.append(self.path)
             body = json.dumps({"Type": "User", "message": "Rate exceeded"}).encode()
             self.send_response(429)
             self.send_header("x-amzn-ErrorType", "TooManyRequestsException")
@@ -247,8 +251,11 @@ def test_forwarding_retries_with_botocore_and_a_failure_never_stops_the_audio(ha
     server = ThreadingHTTPServer(("127.0.0.1", 0), Throttling)
     Thread(target=server.serve_forever, daemon=True).start()
     try:
-        client = boto3.client("lambda", endpoint_url=f"http://127.0.0.1:{server.server_port}", config=FORWARD_CONFIG)
+        client = boto3.client(
+            "lambda", endpoint_url=f"http://127.0.0.1:{server.server_port}", config=forward_config(5.0)
+        )
         session_id = harness.speaker_with_session()
+        harness.listener_in(session_id, "es-1", "es")
         recognizer = EchoRecognizer()
         runtime = build(recognizer, client, translation_function_name="translate")
         transcriber = SessionTranscriber(session_id, deps_of(runtime))
@@ -272,8 +279,10 @@ def test_an_unreachable_speaker_never_stops_the_audio_or_the_forwarding(harness,
     class RecordingLambda:
         def invoke(self, **kwargs):
             invoked.append(kwargs)
+            return {"StatusCode": 200}
 
     session_id = harness.speaker_with_session()
+    harness.listener_in(session_id, "es-1", "es")
     runtime = build(EchoRecognizer(), RecordingLambda(), translation_function_name="translate")
     nowhere = boto3.client(
         "apigatewaymanagementapi",
@@ -284,7 +293,7 @@ def test_an_unreachable_speaker_never_stops_the_audio_or_the_forwarding(harness,
     transcriber = SessionTranscriber(session_id, deps)
     transcriber.add(records(session_id, [0, 1]))
     transcriber.close()
-    assert [json.loads(call["Payload"])["text"] for call in invoked] == ["c0 c1"]
+    assert [json.loads(call["Payload"]).get("text") for call in invoked] == [None, "c0 c1"]  # warm-up, then c0 c1
 
 
 class PoisonRecognizer(EchoRecognizer):

@@ -20,7 +20,7 @@ from translation_pipeline.pipeline import AUDIO_BYTES_PER_MESSAGE
 def segment(session_id: str, text: str = "good morning everyone", is_partial: bool = False, **changes):
     return TranscriptSegment(
         session_id=session_id,
-        source_language="en",
+        source_language=changes.pop("source_language", "en"),
         segment_id=changes.pop("segment_id", "s0-u1"),
         text=text,
         is_partial=is_partial,
@@ -62,7 +62,7 @@ def test_a_final_is_translated_once_per_listened_language_and_sent_with_its_spee
         assert message["translated"] and message["segmentId"] == "s0-u1"
         assert message["audio"]["format"] == "audio/mpeg" and message["audio"]["final"]
         assert len(base64.b64decode(message["audio"]["data"])) == 4000
-    assert [language for language, _ in synthesizer.ssml] == ["es", "fr"]
+    assert sorted(language for language, _ in synthesizer.ssml) == ["es", "fr"]  # concurrently
     assert harness.sink.messages("spk", "translation") == []
 
 
@@ -184,3 +184,125 @@ def test_the_session_terminology_reaches_the_translator(harness, pipeline_runtim
     harness.listener_in(session_id, "es-9", "es")
     invoke(pipeline_runtime, segment(session_id).to_wire())
     assert translator.terminologies == ["acme"]
+
+
+def test_a_long_cjk_final_and_its_speech_fit_every_message_under_the_frame_limit(
+    harness, settings, translation_settings, clock
+):
+    session_id = harness.speaker_with_session(source_language="zh")
+    harness.listener_in(session_id, "zh-1", "zh")
+    size = AUDIO_BYTES_PER_MESSAGE + 5000
+    runtime = PipelineRuntime.build(
+        settings, translation_settings, clock, RecordingTranslator(), RecordingSynthesizer(size)
+    )
+    text = "我们今天讨论翻译系统的设计" * 100  # 1,300 characters: 7.8 KB as \u escapes, 3.9 KB as UTF-8
+    invoke(runtime, segment(session_id, text, source_language="zh").to_wire())
+    (caption,) = harness.sink.messages("zh-1", "translation")
+    pieces = [caption["audio"], *harness.sink.messages("zh-1", "audio")]
+    assert caption["text"] == text and pieces[-1]["final"]
+    assert sum(len(base64.b64decode(p["data"])) for p in pieces) == size
+    for message in [caption, *pieces[1:]]:
+        assert len(json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()) <= 128 * 1024
+
+
+def test_a_language_that_fails_before_delivery_stays_unclaimed_and_its_retry_delivers_it_once(
+    session, harness, settings, translation_settings, clock
+):
+    class TimingOutOnce(RecordingTranslator):
+        def translate(self, text, source, target, terminology=None):
+            if target == "fr" and not any(call[2] == "fr" for call in self.calls):
+                self.calls.append((text, source, target))
+                raise TimeoutError("Translate timed out")
+            return super().translate(text, source, target, terminology)
+
+    runtime = PipelineRuntime.build(settings, translation_settings, clock, TimingOutOnce(), RecordingSynthesizer())
+    with pytest.raises(Exception, match="not delivered in fr"):
+        invoke(runtime, segment(session).to_wire())
+    assert harness.sink.messages("fr-1", "translation") == []
+    invoke(runtime, segment(session).to_wire())  # Lambda's retry of the event
+    assert [m["text"] for m in harness.sink.messages("fr-1", "translation")] == ["<fr> good morning everyone"]
+    assert len(harness.sink.messages("es-1", "translation")) == 1  # es was claimed and is not sent again
+
+
+def test_a_slow_language_does_not_delay_another(session, harness, settings, translation_settings, clock):
+    import threading
+    import time
+
+    class SlowSpanish(RecordingTranslator):
+        def translate(self, text, source, target, terminology=None):
+            if target == "es":  # es comes first in any sequential order: it waits until fr reached its listener
+                deadline, tick = time.monotonic() + 10, threading.Event()
+                while not harness.sink.messages("fr-1", "translation"):
+                    assert time.monotonic() < deadline, "fr waited for es"
+                    tick.wait(0.01)
+            return super().translate(text, source, target, terminology)
+
+    runtime = PipelineRuntime.build(settings, translation_settings, clock, SlowSpanish(), RecordingSynthesizer())
+    invoke(runtime, segment(session).to_wire())
+    assert harness.sink.messages("fr-1", "translation") and harness.sink.messages("es-1", "translation")
+
+
+def test_a_growing_partial_pays_for_its_last_block_of_words_only(session, harness, pipeline_runtime, translator):
+    from translation_pipeline.pipeline import PARTIAL_BLOCK_WORDS
+
+    words = [f"w{i}" for i in range(PARTIAL_BLOCK_WORDS + 3)]
+    invoke(pipeline_runtime, segment(session, " ".join(words[:PARTIAL_BLOCK_WORDS]), is_partial=True).to_wire())
+    translator.calls.clear()
+    invoke(pipeline_runtime, segment(session, " ".join(words), is_partial=True).to_wire())
+    tail = " ".join(words[PARTIAL_BLOCK_WORDS:])
+    assert sorted(translator.calls) == [(tail, "en", "es"), (tail, "en", "fr")]
+    (_, latest) = harness.sink.messages("es-1", "translation")
+    assert latest["text"] == f"<es> {' '.join(words[:PARTIAL_BLOCK_WORDS])} <es> {tail}"
+
+
+def test_a_segment_for_one_language_reaches_only_that_languages_listeners(session, harness, pipeline_runtime):
+    result = invoke(pipeline_runtime, segment(session, target_language="fr").to_wire())
+    assert result["languages"] == {"fr": 1}
+    assert harness.sink.messages("es-1", "translation") == [] and harness.sink.messages("fr-1", "translation")
+    assert harness.sink.messages("fr-1", "translation")[0]["startTime"] == 0.0
+
+
+def test_a_large_audience_is_split_across_concurrent_invocations_and_a_failed_slice_is_sent_anyway(
+    session, harness, settings, translation_settings, clock, runtime
+):
+    import dataclasses
+    import io
+    import threading
+
+    invocations = []
+    lock = threading.Lock()
+
+    class SelfInvoke:
+        """The Lambda Invoke API in front of the same handler; the second slice's invoke fails."""
+
+        def invoke(self, FunctionName, InvocationType, Payload):  # noqa: N803 - boto3's names
+            event = json.loads(Payload)
+            with lock:
+                invocations.append(event["connectionIds"])
+                failing = len(invocations) == 2
+            if failing:
+                return {"FunctionError": "Unhandled", "Payload": io.BytesIO(b'{"errorMessage": "boom"}')}
+            result = invoke(sliced, event)
+            return {"Payload": io.BytesIO(json.dumps(result).encode())}
+
+    harness.listener_in(session, "es-3", "es")
+    harness.sink.close("es-3")  # gone: found by a slice, removed by the invocation that split
+    one_each = dataclasses.replace(translation_settings, fanout_slice_size=1, fanout_function_name="translate")
+    sliced = PipelineRuntime.build(
+        settings, one_each, clock, RecordingTranslator(), RecordingSynthesizer(), lambda_client=SelfInvoke()
+    )
+    invoke(sliced, segment(session).to_wire())
+    # es: three slices of one, the first sent by this invocation, two by invokes (one failing); fr: one slice.
+    assert len(invocations) == 2 and all(len(ids) == 1 for ids in invocations)
+    for connection in ("es-1", "es-2", "fr-1"):
+        assert len(harness.sink.messages(connection, "translation")) == 1
+    assert runtime.connections.get("es-3") is None
+
+
+def test_a_warm_up_loads_the_engines_for_a_language_pair_and_sends_nothing(
+    session, harness, pipeline_runtime, translator, synthesizer
+):
+    result = invoke(pipeline_runtime, {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"})
+    assert result["warmed"] == "es" and translator.calls == [("Hello.", "en", "es")]
+    assert [language for language, _ in synthesizer.ssml] == ["es"]
+    assert harness.sink.messages("es-1", "translation") == []

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from aws_lambda_powertools.metrics import MetricUnit
 
 from broadcast_shared.clock import Clock
-from broadcast_shared.messages._base import WireModel
 from broadcast_shared.messages.outbound import EndReason, SessionEnded, SpeakerReconnecting
+from broadcast_shared.messages.wire import WireModel
 from broadcast_shared.notifier import Notifier
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.connections import ConnectionsRepository

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from broadcast_shared.messages.wire import WireModel
 from broadcast_shared.observability import logger, metrics
@@ -37,7 +37,7 @@ class Notifier:
 
     def send(self, connection_id: str, message: WireModel) -> bool:
         """Send one message; False when the connection is gone."""
-        result = self._post(connection_id, _encode(message))
+        result = self._post(connection_id, encode(message))
         if result == "failed":
             raise RuntimeError(f"could not deliver to connection {connection_id}")
         if result == "gone":
@@ -49,7 +49,10 @@ class Notifier:
 
         A slow or failing connection costs one worker, never the others' delivery.
         """
-        payload = _encode(message)
+        return self.fan_out_encoded(connection_ids, encode(message))
+
+    def fan_out_encoded(self, connection_ids: Iterable[str], payload: bytes) -> FanOutResult:
+        """:meth:`fan_out` for a message already encoded (:func:`encode`)."""
         ids = list(connection_ids)
         result = FanOutResult()
         if not ids:
@@ -97,6 +100,9 @@ class Notifier:
                 return "gone"
             logger.warning("send failed", extra={"target_connection_id": connection_id, "error": str(exc)})
             return "failed"
+        except BotoCoreError as exc:  # a connection error or timeout after botocore's retries: this listener only
+            logger.warning("send failed", extra={"target_connection_id": connection_id, "error": str(exc)})
+            return "failed"
         return "delivered"
 
 
@@ -106,8 +112,10 @@ def _is_gone(exc: ClientError) -> bool:
     )
 
 
-def _encode(message: WireModel) -> bytes:
-    payload = json.dumps(message.to_wire(), separators=(",", ":")).encode()
+def encode(message: WireModel) -> bytes:
+    """The bytes a message travels as: compact UTF-8 JSON (not ``\\u`` escapes, which would triple
+    the size of CJK text), refused over the frame limit."""
+    payload = json.dumps(message.to_wire(), separators=(",", ":"), ensure_ascii=False).encode()
     if len(payload) > MAX_FRAME_BYTES:
         raise ValueError(f"{message.__class__.__name__} is {len(payload)} bytes, over the 128 KB frame limit")
     return payload

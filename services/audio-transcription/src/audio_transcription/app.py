@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 
 from audio_transcription.checkpoints import CheckpointRepository
 from audio_transcription.engines import Recognizer, recognizer_for
-from audio_transcription.forwarder import FORWARD_CONFIG, SegmentForwarder
+from audio_transcription.forwarder import ForwardingLimits, SegmentForwarder, forward_config
 from audio_transcription.ingest import AudioIngest
 from audio_transcription.settings import AudioSettings
 from audio_transcription.transcription import Dependencies
@@ -74,7 +74,14 @@ class WorkerRuntime:
             sessions=base.sessions,
             notifier=base.notifier,
             forwarder=SegmentForwarder(
-                lambda_client or aws.client("lambda", config=FORWARD_CONFIG), audio.translation_function_name
+                lambda_client or aws.client("lambda", config=forward_config(audio.forward_wait_seconds)),
+                audio.translation_function_name,
+                base.sessions,
+                ForwardingLimits(
+                    partial_rate=audio.partial_rate_per_second,
+                    partial_calls_per_second=audio.partial_calls_per_second,
+                    drain_seconds=max(1.0, audio.deadline_margin_seconds - 10),
+                ),
             ),
             clock=base.clock,
         )

@@ -51,6 +51,12 @@ class AudioSettings:
     reorder_window: int = 64
     #: ...or seconds the first of them waits (cold starts of sendAudio reorder a burst)
     reorder_wait_seconds: float = 2.0
+    #: how long a lane waits for the pipeline's answer per attempt before it skips the segment
+    forward_wait_seconds: float = 10.0
+    #: partial captions per second per session and language at most
+    partial_rate_per_second: float = 2.0
+    #: Management API calls per second a session's partials may cost across its audience
+    partial_calls_per_second: float = 2500.0
 
     @property
     def min_chunk_bytes(self) -> int:
@@ -83,4 +89,7 @@ class AudioSettings:
             max_segment_characters=max_segment_characters,
             deadline_margin_seconds=number(env, "DEADLINE_MARGIN_SECONDS", cls.deadline_margin_seconds),
             shard_idle_seconds=number(env, "SHARD_IDLE_SECONDS", cls.shard_idle_seconds),
+            forward_wait_seconds=number(env, "FORWARD_WAIT_SECONDS", cls.forward_wait_seconds),
+            partial_rate_per_second=number(env, "PARTIAL_RATE_PER_SECOND", cls.partial_rate_per_second),
+            partial_calls_per_second=number(env, "PARTIAL_CALLS_PER_SECOND", cls.partial_calls_per_second),
         )

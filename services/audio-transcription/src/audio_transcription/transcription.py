@@ -78,6 +78,8 @@ class SessionTranscriber:
         self._last_audio_at: float | None = None
         self._unsupported = False
         self.taken_over = False
+        if self.known:
+            deps.forwarder.warm_up(session_id, self._language)
 
     def add(self, records: Iterable[tuple[str, AudioChunk]]) -> None:
         """Chunks read from the shard, with their Kinesis sequence numbers, in shard order."""
@@ -116,6 +118,7 @@ class SessionTranscriber:
     def close(self) -> None:
         self.flush()
         self._close_stream()
+        self._deps.forwarder.drain(self.session_id)
 
     def abandon(self) -> None:
         """Stop after a failure: the stream is aborted, nothing more is published or claimed."""

@@ -10,6 +10,7 @@ from broadcast_shared.config import Settings
 from broadcast_shared.runtime import Runtime
 from broadcast_shared.websocket import LazyRuntime, event_decorator
 from translation_pipeline.cache import TranslationCache
+from translation_pipeline.fanout import SLICE_CONFIG, SlicedFanOut
 from translation_pipeline.pipeline import PipelineDependencies, TranslationPipeline
 from translation_pipeline.progress import SegmentProgress
 from translation_pipeline.settings import TranslationSettings
@@ -29,6 +30,7 @@ class PipelineRuntime:
         clock: Clock | None = None,
         translator: Translator | None = None,
         synthesizer: Synthesizer | None = None,
+        lambda_client: object | None = None,
     ) -> PipelineRuntime:
         base = Runtime.build(settings, clock)
         cache_table = aws.resource("dynamodb").Table(translation.translation_cache_table)
@@ -42,6 +44,13 @@ class PipelineRuntime:
             translator=translator or translator_for(translation.translation_engine),
             synthesizer=synthesizer
             or synthesizer_for(translation.speech_engine, translation.voices, translation.prefer_neural),
+            fan_out=SlicedFanOut(
+                base.notifier,
+                lambda_client
+                or (aws.client("lambda", config=SLICE_CONFIG) if translation.fanout_function_name else None),
+                translation.fanout_function_name,
+                translation.fanout_slice_size,
+            ),
         )
         return cls(pipeline=TranslationPipeline(deps))
 

@@ -2,42 +2,66 @@
 
 - The audience is one Query on the connections GSI. If it fails the invocation fails
   (Lambda retries the asynchronous event), never treated as "nobody listening".
-- Nothing is done while the broadcast is paused, or for a session that has ended, or
-  for a segment that would take listeners backwards (:mod:`progress`).
-- Each language with listeners: the text from the cache or the translator (a failure
-  sends the source text marked ``translated: false``); a final also gets speech unless
-  the broadcast is muted or its volume is zero (a synthesis failure still sends the
-  caption). Caption and speech travel in one ``translation`` message when they fit in
-  API Gateway's 128 KB, so a final costs one Management API call per listener; longer
-  speech continues in ``audio`` messages.
-- Fan-out per language is concurrent with the shared bounded pool; gone connections
-  are removed, as everywhere else.
+  The worker's ordered lanes name one ``targetLanguage`` per invoke; without one,
+  every language the listeners chose is served.
+- Nothing is done while the broadcast is paused, or for a session that has ended.
+- Languages run concurrently, each on its own: the text from the cache or the
+  translator (a failure sends the source text marked ``translated: false``; partials
+  are translated in cached blocks of words, so a growing partial pays for its last
+  block only); a final also gets speech unless the broadcast is muted or its volume
+  is zero (a synthesis failure still sends the caption). Then the language's claim
+  (:mod:`progress`: never twice, never backwards) and its fan-out. A language that
+  fails before its claim fails the invocation; a retry delivers that language only.
+- Caption and speech travel in one ``translation`` message when they fit in API
+  Gateway's 128 KB, measured on the encoded bytes, so a final costs one Management API
+  call per listener; longer speech continues in ``audio`` messages.
+- Fan-out uses the shared bounded pool; gone connections are removed, as everywhere else.
 """
 
 from __future__ import annotations
 
 import base64
+import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from broadcast_shared.departures import Departures
 from broadcast_shared.messages.outbound import Audio, SpeechAudio, Translation
-from broadcast_shared.messages.segments import TranscriptSegment
+from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, TranscriptSegment
 from broadcast_shared.messages.wire import WireModel
-from broadcast_shared.notifier import Notifier
+from broadcast_shared.notifier import MAX_FRAME_BYTES, Notifier, encode
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.connections import ConnectionsRepository
 from broadcast_shared.repositories.sessions import SessionsRepository
 from translation_pipeline.cache import TranslationCache
+from translation_pipeline.fanout import SlicedFanOut
 from translation_pipeline.progress import SegmentProgress
 from translation_pipeline.speech import Speech, SpeechUnavailable, Synthesizer
 from translation_pipeline.speech.ssml import build_ssml
 from translation_pipeline.translators import TranslationUnavailable, Translator
 
-#: raw audio bytes per message: base64 (x4/3) plus the JSON around it stays under 128 KB
+#: raw audio bytes per message at most: base64 (x4/3) plus the JSON around it stays under 128 KB
 AUDIO_BYTES_PER_MESSAGE = 90 * 1024
+
+
+#: the envelope is measured with ``chunkIndex`` 0 and ``final`` false: room for more digits
+ENVELOPE_SLACK_BYTES = 16
+#: partials are translated in blocks of this many words, each cached: a growing partial re-translates
+#: only its last block
+PARTIAL_BLOCK_WORDS = 8
+
+
+class DeliveryFailed(Exception):
+    """A language's delivery failed before its claim: the invocation fails and its retry delivers it."""
+
+
+def _room(envelope: WireModel) -> int:
+    """Raw audio bytes that fit in ``envelope`` (a message with empty ``data``) under the frame limit."""
+    free = MAX_FRAME_BYTES - len(encode(envelope)) - ENVELOPE_SLACK_BYTES
+    return max(3, min(AUDIO_BYTES_PER_MESSAGE, free * 3 // 4 // 3 * 3))
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,7 @@ class PipelineDependencies:
     progress: SegmentProgress
     translator: Translator
     synthesizer: Synthesizer
+    fan_out: SlicedFanOut
 
 
 class TranslationPipeline:
@@ -73,37 +98,83 @@ class TranslationPipeline:
             metrics.add_metric(name="SegmentsWhilePaused", unit=MetricUnit.Count, value=1)
             return Delivery({}, {})
         audience: dict[str, list[str]] = defaultdict(list)
-        for listener in self._deps.connections.listeners(segment.session_id):
+        for listener in self._deps.connections.listeners(segment.session_id, segment.target_language):
             if listener.target_language:
                 audience[listener.target_language].append(listener.connection_id)
-        # Where the progress check sits keeps the gap between check and delivery short: a final is
-        # claimed before its (slow) speech is made, so any partial checked later is refused; a
-        # partial is checked after its (quick) translation, just before it goes out.
-        if not segment.is_partial and not self._advance(segment):
+        if not audience:
             return Delivery({}, {})
         speak = not session.is_muted and session.volume > 0
-        outgoing = {
-            language: self._messages(segment, language, speak, session.volume, session.terminology)
-            for language in sorted(audience)
-        }
-        if segment.is_partial and not self._advance(segment):
-            return Delivery({}, {})
-        for language, messages in outgoing.items():
-            connection_ids = audience[language]
-            for message in messages:
-                result = self._deps.notifier.fan_out(connection_ids, message)
-                if result.gone:
-                    self._deps.departures.connections_gone(result.gone)
-                    connection_ids = [c for c in connection_ids if c not in set(result.gone)]
+        # Languages are independent: each is translated, spoken, claimed and sent on its own thread, so the
+        # first listener never waits for the sum of all languages and a failing language spares the others.
+        with ThreadPoolExecutor(max_workers=len(audience), thread_name_prefix="language") as pool:
+            futures = {
+                language: pool.submit(
+                    self._deliver, segment, language, audience[language], speak, session.volume, session.terminology
+                )
+                for language in sorted(audience)
+            }
+        calls: dict[str, int] = {}
+        failed: list[str] = []
+        for language, future in futures.items():
+            try:
+                sent = future.result()
+            except Exception:  # noqa: BLE001 - reported below; the invocation fails so Lambda retries
+                logger.exception("segment not delivered", extra={"language": language})
+                failed.append(language)
+                continue
+            if sent is not None:
+                calls[language] = sent
+        if failed:
+            # Nothing was claimed for these languages: a retry delivers them, and only them.
+            raise DeliveryFailed(f"segment {segment.segment_id} not delivered in {', '.join(failed)}")
         metrics.add_metric(name="SegmentsTranslated", unit=MetricUnit.Count, value=1)
-        return Delivery(
-            {language: len(ids) for language, ids in audience.items()},
-            {language: len(messages) for language, messages in outgoing.items()},
-        )
+        return Delivery({language: len(ids) for language, ids in audience.items()}, calls)
 
-    def _advance(self, segment: TranscriptSegment) -> bool:
+    def _deliver(
+        self,
+        segment: TranscriptSegment,
+        language: str,
+        connection_ids: list[str],
+        speak: bool,
+        volume: float,
+        terminology: str | None,
+    ) -> int | None:
+        """One language: messages made first, then claimed, then sent; None when already delivered."""
+        messages = self._messages(segment, language, speak, volume, terminology)
+        # The claim sits just before delivery: a failure while translating or speaking leaves the segment
+        # unclaimed (a retry delivers it), and a duplicate invoke finds it claimed (never sent twice).
+        if not self._advance(segment, language):
+            return None
+        for message in messages:
+            result = self._deps.fan_out.fan_out(connection_ids, message)
+            if result.gone:
+                self._deps.departures.connections_gone(result.gone)
+                gone = set(result.gone)
+                connection_ids = [c for c in connection_ids if c not in gone]
+        return len(messages)
+
+    def warm_up(self, source: str, target: str) -> dict:
+        """Load the engines for one language pair (the worker's lane asks before the first words)."""
+        started = time.perf_counter()
+        translated = True
+        if source != target:
+            try:
+                self._deps.translator.translate("Hello.", source, target, None)
+            except TranslationUnavailable:
+                translated = False
+        try:
+            self._deps.synthesizer.synthesize(build_ssml("Hello.", NEUTRAL_DYNAMICS, 1.0, False), target)
+        except SpeechUnavailable:
+            pass
+        return {"warmed": target, "translated": translated, "seconds": round(time.perf_counter() - started, 3)}
+
+    def deliver_slice(self, event: dict) -> dict:
+        """A ``fanOutSlice`` invocation from another invocation's :class:`SlicedFanOut`."""
+        return self._deps.fan_out.deliver_slice(event)
+
+    def _advance(self, segment: TranscriptSegment, language: str) -> bool:
         advanced = self._deps.progress.advance(
-            segment.session_id, segment.segment_id, len(segment.text), not segment.is_partial
+            segment.session_id, segment.segment_id, language, len(segment.text), not segment.is_partial
         )
         if not advanced:
             metrics.add_metric(name="SegmentsOutOfOrder", unit=MetricUnit.Count, value=1)
@@ -120,6 +191,7 @@ class TranslationPipeline:
             text=text,
             is_partial=segment.is_partial,
             translated=translated,
+            start_time=segment.start_time,
         )
         if segment.is_partial or not speak or not text:
             return [caption]
@@ -127,9 +199,24 @@ class TranslationPipeline:
         speech = self._speech(text, language if translated else segment.source_language, segment, volume)
         if speech is None:
             return [caption]
-        pieces = [
-            speech.data[i : i + AUDIO_BYTES_PER_MESSAGE] for i in range(0, len(speech.data), AUDIO_BYTES_PER_MESSAGE)
-        ]
+        # Pieces are sized by the encoded bytes of the message around them, so every message fits the
+        # frame limit whatever the caption's script and length.
+        first_room = _room(
+            caption.model_copy(update={"audio": SpeechAudio(format=speech.format, data="", chunk_index=0, final=False)})
+        )
+        rest_room = _room(
+            Audio(
+                session_id=segment.session_id,
+                segment_id=segment.segment_id,
+                language=language,
+                format=speech.format,
+                data="",
+                chunk_index=0,
+                final=False,
+            )
+        )
+        pieces = [speech.data[:first_room]]
+        pieces += [speech.data[i : i + rest_room] for i in range(first_room, len(speech.data), rest_room)]
         first = SpeechAudio(
             format=speech.format, data=base64.b64encode(pieces[0]).decode(), chunk_index=0, final=len(pieces) == 1
         )
@@ -152,16 +239,26 @@ class TranslationPipeline:
         source = segment.source_language
         if language == source or not segment.text.strip():
             return segment.text, True
-        cached = self._deps.cache.get(source, language, segment.text, terminology)
+        if not segment.is_partial:
+            return self._translate(segment.text, source, language, terminology)
+        # A partial only grows: its complete blocks of words were translated (and cached) by an earlier
+        # partial, so each partial pays for its last block only; the final is translated whole.
+        words = segment.text.split()
+        blocks = [" ".join(words[i : i + PARTIAL_BLOCK_WORDS]) for i in range(0, len(words), PARTIAL_BLOCK_WORDS)]
+        parts = [self._translate(block, source, language, terminology) for block in blocks]
+        return " ".join(text for text, _ in parts), all(translated for _, translated in parts)
+
+    def _translate(self, text: str, source: str, language: str, terminology: str | None) -> tuple[str, bool]:
+        cached = self._deps.cache.get(source, language, text, terminology)
         if cached is not None:
             return cached, True
         try:
-            translation = self._deps.translator.translate(segment.text, source, language, terminology)
+            translation = self._deps.translator.translate(text, source, language, terminology)
         except TranslationUnavailable as exc:
             logger.warning("caption sent untranslated", extra={"language": language, "error": str(exc)})
             count_by("TranslationsDegraded", language=language)
-            return segment.text, False
-        self._deps.cache.put(source, language, segment.text, translation, terminology)
+            return text, False
+        self._deps.cache.put(source, language, text, translation, terminology)
         return translation, True
 
     def _speech(self, text: str, language: str, segment: TranscriptSegment, volume: float) -> Speech | None:

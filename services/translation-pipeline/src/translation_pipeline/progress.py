@@ -1,10 +1,11 @@
-"""Captions never go backwards: each segment's progress, kept beside the translation cache.
+"""Captions never go backwards: each segment's progress per language, kept beside the translation cache.
 
-Segments arrive as asynchronous invokes, which Lambda does not keep in order: a
-partial may arrive after its final, or after a longer partial. One conditional write
-per segment decides: a partial goes out only if the segment has no final and nothing
-as long was sent; a final goes out once, replacing its partials. Items expire through
-TTL after a day.
+The worker sends a language's segments in order, but a retried invoke may deliver one
+twice. One conditional write per segment and language, made just before that
+language's fan-out (after its translation and speech, so a failure before it leaves
+the segment unclaimed and a retry delivers it), decides: a partial goes out only if
+the segment has no final and nothing as long was sent; a final goes out once,
+replacing its partials. Items expire through TTL after a day.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class SegmentProgress:
         self._table = table
         self._clock = clock
 
-    def advance(self, session_id: str, segment_id: str, text_length: int, is_final: bool) -> bool:
+    def advance(self, session_id: str, segment_id: str, language: str, text_length: int, is_final: bool) -> bool:
         """Record the segment's newest state; False when it would take a listener backwards."""
         if is_final:
             condition = "attribute_not_exists(cacheKey) OR isFinal = :false"
@@ -31,7 +32,7 @@ class SegmentProgress:
             condition = "attribute_not_exists(cacheKey) OR (isFinal = :false AND textLength < :length)"
         try:
             self._table.update_item(
-                Key={"cacheKey": f"segment#{session_id}#{segment_id}"},
+                Key={"cacheKey": f"segment#{session_id}#{segment_id}#{language}"},
                 UpdateExpression="SET isFinal = :final, textLength = :length, expiresAt = :expires",
                 ConditionExpression=condition,
                 ExpressionAttributeValues={

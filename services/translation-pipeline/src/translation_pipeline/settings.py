@@ -23,6 +23,10 @@ class TranslationSettings:
     voices: dict[str, str] = field(default_factory=dict)
     #: Polly engine preference: neural where the voice has it, else standard
     prefer_neural: bool = True
+    #: listeners one invocation posts to; a larger audience is split across concurrent invokes of
+    #: ``fanout_function_name`` (this function, ``AWS_LAMBDA_FUNCTION_NAME``); empty: never split
+    fanout_slice_size: int = 250
+    fanout_function_name: str = ""
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> TranslationSettings:
@@ -46,4 +50,6 @@ class TranslationSettings:
             cache_ttl_seconds=int(number(env, "TRANSLATION_CACHE_TTL_SECONDS", cls.cache_ttl_seconds)),
             voices=voices,
             prefer_neural=(env.get("POLLY_PREFER_NEURAL", "true").lower() != "false"),
+            fanout_slice_size=max(1, int(number(env, "FANOUT_SLICE_SIZE", cls.fanout_slice_size))),
+            fanout_function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip(),
         )

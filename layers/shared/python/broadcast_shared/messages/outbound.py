@@ -170,6 +170,9 @@ class Translation(WireModel):
     #: False when the text is the source text because translation failed or is unavailable
     translated: bool = True
     audio: SpeechAudio | None = None
+    #: where the segment starts in the session's audio, in seconds: segments in speaker order have
+    #: increasing ``startTime`` (clients order and de-duplicate on it and ``segmentId``)
+    start_time: float | None = None
 
 
 class Audio(WireModel):

@@ -43,3 +43,6 @@ class TranscriptSegment(WireModel):
     start_time: Annotated[float, Field(ge=0.0)]
     end_time: Annotated[float, Field(ge=0.0)]
     dynamics: EmotionDynamics = NEUTRAL_DYNAMICS
+    #: deliver to this language's listeners only (the worker's ordered lane per language);
+    #: absent: every language the session's listeners chose
+    target_language: str | None = None

@@ -12,10 +12,15 @@ from pydantic import ValidationError
 from broadcast_shared.messages.segments import TranscriptSegment
 from broadcast_shared.observability import logger, metrics
 from translation_pipeline.app import PipelineRuntime, on_event
+from translation_pipeline.fanout import SLICE_EVENT
 
 
 @on_event
 def handler(event: dict[str, Any], runtime: PipelineRuntime, context: LambdaContext) -> dict[str, Any]:
+    if isinstance(event, dict) and event.get("type") == SLICE_EVENT:
+        return runtime.pipeline.deliver_slice(event)
+    if isinstance(event, dict) and event.get("type") == "warmUp":
+        return runtime.pipeline.warm_up(str(event.get("sourceLanguage")), str(event.get("targetLanguage")))
     try:
         segment = parse(event=event, model=TranscriptSegment)
     except ValidationError as exc:  # a retry would fail the same way: report it and stop

@@ -1,0 +1,253 @@
+"""Listeners get a language's finals in the speaker's order: the worker's ordered lanes in front of the real
+translation pipeline, with the Lambda Invoke API as the only stand-in (in process, or over HTTP)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+
+import boto3
+import pytest
+
+from audio_transcription.forwarder import ForwardingLimits, SegmentForwarder, forward_config
+from broadcast_shared.messages.segments import TranscriptSegment
+from local_runtime.management_api import ManagementApiServer
+from tests.support.engines import RecordingSynthesizer, RecordingTranslator
+from tests.support.events import FakeLambdaContext
+from tests.support.tables import translation_cache_table
+from translation_pipeline.app import PipelineRuntime
+from translation_pipeline.handlers.translate_segment import handler
+from translation_pipeline.settings import TranslationSettings
+
+
+def segment(session_id: str, number: int, text: str | None = None, is_partial: bool = False) -> TranscriptSegment:
+    return TranscriptSegment(
+        session_id=session_id,
+        source_language="en",
+        segment_id=f"s0-u{number}",
+        text=text or f"sentence {number}",
+        is_partial=is_partial,
+        stability=0.5 if is_partial else 1.0,
+        start_time=float(number),
+        end_time=number + 0.9,
+    )
+
+
+class PipelineOverLambda:
+    """The Lambda Invoke API in front of the real pipeline handler, in process."""
+
+    def __init__(self, runtime: PipelineRuntime) -> None:
+        self._handler = handler.using(runtime)
+        self.payloads: list[dict] = []
+
+    def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:  # noqa: N803 - boto3's names
+        event = json.loads(Payload)
+        self.payloads.append(event)
+        try:
+            result = self._handler(event, FakeLambdaContext())
+        except Exception as exc:  # noqa: BLE001 - what Lambda reports for an unhandled error
+            body = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+            return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(body).encode())}
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(result).encode())}
+
+
+class GatedTranslator(RecordingTranslator):
+    """Holds the translation of any text containing a key until that key's gate opens (10 s at most)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gates: dict[str, threading.Event] = {}
+
+    def translate(self, text, source, target, terminology=None):
+        for key, gate in self.gates.items():
+            if key in text:
+                assert gate.wait(10), f"the gate for {key!r} never opened"
+        return super().translate(text, source, target, terminology)
+
+
+@pytest.fixture
+def session(harness) -> str:
+    session_id = harness.speaker_with_session()
+    for connection, language in (("es-1", "es"), ("es-2", "es"), ("fr-1", "fr")):
+        harness.listener_in(session_id, connection, language)
+    return session_id
+
+
+@pytest.fixture
+def translator() -> GatedTranslator:
+    return GatedTranslator()
+
+
+@pytest.fixture
+def pipeline(settings, clock, translator) -> PipelineRuntime:
+    translation = TranslationSettings(translation_cache_table=translation_cache_table(settings))
+    return PipelineRuntime.build(settings, translation, clock, translator, RecordingSynthesizer())
+
+
+def forwarder_for(lambda_client, runtime, **limits) -> SegmentForwarder:
+    return SegmentForwarder(lambda_client, "translate-segment", runtime.sessions, ForwardingLimits(**limits))
+
+
+def captions(harness, connection: str) -> list[tuple[str, bool]]:
+    return [(m["segmentId"], m["isPartial"]) for m in harness.sink.messages(connection, "translation")]
+
+
+def test_two_segments_whose_translations_finish_in_reverse_order_are_still_delivered_in_order(
+    session, harness, runtime, pipeline, translator
+):
+    translator.gates["sentence 1"] = gate = threading.Event()
+    forwarder = forwarder_for(PipelineOverLambda(pipeline), runtime)
+    forwarder.forward(segment(session, 1))  # its translation is held...
+    forwarder.forward(segment(session, 2))  # ...while this one is ready to go at once
+    gate.set()
+    forwarder.drain(session)
+    for connection in ("es-1", "es-2", "fr-1"):
+        assert captions(harness, connection) == [("s0-u1", False), ("s0-u2", False)]
+
+
+def test_a_slow_language_does_not_delay_another(session, harness, runtime, pipeline, translator):
+    # es cannot translate anything until fr has received both finals: a shared lane would never get there.
+    fr_done = threading.Event()
+
+    class FrenchFirst(GatedTranslator):
+        def translate(self, text, source, target, terminology=None):
+            if target == "es":
+                assert fr_done.wait(10), "fr waited for es"
+            return super().translate(text, source, target, terminology)
+
+    slow = FrenchFirst()
+    translation = TranslationSettings(translation_cache_table=translation_cache_table(runtime.settings))
+    lambda_client = PipelineOverLambda(
+        PipelineRuntime.build(runtime.settings, translation, runtime.clock, slow, RecordingSynthesizer())
+    )
+    forwarder = forwarder_for(lambda_client, runtime)
+    forwarder.forward(segment(session, 1))
+    forwarder.forward(segment(session, 2))
+    deadline = time.monotonic() + 10
+    while len(captions(harness, "fr-1")) < 2 and time.monotonic() < deadline:
+        threading.Event().wait(0.01)
+    assert captions(harness, "fr-1") == [("s0-u1", False), ("s0-u2", False)]
+    assert captions(harness, "es-1") == []  # es is still held: fr did not wait for it
+    fr_done.set()
+    forwarder.drain(session)
+    assert captions(harness, "es-1") == [("s0-u1", False), ("s0-u2", False)]
+
+
+def test_a_lost_segment_is_skipped_after_the_bounded_wait_and_the_session_goes_on(session, harness, runtime, pipeline):
+    in_process = PipelineOverLambda(pipeline)
+    release = threading.Event()
+
+    class LosingOne:
+        """The Invoke API: segment 2's invocation never answers (until the test ends)."""
+
+        def invoke(self, function, payload, asynchronous):
+            if payload["segmentId"] == "s0-u2":
+                release.wait(30)
+                return {}, None
+            response = in_process.invoke(
+                FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()
+            )
+            return json.loads(response["Payload"].read()), None
+
+    server = ManagementApiServer(harness.sink, invoker=LosingOne()).start()
+    try:
+        client = boto3.client("lambda", endpoint_url=server.base_url, config=forward_config(0.5))
+        forwarder = forwarder_for(client, runtime)
+        for number in (1, 2, 3):
+            forwarder.forward(segment(session, number))
+        forwarder.drain(session)
+    finally:
+        release.set()
+        server.stop()
+    for connection in ("es-1", "fr-1"):
+        assert captions(harness, connection) == [("s0-u1", False), ("s0-u3", False)]
+
+
+def test_only_the_newest_partial_goes_out_and_a_final_replaces_partials_still_waiting(
+    session, harness, runtime, pipeline, translator
+):
+    translator.gates["first"] = gate = threading.Event()
+    forwarder = forwarder_for(PipelineOverLambda(pipeline), runtime, partial_rate=1000.0)
+    forwarder.forward(segment(session, 1, "first words", is_partial=True))  # in flight, held
+    for text in ("first words of", "first words of the", "first words of the talk"):
+        forwarder.forward(segment(session, 1, text, is_partial=True))
+    forwarder.forward(segment(session, 1, "first words of the talk today"))
+    forwarder.forward(segment(session, 2, "then more", is_partial=True))
+    gate.set()
+    forwarder.drain(session)  # a partial left at the end is dropped: its final follows in the next run
+    texts = [(m["text"], m["isPartial"]) for m in harness.sink.messages("es-1", "translation")]
+    assert texts == [("<es> first words", True), ("<es> first words of the talk today", False)]
+
+
+def test_a_large_audience_gets_fewer_partials_so_they_stay_within_the_call_budget(runtime):
+    forwarder = SegmentForwarder(
+        None, "f", runtime.sessions, ForwardingLimits(partial_rate=2.0, partial_calls_per_second=2500.0)
+    )
+    assert forwarder.partial_interval(100) == 0.5  # the configured rate
+    assert forwarder.partial_interval(5000) == 2.0  # 5,000 listeners x 0.5 partials/s = 2,500 calls/s
+
+
+def test_partials_to_a_large_audience_stay_within_the_call_budget_under_a_throttling_management_api(
+    session, harness, runtime, settings, clock
+):
+    """The stand-in throttles beyond 90 calls/s (burst 130: a partial and its final back to back). 61 listeners
+    at a budget of 61 calls/s get one partial a second: 0 throttled; at the plain 2 a second, the final would be."""
+    import dataclasses
+
+    from broadcast_shared.runtime import Runtime
+    from tests.support.management_standin import Behaviour, StandIn
+
+    listeners = [f"es-{n}" for n in range(3, 60)]
+    for connection in listeners:
+        harness.listener_in(session, connection, "es")
+    audience = ["es-1", "es-2", *listeners]  # and fr-1, in its own lane
+    standin = StandIn(Behaviour(median_ms=2, p99_ms=20, rate_per_second=90, burst=130, gone_share=0)).start()
+    try:
+        notifier = Runtime.build(
+            dataclasses.replace(settings, management_api_endpoint=standin.endpoint), clock
+        ).notifier
+
+        class FanOutOnly:
+            """The Lambda Invoke API in front of a pipeline that only fans out (the real Notifier)."""
+
+            def invoke(self, FunctionName, InvocationType, Payload):  # noqa: N803 - boto3's names
+                event = TranscriptSegment.model_validate_json(Payload)
+                targets = audience if event.target_language == "es" else ["fr-1"]
+                caption = {"type": "translation", "segmentId": event.segment_id, "text": event.text}
+                notifier.fan_out_encoded(targets, json.dumps(caption).encode())
+                return {"StatusCode": 200, "Payload": io.BytesIO(b"{}")}
+
+        forwarder = SegmentForwarder(
+            FanOutOnly(),
+            "translate-segment",
+            runtime.sessions,
+            ForwardingLimits(partial_rate=2.0, partial_calls_per_second=61.0),
+        )
+        words = "one two three four five".split()
+        for count in range(1, len(words) + 1):
+            forwarder.forward(segment(session, 1, " ".join(words[:count]), is_partial=True))
+            deadline = time.monotonic() + 10  # each partial waits until the previous one reached everyone
+            while standin.report()["calls"] < count * len(audience) and time.monotonic() < deadline:
+                threading.Event().wait(0.05)
+        forwarder.forward(segment(session, 1, " ".join(words)))
+        forwarder.drain(session)
+        report = standin.report()
+    finally:
+        standin.stop()
+    assert report["throttled"] == 0
+    assert set(audience) <= set(report["delivered"])
+
+
+def test_a_sessions_lanes_are_warmed_up_before_its_first_segment(session, harness, runtime, pipeline, translator):
+    lambda_client = PipelineOverLambda(pipeline)
+    forwarder = forwarder_for(lambda_client, runtime)
+    forwarder.warm_up(session, "en")
+    forwarder.forward(segment(session, 1))
+    forwarder.drain(session)
+    by_language = {}
+    for event in lambda_client.payloads:
+        by_language.setdefault(event["targetLanguage"], []).append(event.get("segmentId", event["type"]))
+    assert by_language == {"es": ["warmUp", "s0-u1"], "fr": ["warmUp", "s0-u1"]}
+    assert captions(harness, "es-1") == [("s0-u1", False)]
