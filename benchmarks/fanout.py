@@ -33,7 +33,7 @@ from translation_pipeline.settings import TranslationSettings
 AUDIENCES = (500, 5000)
 LANGUAGES = ("es", "fr", "de")
 #: listeners per fan-out invocation, as the pipeline splits them (FANOUT_SLICE_SIZE)
-SLICE = TranslationSettings.fanout_slice_size
+SLICE = TranslationSettings.model_fields["fanout_slice_size"].default
 CONCURRENCY_PER_SLICE = 32
 REPEATS = {500: 7, 5000: 5}
 SPEECH_BYTES = 8 * 1024

@@ -194,7 +194,6 @@ def test_partials_to_a_large_audience_stay_within_the_call_budget_under_a_thrott
 ):
     """The stand-in throttles beyond 90 calls/s (burst 130: a partial and its final back to back). 61 listeners
     at a budget of 61 calls/s get one partial a second: 0 throttled; at the plain 2 a second, the final would be."""
-    import dataclasses
 
     from broadcast_shared.runtime import Runtime
     from tests.support.management_standin import Behaviour, StandIn
@@ -206,7 +205,7 @@ def test_partials_to_a_large_audience_stay_within_the_call_budget_under_a_thrott
     standin = StandIn(Behaviour(median_ms=2, p99_ms=20, rate_per_second=90, burst=130, gone_share=0)).start()
     try:
         notifier = Runtime.build(
-            dataclasses.replace(settings, management_api_endpoint=standin.endpoint), clock
+            settings.model_copy(update={"management_api_endpoint": standin.endpoint}), clock
         ).notifier
 
         class FanOutOnly:

@@ -96,7 +96,7 @@ def kinesis_event(stream_records: list[dict], audio_stream: dict) -> dict:
 @pytest.fixture
 def build(settings, audio_settings, clock, kinesis):
     def make(recognizer, lambda_client=None, **audio_changes) -> WorkerRuntime:
-        audio = dataclasses.replace(audio_settings, **audio_changes)
+        audio = audio_settings.model_copy(update=audio_changes)
         return WorkerRuntime.build_worker(settings, audio, clock, recognizer, lambda_client, kinesis)
 
     return make

@@ -163,9 +163,8 @@ def test_gone_listeners_are_removed_and_the_others_still_served(session, harness
 def test_failing_to_read_the_audience_fails_the_invocation_so_lambda_retries(
     session, settings, translation_settings, clock, translator
 ):
-    import dataclasses
 
-    broken = dataclasses.replace(settings, connections_by_session_index="no-such-index")
+    broken = settings.model_copy(update={"connections_by_session_index": "no-such-index"})
     runtime = PipelineRuntime.build(broken, translation_settings, clock, translator, RecordingSynthesizer())
     with pytest.raises(Exception, match="index|Index"):
         invoke(runtime, segment(session).to_wire())
@@ -265,7 +264,6 @@ def test_a_segment_for_one_language_reaches_only_that_languages_listeners(sessio
 def test_a_large_audience_is_split_across_concurrent_invocations_and_a_failed_slice_is_sent_anyway(
     session, harness, settings, translation_settings, clock, runtime
 ):
-    import dataclasses
     import io
     import threading
 
@@ -287,7 +285,7 @@ def test_a_large_audience_is_split_across_concurrent_invocations_and_a_failed_sl
 
     harness.listener_in(session, "es-3", "es")
     harness.sink.close("es-3")  # gone: found by a slice, removed by the invocation that split
-    one_each = dataclasses.replace(translation_settings, fanout_slice_size=1, fanout_function_name="translate")
+    one_each = translation_settings.model_copy(update={"fanout_slice_size": 1, "fanout_function_name": "translate"})
     sliced = PipelineRuntime.build(
         settings, one_each, clock, RecordingTranslator(), RecordingSynthesizer(), lambda_client=SelfInvoke()
     )

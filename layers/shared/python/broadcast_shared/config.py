@@ -1,47 +1,64 @@
 """Settings every function reads from its environment, validated once at start-up.
 
-Terraform sets these variables (see ``infrastructure/modules/lambda_function``); the
-local runtime sets the same ones. A missing required variable fails the cold start
-with a message naming it, not a KeyError deep in a request.
+Each settings class is a pydantic-settings model: a field is read from the environment
+variable of its upper-case name (or its alias), converted and validated by pydantic
+(``"10.9"`` is no integer, ``"0"`` and ``"false"`` are false), and a missing or invalid
+value fails the cold start with a :class:`ConfigurationError` naming the variable, not a
+KeyError deep in a request. Terraform sets these variables (see
+``infrastructure/modules/lambda_function``); the local runtime sets the same ones.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Annotated, Any, Self
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: a setting that must be given and not be blank
+NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 class ConfigurationError(RuntimeError):
-    """The function's environment lacks a setting it needs."""
+    """The function's environment lacks a setting it needs, or holds one it cannot use."""
 
 
-def required(env: Mapping[str, str], name: str) -> str:
-    """A non-empty setting, or a :class:`ConfigurationError` naming it."""
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigurationError(f"environment variable {name} is required")
-    return value
+class EnvironmentSettings(BaseSettings):
+    """Settings read once from the environment; frozen, blank variables taken as unset."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", env_ignore_empty=True, str_strip_whitespace=True, populate_by_name=True
+    )
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> Self:
+        """The settings from ``os.environ``, or from ``env`` alone when given (tests)."""
+        try:
+            if env is None:
+                return cls()
+            values: dict[str, Any] = {}
+            for name, field in cls.model_fields.items():
+                variable = str(field.validation_alias or name).upper()
+                if env.get(variable, "").strip():
+                    values[str(field.validation_alias or name)] = env[variable]
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{str(error['loc'][0]).upper() if error['loc'] else '(settings)'}: {error['msg']}"
+                for error in exc.errors(include_url=False)
+            )
+            raise ConfigurationError(f"environment variables: {problems}") from None
 
 
-def number(env: Mapping[str, str], name: str, default: float) -> float:
-    """A numeric setting, its default when unset or empty."""
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"environment variable {name} must be a number, got {raw!r}") from exc
+class Settings(EnvironmentSettings):
+    """What every WebSocket function reads: its tables, the Management API, and the limits all routes share."""
 
-
-@dataclass(frozen=True)
-class Settings:
-    sessions_table: str
-    connections_table: str
-    rate_limits_table: str
-    connections_by_session_index: str
-    management_api_endpoint: str
+    sessions_table: NonEmpty
+    connections_table: NonEmpty
+    rate_limits_table: NonEmpty
+    connections_by_session_index: NonEmpty
+    management_api_endpoint: NonEmpty
     #: messages per connection per second on control actions (every inbound message counts, valid or not)
     control_rate_per_second: int = 10
     #: refused messages answered per source address per second across its connections; beyond it, none are
@@ -59,7 +76,7 @@ class Settings:
     max_listeners_per_session: int = 5000
     #: the Amazon Translate custom terminologies a session may name (any other is refused: the account may hold
     #: terminologies of other products or customers)
-    allowed_terminologies: frozenset[str] = frozenset()
+    allowed_terminologies: Annotated[frozenset[str], NoDecode] = frozenset()
     #: sessions one speaker (token ``sub``) may create per hour, whatever the connection
     max_sessions_per_user_per_hour: int = 10
     #: concurrent management-API calls in one fan-out
@@ -67,31 +84,9 @@ class Settings:
     #: how long a session waits for its speaker (same ``sub``) to reconnect before it ends; 0 ends it at once
     speaker_grace_seconds: int = 60
 
+    @field_validator("allowed_terminologies", mode="before")
     @classmethod
-    def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        return cls(
-            sessions_table=required(env, "SESSIONS_TABLE"),
-            connections_table=required(env, "CONNECTIONS_TABLE"),
-            rate_limits_table=required(env, "RATE_LIMITS_TABLE"),
-            connections_by_session_index=required(env, "CONNECTIONS_BY_SESSION_INDEX"),
-            management_api_endpoint=required(env, "MANAGEMENT_API_ENDPOINT"),
-            control_rate_per_second=int(number(env, "CONTROL_RATE_PER_SECOND", cls.control_rate_per_second)),
-            source_rate_per_second=int(number(env, "SOURCE_RATE_PER_SECOND", cls.source_rate_per_second)),
-            max_control_message_bytes=int(number(env, "MAX_CONTROL_MESSAGE_BYTES", cls.max_control_message_bytes)),
-            idle_timeout_seconds=int(number(env, "IDLE_TIMEOUT_SECONDS", cls.idle_timeout_seconds)),
-            connection_max_age_seconds=int(number(env, "CONNECTION_MAX_AGE_SECONDS", cls.connection_max_age_seconds)),
-            connection_refresh_warning_seconds=int(
-                number(env, "CONNECTION_REFRESH_WARNING_SECONDS", cls.connection_refresh_warning_seconds)
-            ),
-            record_ttl_seconds=int(number(env, "RECORD_TTL_SECONDS", cls.record_ttl_seconds)),
-            max_listeners_per_session=int(number(env, "MAX_LISTENERS_PER_SESSION", cls.max_listeners_per_session)),
-            allowed_terminologies=frozenset(
-                name.strip() for name in env.get("ALLOWED_TERMINOLOGIES", "").split(",") if name.strip()
-            ),
-            max_sessions_per_user_per_hour=int(
-                number(env, "MAX_SESSIONS_PER_USER_PER_HOUR", cls.max_sessions_per_user_per_hour)
-            ),
-            fanout_concurrency=int(number(env, "FANOUT_CONCURRENCY", cls.fanout_concurrency)),
-            speaker_grace_seconds=int(number(env, "SPEAKER_GRACE_SECONDS", cls.speaker_grace_seconds)),
-        )
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Literal
 
-from broadcast_shared.config import ConfigurationError, number, required
+from pydantic import Field
+
+from broadcast_shared.config import EnvironmentSettings, NonEmpty
 
 SAMPLE_RATE = 16_000
 BYTES_PER_SAMPLE = 2
 
 
-@dataclass(frozen=True)
-class AudioSettings:
+class AudioSettings(EnvironmentSettings):
+    """What sendAudio and the transcription worker read."""
+
     #: the Kinesis data stream ``sendAudio`` appends to, keyed by session id
-    audio_stream_name: str
+    audio_stream_name: NonEmpty
     #: ``transcribe`` (Amazon Transcribe streaming) or ``pocketsphinx`` (local, English)
-    transcription_engine: str = "transcribe"
+    transcription_engine: Literal["transcribe", "pocketsphinx"] = "transcribe"
     #: the translation pipeline function segments are forwarded to; empty: not forwarded
     translation_function_name: str = ""
     #: chunk duration bounds, in milliseconds
@@ -38,9 +39,9 @@ class AudioSettings:
     #: recogniser streams are rolled over before this (Transcribe allows four hours)
     max_stream_seconds: float = 4 * 3600 - 300
     #: the platform closes a segment once its audio passes this many seconds...
-    max_segment_seconds: float = 8.0
+    max_segment_seconds: float = Field(default=8.0, ge=1)
     #: ...or its text this many characters (docs/ARCHITECTURE.md, "Bounded segments")
-    max_segment_characters: int = 400
+    max_segment_characters: int = Field(default=400, ge=40)
     #: the worker stops reading its shard this long before the Lambda deadline
     deadline_margin_seconds: float = 30.0
     #: and returns after the shard has had no records for this long
@@ -65,31 +66,3 @@ class AudioSettings:
     @property
     def max_chunk_bytes(self) -> int:
         return int(SAMPLE_RATE * BYTES_PER_SAMPLE * self.max_chunk_ms / 1000)
-
-    @classmethod
-    def from_environment(cls, env: Mapping[str, str] | None = None) -> AudioSettings:
-        env = os.environ if env is None else env
-        engine = env.get("TRANSCRIPTION_ENGINE", "").strip() or cls.transcription_engine
-        if engine not in {"transcribe", "pocketsphinx"}:
-            raise ConfigurationError(f"TRANSCRIPTION_ENGINE must be transcribe or pocketsphinx, got {engine!r}")
-        max_segment_seconds = number(env, "MAX_SEGMENT_SECONDS", cls.max_segment_seconds)
-        max_segment_characters = int(number(env, "MAX_SEGMENT_CHARACTERS", cls.max_segment_characters))
-        if max_segment_seconds < 1 or max_segment_characters < 40:
-            raise ConfigurationError("MAX_SEGMENT_SECONDS must be at least 1 and MAX_SEGMENT_CHARACTERS at least 40")
-        return cls(
-            audio_stream_name=required(env, "AUDIO_STREAM_NAME"),
-            transcription_engine=engine,
-            translation_function_name=env.get("TRANSLATION_FUNCTION_NAME", "").strip(),
-            audio_rate_per_second=int(number(env, "AUDIO_RATE_PER_SECOND", cls.audio_rate_per_second)),
-            audio_seconds_per_second=number(env, "AUDIO_SECONDS_PER_SECOND", cls.audio_seconds_per_second),
-            audio_burst_seconds=number(env, "AUDIO_BURST_SECONDS", cls.audio_burst_seconds),
-            silence_timeout_seconds=number(env, "SILENCE_TIMEOUT_SECONDS", cls.silence_timeout_seconds),
-            max_stream_seconds=number(env, "MAX_STREAM_SECONDS", cls.max_stream_seconds),
-            max_segment_seconds=max_segment_seconds,
-            max_segment_characters=max_segment_characters,
-            deadline_margin_seconds=number(env, "DEADLINE_MARGIN_SECONDS", cls.deadline_margin_seconds),
-            shard_idle_seconds=number(env, "SHARD_IDLE_SECONDS", cls.shard_idle_seconds),
-            forward_wait_seconds=number(env, "FORWARD_WAIT_SECONDS", cls.forward_wait_seconds),
-            partial_rate_per_second=number(env, "PARTIAL_RATE_PER_SECOND", cls.partial_rate_per_second),
-            partial_calls_per_second=number(env, "PARTIAL_CALLS_PER_SECOND", cls.partial_calls_per_second),
-        )

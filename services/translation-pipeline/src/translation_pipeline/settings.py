@@ -3,53 +3,34 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
-from broadcast_shared.config import ConfigurationError, number, required
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+
+from broadcast_shared.config import EnvironmentSettings, NonEmpty
 
 
-@dataclass(frozen=True)
-class TranslationSettings:
-    translation_cache_table: str
+class TranslationSettings(EnvironmentSettings):
+    """What the translation pipeline reads."""
+
+    translation_cache_table: NonEmpty
     #: ``translate`` (Amazon Translate) or ``apertium`` (local)
-    translation_engine: str = "translate"
+    translation_engine: Literal["translate", "apertium"] = "translate"
     #: ``polly`` (Amazon Polly) or ``espeak`` (local)
-    speech_engine: str = "polly"
+    speech_engine: Literal["polly", "espeak"] = "polly"
     #: cached translations expire through DynamoDB TTL after this long
-    cache_ttl_seconds: int = 7 * 86400
+    cache_ttl_seconds: int = Field(default=7 * 86400, validation_alias="translation_cache_ttl_seconds")
     #: Polly voice per language, overriding the defaults (``POLLY_VOICES`` as JSON)
-    voices: dict[str, str] = field(default_factory=dict)
+    voices: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict, validation_alias="polly_voices")
     #: Polly engine preference: neural where the voice has it, else standard
-    prefer_neural: bool = True
+    prefer_neural: bool = Field(default=True, validation_alias="polly_prefer_neural")
     #: listeners one invocation posts to; a larger audience is split across concurrent invokes of
     #: ``fanout_function_name`` (this function, ``AWS_LAMBDA_FUNCTION_NAME``); empty: never split
-    fanout_slice_size: int = 250
-    fanout_function_name: str = ""
+    fanout_slice_size: int = Field(default=250, ge=1)
+    fanout_function_name: str = Field(default="", validation_alias="aws_lambda_function_name")
 
+    @field_validator("voices", mode="before")
     @classmethod
-    def from_environment(cls, env: Mapping[str, str] | None = None) -> TranslationSettings:
-        env = os.environ if env is None else env
-        table = required(env, "TRANSLATION_CACHE_TABLE")
-        translation = env.get("TRANSLATION_ENGINE", "translate").strip()
-        speech = env.get("SPEECH_ENGINE", "polly").strip()
-        if translation not in {"translate", "apertium"} or speech not in {"polly", "espeak"}:
-            raise ConfigurationError(
-                f"TRANSLATION_ENGINE must be translate or apertium and SPEECH_ENGINE polly or espeak, "
-                f"got {translation!r} and {speech!r}"
-            )
-        try:
-            voices = json.loads(env.get("POLLY_VOICES") or "{}")
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(f"POLLY_VOICES must be a JSON object: {exc}") from exc
-        return cls(
-            translation_cache_table=table,
-            translation_engine=translation,
-            speech_engine=speech,
-            cache_ttl_seconds=int(number(env, "TRANSLATION_CACHE_TTL_SECONDS", cls.cache_ttl_seconds)),
-            voices=voices,
-            prefer_neural=(env.get("POLLY_PREFER_NEURAL", "true").lower() != "false"),
-            fanout_slice_size=max(1, int(number(env, "FANOUT_SLICE_SIZE", cls.fanout_slice_size))),
-            fanout_function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip(),
-        )
+    def _json_object(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value

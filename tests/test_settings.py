@@ -1,0 +1,62 @@
+"""Settings come from the environment through pydantic-settings: converted, validated, named when wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from audio_transcription.settings import AudioSettings
+from broadcast_shared.config import ConfigurationError, Settings
+from translation_pipeline.settings import TranslationSettings
+
+TABLES = {
+    "SESSIONS_TABLE": "s",
+    "CONNECTIONS_TABLE": "c",
+    "RATE_LIMITS_TABLE": "r",
+    "CONNECTIONS_BY_SESSION_INDEX": "i",
+    "MANAGEMENT_API_ENDPOINT": "https://example/local",
+}
+
+
+def test_a_missing_required_setting_is_named():
+    with pytest.raises(ConfigurationError, match="SESSIONS_TABLE"):
+        Settings.from_environment({k: v for k, v in TABLES.items() if k != "SESSIONS_TABLE"})
+
+
+def test_a_fractional_integer_is_refused_not_truncated():
+    with pytest.raises(ConfigurationError, match="CONTROL_RATE_PER_SECOND"):
+        Settings.from_environment({**TABLES, "CONTROL_RATE_PER_SECOND": "10.9"})
+
+
+def test_blank_variables_take_the_default():
+    assert Settings.from_environment({**TABLES, "IDLE_TIMEOUT_SECONDS": "  "}).idle_timeout_seconds == 600
+
+
+def test_allowed_terminologies_are_comma_separated():
+    settings = Settings.from_environment({**TABLES, "ALLOWED_TERMINOLOGIES": "acme, medical ,"})
+    assert settings.allowed_terminologies == frozenset({"acme", "medical"})
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("0", False), ("false", False), ("1", True), ("true", True)])
+def test_polly_prefer_neural_reads_as_a_boolean(raw, expected):
+    env = {"TRANSLATION_CACHE_TABLE": "t", "POLLY_PREFER_NEURAL": raw}
+    assert TranslationSettings.from_environment(env).prefer_neural is expected
+
+
+def test_polly_voices_are_a_json_object_or_refused():
+    env = {"TRANSLATION_CACHE_TABLE": "t", "POLLY_VOICES": '{"es": "Lucia"}'}
+    assert TranslationSettings.from_environment(env).voices == {"es": "Lucia"}
+    with pytest.raises(ConfigurationError, match="POLLY_VOICES"):
+        TranslationSettings.from_environment({**env, "POLLY_VOICES": "Lucia"})
+
+
+def test_an_unknown_engine_is_refused():
+    with pytest.raises(ConfigurationError, match="TRANSCRIPTION_ENGINE"):
+        AudioSettings.from_environment({"AUDIO_STREAM_NAME": "a", "TRANSCRIPTION_ENGINE": "whisper"})
+
+
+def test_settings_read_the_process_environment(monkeypatch):
+    for name, value in TABLES.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SPEAKER_GRACE_SECONDS", "0")
+    settings = Settings.from_environment()
+    assert (settings.sessions_table, settings.speaker_grace_seconds) == ("s", 0)
