@@ -82,7 +82,7 @@ def measure(pcm: bytes) -> ChunkMeasurement:
     rms_dbfs = float(_dbfs(np.mean(samples**2)))
     clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
     frames = samples[: samples.size // FRAME * FRAME].reshape(-1, FRAME)
-    frame_db = tuple(float(v) for v in _dbfs(np.mean(frames**2, axis=1))) if frames.size else ()
+    frame_db = tuple(float(v) for v in np.atleast_1d(_dbfs(np.mean(frames**2, axis=1)))) if frames.size else ()
     spectrum = np.abs(np.fft.rfft(samples)) ** 2
     total = float(spectrum.sum())
     freqs = np.fft.rfftfreq(samples.size, 1.0 / SAMPLE_RATE)

@@ -118,4 +118,6 @@ class TokenVerifier:
         if isinstance(self._keys, jwt.PyJWKClient):
             return self._keys.get_signing_key_from_jwt(token).key
         kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str):
+            raise InvalidToken("the token names no signing key")
         return self._keys[kid].key

@@ -180,12 +180,13 @@ class SessionService:
         self.audience_changed(session_id)
         return session
 
-    def change_language(self, listener: Connection, target_language: str) -> None:
+    def change_language(self, listener: Connection, target_language: str) -> str:
+        """Move the listener to ``target_language``; the id of its session."""
         if not listener.session_id or not listener.target_language:
             raise BroadcastError(ErrorCode.NOT_IN_SESSION, "join a session before changing language")
         self._existing_active(listener.session_id)
         if listener.target_language == target_language:
-            return
+            return listener.session_id
         try:
             self._rt.sessions.change_language(
                 listener.session_id, listener.connection_id, listener.target_language, target_language
@@ -193,6 +194,7 @@ class SessionService:
         except MembershipConflict as conflict:
             raise _membership_error(conflict, listener.session_id) from conflict
         self.audience_changed(listener.session_id)
+        return listener.session_id
 
     # --- audience changes ----------------------------------------------------------
     def audience_changed(self, session_id: str) -> None:

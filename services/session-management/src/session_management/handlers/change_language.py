@@ -11,8 +11,8 @@ from session_management.sessions import SessionService
 
 @route(ChangeLanguage, roles={Role.LISTENER})
 def handler(request: Request[ChangeLanguage], runtime: Runtime) -> None:
-    SessionService(runtime).change_language(request.connection, request.message.target_language)
+    session_id = SessionService(runtime).change_language(request.connection, request.message.target_language)
     runtime.notifier.send(
         request.connection_id,
-        LanguageChanged(session_id=request.connection.session_id, target_language=request.message.target_language),
+        LanguageChanged(session_id=session_id, target_language=request.message.target_language),
     )

@@ -17,7 +17,7 @@ def handler(event: dict[str, Any], runtime: Runtime, context: LambdaContext) -> 
     request_context = event["requestContext"]
     authorizer = request_context.get("authorizer") or {}
     try:
-        role = Role(authorizer.get("role"))
+        role = Role(str(authorizer.get("role")))
     except ValueError:
         logger.warning("connection without an authorized role refused")
         return {"statusCode": 403}

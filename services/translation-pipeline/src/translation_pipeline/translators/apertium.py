@@ -16,6 +16,7 @@ the text deformatter would.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -88,11 +89,13 @@ class _Mode:
             self._process.stdin.write(escape(text).encode() + b"\0")
             self._process.stdin.flush()
             output = b""
+            stdout = self._process.stdout
+            assert isinstance(stdout, io.BufferedReader)  # Popen(stdout=PIPE) in binary mode
             reader = threading.Timer(TIMEOUT_SECONDS, lambda: os.killpg(self._process.pid, signal.SIGKILL))
             reader.start()
             try:
                 while not output.endswith(b"\0"):
-                    piece = self._process.stdout.read1(65536)
+                    piece = stdout.read1(65536)
                     if not piece:
                         raise TranslationUnavailable(f"apertium {self.mode} stopped")
                     output += piece
