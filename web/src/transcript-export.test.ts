@@ -28,6 +28,18 @@ describe("transcript export", () => {
     expect(third.end - third.start).toBe(1000);
   });
 
+  it("never lets a cue start before the one spoken before it, when the earlier segment arrived later", () => {
+    const late: Caption[] = [
+      { segmentId: "s0-u0", text: "uno", language: "es", start: 9, end: 9 },
+      { segmentId: "s8-u0", text: "dos", language: "es", start: 4, end: 4.5 },
+      { segmentId: "s9-u0", text: "tres", language: "es", start: 12, end: 12 },
+    ];
+    const starts = cues(late).map((c) => c.start);
+    expect(starts).toEqual([9000, 9001, 12000]);
+    cues(late).slice(0, -1).forEach((c, i) => expect(c.end).toBeLessThanOrEqual(starts[i + 1]));
+    cues(late).forEach((c) => expect(c.end).toBeGreaterThan(c.start));
+  });
+
   it("starts a WebVTT file with its signature", () => {
     expect(transcriptText(finals, "vtt").startsWith("WEBVTT")).toBe(true);
   });

@@ -7,13 +7,17 @@ export type ExportFormat = "txt" | "srt" | "vtt";
 
 const MIME: Record<ExportFormat, string> = { txt: "text/plain", srt: "application/x-subrip", vtt: "text/vtt" };
 
-/** Cues in order, each at least a second long and never overlapping the next. */
+/**
+ * Cues in spoken order with start times that never go backwards (a segment can arrive after one spoken later:
+ * it starts just after the cue before it), each at least a second long and never overlapping the next.
+ */
 export function cues(finals: Caption[]): ContentCaption[] {
+  const starts: number[] = [];
+  finals.forEach((caption, i) => starts.push(Math.max(Math.round(caption.start * 1000), i ? starts[i - 1] + 1 : 0)));
   return finals.map((caption, i): ContentCaption => {
-    const start = Math.round(caption.start * 1000);
-    const next = finals[i + 1];
+    const start = starts[i];
     let end = Math.max(Math.round(caption.end * 1000), start + 1000);
-    if (next) end = Math.max(start + 1, Math.min(end, Math.round(next.start * 1000)));
+    if (i + 1 < finals.length) end = Math.max(start + 1, Math.min(end, starts[i + 1]));
     return {
       type: "caption",
       index: i + 1,
