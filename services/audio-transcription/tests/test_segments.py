@@ -157,6 +157,18 @@ def test_the_rest_of_a_cut_result_goes_on_as_the_next_segment():
     assert (final.segment_id, final.text, final.is_partial) == ("r-2", "w4 w5 w6", False)
 
 
+def test_results_taken_together_forward_only_the_latest_partial_of_a_segment_or_its_final():
+    growing = [tuple(word(f"w{i}", i * 0.5, (i + 1) * 0.5) for i in range(n)) for n in (2, 3, 4)]
+    results = [Recognition("a", "", True, 0.0, 2.5, (*words, Word("x", 2.0, 2.5, False))) for words in growing]
+    results += [Recognition("a", "", False, 0.0, 2.5, growing[-1]), Recognition("b", "", True, 3.0, 4.0, growing[0])]
+    results += [Recognition("b", "", True, 3.0, 4.0, growing[1])]
+    taken = Stabilizer().take(results, None)
+    assert [(s.segment_id, s.text, s.is_partial) for s in taken] == [
+        ("a", "w0 w1 w2 w3", False),
+        ("b", "w0 w1 w2", True),
+    ]
+
+
 def test_a_final_over_the_character_bound_is_split_into_finals_in_order():
     words = tuple(word("internationalisation", i * 0.1, (i + 1) * 0.1) for i in range(50))
     finals = Stabilizer().accept(Recognition("r", "", False, 0.0, 5.0, words))

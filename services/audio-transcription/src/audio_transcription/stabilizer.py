@@ -63,7 +63,11 @@ class Stabilizer:
         self._finished: set[str] = set()
 
     def take(self, results: Iterable[Recognition], stream: RecognizerStream | None) -> list[StableText]:
-        """What to forward for ``results``, in order; tells ``stream`` (if still open) where segments were cut."""
+        """What to forward for ``results``, in order; tells ``stream`` (if still open) where segments were cut.
+
+        Results that arrive together (a worker catching up reads many chunks at once) forward only a
+        segment's latest partial, or its final: a partial already replaced by a later one is never sent.
+        """
         forwarded = []
         for recognition in results:
             for stable in self.accept(recognition):
@@ -72,7 +76,8 @@ class Stabilizer:
                     # The engine restarted its utterance at the cut: the rest comes as a new result.
                     self._open.pop(recognition.result_id, None)
                     self._finished.add(recognition.result_id)
-        return forwarded
+        latest = {stable.segment_id: index for index, stable in enumerate(forwarded)}
+        return [s for index, s in enumerate(forwarded) if not s.is_partial or latest[s.segment_id] == index]
 
     def accept(self, recognition: Recognition) -> list[StableText]:
         result_id = recognition.result_id

@@ -16,8 +16,9 @@ from audio_transcription.settings import BYTES_PER_SAMPLE, SAMPLE_RATE
 
 FRAME_SECONDS = 0.01
 #: the endpointer's window: an utterance ends once nearly all of it is non-speech. 0.2 s (the
-#: shortest it allows with 30 ms frames; the default is 0.3 s) with the medium-strict voice
-#: activity detector ends utterances in the 0.2 s pauses a fluent speaker leaves between sentences.
+#: shortest it allows with 30 ms frames; the default is 0.3 s) ends some utterances in the 0.2 s
+#: pauses a fluent speaker leaves between sentences. A stricter voice activity detector ends more
+#: of them but clips words: word error rate 0.08 instead of 0.03 on the test talk.
 END_WINDOW_SECONDS = 0.2
 FILLER = re.compile(r"^(<s>|</s>|<sil>|\[.*\]|\+\+.*\+\+)$")
 ALTERNATIVE = re.compile(r"\(\d+\)$")
@@ -35,9 +36,9 @@ class SphinxRecognizer:
 
 class SphinxStream:
     def __init__(self, agreement: int) -> None:
-        from pocketsphinx import Decoder, Endpointer, Vad
+        from pocketsphinx import Decoder, Endpointer
 
-        self._endpointer = Endpointer(window=END_WINDOW_SECONDS, vad_mode=Vad.MEDIUM_STRICT, sample_rate=SAMPLE_RATE)
+        self._endpointer = Endpointer(window=END_WINDOW_SECONDS, sample_rate=SAMPLE_RATE)
         self._decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
         self._agreement = agreement
         self._pending = b""
