@@ -48,6 +48,7 @@ locals {
     MAX_LISTENERS_PER_SESSION          = tostring(var.session_limits.max_listeners_per_session)
     SPEAKER_GRACE_SECONDS              = tostring(var.session_limits.speaker_grace_seconds)
     CONNECTION_REFRESH_WARNING_SECONDS = "300"
+    ALLOWED_TERMINOLOGIES              = join(",", var.translation.terminologies)
   }
 
   audio_stream_name = "${local.name_prefix}-audio"
@@ -77,28 +78,57 @@ locals {
       POWERTOOLS_LOG_LEVEL         = var.log_level
       JWT_ISSUER                   = var.speaker_auth.issuer
       JWT_AUDIENCE                 = var.speaker_auth.audience
+      JWT_SPEAKER_GROUP            = var.speaker_auth.speaker_group
+      JWT_SPEAKER_SCOPE            = var.speaker_auth.speaker_scope
     },
     var.speaker_auth.jwks_url != null ? { JWKS_URL = var.speaker_auth.jwks_url } : {},
     var.speaker_auth.jwks_json != null ? { JWKS_JSON = var.speaker_auth.jwks_json } : {},
   )
 
-  session_access = {
-    SessionTables = {
-      actions = [
-        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-        "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:Scan",
-      ]
-      resources = [
-        module.tables.tables["sessions"].arn,
-        module.tables.tables["connections"].arn,
-        module.tables.connections_by_session_index.arn,
-        module.tables.tables["rate-limits"].arn,
-      ]
+  # IAM: each function gets what it calls and nothing more (docs/ARCHITECTURE.md, "Least privilege").
+  # What every WebSocket route's function calls through the shared route wrapper and Departures (a send that
+  # meets a gone connection removes it and may end its session): the connection and session items, the
+  # listeners index, and the Management API. No Scan, no PutItem: those are named per function below.
+  membership_access = {
+    Sessions = {
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
+      resources = [module.tables.tables["sessions"].arn]
+    }
+    Connections = {
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+      resources = [module.tables.tables["connections"].arn]
+    }
+    Audience = {
+      actions   = ["dynamodb:Query"]
+      resources = [module.tables.connections_by_session_index.arn]
     }
     ManageConnections = {
       actions   = ["execute-api:ManageConnections"]
       resources = ["${module.websocket_api.execution_arn}/${local.stage_name}/*/@connections/*"]
     }
+  }
+
+  # ...plus the rate-limit counters every client message is counted against.
+  session_access = merge(local.membership_access, {
+    RateLimits = {
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      resources = [module.tables.tables["rate-limits"].arn]
+    }
+  })
+
+  # Functions whose needs differ from their profile's, by function key.
+  function_access = {
+    connect    = { Register = { actions = ["dynamodb:PutItem"], resources = [module.tables.tables["connections"].arn] } }
+    disconnect = local.membership_access
+    create_session = merge(local.session_access, {
+      CreateSession = { actions = ["dynamodb:PutItem"], resources = [module.tables.tables["sessions"].arn] }
+    })
+    publish_periodic_status = merge(local.membership_access, {
+      FindSessions = { actions = ["dynamodb:Scan"], resources = [module.tables.tables["sessions"].arn] }
+    })
+    sweep_idle_connections = merge(local.membership_access, {
+      FindConnections = { actions = ["dynamodb:Scan"], resources = [module.tables.tables["connections"].arn] }
+    })
   }
 
   audio_access = merge(local.session_access, {
@@ -113,7 +143,7 @@ locals {
       actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
       resources = [module.tables.tables["sessions"].arn]
     }
-    ManageConnections = local.session_access.ManageConnections
+    ManageConnections = local.membership_access.ManageConnections
     ReadAudio = {
       actions = [
         "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
@@ -136,7 +166,7 @@ locals {
     }
   }
 
-  translation_access = merge(local.session_access, {
+  translation_access = merge(local.membership_access, {
     TranslationCache = {
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources = [module.tables.tables["translation-cache"].arn]
@@ -155,7 +185,7 @@ locals {
   profiles = {
     authorizer = { environment = local.authorizer_environment, access = {}, timeout = 10, memory_size = 256 }
     session    = { environment = local.session_environment, access = local.session_access, timeout = 10, memory_size = 256 }
-    scheduled  = { environment = local.session_environment, access = local.session_access, timeout = 60, memory_size = 256 }
+    scheduled  = { environment = local.session_environment, access = local.membership_access, timeout = 60, memory_size = 256 }
     audio      = { environment = local.audio_environment, access = local.audio_access, timeout = 10, memory_size = 512 }
     # Owns a shard's sessions for up to the Lambda limit (see docs/ARCHITECTURE.md).
     worker = { environment = local.audio_environment, access = local.worker_access, timeout = 900, memory_size = 1024 }
@@ -190,19 +220,21 @@ module "function" {
   source   = "./modules/lambda_function"
   for_each = local.functions
 
-  function_name      = local.function_names[each.key]
-  description        = each.value.description
-  artifact           = local.artifacts[each.value.artifact]
-  handler            = each.value.handler
-  runtime            = var.lambda_runtime
-  architecture       = var.lambda_architecture
-  layers             = [module.shared_layer.arn]
-  timeout            = local.profiles[each.value.profile].timeout
-  memory_size        = local.profiles[each.value.profile].memory_size
-  environment        = local.profiles[each.value.profile].environment
-  policy_statements  = local.profiles[each.value.profile].access
-  tracing            = var.tracing
-  log_retention_days = var.log_retention_days
+  function_name     = local.function_names[each.key]
+  description       = each.value.description
+  artifact          = local.artifacts[each.value.artifact]
+  handler           = each.value.handler
+  runtime           = var.lambda_runtime
+  architecture      = var.lambda_architecture
+  layers            = [module.shared_layer.arn]
+  timeout           = local.profiles[each.value.profile].timeout
+  memory_size       = local.profiles[each.value.profile].memory_size
+  environment       = local.profiles[each.value.profile].environment
+  policy_statements = try(local.function_access[each.key], local.profiles[each.value.profile].access)
+  # Stream-, schedule- and asynchronously-invoked functions: the stage's throttle does not bound them.
+  reserved_concurrency = lookup(var.reserved_concurrency, each.key, -1)
+  tracing              = var.tracing
+  log_retention_days   = var.log_retention_days
 }
 
 module "websocket_api" {
@@ -224,6 +256,7 @@ module "websocket_api" {
   }
   create_deployment  = var.create_deployment
   throttling         = var.throttling
+  route_throttling   = var.route_throttling
   log_retention_days = var.log_retention_days
 }
 

@@ -70,6 +70,10 @@ variable "speaker_auth" {
     audience  = string
     jwks_url  = optional(string)
     jwks_json = optional(string)
+    # Being signed in is not enough: the token's cognito:groups must hold speaker_group, or an access token's
+    # scope must hold speaker_scope.
+    speaker_group = optional(string, "speakers")
+    speaker_scope = optional(string, "broadcast/speak")
   })
 
   validation {
@@ -96,6 +100,36 @@ variable "throttling" {
     rate_limit  = number
   })
   default = { burst_limit = 500, rate_limit = 1000 }
+}
+
+variable "route_throttling" {
+  description = "Throttling of single WebSocket routes under the stage-wide limit (route key => limits): floods of joins, sessions or unknown actions cannot use up what audio and control messages need."
+  type = map(object({
+    burst_limit = number
+    rate_limit  = number
+  }))
+  default = {
+    "$connect"    = { burst_limit = 1000, rate_limit = 500 } # API Gateway's own new-connection limit is 500/s
+    "$default"    = { burst_limit = 50, rate_limit = 20 }    # unknown actions: only ever an error
+    createSession = { burst_limit = 20, rate_limit = 10 }
+    joinSession   = { burst_limit = 1000, rate_limit = 500 } # a venue's audience joins within a minute
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Concurrent executions reserved for (and capping) functions that no stage throttle bounds, by function key: the Kinesis worker (one per shard), the translation function (asynchronous invokes), the schedules. The account must keep 100 unreserved."
+  type        = map(number)
+  default = {
+    transcription_worker    = 20
+    translate_segment       = 100
+    publish_periodic_status = 1
+    sweep_idle_connections  = 1
+  }
+
+  validation {
+    condition     = alltrue([for n in values(var.reserved_concurrency) : n >= 1])
+    error_message = "Reserved concurrency must be at least 1 (0 would stop the function)."
+  }
 }
 
 variable "session_limits" {
@@ -201,8 +235,15 @@ variable "translation" {
     speech_engine      = optional(string, "polly")
     polly_voices       = optional(map(string), {})
     prefer_neural      = optional(bool, true)
+    # The Amazon Translate custom terminologies a session may name; any other name is refused.
+    terminologies = optional(list(string), [])
   })
   default = {}
+
+  validation {
+    condition     = alltrue([for name in var.translation.terminologies : can(regex("^[A-Za-z0-9_-]{1,256}$", name))])
+    error_message = "translation.terminologies are Amazon Translate terminology names: letters, digits, '-' and '_'."
+  }
 
   validation {
     condition     = contains(["translate", "apertium"], var.translation.translation_engine) && contains(["polly", "espeak"], var.translation.speech_engine)

@@ -186,3 +186,49 @@ def test_worker_forwards_to_the_deployed_translation_function_which_runs_the_loc
     variables = target["Environment"]["Variables"]
     assert (variables["TRANSLATION_ENGINE"], variables["SPEECH_ENGINE"]) == ("apertium", "espeak")
     assert variables["TRANSLATION_CACHE_TABLE"] == "speech-broadcast-local-translation-cache"
+
+
+def test_each_function_may_call_only_what_it_needs(deployed_local):
+    iam = emulator_client("iam", deployed_local["endpoint"])
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
+
+    def grants(function: str) -> set[tuple[str, str]]:
+        """(action, resource) pairs of the function's role, its own logs and tracing left out."""
+        role = lambda_.get_function_configuration(FunctionName=f"speech-broadcast-local-{function}")["Role"]
+        name = role.rsplit("/", 1)[1]
+        granted = set()
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+            document = json.loads(document) if isinstance(document, str) else document
+            for statement in document["Statement"]:
+                names, resources = statement["Action"], statement["Resource"]
+                for action in [names] if isinstance(names, str) else names:
+                    for resource in [resources] if isinstance(resources, str) else resources:
+                        granted.add((action, resource))
+        return {(a, r) for a, r in granted if not a.startswith(("logs:", "xray:"))}
+
+    def actions(function: str, table: str = "") -> set[str]:
+        return {a for a, r in grants(function) if r.endswith(f"-{table}") or not table}
+
+    assert actions("connect") == {"dynamodb:PutItem"}
+    assert actions("authorizer") == set()
+    for function in ("join-session", "heartbeat", "default", "disconnect", "send-audio", "translate-segment"):
+        for table in ("sessions", "connections"):
+            granted = actions(function, table)
+            assert "dynamodb:Scan" not in granted and "dynamodb:PutItem" not in granted, (function, table)
+    assert "dynamodb:Scan" in actions("publish-periodic-status", "sessions")
+    assert "dynamodb:Scan" in actions("sweep-idle-connections", "connections")
+    assert "dynamodb:PutItem" in actions("create-session", "sessions")
+    assert not actions("translate-segment", "rate-limits") and not actions("disconnect", "rate-limits")
+
+
+def test_stream_and_async_functions_have_reserved_concurrency_and_routes_their_own_throttles(deployed_local):
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
+    api = emulator_client("apigatewayv2", deployed_local["endpoint"])
+    for function in ("transcription-worker", "translate-segment", "publish-periodic-status"):
+        reserved = lambda_.get_function_concurrency(FunctionName=f"speech-broadcast-local-{function}")
+        assert reserved.get("ReservedConcurrentExecutions", 0) >= 1, function
+    (stage,) = [s for a in api.get_apis()["Items"] for s in api.get_stages(ApiId=a["ApiId"])["Items"]]
+    settings = stage["RouteSettings"]
+    assert settings["createSession"]["ThrottlingRateLimit"] == 10
+    assert settings["$default"]["ThrottlingRateLimit"] < stage["DefaultRouteSettings"]["ThrottlingRateLimit"]

@@ -139,3 +139,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "reserved_concurrency" {
+  description = "Concurrent executions reserved for (and capping) the function; -1 leaves it on the account's unreserved pool. Set it for functions that asynchronous invokes, streams or schedules drive: the stage's throttle does not bound them."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.reserved_concurrency >= -1
+    error_message = "reserved_concurrency is -1 (unreserved) or a number of executions (0 stops the function)."
+  }
+}

@@ -104,6 +104,19 @@ resource "aws_apigatewayv2_stage" "this" {
     data_trace_enabled     = false
   }
 
+  # Per-route limits under the stage-wide one: a flood on one route (joins, unknown actions) cannot use up the
+  # stage's budget that audio and control messages need.
+  dynamic "route_settings" {
+    for_each = var.route_throttling
+    content {
+      route_key              = route_settings.key
+      throttling_burst_limit = route_settings.value.burst_limit
+      throttling_rate_limit  = route_settings.value.rate_limit
+      logging_level          = var.execution_logging_level
+      data_trace_enabled     = false
+    }
+  }
+
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
     format = jsonencode({
@@ -121,4 +134,7 @@ resource "aws_apigatewayv2_stage" "this" {
   }
 
   tags = var.tags
+
+  # route_settings name routes, which must exist first
+  depends_on = [aws_apigatewayv2_route.this]
 }

@@ -87,6 +87,20 @@ variable "throttling" {
   }
 }
 
+variable "route_throttling" {
+  description = "Throttling of single routes (route key => limits), each at most the stage-wide one; routes not named get the stage's."
+  type = map(object({
+    burst_limit = number
+    rate_limit  = number
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for t in values(var.route_throttling) : t.burst_limit > 0 && t.rate_limit > 0])
+    error_message = "Route throttling limits must be positive."
+  }
+}
+
 variable "execution_logging_level" {
   description = "API Gateway execution logging: OFF, ERROR or INFO (needs the account's CloudWatch role)."
   type        = string
