@@ -126,8 +126,12 @@ locals {
     publish_periodic_status = merge(local.membership_access, {
       FindSessions = { actions = ["dynamodb:Scan"], resources = [module.tables.tables["sessions"].arn] }
     })
+    # The sweep scans connections (idle, old, malformed) and sessions (speakers gone, ends not yet announced).
     sweep_idle_connections = merge(local.membership_access, {
-      FindConnections = { actions = ["dynamodb:Scan"], resources = [module.tables.tables["connections"].arn] }
+      FindConnections = { actions = ["dynamodb:Scan"], resources = [module.tables.tables["connections"].arn, module.tables.tables["sessions"].arn] }
+    })
+    reconcile_counts = merge(local.membership_access, {
+      FindSessions = { actions = ["dynamodb:Scan"], resources = [module.tables.tables["sessions"].arn] }
     })
   }
 

@@ -218,6 +218,8 @@ def test_each_function_may_call_only_what_it_needs(deployed_local):
             assert "dynamodb:Scan" not in granted and "dynamodb:PutItem" not in granted, (function, table)
     assert "dynamodb:Scan" in actions("publish-periodic-status", "sessions")
     assert "dynamodb:Scan" in actions("sweep-idle-connections", "connections")
+    assert "dynamodb:Scan" in actions("sweep-idle-connections", "sessions")
+    assert "dynamodb:Scan" in actions("reconcile-counts", "sessions")
     assert "dynamodb:PutItem" in actions("create-session", "sessions")
     assert not actions("translate-segment", "rate-limits") and not actions("disconnect", "rate-limits")
 
