@@ -39,8 +39,8 @@ class Departures:
     def connection_closed(self, connection_id: str) -> Connection | None:
         """Remove a connection that is gone; returns what was stored, if anything.
 
-        A speaker's session is ended before its row is deleted: should anything fail in
-        between, the row is still there for the next sweep to find.
+        A speaker's session is ended (or set waiting for the speaker) before its row is
+        deleted: should anything fail in between, the row is still there for the next sweep.
         """
         connection = self._connections.get(connection_id)
         if connection is None:

@@ -379,7 +379,12 @@ class SessionsRepository:
         """Active sessions, and ended ones whose end has not reached every listener yet."""
         return self._scan(
             Attr("state").eq(SessionState.ACTIVE.value)
-            | (Attr("state").eq(SessionState.ENDED.value) & Attr("endAnnounced").not_exists())
+            | (
+                Attr("state").eq(SessionState.ENDED.value)
+                # endReason: ended by this code, which records the announcement (not older sessions)
+                & Attr("endReason").exists()
+                & Attr("endAnnounced").not_exists()
+            )
         )
 
     def _scan(self, condition: Any) -> Iterator[Session]:
