@@ -107,7 +107,7 @@ def test_refresh_warning_never_recreates_a_connection_deleted_meanwhile(harness,
 
 def test_sweep_goes_on_past_a_malformed_connection_row(harness, clock):
     harness.connect("idle", "listener")
-    table = boto3.resource("dynamodb").Table(harness.runtime.connections.table_name)
+    table = boto3.resource("dynamodb").Table(harness.runtime.settings.connections_table)
     table.put_item(Item={"connectionId": "broken", "refreshWarned": True})
     clock.advance(610)
     result = sweep_idle_connections.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
