@@ -39,6 +39,20 @@ let socket: BroadcastSocket | null = null;
 let joined: { sessionId: string; language: TargetLanguage } | null = null;
 let joins = 0;
 let startedAt = 0;
+/** A join with no answer (its function failed or timed out: API Gateway answers "Internal server error") is sent again. */
+const JOIN_RETRY_MS = 15_000;
+let joinAnswered = false;
+let joinRetry: ReturnType<typeof setTimeout> | undefined;
+
+function sendJoin(s: BroadcastSocket): void {
+  if (!joined) return;
+  joinAnswered = false;
+  s.send({ action: "joinSession", sessionId: joined.sessionId, targetLanguage: joined.language });
+  clearTimeout(joinRetry);
+  joinRetry = setTimeout(() => {
+    if (!joinAnswered && socket === s && s.state === "open") sendJoin(s);
+  }, JOIN_RETRY_MS);
+}
 
 const secondsSinceJoin = () => (performance.now() - startedAt) / 1000;
 
@@ -54,7 +68,7 @@ function join(sessionId: string, language: TargetLanguage, webSocketUrl: string)
     url: () => connectionUrl(webSocketUrl, "listener"),
     reconnect: true,
     // Joins on every connection: the first, after a drop, and after connectionRefresh.
-    onOpen: (s) => joined && s.send({ action: "joinSession", sessionId: joined.sessionId, targetLanguage: joined.language }),
+    onOpen: sendJoin,
     onMessage,
     onState: (state, attempt) => {
       ui.connection.textContent = state === "reconnecting" ? `reconnecting (attempt ${attempt})…` : state;
@@ -66,6 +80,7 @@ function join(sessionId: string, language: TargetLanguage, webSocketUrl: string)
 function onMessage(message: ServerMessage | GatewayAnswer): void {
   switch (message.type) {
     case "sessionJoined":
+      joinAnswered = true;
       joins += 1;
       ui.captions.dataset.joins = String(joins);
       ui.connection.textContent = joins > 1 ? "connected (rejoined)" : "connected";
@@ -108,8 +123,13 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
       socket?.close();
       break;
     case "error":
+      if (message.action === "joinSession" && message.code === "ALREADY_IN_SESSION") {
+        joinAnswered = true; // a join sent again after a slow answer: the first one went through
+        break;
+      }
       notice(ui.error, `${message.code}: ${message.message}`);
       if (message.action === "joinSession") {
+        joinAnswered = true;
         // Not joined (no such session, ended, full): let the person correct the id and try again.
         socket?.close();
         socket = null;

@@ -143,7 +143,9 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
       notice(ui.error, `${message.code}: ${message.message}`);
       break;
     case "gatewayAnswer":
-      notice(ui.error, message.message);
+      // A message whose function failed (e.g. timed out): before the session exists, let the speaker retry.
+      notice(ui.error, `The server could not handle a message: ${message.message}`);
+      if (ui.live.hidden) ui.create.disabled = false;
       break;
     default:
       break;
