@@ -26,7 +26,7 @@ for key, value in {
 }.items():
     os.environ.setdefault(key, value)
 
-from benchmarks import artifacts, audio, fanout, gateway, session_status, translation  # noqa: E402
+from benchmarks import artifacts, audio, fanout, gateway, latency, session_status, translation  # noqa: E402
 
 BENCHMARKS = {
     "artifacts": artifacts,
@@ -35,6 +35,7 @@ BENCHMARKS = {
     "fanout": fanout,
     "audio": audio,
     "translation": translation,
+    "latency": latency,
 }
 
 if __name__ == "__main__":
