@@ -15,7 +15,7 @@ for key, value in {
 }.items():
     os.environ.setdefault(key, value)
 
-from benchmarks import artifacts, audio, fanout, gateway, segments, session_status, translation  # noqa: E402
+from benchmarks import artifacts, audio, fanout, gateway, latency, segments, session_status, translation  # noqa: E402
 
 BENCHMARKS = {
     "artifacts": artifacts,
@@ -25,6 +25,7 @@ BENCHMARKS = {
     "audio": audio,
     "segments": segments,
     "translation": translation,
+    "latency": latency,
 }
 
 if __name__ == "__main__":

@@ -216,7 +216,8 @@ def test_segments_are_forwarded_with_their_span_and_dynamics(harness, build, aws
     transcriber = SessionTranscriber(session_id, deps_of(runtime))
     transcriber.add(records(session_id, [0, 1]))
     transcriber.close()
-    warm, call = invoked  # one ordered lane per listened language, warmed up first, called synchronously
+    warm, call = invoked  # a warm-up per listened language at the first audio, then its ordered lane
+    assert warm["InvocationType"] == "Event"
     assert json.loads(warm["Payload"]) == {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"}
     assert (call["FunctionName"], call["InvocationType"]) == ("translate", "RequestResponse")
     segment = json.loads(call["Payload"])

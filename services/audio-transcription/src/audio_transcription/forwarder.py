@@ -17,8 +17,8 @@ back only itself.
   interval after the last final or partial.
 - The audience's languages come from the session item (``languageCounts``), re-read
   at most every ``audience_refresh_seconds``; a language nobody listens to gets no lane.
-- The worker opens a session's lanes at its first audio, each with a warm-up invoke
-  (``warm_up``), and drains them when it lets the session go (``drain``).
+- At a session's first audio the worker sends an asynchronous warm-up invoke per
+  listened language (``warm_up``); it drains the lanes when it lets the session go (``drain``).
 """
 
 from __future__ import annotations
@@ -42,14 +42,6 @@ FORWARD_ATTEMPTS = 2
 #: a final whose invoke ends in a function error is tried once more (the pipeline claims per language
 #: on delivery, so a retry never sends a language twice)
 FINAL_ATTEMPTS = 2
-
-
-@dataclass(frozen=True)
-class WarmUp:
-    """A lane's first job: the pipeline loads its engines for this language pair before the first words."""
-
-    source_language: str
-    is_partial: bool = False
 
 
 def forward_config(wait_seconds: float) -> Config:
@@ -100,13 +92,21 @@ class SegmentForwarder:
             self._lane(segment.session_id, language).put(segment, interval)
 
     def warm_up(self, session_id: str, source_language: str) -> None:
-        """Open the session's lanes now, each starting with a warm-up invoke: by the first partial, one
-        pipeline environment per language has its engines loaded (a lane is sequential, so it stays the one)."""
+        """An asynchronous warm-up invoke per listened language, at the session's first audio: by the first
+        partial, a pipeline environment has its engines loaded for the pair. Asynchronous, so a slow cold start
+        never holds a lane; a failure costs a cold first segment, nothing more."""
         if not self._function:
             return
-        languages, listeners = self._audience_of(session_id)
+        languages, _ = self._audience_of(session_id)
         for language in languages:
-            self._lane(session_id, language).put(WarmUp(source_language), self.partial_interval(listeners))
+            event = {"type": "warmUp", "sourceLanguage": source_language, "targetLanguage": language}
+            try:
+                self._lambda.invoke(
+                    FunctionName=self._function, InvocationType="Event", Payload=json.dumps(event).encode()
+                )
+            except Exception as exc:  # noqa: BLE001 - botocore's retries are spent
+                logger.info("pipeline warm-up not sent", extra={"language": language, "error": str(exc)})
+                metrics.add_metric(name="PipelineWarmUpsFailed", unit=MetricUnit.Count, value=1)
 
     def _lane(self, session_id: str, language: str) -> _Lane:
         with self._lock:
@@ -157,10 +157,8 @@ class SegmentForwarder:
             self._audience[session_id] = (now, languages, listeners)
         return languages, listeners
 
-    def invoke(self, segment: TranscriptSegment | WarmUp, language: str) -> bool:
+    def invoke(self, segment: TranscriptSegment, language: str) -> bool:
         """One synchronous invoke of the pipeline for one language; False when it failed."""
-        if isinstance(segment, WarmUp):
-            return self._warm(segment, language)
         payload = segment.model_copy(update={"target_language": language}).model_dump_json(by_alias=True)
         attempts = 1 if segment.is_partial else FINAL_ATTEMPTS
         problem = ""
@@ -183,20 +181,6 @@ class SegmentForwarder:
         count_by("SegmentsSkipped", language=language)
         return False
 
-    def _warm(self, warm_up: WarmUp, language: str) -> bool:
-        event = {"type": "warmUp", "sourceLanguage": warm_up.source_language, "targetLanguage": language}
-        try:
-            response = self._lambda.invoke(
-                FunctionName=self._function, InvocationType="RequestResponse", Payload=json.dumps(event).encode()
-            )
-        except Exception as exc:  # noqa: BLE001 - a cold first segment, nothing worse
-            response = {"FunctionError": str(exc)}
-        if "FunctionError" in response:
-            logger.info("pipeline warm-up failed", extra={"language": language})
-            metrics.add_metric(name="PipelineWarmUpsFailed", unit=MetricUnit.Count, value=1)
-            return False
-        return True
-
 
 class _Lane:
     """One session's segments for one language, sent one at a time in the order they were put."""
@@ -204,7 +188,7 @@ class _Lane:
     def __init__(self, forwarder: SegmentForwarder, session_id: str, language: str) -> None:
         self.language = language
         self._forwarder = forwarder
-        self._queue: deque[TranscriptSegment | WarmUp] = deque()
+        self._queue: deque[TranscriptSegment] = deque()
         self._condition = threading.Condition()
         self._interval = 0.0
         self._last_sent = float("-inf")
@@ -212,7 +196,7 @@ class _Lane:
         self._thread = threading.Thread(target=self._run, name=f"lane-{session_id}-{language}", daemon=True)
         self._thread.start()
 
-    def put(self, segment: TranscriptSegment | WarmUp, partial_interval: float) -> None:
+    def put(self, segment: TranscriptSegment, partial_interval: float) -> None:
         with self._condition:
             self._queue.append(segment)
             self._interval = partial_interval
@@ -237,7 +221,7 @@ class _Lane:
         while (segment := self._next()) is not None:
             self._forwarder.invoke(segment, self.language)
 
-    def _next(self) -> TranscriptSegment | WarmUp | None:
+    def _next(self) -> TranscriptSegment | None:
         with self._condition:
             while True:
                 coalesced = 0

@@ -1,0 +1,89 @@
+"""Where a sentence's time goes: the Piper talk streamed in real time through the deployed local platform.
+
+For each final, from the moment the chunk holding the end of its audio was sent (the
+speech end): the speaker's final transcript (recognition and the worker), then each
+listener's final caption in es, fr and de (forwarding, translation, speech, fan-out);
+the first speech byte travels in the caption's own message, so it arrives with it.
+p50/p95 over every final and language; targets (issue #11): caption p95 <= 1.5 s, speech
+p95 <= 2.5 s after the sentence ends.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from support.deployment import apply_local
+from support.local_stack import RunningStack
+from support.talk import TalkResult, stream_talk
+
+from benchmarks.stats import describe
+from broadcast_tools.speech import TALK, synthesize
+
+CHUNK_MS = 200
+LISTENERS = ("es", "fr", "de")
+
+
+def _complete(talk_seconds: float):
+    def complete(result: TalkResult) -> bool:
+        finals = result.finals
+        if not finals or max(m["endTime"] for m in finals) < talk_seconds - 1.5:
+            return False
+        wanted = {m["segmentId"] for m in finals}
+        return all(
+            wanted
+            <= {
+                m["segmentId"]
+                for _, m in result.heard.get(lang, [])
+                if m.get("type") == "translation" and not m["isPartial"]
+            }
+            for lang in LISTENERS
+        )
+
+    return complete
+
+
+def run() -> None:
+    talk = synthesize(TALK)
+    with tempfile.TemporaryDirectory() as scratch:
+        deployment = apply_local(Path(scratch))
+        deployed = next(deployment)
+        try:
+            with RunningStack(deployed["endpoint"]) as stack:
+                result = stream_talk(
+                    stack.url,
+                    talk,
+                    chunk_ms=CHUNK_MS,
+                    pace=1.0,
+                    wait_seconds=120,
+                    listeners=LISTENERS,
+                    complete=_complete(len(talk) / 32000),
+                )
+        finally:
+            next(deployment, None)
+    to_final, to_caption, to_speech, pipeline = [], [], [], []
+    first_sentence: list[float] = []
+    for arrived, message in result.transcripts:
+        if message["isPartial"]:
+            continue
+        last_chunk = min(int(message["endTime"] * 1000 // CHUNK_MS), max(result.sent_at))
+        speech_end = result.sent_at[last_chunk]
+        to_final.append((arrived - speech_end) * 1000)
+        for language in LISTENERS:
+            for heard_at, caption in result.heard.get(language, []):
+                if caption.get("type") == "translation" and not caption["isPartial"]:
+                    if caption["segmentId"] == message["segmentId"]:
+                        to_caption.append((heard_at - speech_end) * 1000)
+                        pipeline.append((heard_at - arrived) * 1000)
+                        if caption.get("audio"):
+                            to_speech.append((heard_at - speech_end) * 1000)
+                        if message is result.finals[0]:
+                            first_sentence.append((heard_at - speech_end) * 1000)
+                        break
+    print(f"== latency per sentence, the talk in real time through the local platform, listeners in {LISTENERS}")
+    print(f"  speech end -> speaker's final transcript:   {describe(to_final)}")
+    print(f"  speaker's final -> listener's caption:      {describe(pipeline)}   (pipeline and fan-out)")
+    print(f"  speech end -> listener's final caption:     {describe(to_caption)}   (target p95 <= 1500 ms)")
+    print(f"  speech end -> listener's first speech byte: {describe(to_speech)}   (target p95 <= 2500 ms)")
+    if first_sentence:
+        print(f"  first sentence, speech end -> caption:      {max(first_sentence):.0f} ms at the slowest language")
