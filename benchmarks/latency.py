@@ -13,12 +13,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from support.deployment import apply_local
-from support.local_stack import RunningStack
-from support.talk import TalkResult, stream_talk
-
 from benchmarks.stats import describe
 from broadcast_tools.speech import TALK, synthesize
+from tests.support.deployment import apply_local
+from tests.support.running_platform import RunningPlatform
+from tests.support.talk import TalkResult, stream_talk
 
 CHUNK_MS = 200
 LISTENERS = ("es", "fr", "de")
@@ -49,7 +48,7 @@ def run() -> None:
         deployment = apply_local(Path(scratch))
         deployed = next(deployment)
         try:
-            with RunningStack(deployed["endpoint"]) as stack:
+            with RunningPlatform(deployed["endpoint"]) as stack:
                 result = stream_talk(
                     stack.url,
                     talk,
