@@ -146,7 +146,9 @@ class SessionTranscriber:
         self._checkpoint = claimed
         for _, chunk in ready:
             self._transcribe(chunk)
-        self._collect()
+            # Results chunk by chunk: a worker catching up on many chunks sends captions as it goes,
+            # not all at once when the batch is done.
+            self._collect()
 
     def _transcribe(self, chunk: AudioChunk) -> None:
         start = self._offset
