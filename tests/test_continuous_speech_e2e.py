@@ -16,8 +16,8 @@ from __future__ import annotations
 import pytest
 
 from broadcast_tools.speech import continuous_talk, synthesize, word_error_rate
-from support.local_stack import RunningStack
-from support.talk import TalkResult, stream_talk
+from tests.support.running_platform import RunningPlatform
+from tests.support.talk import TalkResult, stream_talk
 
 pytestmark = pytest.mark.terraform
 
@@ -47,7 +47,7 @@ def everything_arrived(talk_seconds: float):
 def talk(deployed_local) -> tuple[TalkResult, str, float]:
     audio, script = continuous_talk(TALK_SECONDS)
     seconds = len(audio) / 32000
-    with RunningStack(deployed_local["endpoint"]) as stack:
+    with RunningPlatform(deployed_local["endpoint"]) as stack:
         # A sentence first, so the functions' cold starts (seconds on a loaded machine) are not
         # counted as stalls: the figures are about continuous speech, not start-up.
         stream_talk(stack.url, synthesize("Good morning everyone."), listeners=("es",), wait_seconds=60)

@@ -33,7 +33,7 @@ class AudioSettings(EnvironmentSettings):
     #: seconds of audio a session may send per second of time (recognition cost and shard share follow it)...
     audio_seconds_per_second: float = 1.25
     #: ...with this many seconds of audio allowed ahead at once (a reconnecting client's buffer, jitter)
-    audio_burst_seconds: float = 5.0
+    audio_burst_seconds: float = 15.0
     #: a session's recogniser stream is closed after this long without audio
     silence_timeout_seconds: float = 10.0
     #: recogniser streams are rolled over before this (Transcribe allows four hours)
