@@ -20,6 +20,8 @@ from audio_transcription.engines.sphinx import SphinxRecognizer
 from audio_transcription.engines.transcribe import TranscribeRecognizer, recognitions_from
 from audio_transcription.stabilizer import Stabilizer
 from broadcast_tools.speech import synthesize, word_error_rate
+from tests.support.http2 import Http2FailingEndpoint
+from tests.support.ports import free_port
 
 
 def transcribe_event(is_partial: bool, *items: tuple[str, str, bool]) -> TranscriptEvent:
@@ -119,7 +121,8 @@ def test_a_failed_transcribe_stream_raises_engine_error_so_the_worker_reopens_it
     client = FakeSdkClient(fail=RuntimeError("stream reset"))
     stream = TranscribeRecognizer(client).open("en-US")
     stream.send(b"\0\0" * 1600)
-    stream.finish(timeout=5)
+    with pytest.raises(EngineError, match="stream reset"):
+        stream.finish(timeout=5)
     with pytest.raises(EngineError, match="stream reset"):
         stream.results()
 
@@ -142,3 +145,30 @@ def test_pocketsphinx_recognises_real_speech_with_partials_then_a_final():
 def test_pocketsphinx_refuses_languages_it_cannot_recognise():
     with pytest.raises(UnsupportedLanguage):
         SphinxRecognizer().open("fr-FR")
+
+
+def test_transcribe_on_a_closed_port_fails_with_a_connection_error_never_a_configuration_error(
+    aws_endpoint, monkeypatch
+):
+    # As on Lambda: region and credentials from the environment; the endpoint from the SDK's own variable.
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING", f"http://127.0.0.1:{free_port()}")
+    stream = TranscribeRecognizer().open("en-US")
+    stream.send(b"\0\0" * 1600)
+    with pytest.raises(EngineError) as failure:
+        stream.finish(timeout=30)
+    assert "AWS_IO_SOCKET_CONNECTION_REFUSED" in str(failure.value)
+
+
+def test_transcribe_failing_on_an_accepted_http2_connection_fails_the_stream_with_a_stream_error(
+    aws_endpoint, monkeypatch
+):
+    with Http2FailingEndpoint() as endpoint:
+        monkeypatch.setenv("SSL_CERT_FILE", str(endpoint.ca_file))
+        monkeypatch.setenv("AWS_REGION", "eu-west-1")
+        stream = TranscribeRecognizer(endpoint_url=endpoint.url).open("en-US")
+        stream.send(b"\0\0" * 1600)
+        with pytest.raises(EngineError) as failure:
+            stream.finish(timeout=30)
+    assert endpoint.requests and set(endpoint.requests) == {"h2"}  # the request reached it over HTTP/2
+    assert "status: 500" in str(failure.value) and "ConfigError" not in str(failure.value)

@@ -18,6 +18,7 @@ from audio_transcription.engines import EngineError, Recognition
 from audio_transcription.handlers.transcription_worker import handler as worker_handler
 from audio_transcription.transcription import SessionTranscriber
 from tests.support.events import FakeLambdaContext
+from tests.support.ports import free_port
 from tests.support.streams import read_stream
 
 CHUNK_SECONDS = 0.1
@@ -366,3 +367,26 @@ def test_a_sequence_of_two_to_the_53_costs_the_worker_no_memory_and_no_other_ses
     assert peak < 256 * 2**20
     assert [m["text"] for m in sink.messages("victim", "transcript") if not m["isPartial"]] == ["c0 c1 c2"]
     assert [m["text"] for m in sink.messages("attacker", "transcript") if not m["isPartial"]] == ["c1 c2"]
+
+
+def test_an_unreachable_transcribe_is_reported_as_the_sessions_error_not_a_failed_batch(
+    audio_harness, build, kinesis, audio_stream, sink, capsys, monkeypatch
+):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    audio_harness.speaker_with_session()
+    send_chunks(audio_harness, "spk", [0, 1, 2])
+    event = kinesis_event(read_stream(kinesis, audio_stream), audio_stream)
+    # The real Amazon Transcribe engine, built from the settings as on Lambda, pointed at a closed port.
+    runtime = build(
+        None,
+        transcription_engine="transcribe",
+        transcribe_endpoint_url=f"http://127.0.0.1:{free_port()}",
+        deadline_margin_seconds=0,
+        shard_idle_seconds=0,
+        shard_poll_seconds=0,
+    )
+    assert worker_handler.using(runtime)(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    (error,) = sink.messages("spk", "error")
+    assert (error["code"], error["action"]) == ("TRANSCRIPTION_UNAVAILABLE", "sendAudio")
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert any(line.get("RecognizerFailures") for line in emitted)

@@ -69,7 +69,7 @@ class WorkerRuntime:
         base = Runtime.build(settings, clock)
         deps = Dependencies(
             settings=audio,
-            recognizer=recognizer or recognizer_for(audio.transcription_engine),
+            recognizer=recognizer or recognizer_for(audio.transcription_engine, audio.transcribe_endpoint_url),
             checkpoints=CheckpointRepository(aws.resource("dynamodb").Table(settings.sessions_table)),
             sessions=base.sessions,
             notifier=base.notifier,

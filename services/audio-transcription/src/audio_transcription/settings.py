@@ -19,6 +19,9 @@ class AudioSettings(EnvironmentSettings):
     audio_stream_name: NonEmpty
     #: ``transcribe`` (Amazon Transcribe streaming) or ``pocketsphinx`` (local, English)
     transcription_engine: Literal["transcribe", "pocketsphinx"] = "transcribe"
+    #: Amazon Transcribe streaming's endpoint; empty: the SDK's own resolution
+    #: (``AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING``, ``AWS_ENDPOINT_URL``, else the Region's endpoint)
+    transcribe_endpoint_url: str = ""
     #: the translation pipeline function segments are forwarded to; empty: not forwarded
     translation_function_name: str = ""
     #: chunk duration bounds, in milliseconds

@@ -6,7 +6,9 @@ their audio to the session's recogniser stream and turns results into segments: 
 goes to the speaker as a ``transcript`` message and to the translation pipeline.
 
 Stream lifecycle: opened on the first audio; re-opened after an engine error, with
-the audio since the last final result sent again so no speech is lost; rolled over
+the audio since the last final result sent again so no speech is lost (a stream that
+fails before any result means the recogniser cannot be reached: the speaker gets one
+``TRANSCRIPTION_UNAVAILABLE`` error per outage, the audio goes on); rolled over
 when it reaches ``max_stream_seconds``; closed (its last finals flushed) after
 ``silence_timeout_seconds`` without audio, when the worker's time runs out, or when
 another worker has taken the session over.
@@ -29,8 +31,9 @@ from audio_transcription.sequencing import Sequencer, SequenceReport
 from audio_transcription.settings import AudioSettings
 from audio_transcription.stabilizer import Stabilizer, StableText
 from broadcast_shared.clock import Clock
+from broadcast_shared.errors import ErrorCode
 from broadcast_shared.languages import SOURCE_LOCALES
-from broadcast_shared.messages.outbound import AudioQualityWarning, Transcript
+from broadcast_shared.messages.outbound import AudioQualityWarning, Error, Transcript
 from broadcast_shared.messages.segments import TranscriptSegment
 from broadcast_shared.messages.wire import WireModel
 from broadcast_shared.notifier import Notifier
@@ -77,6 +80,9 @@ class SessionTranscriber:
         self._replay: list[tuple[float, bytes]] = []
         self._last_audio_at: float | None = None
         self._unsupported = False
+        #: whether the current stream has produced a result; whether the speaker was told of the current outage
+        self._stream_answered = False
+        self._outage_reported = False
         self.taken_over = False
         if self.known:
             deps.forwarder.warm_up(session_id, self._language)
@@ -186,7 +192,9 @@ class SessionTranscriber:
         except EngineError as exc:
             logger.warning("could not open a recogniser stream", extra={"error": str(exc)})
             metrics.add_metric(name="RecognizerOpenFailed", unit=MetricUnit.Count, value=1)
+            self._unreachable(exc)
             return False
+        self._stream_answered = False
         self._stream_start = start
         self._stream_label = f"s{sequence}"
         self._replay = []
@@ -210,6 +218,7 @@ class SessionTranscriber:
                 self._stream.send(pcm)
         except EngineError as exc:
             logger.warning("re-opened recogniser stream failed too", extra={"error": str(exc)})
+            self._unreachable(exc)
             self._stream.abort()
             self._stream = None
 
@@ -219,6 +228,8 @@ class SessionTranscriber:
         try:
             results = self._stream.results()
         except EngineError as exc:
+            if not self._stream_answered:
+                self._unreachable(exc)
             self._reopen(exc)
             return
         self._publish_all(results, self._stream)
@@ -231,6 +242,8 @@ class SessionTranscriber:
             results = stream.finish(FINISH_TIMEOUT_SECONDS)
         except EngineError as exc:
             logger.warning("recogniser stream failed while closing", extra={"error": str(exc)})
+            if not self._stream_answered:
+                self._unreachable(exc)
             results = []
         if not self.taken_over:
             self._publish_all(results, None)
@@ -241,7 +254,25 @@ class SessionTranscriber:
         settings = self._deps.settings
         return Stabilizer(settings.max_segment_seconds, settings.max_segment_characters)
 
+    def _unreachable(self, error: EngineError) -> None:
+        """A stream failed before any result: the recogniser cannot be reached. Told once per outage."""
+        metrics.add_metric(name="RecognizerFailures", unit=MetricUnit.Count, value=1)
+        if self._outage_reported:
+            return
+        self._outage_reported = True
+        logger.error("the recogniser cannot be reached", extra={"session_id": self.session_id, "error": str(error)})
+        self._tell_speaker(
+            Error(
+                code=ErrorCode.TRANSCRIPTION_UNAVAILABLE,
+                message="speech recognition is unavailable; audio is still accepted and retried",
+                action="sendAudio",
+            )
+        )
+
     def _publish_all(self, results: list[Recognition], stream: RecognizerStream | None) -> None:
+        if results:
+            self._stream_answered = True
+            self._outage_reported = False
         for stable in self._stabilizer.take(results, stream):
             self._publish(stable)
             if not stable.is_partial:

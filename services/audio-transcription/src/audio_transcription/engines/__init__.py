@@ -66,7 +66,7 @@ class Recognizer(Protocol):
     def open(self, language: str) -> RecognizerStream: ...
 
 
-def recognizer_for(engine: str) -> Recognizer:
+def recognizer_for(engine: str, endpoint_url: str = "") -> Recognizer:
     """The configured engine; its library is imported only when it is chosen."""
     if engine == "pocketsphinx":
         from audio_transcription.engines.sphinx import SphinxRecognizer
@@ -74,7 +74,7 @@ def recognizer_for(engine: str) -> Recognizer:
         return SphinxRecognizer()
     from audio_transcription.engines.transcribe import TranscribeRecognizer
 
-    return TranscribeRecognizer()
+    return TranscribeRecognizer(endpoint_url=endpoint_url)
 
 
 def join_words(words: list[Word] | tuple[Word, ...]) -> str:

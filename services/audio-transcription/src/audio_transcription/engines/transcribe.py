@@ -4,9 +4,15 @@ to the deprecated ``amazon-transcribe``).
 The SDK is asyncio; the worker is not. Each recogniser runs one event loop in a daemon
 thread, and each stream is two tasks on it: one sends queued audio events, one reads
 transcript events into a thread-safe queue. Partial-results stabilisation is on, so
-Transcribe marks the words it will not change (``Item.stable``). The SDK resolves the
-region, credentials and ``AWS_ENDPOINT_URL(_TRANSCRIBE_STREAMING)`` from the
-environment as every other client here does.
+Transcribe marks the words it will not change (``Item.stable``).
+
+The client is built once per recogniser, on its loop, the only way the SDK allows:
+``await AsyncTranscribeStreamingConfig.resolve(...)``, which reads the Region
+(``AWS_REGION``) and the credentials (Lambda's ``AWS_ACCESS_KEY_ID`` and friends)
+from the environment. The endpoint is ``TRANSCRIBE_ENDPOINT_URL`` when set, else the
+SDK's own resolution. The transport is the SDK's CRT HTTP client: the operation is a
+duplex HTTP/2 event stream, which the default aiohttp transport refuses. Every failure
+of a stream, configuration included, reaches the worker as :class:`EngineError`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from audio_transcription.settings import SAMPLE_RATE
 
 #: Transcribe accepts audio events up to 32 KB; larger chunks are split
 MAX_EVENT_BYTES = 32 * 1024
+#: resolving the client's configuration reads the environment and, at most, config files
+CLIENT_SETUP_SECONDS = 10.0
 
 
 def recognitions_from(event: Any) -> list[Recognition]:
@@ -56,19 +64,33 @@ def recognitions_from(event: Any) -> list[Recognition]:
     return found
 
 
+async def streaming_client(endpoint_url: str = "") -> Any:
+    """The SDK's client as it runs on Lambda: configuration resolved from the environment, CRT transport."""
+    from aws_sdk_transcribe_streaming.client import AsyncTranscribeStreamingClient
+    from aws_sdk_transcribe_streaming.config import AsyncTranscribeStreamingConfig
+    from smithy_http.aio.crt import AWSCRTHTTPClient
+
+    overrides: dict[str, Any] = {"transport": AWSCRTHTTPClient()}
+    if endpoint_url:
+        overrides["endpoint_uri"] = endpoint_url
+    return AsyncTranscribeStreamingClient(config=await AsyncTranscribeStreamingConfig.resolve(**overrides))
+
+
 class TranscribeRecognizer:
-    def __init__(self, client: Any | None = None, stability: str = "high") -> None:
+    def __init__(self, client: Any | None = None, stability: str = "high", endpoint_url: str = "") -> None:
         self._client = client
         self._stability = stability
+        self._endpoint_url = endpoint_url
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, daemon=True, name="transcribe-loop").start()
 
     def open(self, language: str) -> TranscribeStream:
         if self._client is None:
-            from aws_sdk_transcribe_streaming.client import AsyncTranscribeStreamingClient
-            from aws_sdk_transcribe_streaming.config import AsyncTranscribeStreamingConfig
-
-            self._client = AsyncTranscribeStreamingClient(config=AsyncTranscribeStreamingConfig())
+            built = asyncio.run_coroutine_threadsafe(streaming_client(self._endpoint_url), self._loop)
+            try:
+                self._client = built.result(CLIENT_SETUP_SECONDS)
+            except Exception as exc:  # noqa: BLE001 - any configuration failure is the engine's
+                raise EngineError(f"Transcribe client could not be configured: {exc!r}") from exc
         return TranscribeStream(self._client, self._loop, language, self._stability)
 
 
@@ -129,8 +151,10 @@ class TranscribeStream:
         self._loop.call_soon_threadsafe(self._audio.put_nowait, pcm)
 
     def results(self) -> list[Recognition]:
+        """Results first: a failure is raised once every result that arrived before it was taken."""
         found = self._drain()
-        self._check()
+        if not found:
+            self._check()
         return found
 
     def finish(self, timeout: float) -> list[Recognition]:
@@ -140,9 +164,10 @@ class TranscribeStream:
                 self._done.result(timeout)
             except FutureTimeout:
                 self._done.cancel()
+                self._error = self._error or TimeoutError(f"the stream did not end within {timeout} s")
             except Exception:  # noqa: BLE001, S110 - already recorded in self._error
                 pass
-        return self._drain()
+        return self.results()
 
     def abort(self) -> None:
         self._done.cancel()
