@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import threading
 
 import boto3
 import numpy as np
@@ -390,3 +391,54 @@ def test_an_unreachable_transcribe_is_reported_as_the_sessions_error_not_a_faile
     assert (error["code"], error["action"]) == ("TRANSCRIPTION_UNAVAILABLE", "sendAudio")
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert any(line.get("RecognizerFailures") for line in emitted)
+
+
+class SlowToFinishRecognizer:
+    """Each stream's ``finish`` waits for every other stream's: closed one at a time, the first waits out
+    its whole timeout and the barrier breaks; closed together, they all pass it at once."""
+
+    def __init__(self, streams: int) -> None:
+        self.barrier = threading.Barrier(streams)
+        self.timeouts: list[float] = []
+        self.passed = 0
+
+    def open(self, language: str) -> SlowToFinishRecognizer.Stream:
+        return SlowToFinishRecognizer.Stream(self)
+
+    class Stream:
+        def __init__(self, recognizer: SlowToFinishRecognizer) -> None:
+            self._recognizer = recognizer
+
+        def send(self, pcm: bytes) -> None:
+            pass
+
+        def results(self) -> list[Recognition]:
+            return []
+
+        def finish(self, timeout: float) -> list[Recognition]:
+            self._recognizer.timeouts.append(timeout)
+            try:
+                self._recognizer.barrier.wait(timeout)
+            except threading.BrokenBarrierError as exc:
+                raise EngineError("did not end in time") from exc
+            self._recognizer.passed += 1
+            return []
+
+        def abort(self) -> None:
+            pass
+
+
+def test_the_worker_closes_every_stream_together_within_its_remaining_time(harness, build):
+    from audio_transcription.worker import SHUTDOWN_RESERVE_SECONDS, ShardRecord
+
+    sessions = [harness.speaker_with_session(f"spk{i}") for i in range(4)]
+    recognizer = SlowToFinishRecognizer(len(sessions))
+    runtime = build(recognizer)
+    batch = [
+        ShardRecord("shardId-000000000000", str(1000 + i), chunk(session_id, 0).encode())
+        for i, session_id in enumerate(sessions)
+    ]
+    remaining = 4.0  # below the deadline margin: the worker closes its streams right after the batch
+    runtime.worker.run(batch, "arn:aws:kinesis:eu-west-1:123456789012:stream/audio", lambda: remaining)
+    assert recognizer.passed == len(sessions)
+    assert all(timeout <= remaining - SHUTDOWN_RESERVE_SECONDS for timeout in recognizer.timeouts)

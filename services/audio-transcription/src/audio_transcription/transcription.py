@@ -121,9 +121,10 @@ class SessionTranscriber:
             logger.info("closing recogniser stream after silence", extra={"session_id": self.session_id})
             self._close_stream()
 
-    def close(self) -> None:
+    def close(self, timeout: float = FINISH_TIMEOUT_SECONDS) -> None:
+        """Release what is held, end the stream (waiting at most ``timeout`` for its last results)."""
         self.flush()
-        self._close_stream()
+        self._close_stream(timeout)
         self._deps.forwarder.drain(self.session_id)
 
     def abandon(self) -> None:
@@ -234,12 +235,12 @@ class SessionTranscriber:
             return
         self._publish_all(results, self._stream)
 
-    def _close_stream(self) -> None:
+    def _close_stream(self, timeout: float = FINISH_TIMEOUT_SECONDS) -> None:
         if self._stream is None:
             return
         stream, self._stream = self._stream, None
         try:
-            results = stream.finish(FINISH_TIMEOUT_SECONDS)
+            results = stream.finish(timeout)
         except EngineError as exc:
             logger.warning("recogniser stream failed while closing", extra={"error": str(exc)})
             if not self._stream_answered:

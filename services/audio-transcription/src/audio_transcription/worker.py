@@ -4,8 +4,9 @@ The event source mapping delivers a batch for a shard and waits for it (one batc
 shard at a time). The worker transcribes the batch, then keeps reading the same shard
 itself, from the batch's last record, feeding the sessions' recogniser streams as
 audio arrives, until the shard has been idle for ``shard_idle_seconds`` or the
-invocation nears its deadline. Then it closes every stream (flushing final results),
-and returns. The mapping's next batches hold records it already read; each session's
+invocation nears its deadline. Then it closes every stream (flushing final results)
+at once, each given what is left of the invocation less ``SHUTDOWN_RESERVE_SECONDS``
+(at most ``FINISH_TIMEOUT_SECONDS``), and returns. The mapping's next batches hold records it already read; each session's
 checkpoint (``audioRecord``) skips them. docs/ARCHITECTURE.md has the failure modes.
 
 A session whose processing raises is isolated: its stream is abandoned, its further
@@ -20,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -27,8 +29,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from audio_transcription.chunks import AudioChunk
-from audio_transcription.transcription import Dependencies, SessionTranscriber
+from audio_transcription.transcription import FINISH_TIMEOUT_SECONDS, Dependencies, SessionTranscriber
 from broadcast_shared.observability import logger, metrics
+
+#: time kept after the streams are closed, to return before Lambda's deadline
+SHUTDOWN_RESERVE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,23 @@ class TranscriptionWorker:
                         break
                     self._sleep(settings.shard_poll_seconds)
         finally:
-            for session_id, transcriber in sessions.live():
-                sessions.guard(session_id, "", transcriber.close)
+            self._close_all(sessions, remaining_seconds())
         return sessions.failed_records()
+
+    @staticmethod
+    def _close_all(sessions: _Sessions, remaining: float) -> None:
+        """Release held chunks (claims are DynamoDB writes, made one by one), then end every stream together,
+        each within the invocation's remaining time less a reserve; a session that fails fails alone."""
+        for session_id, transcriber in sessions.live():
+            sessions.guard(session_id, "", transcriber.flush)
+        live = sessions.live()
+        if not live:
+            return
+        timeout = max(0.0, min(FINISH_TIMEOUT_SECONDS, remaining - SHUTDOWN_RESERVE_SECONDS))
+        with ThreadPoolExecutor(max_workers=len(live), thread_name_prefix="close") as pool:
+            closing = [pool.submit(sessions.guard, sid, "", partial(t.close, timeout)) for sid, t in live]
+            for done in closing:
+                done.result()
 
     def _consume(self, records: list[ShardRecord], sessions: _Sessions) -> None:
         by_session: dict[str, list[tuple[str, AudioChunk]]] = defaultdict(list)
