@@ -6,8 +6,9 @@ itself, from the batch's last record, feeding the sessions' recogniser streams a
 audio arrives, until the shard has been idle for ``shard_idle_seconds`` or the
 invocation nears its deadline. Then it closes every stream (flushing final results)
 at once, each given what is left of the invocation less ``SHUTDOWN_RESERVE_SECONDS``
-(at most ``FINISH_TIMEOUT_SECONDS``), and returns. The mapping's next batches hold records it already read; each session's
-checkpoint (``audioRecord``) skips them. docs/ARCHITECTURE.md has the failure modes.
+(at most ``FINISH_TIMEOUT_SECONDS``), and returns. The mapping's next batches hold
+records it already read; each session's checkpoint (``audioRecord``) skips them.
+docs/ARCHITECTURE.md has the failure modes.
 
 A session whose processing raises is isolated: its stream is abandoned, its further
 records are skipped for this invocation, and its first record of the delivered batch
