@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import statistics
 import tempfile
@@ -47,40 +48,46 @@ def run() -> None:
         deployed = next(deployment)
         try:
             with RunningStack(deployed["endpoint"]) as stack:
-                flood = Flood(stack.url)
-                flood.start()  # the attackers connect first, then wait for the signal
-                flood.connected.wait(timeout=180)
-                timer = threading.Timer(FLOOD_DELAY_SECONDS, flood.go.set)
+                # The attackers run in a process of their own, as they would on another machine: in this one
+                # they would share the interpreter lock with the gateway and slow it for everyone.
+                context = multiprocessing.get_context("spawn")
+                connected, go, results = context.Event(), context.Event(), context.Queue()
+                process = context.Process(target=_flood, args=(stack.url, connected, go, results), daemon=True)
+                process.start()
+                connected.wait(timeout=180)  # the attackers connect first, then wait for the signal
+                timer = threading.Timer(FLOOD_DELAY_SECONDS, go.set)
                 timer.start()
                 result = stream_talk(stack.url, talk, chunk_ms=CHUNK_MS, pace=1.0, listeners=("es",))
                 timer.cancel()
-                flood.join()
+                flood = results.get(timeout=FLOOD_SECONDS + 120)
+                process.join(timeout=10)
         finally:
             next(deployment, None)
     report(flood, result)
 
 
+def _flood(url: str, connected, go, results) -> None:
+    """The attacking process: connect, wait for ``go``, flood, and hand back what was answered."""
+    flood = Flood(url, connected, go)
+    asyncio.run(flood.run())
+    flood.connected = flood.go = None
+    results.put(flood)
+
+
 class Flood:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, connected, go) -> None:
         self._url = f"{url}?role=listener"
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), name="flood", daemon=True)
         #: per connection: (seconds since the flood began, code or type) of every answer
         self.answers: list[list[tuple[float, str]]] = [[] for _ in range(ATTACKERS)]
-        self.connected = threading.Event()
-        self.go = threading.Event()
+        self.connected = connected
+        self.go = go
         self.sent = 0
         self.connect_failures = 0
+        #: time.monotonic(), which is the same clock in every process of the machine
         self.started = 0.0
         self.ended = 0.0
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def join(self) -> None:
-        if self._thread.is_alive() or self.started:
-            self._thread.join(timeout=FLOOD_SECONDS + 60)
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         sockets = [await self._connect() for _ in range(ATTACKERS)]
         self.connected.set()
         await asyncio.to_thread(self.go.wait)
