@@ -15,7 +15,7 @@ for key, value in {
 }.items():
     os.environ.setdefault(key, value)
 
-from benchmarks import artifacts, audio, fanout, gateway, latency, segments, session_status, translation  # noqa: E402
+from benchmarks import artifacts, audio, fanout, flood, gateway, latency, segments, session_status, translation  # noqa: E402
 
 BENCHMARKS = {
     "artifacts": artifacts,
@@ -26,6 +26,7 @@ BENCHMARKS = {
     "segments": segments,
     "translation": translation,
     "latency": latency,
+    "flood": flood,
 }
 
 if __name__ == "__main__":

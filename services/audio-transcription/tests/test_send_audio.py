@@ -8,6 +8,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audio_transcription.chunks import AudioChunk
 from audio_transcription.ingest import AudioIngest
@@ -179,3 +181,32 @@ def test_a_real_time_speaker_is_never_held_back_by_the_audio_budget(audio_harnes
         clock.advance(0.1)
     assert not audio_harness.sink.messages("spk", "error")
     assert len(read_stream(kinesis, audio_stream)) == 300
+
+
+DOCUMENTED_CODES = {
+    "INVALID_JSON", "INVALID_MESSAGE", "MESSAGE_TOO_LARGE", "INVALID_AUDIO", "RATE_LIMITED", "NOT_IN_SESSION",
+    "SESSION_ENDED", "FORBIDDEN",
+}  # fmt: skip
+hostile_sequences = st.one_of(
+    st.integers(min_value=-(2**64), max_value=2**64), st.just(2**53 - 1), st.text(max_size=5), st.booleans(),
+    st.floats(allow_nan=False), st.none(),
+)  # fmt: skip
+hostile_audio = st.one_of(
+    st.binary(max_size=30_000).map(lambda b: base64.b64encode(b).decode()), st.text(max_size=50),
+    st.integers(0, 40_000).map(lambda n: "A" * n),
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=hostile_sequences, audio_field=hostile_audio)
+def test_any_send_audio_gets_nothing_or_a_documented_error(
+    audio_harness, kinesis, audio_stream, clock, sequence, audio_field
+):
+    if audio_harness.runtime.connections.get("spk") is None:
+        audio_harness.speaker_with_session()
+    clock.advance(10)  # a fresh rate-limit window and a full audio budget: each example judged on its content
+    before = len(audio_harness.sink.messages("spk"))
+    response = audio_harness.send("spk", {"action": "sendAudio", "audio": audio_field, "sequence": sequence})
+    assert response == {"statusCode": 200}
+    for answer in audio_harness.sink.messages("spk")[before:]:
+        assert answer["type"] == "error" and answer["code"] in DOCUMENTED_CODES, answer
