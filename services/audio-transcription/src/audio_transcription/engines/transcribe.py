@@ -124,8 +124,11 @@ class TranscribeStream:
                 )
             )
 
+            audio = self._audio
+            assert audio is not None  # made on this loop before the stream starts
+
             async def send() -> None:
-                while (pcm := await self._audio.get()) is not None:
+                while (pcm := await audio.get()) is not None:
                     for offset in range(0, len(pcm), MAX_EVENT_BYTES):
                         chunk = pcm[offset : offset + MAX_EVENT_BYTES]
                         await stream.input_stream.send(AudioStreamAudioEvent(value=AudioEvent(audio_chunk=chunk)))
@@ -148,6 +151,8 @@ class TranscribeStream:
     def send(self, pcm: bytes) -> None:
         self._check()
         self._ready.wait(5)
+        if self._audio is None:
+            raise EngineError("the Amazon Transcribe stream did not start")
         self._loop.call_soon_threadsafe(self._audio.put_nowait, pcm)
 
     def results(self) -> list[Recognition]:
