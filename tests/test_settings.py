@@ -6,6 +6,7 @@ import pytest
 
 from audio_transcription.settings import AudioSettings
 from broadcast_shared.config import ConfigurationError, Settings
+from session_management.settings import SessionSettings
 from translation_pipeline.settings import TranslationSettings
 
 TABLES = {
@@ -28,11 +29,11 @@ def test_a_fractional_integer_is_refused_not_truncated():
 
 
 def test_blank_variables_take_the_default():
-    assert Settings.from_environment({**TABLES, "IDLE_TIMEOUT_SECONDS": "  "}).idle_timeout_seconds == 600
+    assert SessionSettings.from_environment({**TABLES, "IDLE_TIMEOUT_SECONDS": "  "}).idle_timeout_seconds == 600
 
 
 def test_allowed_terminologies_are_comma_separated():
-    settings = Settings.from_environment({**TABLES, "ALLOWED_TERMINOLOGIES": "acme, medical ,"})
+    settings = SessionSettings.from_environment({**TABLES, "ALLOWED_TERMINOLOGIES": "acme, medical ,"})
     assert settings.allowed_terminologies == frozenset({"acme", "medical"})
 
 
@@ -60,3 +61,8 @@ def test_settings_read_the_process_environment(monkeypatch):
     monkeypatch.setenv("SPEAKER_GRACE_SECONDS", "0")
     settings = Settings.from_environment()
     assert (settings.sessions_table, settings.speaker_grace_seconds) == ("s", 0)
+
+
+def test_the_shared_settings_hold_nothing_only_session_management_reads():
+    session_only = set(SessionSettings.model_fields) - set(Settings.model_fields)
+    assert {"idle_timeout_seconds", "max_listeners_per_session", "allowed_terminologies"} <= session_only

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from broadcast_shared.config import Settings
+from session_management.settings import SessionSettings
 
 CONNECTIONS_BY_SESSION_INDEX = "by-session-language"
 
@@ -60,11 +61,11 @@ def create_tables(dynamodb: Any, prefix: str) -> dict[str, str]:
     return names
 
 
-def fresh_settings(dynamodb: Any, management_api_endpoint: str, **limits: Any) -> Settings:
+def fresh_settings(dynamodb: Any, management_api_endpoint: str, **limits: Any) -> SessionSettings:
     """Settings over a new set of tables with unique names, so nothing is shared with another run."""
     names = create_tables(dynamodb, f"t{uuid.uuid4().hex[:10]}")
     limits.setdefault("allowed_terminologies", frozenset({"acme", "acme-product-names"}))
-    return Settings(
+    return SessionSettings(
         sessions_table=names["sessions"],
         connections_table=names["connections"],
         rate_limits_table=names["rate-limits"],

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: a setting that must be given and not be blank
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -52,7 +52,10 @@ class EnvironmentSettings(BaseSettings):
 
 
 class Settings(EnvironmentSettings):
-    """What every WebSocket function reads: its tables, the Management API, and the limits all routes share."""
+    """What every WebSocket function reads: its tables, the Management API, and the limits all routes share.
+
+    What only one service reads lives in that service's own settings (``SessionSettings``,
+    ``AudioSettings``, ``TranslationSettings``)."""
 
     sessions_table: NonEmpty
     connections_table: NonEmpty
@@ -65,28 +68,9 @@ class Settings(EnvironmentSettings):
     source_rate_per_second: int = 200
     #: the largest inbound control message, in bytes (API Gateway's own limit is 128 KB)
     max_control_message_bytes: int = 16 * 1024
-    #: a connection with no accepted message for this long is closed by the sweep
-    idle_timeout_seconds: int = 600
-    #: API Gateway closes every WebSocket connection after two hours
-    connection_max_age_seconds: int = 7200
-    #: how long before that limit a ``connectionRefresh`` warning is sent
-    connection_refresh_warning_seconds: int = 300
     #: ended sessions and stale records expire through DynamoDB TTL after this long
     record_ttl_seconds: int = 86400
-    max_listeners_per_session: int = 5000
-    #: the Amazon Translate custom terminologies a session may name (any other is refused: the account may hold
-    #: terminologies of other products or customers)
-    allowed_terminologies: Annotated[frozenset[str], NoDecode] = frozenset()
-    #: sessions one speaker (token ``sub``) may create per hour, whatever the connection
-    max_sessions_per_user_per_hour: int = 10
     #: concurrent management-API calls in one fan-out
     fanout_concurrency: int = 32
     #: how long a session waits for its speaker (same ``sub``) to reconnect before it ends; 0 ends it at once
     speaker_grace_seconds: int = 60
-
-    @field_validator("allowed_terminologies", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return frozenset(name.strip() for name in value.split(",") if name.strip())
-        return value

@@ -54,7 +54,3 @@ class Runtime:
             notifier=notifier,
             departures=Departures(connections, sessions, notifier, clock, settings.speaker_grace_seconds),
         )
-
-    @classmethod
-    def from_environment(cls) -> Runtime:
-        return cls.build(Settings.from_environment())

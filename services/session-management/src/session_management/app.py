@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from broadcast_shared.runtime import Runtime
 from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decorator
+from session_management.settings import SessionSettings
 
-runtime = LazyRuntime(Runtime.from_environment)
+runtime = LazyRuntime(lambda: Runtime.build(SessionSettings.from_environment()))
 route = route_decorator(runtime)
 on_event = event_decorator(runtime)

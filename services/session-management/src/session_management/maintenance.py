@@ -11,6 +11,7 @@ from broadcast_shared.messages.outbound import ConnectionRefresh, EndReason, Upd
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Role, Session
 from broadcast_shared.runtime import Runtime
+from session_management.settings import session_settings
 from session_management.status import session_status
 
 
@@ -143,7 +144,7 @@ def _sweep_one(runtime: Runtime, connection: Connection, result: SweepResult, li
     """A connection is idle when nothing was heard from it for the idle timeout, unless it is a
     listener of an active session: receiving captions is its activity, and a gone listener is
     removed by the next delivery that meets it (410) or when the session ends."""
-    settings = runtime.settings
+    settings = session_settings(runtime)
     now = runtime.clock.now()
     if now - connection.last_seen_at >= settings.idle_timeout_seconds and not listening(connection):
         if runtime.notifier.disconnect(connection.connection_id):

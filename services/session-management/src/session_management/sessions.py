@@ -17,6 +17,7 @@ from broadcast_shared.repositories.records import Connection, Session
 from broadcast_shared.repositories.sessions import MembershipConflict, MembershipFailure, SessionIdTaken
 from broadcast_shared.runtime import Runtime
 from session_management.session_ids import new_session_id
+from session_management.settings import session_settings
 from session_management.status import broadcast_state, session_status, triggered_reason
 
 #: draws of a fresh id before giving up on a (vanishingly unlikely) run of collisions
@@ -30,6 +31,7 @@ JOIN_FAILURES_WINDOW_SECONDS = 600
 class SessionService:
     def __init__(self, runtime: Runtime) -> None:
         self._rt = runtime
+        self._limits = session_settings(runtime)
 
     # --- speaker -----------------------------------------------------------------
     def create(
@@ -49,14 +51,14 @@ class SessionService:
                 f"this connection already speaks in session {previous.session_id}; end it first",
                 {"sessionId": previous.session_id},
             )
-        if terminology is not None and terminology not in self._rt.settings.allowed_terminologies:
+        if terminology is not None and terminology not in self._limits.allowed_terminologies:
             problem = "not a terminology of this deployment"
             raise BroadcastError(
                 ErrorCode.INVALID_MESSAGE,
                 f"terminology: {problem}",
                 {"problems": [{"field": "terminology", "problem": problem}]},
             )
-        allowed = self._rt.settings.max_sessions_per_user_per_hour
+        allowed = self._limits.max_sessions_per_user_per_hour
         owner = speaker.user_id or speaker.connection_id
         if not self._rt.rate_limiter.try_acquire(f"sessions-of#{owner}", allowed, 3600, self._rt.clock.now()):
             raise BroadcastError(
@@ -169,7 +171,7 @@ class SessionService:
                 listener.connection_id,
                 listener.session_id,
                 target_language,
-                self._rt.settings.max_listeners_per_session,
+                self._limits.max_listeners_per_session,
                 self._rt.clock.now(),
             )
         except MembershipConflict as conflict:

@@ -1,0 +1,42 @@
+"""Session management's own settings: connection lifetimes, audience and session limits."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import field_validator
+from pydantic_settings import NoDecode
+
+from broadcast_shared.config import Settings
+from broadcast_shared.runtime import Runtime
+
+
+class SessionSettings(Settings):
+    """The shared settings plus what only session management reads."""
+
+    #: a connection with no accepted message for this long is closed by the sweep
+    idle_timeout_seconds: int = 600
+    #: API Gateway closes every WebSocket connection after two hours
+    connection_max_age_seconds: int = 7200
+    #: how long before that limit a ``connectionRefresh`` warning is sent
+    connection_refresh_warning_seconds: int = 300
+    max_listeners_per_session: int = 5000
+    #: the Amazon Translate custom terminologies a session may name (any other is refused: the account may hold
+    #: terminologies of other products or customers)
+    allowed_terminologies: Annotated[frozenset[str], NoDecode] = frozenset()
+    #: sessions one speaker (token ``sub``) may create per hour, whatever the connection
+    max_sessions_per_user_per_hour: int = 10
+
+    @field_validator("allowed_terminologies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+
+def session_settings(runtime: Runtime) -> SessionSettings:
+    """The session-management settings a runtime was built with (``session_management.app`` builds it so)."""
+    if not isinstance(runtime.settings, SessionSettings):
+        raise TypeError("this runtime was not built with SessionSettings")
+    return runtime.settings
