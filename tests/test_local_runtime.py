@@ -242,3 +242,19 @@ def test_serve_command_prints_url_and_token_and_ctrl_c_stops_everything(deployed
         assert process.wait(timeout=30) == 0
     for pid in workers:
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+def test_a_flood_of_unknown_actions_is_throttled_at_the_gateway_and_other_routes_still_answer(deployed_local):
+    """The stage's route throttle ($default 20/s, burst 50) is applied as API Gateway applies it: beyond it the
+    function is never invoked and the client gets the gateway's own `Too Many Requests`."""
+    with RunningPlatform(deployed_local["endpoint"]) as fresh, listener(fresh) as flooder, listener(fresh) as other:
+        for n in range(120):
+            send(flooder, action=f"nope{n}")
+        throttled = 0
+        deadline = time.monotonic() + 60
+        while throttled == 0 and time.monotonic() < deadline:
+            message = json.loads(flooder.recv(timeout=30))
+            throttled += message.get("message") == "Too Many Requests"
+        assert throttled
+        send(other, action="heartbeat")
+        assert receive(other, "heartbeatAck")["type"] == "heartbeatAck"

@@ -52,6 +52,8 @@ class Deployment:
     authorizer: Authorizer | None = None
     functions: dict[str, FunctionConfig] = field(default_factory=dict)
     schedules: list[dict[str, Any]] = field(default_factory=list)
+    #: route key -> (rate per second, burst): the stage's route throttles, ``"*"`` its default
+    throttles: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def function_name(arn_or_name: str) -> str:
@@ -87,6 +89,7 @@ class DeploymentReader:
                 deployment.authorizer = Authorizer(
                     function_name(uri["arn"]), tuple(authorizer.get("IdentitySource") or ())
                 )
+        deployment.throttles = self._throttles(api["ApiId"], stage)
         names = set(deployment.routes.values())
         if deployment.authorizer:
             names.add(deployment.authorizer.function)
@@ -96,6 +99,22 @@ class DeploymentReader:
         for name in sorted(names):
             deployment.functions[name] = self._function(name, manifest)
         return deployment
+
+    def _throttles(self, api_id: str, stage: str) -> dict[str, tuple[float, float]]:
+        """The stage's throttling targets as API Gateway applies them: per route, else the stage default."""
+        try:
+            settings = self._clients.apigatewayv2.get_stage(ApiId=api_id, StageName=stage)
+        except Exception:  # noqa: BLE001 - a stage the emulator does not describe is served unthrottled
+            return {}
+        throttles = {}
+        for key, route in [
+            ("*", settings.get("DefaultRouteSettings") or {}),
+            *(settings.get("RouteSettings") or {}).items(),
+        ]:
+            if route.get("ThrottlingRateLimit"):
+                rate = float(route["ThrottlingRateLimit"])
+                throttles[key] = (rate, float(route.get("ThrottlingBurstLimit") or rate))
+        return throttles
 
     def function(self, name: str) -> FunctionConfig:
         return self._function(function_name(name), self._manifest())

@@ -48,6 +48,22 @@ def new_connection_id() -> str:
     return base64.b64encode(secrets.token_bytes(12)).decode()
 
 
+class TokenBucket:
+    """API Gateway's throttle: ``rate`` requests per second, ``burst`` at once (stage route settings)."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, max(burst, 1.0)
+        self.tokens, self.updated = self.burst, time.monotonic()
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
 @dataclass
 class GatewayConnection:
     connection_id: str
@@ -86,6 +102,7 @@ class LocalGateway:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: Server | None = None
         self._watchdog: asyncio.Task | None = None
+        self._buckets: dict[str, TokenBucket] = {}
 
     # --- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
@@ -243,12 +260,25 @@ class LocalGateway:
         if function is None:
             await self._send_gateway_error(connection, "Forbidden", context["requestId"])
             return
+        if not self._admit(route_key):
+            # As API Gateway does beyond a route's throttle: the function is never invoked.
+            await self._send_gateway_error(connection, "Too Many Requests", context["requestId"])
+            return
         event = {"requestContext": context, "body": body, "isBase64Encoded": encoded}
         try:
             await self._call(function, event)
         except FunctionError as error:
             log.warning("%s failed: %s", function, error.payload.get("errorMessage"))
             await self._send_gateway_error(connection, "Internal server error", context["requestId"])
+
+    def _admit(self, route_key: str) -> bool:
+        throttle = self.deployment.throttles.get(route_key) or self.deployment.throttles.get("*")
+        if throttle is None:
+            return True
+        bucket = self._buckets.get(route_key)
+        if bucket is None:
+            bucket = self._buckets[route_key] = TokenBucket(*throttle)
+        return bucket.take(time.monotonic())
 
     async def _disconnect(self, connection: GatewayConnection) -> None:
         function = self.deployment.routes.get("$disconnect")
