@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     event.preventDefault();
     const sessionId = ui.session.value.trim().toLowerCase();
     if (!SESSION_ID_PATTERN.test(sessionId)) {
-      notice(ui.error, "A session id looks like golden-eagle-427.");
+      notice(ui.error, "A session id looks like golden-eagle-misty-otter-4271.");
       return;
     }
     join(sessionId, ui.language.value as TargetLanguage, config.webSocketUrl);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareSegmentIds, connectionUrl, parseServerMessage } from "./protocol";
+import { SESSION_ID_PATTERN, compareSegmentIds, connectionUrl, parseServerMessage } from "./protocol";
 
 describe("protocol", () => {
   it("connects a speaker with its token and a listener without one", () => {
@@ -22,5 +22,14 @@ describe("protocol", () => {
     });
     expect(parseServerMessage("not json")).toBeNull();
     expect(parseServerMessage("[1]")).toBeNull();
+  });
+});
+
+describe("SESSION_ID_PATTERN", () => {
+  it("accepts the ids createSession issues and refuses what joinSession refuses", () => {
+    expect(SESSION_ID_PATTERN.test("golden-eagle-misty-otter-4271")).toBe(true);
+    expect(SESSION_ID_PATTERN.test("golden-eagle-427")).toBe(true);
+    expect(SESSION_ID_PATTERN.test("golden-eagle-٤٢٧")).toBe(false);
+    expect(SESSION_ID_PATTERN.test("Golden-Eagle-4271")).toBe(false);
   });
 });

@@ -8,14 +8,14 @@ export const TARGET_LANGUAGES = [
 export type SourceLanguage = (typeof SOURCE_LANGUAGES)[number];
 export type TargetLanguage = (typeof TARGET_LANGUAGES)[number];
 
-/** `sessionId` as `joinSession` accepts it: `word-word-NNN`. */
-export const SESSION_ID_PATTERN = /^[a-z]+-[a-z]+-\d{3}$/;
+/** `sessionId` as `joinSession` accepts it: words and digits, `golden-eagle-misty-otter-4271` (older `word-word-NNN` too). */
+export const SESSION_ID_PATTERN = /^[a-z]+(-[a-z]+){1,3}-[0-9]{3,4}$/;
 
 export type Role = "speaker" | "listener";
 
 // --- client → server -------------------------------------------------------------------------
 export type Action =
-  | { action: "createSession"; sourceLanguage: SourceLanguage; qualityTier?: "standard" | "premium" }
+  | { action: "createSession"; sourceLanguage: SourceLanguage; qualityTier?: "standard" }
   | { action: "joinSession"; sessionId: string; targetLanguage: TargetLanguage }
   | { action: "changeLanguage"; targetLanguage: TargetLanguage }
   | { action: "heartbeat" }
