@@ -67,7 +67,12 @@ def run() -> None:
 
 
 def _flood(url: str, connected, go, results) -> None:
-    """The attacking process: connect, wait for ``go``, flood, and hand back what was answered."""
+    """The attacking process: connect, wait for ``go``, flood, and hand back what was answered.
+
+    It runs at the lowest CPU priority: an attacker's CPU is not the platform's, and on a two-core machine an
+    attacker at full priority would take one of the cores the emulated platform needs.
+    """
+    os.nice(19)
     flood = Flood(url, connected, go)
     asyncio.run(flood.run())
     flood.connected = flood.go = None

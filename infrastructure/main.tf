@@ -47,6 +47,7 @@ locals {
     IDLE_TIMEOUT_SECONDS               = tostring(var.session_limits.idle_timeout_seconds)
     MAX_LISTENERS_PER_SESSION          = tostring(var.session_limits.max_listeners_per_session)
     SPEAKER_GRACE_SECONDS              = tostring(var.session_limits.speaker_grace_seconds)
+    MAX_SESSIONS_PER_USER_PER_HOUR     = tostring(var.session_limits.max_sessions_per_user_per_hour)
     CONNECTION_REFRESH_WARNING_SECONDS = "300"
     ALLOWED_TERMINOLOGIES              = join(",", var.translation.terminologies)
   }

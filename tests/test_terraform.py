@@ -188,6 +188,13 @@ def test_worker_forwards_to_the_deployed_translation_function_which_runs_the_loc
     assert variables["TRANSLATION_CACHE_TABLE"] == "speech-broadcast-local-translation-cache"
 
 
+def test_sessions_per_user_limit_reaches_create_session_from_the_environment_variables(deployed_local):
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
+    create = lambda_.get_function_configuration(FunctionName="speech-broadcast-local-create-session")
+    # local.tfvars raises it from the default 10 for rehearsals
+    assert create["Environment"]["Variables"]["MAX_SESSIONS_PER_USER_PER_HOUR"] == "120"
+
+
 def test_each_function_may_call_only_what_it_needs(deployed_local):
     iam = emulator_client("iam", deployed_local["endpoint"])
     lambda_ = emulator_client("lambda", deployed_local["endpoint"])

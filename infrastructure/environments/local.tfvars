@@ -17,3 +17,12 @@ translation = {
   translation_engine = "apertium"
   speech_engine      = "espeak"
 }
+
+# A rehearsal creates many sessions with the one local speaker token: more than the 10 an hour of the
+# remote environments.
+session_limits = {
+  control_rate_per_second        = 10
+  idle_timeout_seconds           = 600
+  max_listeners_per_session      = 5000
+  max_sessions_per_user_per_hour = 120
+}

@@ -37,6 +37,13 @@ class FunctionError(Exception):
         self.payload = payload
 
 
+class RuntimeStopping(FunctionError):
+    """The local runtime is stopping: the invocation did not run, or its environment was stopped under it."""
+
+    def __init__(self) -> None:
+        super().__init__({"errorType": "Runtime.Stopping", "errorMessage": "the local runtime is stopping"})
+
+
 @dataclass
 class Endpoints:
     """Where a local function's AWS calls go."""
@@ -165,6 +172,10 @@ class FunctionPool:
         environment = self._acquire(name)
         try:
             return environment.invoke(event)
+        except FunctionError:
+            if self._closed:
+                raise RuntimeStopping() from None
+            raise
         finally:
             self._release(name, environment)
 
@@ -172,7 +183,7 @@ class FunctionPool:
         with self._condition:
             while True:
                 if self._closed:
-                    raise RuntimeError("the local runtime is stopping")
+                    raise RuntimeStopping()
                 if self._idle[name]:
                     environment = self._idle[name].pop()
                     self._busy.add(environment)
@@ -191,7 +202,7 @@ class FunctionPool:
         with self._condition:
             if self._closed:
                 environment.stop()
-                raise RuntimeError("the local runtime is stopping")
+                raise RuntimeStopping()
             self._busy.add(environment)
         return environment
 

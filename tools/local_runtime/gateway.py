@@ -28,7 +28,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 
 from local_runtime.deployment import Deployment
-from local_runtime.functions import FunctionError
+from local_runtime.functions import FunctionError, RuntimeStopping
 from local_runtime.management_api import iso_timestamp
 from local_runtime.web_pages import WebPages, is_websocket_upgrade
 
@@ -255,18 +255,21 @@ class LocalGateway:
             body, encoded, route_key = base64.b64encode(message).decode(), True, "$default"
         else:
             body, encoded, route_key = message, False, _select_route(message, self.deployment.routes)
-        context = self._request_context(connection, route_key, "MESSAGE")
         function = self.deployment.routes.get(route_key)
         if function is None:
-            await self._send_gateway_error(connection, "Forbidden", context["requestId"])
+            await self._send_gateway_error(connection, "Forbidden", _request_id())
             return
         if not self._admit(route_key):
-            # As API Gateway does beyond a route's throttle: the function is never invoked.
-            await self._send_gateway_error(connection, "Too Many Requests", context["requestId"])
+            # As API Gateway does beyond a route's throttle: the function is never invoked. Refused before the
+            # request context is built, so a flood costs the local gateway as little as it can.
+            await self._send_gateway_error(connection, "Too Many Requests", _request_id())
             return
+        context = self._request_context(connection, route_key, "MESSAGE")
         event = {"requestContext": context, "body": body, "isBase64Encoded": encoded}
         try:
             await self._call(function, event)
+        except RuntimeStopping:
+            return
         except FunctionError as error:
             log.warning("%s failed: %s", function, error.payload.get("errorMessage"))
             await self._send_gateway_error(connection, "Internal server error", context["requestId"])
@@ -290,6 +293,8 @@ class LocalGateway:
         context["disconnectReason"] = websocket.close_reason or ""
         try:
             await self._call(function, {"requestContext": context, "isBase64Encoded": False})
+        except RuntimeStopping:
+            return
         except FunctionError as error:
             log.warning("$disconnect failed: %s", error.payload.get("errorMessage"))
 
@@ -307,7 +312,7 @@ class LocalGateway:
 
     def _request_context(self, connection: GatewayConnection, route_key: str, event_type: str) -> dict[str, Any]:
         now = time.time()
-        request_id = base64.b64encode(uuid.uuid4().bytes[:12]).decode()
+        request_id = _request_id()
         context = {
             "routeKey": route_key,
             "eventType": event_type,
@@ -324,7 +329,7 @@ class LocalGateway:
             "apiId": self.deployment.api_id,
         }
         if event_type == "MESSAGE":
-            context["messageId"] = base64.b64encode(uuid.uuid4().bytes[:12]).decode()
+            context["messageId"] = _request_id()
         if connection.authorizer:
             context["authorizer"] = dict(connection.authorizer)
         return context
@@ -339,6 +344,10 @@ class LocalGateway:
                     or now - connection.connected_at >= self.max_connection_age
                 ):
                     await connection.websocket.close(1001, "Going away")
+
+
+def _request_id() -> str:
+    return base64.b64encode(uuid.uuid4().bytes[:12]).decode()
 
 
 def _select_route(body: str, routes: dict[str, str]) -> str:
