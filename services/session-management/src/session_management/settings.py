@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import field_validator
-from pydantic_settings import NoDecode
 
 from broadcast_shared.config import Settings
 from broadcast_shared.runtime import Runtime
@@ -23,7 +22,7 @@ class SessionSettings(Settings):
     max_listeners_per_session: int = 5000
     #: the Amazon Translate custom terminologies a session may name (any other is refused: the account may hold
     #: terminologies of other products or customers)
-    allowed_terminologies: Annotated[frozenset[str], NoDecode] = frozenset()
+    allowed_terminologies: frozenset[str] = frozenset()
     #: sessions one speaker (token ``sub``) may create per hour, whatever the connection
     max_sessions_per_user_per_hour: int = 10
 
