@@ -56,25 +56,36 @@ class EnvironmentSettings(BaseModel):
 
 
 class Settings(EnvironmentSettings):
-    """What every WebSocket function reads: its tables, the Management API, and the limits all routes share.
+    """What every function that reaches clients reads: the session and connection tables and the Management API.
 
-    What only one service reads lives in that service's own settings (``SessionSettings``,
-    ``AudioSettings``, ``TranslationSettings``)."""
+    The transcription worker reads exactly this; :class:`AudienceSettings` and :class:`RouteSettings` add what
+    finding a session's listeners and answering client messages need. What only one service reads lives in that
+    service's own settings (``SessionSettings``, ``AudioSettings``, ``TranslationSettings``)."""
 
     sessions_table: NonEmpty
     connections_table: NonEmpty
-    rate_limits_table: NonEmpty
-    connections_by_session_index: NonEmpty
     management_api_endpoint: NonEmpty
+    #: ended sessions and stale records expire through DynamoDB TTL after this long
+    record_ttl_seconds: int = 86400
+    #: concurrent management-API calls in one fan-out
+    fanout_concurrency: int = 32
+
+
+class AudienceSettings(Settings):
+    """...plus what a function that finds a session's listeners and sees them leave reads (the pipeline)."""
+
+    connections_by_session_index: NonEmpty
+    #: how long a session waits for its speaker (same ``sub``) to reconnect before it ends; 0 ends it at once
+    speaker_grace_seconds: int = 60
+
+
+class RouteSettings(AudienceSettings):
+    """...plus what every WebSocket route reads to admit a client's message (``broadcast_shared.websocket``)."""
+
+    rate_limits_table: NonEmpty
     #: messages per connection per second on control actions (every inbound message counts, valid or not)
     control_rate_per_second: int = 10
     #: refused messages answered per source address per second across its connections; beyond it, none are
     source_rate_per_second: int = 200
     #: the largest inbound control message, in bytes (API Gateway's own limit is 128 KB)
     max_control_message_bytes: int = 16 * 1024
-    #: ended sessions and stale records expire through DynamoDB TTL after this long
-    record_ttl_seconds: int = 86400
-    #: concurrent management-API calls in one fan-out
-    fanout_concurrency: int = 32
-    #: how long a session waits for its speaker (same ``sub``) to reconnect before it ends; 0 ends it at once
-    speaker_grace_seconds: int = 60

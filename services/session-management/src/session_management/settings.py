@@ -6,12 +6,12 @@ from typing import Any
 
 from pydantic import field_validator
 
-from broadcast_shared.config import Settings
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.config import RouteSettings
+from broadcast_shared.runtime import RouteRuntime
 
 
-class SessionSettings(Settings):
-    """The shared settings plus what only session management reads."""
+class SessionSettings(RouteSettings):
+    """The route settings every WebSocket function reads plus what only session management reads."""
 
     #: a connection with no accepted message for this long is closed by the sweep
     idle_timeout_seconds: int = 600
@@ -34,7 +34,7 @@ class SessionSettings(Settings):
         return value
 
 
-def session_settings(runtime: Runtime) -> SessionSettings:
+def session_settings(runtime: RouteRuntime) -> SessionSettings:
     """The session-management settings a runtime was built with (``session_management.app`` builds it so)."""
     if not isinstance(runtime.settings, SessionSettings):
         raise TypeError("this runtime was not built with SessionSettings")
