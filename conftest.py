@@ -14,9 +14,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from broadcast_shared.config import Settings
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.runtime import RouteRuntime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
+from session_management.settings import SessionSettings
 from tests.support.ports import free_port
 from tests.support.tables import fresh_settings
 
@@ -79,18 +79,18 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings(aws_endpoint: str, management_api: ManagementApiServer) -> Settings:
+def settings(aws_endpoint: str, management_api: ManagementApiServer) -> SessionSettings:
     """Fresh tables (unique names) for each test."""
     return fresh_settings(boto3.client("dynamodb", region_name=REGION), management_api.endpoint)
 
 
 @pytest.fixture
-def runtime(settings: Settings, clock: ManualClock, sink: RecordingSink) -> Runtime:
-    return Runtime.build(settings, clock)
+def runtime(settings: SessionSettings, clock: ManualClock, sink: RecordingSink) -> RouteRuntime:
+    return RouteRuntime.build_route(settings, clock)
 
 
 @pytest.fixture
-def harness(runtime: Runtime, sink: RecordingSink):
+def harness(runtime: RouteRuntime, sink: RecordingSink):
     from tests.support.harness import Harness
 
     return Harness(runtime, sink)

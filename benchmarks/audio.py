@@ -16,10 +16,8 @@ import contextlib
 import io
 import logging
 import os
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -30,10 +28,9 @@ from audio_transcription.settings import AudioSettings
 from benchmarks.stats import describe, percentile
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
 from local_runtime.management_api import ManagementApiServer, RecordingSink
-from tests.support.deployment import apply_local
 from tests.support.events import FakeLambdaContext, connect_event, message_event
 from tests.support.ports import free_port
-from tests.support.running_platform import RunningPlatform
+from tests.support.running_platform import serving_applied_platform
 from tests.support.tables import fresh_settings
 from tests.support.talk import stream_talk
 
@@ -112,14 +109,8 @@ def _send_audio(chunks: list[bytes]) -> None:
 
 
 def _audio_to_final(talk: bytes) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
-        deployment = apply_local(Path(scratch))
-        deployed = next(deployment)
-        try:
-            with RunningPlatform(deployed["endpoint"]) as stack:
-                result = stream_talk(stack.url, talk, chunk_ms=STREAM_CHUNK_MS, pace=1.0)
-        finally:
-            next(deployment, None)
+    with serving_applied_platform() as stack:
+        result = stream_talk(stack.url, talk, chunk_ms=STREAM_CHUNK_MS, pace=1.0)
     latencies = []
     for arrived, message in result.transcripts:
         if message["isPartial"]:

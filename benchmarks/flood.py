@@ -18,19 +18,16 @@ import json
 import multiprocessing
 import os
 import statistics
-import tempfile
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from benchmarks.stats import describe
 from broadcast_tools.speech import TALK, synthesize
-from tests.support.deployment import apply_local
-from tests.support.running_platform import RunningPlatform
+from tests.support.running_platform import serving_applied_platform
 from tests.support.talk import TalkResult, stream_talk
 
 ATTACKERS = int(os.environ.get("FLOOD_CONNECTIONS", "50"))
@@ -43,26 +40,20 @@ CHUNK_MS = 200
 
 def run() -> None:
     talk = synthesize(TALK)
-    with tempfile.TemporaryDirectory() as scratch:
-        deployment = apply_local(Path(scratch))
-        deployed = next(deployment)
-        try:
-            with RunningPlatform(deployed["endpoint"]) as stack:
-                # The attackers run in a process of their own, as they would on another machine: in this one
-                # they would share the interpreter lock with the gateway and slow it for everyone.
-                context = multiprocessing.get_context("spawn")
-                connected, go, results = context.Event(), context.Event(), context.Queue()
-                process = context.Process(target=_flood, args=(stack.url, connected, go, results), daemon=True)
-                process.start()
-                connected.wait(timeout=180)  # the attackers connect first, then wait for the signal
-                timer = threading.Timer(FLOOD_DELAY_SECONDS, go.set)
-                timer.start()
-                result = stream_talk(stack.url, talk, chunk_ms=CHUNK_MS, pace=1.0, listeners=("es",))
-                timer.cancel()
-                flood = results.get(timeout=FLOOD_SECONDS + 120)
-                process.join(timeout=10)
-        finally:
-            next(deployment, None)
+    with serving_applied_platform() as stack:
+        # The attackers run in a process of their own, as they would on another machine: in this one
+        # they would share the interpreter lock with the gateway and slow it for everyone.
+        context = multiprocessing.get_context("spawn")
+        connected, go, results = context.Event(), context.Event(), context.Queue()
+        process = context.Process(target=_flood, args=(stack.url, connected, go, results), daemon=True)
+        process.start()
+        connected.wait(timeout=180)  # the attackers connect first, then wait for the signal
+        timer = threading.Timer(FLOOD_DELAY_SECONDS, go.set)
+        timer.start()
+        result = stream_talk(stack.url, talk, chunk_ms=CHUNK_MS, pace=1.0, listeners=("es",))
+        timer.cancel()
+        flood = results.get(timeout=FLOOD_SECONDS + 120)
+        process.join(timeout=10)
     report(flood, result)
 
 

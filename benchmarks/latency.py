@@ -10,13 +10,9 @@ p95 <= 2.5 s after the sentence ends.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from benchmarks.stats import describe
 from broadcast_tools.speech import TALK, synthesize
-from tests.support.deployment import apply_local
-from tests.support.running_platform import RunningPlatform
+from tests.support.running_platform import serving_applied_platform
 from tests.support.talk import TalkResult, stream_talk
 
 CHUNK_MS = 200
@@ -44,22 +40,16 @@ def _complete(talk_seconds: float):
 
 def run() -> None:
     talk = synthesize(TALK)
-    with tempfile.TemporaryDirectory() as scratch:
-        deployment = apply_local(Path(scratch))
-        deployed = next(deployment)
-        try:
-            with RunningPlatform(deployed["endpoint"]) as stack:
-                result = stream_talk(
-                    stack.url,
-                    talk,
-                    chunk_ms=CHUNK_MS,
-                    pace=1.0,
-                    wait_seconds=120,
-                    listeners=LISTENERS,
-                    complete=_complete(len(talk) / 32000),
-                )
-        finally:
-            next(deployment, None)
+    with serving_applied_platform() as stack:
+        result = stream_talk(
+            stack.url,
+            talk,
+            chunk_ms=CHUNK_MS,
+            pace=1.0,
+            wait_seconds=120,
+            listeners=LISTENERS,
+            complete=_complete(len(talk) / 32000),
+        )
     to_final, to_caption, to_speech, pipeline = [], [], [], []
     first_sentence: list[float] = []
     for arrived, message in result.transcripts:

@@ -13,7 +13,7 @@ from moto.server import ThreadedMotoServer
 from benchmarks.stats import describe, percentile
 from broadcast_shared.config import Settings
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.runtime import RouteRuntime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from tests.support.events import FakeLambdaContext, message_event
 from tests.support.ports import free_port
@@ -45,7 +45,7 @@ def run() -> None:
             settings = fresh_settings(
                 boto3.client("dynamodb"), management.endpoint, control_rate_per_second=REQUESTS * 10
             )
-            runtime = Runtime.build(settings)
+            runtime = RouteRuntime.build_route(settings)
             runtime.connections.add("speaker", Role.SPEAKER, time.time())
             sink.open("speaker")
             with contextlib.redirect_stdout(io.StringIO()):

@@ -27,7 +27,7 @@ from moto.server import ThreadedMotoServer
 from benchmarks.session_status import seat_listeners
 from benchmarks.stats import describe, percentile
 from broadcast_shared.messages.segments import TranscriptSegment
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.runtime import RouteRuntime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from tests.support.events import FakeLambdaContext, connect_event, message_event
 from tests.support.ports import free_port
@@ -61,7 +61,7 @@ def run() -> None:
             translation_engine="apertium",
             speech_engine="espeak",
         )
-        base = Runtime.build(settings)
+        base = RouteRuntime.build_route(settings)
         from session_management.handlers import connect, create_session
 
         sink.open("speaker")
@@ -140,7 +140,7 @@ class CountingTranslator:
         return self._engine.translate(text, source, target, terminology)
 
 
-def _partials_cost(settings: object, translation: TranslationSettings, session_id: str, base: Runtime) -> None:
+def _partials_cost(settings: object, translation: TranslationSettings, session_id: str, base: RouteRuntime) -> None:
     from audio_transcription.forwarder import ForwardingLimits, SegmentForwarder
     from translation_pipeline.translators import translator_for
 

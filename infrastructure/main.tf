@@ -34,36 +34,53 @@ locals {
 
   function_names = { for key, fn in local.functions : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
 
-  session_environment = {
+  # Each function gets the variables its settings read and no others (broadcast_shared.config and each service's
+  # settings.py). What every function that reaches clients reads (Settings: the transcription worker's whole share):
+  shared_environment = {
+    POWERTOOLS_METRICS_NAMESPACE = "SpeechBroadcast"
+    POWERTOOLS_LOG_LEVEL         = var.log_level
+    SESSIONS_TABLE               = module.tables.tables["sessions"].name
+    CONNECTIONS_TABLE            = module.tables.tables["connections"].name
+    MANAGEMENT_API_ENDPOINT      = "${replace(module.websocket_api.api_endpoint, "wss://", "https://")}/${local.stage_name}"
+  }
+  # ...finding a session's listeners and seeing them leave (AudienceSettings: the translation pipeline)...
+  audience_environment = merge(local.shared_environment, {
+    CONNECTIONS_BY_SESSION_INDEX = module.tables.connections_by_session_index.name
+    SPEAKER_GRACE_SECONDS        = tostring(var.session_limits.speaker_grace_seconds)
+  })
+  # ...and admitting a client's message on a WebSocket route (RouteSettings: session management, sendAudio).
+  route_environment = merge(local.audience_environment, {
+    RATE_LIMITS_TABLE       = module.tables.tables["rate-limits"].name
+    CONTROL_RATE_PER_SECOND = tostring(var.session_limits.control_rate_per_second)
+  })
+
+  session_environment = merge(local.route_environment, {
     POWERTOOLS_SERVICE_NAME            = "session-management"
-    POWERTOOLS_METRICS_NAMESPACE       = "SpeechBroadcast"
-    POWERTOOLS_LOG_LEVEL               = var.log_level
-    SESSIONS_TABLE                     = module.tables.tables["sessions"].name
-    CONNECTIONS_TABLE                  = module.tables.tables["connections"].name
-    RATE_LIMITS_TABLE                  = module.tables.tables["rate-limits"].name
-    CONNECTIONS_BY_SESSION_INDEX       = module.tables.connections_by_session_index.name
-    MANAGEMENT_API_ENDPOINT            = "${replace(module.websocket_api.api_endpoint, "wss://", "https://")}/${local.stage_name}"
-    CONTROL_RATE_PER_SECOND            = tostring(var.session_limits.control_rate_per_second)
     IDLE_TIMEOUT_SECONDS               = tostring(var.session_limits.idle_timeout_seconds)
     MAX_LISTENERS_PER_SESSION          = tostring(var.session_limits.max_listeners_per_session)
-    SPEAKER_GRACE_SECONDS              = tostring(var.session_limits.speaker_grace_seconds)
     MAX_SESSIONS_PER_USER_PER_HOUR     = tostring(var.session_limits.max_sessions_per_user_per_hour)
     CONNECTION_REFRESH_WARNING_SECONDS = "300"
     ALLOWED_TERMINOLOGIES              = join(",", var.translation.terminologies)
-  }
+  })
 
   audio_stream_name = "${local.name_prefix}-audio"
 
-  audio_environment = merge(local.session_environment, {
+  # sendAudio (AudioSettings' ingest fields)
+  audio_environment = merge(local.route_environment, {
+    POWERTOOLS_SERVICE_NAME = "audio-transcription"
+    AUDIO_STREAM_NAME       = local.audio_stream_name
+    AUDIO_RATE_PER_SECOND   = tostring(var.audio.rate_per_second)
+  })
+
+  worker_environment = merge(local.shared_environment, {
     POWERTOOLS_SERVICE_NAME   = "audio-transcription"
     AUDIO_STREAM_NAME         = local.audio_stream_name
-    AUDIO_RATE_PER_SECOND     = tostring(var.audio.rate_per_second)
     TRANSCRIPTION_ENGINE      = var.audio.transcription_engine
     SILENCE_TIMEOUT_SECONDS   = tostring(var.audio.silence_timeout_seconds)
     TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
   })
 
-  translation_environment = merge(local.session_environment, {
+  translation_environment = merge(local.audience_environment, {
     POWERTOOLS_SERVICE_NAME = "translation-pipeline"
     TRANSLATION_CACHE_TABLE = module.tables.tables["translation-cache"].name
     TRANSLATION_ENGINE      = var.translation.translation_engine
@@ -193,7 +210,7 @@ locals {
     scheduled  = { environment = local.session_environment, access = local.membership_access, timeout = 60, memory_size = 256 }
     audio      = { environment = local.audio_environment, access = local.audio_access, timeout = 10, memory_size = 512 }
     # Owns a shard's sessions for up to the Lambda limit (see docs/ARCHITECTURE.md).
-    worker = { environment = local.audio_environment, access = local.worker_access, timeout = 900, memory_size = 1024 }
+    worker = { environment = local.worker_environment, access = local.worker_access, timeout = 900, memory_size = 1024 }
     # One segment: a Translate call and a Polly call per language, then the fan-out.
     translation = { environment = local.translation_environment, access = local.translation_access, timeout = 30, memory_size = 512 }
   }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import zipfile
 from pathlib import Path
 
@@ -42,8 +44,30 @@ def test_layer_holds_shared_package_and_linux_wheels_under_python(built: tuple[P
     assert "python/broadcast_shared/websocket.py" in names
     assert any(n.startswith("python/aws_lambda_powertools/") for n in names)
     assert any(n.startswith("python/pydantic_core/") and "x86_64-linux-gnu" in n for n in names)
-    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert not any(n.endswith(".pyc") and "/__pycache__/" not in n for n in names), "no stray bytecode"
     assert not any(n.startswith("python/botocore/") for n in names), "the Lambda runtime provides botocore"
+
+
+def test_every_module_ships_bytecode_checked_against_its_source(built: tuple[Path, dict]):
+    """Lambda's code folders are read-only: a module without bytecode is compiled again on every cold start."""
+    tmp_path, manifest = built
+    tag = sys.implementation.cache_tag
+    for artifact in ("shared-layer", "session-management"):
+        with zipfile.ZipFile(tmp_path / manifest["artifacts"][artifact]["path"]) as archive:
+            names = set(archive.namelist())
+            modules = [name for name in names if name.endswith(".py")]
+            assert modules
+            for module in modules:
+                folder, _, file = module.rpartition("/")
+                pyc = f"{folder}/__pycache__/{file.removesuffix('.py')}.{tag}.pyc".lstrip("/")
+                assert pyc in names, f"{artifact}: {module} ships without {pyc}"
+    with zipfile.ZipFile(tmp_path / manifest["artifacts"]["shared-layer"]["path"]) as archive:
+        header = archive.read(f"python/broadcast_shared/__pycache__/websocket.{tag}.pyc")[:16]
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(header[4:8], "little") == 0b11, "checked-hash pyc (PEP 552), not an mtime one"
+    assert header[8:16] == importlib.util.source_hash(
+        (ROOT / "layers/shared/python/broadcast_shared/websocket.py").read_bytes()
+    )
 
 
 def test_service_zip_has_its_handlers_at_the_root(built: tuple[Path, dict]):

@@ -1,11 +1,11 @@
-"""Settings come from the environment through pydantic-settings: converted, validated, named when wrong."""
+"""Settings come from the environment as pydantic models: converted, validated, named when wrong."""
 
 from __future__ import annotations
 
 import pytest
 
 from audio_transcription.settings import AudioSettings
-from broadcast_shared.config import ConfigurationError, Settings
+from broadcast_shared.config import AudienceSettings, ConfigurationError, RouteSettings, Settings
 from session_management.settings import SessionSettings
 from translation_pipeline.settings import TranslationSettings
 
@@ -25,7 +25,7 @@ def test_a_missing_required_setting_is_named():
 
 def test_a_fractional_integer_is_refused_not_truncated():
     with pytest.raises(ConfigurationError, match="CONTROL_RATE_PER_SECOND"):
-        Settings.from_environment({**TABLES, "CONTROL_RATE_PER_SECOND": "10.9"})
+        RouteSettings.from_environment({**TABLES, "CONTROL_RATE_PER_SECOND": "10.9"})
 
 
 def test_blank_variables_take_the_default():
@@ -59,10 +59,26 @@ def test_settings_read_the_process_environment(monkeypatch):
     for name, value in TABLES.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SPEAKER_GRACE_SECONDS", "0")
-    settings = Settings.from_environment()
+    settings = AudienceSettings.from_environment()
     assert (settings.sessions_table, settings.speaker_grace_seconds) == ("s", 0)
 
 
 def test_the_shared_settings_hold_nothing_only_session_management_reads():
     session_only = set(SessionSettings.model_fields) - set(Settings.model_fields)
     assert {"idle_timeout_seconds", "max_listeners_per_session", "allowed_terminologies"} <= session_only
+
+
+def test_the_worker_needs_no_route_or_audience_variables():
+    """The transcription worker answers no client message and finds no listeners: tables and Management API only."""
+    env = {"SESSIONS_TABLE": "s", "CONNECTIONS_TABLE": "c", "MANAGEMENT_API_ENDPOINT": "https://example/local"}
+    assert Settings.from_environment(env).sessions_table == "s"
+    with pytest.raises(ConfigurationError, match="CONNECTIONS_BY_SESSION_INDEX"):
+        AudienceSettings.from_environment(env)
+    with pytest.raises(ConfigurationError, match="RATE_LIMITS_TABLE"):
+        RouteSettings.from_environment({**env, "CONNECTIONS_BY_SESSION_INDEX": "i"})
+
+
+def test_the_pipeline_settings_hold_no_route_limits():
+    assert not {"rate_limits_table", "control_rate_per_second", "source_rate_per_second"} & set(
+        AudienceSettings.model_fields
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
@@ -193,6 +194,35 @@ def test_sessions_per_user_limit_reaches_create_session_from_the_environment_var
     create = lambda_.get_function_configuration(FunctionName="speech-broadcast-local-create-session")
     # local.tfvars raises it from the default 10 for rehearsals
     assert create["Environment"]["Variables"]["MAX_SESSIONS_PER_USER_PER_HOUR"] == "120"
+
+
+#: the settings classes each profile's functions read (besides Powertools' own POWERTOOLS_* variables)
+PROFILE_SETTINGS = {
+    "session": ("session_management.settings:SessionSettings",),
+    "scheduled": ("session_management.settings:SessionSettings",),
+    "audio": ("broadcast_shared.config:RouteSettings", "audio_transcription.settings:AudioSettings"),
+    "worker": ("broadcast_shared.config:Settings", "audio_transcription.settings:AudioSettings"),
+    "translation": ("broadcast_shared.config:AudienceSettings", "translation_pipeline.settings:TranslationSettings"),
+}
+
+
+def test_each_function_gets_only_the_variables_its_settings_read(deployed_local):
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
+    deployed = {f["FunctionName"]: f["Environment"]["Variables"] for f in lambda_.list_functions()["Functions"]}
+    for key, function in PlatformTable.load().functions.items():
+        if function.profile not in PROFILE_SETTINGS:
+            continue
+        variables = deployed[f"speech-broadcast-local-{key.replace('_', '-')}"]
+        read: set[str] = set()
+        for path in PROFILE_SETTINGS[function.profile]:
+            module, _, name = path.partition(":")
+            settings = getattr(importlib.import_module(module), name)
+            settings.from_environment(variables)  # everything it needs is there, and valid
+            read |= {
+                str(field.validation_alias or field_name).upper() for field_name, field in settings.model_fields.items()
+            }
+        unread = {name for name in variables if not name.startswith("POWERTOOLS_")} - read
+        assert not unread, f"{key} is given variables it never reads: {sorted(unread)}"
 
 
 def test_each_function_may_call_only_what_it_needs(deployed_local):

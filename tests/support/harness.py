@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.runtime import RouteRuntime
 from broadcast_tools.platform_table import PlatformTable
 from local_runtime.management_api import RecordingSink
 from tests.support.events import SOURCE_IP, FakeLambdaContext, connect_event, disconnect_event, message_event
@@ -19,7 +19,7 @@ def handler_module(route_key: str) -> Any:
 
 
 class Harness:
-    def __init__(self, runtime: Runtime, sink: RecordingSink) -> None:
+    def __init__(self, runtime: RouteRuntime, sink: RecordingSink) -> None:
         self.runtime = runtime
         self.sink = sink
         self.context = FakeLambdaContext()

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from local_runtime.stack import LocalPlatform
+from tests.support.deployment import apply_local
 
 
 class RunningPlatform:
@@ -31,3 +36,16 @@ class RunningPlatform:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextmanager
+def serving_applied_platform() -> Iterator[RunningPlatform]:
+    """``ENV=local`` applied by Terraform into a scratch emulator, the platform serving it; destroyed afterwards."""
+    with tempfile.TemporaryDirectory() as scratch:
+        deployment = apply_local(Path(scratch))
+        deployed = next(deployment)
+        try:
+            with RunningPlatform(deployed["endpoint"]) as stack:
+                yield stack
+        finally:
+            next(deployment, None)

@@ -19,6 +19,8 @@ MANIFEST = "manifest.json"
 LOCK_FILE = "uv.lock"
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
+#: what the build makes of the sources (a change rebuilds every artifact): modules with checked-hash bytecode
+BUILD_FORMAT = "pyc-checked-hash"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def source_files(path: Path) -> Iterator[Path]:
 
 def sources_digest(spec: ArtifactSpec, runtime: str, architecture: str, root: Path = ROOT) -> str:
     """A digest of everything the artifact is built from, including the target platform."""
-    digest = hashlib.sha256(f"{runtime}|{architecture}".encode())
+    digest = hashlib.sha256(f"{runtime}|{architecture}|{BUILD_FORMAT}".encode())
     for path in spec.source_paths(root):
         for file in source_files(path):
             digest.update(str(file.relative_to(root)).encode() + b"\0")

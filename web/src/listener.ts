@@ -7,6 +7,7 @@ import { SpeechQueue } from "./playback";
 import {
   connectionUrl,
   type GatewayAnswer,
+  SESSION_ID_INPUT_PATTERN,
   SESSION_ID_PATTERN,
   type ServerMessage,
   TARGET_LANGUAGES,
@@ -28,6 +29,9 @@ const ui = {
   ended: byId("ended"),
   error: byId("error"),
 };
+
+// The form refuses what joinSession would (one pattern, in protocol.ts).
+ui.session.pattern = SESSION_ID_INPUT_PATTERN;
 
 const captions = new CaptionStore();
 const played: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SESSION_ID_PATTERN, compareSegmentIds, connectionUrl, parseServerMessage } from "./protocol";
+import { SESSION_ID_INPUT_PATTERN, SESSION_ID_PATTERN, compareSegmentIds, connectionUrl, parseServerMessage } from "./protocol";
 
 describe("protocol", () => {
   it("connects a speaker with its token and a listener without one", () => {
@@ -31,5 +31,12 @@ describe("SESSION_ID_PATTERN", () => {
     expect(SESSION_ID_PATTERN.test("golden-eagle-427")).toBe(true);
     expect(SESSION_ID_PATTERN.test("golden-eagle-٤٢٧")).toBe(false);
     expect(SESSION_ID_PATTERN.test("Golden-Eagle-4271")).toBe(false);
+  });
+
+  it("is the listener form's input pattern, as browsers compile one", () => {
+    const asBrowsersDo = new RegExp(`^(?:${SESSION_ID_INPUT_PATTERN})$`, "v");
+    for (const id of ["golden-eagle-misty-otter-4271", "golden-eagle-427", "golden-eagle-٤٢٧", "Golden-Eagle-4271", "x-4271"]) {
+      expect(asBrowsersDo.test(id)).toBe(SESSION_ID_PATTERN.test(id));
+    }
   });
 });

@@ -10,6 +10,8 @@ export type TargetLanguage = (typeof TARGET_LANGUAGES)[number];
 
 /** `sessionId` as `joinSession` accepts it: words and digits, `golden-eagle-misty-otter-4271` (older `word-word-NNN` too). */
 export const SESSION_ID_PATTERN = /^[a-z]+(-[a-z]+){1,3}-[0-9]{3,4}$/;
+/** The same pattern as an input's `pattern` attribute, which browsers anchor themselves (`^(?:…)$`). */
+export const SESSION_ID_INPUT_PATTERN = SESSION_ID_PATTERN.source.replace(/^\^/, "").replace(/\$$/, "");
 
 export type Role = "speaker" | "listener";
 

@@ -22,76 +22,54 @@ resource "aws_sns_topic_subscription" "alarms" {
   endpoint  = each.value.endpoint
 }
 
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = { for key, name in var.functions : key => name if !contains(var.error_alarms_elsewhere, key) }
-
-  alarm_name          = "${each.value}-errors"
-  alarm_description   = "${each.value} failed (an unhandled error or a timeout) in the last minute"
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
+# Every alarm of this module: one resource over one map, keyed by alarm name suffix. Each alarms when the
+# sum over its period is above its threshold; a period without data is not breaching.
+locals {
+  alarms = merge(
+    {
+      for key, name in var.functions : "${key}-errors" => {
+        name        = "${name}-errors"
+        description = "${name} failed (an unhandled error or a timeout) in the last minute"
+        namespace   = "AWS/Lambda", metric = "Errors", dimensions = { FunctionName = name }, period = 60, threshold = 0
+      } if !contains(var.error_alarms_elsewhere, key)
+    },
+    {
+      for key, name in var.functions : "${key}-throttles" => {
+        name        = "${name}-throttles"
+        description = "Lambda refused to run ${name} (concurrency exhausted) in the last minute"
+        namespace   = "AWS/Lambda", metric = "Throttles", dimensions = { FunctionName = name }, period = 60, threshold = 0
+      }
+    },
+    {
+      for key, alarm in {
+        execution-errors   = { metric = "ExecutionError", description = "API Gateway could not call an integration (its 5xx): clients' messages were lost" }
+        integration-errors = { metric = "IntegrationError", description = "an integration answered API Gateway with a 4xx/5xx (a handler failed or timed out, or $connect refused)" }
+        } : "websocket-${key}" => {
+        name        = "${var.name_prefix}-websocket-${key}"
+        description = alarm.description
+        namespace   = "AWS/ApiGateway", metric = alarm.metric, dimensions = { ApiId = var.api.id, Stage = var.api.stage }, period = 60, threshold = 0
+      }
+    },
+    {
+      for key, alarm in var.application_alarms : "application-${key}" => {
+        name        = "${var.name_prefix}-${key}"
+        description = alarm.description
+        namespace   = var.metric_namespace, metric = alarm.metric, dimensions = { service = alarm.service }, period = 300, threshold = alarm.threshold
+      }
+    },
+  )
 }
 
-resource "aws_cloudwatch_metric_alarm" "function_throttles" {
-  for_each = var.functions
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.alarms
 
-  alarm_name          = "${each.value}-throttles"
-  alarm_description   = "Lambda refused to run ${each.value} (concurrency exhausted) in the last minute"
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "api" {
-  for_each = {
-    execution-errors   = { metric = "ExecutionError", description = "API Gateway could not call an integration (its 5xx): clients' messages were lost" }
-    integration-errors = { metric = "IntegrationError", description = "an integration answered API Gateway with a 4xx/5xx (a handler failed or timed out, or $connect refused)" }
-  }
-
-  alarm_name          = "${var.name_prefix}-websocket-${each.key}"
+  alarm_name          = each.value.name
   alarm_description   = each.value.description
-  namespace           = "AWS/ApiGateway"
+  namespace           = each.value.namespace
   metric_name         = each.value.metric
-  dimensions          = { ApiId = var.api.id, Stage = var.api.stage }
+  dimensions          = each.value.dimensions
   statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "application" {
-  for_each = var.application_alarms
-
-  alarm_name          = "${var.name_prefix}-${each.key}"
-  alarm_description   = each.value.description
-  namespace           = var.metric_namespace
-  metric_name         = each.value.metric
-  dimensions          = { service = each.value.service }
-  statistic           = "Sum"
-  period              = 300
+  period              = each.value.period
   evaluation_periods  = 1
   threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"

@@ -10,12 +10,7 @@ output "alarm_actions" {
 
 output "alarm_names" {
   description = "Every alarm this module made."
-  value = concat(
-    [for a in aws_cloudwatch_metric_alarm.function_errors : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.function_throttles : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.api : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.application : a.alarm_name],
-  )
+  value       = [for a in aws_cloudwatch_metric_alarm.this : a.alarm_name]
 }
 
 output "dashboard_name" {

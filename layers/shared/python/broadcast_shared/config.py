@@ -1,20 +1,26 @@
 """Settings every function reads from its environment, validated once at start-up.
 
-Each settings class is a pydantic-settings model: a field is read from the environment
-variable of its upper-case name (or its alias), converted and validated by pydantic
-(``"10.9"`` is no integer, ``"0"`` and ``"false"`` are false), and a missing or invalid
-value fails the cold start with a :class:`ConfigurationError` naming the variable, not a
-KeyError deep in a request. Terraform sets these variables (see
+Each settings class is a pydantic model: a field is read from the environment variable of
+its upper-case name (or its alias), a blank variable taken as unset, converted and validated
+by pydantic (``"10.9"`` is no integer, ``"0"`` and ``"false"`` are false), and a missing or
+invalid value fails the cold start with a :class:`ConfigurationError` naming the variable,
+not a KeyError deep in a request. Terraform sets these variables (see
 ``infrastructure/modules/lambda_function``); the local runtime sets the same ones.
+
+Not pydantic-settings: reading flat variables by name is the loop in ``from_environment``,
+and importing pydantic-settings (asyncio, argparse, its CLI, dotenv and cloud secret
+sources) cost every function about 27 ms of CPU at each cold start (``make bench``).
+Values are never JSON-decoded: a field that takes a list or mapping parses its string in
+a ``field_validator``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 #: a setting that must be given and not be blank
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -24,19 +30,17 @@ class ConfigurationError(RuntimeError):
     """The function's environment lacks a setting it needs, or holds one it cannot use."""
 
 
-class EnvironmentSettings(BaseSettings):
+class EnvironmentSettings(BaseModel):
     """Settings read once from the environment; frozen, blank variables taken as unset."""
 
-    model_config = SettingsConfigDict(
-        frozen=True, extra="ignore", env_ignore_empty=True, str_strip_whitespace=True, populate_by_name=True
-    )
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True, populate_by_name=True)
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Self:
         """The settings from ``os.environ``, or from ``env`` alone when given (tests)."""
+        if env is None:
+            env = os.environ
         try:
-            if env is None:
-                return cls()
             values: dict[str, Any] = {}
             for name, field in cls.model_fields.items():
                 variable = str(field.validation_alias or name).upper()
@@ -52,25 +56,36 @@ class EnvironmentSettings(BaseSettings):
 
 
 class Settings(EnvironmentSettings):
-    """What every WebSocket function reads: its tables, the Management API, and the limits all routes share.
+    """What every function that reaches clients reads: the session and connection tables and the Management API.
 
-    What only one service reads lives in that service's own settings (``SessionSettings``,
-    ``AudioSettings``, ``TranslationSettings``)."""
+    The transcription worker reads exactly this; :class:`AudienceSettings` and :class:`RouteSettings` add what
+    finding a session's listeners and answering client messages need. What only one service reads lives in that
+    service's own settings (``SessionSettings``, ``AudioSettings``, ``TranslationSettings``)."""
 
     sessions_table: NonEmpty
     connections_table: NonEmpty
-    rate_limits_table: NonEmpty
-    connections_by_session_index: NonEmpty
     management_api_endpoint: NonEmpty
+    #: ended sessions and stale records expire through DynamoDB TTL after this long
+    record_ttl_seconds: int = 86400
+    #: concurrent management-API calls in one fan-out
+    fanout_concurrency: int = 32
+
+
+class AudienceSettings(Settings):
+    """...plus what a function that finds a session's listeners and sees them leave reads (the pipeline)."""
+
+    connections_by_session_index: NonEmpty
+    #: how long a session waits for its speaker (same ``sub``) to reconnect before it ends; 0 ends it at once
+    speaker_grace_seconds: int = 60
+
+
+class RouteSettings(AudienceSettings):
+    """...plus what every WebSocket route reads to admit a client's message (``broadcast_shared.websocket``)."""
+
+    rate_limits_table: NonEmpty
     #: messages per connection per second on control actions (every inbound message counts, valid or not)
     control_rate_per_second: int = 10
     #: refused messages answered per source address per second across its connections; beyond it, none are
     source_rate_per_second: int = 200
     #: the largest inbound control message, in bytes (API Gateway's own limit is 128 KB)
     max_control_message_bytes: int = 16 * 1024
-    #: ended sessions and stale records expire through DynamoDB TTL after this long
-    record_ttl_seconds: int = 86400
-    #: concurrent management-API calls in one fan-out
-    fanout_concurrency: int = 32
-    #: how long a session waits for its speaker (same ``sub``) to reconnect before it ends; 0 ends it at once
-    speaker_grace_seconds: int = 60

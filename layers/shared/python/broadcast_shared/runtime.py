@@ -1,17 +1,24 @@
-"""The dependencies every WebSocket function shares, built once per execution environment.
+"""The dependencies functions share, built once per execution environment.
 
-Handlers never build clients per call: a route resolves its :class:`Runtime` on the
-first invocation and keeps it while the environment is warm. Tests build one from
-their own settings and clients and hand it to a handler with ``handler.using(...)``.
+Handlers never build clients per call: an entry point resolves its runtime on the first
+invocation and keeps it while the environment is warm. Tests build one from their own
+settings and clients and hand it to a handler with ``handler.using(...)``.
+
+:class:`Runtime` is what a function that reaches a session's audience needs (the translation
+pipeline); :class:`RouteRuntime` adds the rate limiter every WebSocket route counts messages
+against (session management, ``sendAudio``). The transcription worker needs neither whole:
+it builds its sessions repository and notifier with :func:`sessions_repository` and
+:func:`notifier`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from broadcast_shared import aws
 from broadcast_shared.clock import Clock, SystemClock
-from broadcast_shared.config import Settings
+from broadcast_shared.config import AudienceSettings, RouteSettings, Settings
 from broadcast_shared.departures import Departures
 from broadcast_shared.notifier import Notifier
 from broadcast_shared.repositories.connections import ConnectionsRepository
@@ -19,18 +26,30 @@ from broadcast_shared.repositories.rate_limits import RateLimiter
 from broadcast_shared.repositories.sessions import SessionsRepository
 
 
+def sessions_repository(settings: Settings, dynamodb: Any) -> SessionsRepository:
+    return SessionsRepository(
+        dynamodb.Table(settings.sessions_table), settings.connections_table, settings.record_ttl_seconds
+    )
+
+
+def notifier(settings: Settings) -> Notifier:
+    return Notifier(
+        aws.client("apigatewaymanagementapi", endpoint_url=settings.management_api_endpoint),
+        concurrency=settings.fanout_concurrency,
+    )
+
+
 @dataclass(frozen=True)
 class Runtime:
-    settings: Settings
+    settings: AudienceSettings
     clock: Clock
     connections: ConnectionsRepository
     sessions: SessionsRepository
-    rate_limiter: RateLimiter
     notifier: Notifier
     departures: Departures
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+    def build(cls, settings: AudienceSettings, clock: Clock | None = None) -> Runtime:
         clock = clock or SystemClock()
         dynamodb = aws.resource("dynamodb")
         connections = ConnectionsRepository(
@@ -38,19 +57,29 @@ class Runtime:
             settings.connections_by_session_index,
             settings.record_ttl_seconds,
         )
-        sessions = SessionsRepository(
-            dynamodb.Table(settings.sessions_table), settings.connections_table, settings.record_ttl_seconds
-        )
-        notifier = Notifier(
-            aws.client("apigatewaymanagementapi", endpoint_url=settings.management_api_endpoint),
-            concurrency=settings.fanout_concurrency,
-        )
+        sessions = sessions_repository(settings, dynamodb)
+        notify = notifier(settings)
         return cls(
             settings=settings,
             clock=clock,
             connections=connections,
             sessions=sessions,
-            rate_limiter=RateLimiter(dynamodb.Table(settings.rate_limits_table)),
-            notifier=notifier,
-            departures=Departures(connections, sessions, notifier, clock, settings.speaker_grace_seconds),
+            notifier=notify,
+            departures=Departures(connections, sessions, notify, clock, settings.speaker_grace_seconds),
+        )
+
+
+@dataclass(frozen=True)
+class RouteRuntime(Runtime):
+    """What every WebSocket route needs: the audience runtime plus the rate limiter messages count against."""
+
+    settings: RouteSettings
+    rate_limiter: RateLimiter
+
+    @classmethod
+    def build_route(cls, settings: RouteSettings, clock: Clock | None = None) -> RouteRuntime:
+        base = Runtime.build(settings, clock)
+        return cls(
+            **{f.name: getattr(base, f.name) for f in fields(Runtime)},
+            rate_limiter=RateLimiter(aws.resource("dynamodb").Table(settings.rate_limits_table)),
         )

@@ -12,30 +12,30 @@ from audio_transcription.settings import AudioSettings
 from audio_transcription.transcription import Dependencies
 from audio_transcription.worker import TranscriptionWorker
 from broadcast_shared import aws
-from broadcast_shared.clock import Clock
-from broadcast_shared.config import Settings
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.clock import Clock, SystemClock
+from broadcast_shared.config import RouteSettings, Settings
+from broadcast_shared.runtime import RouteRuntime, notifier, sessions_repository
 from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decorator
 
 
 @dataclass(frozen=True)
-class AudioRuntime(Runtime):
-    """The shared WebSocket runtime plus what ``sendAudio`` needs."""
+class AudioRuntime(RouteRuntime):
+    """The shared WebSocket route runtime plus what ``sendAudio`` needs."""
 
     audio: AudioSettings
     ingest: AudioIngest
 
     @classmethod
     def build_audio(
-        cls, settings: Settings, audio: AudioSettings, clock: Clock | None = None, kinesis: object | None = None
+        cls, settings: RouteSettings, audio: AudioSettings, clock: Clock | None = None, kinesis: object | None = None
     ) -> AudioRuntime:
-        base = Runtime.build(settings, clock)
+        base = RouteRuntime.build_route(settings, clock)
         ingest = AudioIngest(audio, kinesis or aws.client("kinesis"), base.sessions, base.rate_limiter, base.clock)
-        return cls(**{f.name: getattr(base, f.name) for f in fields(Runtime)}, audio=audio, ingest=ingest)
+        return cls(**{f.name: getattr(base, f.name) for f in fields(RouteRuntime)}, audio=audio, ingest=ingest)
 
     @classmethod
     def from_environment(cls) -> AudioRuntime:
-        return cls.build_audio(Settings.from_environment(), AudioSettings.from_environment())
+        return cls.build_audio(RouteSettings.from_environment(), AudioSettings.from_environment())
 
 
 def audio_size(runtime: AudioRuntime) -> int:
@@ -52,7 +52,8 @@ route = route_decorator(runtime, max_bytes=audio_size, rate=audio_rate)
 
 @dataclass(frozen=True)
 class WorkerRuntime:
-    """What the transcription worker needs, built once per execution environment."""
+    """What the transcription worker needs, built once per execution environment: no listeners' index, no
+    rate limiter (it answers no client message), so it reads only the shared :class:`Settings`."""
 
     worker: TranscriptionWorker
 
@@ -66,24 +67,26 @@ class WorkerRuntime:
         lambda_client: object | None = None,
         kinesis: object | None = None,
     ) -> WorkerRuntime:
-        base = Runtime.build(settings, clock)
+        clock = clock or SystemClock()
+        dynamodb = aws.resource("dynamodb")
+        sessions = sessions_repository(settings, dynamodb)
         deps = Dependencies(
             settings=audio,
             recognizer=recognizer or recognizer_for(audio.transcription_engine, audio.transcribe_endpoint_url),
-            checkpoints=CheckpointRepository(aws.resource("dynamodb").Table(settings.sessions_table)),
-            sessions=base.sessions,
-            notifier=base.notifier,
+            checkpoints=CheckpointRepository(dynamodb.Table(settings.sessions_table)),
+            sessions=sessions,
+            notifier=notifier(settings),
             forwarder=SegmentForwarder(
                 lambda_client or aws.client("lambda", config=forward_config(audio.forward_wait_seconds)),
                 audio.translation_function_name,
-                base.sessions,
+                sessions,
                 ForwardingLimits(
                     partial_rate=audio.partial_rate_per_second,
                     partial_calls_per_second=audio.partial_calls_per_second,
                     drain_seconds=max(1.0, audio.deadline_margin_seconds - 10),
                 ),
             ),
-            clock=base.clock,
+            clock=clock,
         )
         return cls(worker=TranscriptionWorker(deps, kinesis or aws.client("kinesis")))
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from broadcast_shared.repositories import if_condition_holds
 from broadcast_shared.repositories.records import dynamo_number
 
 
@@ -58,15 +57,13 @@ class CheckpointRepository:
         else:
             condition += "audioSequence = :previous"
             values[":previous"] = previous.sequence
-        try:
-            self._table.update_item(
+        return (
+            if_condition_holds(
+                self._table.update_item,
                 Key={"sessionId": session_id},
                 UpdateExpression="SET audioSequence = :sequence, audioOffset = :offset, audioRecord = :record",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            is not None
+        )

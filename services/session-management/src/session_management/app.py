@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decorator
 from session_management.settings import SessionSettings
 
-runtime = LazyRuntime(lambda: Runtime.build(SessionSettings.from_environment()))
+runtime = LazyRuntime(lambda: RouteRuntime.build_route(SessionSettings.from_environment()))
 route = route_decorator(runtime)
 on_event = event_decorator(runtime)

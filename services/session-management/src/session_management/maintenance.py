@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from broadcast_shared.messages.outbound import ConnectionRefresh, EndReason, UpdateReason
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Role, Session
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.runtime import RouteRuntime
 from session_management.settings import session_settings
 from session_management.status import session_status
 
@@ -21,7 +21,7 @@ class StatusResult:
     failed: int = 0
 
 
-def publish_periodic_status(runtime: Runtime) -> StatusResult:
+def publish_periodic_status(runtime: RouteRuntime) -> StatusResult:
     """Send every active session's speaker a ``periodic`` status.
 
     A session whose status cannot be sent (a throttled or failed call) is logged and
@@ -42,7 +42,7 @@ def publish_periodic_status(runtime: Runtime) -> StatusResult:
     return result
 
 
-def _publish_one(runtime: Runtime, session: Session) -> bool:
+def _publish_one(runtime: RouteRuntime, session: Session) -> bool:
     status = session_status(session, UpdateReason.PERIODIC, runtime.clock.now())
     if not runtime.notifier.send(session.speaker_connection_id, status):
         runtime.departures.speaker_gone(session.session_id, session.speaker_connection_id)
@@ -66,7 +66,7 @@ class SweepResult:
     failed: int = 0
 
 
-def sweep_connections(runtime: Runtime) -> SweepResult:
+def sweep_connections(runtime: RouteRuntime) -> SweepResult:
     """Close idle connections, forget vanished ones, warn those near the 2-hour limit, and
     finish sessions a failure left behind.
 
@@ -98,7 +98,7 @@ def sweep_connections(runtime: Runtime) -> SweepResult:
     return result
 
 
-def _sweep_session(runtime: Runtime, session: Session, result: SweepResult) -> None:
+def _sweep_session(runtime: RouteRuntime, session: Session, result: SweepResult) -> None:
     """End an active session whose speaker is gone; announce an end that did not reach everyone."""
     if not session.is_active:
         if runtime.departures.announce_end(session):
@@ -126,7 +126,7 @@ def _sweep_session(runtime: Runtime, session: Session, result: SweepResult) -> N
 class _Listening:
     """Whether a connection is a listener joined to an active session (each session read once per sweep)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: RouteRuntime) -> None:
         self._runtime = runtime
         self._active: dict[str, bool] = {}
 
@@ -140,7 +140,7 @@ class _Listening:
         return self._active[session_id]
 
 
-def _sweep_one(runtime: Runtime, connection: Connection, result: SweepResult, listening: _Listening) -> None:
+def _sweep_one(runtime: RouteRuntime, connection: Connection, result: SweepResult, listening: _Listening) -> None:
     """A connection is idle when nothing was heard from it for the idle timeout, unless it is a
     listener of an active session: receiving captions is its activity, and a gone listener is
     removed by the next delivery that meets it (410) or when the session ends."""
@@ -175,7 +175,7 @@ class ReconcileResult:
     failed: int = 0
 
 
-def reconcile_counts(runtime: Runtime) -> ReconcileResult:
+def reconcile_counts(runtime: RouteRuntime) -> ReconcileResult:
     """Recount every active session's listeners from the index; report and correct any drift.
 
     Drift is the sum over languages of the difference between a session's counters and
@@ -196,7 +196,7 @@ def reconcile_counts(runtime: Runtime) -> ReconcileResult:
     return result
 
 
-def _reconcile_one(runtime: Runtime, session: Session, result: ReconcileResult) -> None:
+def _reconcile_one(runtime: RouteRuntime, session: Session, result: ReconcileResult) -> None:
     recount = Counter(
         listener.target_language
         for listener in runtime.connections.listeners(session.session_id)

@@ -15,7 +15,7 @@ from broadcast_shared.messages.outbound import (
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Session
 from broadcast_shared.repositories.sessions import MembershipConflict, MembershipFailure, SessionIdTaken
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.runtime import RouteRuntime
 from session_management.session_ids import new_session_id
 from session_management.settings import session_settings
 from session_management.status import broadcast_state, session_status, triggered_reason
@@ -29,7 +29,7 @@ JOIN_FAILURES_WINDOW_SECONDS = 600
 
 
 class SessionService:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: RouteRuntime) -> None:
         self._rt = runtime
         self._limits = session_settings(runtime)
 

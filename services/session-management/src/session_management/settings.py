@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import field_validator
-from pydantic_settings import NoDecode
 
-from broadcast_shared.config import Settings
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.config import RouteSettings
+from broadcast_shared.runtime import RouteRuntime
 
 
-class SessionSettings(Settings):
-    """The shared settings plus what only session management reads."""
+class SessionSettings(RouteSettings):
+    """The route settings every WebSocket function reads plus what only session management reads."""
 
     #: a connection with no accepted message for this long is closed by the sweep
     idle_timeout_seconds: int = 600
@@ -23,7 +22,7 @@ class SessionSettings(Settings):
     max_listeners_per_session: int = 5000
     #: the Amazon Translate custom terminologies a session may name (any other is refused: the account may hold
     #: terminologies of other products or customers)
-    allowed_terminologies: Annotated[frozenset[str], NoDecode] = frozenset()
+    allowed_terminologies: frozenset[str] = frozenset()
     #: sessions one speaker (token ``sub``) may create per hour, whatever the connection
     max_sessions_per_user_per_hour: int = 10
 
@@ -35,7 +34,7 @@ class SessionSettings(Settings):
         return value
 
 
-def session_settings(runtime: Runtime) -> SessionSettings:
+def session_settings(runtime: RouteRuntime) -> SessionSettings:
     """The session-management settings a runtime was built with (``session_management.app`` builds it so)."""
     if not isinstance(runtime.settings, SessionSettings):
         raise TypeError("this runtime was not built with SessionSettings")

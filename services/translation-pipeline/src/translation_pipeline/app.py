@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from broadcast_shared import aws
 from broadcast_shared.clock import Clock
-from broadcast_shared.config import Settings
+from broadcast_shared.config import AudienceSettings
 from broadcast_shared.runtime import Runtime
 from broadcast_shared.websocket import LazyRuntime, event_decorator
 from translation_pipeline.cache import TranslationCache
@@ -25,7 +25,7 @@ class PipelineRuntime:
     @classmethod
     def build(
         cls,
-        settings: Settings,
+        settings: AudienceSettings,
         translation: TranslationSettings,
         clock: Clock | None = None,
         translator: Translator | None = None,
@@ -56,7 +56,7 @@ class PipelineRuntime:
 
     @classmethod
     def from_environment(cls) -> PipelineRuntime:
-        return cls.build(Settings.from_environment(), TranslationSettings.from_environment())
+        return cls.build(AudienceSettings.from_environment(), TranslationSettings.from_environment())
 
 
 runtime = LazyRuntime(PipelineRuntime.from_environment)

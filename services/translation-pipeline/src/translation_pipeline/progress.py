@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from broadcast_shared.clock import Clock
+from broadcast_shared.repositories import if_condition_holds
 
 TTL_SECONDS = 86400
 
@@ -30,8 +29,9 @@ class SegmentProgress:
             condition = "attribute_not_exists(cacheKey) OR isFinal = :false"
         else:
             condition = "attribute_not_exists(cacheKey) OR (isFinal = :false AND textLength < :length)"
-        try:
-            self._table.update_item(
+        return (
+            if_condition_holds(
+                self._table.update_item,
                 Key={"cacheKey": f"segment#{session_id}#{segment_id}#{language}"},
                 UpdateExpression="SET isFinal = :final, textLength = :length, expiresAt = :expires",
                 ConditionExpression=condition,
@@ -42,8 +42,5 @@ class SegmentProgress:
                     ":expires": int(self._clock.now()) + TTL_SECONDS,
                 },
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            is not None
+        )

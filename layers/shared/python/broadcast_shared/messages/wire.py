@@ -5,13 +5,17 @@ from pydantic.alias_generators import to_camel
 
 
 class WireModel(BaseModel):
-    """camelCase on the wire, snake_case in Python; unknown fields are an error."""
+    """camelCase on the wire, snake_case in Python; unknown fields are an error.
+
+    A model's validator and serializer are built when it is first used, not at import (``defer_build``): a
+    function's cold start builds only the few messages its handler sends or reads, not all of them."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
         extra="forbid",
         frozen=True,
+        defer_build=True,
     )
 
     def to_wire(self) -> dict:

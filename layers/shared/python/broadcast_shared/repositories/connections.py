@@ -11,9 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError
 
 from broadcast_shared.observability import logger, metrics
+from broadcast_shared.repositories import if_condition_holds
 from broadcast_shared.repositories.records import Connection, Role, dynamo_number
 
 
@@ -42,31 +42,26 @@ class ConnectionsRepository:
 
     def touch(self, connection_id: str, now: float) -> None:
         """Record activity; a connection deleted meanwhile is left deleted."""
-        try:
-            self._table.update_item(
-                Key={"connectionId": connection_id},
-                UpdateExpression="SET lastSeenAt = :now, expiresAt = :exp",
-                ConditionExpression=Attr("connectionId").exists(),
-                ExpressionAttributeValues={":now": dynamo_number(now), ":exp": int(now) + self._ttl},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        if_condition_holds(
+            self._table.update_item,
+            Key={"connectionId": connection_id},
+            UpdateExpression="SET lastSeenAt = :now, expiresAt = :exp",
+            ConditionExpression=Attr("connectionId").exists(),
+            ExpressionAttributeValues={":now": dynamo_number(now), ":exp": int(now) + self._ttl},
+        )
 
     def mark_refresh_warned(self, connection_id: str) -> bool:
         """Remember the 2-hour warning; False (and nothing written) when the connection is gone."""
-        try:
-            self._table.update_item(
+        return (
+            if_condition_holds(
+                self._table.update_item,
                 Key={"connectionId": connection_id},
                 UpdateExpression="SET refreshWarned = :t",
                 ConditionExpression=Attr("connectionId").exists(),
                 ExpressionAttributeValues={":t": True},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+            is not None
+        )
 
     def delete(self, connection_id: str) -> Connection | None:
         """Delete and return what was stored, or None when it was already gone."""
@@ -76,14 +71,11 @@ class ConnectionsRepository:
     def _remove_malformed(self, item: dict[str, Any]) -> None:
         logger.warning("malformed connection row removed", extra={"item": sorted(item)})
         metrics.add_metric(name="MalformedConnectionsRemoved", unit=MetricUnit.Count, value=1)
-        try:
-            self._table.delete_item(
-                Key={"connectionId": item["connectionId"]},
-                ConditionExpression=Attr("role").not_exists() | Attr("connectedAt").not_exists(),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        if_condition_holds(
+            self._table.delete_item,
+            Key={"connectionId": item["connectionId"]},
+            ConditionExpression=Attr("role").not_exists() | Attr("connectedAt").not_exists(),
+        )
 
     def listeners(self, session_id: str, target_language: str | None = None) -> list[Connection]:
         """Listeners joined to a session (optionally one language), from the GSI."""

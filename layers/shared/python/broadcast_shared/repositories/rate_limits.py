@@ -8,6 +8,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from broadcast_shared.repositories import if_condition_holds
+
 #: a counter's item being throttled (a flood on one key) means what a full window means: over the limit
 REFUSALS = {"ConditionalCheckFailedException", "ProvisionedThroughputExceededException", "ThrottlingException"}
 
@@ -65,8 +67,9 @@ class RateLimiter:
             ("SET tat = tat + :step, expiresAt = :exp", "tat <= :latest", {":step": step, ":latest": latest}),
         )
         for update, condition, values in attempts:
-            try:
-                self._table.update_item(
+            if (
+                if_condition_holds(
+                    self._table.update_item,
                     Key={"limitKey": key},
                     UpdateExpression=update,
                     ConditionExpression=condition,
@@ -76,11 +79,9 @@ class RateLimiter:
                         ":exp": expires,
                     },
                 )
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
-                continue
-            return True
+                is not None
+            ):
+                return True
         return False
 
 

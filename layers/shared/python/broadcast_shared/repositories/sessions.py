@@ -19,6 +19,7 @@ from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from broadcast_shared.observability import metrics
+from broadcast_shared.repositories import if_condition_holds
 from broadcast_shared.repositories.records import Role, Session, SessionState, dynamo_number
 
 #: attempts of a transaction cancelled by a conflict or throttling (as botocore's standard mode: 3 retries)
@@ -216,19 +217,17 @@ class SessionsRepository:
             for key, value in changes.items()
         }
         values[":active"] = SessionState.ACTIVE.value
-        try:
-            result = self._table.update_item(
-                Key={"sessionId": session_id},
-                UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression="#state = :active",
-                ExpressionAttributeNames={"#state": "state", **{f"#{names[k]}": names[k] for k in changes}},
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE) from exc
-            raise
+        result = if_condition_holds(
+            self._table.update_item,
+            Key={"sessionId": session_id},
+            UpdateExpression="SET " + ", ".join(assignments),
+            ConditionExpression="#state = :active",
+            ExpressionAttributeNames={"#state": "state", **{f"#{names[k]}": names[k] for k in changes}},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        if result is None:
+            raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE)
         return Session.from_item(result["Attributes"])
 
     def end(self, session_id: str, now: float, reason: str = "speakerEnded") -> Session | None:
@@ -237,48 +236,44 @@ class SessionsRepository:
         The session is not yet ``endAnnounced``: :meth:`mark_end_announced` records that
         every listener was told, and the sweep announces again until then.
         """
-        try:
-            result = self._table.update_item(
-                Key={"sessionId": session_id},
-                UpdateExpression="SET #state = :ended, endedAt = :now, expiresAt = :exp, endReason = :reason",
-                ConditionExpression="#state = :active",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":ended": SessionState.ENDED.value,
-                    ":active": SessionState.ACTIVE.value,
-                    ":now": dynamo_number(now),
-                    ":exp": int(now) + self._ttl,
-                    ":reason": reason,
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
+        result = if_condition_holds(
+            self._table.update_item,
+            Key={"sessionId": session_id},
+            UpdateExpression="SET #state = :ended, endedAt = :now, expiresAt = :exp, endReason = :reason",
+            ConditionExpression="#state = :active",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":ended": SessionState.ENDED.value,
+                ":active": SessionState.ACTIVE.value,
+                ":now": dynamo_number(now),
+                ":exp": int(now) + self._ttl,
+                ":reason": reason,
+            },
+            ReturnValues="ALL_NEW",
+        )
+        if result is None:
+            return None
         return Session.from_item(result["Attributes"])
 
     def mark_speaker_away(self, session_id: str, speaker_connection_id: str, now: float) -> Session | None:
         """Note that an active session's speaker connection went away; None when the session is not
         active, has another speaker connection now (resumed elsewhere), or was already marked."""
-        try:
-            result = self._table.update_item(
-                Key={"sessionId": session_id},
-                UpdateExpression="SET speakerAwaySince = :awaySince",
-                ConditionExpression="#state = :active AND speakerConnectionId = :speaker "
-                "AND attribute_not_exists(speakerAwaySince)",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":awaySince": dynamo_number(now),
-                    ":active": SessionState.ACTIVE.value,
-                    ":speaker": speaker_connection_id,
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
+        result = if_condition_holds(
+            self._table.update_item,
+            Key={"sessionId": session_id},
+            UpdateExpression="SET speakerAwaySince = :awaySince",
+            ConditionExpression="#state = :active AND speakerConnectionId = :speaker "
+            "AND attribute_not_exists(speakerAwaySince)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":awaySince": dynamo_number(now),
+                ":active": SessionState.ACTIVE.value,
+                ":speaker": speaker_connection_id,
+            },
+            ReturnValues="ALL_NEW",
+        )
+        if result is None:
+            return None
         return Session.from_item(result["Attributes"])
 
     def resume(self, session: Session, connection_id: str, previous_session_id: str | None) -> None:
@@ -311,21 +306,19 @@ class SessionsRepository:
 
     def mark_end_announced(self, session_id: str) -> None:
         """Record that every listener of an ended session has been told (the sweep stops announcing it)."""
-        try:
-            self._table.update_item(
-                Key={"sessionId": session_id},
-                UpdateExpression="SET endAnnounced = :t",
-                ConditionExpression=Attr("sessionId").exists(),
-                ExpressionAttributeValues={":t": True},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        if_condition_holds(
+            self._table.update_item,
+            Key={"sessionId": session_id},
+            UpdateExpression="SET endAnnounced = :t",
+            ConditionExpression=Attr("sessionId").exists(),
+            ExpressionAttributeValues={":t": True},
+        )
 
     def correct_counts(self, session: Session, listener_count: int, language_counts: dict[str, int]) -> bool:
         """Set an active session's counts to a recount; False when they moved since ``session`` was read."""
-        try:
-            self._table.update_item(
+        return (
+            if_condition_holds(
+                self._table.update_item,
                 Key={"sessionId": session.session_id},
                 UpdateExpression="SET listenerCount = :count, languageCounts = :langs",
                 ConditionExpression="#state = :active AND listenerCount = :seen AND languageCounts = :seenLangs",
@@ -338,11 +331,8 @@ class SessionsRepository:
                     ":active": SessionState.ACTIVE.value,
                 },
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            is not None
+        )
 
     def record_reported(
         self, session_id: str, previous_count: int, count: int, languages: frozenset[str], now: float
@@ -353,8 +343,9 @@ class SessionsRepository:
         ``record_ttl_seconds`` after its speaker was last reached: a backstop should every
         other way of ending it fail.
         """
-        try:
-            self._table.update_item(
+        return (
+            if_condition_holds(
+                self._table.update_item,
                 Key={"sessionId": session_id},
                 UpdateExpression="SET reportedListenerCount = :count, reportedLanguages = :langs, expiresAt = :exp",
                 ConditionExpression="reportedListenerCount = :previous",
@@ -365,11 +356,8 @@ class SessionsRepository:
                     ":exp": int(now) + self._ttl,
                 },
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            is not None
+        )
 
     def active(self) -> Iterator[Session]:
         """Active sessions (a filtered Scan; ended sessions expire through TTL)."""

@@ -3,7 +3,7 @@
 from broadcast_shared.messages.inbound import CreateSession
 from broadcast_shared.messages.outbound import SessionCreated
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import Request
 from session_management.app import route
 from session_management.sessions import SessionService
@@ -11,7 +11,7 @@ from session_management.status import broadcast_state
 
 
 @route(CreateSession, roles={Role.SPEAKER})
-def handler(request: Request[CreateSession], runtime: Runtime) -> None:
+def handler(request: Request[CreateSession], runtime: RouteRuntime) -> None:
     session = SessionService(runtime).create(
         request.connection,
         request.message.source_language,

@@ -3,7 +3,7 @@
 from broadcast_shared.messages.inbound import JoinSession
 from broadcast_shared.messages.outbound import SessionJoined
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.runtime import Runtime
+from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import Request
 from session_management.app import route
 from session_management.sessions import SessionService
@@ -11,7 +11,7 @@ from session_management.status import broadcast_state
 
 
 @route(JoinSession, roles={Role.LISTENER})
-def handler(request: Request[JoinSession], runtime: Runtime) -> None:
+def handler(request: Request[JoinSession], runtime: RouteRuntime) -> None:
     message = request.message
     session = SessionService(runtime).join(
         request.connection, message.session_id, message.target_language, request.source_ip
