@@ -1,4 +1,4 @@
-"""Settings come from the environment as pydantic models: converted, validated, named when wrong."""
+"""Settings come from the environment through pydantic-settings: converted, validated, named when wrong."""
 
 from __future__ import annotations
 

@@ -1,26 +1,20 @@
 """Settings every function reads from its environment, validated once at start-up.
 
-Each settings class is a pydantic model: a field is read from the environment variable of
-its upper-case name (or its alias), a blank variable taken as unset, converted and validated
-by pydantic (``"10.9"`` is no integer, ``"0"`` and ``"false"`` are false), and a missing or
-invalid value fails the cold start with a :class:`ConfigurationError` naming the variable,
-not a KeyError deep in a request. Terraform sets these variables (see
+Each settings class is a pydantic-settings model: a field is read from the environment
+variable of its upper-case name (or its alias), converted and validated by pydantic
+(``"10.9"`` is no integer, ``"0"`` and ``"false"`` are false), and a missing or invalid
+value fails the cold start with a :class:`ConfigurationError` naming the variable, not a
+KeyError deep in a request. Terraform sets these variables (see
 ``infrastructure/modules/lambda_function``); the local runtime sets the same ones.
-
-Not pydantic-settings: reading flat variables by name is the loop in ``from_environment``,
-and importing pydantic-settings (asyncio, argparse, its CLI, dotenv and cloud secret
-sources) cost every function about 27 ms of CPU at each cold start (``make bench``).
-Values are never JSON-decoded: a field that takes a list or mapping parses its string in
-a ``field_validator``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: a setting that must be given and not be blank
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -30,17 +24,19 @@ class ConfigurationError(RuntimeError):
     """The function's environment lacks a setting it needs, or holds one it cannot use."""
 
 
-class EnvironmentSettings(BaseModel):
+class EnvironmentSettings(BaseSettings):
     """Settings read once from the environment; frozen, blank variables taken as unset."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True, populate_by_name=True)
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", env_ignore_empty=True, str_strip_whitespace=True, populate_by_name=True
+    )
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Self:
         """The settings from ``os.environ``, or from ``env`` alone when given (tests)."""
-        if env is None:
-            env = os.environ
         try:
+            if env is None:
+                return cls()
             values: dict[str, Any] = {}
             for name, field in cls.model_fields.items():
                 variable = str(field.validation_alias or name).upper()

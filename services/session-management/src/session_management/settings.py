@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import field_validator
+from pydantic_settings import NoDecode
 
 from broadcast_shared.config import RouteSettings
 from broadcast_shared.runtime import RouteRuntime
@@ -22,7 +23,7 @@ class SessionSettings(RouteSettings):
     max_listeners_per_session: int = 5000
     #: the Amazon Translate custom terminologies a session may name (any other is refused: the account may hold
     #: terminologies of other products or customers)
-    allowed_terminologies: frozenset[str] = frozenset()
+    allowed_terminologies: Annotated[frozenset[str], NoDecode] = frozenset()
     #: sessions one speaker (token ``sub``) may create per hour, whatever the connection
     max_sessions_per_user_per_hour: int = 10
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 from broadcast_shared.config import EnvironmentSettings, NonEmpty
 
@@ -21,7 +22,7 @@ class TranslationSettings(EnvironmentSettings):
     #: cached translations expire through DynamoDB TTL after this long
     cache_ttl_seconds: int = Field(default=7 * 86400, validation_alias="translation_cache_ttl_seconds")
     #: Polly voice per language, overriding the defaults (``POLLY_VOICES`` as JSON)
-    voices: dict[str, str] = Field(default_factory=dict, validation_alias="polly_voices")
+    voices: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict, validation_alias="polly_voices")
     #: Polly engine preference: neural where the voice has it, else standard
     prefer_neural: bool = Field(default=True, validation_alias="polly_prefer_neural")
     #: listeners one invocation posts to; a larger audience is split across concurrent invokes of
