@@ -152,6 +152,9 @@ class SessionTranscriber:
             return
         self._checkpoint = claimed
         for _, chunk in ready:
+            # Each chunk names the connection it came from: a speaker who resumed the session on a new
+            # connection gets its transcripts there from its first chunk on, not at the next invocation.
+            self._speaker = chunk.connection_id or self._speaker
             self._transcribe(chunk)
             # Results chunk by chunk: a worker catching up on many chunks sends captions as it goes,
             # not all at once when the batch is done.
