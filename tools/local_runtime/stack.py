@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import boto3
 
 from broadcast_tools.artifacts import ROOT
+from local_runtime.async_invocations import AsyncInvoker
 from local_runtime.deployment import Deployment, DeploymentReader, function_name
 from local_runtime.event_sources import EventSources
 from local_runtime.functions import Endpoints, FunctionError, FunctionPool
@@ -20,20 +20,18 @@ from local_runtime.management_api import ManagementApiServer
 from local_runtime.schedules import run_schedules
 from local_runtime.web_pages import WEB_DIST, WebPages
 
-log = logging.getLogger("local_runtime")
-
 
 @dataclass
 class Clients:
     apigatewayv2: Any
     lambda_: Any
     scheduler: Any
+    sqs: Any
 
     @classmethod
     def for_endpoint(cls, endpoint: str, region: str) -> Clients:
-        return cls(
-            *(session_for(region).client(s, endpoint_url=endpoint) for s in ("apigatewayv2", "lambda", "scheduler"))
-        )
+        services = ("apigatewayv2", "lambda", "scheduler", "sqs")
+        return cls(*(session_for(region).client(s, endpoint_url=endpoint) for s in services))
 
 
 def session_for(region: str) -> boto3.session.Session:
@@ -56,11 +54,13 @@ class LocalPlatform:
         max_connection_age: float = 7200,
         schedule_interval: float | None = None,
         max_concurrency: int = 8,
+        async_retry_delay: float = 1.0,
         log_dir: Path | None = None,
         web_root: Path = WEB_DIST,
     ) -> None:
         self.endpoint = endpoint
-        self._reader = DeploymentReader(Clients.for_endpoint(endpoint, region), dist)
+        clients = Clients.for_endpoint(endpoint, region)
+        self._reader = DeploymentReader(clients, dist)
         self.deployment: Deployment = self._reader.read(api_name, stage)
         self._executor = ThreadPoolExecutor(max_workers=128, thread_name_prefix="local-runtime")
         self.pages = WebPages(web_root, stage)
@@ -83,6 +83,7 @@ class LocalPlatform:
             log_dir or ROOT / ".local" / "logs",
             max_concurrency,
         )
+        self.asynchronous = AsyncInvoker(self._invoke_sync, clients.sqs, async_retry_delay)
         self.event_sources = EventSources(session_for(region), endpoint, self._invoke_sync)
         self._schedule_interval = schedule_interval
         self._schedules: asyncio.Task | None = None
@@ -91,10 +92,10 @@ class LocalPlatform:
         await self.gateway.start()
         loop = asyncio.get_running_loop()
 
-        async def invoke(function: str, event: Any) -> Any:
-            return await loop.run_in_executor(self._executor, self._invoke_sync, function, event)
+        async def run(schedule: dict[str, Any], event: Any) -> None:
+            await loop.run_in_executor(self._executor, self._run_schedule, schedule, event)
 
-        self._schedules = asyncio.create_task(run_schedules(self.deployment.schedules, invoke, self._schedule_interval))
+        self._schedules = asyncio.create_task(run_schedules(self.deployment.schedules, run, self._schedule_interval))
         self.event_sources.start()
 
     async def stop(self) -> None:
@@ -121,7 +122,7 @@ class LocalPlatform:
     def invoke(self, function: str, payload: Any, asynchronous: bool) -> tuple[Any, dict | None]:
         name = self._ensure(function_name(function))
         if asynchronous:
-            self._executor.submit(self._invoke_logged, name, payload)
+            self._executor.submit(self.asynchronous.invoke, self.pool.functions[name], payload)
             return None, None
         try:
             return self._invoke_sync(name, payload), None
@@ -141,8 +142,11 @@ class LocalPlatform:
     def _invoke_sync(self, function: str, event: Any) -> Any:
         return self.pool.invoke(self._ensure(function), event)
 
-    def _invoke_logged(self, function: str, event: Any) -> None:
+    def _run_schedule(self, schedule: dict[str, Any], event: Any) -> None:
+        """EventBridge Scheduler invokes its target asynchronously; a target it cannot reach is a dead letter."""
         try:
-            self._invoke_sync(function, event)
-        except FunctionError as error:
-            log.warning("asynchronous invocation of %s failed: %s", function, error.payload.get("errorMessage"))
+            name = self._ensure(function_name(schedule["function"]))
+        except KeyError:
+            self.asynchronous.undelivered(schedule, event, "ResourceNotFoundException", "the function does not exist")
+            return
+        self.asynchronous.invoke(self.pool.functions[name], event)
