@@ -14,6 +14,7 @@ from broadcast_tools.artifacts import ROOT
 from local_runtime.async_invocations import AsyncInvoker
 from local_runtime.deployment import Deployment, DeploymentReader, function_name
 from local_runtime.event_sources import EventSources
+from local_runtime.faults import Faults, FaultyAwsEndpoint
 from local_runtime.functions import Endpoints, FunctionError, FunctionPool
 from local_runtime.gateway import LocalGateway
 from local_runtime.management_api import ManagementApiServer
@@ -55,6 +56,7 @@ class LocalPlatform:
         schedule_interval: float | None = None,
         max_concurrency: int = 8,
         async_retry_delay: float = 1.0,
+        faults: Faults | None = None,
         log_dir: Path | None = None,
         web_root: Path = WEB_DIST,
     ) -> None:
@@ -75,11 +77,18 @@ class LocalPlatform:
             pages=self.pages,
         )
         # The Management API delivers to the gateway's connections; the Invoke API calls this stack.
-        self.http = ManagementApiServer(sink=self.gateway, host=host, stage=stage, invoker=self)
+        self.http = ManagementApiServer(sink=self.gateway, host=host, stage=stage, invoker=self, faults=faults)
         self.http.start()
+        # With a fault plan, the functions reach the emulator through a proxy that injects its faults.
+        self.aws_edge = FaultyAwsEndpoint(endpoint, faults).start() if faults else None
         self.pool = FunctionPool(
             self.deployment.functions,
-            Endpoints(aws=endpoint, lambda_=self.http.base_url, management_api=self.http.endpoint, region=region),
+            Endpoints(
+                aws=self.aws_edge.url if self.aws_edge else endpoint,
+                lambda_=self.http.base_url,
+                management_api=self.http.endpoint,
+                region=region,
+            ),
             log_dir or ROOT / ".local" / "logs",
             max_concurrency,
         )
@@ -107,6 +116,8 @@ class LocalPlatform:
         self.event_sources.stop()
         await self.gateway.stop()
         self.http.stop()
+        if self.aws_edge:
+            self.aws_edge.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     @property
