@@ -95,6 +95,10 @@ class SessionTranscriber:
         now = self._deps.clock.now()
         ready: list[tuple[str, AudioChunk]] = []
         for record, chunk in records:
+            # Each chunk names the connection it came from, and the shard holds them as they arrived: a speaker
+            # who resumed the session on a new connection gets its transcripts there as soon as one of its new
+            # chunks is read, even those of audio sent before the drop, not at the next invocation.
+            self._speaker = chunk.connection_id or self._speaker
             if self._checkpoint.read_before(record):
                 metrics.add_metric(name="AudioRecordsAlreadyRead", unit=MetricUnit.Count, value=1)
                 continue
@@ -152,9 +156,6 @@ class SessionTranscriber:
             return
         self._checkpoint = claimed
         for _, chunk in ready:
-            # Each chunk names the connection it came from: a speaker who resumed the session on a new
-            # connection gets its transcripts there from its first chunk on, not at the next invocation.
-            self._speaker = chunk.connection_id or self._speaker
             self._transcribe(chunk)
             # Results chunk by chunk: a worker catching up on many chunks sends captions as it goes,
             # not all at once when the batch is done.
