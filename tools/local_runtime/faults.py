@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -98,6 +99,12 @@ def request_operation(target: str | None) -> str | None:
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         """A function killed mid-call (its timeout) resets its connection: not the proxy's error to print."""
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        try:
+            super().shutdown_request(request)
+        except OSError:
+            pass  # the same reset connection, closed under us
 
 
 class FaultyAwsEndpoint:
