@@ -27,8 +27,14 @@ locals {
   routes = local.platform.routes
   # Functions a Kinesis event source mapping invokes: function key -> the stream it reads.
   stream_consumers = local.platform.stream_consumers
-  # Functions that invoke others themselves (asynchronous Lambda Invoke): caller -> callees.
+  # Functions that invoke others themselves (Lambda Invoke): caller -> callees.
   function_calls = local.platform.function_calls
+  # Functions Lambda may invoke asynchronously: the schedules' (EventBridge Scheduler invokes asynchronously) and
+  # every callee (the worker's warm-ups are Event invokes). Each gets an on-failure queue (module.failure_queues).
+  asynchronous_functions = toset(concat(
+    [for key, fn in local.functions : key if fn.schedule != null],
+    flatten(values(local.function_calls)),
+  ))
   # The function API Gateway calls to authorize $connect.
   authorizer_function = local.platform.authorizer
 
@@ -207,12 +213,14 @@ locals {
   profiles = {
     authorizer = { environment = local.authorizer_environment, access = {}, timeout = 10, memory_size = 256 }
     session    = { environment = local.session_environment, access = local.session_access, timeout = 10, memory_size = 256 }
-    scheduled  = { environment = local.session_environment, access = local.membership_access, timeout = 60, memory_size = 256 }
-    audio      = { environment = local.audio_environment, access = local.audio_access, timeout = 10, memory_size = 512 }
+    # A failed run is not retried (the next one comes within minutes); after the failure it is kept on its queue.
+    scheduled = { environment = local.session_environment, access = local.membership_access, timeout = 60, memory_size = 256, maximum_retry_attempts = 0, maximum_event_age_in_seconds = 60 }
+    audio     = { environment = local.audio_environment, access = local.audio_access, timeout = 10, memory_size = 512 }
     # Owns a shard's sessions for up to the Lambda limit (see docs/ARCHITECTURE.md).
     worker = { environment = local.worker_environment, access = local.worker_access, timeout = 900, memory_size = 1024 }
     # One segment: a Translate call and a Polly call per language, then the fan-out.
-    translation = { environment = local.translation_environment, access = local.translation_access, timeout = 30, memory_size = 512 }
+    # Its Event invokes are retried twice; a caption older than 10 minutes is no use to a live audience.
+    translation = { environment = local.translation_environment, access = local.translation_access, timeout = 30, memory_size = 512, maximum_retry_attempts = 2, maximum_event_age_in_seconds = 600 }
   }
 }
 
@@ -255,8 +263,13 @@ module "function" {
   policy_statements = try(local.function_access[each.key], local.profiles[each.value.profile].access)
   # Stream-, schedule- and asynchronously-invoked functions: the stage's throttle does not bound them.
   reserved_concurrency = lookup(var.reserved_concurrency, each.key, -1)
-  tracing              = var.tracing
-  log_retention_days   = var.log_retention_days
+  on_failure = contains(local.asynchronous_functions, each.key) ? {
+    queue_arn                    = module.failure_queues.arns["${replace(each.key, "_", "-")}-failures"]
+    maximum_retry_attempts       = try(local.profiles[each.value.profile].maximum_retry_attempts, 0)
+    maximum_event_age_in_seconds = try(local.profiles[each.value.profile].maximum_event_age_in_seconds, 60)
+  } : null
+  tracing            = var.tracing
+  log_retention_days = var.log_retention_days
 }
 
 module "websocket_api" {
@@ -285,7 +298,8 @@ module "websocket_api" {
 module "schedules" {
   source = "./modules/schedules"
 
-  name_prefix = local.name_prefix
+  name_prefix           = local.name_prefix
+  dead_letter_queue_arn = module.failure_queues.arns["schedules-undelivered"]
   schedules = {
     for key, fn in local.functions : replace(key, "_", "-") => {
       expression   = fn.schedule
@@ -338,4 +352,22 @@ module "monitoring" {
     }
   }
   tags = local.tags
+}
+
+# On-failure queues: one per asynchronously invoked function (its failed events, after Lambda's retries) and one for
+# schedule runs EventBridge Scheduler could not deliver; each alarms to the topic while it holds a message, as does
+# the audio stream's failures queue (docs/OPERATIONS.md, "On-failure queues").
+module "failure_queues" {
+  source = "./modules/failure_queues"
+
+  name_prefix = local.name_prefix
+  queues = merge(
+    { for key in local.asynchronous_functions : "${replace(key, "_", "-")}-failures" => "${local.function_names[key]} failed an asynchronous event after its retries" },
+    { schedules-undelivered = "EventBridge Scheduler could not invoke a scheduled function" },
+  )
+  other_queues = {
+    audio-failures = { name = "${local.audio_stream_name}-failures", description = "the transcription worker failed a batch of audio records after every retry" }
+  }
+  alarm_actions = module.monitoring.alarm_actions
+  tags          = local.tags
 }

@@ -169,6 +169,25 @@ def test_invoke_api_serves_boto3_lambda_unchanged(stack):
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
+def test_an_asynchronous_invocation_failing_every_retry_lands_on_its_on_failure_queue(stack):
+    endpoint = stack.stack.endpoint
+    sqs = emulator_client("sqs", endpoint)
+    queue = sqs.get_queue_url(QueueName="speech-broadcast-local-translate-segment-failures")["QueueUrl"]
+    lambda_ = emulator_client("lambda", stack.stack.http.base_url)
+    broken = {"type": "fanOutSlice", "message": {"type": "translation"}}  # no connectionIds: the function raises
+    queued = lambda_.invoke(
+        FunctionName="speech-broadcast-local-translate-segment", InvocationType="Event", Payload=json.dumps(broken)
+    )
+    assert queued["StatusCode"] == 202
+    messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=20).get("Messages", [])
+    assert messages, "the failed event never reached the on-failure queue"
+    record = json.loads(messages[0]["Body"])
+    assert record["requestPayload"] == broken
+    assert record["requestContext"]["approximateInvokeCount"] == 3  # Terraform: two retries
+    assert record["responsePayload"]["errorType"] == "KeyError"
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=messages[0]["ReceiptHandle"])
+
+
 def test_idle_connection_is_closed_and_disconnected(deployed_local):
     with RunningPlatform(deployed_local["endpoint"], idle_timeout=1.5) as short:
         with connect(f"{short.url}?role=listener") as ws:

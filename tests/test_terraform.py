@@ -155,7 +155,7 @@ def test_audio_stream_feeds_the_worker_one_batch_per_shard_with_alarms(deployed_
     worker = lambda_.get_function_configuration(FunctionName=mapping["FunctionArn"])
     assert worker["Timeout"] == 900 and worker["Environment"]["Variables"]["TRANSCRIPTION_ENGINE"] == "pocketsphinx"
     alarms = {a["MetricName"] for a in cloudwatch.describe_alarms()["MetricAlarms"] if name in a["AlarmName"]}
-    assert alarms == {"IteratorAge", "Errors"}
+    assert alarms == {"IteratorAge", "Errors", "ApproximateNumberOfMessagesVisible"}  # the last on its failures queue
 
 
 def test_every_function_and_the_api_have_alarms_that_reach_the_alarm_topic(deployed_local):
@@ -271,3 +271,43 @@ def test_stream_and_async_functions_have_reserved_concurrency_and_routes_their_o
     settings = stage["RouteSettings"]
     assert settings["createSession"]["ThrottlingRateLimit"] == 10
     assert settings["$default"]["ThrottlingRateLimit"] < stage["DefaultRouteSettings"]["ThrottlingRateLimit"]
+
+
+def test_every_asynchronously_invoked_function_keeps_its_failed_events_on_an_alarmed_queue(deployed_local):
+    endpoint = deployed_local["endpoint"]
+    lambda_ = emulator_client("lambda", endpoint)
+    sqs = emulator_client("sqs", endpoint)
+    iam = emulator_client("iam", endpoint)
+    scheduler = emulator_client("scheduler", endpoint)
+    cloudwatch = emulator_client("cloudwatch", endpoint)
+    alarmed = {
+        d["Value"]
+        for a in cloudwatch.describe_alarms(MaxRecords=100)["MetricAlarms"]
+        if a["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        for d in a["Dimensions"]
+        if d["Name"] == "QueueName"
+    }
+    table = PlatformTable.load()
+    assert table.asynchronous >= {"translate_segment", "sweep_idle_connections"}
+    for key in table.asynchronous:
+        name = f"speech-broadcast-local-{key.replace('_', '-')}"
+        config = lambda_.get_function_event_invoke_config(FunctionName=name)
+        queue_arn = config["DestinationConfig"]["OnFailure"]["Destination"]
+        queue = queue_arn.rsplit(":", 1)[1]
+        assert queue == f"{name}-failures" and queue in alarmed, key
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attributes["SqsManagedSseEnabled"] == "true" and attributes["MessageRetentionPeriod"] == "1209600"
+        role = lambda_.get_function_configuration(FunctionName=name)["Role"].rsplit("/", 1)[1]
+        (policy,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+        document = json.loads(document) if isinstance(document, str) else document
+        sends = [s for s in document["Statement"] if "sqs:SendMessage" in s["Action"]]
+        assert [s["Resource"] for s in sends] == [queue_arn], key
+    for function in ("join-session", "transcription-worker", "authorizer"):
+        with pytest.raises(lambda_.exceptions.ResourceNotFoundException):
+            lambda_.get_function_event_invoke_config(FunctionName=f"speech-broadcast-local-{function}")
+    for summary in scheduler.list_schedules()["Schedules"]:
+        target = scheduler.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"])["Target"]
+        assert target["DeadLetterConfig"]["Arn"].endswith(":speech-broadcast-local-schedules-undelivered")
+    assert {"speech-broadcast-local-schedules-undelivered", "speech-broadcast-local-audio-failures"} <= alarmed

@@ -96,6 +96,12 @@ class PlatformTable:
         return {key for key, fn in self.functions.items() if fn.schedule}
 
     @property
+    def asynchronous(self) -> set[str]:
+        """Functions Lambda may invoke asynchronously, as Terraform's ``local.asynchronous_functions``: the
+        schedules' (EventBridge Scheduler invokes asynchronously) and every callee of another function."""
+        return self.scheduled | {callee for callees in self.function_calls.values() for callee in callees}
+
+    @property
     def actions(self) -> list[str]:
         """The client actions: every route key but API Gateway's own ``$connect``, ``$disconnect``, ``$default``."""
         return sorted(route for route in self.routes if not route.startswith("$"))

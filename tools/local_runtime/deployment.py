@@ -34,6 +34,9 @@ class FunctionConfig:
     environment: dict[str, str]
     code_dir: Path
     layer_dirs: tuple[Path, ...]
+    #: the event invoke configuration (asynchronous invocations): the on-failure SQS queue's ARN, and retries
+    on_failure: str | None = None
+    maximum_retry_attempts: int = 2
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,13 @@ class DeploymentReader:
             content = self._clients.lambda_.get_layer_version(LayerName=layer_name, VersionNumber=int(version))
             layer_dir = self._code_for(content["Content"]["CodeSha256"], manifest, f"layer {arn}")
             layers.append(layer_dir / "python")
+        try:
+            invoke_config = self._clients.lambda_.get_function_event_invoke_config(FunctionName=name)
+        except self._clients.lambda_.exceptions.ResourceNotFoundException:
+            invoke_config = {}
         return FunctionConfig(
+            on_failure=invoke_config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+            maximum_retry_attempts=int(invoke_config.get("MaximumRetryAttempts", 2)),
             name=name,
             arn=config["FunctionArn"],
             handler=config["Handler"],
@@ -186,6 +195,8 @@ class DeploymentReader:
                     "expression": detail["ScheduleExpression"],
                     "function": detail["Target"]["Arn"],
                     "input": detail["Target"].get("Input", "{}"),
+                    "arn": detail.get("Arn", detail["Name"]),
+                    "dead_letter": detail["Target"].get("DeadLetterConfig", {}).get("Arn"),
                 }
             )
         return found

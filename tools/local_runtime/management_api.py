@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+from local_runtime.faults import Faults
+
 PATH = re.compile(r"^(?:/[^/@]+)?/@connections/(?P<id>[^/?]+)$")
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 
@@ -102,8 +104,11 @@ class ManagementApiServer:
         port: int = 0,
         stage: str = "local",
         invoker: Invoker | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.sink = sink
+        #: faults to inject into Management API calls (the fault-injection suite), if any
+        self.faults = faults
         self.host = host
         self.stage = stage
         self.invoker = invoker
@@ -159,6 +164,12 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
                 self._invoke(unquote(invoke["name"]), data)
                 return
             connection_id = self._connection_id()
+            fault = owner.faults.take("execute-api", "PostToConnection", data) if owner.faults else None
+            if fault is not None:
+                time.sleep(fault.delay)
+                if fault.status is not None:
+                    self._reply(fault.status, error=fault.code)
+                    return
             if connection_id is None:
                 self._reply(404, error="NotFoundException")
             elif len(data) > 128 * 1024:

@@ -9,8 +9,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from local_runtime.deployment import function_name
-
 log = logging.getLogger("local_runtime.schedules")
 RATE = re.compile(r"^rate\((?P<n>\d+) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
 SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -26,10 +24,11 @@ def interval_seconds(expression: str) -> float | None:
 
 async def run_schedules(
     schedules: list[dict[str, Any]],
-    invoke: Callable[[str, Any], Awaitable[Any]],
+    invoke: Callable[[dict[str, Any], Any], Awaitable[Any]],
     interval_override: float | None = None,
 ) -> None:
-    """Invoke each schedule's function at its rate (or every ``interval_override`` seconds) until cancelled."""
+    """Hand each schedule's input to ``invoke`` (with the schedule) at its rate (or every ``interval_override``
+    seconds) until cancelled."""
 
     async def one(schedule: dict[str, Any]) -> None:
         interval = interval_override or interval_seconds(schedule["expression"])
@@ -42,7 +41,7 @@ async def run_schedules(
         while True:
             await asyncio.sleep(interval)
             try:
-                await invoke(function_name(schedule["function"]), event)
+                await invoke(schedule, event)
             except Exception as exc:  # noqa: BLE001 - a failed run is logged; the next one still comes
                 log.warning("schedule %s failed: %s", schedule["name"], exc)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,15 +11,15 @@ from typing import Any
 import boto3
 
 from broadcast_tools.artifacts import ROOT
+from local_runtime.async_invocations import AsyncInvoker
 from local_runtime.deployment import Deployment, DeploymentReader, function_name
 from local_runtime.event_sources import EventSources
+from local_runtime.faults import Faults, FaultyAwsEndpoint
 from local_runtime.functions import Endpoints, FunctionError, FunctionPool
 from local_runtime.gateway import LocalGateway
 from local_runtime.management_api import ManagementApiServer
 from local_runtime.schedules import run_schedules
 from local_runtime.web_pages import WEB_DIST, WebPages
-
-log = logging.getLogger("local_runtime")
 
 
 @dataclass
@@ -28,12 +27,12 @@ class Clients:
     apigatewayv2: Any
     lambda_: Any
     scheduler: Any
+    sqs: Any
 
     @classmethod
     def for_endpoint(cls, endpoint: str, region: str) -> Clients:
-        return cls(
-            *(session_for(region).client(s, endpoint_url=endpoint) for s in ("apigatewayv2", "lambda", "scheduler"))
-        )
+        services = ("apigatewayv2", "lambda", "scheduler", "sqs")
+        return cls(*(session_for(region).client(s, endpoint_url=endpoint) for s in services))
 
 
 def session_for(region: str) -> boto3.session.Session:
@@ -56,11 +55,14 @@ class LocalPlatform:
         max_connection_age: float = 7200,
         schedule_interval: float | None = None,
         max_concurrency: int = 8,
+        async_retry_delay: float = 1.0,
+        faults: Faults | None = None,
         log_dir: Path | None = None,
         web_root: Path = WEB_DIST,
     ) -> None:
         self.endpoint = endpoint
-        self._reader = DeploymentReader(Clients.for_endpoint(endpoint, region), dist)
+        clients = Clients.for_endpoint(endpoint, region)
+        self._reader = DeploymentReader(clients, dist)
         self.deployment: Deployment = self._reader.read(api_name, stage)
         self._executor = ThreadPoolExecutor(max_workers=128, thread_name_prefix="local-runtime")
         self.pages = WebPages(web_root, stage)
@@ -75,14 +77,22 @@ class LocalPlatform:
             pages=self.pages,
         )
         # The Management API delivers to the gateway's connections; the Invoke API calls this stack.
-        self.http = ManagementApiServer(sink=self.gateway, host=host, stage=stage, invoker=self)
+        self.http = ManagementApiServer(sink=self.gateway, host=host, stage=stage, invoker=self, faults=faults)
         self.http.start()
+        # With a fault plan, the functions reach the emulator through a proxy that injects its faults.
+        self.aws_edge = FaultyAwsEndpoint(endpoint, faults).start() if faults else None
         self.pool = FunctionPool(
             self.deployment.functions,
-            Endpoints(aws=endpoint, lambda_=self.http.base_url, management_api=self.http.endpoint, region=region),
+            Endpoints(
+                aws=self.aws_edge.url if self.aws_edge else endpoint,
+                lambda_=self.http.base_url,
+                management_api=self.http.endpoint,
+                region=region,
+            ),
             log_dir or ROOT / ".local" / "logs",
             max_concurrency,
         )
+        self.asynchronous = AsyncInvoker(self._invoke_sync, clients.sqs, async_retry_delay)
         self.event_sources = EventSources(session_for(region), endpoint, self._invoke_sync)
         self._schedule_interval = schedule_interval
         self._schedules: asyncio.Task | None = None
@@ -91,10 +101,10 @@ class LocalPlatform:
         await self.gateway.start()
         loop = asyncio.get_running_loop()
 
-        async def invoke(function: str, event: Any) -> Any:
-            return await loop.run_in_executor(self._executor, self._invoke_sync, function, event)
+        async def run(schedule: dict[str, Any], event: Any) -> None:
+            await loop.run_in_executor(self._executor, self._run_schedule, schedule, event)
 
-        self._schedules = asyncio.create_task(run_schedules(self.deployment.schedules, invoke, self._schedule_interval))
+        self._schedules = asyncio.create_task(run_schedules(self.deployment.schedules, run, self._schedule_interval))
         self.event_sources.start()
 
     async def stop(self) -> None:
@@ -106,6 +116,8 @@ class LocalPlatform:
         self.event_sources.stop()
         await self.gateway.stop()
         self.http.stop()
+        if self.aws_edge:
+            self.aws_edge.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     @property
@@ -121,7 +133,7 @@ class LocalPlatform:
     def invoke(self, function: str, payload: Any, asynchronous: bool) -> tuple[Any, dict | None]:
         name = self._ensure(function_name(function))
         if asynchronous:
-            self._executor.submit(self._invoke_logged, name, payload)
+            self._executor.submit(self.asynchronous.invoke, self.pool.functions[name], payload)
             return None, None
         try:
             return self._invoke_sync(name, payload), None
@@ -141,8 +153,11 @@ class LocalPlatform:
     def _invoke_sync(self, function: str, event: Any) -> Any:
         return self.pool.invoke(self._ensure(function), event)
 
-    def _invoke_logged(self, function: str, event: Any) -> None:
+    def _run_schedule(self, schedule: dict[str, Any], event: Any) -> None:
+        """EventBridge Scheduler invokes its target asynchronously; a target it cannot reach is a dead letter."""
         try:
-            self._invoke_sync(function, event)
-        except FunctionError as error:
-            log.warning("asynchronous invocation of %s failed: %s", function, error.payload.get("errorMessage"))
+            name = self._ensure(function_name(schedule["function"]))
+        except KeyError:
+            self.asynchronous.undelivered(schedule, event, "ResourceNotFoundException", "the function does not exist")
+            return
+        self.asynchronous.invoke(self.pool.functions[name], event)

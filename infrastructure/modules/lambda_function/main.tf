@@ -45,6 +45,16 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # Lambda sends a failed asynchronous event to its on-failure destination with the function's own role.
+  dynamic "statement" {
+    for_each = var.on_failure == null ? [] : [var.on_failure.queue_arn]
+    content {
+      sid       = "OnFailureDestination"
+      actions   = ["sqs:SendMessage"]
+      resources = [statement.value]
+    }
+  }
+
   dynamic "statement" {
     for_each = var.policy_statements
     content {
@@ -87,4 +97,20 @@ resource "aws_lambda_function" "this" {
   tags = var.tags
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+# Asynchronous invocations (schedules, Event invokes): how often Lambda retries one that failed and where it goes
+# when the retries are spent, so nothing fails unseen.
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count = var.on_failure == null ? 0 : 1
+
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.on_failure.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.on_failure.maximum_event_age_in_seconds
+
+  destination_config {
+    on_failure {
+      destination = var.on_failure.queue_arn
+    }
+  }
 }

@@ -150,3 +150,18 @@ variable "reserved_concurrency" {
     error_message = "reserved_concurrency is -1 (unreserved) or a number of executions (0 stops the function)."
   }
 }
+
+variable "on_failure" {
+  description = "For a function invoked asynchronously (a schedule, another function's Event invoke): the SQS queue Lambda sends an event to once its retries are spent or it is too old, how often Lambda retries a failed event (0-2) and how old an event may get (60-21600 s). null for functions only invoked synchronously or by a stream."
+  type = object({
+    queue_arn                    = string
+    maximum_retry_attempts       = number
+    maximum_event_age_in_seconds = number
+  })
+  default = null
+
+  validation {
+    condition     = var.on_failure == null || (try(var.on_failure.maximum_retry_attempts, 0) >= 0 && try(var.on_failure.maximum_retry_attempts, 0) <= 2 && try(var.on_failure.maximum_event_age_in_seconds, 60) >= 60 && try(var.on_failure.maximum_event_age_in_seconds, 60) <= 21600)
+    error_message = "on_failure.maximum_retry_attempts must be 0-2 and maximum_event_age_in_seconds 60-21600."
+  }
+}

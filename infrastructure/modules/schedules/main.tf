@@ -22,6 +22,20 @@ data "aws_iam_policy_document" "invoke" {
   }
 }
 
+data "aws_iam_policy_document" "dead_letters" {
+  statement {
+    sid       = "ReportUndeliveredRuns"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.dead_letter_queue_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "dead_letters" {
+  name   = "${var.name_prefix}-scheduler-dead-letters"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.dead_letters.json
+}
+
 resource "aws_iam_role_policy" "scheduler" {
   name   = "${var.name_prefix}-scheduler-invoke"
   role   = aws_iam_role.scheduler.id
@@ -55,6 +69,12 @@ resource "aws_scheduler_schedule" "this" {
     retry_policy {
       maximum_event_age_in_seconds = 60
       maximum_retry_attempts       = 0
+    }
+
+    # A run the scheduler could not hand to Lambda (function missing, permission refused). A run Lambda
+    # accepted and the function then failed goes to the function's own on-failure destination instead.
+    dead_letter_config {
+      arn = var.dead_letter_queue_arn
     }
   }
 }

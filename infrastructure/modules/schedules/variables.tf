@@ -22,6 +22,11 @@ variable "schedules" {
   }
 }
 
+variable "dead_letter_queue_arn" {
+  description = "ARN of the SQS queue for runs EventBridge Scheduler could not deliver to their function."
+  type        = string
+}
+
 variable "enabled" {
   description = "Whether the schedules run."
   type        = bool

@@ -142,6 +142,22 @@ def test_pocketsphinx_recognises_real_speech_with_partials_then_a_final():
     assert all(0 <= w.start <= w.end for r in finals for w in r.words)
 
 
+def test_pocketsphinx_closes_a_stream_whose_audio_ends_on_a_frame_boundary():
+    # Three 200 ms chunks are exactly twenty 30 ms frames: nothing is left over for the endpointer's last frame
+    # (found by the fault suite: a speaker who dropped left a stream closed after silence at such a boundary).
+    text = "Thank you for coming."
+    audio = synthesize(text)
+    chunk = 6400
+    audio = audio[: len(audio) // (3 * chunk) * 3 * chunk] + b"\0" * (6 * chunk)
+    stream = recognizer_for("pocketsphinx").open("en-US")
+    results = []
+    for i in range(0, len(audio), chunk):
+        stream.send(audio[i : i + chunk])
+        results += stream.results()
+    results += stream.finish(timeout=5)
+    assert [r for r in results if not r.is_partial]
+
+
 def test_pocketsphinx_refuses_languages_it_cannot_recognise():
     with pytest.raises(UnsupportedLanguage):
         SphinxRecognizer().open("fr-FR")

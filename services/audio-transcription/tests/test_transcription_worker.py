@@ -162,6 +162,27 @@ def test_engine_failure_reopens_the_stream_and_replays_the_audio_since_the_last_
     assert final["text"] == "c0 c1 c2 c3"
 
 
+def test_a_resumed_speaker_gets_its_transcripts_on_the_new_connection_at_once(harness, build, sink):
+    session_id = harness.speaker_with_session()
+    recognizer = EchoRecognizer()
+    transcriber = SessionTranscriber(session_id, deps_of(build(recognizer)))
+    transcriber.add(records(session_id, [0, 1]))
+    # The speaker's connection dropped; it resumed the session from a new one and goes on counting.
+    harness.disconnect("spk")
+    harness.connect("spk-2", "speaker", user_id="user-1")
+    harness.send("spk-2", {"action": "createSession", "sourceLanguage": "en", "sessionId": session_id})
+    assert harness.last("spk-2", "sessionCreated")["resumed"] is True
+    resumed = [
+        (str(1002 + i), dataclasses.replace(c, connection_id="spk-2"))
+        for i, (_, c) in enumerate(records(session_id, [2, 3]))
+    ]
+    transcriber.add(resumed)
+    transcriber.close()
+    assert recognizer.finished == ["c0 c1 c2 c3"]
+    (final,) = [m for m in sink.messages("spk-2", "transcript") if not m["isPartial"]]
+    assert final["text"] == "c0 c1 c2 c3"
+
+
 def test_paused_chunks_advance_the_audio_offset_but_are_not_transcribed(harness, build):
     session_id = harness.speaker_with_session()
     recognizer = EchoRecognizer()

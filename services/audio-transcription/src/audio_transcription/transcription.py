@@ -95,6 +95,10 @@ class SessionTranscriber:
         now = self._deps.clock.now()
         ready: list[tuple[str, AudioChunk]] = []
         for record, chunk in records:
+            # Each chunk names the connection it came from, and the shard holds them as they arrived: a speaker
+            # who resumed the session on a new connection gets its transcripts there as soon as one of its new
+            # chunks is read, even those of audio sent before the drop, not at the next invocation.
+            self._speaker = chunk.connection_id or self._speaker
             if self._checkpoint.read_before(record):
                 metrics.add_metric(name="AudioRecordsAlreadyRead", unit=MetricUnit.Count, value=1)
                 continue

@@ -65,7 +65,9 @@ class SphinxStream:
         return results
 
     def finish(self, timeout: float) -> list[Recognition]:
-        self._frame(self._endpointer.end_stream(self._pending))
+        # The endpointer's last frame must hold at least a sample: audio that ended on a frame boundary (every
+        # three 200 ms chunks) gets one sample of silence, which flushes the speech it still holds.
+        self._frame(self._endpointer.end_stream(self._pending or b"\0" * BYTES_PER_SAMPLE))
         self._pending = b""
         if self._in_utterance:
             self._end_utterance()
