@@ -130,12 +130,17 @@ def stdin_lines() -> asyncio.Queue[str | None]:
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str | None] = asyncio.Queue()
 
+    def put(line: str | None) -> bool:
+        try:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        except RuntimeError:  # the event loop has closed: the speaker is done
+            return False
+        return True
+
     def read() -> None:
-        for line in [*iter(sys.stdin.readline, ""), None]:
-            try:
-                loop.call_soon_threadsafe(lines.put_nowait, line)
-            except RuntimeError:  # the event loop has closed: the speaker is done
-                return
+        while (line := sys.stdin.readline()) and put(line):
+            pass
+        put(None)
 
     threading.Thread(target=read, name="speaker-commands", daemon=True).start()
     return lines
