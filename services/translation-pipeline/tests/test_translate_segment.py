@@ -358,3 +358,14 @@ def test_translation_messages_carry_the_segments_end_time(session, harness, pipe
     invoke(pipeline_runtime, segment(session).to_wire())
     (message,) = harness.sink.messages("es-1", "translation")
     assert (message["startTime"], message["endTime"]) == (0.0, 1.5)
+
+
+def test_a_final_that_arrives_after_the_session_ended_is_kept_for_the_speaker_but_not_delivered(
+    session, harness, settings, pipeline_runtime
+):
+    harness.send("spk", {"action": "endSession"})
+    invoke(pipeline_runtime, segment(session, target_language="en").to_wire())
+    invoke(pipeline_runtime, segment(session, target_language="es").to_wire())
+    assert [item["text"] for item in kept(settings, session, "en")] == ["good morning everyone"]
+    assert kept(settings, session, "es") == []
+    assert harness.sink.messages("es-1", "translation") == []

@@ -18,8 +18,9 @@
 - Fan-out uses the shared bounded pool; gone connections are removed, as everywhere else.
 - Every final is kept in the transcripts table (:mod:`broadcast_shared.repositories.transcripts`), per
   language, before its claim: the source text when the invoke is for the source language (the worker
-  sends every final on a source-language lane, listened to or not) or names no language, each
-  language's caption text when it is delivered. The write is conditional, so a retry keeps it once;
+  sends every final on a source-language lane, listened to or not) or names no language, also when the
+  session ended while the final was on its way (the speaker saw it); each language's caption text when it
+  is delivered. The write is conditional, so a retry keeps it once;
   a failed write fails the language (unclaimed, so the retry delivers and keeps it).
 """
 
@@ -101,14 +102,15 @@ class TranslationPipeline:
 
     def process(self, segment: TranscriptSegment) -> Delivery:
         session = self._deps.sessions.get(segment.session_id)
+        if session is not None and segment.target_language in (None, segment.source_language):
+            # Spoken while the session ran, so kept even when it reaches here after the speaker ended it.
+            self._keep(segment, segment.source_language, segment.text, translated=True)
         if session is None or not session.is_active:
             metrics.add_metric(name="SegmentsForEndedSessions", unit=MetricUnit.Count, value=1)
             return Delivery({}, {})
         if session.is_paused:
             metrics.add_metric(name="SegmentsWhilePaused", unit=MetricUnit.Count, value=1)
             return Delivery({}, {})
-        if segment.target_language in (None, segment.source_language):
-            self._keep(segment, segment.source_language, segment.text, translated=True)
         audience: dict[str, list[str]] = defaultdict(list)
         for listener in self._deps.connections.listeners(segment.session_id, segment.target_language):
             if listener.target_language:
