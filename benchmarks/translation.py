@@ -31,7 +31,7 @@ from broadcast_shared.runtime import RouteRuntime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from tests.support.events import FakeLambdaContext, connect_event, message_event
 from tests.support.ports import free_port
-from tests.support.tables import fresh_settings, translation_cache_table
+from tests.support.tables import fresh_settings, transcripts_table, translation_cache_table
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.settings import TranslationSettings
 
@@ -58,6 +58,7 @@ def run() -> None:
         settings = fresh_settings(boto3.client("dynamodb"), management.endpoint)
         translation = TranslationSettings(
             translation_cache_table=translation_cache_table(settings),
+            transcripts_table=transcripts_table(settings),
             translation_engine="apertium",
             speech_engine="espeak",
         )

@@ -67,6 +67,7 @@ locals {
     MAX_SESSIONS_PER_USER_PER_HOUR     = tostring(var.session_limits.max_sessions_per_user_per_hour)
     CONNECTION_REFRESH_WARNING_SECONDS = "300"
     ALLOWED_TERMINOLOGIES              = join(",", var.translation.terminologies)
+    TRANSCRIPTS_TABLE                  = module.tables.tables["transcripts"].name
   })
 
   audio_stream_name = "${local.name_prefix}-audio"
@@ -87,12 +88,14 @@ locals {
   })
 
   translation_environment = merge(local.audience_environment, {
-    POWERTOOLS_SERVICE_NAME = "translation-pipeline"
-    TRANSLATION_CACHE_TABLE = module.tables.tables["translation-cache"].name
-    TRANSLATION_ENGINE      = var.translation.translation_engine
-    SPEECH_ENGINE           = var.translation.speech_engine
-    POLLY_VOICES            = jsonencode(var.translation.polly_voices)
-    POLLY_PREFER_NEURAL     = tostring(var.translation.prefer_neural)
+    POWERTOOLS_SERVICE_NAME      = "translation-pipeline"
+    TRANSLATION_CACHE_TABLE      = module.tables.tables["translation-cache"].name
+    TRANSLATION_ENGINE           = var.translation.translation_engine
+    SPEECH_ENGINE                = var.translation.speech_engine
+    POLLY_VOICES                 = jsonencode(var.translation.polly_voices)
+    POLLY_PREFER_NEURAL          = tostring(var.translation.prefer_neural)
+    TRANSCRIPTS_TABLE            = module.tables.tables["transcripts"].name
+    TRANSCRIPT_RETENTION_SECONDS = tostring(var.transcript_retention_days * 86400)
   })
 
   authorizer_environment = merge(
@@ -157,6 +160,10 @@ locals {
     reconcile_counts = merge(local.membership_access, {
       FindSessions = { actions = ["dynamodb:Scan"], resources = [module.tables.tables["sessions"].arn] }
     })
+    # The only reader of the transcripts table (the translation pipeline is its only writer).
+    get_transcript = merge(local.session_access, {
+      ReadTranscripts = { actions = ["dynamodb:Query"], resources = [module.tables.tables["transcripts"].arn] }
+    })
   }
 
   audio_access = merge(local.session_access, {
@@ -198,6 +205,10 @@ locals {
     TranslationCache = {
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources = [module.tables.tables["translation-cache"].arn]
+    }
+    KeepTranscripts = {
+      actions   = ["dynamodb:PutItem"]
+      resources = [module.tables.tables["transcripts"].arn]
     }
     TranslateAndSpeak = {
       actions   = ["translate:TranslateText", "polly:SynthesizeSpeech"]

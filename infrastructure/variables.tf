@@ -251,3 +251,14 @@ variable "translation" {
     error_message = "translation.translation_engine must be translate or apertium, speech_engine polly or espeak."
   }
 }
+
+variable "transcript_retention_days" {
+  description = "How long every final of a session is kept per language (the transcripts table's TTL): late listeners read the talk so far and the speaker downloads the whole transcript within it."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.transcript_retention_days >= 1 && var.transcript_retention_days <= 365 && floor(var.transcript_retention_days) == var.transcript_retention_days
+    error_message = "transcript_retention_days must be a whole number of days from 1 to 365."
+  }
+}

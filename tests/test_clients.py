@@ -1,16 +1,25 @@
-"""The command-line clients' pure parts: audio conversion and message lines."""
+"""The command-line clients: audio conversion and message lines, and the speaker steering a broadcast."""
 
 from __future__ import annotations
 
 import base64
 import json
+import queue
+import subprocess
+import sys
+import threading
 import wave
+from pathlib import Path
 
 import numpy as np
+import pytest
+from websockets.sync.client import connect
 
 from broadcast_client.audio import SAMPLE_RATE, chunks, read_wav
 from broadcast_client.captions import Captions
 from broadcast_client.connection import describe, url_for
+from broadcast_client.speaker import command_message
+from tests.support.running_platform import RunningPlatform
 
 
 def write_wav(path, samples: np.ndarray, rate: int, channels: int) -> None:
@@ -84,3 +93,102 @@ def test_the_listener_shows_each_final_once_in_order_and_no_stale_partial():
     shown = [(m["segmentId"], m["text"]) for m in arriving if captions.accept(m)]
     assert shown == [("s0-u1", "hola"), ("s0-u1", "hola a"), ("s0-u1", "hola a todos"), ("s0-u3", "adiós")]
     assert captions.dropped == 5
+
+
+class SpeakerProcess:
+    """``broadcast-speaker`` as a person runs it, its output read line by line as it comes."""
+
+    def __init__(self, *args: str) -> None:
+        script = Path(sys.executable).parent / "broadcast-speaker"
+        self.process = subprocess.Popen(
+            [str(script), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.errors: queue.Queue[str] = queue.Queue()
+        for stream, into in ((self.process.stdout, self.lines), (self.process.stderr, self.errors)):
+            threading.Thread(target=lambda s=stream, q=into: [q.put(line) for line in s], daemon=True).start()
+
+    def command(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    @staticmethod
+    def next_matching(lines: queue.Queue[str], wanted, wait: float = 60) -> str:
+        while True:
+            line = lines.get(timeout=wait)
+            if wanted(line):
+                return line
+
+
+def next_message(ws, wanted, wait: float = 60) -> dict:
+    """The next message ``wanted`` accepts, skipping others (captions, counts)."""
+    while True:
+        message = json.loads(ws.recv(timeout=wait))
+        if wanted(message):
+            return message
+
+
+@pytest.mark.terraform
+def test_the_speaker_cli_pauses_mutes_sets_volume_and_reports_status_while_it_streams(deployed_local, tmp_path):
+    talk = tmp_path / "long-talk.wav"  # ten minutes: the stream is still going when the commands come
+    write_wav(talk, (3000 * np.sin(np.arange(600 * 16000) * 2 * np.pi * 220 / 16000)), 16000, 1)
+    with RunningPlatform(deployed_local["endpoint"]) as platform:
+        speaker = SpeakerProcess("--url", platform.url, "--wav", str(talk), "--json")
+        try:
+            created = speaker.next_matching(speaker.lines, lambda line: line.startswith("session "))
+            session_id = created.split()[1].rstrip(":")
+            with connect(f"{platform.url}?role=listener", max_size=2**20) as listener:
+                listener.send(json.dumps({"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"}))
+                next_message(listener, lambda m: m["type"] == "sessionJoined")
+
+                def state_changed() -> dict:
+                    return next_message(listener, lambda m: m["type"] == "broadcastStateChanged")["broadcastState"]
+
+                speaker.command("pause")
+                assert state_changed() == {"isPaused": True, "isMuted": False, "volume": 1.0}
+                speaker.command("resume")
+                assert state_changed() == {"isPaused": False, "isMuted": False, "volume": 1.0}
+                speaker.command("mute")
+                assert state_changed()["isMuted"] is True
+                speaker.command("volume 0.5")
+                assert state_changed() == {"isPaused": False, "isMuted": True, "volume": 0.5}
+                speaker.command("volume loud")  # refused by the client itself, nothing sent
+                assert "usage: volume" in speaker.next_matching(speaker.errors, lambda line: "volume" in line)
+                speaker.command("status")
+                status = json.loads(
+                    speaker.next_matching(speaker.lines, lambda line: '"sessionStatus"' in line and "requested" in line)
+                )
+                assert (status["listenerCount"], status["languageDistribution"]) == (1, {"es": 1})
+                assert status["broadcastState"] == {"isPaused": False, "isMuted": True, "volume": 0.5}
+                speaker.command("end")  # stops the ten-minute stream
+                ended = next_message(listener, lambda m: m["type"] == "sessionEnded")
+                assert ended["reason"] == "speakerEnded"
+            assert speaker.process.wait(timeout=60) == 0
+        finally:
+            speaker.process.kill()
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("pause", {"action": "pauseBroadcast"}),
+        (" resume ", {"action": "resumeBroadcast"}),
+        ("mute", {"action": "muteBroadcast"}),
+        ("unmute", {"action": "unmuteBroadcast"}),
+        ("volume 0.5", {"action": "setVolume", "volume": 0.5}),
+        ("volume 0", {"action": "setVolume", "volume": 0.0}),
+        ("status", {"action": "getSessionStatus"}),
+        ("end", {"action": "endSession"}),
+    ],
+)
+def test_speaker_commands_become_their_actions(line, message):
+    assert command_message(line) == message
+
+
+@pytest.mark.parametrize(
+    "line", ["volume", "volume loud", "volume 1.5", "volume -0.1", "volume nan", "pause now", "jump"]
+)
+def test_a_bad_speaker_command_is_explained_not_sent(line):
+    explanation = command_message(line)
+    assert isinstance(explanation, str) and ("usage" in explanation or "unknown command" in explanation)

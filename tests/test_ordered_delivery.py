@@ -16,7 +16,7 @@ from broadcast_shared.messages.segments import TranscriptSegment
 from local_runtime.management_api import ManagementApiServer
 from tests.support.engines import RecordingSynthesizer, RecordingTranslator
 from tests.support.events import FakeLambdaContext
-from tests.support.tables import translation_cache_table
+from tests.support.tables import transcripts_table, translation_cache_table
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.handlers.translate_segment import handler
 from translation_pipeline.settings import TranslationSettings
@@ -85,7 +85,9 @@ def translator() -> GatedTranslator:
 
 @pytest.fixture
 def pipeline(settings, clock, translator) -> PipelineRuntime:
-    translation = TranslationSettings(translation_cache_table=translation_cache_table(settings))
+    translation = TranslationSettings(
+        translation_cache_table=translation_cache_table(settings), transcripts_table=transcripts_table(settings)
+    )
     return PipelineRuntime.build(settings, translation, clock, translator, RecordingSynthesizer())
 
 
@@ -121,7 +123,10 @@ def test_a_slow_language_does_not_delay_another(session, harness, runtime, pipel
             return super().translate(text, source, target, terminology)
 
     slow = FrenchFirst()
-    translation = TranslationSettings(translation_cache_table=translation_cache_table(runtime.settings))
+    translation = TranslationSettings(
+        translation_cache_table=translation_cache_table(runtime.settings),
+        transcripts_table=transcripts_table(runtime.settings),
+    )
     lambda_client = PipelineOverLambda(
         PipelineRuntime.build(runtime.settings, translation, runtime.clock, slow, RecordingSynthesizer())
     )

@@ -16,6 +16,8 @@ TABLES = {
     "CONNECTIONS_BY_SESSION_INDEX": "i",
     "MANAGEMENT_API_ENDPOINT": "https://example/local",
 }
+#: what session management reads besides the shared tables
+SESSION_TABLES = {**TABLES, "TRANSCRIPTS_TABLE": "t"}
 
 
 def test_a_missing_required_setting_is_named():
@@ -29,22 +31,24 @@ def test_a_fractional_integer_is_refused_not_truncated():
 
 
 def test_blank_variables_take_the_default():
-    assert SessionSettings.from_environment({**TABLES, "IDLE_TIMEOUT_SECONDS": "  "}).idle_timeout_seconds == 600
+    assert (
+        SessionSettings.from_environment({**SESSION_TABLES, "IDLE_TIMEOUT_SECONDS": "  "}).idle_timeout_seconds == 600
+    )
 
 
 def test_allowed_terminologies_are_comma_separated():
-    settings = SessionSettings.from_environment({**TABLES, "ALLOWED_TERMINOLOGIES": "acme, medical ,"})
+    settings = SessionSettings.from_environment({**SESSION_TABLES, "ALLOWED_TERMINOLOGIES": "acme, medical ,"})
     assert settings.allowed_terminologies == frozenset({"acme", "medical"})
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("0", False), ("false", False), ("1", True), ("true", True)])
 def test_polly_prefer_neural_reads_as_a_boolean(raw, expected):
-    env = {"TRANSLATION_CACHE_TABLE": "t", "POLLY_PREFER_NEURAL": raw}
+    env = {"TRANSLATION_CACHE_TABLE": "t", "TRANSCRIPTS_TABLE": "t", "POLLY_PREFER_NEURAL": raw}
     assert TranslationSettings.from_environment(env).prefer_neural is expected
 
 
 def test_polly_voices_are_a_json_object_or_refused():
-    env = {"TRANSLATION_CACHE_TABLE": "t", "POLLY_VOICES": '{"es": "Lucia"}'}
+    env = {"TRANSLATION_CACHE_TABLE": "t", "TRANSCRIPTS_TABLE": "t", "POLLY_VOICES": '{"es": "Lucia"}'}
     assert TranslationSettings.from_environment(env).voices == {"es": "Lucia"}
     with pytest.raises(ConfigurationError, match="POLLY_VOICES"):
         TranslationSettings.from_environment({**env, "POLLY_VOICES": "Lucia"})

@@ -187,6 +187,8 @@ def test_worker_forwards_to_the_deployed_translation_function_which_runs_the_loc
     variables = target["Environment"]["Variables"]
     assert (variables["TRANSLATION_ENGINE"], variables["SPEECH_ENGINE"]) == ("apertium", "espeak")
     assert variables["TRANSLATION_CACHE_TABLE"] == "speech-broadcast-local-translation-cache"
+    assert variables["TRANSCRIPTS_TABLE"] == "speech-broadcast-local-transcripts"
+    assert variables["TRANSCRIPT_RETENTION_SECONDS"] == str(7 * 86400)  # transcript_retention_days' default
 
 
 def test_sessions_per_user_limit_reaches_create_session_from_the_environment_variables(deployed_local):
@@ -259,6 +261,18 @@ def test_each_function_may_call_only_what_it_needs(deployed_local):
     assert "dynamodb:Scan" in actions("reconcile-counts", "sessions")
     assert "dynamodb:PutItem" in actions("create-session", "sessions")
     assert not actions("translate-segment", "rate-limits") and not actions("disconnect", "rate-limits")
+    # The transcripts: only the pipeline writes them (one conditional put per final), only getTranscript reads.
+    functions = {f["FunctionName"] for f in lambda_.list_functions()["Functions"]}
+    readers_and_writers = {
+        function.removeprefix("speech-broadcast-local-"): actions(
+            function.removeprefix("speech-broadcast-local-"), "transcripts"
+        )
+        for function in functions
+    }
+    assert {f: a for f, a in readers_and_writers.items() if a} == {
+        "translate-segment": {"dynamodb:PutItem"},
+        "get-transcript": {"dynamodb:Query"},
+    }
 
 
 def test_stream_and_async_functions_have_reserved_concurrency_and_routes_their_own_throttles(deployed_local):

@@ -4,7 +4,9 @@ The speaker page streams the Piper talk through Chromium's fake microphone (the 
 two listener pages (es, fr), opened from the link the speaker page shows, get captions in
 their language in order and play the speech; the QR code read back from a screenshot is that
 link; a listener whose connection is dropped rejoins by itself; after the speaker ends the
-session, the downloaded SRT and WebVTT parse and hold the finals shown. Screenshots of both
+session, the downloaded SRT and WebVTT parse and hold the finals shown. A listener who joins late sees the
+talk so far before the live captions, and after the session the speaker page downloads the whole transcript
+per language, with the same cue times (the segments' times in the talk) as the listener's download. Screenshots of both
 pages at 360 px and 1280 px go to docs/screenshots/ (linked from the README and docs/WEB.md).
 """
 
@@ -104,7 +106,9 @@ class Broadcast:
 
 @pytest.fixture(scope="module")
 def broadcast(stack, browser):
-    speaker_context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["microphone"])
+    speaker_context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, permissions=["microphone"], accept_downloads=True
+    )
     speaker = new_page(speaker_context, "speaker")
     speaker.goto(f"{stack.stack.site_url}speaker.html#token={local_auth.token()}")
     speaker.select_option("#source-language", "en")
@@ -193,6 +197,31 @@ def test_listener_whose_connection_drops_rejoins_the_same_session_and_language(b
     assert set(page.locator("#captions li.final").evaluate_all("(items) => items.map((li) => li.lang)")) == {"fr"}
 
 
+def test_a_listener_who_joins_late_sees_the_talk_so_far_then_live_captions(broadcast, browser):
+    early = broadcast.listeners["es"]
+    spoken_before = early.locator("#captions li.final").evaluate_all(
+        "(items) => items.filter((li) => li.textContent.trim()).map((li) => [li.dataset.segmentId, li.textContent])"
+    )
+    assert spoken_before
+    context = browser.new_context(viewport={"width": 360, "height": 740}, user_agent="listener-late")
+    try:
+        late = new_page(context, "listener late")
+        late.goto(broadcast.link)
+        late.select_option("#language", "es")
+        late.get_by_role("button", name="Join").click()
+        late.wait_for_function(DATASET_AT_LEAST, arg=["earlier", 1], timeout=WAIT_MS)
+        shown = late.locator("#captions li.final").evaluate_all(
+            "(items) => items.map((li) => [li.dataset.segmentId, li.textContent])"
+        )
+        # Everything the early listener had before this one joined: the same text, in the same order, once.
+        assert [final for final in shown if final in spoken_before] == spoken_before
+        assert len({segment for segment, _ in shown}) == len(shown)
+        # Then the live captions go on after them.
+        late.wait_for_function(FINALS_MORE_THAN, arg=[len(shown)], timeout=WAIT_MS)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("width", [360, 1280])
 def test_pages_fit_a_phone_and_a_laptop_and_are_pictured_in_the_docs(broadcast, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -232,3 +261,31 @@ def test_downloaded_srt_and_webvtt_hold_the_finals_in_order(broadcast, language,
     assert all(a.start <= b.start for a, b in zip(subtitles, subtitles[1:], strict=False))
     cues = webvtt.read(str(downloads["vtt"]))
     assert [normal(c.text) for c in cues] == shown
+
+
+def download(page, button: str, into: Path) -> Path:
+    with page.expect_download() as info:
+        page.locator(button).click()
+    path = into / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def test_speaker_downloads_the_whole_transcript_per_language_with_the_listeners_cue_times(broadcast, tmp_path):
+    speaker, listener = broadcast.speaker, broadcast.listeners["es"]
+    speaker.locator("#downloads").wait_for(state="visible")
+    offered = speaker.locator("#transcript-language option").evaluate_all("(items) => items.map((o) => o.value)")
+    assert {"en", "es", "fr"} <= set(offered)
+    speaker.select_option("#transcript-language", "es")
+    whole = list(srt.parse(download(speaker, "#transcript-srt", tmp_path).read_text(encoding="utf-8")))
+    (tmp_path / "listener").mkdir()
+    heard = list(srt.parse(download(listener, "#download-srt", tmp_path / "listener").read_text(encoding="utf-8")))
+    assert heard and whole
+    # Every final the listener was shown is in the whole transcript, at the same time in the talk (the talk
+    # loops, so a text comes more than once: each at its own time).
+    kept = {(normal(cue.content), cue.start) for cue in whole}
+    assert [(normal(cue.content), cue.start) for cue in heard if (normal(cue.content), cue.start) not in kept] == []
+    speaker.select_option("#transcript-language", "en")
+    source = download(speaker, "#transcript-txt", tmp_path).read_text(encoding="utf-8").splitlines()
+    said = [normal(text) for text in speaker.locator("#transcript li.final").all_text_contents()]
+    assert said and set(said) <= {normal(line) for line in source}

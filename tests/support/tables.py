@@ -44,12 +44,27 @@ TABLES: dict[str, dict[str, Any]] = {
         "KeySchema": [{"AttributeName": "cacheKey", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "cacheKey", "AttributeType": "S"}],
     },
+    "transcripts": {
+        "KeySchema": [
+            {"AttributeName": "sessionLanguage", "KeyType": "HASH"},
+            {"AttributeName": "position", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "sessionLanguage", "AttributeType": "S"},
+            {"AttributeName": "position", "AttributeType": "S"},
+        ],
+    },
 }
 
 
 def translation_cache_table(settings: Settings) -> str:
     """The translation cache created beside ``settings``' tables by :func:`fresh_settings`."""
     return settings.sessions_table.removesuffix("-sessions") + "-translation-cache"
+
+
+def transcripts_table(settings: Settings) -> str:
+    """The transcripts table created beside ``settings``' tables by :func:`fresh_settings`."""
+    return settings.sessions_table.removesuffix("-sessions") + "-transcripts"
 
 
 def create_tables(dynamodb: Any, prefix: str) -> dict[str, str]:
@@ -71,5 +86,6 @@ def fresh_settings(dynamodb: Any, management_api_endpoint: str, **limits: Any) -
         rate_limits_table=names["rate-limits"],
         connections_by_session_index=CONNECTIONS_BY_SESSION_INDEX,
         management_api_endpoint=management_api_endpoint,
+        transcripts_table=names["transcripts"],
         **limits,
     )

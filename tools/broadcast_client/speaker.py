@@ -1,7 +1,8 @@
 """Speaker: create a session and stream a WAV file or the microphone with sendAudio.
 
-Without --wav or --mic it reads commands from standard input: pause, resume, mute,
-unmute, volume <0..1>, status, end, quit.
+Commands, one a line on standard input, also while streaming: pause, resume, mute,
+unmute, volume <0..1>, status, end, quit. While streaming, the end of standard input
+leaves the stream going; end or quit stops it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import base64
 import json
 import os
 import sys
+import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from websockets.asyncio.client import connect
@@ -29,6 +32,8 @@ COMMANDS = {
     "status": "getSessionStatus",
     "end": "endSession",
 }
+#: commands after which nothing more is sent: the session ended, or the speaker quits
+FINAL_COMMANDS = ("end", "quit")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -64,22 +69,54 @@ async def run(args: argparse.Namespace) -> None:
             fail(f"could not create a session: {created}")
         print(f"session {created['sessionId']}: listeners join with --session {created['sessionId']}", flush=True)
         printer = asyncio.create_task(print_messages(ws, args.json))
+        control = asyncio.create_task(commands(ws, stdin_lines()))
         if args.wav or args.mic:
-            await stream(ws, args)
-            await asyncio.sleep(args.linger)
-            if args.end:
-                await ws.send(json.dumps({"action": "endSession"}))
-                await asyncio.sleep(1)
+            await stream_under_control(ws, args, control)
         else:
-            await commands(ws)
+            await control
+        if control.done() and not control.cancelled() and control.result() == "end":
+            await asyncio.sleep(1)  # the sessionEnded answer
         printer.cancel()
 
 
+async def stream_under_control(ws, args: argparse.Namespace, control: asyncio.Task[str]) -> None:
+    """Stream while taking commands; ``end`` or ``quit`` stops the stream, the end of input does not."""
+    streaming = asyncio.create_task(stream(ws, args))
+    await asyncio.wait({streaming, control}, return_when=asyncio.FIRST_COMPLETED)
+    if control.done() and control.result() in FINAL_COMMANDS:
+        streaming.cancel()
+        return
+    await streaming
+    # Commands are still taken while the last captions come back, for --linger seconds in all.
+    try:
+        async with asyncio.timeout(args.linger):
+            if await asyncio.shield(control) in FINAL_COMMANDS:
+                return
+            await asyncio.sleep(args.linger)  # the input ended: linger all the same
+    except TimeoutError:
+        control.cancel()
+    if args.end:
+        await ws.send(json.dumps({"action": "endSession"}))
+        await asyncio.sleep(1)
+
+
+async def audio(args: argparse.Namespace) -> AsyncIterator[bytes]:
+    """The chunks to send; the microphone is read on a thread, so commands are taken while it records."""
+    if args.mic:
+        recording = microphone(args.chunk_ms)
+        while (chunk := await asyncio.to_thread(next, recording, None)) is not None:
+            yield chunk
+        return
+    for chunk in chunks(read_wav(args.wav), args.chunk_ms):
+        yield chunk
+
+
 async def stream(ws, args: argparse.Namespace) -> None:
-    source = microphone(args.chunk_ms) if args.mic else chunks(read_wav(args.wav), args.chunk_ms)
     started = time.monotonic()
     sent = 0.0  # seconds of audio sent
-    for sequence, chunk in enumerate(source):
+    sequence = -1
+    async for chunk in audio(args):
+        sequence += 1
         message = {"action": "sendAudio", "audio": base64.b64encode(chunk).decode(), "sequence": sequence}
         await ws.send(json.dumps(message))
         sent += len(chunk) / (SAMPLE_RATE * 2)
@@ -87,22 +124,62 @@ async def stream(ws, args: argparse.Namespace) -> None:
             await asyncio.sleep(max(0.0, started + sent - time.monotonic()))
 
 
-async def commands(ws) -> None:
+def stdin_lines() -> asyncio.Queue[str | None]:
+    """Lines of standard input as they are typed, None at its end. A daemon thread reads them, so a
+    speaker whose audio is done exits without waiting for input."""
     loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def put(line: str | None) -> bool:
+        try:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        except RuntimeError:  # the event loop has closed: the speaker is done
+            return False
+        return True
+
+    def read() -> None:
+        while (line := sys.stdin.readline()) and put(line):
+            pass
+        put(None)
+
+    threading.Thread(target=read, name="speaker-commands", daemon=True).start()
+    return lines
+
+
+def command_message(line: str) -> dict | str:
+    """The message a command line sends, or what is wrong with it."""
+    words = line.split()
+    if words[:1] == ["volume"]:
+        try:
+            volume = float(words[1]) if len(words) == 2 else -1.0
+        except ValueError:
+            volume = -1.0
+        if not 0.0 <= volume <= 1.0:
+            return "usage: volume <0..1>, e.g. volume 0.5"
+        return {"action": "setVolume", "volume": volume}
+    if len(words) == 1 and words[0] in COMMANDS:
+        return {"action": COMMANDS[words[0]]}
+    return f"unknown command {line.strip()!r}; commands: pause, resume, mute, unmute, volume <0..1>, status, end, quit"
+
+
+async def commands(ws, lines: asyncio.Queue[str | None]) -> str:
+    """Send each command typed; returns ``end`` or ``quit`` when one was, ``eof`` at the end of input."""
     print("commands: pause, resume, mute, unmute, volume <0..1>, status, end, quit", flush=True)
     while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        words = line.split()
-        if not line or words[:1] == ["quit"]:
-            return
-        if not words:
+        line = await lines.get()
+        if line is None:
+            return "eof"
+        if not line.strip():
             continue
-        if words[0] == "volume" and len(words) == 2:
-            await ws.send(json.dumps({"action": "setVolume", "volume": float(words[1])}))
-        elif words[0] in COMMANDS:
-            await ws.send(json.dumps({"action": COMMANDS[words[0]]}))
-        else:
-            print(f"unknown command {words[0]!r}", flush=True)
+        if line.split() == ["quit"]:
+            return "quit"
+        message = command_message(line)
+        if isinstance(message, str):
+            print(message, file=sys.stderr, flush=True)
+            continue
+        await ws.send(json.dumps(message))
+        if message["action"] == "endSession":
+            return "end"
 
 
 async def print_messages(ws, raw: bool) -> None:

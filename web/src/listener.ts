@@ -14,6 +14,7 @@ import {
   type TargetLanguage,
 } from "./protocol";
 import { downloadTranscript, type ExportFormat } from "./transcript-export";
+import { ReadAbandoned, TranscriptReader } from "./transcript-pages";
 
 const ui = {
   connection: byId("connection"),
@@ -33,13 +34,14 @@ const ui = {
 // The form refuses what joinSession would (one pattern, in protocol.ts).
 ui.session.pattern = SESSION_ID_INPUT_PATTERN;
 
-const captions = new CaptionStore();
+let captions = new CaptionStore();
 const played: string[] = [];
 const speech = new SpeechQueue(undefined, (segmentId) => {
   played.push(segmentId);
   ui.captions.dataset.played = String(played.length);
 });
 let socket: BroadcastSocket | null = null;
+const earlier = new TranscriptReader((action) => socket?.send(action) ?? false);
 let joined: { sessionId: string; language: TargetLanguage } | null = null;
 let joins = 0;
 let startedAt = 0;
@@ -60,6 +62,31 @@ function sendJoin(s: BroadcastSocket): void {
 
 const secondsSinceJoin = () => (performance.now() - startedAt) / 1000;
 
+function showCaptions(): void {
+  renderCaptions(ui.captions, captions);
+  ui.captions.scrollTop = ui.captions.scrollHeight;
+}
+
+/**
+ * The talk so far in my language (after joining, rejoining or changing language), merged with the live
+ * captions: a final already shown live is not shown twice.
+ */
+function readTalkSoFar(): void {
+  const store = captions;
+  earlier
+    .read()
+    .then((finals) => {
+      if (store !== captions) return; // the language changed meanwhile: its own read follows
+      let changed = false;
+      for (const final of finals) changed = store.apply({ ...final, isPartial: false }) || changed;
+      if (changed) showCaptions();
+      ui.captions.dataset.earlier = String(finals.length);
+    })
+    .catch((error: Error) => {
+      if (!(error instanceof ReadAbandoned)) notice(ui.error, `The talk so far could not be loaded: ${error.message}`);
+    });
+}
+
 function join(sessionId: string, language: TargetLanguage, webSocketUrl: string): void {
   joined = { sessionId, language };
   if (socket) {
@@ -75,6 +102,7 @@ function join(sessionId: string, language: TargetLanguage, webSocketUrl: string)
     onOpen: sendJoin,
     onMessage,
     onState: (state, attempt) => {
+      if (state !== "open") earlier.abandon("the connection dropped"); // the rejoin reads it again
       ui.connection.textContent = state === "reconnecting" ? `reconnecting (attempt ${attempt})…` : state;
     },
   });
@@ -93,14 +121,19 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
       ui.session.readOnly = true;
       ui.state.textContent = describeState(message.broadcastState);
       notice(ui.error, "");
+      readTalkSoFar();
       break;
     case "languageChanged":
       ui.captions.lang = message.targetLanguage;
+      captions = new CaptionStore(); // the captions and the download are in one language: the new one
+      showCaptions();
+      readTalkSoFar();
       break;
     case "broadcastStateChanged":
       ui.state.textContent = describeState(message.broadcastState);
       break;
     case "translation": {
+      // Cue times from the speaker's audio; a server without them gives the time of arrival.
       const now = secondsSinceJoin();
       if (
         captions.apply({
@@ -108,12 +141,11 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
           text: message.text,
           isPartial: message.isPartial,
           language: message.language,
-          start: now,
-          end: now,
+          start: message.startTime ?? now,
+          end: message.endTime ?? message.startTime ?? now,
         })
       ) {
-        renderCaptions(ui.captions, captions);
-        ui.captions.scrollTop = ui.captions.scrollHeight;
+        showCaptions();
       }
       if (!message.isPartial && message.audio) speech.add(message.segmentId, message.audio);
       break;
@@ -121,12 +153,16 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
     case "audio":
       speech.add(message.segmentId, message);
       break;
+    case "transcriptPage":
+      earlier.handle(message);
+      break;
     case "sessionEnded":
       notice(ui.ended, message.reason === "speakerEnded" ? "The speaker ended the session." : "The speaker left; the session has ended.");
       ui.state.textContent = "ended";
       socket?.close();
       break;
     case "error":
+      if (earlier.handle(message)) break;
       if (message.action === "joinSession" && message.code === "ALREADY_IN_SESSION") {
         joinAnswered = true; // a join sent again after a slow answer: the first one went through
         break;

@@ -28,6 +28,7 @@ export type Action =
   | { action: "setVolume"; volume: number }
   | { action: "endSession" }
   | { action: "getSessionStatus" }
+  | { action: "getTranscript"; language?: string; nextToken?: string }
   | { action: "sendAudio"; audio: string; sequence: number };
 
 // --- server → client -------------------------------------------------------------------------
@@ -42,6 +43,15 @@ export interface SpeechAudio {
   data: string;
   chunkIndex: number;
   final: boolean;
+}
+
+/** One kept final of a `transcriptPage`. */
+export interface TranscriptLine {
+  segmentId: string;
+  text: string;
+  startTime: number;
+  endTime?: number;
+  translated: boolean;
 }
 
 export type ServerMessage =
@@ -83,7 +93,11 @@ export type ServerMessage =
       isPartial: boolean;
       translated: boolean;
       audio?: SpeechAudio;
+      /** The segment's span in the session's audio, in seconds. */
+      startTime?: number;
+      endTime?: number;
     }
+  | { type: "transcriptPage"; sessionId: string; language: string; segments: TranscriptLine[]; nextToken?: string }
   | ({ type: "audio"; sessionId: string; segmentId: string; language: string } & SpeechAudio)
   | { type: "error"; code: string; message: string; action?: string; details?: Record<string, unknown> };
 

@@ -6,6 +6,8 @@ import { CaptionStore, renderCaptions } from "./captions";
 import { listenerLink, loadConfig, tokenFromFragment } from "./config";
 import { BroadcastSocket } from "./connection";
 import { byId, describeState, fillLanguages, notice } from "./dom";
+import { downloadTranscript, type ExportFormat } from "./transcript-export";
+import { TranscriptReader } from "./transcript-pages";
 import {
   type BroadcastState,
   connectionUrl,
@@ -43,6 +45,8 @@ const ui = {
   languages: byId("languages"),
   transcript: byId<HTMLOListElement>("transcript"),
   ended: byId("ended"),
+  downloads: byId("downloads"),
+  transcriptLanguage: byId<HTMLSelectElement>("transcript-language"),
   error: byId("error"),
 };
 
@@ -52,6 +56,10 @@ let sequence = 0;
 let broadcast: BroadcastState = { isPaused: false, isMuted: false, volume: 1 };
 let statusTimer: ReturnType<typeof setInterval> | undefined;
 const transcript = new CaptionStore();
+const kept = new TranscriptReader((action) => socket?.send(action) ?? false);
+let sessionId = "";
+/** The source language and every language listeners chose: the languages a transcript is kept in. */
+const heard = new Set<string>();
 
 function showState(state: BroadcastState): void {
   broadcast = state;
@@ -63,7 +71,9 @@ function showState(state: BroadcastState): void {
   ui.state.textContent = describeState(state);
 }
 
-async function started(sessionId: string, state: BroadcastState): Promise<void> {
+async function started(id: string, state: BroadcastState): Promise<void> {
+  sessionId = id;
+  heard.add(ui.language.value);
   ui.setup.hidden = true;
   ui.live.hidden = false;
   ui.sessionId.textContent = sessionId;
@@ -87,6 +97,24 @@ function sendChunk(samples: Int16Array): void {
   if (!socket) return;
   if (socket.bufferedAmount > MAX_BUFFERED_BYTES) return;
   if (socket.send({ action: "sendAudio", audio: pcmToBase64(samples), sequence })) sequence += 1;
+}
+
+/** After the session: the whole transcript in any language it was kept in, while the connection stays open. */
+function offerDownloads(): void {
+  ui.transcriptLanguage.replaceChildren();
+  fillLanguages(ui.transcriptLanguage, [...heard].sort(), ui.language.value);
+  ui.downloads.hidden = false;
+}
+
+async function downloadKept(format: ExportFormat): Promise<void> {
+  const language = ui.transcriptLanguage.value;
+  try {
+    const finals = await kept.read(language);
+    downloadTranscript(finals, format, `${sessionId}-${language}`);
+    ui.downloads.dataset.downloaded = `${language}:${finals.length}`;
+  } catch (error) {
+    notice(ui.error, `The transcript could not be read: ${(error as Error).message}`);
+  }
 }
 
 function stopped(text: string): void {
@@ -113,6 +141,7 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
     case "sessionStatus": {
       ui.listenerCount.textContent = String(message.listenerCount);
       const mix = Object.entries(message.languageDistribution).sort(([, a], [, b]) => b - a);
+      for (const [code] of mix) if (code !== "unknown") heard.add(code);
       ui.languages.textContent = mix.length ? mix.map(([code, n]) => `${code} ${n}`).join(" · ") : "none yet";
       showState(message.broadcastState);
       break;
@@ -136,10 +165,15 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
       notice(ui.warning, message.message);
       break;
     case "sessionEnded":
+      // The connection stays open: the speaker reads the kept transcript over it (getTranscript).
       stopped(message.reason === "speakerEnded" ? "The session has ended." : "The session ended: connection lost.");
-      socket?.close();
+      offerDownloads();
+      break;
+    case "transcriptPage":
+      kept.handle(message);
       break;
     case "error":
+      if (kept.handle(message)) break;
       notice(ui.error, `${message.code}: ${message.message}`);
       break;
     case "gatewayAnswer":
@@ -169,6 +203,7 @@ async function main(): Promise<void> {
     },
     onMessage,
     onState: (state) => {
+      if (state !== "open") kept.abandon("the connection closed");
       ui.connection.textContent = state === "open" ? "connected" : state;
       if (state === "closed" && !ui.live.hidden && ui.ended.hidden) stopped("The connection was lost; the session has ended.");
       if (state === "closed" && ui.live.hidden) notice(ui.error, "Could not connect as a speaker (is the sign-in still valid?).");
@@ -191,6 +226,9 @@ async function main(): Promise<void> {
   ui.end.addEventListener("click", () => {
     if (confirm("End the session for every listener?")) socket?.send({ action: "endSession" });
   });
+  for (const format of ["txt", "srt", "vtt"] as const) {
+    byId(`transcript-${format}`).addEventListener("click", () => void downloadKept(format));
+  }
   ui.copy.addEventListener("click", async () => {
     ui.link.select();
     try {

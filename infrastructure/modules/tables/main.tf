@@ -25,6 +25,14 @@ locals {
       attributes = { cacheKey = "S" }
       indexes    = {}
     }
+    # Every final of a session per language ("<sessionId>#<language>"), in the speaker's order (position:
+    # start in zero-padded milliseconds, then the segment id). Items expire after the transcript retention.
+    transcripts = {
+      hash_key   = "sessionLanguage"
+      range_key  = "position"
+      attributes = { sessionLanguage = "S", position = "S" }
+      indexes    = {}
+    }
   }
 }
 
@@ -34,6 +42,7 @@ resource "aws_dynamodb_table" "this" {
   name         = "${var.name_prefix}-${each.key}"
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = each.value.hash_key
+  range_key    = try(each.value.range_key, null)
 
   dynamic "attribute" {
     for_each = each.value.attributes

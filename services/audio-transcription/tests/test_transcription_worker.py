@@ -239,13 +239,16 @@ def test_segments_are_forwarded_with_their_span_and_dynamics(harness, build, aws
     transcriber = SessionTranscriber(session_id, deps_of(runtime))
     transcriber.add(records(session_id, [0, 1]))
     transcriber.close()
-    warm, call = invoked  # a warm-up per listened language at the first audio, then its ordered lane
+    # a warm-up per listened language at the first audio, then each lane: es, and the source language's, which
+    # carries every final so that the pipeline keeps the speaker's transcript
+    warm, *calls = invoked
     assert warm["InvocationType"] == "Event"
     assert json.loads(warm["Payload"]) == {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"}
+    assert sorted(json.loads(call["Payload"])["targetLanguage"] for call in calls) == ["en", "es"]
+    (call,) = [call for call in calls if json.loads(call["Payload"])["targetLanguage"] == "es"]
     assert (call["FunctionName"], call["InvocationType"]) == ("translate", "RequestResponse")
     segment = json.loads(call["Payload"])
     assert segment["sessionId"] == session_id and segment["sourceLanguage"] == "en"
-    assert segment["targetLanguage"] == "es"
     assert (segment["text"], segment["isPartial"], segment["startTime"], segment["endTime"]) == ("c0 c1", False, 0, 0.2)
     assert set(segment["dynamics"]) == {"volume", "rate", "energy"}
 
@@ -260,8 +263,9 @@ def test_forwarding_retries_with_botocore_and_a_failure_never_stops_the_audio(ha
 
     class Throttling(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - the http.server API
-            if json.loads(self.rfile.read(int(self.headers["Content-Length"])))["type"] != "warmUp":
-                attempts.append(self.path)
+            payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if payload["type"] != "warmUp":
+                attempts.append(payload["targetLanguage"])
             body = json.dumps({"Type": "User", "message": "Rate exceeded"}).encode()
             self.send_response(429)
             self.send_header("x-amzn-ErrorType", "TooManyRequestsException")
@@ -287,7 +291,7 @@ def test_forwarding_retries_with_botocore_and_a_failure_never_stops_the_audio(ha
         transcriber.close()
     finally:
         server.shutdown()
-    assert len(attempts) == FORWARD_ATTEMPTS
+    assert sorted(attempts) == sorted(["en", "es"] * FORWARD_ATTEMPTS)  # the es lane and the source language's
     assert recognizer.finished == ["c0 c1"]
     assert [m["text"] for m in harness.sink.messages("spk", "transcript")] == ["c0 c1"]
 
@@ -317,7 +321,8 @@ def test_an_unreachable_speaker_never_stops_the_audio_or_the_forwarding(harness,
     transcriber = SessionTranscriber(session_id, deps)
     transcriber.add(records(session_id, [0, 1]))
     transcriber.close()
-    assert [json.loads(call["Payload"]).get("text") for call in invoked] == [None, "c0 c1"]  # warm-up, then c0 c1
+    # the warm-up, then c0 c1 on the es lane and on the source language's
+    assert [json.loads(call["Payload"]).get("text") for call in invoked] == [None, "c0 c1", "c0 c1"]
 
 
 class PoisonRecognizer(EchoRecognizer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.engines import RecordingSynthesizer, RecordingTranslator
-from tests.support.tables import translation_cache_table
+from tests.support.tables import transcripts_table, translation_cache_table
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.settings import TranslationSettings
 
@@ -22,7 +22,9 @@ def synthesizer() -> RecordingSynthesizer:
 
 @pytest.fixture
 def translation_settings(settings) -> TranslationSettings:
-    return TranslationSettings(translation_cache_table=translation_cache_table(settings))
+    return TranslationSettings(
+        translation_cache_table=translation_cache_table(settings), transcripts_table=transcripts_table(settings)
+    )
 
 
 @pytest.fixture

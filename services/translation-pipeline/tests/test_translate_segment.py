@@ -7,11 +7,12 @@ import json
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 
 from broadcast_shared.messages.segments import EmotionDynamics, TranscriptSegment
 from tests.support.engines import RecordingSynthesizer, RecordingTranslator
 from tests.support.events import FakeLambdaContext
-from tests.support.tables import translation_cache_table
+from tests.support.tables import transcripts_table, translation_cache_table
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.handlers.translate_segment import handler
 from translation_pipeline.pipeline import AUDIO_BYTES_PER_MESSAGE
@@ -25,8 +26,8 @@ def segment(session_id: str, text: str = "good morning everyone", is_partial: bo
         text=text,
         is_partial=is_partial,
         stability=0.5 if is_partial else 1.0,
-        start_time=0.0,
-        end_time=1.5,
+        start_time=changes.pop("start_time", 0.0),
+        end_time=changes.pop("end_time", 1.5),
         dynamics=changes.pop("dynamics", EmotionDynamics()),
         **changes,
     )
@@ -303,4 +304,68 @@ def test_a_warm_up_loads_the_engines_for_a_language_pair_and_sends_nothing(
     result = invoke(pipeline_runtime, {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"})
     assert result["warmed"] == "es" and translator.calls == [("Hello.", "en", "es")]
     assert [language for language, _ in synthesizer.ssml] == ["es"]
+    assert harness.sink.messages("es-1", "translation") == []
+
+
+def kept(settings, session_id: str, language: str) -> list[dict]:
+    """The transcript the pipeline kept for a language, in order."""
+    table = boto3.resource("dynamodb").Table(transcripts_table(settings))
+    items = table.query(KeyConditionExpression=Key("sessionLanguage").eq(f"{session_id}#{language}"))["Items"]
+    return [{k: item[k] for k in ("segmentId", "text", "translated")} for item in items]
+
+
+def test_a_delivered_final_is_kept_once_per_language_and_in_the_source_language(
+    session, settings, pipeline_runtime, clock
+):
+    invoke(pipeline_runtime, segment(session, "good evening", segment_id="s0-u2", start_time=3.0).to_wire())
+    invoke(pipeline_runtime, segment(session).to_wire())
+    invoke(pipeline_runtime, segment(session).to_wire())  # a retried invoke keeps nothing twice
+
+    assert kept(settings, session, "en") == [
+        {"segmentId": "s0-u1", "text": "good morning everyone", "translated": True},
+        {"segmentId": "s0-u2", "text": "good evening", "translated": True},
+    ]
+    assert [item["text"] for item in kept(settings, session, "fr")] == [
+        "<fr> good morning everyone",
+        "<fr> good evening",
+    ]
+    items = boto3.resource("dynamodb").Table(transcripts_table(settings)).scan()["Items"]
+    assert len(items) == 6 and {int(item["expiresAt"]) for item in items} == {int(clock.now()) + 7 * 86400}
+
+
+def test_a_final_nobody_listens_to_is_kept_in_the_source_language_only(harness, settings, pipeline_runtime):
+    session_id = harness.speaker_with_session()
+    invoke(pipeline_runtime, segment(session_id, target_language="en").to_wire())
+    assert [item["text"] for item in kept(settings, session_id, "en")] == ["good morning everyone"]
+    assert kept(settings, session_id, "es") == []
+
+
+def test_partials_are_not_kept(session, settings, pipeline_runtime):
+    invoke(pipeline_runtime, segment(session, "good morning", is_partial=True).to_wire())
+    assert kept(settings, session, "en") == [] and kept(settings, session, "es") == []
+
+
+def test_an_untranslated_final_is_kept_marked_untranslated(harness, settings, pipeline_runtime):
+    session_id = harness.speaker_with_session()
+    harness.listener_in(session_id, "de-1", "de")  # the translator double fails for de
+    invoke(pipeline_runtime, segment(session_id).to_wire())
+    assert kept(settings, session_id, "de") == [
+        {"segmentId": "s0-u1", "text": "good morning everyone", "translated": False}
+    ]
+
+
+def test_translation_messages_carry_the_segments_end_time(session, harness, pipeline_runtime):
+    invoke(pipeline_runtime, segment(session).to_wire())
+    (message,) = harness.sink.messages("es-1", "translation")
+    assert (message["startTime"], message["endTime"]) == (0.0, 1.5)
+
+
+def test_a_final_that_arrives_after_the_session_ended_is_kept_for_the_speaker_but_not_delivered(
+    session, harness, settings, pipeline_runtime
+):
+    harness.send("spk", {"action": "endSession"})
+    invoke(pipeline_runtime, segment(session, target_language="en").to_wire())
+    invoke(pipeline_runtime, segment(session, target_language="es").to_wire())
+    assert [item["text"] for item in kept(settings, session, "en")] == ["good morning everyone"]
+    assert kept(settings, session, "es") == []
     assert harness.sink.messages("es-1", "translation") == []

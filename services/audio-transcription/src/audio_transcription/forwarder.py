@@ -16,7 +16,9 @@ back only itself.
   second for the whole audience); a final never waits, and the next partial comes a whole
   interval after the last final or partial.
 - The audience's languages come from the session item (``languageCounts``), re-read
-  at most every ``audience_refresh_seconds``; a language nobody listens to gets no lane.
+  at most every ``audience_refresh_seconds``; a language nobody listens to gets no lane, except the
+  source language, whose lane carries every final (listened to or not) so that the pipeline keeps the
+  speaker's own transcript.
 - At a session's first audio the worker sends an asynchronous warm-up invoke per
   listened language (``warm_up``); it drains the lanes when it lets the session go (``drain``).
 """
@@ -88,6 +90,8 @@ class SegmentForwarder:
             return
         languages, listeners = self._audience_of(segment.session_id)
         interval = self.partial_interval(listeners)
+        if not segment.is_partial and segment.source_language not in languages:
+            languages = [*languages, segment.source_language]
         for language in languages:
             self._lane(segment.session_id, language).put(segment, interval)
 

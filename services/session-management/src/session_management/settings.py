@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import field_validator
 from pydantic_settings import NoDecode
 
-from broadcast_shared.config import RouteSettings
+from broadcast_shared.config import NonEmpty, RouteSettings
 from broadcast_shared.runtime import RouteRuntime
 
 
@@ -26,6 +26,8 @@ class SessionSettings(RouteSettings):
     allowed_terminologies: Annotated[frozenset[str], NoDecode] = frozenset()
     #: sessions one speaker (token ``sub``) may create per hour, whatever the connection
     max_sessions_per_user_per_hour: int = 10
+    #: every final of a session per language (the translation pipeline writes it; ``getTranscript`` reads it)
+    transcripts_table: NonEmpty
 
     @field_validator("allowed_terminologies", mode="before")
     @classmethod

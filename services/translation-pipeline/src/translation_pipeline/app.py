@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from broadcast_shared import aws
 from broadcast_shared.clock import Clock
 from broadcast_shared.config import AudienceSettings
+from broadcast_shared.repositories.transcripts import TranscriptsRepository
 from broadcast_shared.runtime import Runtime
 from broadcast_shared.websocket import LazyRuntime, event_decorator
 from translation_pipeline.cache import TranslationCache
@@ -33,7 +34,8 @@ class PipelineRuntime:
         lambda_client: object | None = None,
     ) -> PipelineRuntime:
         base = Runtime.build(settings, clock)
-        cache_table = aws.resource("dynamodb").Table(translation.translation_cache_table)
+        dynamodb = aws.resource("dynamodb")
+        cache_table = dynamodb.Table(translation.translation_cache_table)
         deps = PipelineDependencies(
             sessions=base.sessions,
             connections=base.connections,
@@ -51,6 +53,9 @@ class PipelineRuntime:
                 translation.fanout_function_name,
                 translation.fanout_slice_size,
             ),
+            transcripts=TranscriptsRepository(dynamodb.Table(translation.transcripts_table)),
+            transcript_retention_seconds=translation.transcript_retention_seconds,
+            clock=base.clock,
         )
         return cls(pipeline=TranslationPipeline(deps))
 

@@ -16,6 +16,12 @@
   Gateway's 128 KB, measured on the encoded bytes, so a final costs one Management API
   call per listener; longer speech continues in ``audio`` messages.
 - Fan-out uses the shared bounded pool; gone connections are removed, as everywhere else.
+- Every final is kept in the transcripts table (:mod:`broadcast_shared.repositories.transcripts`), per
+  language, before its claim: the source text when the invoke is for the source language (the worker
+  sends every final on a source-language lane, listened to or not) or names no language, also when the
+  session ended while the final was on its way (the speaker saw it); each language's caption text when it
+  is delivered. The write is conditional, so a retry keeps it once;
+  a failed write fails the language (unclaimed, so the retry delivers and keeps it).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from broadcast_shared.clock import Clock
 from broadcast_shared.departures import Departures
 from broadcast_shared.messages.outbound import Audio, SpeechAudio, Translation
 from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, TranscriptSegment
@@ -36,6 +43,7 @@ from broadcast_shared.notifier import MAX_FRAME_BYTES, Notifier, encode
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.connections import ConnectionsRepository
 from broadcast_shared.repositories.sessions import SessionsRepository
+from broadcast_shared.repositories.transcripts import TranscriptEntry, TranscriptsRepository
 from translation_pipeline.cache import TranslationCache
 from translation_pipeline.fanout import SlicedFanOut
 from translation_pipeline.progress import SegmentProgress
@@ -83,6 +91,9 @@ class PipelineDependencies:
     translator: Translator
     synthesizer: Synthesizer
     fan_out: SlicedFanOut
+    transcripts: TranscriptsRepository
+    transcript_retention_seconds: int
+    clock: Clock
 
 
 class TranslationPipeline:
@@ -91,6 +102,9 @@ class TranslationPipeline:
 
     def process(self, segment: TranscriptSegment) -> Delivery:
         session = self._deps.sessions.get(segment.session_id)
+        if session is not None and segment.target_language in (None, segment.source_language):
+            # Spoken while the session ran, so kept even when it reaches here after the speaker ended it.
+            self._keep(segment, segment.source_language, segment.text, translated=True)
         if session is None or not session.is_active:
             metrics.add_metric(name="SegmentsForEndedSessions", unit=MetricUnit.Count, value=1)
             return Delivery({}, {})
@@ -139,8 +153,12 @@ class TranslationPipeline:
         volume: float,
         terminology: str | None,
     ) -> int | None:
-        """One language: messages made first, then claimed, then sent; None when already delivered."""
-        messages = self._messages(segment, language, speak, volume, terminology)
+        """One language: messages made and the final kept first, then claimed, then sent; None when already
+        delivered."""
+        text, translated = self._text(segment, language, terminology)
+        messages = self._messages(segment, language, text, translated, speak, volume)
+        if language != segment.source_language:
+            self._keep(segment, language, text, translated)
         # The claim sits just before delivery: a failure while translating or speaking leaves the segment
         # unclaimed (a retry delivers it), and a duplicate invoke finds it claimed (never sent twice).
         if not self._advance(segment, language):
@@ -180,10 +198,18 @@ class TranslationPipeline:
             metrics.add_metric(name="SegmentsOutOfOrder", unit=MetricUnit.Count, value=1)
         return advanced
 
+    def _keep(self, segment: TranscriptSegment, language: str, text: str, translated: bool) -> None:
+        """Keep a final of ``language`` in the session's transcript (once, whatever the retries)."""
+        if segment.is_partial or not text.strip():
+            return
+        entry = TranscriptEntry(segment.segment_id, text, segment.start_time, segment.end_time, translated)
+        now = self._deps.clock.now()
+        expires_at = int(now) + self._deps.transcript_retention_seconds
+        self._deps.transcripts.record(segment.session_id, language, entry, now, expires_at)
+
     def _messages(
-        self, segment: TranscriptSegment, language: str, speak: bool, volume: float, terminology: str | None
+        self, segment: TranscriptSegment, language: str, text: str, translated: bool, speak: bool, volume: float
     ) -> list[WireModel]:
-        text, translated = self._text(segment, language, terminology)
         caption = Translation(
             session_id=segment.session_id,
             segment_id=segment.segment_id,
@@ -192,6 +218,7 @@ class TranslationPipeline:
             is_partial=segment.is_partial,
             translated=translated,
             start_time=segment.start_time,
+            end_time=segment.end_time,
         )
         if segment.is_partial or not speak or not text:
             return [caption]

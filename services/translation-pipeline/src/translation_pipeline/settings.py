@@ -15,6 +15,9 @@ class TranslationSettings(EnvironmentSettings):
     """What the translation pipeline reads."""
 
     translation_cache_table: NonEmpty
+    #: every final of a session per language, kept for ``transcript_retention_seconds`` (DynamoDB TTL)
+    transcripts_table: NonEmpty
+    transcript_retention_seconds: int = Field(default=7 * 86400, ge=1)
     #: ``translate`` (Amazon Translate) or ``apertium`` (local)
     translation_engine: Literal["translate", "apertium"] = "translate"
     #: ``polly`` (Amazon Polly) or ``espeak`` (local)

@@ -117,6 +117,21 @@ class GetSessionStatus(ClientMessage):
     action: Literal["getSessionStatus"]
 
 
+class GetTranscript(ClientMessage):
+    """The session's kept finals in one language, a page at a time."""
+
+    action: Literal["getTranscript"]
+    #: a listener: its own language (the default); a speaker: any language (default: the source language)
+    language: str | None = None
+    #: the ``nextToken`` of the previous page
+    next_token: Annotated[str, Field(pattern=r"^[0-9]{12}#[A-Za-z0-9_.:-]{1,128}$")] | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        return None if value is None else _supported(value, TARGET_LANGUAGES | set(SOURCE_LOCALES))
+
+
 class SendAudio(ClientMessage):
     """One chunk of the speaker's audio: base64 PCM, 16-bit little-endian, mono, 16 kHz."""
 

@@ -173,6 +173,28 @@ class Translation(WireModel):
     #: where the segment starts in the session's audio, in seconds: segments in speaker order have
     #: increasing ``startTime`` (clients order and de-duplicate on it and ``segmentId``)
     start_time: float | None = None
+    #: where the segment ends in the session's audio, in seconds (subtitle cue ends)
+    end_time: float | None = None
+
+
+class TranscriptLine(WireModel):
+    """One kept final of a transcript page."""
+
+    segment_id: str
+    text: str
+    start_time: float
+    end_time: float | None = None
+    translated: bool = True
+
+
+class TranscriptPage(WireModel):
+    """Answer to ``getTranscript``: finals in the speaker's order; ask again with ``nextToken`` while present."""
+
+    type: Literal["transcriptPage"] = "transcriptPage"
+    session_id: str
+    language: str
+    segments: list[TranscriptLine]
+    next_token: str | None = None
 
 
 class Audio(WireModel):
