@@ -17,3 +17,9 @@ translation = {
   translation_engine = "apertium"
   speech_engine      = "espeak"
 }
+
+# The emulator serves S3 over http://: the site bucket cannot deny requests without TLS here. The user pool and
+# the site are created in the emulator as in AWS; `make dev` serves the pages itself, with its own issuer.
+site = {
+  require_tls = false
+}
