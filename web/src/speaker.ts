@@ -173,6 +173,7 @@ async function speakerToken(config: SiteConfig): Promise<string | null> {
     if (location.search) history.replaceState(null, "", location.pathname);
   }
   if (token) return token;
+  if (ui.signIn.hidden) notice(ui.signIn, "Sign in with your speaker account to create a session.");
   ui.signInButton.hidden = false;
   ui.signInButton.addEventListener("click", async () => {
     ui.signInButton.disabled = true;
