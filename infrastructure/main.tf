@@ -300,6 +300,7 @@ module "site" {
   files_dir   = coalesce(var.site_dir, "${path.root}/../web/dist")
   price_class = var.site.price_class
   require_tls = var.site.require_tls
+  versioning  = var.site.versioning
   config = {
     webSocketUrl = module.websocket_api.stage_url
     signIn = {

@@ -100,11 +100,12 @@ variable "sign_in" {
 }
 
 variable "site" {
-  description = "The speaker and listener pages on S3 behind CloudFront (modules/static_site): whether to deploy them, the CloudFront price class, and whether the bucket refuses requests without TLS (only the local emulator, reached over http://, sets false)."
+  description = "The speaker and listener pages on S3 behind CloudFront (modules/static_site): whether to deploy them, the CloudFront price class, whether the bucket refuses requests without TLS and keeps old versions of its files (only the local emulator sets these two false)."
   type = object({
     enabled     = optional(bool, true)
     price_class = optional(string, "PriceClass_100")
     require_tls = optional(bool, true)
+    versioning  = optional(bool, true)
   })
   default = {}
 }

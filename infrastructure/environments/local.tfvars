@@ -18,8 +18,10 @@ translation = {
   speech_engine      = "espeak"
 }
 
-# The emulator serves S3 over http://: the site bucket cannot deny requests without TLS here. The user pool and
-# the site are created in the emulator as in AWS; `make dev` serves the pages itself, with its own issuer.
+# The user pool and the site are created in the emulator as in AWS (`make dev` serves the pages itself, with its
+# own issuer), but the emulator serves S3 over http://, so the site bucket cannot deny requests without TLS, and
+# moto cannot empty a versioned bucket holding delete markers (a destroy after a rebuild of web/dist never ends).
 site = {
   require_tls = false
+  versioning  = false
 }

@@ -80,7 +80,7 @@ class Auditor:
             self._function(function)
         self._authorizer(api_id, routes.get("$connect"))
         self._schedules()
-        self._site()
+        self.audit_site()
         self._stage(api_id)
         return self.gaps
 
@@ -152,7 +152,8 @@ class Auditor:
             elif all(s.get("State") != "ENABLED" for s in targeting):
                 self.gaps.append(f"schedule for {name}: disabled")
 
-    def _site(self) -> None:
+    def audit_site(self) -> None:
+        """The site's root, pages and config.json answer, and config.json names this API and app client."""
         site = self._outputs.get("site")
         if not site:
             self.notes.append("site: not deployed (variable site.enabled is false)")

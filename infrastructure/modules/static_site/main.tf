@@ -50,17 +50,19 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "site" {
     apply_server_side_encryption_by_default {
       sse_algorithm = "AES256"
     }
+    bucket_key_enabled = false # an S3 Bucket Key only saves KMS requests; SSE-S3 makes none
   }
 }
 
 resource "aws_s3_bucket_versioning" "site" {
   bucket = aws_s3_bucket.site.id
   versioning_configuration {
-    status = "Enabled"
+    status = var.versioning ? "Enabled" : "Disabled"
   }
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "site" {
+  count  = var.versioning ? 1 : 0
   bucket = aws_s3_bucket.site.id
 
   rule {
@@ -179,6 +181,9 @@ resource "aws_s3_object" "page" {
   source_hash   = filemd5("${var.files_dir}/${each.key}")
   content_type  = lookup(local.content_types, lower(reverse(split(".", each.key))[0]), "application/octet-stream")
   cache_control = startswith(each.key, local.immutable_prefix) ? "public, max-age=31536000, immutable" : "no-cache"
+
+  # Uploaded once versioning is on, so every file has a version of its own from the start.
+  depends_on = [aws_s3_bucket_versioning.site]
 }
 
 resource "aws_s3_object" "config" {
@@ -187,4 +192,6 @@ resource "aws_s3_object" "config" {
   content       = jsonencode(var.config)
   content_type  = "application/json"
   cache_control = "no-cache"
+
+  depends_on = [aws_s3_bucket_versioning.site]
 }

@@ -40,8 +40,14 @@ variable "price_class" {
   }
 }
 
+variable "versioning" {
+  description = "Keep old versions of overwritten or deleted files (for noncurrent_version_days). Only the local emulator sets false: moto cannot empty a versioned bucket holding delete markers, so its destroy never ends."
+  type        = bool
+  default     = true
+}
+
 variable "noncurrent_version_days" {
-  description = "Days an overwritten or deleted file's old version is kept (the bucket is versioned)."
+  description = "Days an overwritten or deleted file's old version is kept (when versioning)."
   type        = number
   default     = 30
 
