@@ -78,8 +78,9 @@ def test_verify_names_every_gap(clean_then_tampered):
     assert f"function {PREFIX}-default: runs code" in gaps
     assert f"schedule for {PREFIX}-publish-periodic-status: missing" in gaps
     assert "listener.html does not answer" in gaps
-    assert "site: config.json names wss://elsewhere.example/prod, not ws" in gaps
-    assert len(audit.gaps) == 6
+    assert "site: config.json names wss://elsewhere.example/prod, not wss://" in gaps
+    assert "site: config.json signs in with another client than" in gaps
+    assert len(audit.gaps) == 7
 
 
 def test_drift_reports_each_resource_and_what_changed(clean_then_tampered):
