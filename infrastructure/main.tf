@@ -103,13 +103,13 @@ locals {
       POWERTOOLS_SERVICE_NAME      = "session-management"
       POWERTOOLS_METRICS_NAMESPACE = "SpeechBroadcast"
       POWERTOOLS_LOG_LEVEL         = var.log_level
-      JWT_ISSUER                   = var.speaker_auth.issuer
-      JWT_AUDIENCE                 = var.speaker_auth.audience
-      JWT_SPEAKER_GROUP            = var.speaker_auth.speaker_group
-      JWT_SPEAKER_SCOPE            = var.speaker_auth.speaker_scope
+      JWT_ISSUER                   = local.speaker_auth.issuer
+      JWT_AUDIENCE                 = local.speaker_auth.audience
+      JWT_SPEAKER_GROUP            = local.speaker_auth.speaker_group
+      JWT_SPEAKER_SCOPE            = local.speaker_auth.speaker_scope
     },
-    var.speaker_auth.jwks_url != null ? { JWKS_URL = var.speaker_auth.jwks_url } : {},
-    var.speaker_auth.jwks_json != null ? { JWKS_JSON = var.speaker_auth.jwks_json } : {},
+    local.speaker_auth.jwks_url != null ? { JWKS_URL = local.speaker_auth.jwks_url } : {},
+    local.speaker_auth.jwks_json != null ? { JWKS_JSON = local.speaker_auth.jwks_json } : {},
   )
 
   # IAM: each function gets what it calls and nothing more (docs/ARCHITECTURE.md, "Least privilege").
@@ -317,6 +317,54 @@ module "schedules" {
       description  = fn.description
       function_arn = module.function[key].arn
     } if fn.schedule != null
+  }
+}
+
+# Speakers sign in at the user pool's hosted UI; the $connect authorizer checks its tokens unless speaker_auth
+# names another issuer (the local environment's own, tools/broadcast_tools/local_auth.py).
+module "identity" {
+  source = "./modules/identity"
+
+  name                = "${local.name_prefix}-speakers"
+  domain_prefix       = coalesce(var.sign_in.domain_prefix, local.name_prefix)
+  callback_urls       = concat(var.site.enabled ? ["${module.site[0].url}speaker.html"] : [], var.sign_in.extra_callback_urls)
+  speaker_group       = var.sign_in.speaker_group
+  mfa                 = var.sign_in.mfa
+  deletion_protection = var.deletion_protection
+  tags                = local.tags
+}
+
+# The speaker and listener pages (web/dist) and their config.json, behind CloudFront.
+module "site" {
+  source = "./modules/static_site"
+  count  = var.site.enabled ? 1 : 0
+
+  name        = "${local.name_prefix}-site-${data.aws_caller_identity.current.account_id}"
+  files_dir   = coalesce(var.site_dir, "${path.root}/../web/dist")
+  price_class = var.site.price_class
+  require_tls = var.site.require_tls
+  versioning  = var.site.versioning
+  config = {
+    webSocketUrl = module.websocket_api.stage_url
+    signIn = {
+      mode        = "cognito"
+      hostedUiUrl = module.identity.hosted_ui_url
+      clientId    = module.identity.client_id
+      scope       = "openid email"
+      redirectUri = module.identity.redirect_uri
+    }
+  }
+  tags = local.tags
+}
+
+locals {
+  speaker_auth = var.speaker_auth != null ? var.speaker_auth : {
+    issuer        = module.identity.authorizer.issuer
+    audience      = module.identity.authorizer.audience
+    jwks_url      = module.identity.authorizer.jwks_url
+    jwks_json     = null
+    speaker_group = module.identity.authorizer.speaker_group
+    speaker_scope = "broadcast/speak"
   }
 }
 

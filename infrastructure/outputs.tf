@@ -42,3 +42,28 @@ output "region" {
   description = "The region everything is deployed in."
   value       = var.aws_region
 }
+
+output "site_url" {
+  description = "The speaker and listener pages' HTTPS URL (CloudFront); null when the site is not deployed."
+  value       = one(module.site[*].url)
+}
+
+output "site" {
+  description = "The site's bucket, CloudFront distribution and uploaded files (make verify reads it); null when not deployed."
+  value = one([for site in module.site : {
+    url             = site.url
+    bucket          = site.bucket
+    distribution_id = site.distribution_id
+    files           = site.files
+  }])
+}
+
+output "sign_in" {
+  description = "The speakers' user pool, the speaker page's app client, the hosted UI and the group allowed to speak."
+  value = {
+    user_pool_id  = module.identity.user_pool_id
+    client_id     = module.identity.client_id
+    hosted_ui_url = module.identity.hosted_ui_url
+    speaker_group = module.identity.speaker_group
+  }
+}

@@ -64,7 +64,7 @@ variable "stage_name" {
 }
 
 variable "speaker_auth" {
-  description = "How the $connect authorizer verifies speaker JWTs: issuer, audience (aud or Cognito client_id), and the JWKS by URL (a Cognito user pool's /.well-known/jwks.json) or inline JSON."
+  description = "How the $connect authorizer verifies speaker JWTs when they come from another issuer than the identity module's user pool (the local environment's own): issuer, audience (aud or Cognito client_id), and the JWKS by URL or inline JSON. null (the default): the user pool's issuer, app client and JWKS URL."
   type = object({
     issuer    = string
     audience  = string
@@ -75,16 +75,45 @@ variable "speaker_auth" {
     speaker_group = optional(string, "speakers")
     speaker_scope = optional(string, "broadcast/speak")
   })
+  default = null
 
   validation {
-    condition     = (var.speaker_auth.jwks_url == null) != (var.speaker_auth.jwks_json == null)
+    condition     = var.speaker_auth == null ? true : (var.speaker_auth.jwks_url == null) != (var.speaker_auth.jwks_json == null)
     error_message = "Set exactly one of speaker_auth.jwks_url and speaker_auth.jwks_json."
   }
 
   validation {
-    condition     = var.speaker_auth.jwks_url == null || startswith(coalesce(var.speaker_auth.jwks_url, "x"), "https://")
+    condition     = var.speaker_auth == null ? true : var.speaker_auth.jwks_url == null || startswith(coalesce(var.speaker_auth.jwks_url, "x"), "https://")
     error_message = "speaker_auth.jwks_url must be an https:// URL."
   }
+}
+
+variable "sign_in" {
+  description = "The speakers' Cognito user pool (modules/identity): hosted UI domain prefix (null: <project>-<environment>; unique per region across all accounts), callback URLs besides the site's speaker page (e.g. http://localhost:5173/speaker.html while developing the page), the group allowed to speak, and MFA (OFF, OPTIONAL, ON)."
+  type = object({
+    domain_prefix       = optional(string)
+    extra_callback_urls = optional(list(string), [])
+    speaker_group       = optional(string, "speakers")
+    mfa                 = optional(string, "OPTIONAL")
+  })
+  default = {}
+}
+
+variable "site" {
+  description = "The speaker and listener pages on S3 behind CloudFront (modules/static_site): whether to deploy them, the CloudFront price class, whether the bucket refuses requests without TLS and keeps old versions of its files (only the local emulator sets these two false)."
+  type = object({
+    enabled     = optional(bool, true)
+    price_class = optional(string, "PriceClass_100")
+    require_tls = optional(bool, true)
+    versioning  = optional(bool, true)
+  })
+  default = {}
+}
+
+variable "site_dir" {
+  description = "Folder of the built pages (make web writes web/dist); null means ../web/dist from this folder."
+  type        = string
+  default     = null
 }
 
 variable "create_deployment" {

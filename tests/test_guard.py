@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -22,6 +23,9 @@ def repo(tmp_path: Path) -> Path:
     for part in ("infrastructure", "layers", "services", "dist"):
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__", ".terraform*"))
     shutil.copy(ROOT / "uv.lock", tmp_path / "uv.lock")
+    if not (ROOT / "web" / "dist" / "speaker.html").exists():
+        pytest.fail("web/dist is not built: run `make web` (make test does)")
+    shutil.copytree(ROOT / "web", tmp_path / "web", ignore=shutil.ignore_patterns("node_modules"))
     return tmp_path
 
 
@@ -146,3 +150,29 @@ def test_runtime_mismatch_is_refused(repo):
     data["runtime"] = "python3.13"
     manifest.write_text(json.dumps(data))
     assert "built for python3.13, Terraform deploys python3.12" in problems(repo)
+
+
+def test_site_without_built_pages_is_refused(repo):
+    shutil.rmtree(repo / "web" / "dist")
+    assert "web/dist is missing: run `make web`" in problems(repo)
+
+
+def test_site_page_loading_a_file_the_build_lacks_is_refused(repo):
+    (script,) = (repo / "web" / "dist" / "assets").glob("speaker-*.js")
+    script.unlink()
+    assert f"site page speaker.html loads ./assets/{script.name}, which is not in" in problems(repo)
+
+
+def test_site_pages_older_than_their_sources_are_refused(repo):
+    page = repo / "web" / "dist" / "listener.html"
+    source = repo / "web" / "src" / "listener.ts"
+    os.utime(source, (page.stat().st_mtime + 60, page.stat().st_mtime + 60))
+    assert "are older than src/listener.ts: run `make web`" in problems(repo)
+
+
+def test_an_environment_without_the_site_needs_no_pages(repo):
+    shutil.rmtree(repo / "web" / "dist")
+    tfvars = repo / "infrastructure" / "environments" / "dev.tfvars"
+    tfvars.write_text(tfvars.read_text() + "\nsite = {\n  enabled = false\n}\n")
+    verdict = check(repo, env="dev")
+    assert verdict.ok, verdict.problems

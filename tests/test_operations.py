@@ -50,6 +50,10 @@ def clean_then_tampered(deployed, mirror):
         TableName=f"{PREFIX}-rate-limits", TimeToLiveSpecification={"Enabled": False, "AttributeName": "expiresAt"}
     )
     emulator_client("scheduler", endpoint).delete_schedule(Name=f"{PREFIX}-publish-periodic-status", GroupName=PREFIX)
+    s3 = emulator_client("s3", endpoint)
+    (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(f"{PREFIX}-site-")]
+    s3.put_object(Bucket=bucket, Key="config.json", Body=b'{"webSocketUrl": "wss://elsewhere.example/prod"}')
+    s3.delete_object(Bucket=bucket, Key="listener.html")
     tampered = (verify("local", mirror, endpoint, base), detect("local", mirror, endpoint, base))
     return clean, tampered
 
@@ -58,7 +62,11 @@ def test_a_clean_deployment_has_no_gaps_and_no_drift(clean_then_tampered):
     (audit, drift), _ = clean_then_tampered
     print(drift.text())
     assert audit.gaps == []
-    assert audit.notes == ["stage deployment: not checked (this environment creates no deployment)"]
+    assert audit.notes[1:] == ["stage deployment: not checked (this environment creates no deployment)"]
+    assert (
+        audit.notes[0].startswith("site: https://")
+        and "not requested (the emulator serves no CloudFront)" in audit.notes[0]
+    )
     assert drift.error is None and drift.resources == [] and drift.exit_code == 0
 
 
@@ -69,7 +77,10 @@ def test_verify_names_every_gap(clean_then_tampered):
     assert "route $connect: no authorizer attached" in gaps
     assert f"function {PREFIX}-default: runs code" in gaps
     assert f"schedule for {PREFIX}-publish-periodic-status: missing" in gaps
-    assert len(audit.gaps) == 4
+    assert "listener.html does not answer" in gaps
+    assert "site: config.json names wss://elsewhere.example/prod, not " in gaps
+    assert "site: config.json signs in with another client than" in gaps
+    assert len(audit.gaps) == 7
 
 
 def test_drift_reports_each_resource_and_what_changed(clean_then_tampered):

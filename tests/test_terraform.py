@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
 import subprocess
 
 import pytest
 
+from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.platform_table import PlatformTable
+from broadcast_tools.verify import terraform_outputs
 from tests.support.deployment import emulator_client
 
 pytestmark = [
@@ -325,3 +328,83 @@ def test_every_asynchronously_invoked_function_keeps_its_failed_events_on_an_ala
         target = scheduler.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"])["Target"]
         assert target["DeadLetterConfig"]["Arn"].endswith(":speech-broadcast-local-schedules-undelivered")
     assert {"speech-broadcast-local-schedules-undelivered", "speech-broadcast-local-audio-failures"} <= alarmed
+
+
+@pytest.fixture(scope="module")
+def outputs(deployed_local):
+    return terraform_outputs("local", os.environ.get("TF_PROVIDER_MIRROR") or None, deployed_local["workdirs"])
+
+
+def test_speakers_sign_in_at_a_user_pool_whose_public_client_takes_only_the_code_grant(deployed_local, outputs):
+    idp = emulator_client("cognito-idp", deployed_local["endpoint"])
+    sign_in = outputs["sign_in"]
+    pool = idp.describe_user_pool(UserPoolId=sign_in["user_pool_id"])["UserPool"]
+    assert pool["Name"] == "speech-broadcast-local-speakers"
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["Domain"] == "speech-broadcast-local"
+    assert sign_in["hosted_ui_url"] == "https://speech-broadcast-local.auth.eu-west-1.amazoncognito.com"
+    client = idp.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=sign_in["client_id"])["UserPoolClient"]
+    assert "ClientSecret" not in client
+    assert client["AllowedOAuthFlows"] == ["code"] and client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert set(client["AllowedOAuthScopes"]) == {"openid", "email"}
+    assert client["CallbackURLs"] == client["LogoutURLs"] == [f"{outputs['site_url']}speaker.html"]
+    groups = [g["GroupName"] for g in idp.list_groups(UserPoolId=pool["Id"])["Groups"]]
+    assert groups == ["speakers"] == [sign_in["speaker_group"]]
+
+
+def test_local_authorizer_keeps_its_own_issuer_beside_the_user_pool(deployed_local):
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
+    variables = lambda_.get_function_configuration(FunctionName="speech-broadcast-local-authorizer")["Environment"][
+        "Variables"
+    ]
+    assert (variables["JWT_ISSUER"], variables["JWT_AUDIENCE"]) == (local_auth.ISSUER, local_auth.AUDIENCE)
+    assert "JWKS_JSON" in variables and "JWKS_URL" not in variables
+
+
+def test_site_bucket_is_private_and_only_its_distribution_may_read_it(deployed_local, outputs):
+    s3 = emulator_client("s3", deployed_local["endpoint"])
+    cloudfront = emulator_client("cloudfront", deployed_local["endpoint"])
+    bucket = outputs["site"]["bucket"]
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    # local.tfvars turns versioning off: moto cannot empty a versioned bucket that holds delete markers.
+    assert s3.get_bucket_versioning(Bucket=bucket).get("Status") in (None, "Suspended")
+    distribution = cloudfront.get_distribution(Id=outputs["site"]["distribution_id"])["Distribution"]
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert statement["Action"] == "s3:GetObject" and statement["Resource"] == f"arn:aws:s3:::{bucket}/*"
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceArn": distribution["ARN"]}}
+
+    config = distribution["DistributionConfig"]
+    (origin,) = config["Origins"]["Items"]
+    assert origin["DomainName"] == f"{bucket}.s3.eu-west-1.amazonaws.com"
+    # (moto keeps no OriginAccessControlId on an origin; the control itself is there.)
+    (control,) = cloudfront.list_origin_access_controls()["OriginAccessControlList"]["Items"]
+    assert control["Name"] == bucket
+    assert (control["OriginAccessControlOriginType"], control["SigningBehavior"]) == ("s3", "always")
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultRootObject"] == "listener.html"
+    assert outputs["site_url"] == f"https://{distribution['DomainName']}/"
+
+
+def test_site_holds_the_built_pages_and_a_config_json_naming_this_deployment(deployed_local, outputs):
+    s3 = emulator_client("s3", deployed_local["endpoint"])
+    bucket = outputs["site"]["bucket"]
+    built = {str(p.relative_to(ROOT / "web" / "dist")) for p in (ROOT / "web" / "dist").rglob("*") if p.is_file()}
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert keys == built | {"config.json"}
+    assert s3.head_object(Bucket=bucket, Key="speaker.html")["ContentType"] == "text/html; charset=utf-8"
+    (script,) = [key for key in keys if key.startswith("assets/speaker-")]
+    assert s3.head_object(Bucket=bucket, Key=script)["ContentType"] == "text/javascript; charset=utf-8"
+    config = json.loads(s3.get_object(Bucket=bucket, Key="config.json")["Body"].read())
+    assert config == {
+        "webSocketUrl": outputs["websocket_url"],
+        "signIn": {
+            "mode": "cognito",
+            "hostedUiUrl": outputs["sign_in"]["hosted_ui_url"],
+            "clientId": outputs["sign_in"]["client_id"],
+            "scope": "openid email",
+            "redirectUri": f"{outputs['site_url']}speaker.html",
+        },
+    }

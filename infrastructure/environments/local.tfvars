@@ -26,3 +26,11 @@ session_limits = {
   max_listeners_per_session      = 5000
   max_sessions_per_user_per_hour = 120
 }
+
+# The user pool and the site are created in the emulator as in AWS (`make dev` serves the pages itself, with its
+# own issuer), but the emulator serves S3 over http://, so the site bucket cannot deny requests without TLS, and
+# moto cannot empty a versioned bucket holding delete markers (a destroy after a rebuild of web/dist never ends).
+site = {
+  require_tls = false
+  versioning  = false
+}

@@ -1,9 +1,8 @@
 environment = "staging"
 aws_region  = "eu-west-1"
 
-# Speakers sign in with a Cognito user pool; set its id and app client id.
-speaker_auth = {
-  issuer   = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_REPLACEME"
-  audience = "REPLACE-WITH-APP-CLIENT-ID"
-  jwks_url = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_REPLACEME/.well-known/jwks.json"
+# Speakers sign in at the Cognito hosted UI https://speech-broadcast-staging.auth.eu-west-1.amazoncognito.com
+# (modules/identity); the $connect authorizer checks that pool's tokens. The prefix must be free in the region.
+sign_in = {
+  domain_prefix = "speech-broadcast-staging"
 }

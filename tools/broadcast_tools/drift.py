@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,8 +27,21 @@ from broadcast_tools.terraform import cli_config, run, workdir
 PLAN_FILE = "drift.tfplan"
 
 #: attributes one resource reads back but another resource of this configuration owns:
-#: drift there is reported on the owner (an ``aws_iam_role_policy``'s own document)
-OWNED_ELSEWHERE = {"aws_iam_role": {"inline_policy"}}
+#: drift there is reported on the owner (an ``aws_iam_role_policy``'s own document; the site bucket's
+#: ``aws_s3_bucket_*`` resources; the user pool's ``aws_cognito_user_pool_domain``)
+OWNED_ELSEWHERE = {
+    "aws_iam_role": {"inline_policy"},
+    "aws_s3_bucket": {"lifecycle_rule", "policy", "server_side_encryption_configuration", "versioning"},
+    "aws_cognito_user_pool": {"domain"},
+}
+
+#: what the emulator (moto) reads back other than AWS does, by resource type and attribute path without list
+#: indices; ignored in the ``local`` environment only: a hosted UI domain's account id is a new random id on
+#: every read, and a distribution's origin forgets its origin access control id.
+EMULATOR_QUIRKS = {
+    "aws_cognito_user_pool_domain": {"aws_account_id"},
+    "aws_cloudfront_distribution": {"origin.origin_access_control_id"},
+}
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,9 @@ def report_from_plan(env: str, plan: dict[str, Any]) -> DriftReport:
         changes = [] if kind == "deleted" else differences(change.get("before"), change.get("after"))
         ignored = OWNED_ELSEWHERE.get(drift.get("type", ""), set())
         changes = [c for c in changes if c.attribute.split(".", 1)[0].split("[", 1)[0] not in ignored]
+        if env == "local":
+            quirks = EMULATOR_QUIRKS.get(drift.get("type", ""), set())
+            changes = [c for c in changes if re.sub(r"\[\d+\]", "", c.attribute) not in quirks]
         if kind == "changed" and not changes:
             continue
         report.resources.append(DriftedResource(drift["address"], kind, changes))

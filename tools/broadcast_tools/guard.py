@@ -15,6 +15,7 @@ function is not declared and a function that nothing invokes.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import zipfile
 from collections import defaultdict
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from broadcast_tools.artifacts import ROOT, all_specs, code_sha256, read_manifest, sources_digest
 from broadcast_tools.platform_table import PlatformTable
-from broadcast_tools.terraform_config import lambda_target, wiring_problems
+from broadcast_tools.terraform_config import deploys_site, lambda_target, wiring_problems
 
 
 @dataclass
@@ -42,6 +43,8 @@ def check(root: Path = ROOT, dist: Path | None = None, env: str | None = None) -
     table = PlatformTable.load(infrastructure / "platform.json")
     target = lambda_target(env, infrastructure)
     problems = [*table.problems(), *wiring_problems(infrastructure)]
+    if deploys_site(env, infrastructure):
+        problems += site_problems(root / "web")
 
     # Which routes each artifact serves: a function's own artifact, and every layer for all of them.
     served: dict[str, set[str]] = defaultdict(set)
@@ -109,6 +112,39 @@ def check(root: Path = ROOT, dist: Path | None = None, env: str | None = None) -
         f"{len(wanted)} artifacts ({', '.join(sorted(wanted))}), {len(table.scheduled)} schedules"
     )
     return Verdict(problems, summary)
+
+
+#: The pages Terraform uploads to the site bucket (modules/static_site), built by `make web` into web/dist.
+SITE_PAGES = ("speaker.html", "listener.html")
+#: What the pages are built from: newer than the built pages means web/dist is stale.
+SITE_SOURCES = ("src/**/*", "*.html", "vite.config.ts", "package-lock.json")
+_LOCAL_REFERENCE = re.compile(r"""(?:src|href)="(\./[^"#?]+)""")
+
+
+def site_problems(web: Path) -> list[str]:
+    """Why web/dist cannot be deployed as the site: missing or empty pages, a file a page loads that is not
+    there, or pages built before their sources last changed."""
+    dist = web / "dist"
+    if not dist.is_dir():
+        return [f"{dist} is missing: run `make web` (the site would deploy without its pages)"]
+    problems = []
+    built: list[float] = []
+    for page in SITE_PAGES:
+        path = dist / page
+        if not path.is_file() or path.stat().st_size == 0:
+            problems.append(f"site page {page} is missing or empty in {dist}: run `make web`")
+            continue
+        built.append(path.stat().st_mtime)
+        for reference in _LOCAL_REFERENCE.findall(path.read_text()):
+            if not (dist / reference).is_file():
+                problems.append(f"site page {page} loads {reference}, which is not in {dist}: run `make web`")
+    sources = [
+        p for pattern in SITE_SOURCES for p in web.glob(pattern) if p.is_file() and not p.name.endswith(".test.ts")
+    ]
+    newest = max(sources, key=lambda p: p.stat().st_mtime, default=None)
+    if built and newest is not None and newest.stat().st_mtime > min(built):
+        problems.append(f"site pages in {dist} are older than {newest.relative_to(web)}: run `make web`")
+    return problems
 
 
 def _artifact_problem(artifact: str, what: str, routes: set[str]) -> str:

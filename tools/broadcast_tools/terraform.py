@@ -89,6 +89,7 @@ def variables(env: str, endpoint: str | None, root: Path = ROOT) -> list[str]:
     args = [
         f"-var-file={root / 'infrastructure' / 'environments' / f'{env}.tfvars'}",
         f"-var=artifacts_dir={root / 'dist'}",
+        f"-var=site_dir={root / 'web' / 'dist'}",
     ]
     if env == "local":
         if not endpoint:

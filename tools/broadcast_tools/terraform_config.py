@@ -46,18 +46,29 @@ def _blocks(infrastructure: Path, kind: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def lambda_target(env: str | None = None, infrastructure: Path = INFRASTRUCTURE) -> LambdaTarget:
-    """The runtime and architecture Terraform deploys: variable defaults, overridden by ``env``'s tfvars."""
-    defaults = {name: _plain(body).get("default") for name, body in _blocks(infrastructure, "variable").items()}
-    overrides: dict[str, Any] = {}
+def _tfvars(env: str | None, infrastructure: Path) -> dict[str, Any]:
     tfvars = infrastructure / "environments" / f"{env}.tfvars"
     if env and tfvars.exists():
         with tfvars.open() as handle:
-            overrides = _plain(hcl2.load(handle))
+            return dict(_plain(hcl2.load(handle)))
+    return {}
+
+
+def lambda_target(env: str | None = None, infrastructure: Path = INFRASTRUCTURE) -> LambdaTarget:
+    """The runtime and architecture Terraform deploys: variable defaults, overridden by ``env``'s tfvars."""
+    defaults = {name: _plain(body).get("default") for name, body in _blocks(infrastructure, "variable").items()}
+    overrides = _tfvars(env, infrastructure)
     return LambdaTarget(
         runtime=overrides.get("lambda_runtime") or defaults.get("lambda_runtime") or "python3.12",
         architecture=overrides.get("lambda_architecture") or defaults.get("lambda_architecture") or "x86_64",
     )
+
+
+def deploys_site(env: str | None = None, infrastructure: Path = INFRASTRUCTURE) -> bool:
+    """Whether Terraform deploys the web pages (variable ``site``'s ``enabled``, true unless ``env``'s tfvars
+    says otherwise)."""
+    site = _tfvars(env, infrastructure).get("site") or {}
+    return bool(site.get("enabled", True)) if isinstance(site, dict) else True
 
 
 def wiring_problems(infrastructure: Path = INFRASTRUCTURE) -> list[str]:

@@ -8,6 +8,9 @@ Checks, naming every gap it finds (exit 1 if any, 0 if none):
 * every declared function's ``CodeSha256`` equals its artifact's in ``dist/manifest.json``;
 * ``$connect`` uses the declared REQUEST authorizer, which calls the authorizer function;
 * every scheduled function has an enabled schedule that targets it;
+* the site (when Terraform deployed it): its pages and a ``config.json`` that parses and names
+  this deployment's WebSocket URL and sign-in client. Over HTTPS at ``site_url`` (CloudFront)
+  in AWS; in the emulator, which serves no CloudFront, from the site's bucket instead (noted);
 * the stage serves the API's newest deployment (API Gateway keeps no time on routes or
   integrations; the Terraform module redeploys whenever any of them changes, so a stage
   behind the newest deployment has missed a change). Not checkable in the emulator,
@@ -25,6 +28,8 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +62,8 @@ class Auditor:
         self._api = session.client("apigatewayv2", endpoint_url=endpoint)
         self._lambda = session.client("lambda", endpoint_url=endpoint)
         self._scheduler = session.client("scheduler", endpoint_url=endpoint)
+        self._s3 = session.client("s3", endpoint_url=endpoint)
+        self._emulated = endpoint is not None
         self._outputs = outputs
         self._declared = PlatformTable.load(root / "infrastructure" / "platform.json")
         self._manifest = (read_manifest(root / "dist") or {}).get("artifacts", {})
@@ -73,6 +80,7 @@ class Auditor:
             self._function(function)
         self._authorizer(api_id, routes.get("$connect"))
         self._schedules()
+        self.audit_site()
         self._stage(api_id)
         return self.gaps
 
@@ -144,6 +152,59 @@ class Auditor:
             elif all(s.get("State") != "ENABLED" for s in targeting):
                 self.gaps.append(f"schedule for {name}: disabled")
 
+    def audit_site(self) -> None:
+        """The site's root, pages and config.json answer, and config.json names this API and app client."""
+        site = self._outputs.get("site")
+        if not site:
+            self.notes.append("site: not deployed (variable site.enabled is false)")
+            return
+        if self._emulated:
+            self.notes.append(f"site: {site['url']} not requested (the emulator serves no CloudFront); read its bucket")
+            fetch = self._from_bucket(site["bucket"])
+        else:
+            fetch = self._over_https(site["url"])
+        pages = [key for key in site["files"] if key.endswith(".html")]
+        # CloudFront answers the site's root with its default root object; a bucket has no such thing.
+        for page in pages if self._emulated else ["", *pages]:
+            if fetch(page) is None:
+                self.gaps.append(f"site: {site['url']}{page} does not answer")
+        body = fetch("config.json")
+        if body is None:
+            self.gaps.append(f"site: {site['url']}config.json does not answer")
+            return
+        try:
+            config = json.loads(body)
+        except ValueError:
+            self.gaps.append("site: config.json is not JSON")
+            return
+        if config.get("webSocketUrl") != self._outputs.get("websocket_url"):
+            self.gaps.append(
+                f"site: config.json names {config.get('webSocketUrl')}, not {self._outputs.get('websocket_url')}"
+            )
+        sign_in = self._outputs.get("sign_in") or {}
+        if (config.get("signIn") or {}).get("clientId") != sign_in.get("client_id"):
+            self.gaps.append(f"site: config.json signs in with another client than {sign_in.get('client_id')}")
+
+    def _from_bucket(self, bucket: str) -> Any:
+        def fetch(key: str) -> bytes | None:
+            try:
+                return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except ClientError:
+                return None
+
+        return fetch
+
+    @staticmethod
+    def _over_https(url: str) -> Any:
+        def fetch(path: str) -> bytes | None:
+            try:
+                with urllib.request.urlopen(url + path, timeout=10) as response:
+                    return response.read() if response.status == 200 else None
+            except (urllib.error.URLError, TimeoutError):
+                return None
+
+        return fetch
+
     def _stage(self, api_id: str) -> None:
         if not self._outputs.get("create_deployment", True):
             self.notes.append("stage deployment: not checked (this environment creates no deployment)")
@@ -181,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         for gap in auditor.gaps:
             print(f"  {gap}")
         return 1
-    print(f"verify ({args.env}): ok: every route, function, authorizer and schedule is live as declared and built")
+    print(f"verify ({args.env}): ok: routes, functions, authorizer, schedules and site are live as declared and built")
     return 0
 
 

@@ -16,6 +16,28 @@ describe("config", () => {
     await expect(loadConfig(answer({}, 404))).rejects.toThrow(/404/);
   });
 
+  it("reads the hosted UI sign-in settings Terraform writes", async () => {
+    const signIn = {
+      mode: "cognito",
+      hostedUiUrl: "https://speech-broadcast-dev.auth.eu-west-1.amazoncognito.com",
+      clientId: "4example0client0id",
+      scope: "openid email",
+      redirectUri: "https://d111111abcdef8.cloudfront.net/speaker.html",
+    };
+    const config = await loadConfig(answer({ webSocketUrl: "wss://abc.execute-api.eu-west-1.amazonaws.com/dev", signIn }));
+    expect(config.signIn).toEqual(signIn);
+  });
+
+  it("refuses hosted UI settings without a client or an https hosted UI", async () => {
+    const url = "wss://abc.execute-api.eu-west-1.amazonaws.com/dev";
+    const signIn = { mode: "cognito", hostedUiUrl: "https://x.auth.eu-west-1.amazoncognito.com", redirectUri: "https://d/speaker.html" };
+    await expect(loadConfig(answer({ webSocketUrl: url, signIn }))).rejects.toThrow(/clientId/);
+    await expect(
+      loadConfig(answer({ webSocketUrl: url, signIn: { ...signIn, clientId: "c", hostedUiUrl: "http://x" } })),
+    ).rejects.toThrow(/hostedUiUrl/);
+    await expect(loadConfig(answer({ webSocketUrl: url, signIn: { mode: "password" } }))).rejects.toThrow(/signIn.mode/);
+  });
+
   it("takes the speaker token from the fragment", () => {
     expect(tokenFromFragment("#token=abc.def.ghi")).toBe("abc.def.ghi");
     expect(tokenFromFragment("")).toBeNull();

@@ -1,10 +1,14 @@
 // What a page reads at start from config.json beside it: where the WebSocket API is and how speakers sign in.
+import type { CognitoSignIn } from "./sign-in";
 
 export interface SiteConfig {
   /** wss://<api>/<stage> (docs/PROTOCOL.md, "Connecting"). */
   webSocketUrl: string;
-  /** "urlFragment": the speaker page takes its token from `#token=…` (`make dev` has its own issuer). */
-  signIn: { mode: "urlFragment" };
+  /**
+   * "urlFragment": the speaker page takes its token from `#token=…` (`make dev` has its own issuer).
+   * "cognito": the speaker signs in at the user pool's hosted UI (Terraform writes these settings; web/src/sign-in.ts).
+   */
+  signIn: { mode: "urlFragment" } | CognitoSignIn;
 }
 
 export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<SiteConfig> {
@@ -14,7 +18,21 @@ export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<SiteC
   if (typeof config.webSocketUrl !== "string" || !/^wss?:\/\//.test(config.webSocketUrl)) {
     throw new Error("config.json: webSocketUrl must be a ws:// or wss:// URL");
   }
-  return { webSocketUrl: config.webSocketUrl, signIn: config.signIn ?? { mode: "urlFragment" } };
+  return { webSocketUrl: config.webSocketUrl, signIn: signInSettings(config.signIn) };
+}
+
+function signInSettings(signIn: Partial<CognitoSignIn> | { mode: "urlFragment" } | undefined): SiteConfig["signIn"] {
+  if (!signIn || signIn.mode === "urlFragment") return { mode: "urlFragment" };
+  if (signIn.mode !== "cognito") throw new Error(`config.json: unknown signIn.mode ${String(signIn.mode)}`);
+  const { hostedUiUrl, clientId, redirectUri, scope } = signIn;
+  if (typeof hostedUiUrl !== "string" || !hostedUiUrl.startsWith("https://")) {
+    throw new Error("config.json: signIn.hostedUiUrl must be an https:// URL");
+  }
+  if (typeof redirectUri !== "string" || !/^https?:\/\//.test(redirectUri)) {
+    throw new Error("config.json: signIn.redirectUri must be the speaker page's URL");
+  }
+  if (typeof clientId !== "string" || clientId === "") throw new Error("config.json: signIn.clientId is missing");
+  return { mode: "cognito", hostedUiUrl, clientId, redirectUri, scope: typeof scope === "string" ? scope : "openid" };
 }
 
 /** The speaker's token from the page's fragment (`#token=…`); the fragment never reaches a server. */

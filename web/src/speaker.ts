@@ -3,7 +3,7 @@ import QRCode from "qrcode";
 import { openMicrophone, type Microphone } from "./audio/microphone";
 import { pcmToBase64, peakLevel } from "./audio/pcm";
 import { CaptionStore, renderCaptions } from "./captions";
-import { listenerLink, loadConfig, tokenFromFragment } from "./config";
+import { listenerLink, loadConfig, type SiteConfig, tokenFromFragment } from "./config";
 import { BroadcastSocket } from "./connection";
 import { byId, describeState, fillLanguages, notice } from "./dom";
 import { downloadTranscript, type ExportFormat } from "./transcript-export";
@@ -16,6 +16,7 @@ import {
   SOURCE_LANGUAGES,
   type SourceLanguage,
 } from "./protocol";
+import { beginSignIn, completeSignIn, forgetToken, SignInError, storedToken } from "./sign-in";
 
 const STATUS_EVERY_MS = 15_000;
 /** Audio waiting in the browser's send buffer beyond this is dropped (a slow link must not build up delay). */
@@ -27,6 +28,7 @@ const ui = {
   language: byId<HTMLSelectElement>("source-language"),
   create: byId<HTMLButtonElement>("create"),
   signIn: byId("sign-in"),
+  signInButton: byId<HTMLButtonElement>("sign-in-button"),
   setup: byId("setup"),
   live: byId("live"),
   sessionId: byId("session-id"),
@@ -186,12 +188,39 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
   }
 }
 
+/** The speaker's token: from the link `make dev` prints, or from the hosted UI (null: not signed in yet). */
+async function speakerToken(config: SiteConfig): Promise<string | null> {
+  const signIn = config.signIn;
+  if (signIn.mode === "urlFragment") {
+    const token = tokenFromFragment(location.hash);
+    if (!token) notice(ui.signIn, "Sign in first: open the speaker link `make dev` prints (it carries your token).");
+    return token;
+  }
+  let token = storedToken(sessionStorage);
+  try {
+    token ??= await completeSignIn(signIn, location.href, sessionStorage);
+  } catch (error) {
+    if (!(error instanceof SignInError)) throw error;
+    notice(ui.signIn, error.message);
+  } finally {
+    // The code and state are spent: keep them out of the address bar, bookmarks and history.
+    if (location.search) history.replaceState(null, "", location.pathname);
+  }
+  if (token) return token;
+  if (ui.signIn.hidden) notice(ui.signIn, "Sign in with your speaker account to create a session.");
+  ui.signInButton.hidden = false;
+  ui.signInButton.addEventListener("click", async () => {
+    ui.signInButton.disabled = true;
+    location.assign(await beginSignIn(signIn, sessionStorage));
+  });
+  return null;
+}
+
 async function main(): Promise<void> {
   fillLanguages(ui.language, SOURCE_LANGUAGES, "en");
   const config = await loadConfig();
-  const token = tokenFromFragment(location.hash);
+  const token = await speakerToken(config);
   if (!token) {
-    notice(ui.signIn, "Sign in first: open the speaker link `make dev` prints (it carries your token).");
     ui.connection.textContent = "not signed in";
     return;
   }
@@ -206,7 +235,11 @@ async function main(): Promise<void> {
       if (state !== "open") kept.abandon("the connection closed");
       ui.connection.textContent = state === "open" ? "connected" : state;
       if (state === "closed" && !ui.live.hidden && ui.ended.hidden) stopped("The connection was lost; the session has ended.");
-      if (state === "closed" && ui.live.hidden) notice(ui.error, "Could not connect as a speaker (is the sign-in still valid?).");
+      if (state === "closed" && ui.live.hidden) {
+        notice(ui.error, "Could not connect as a speaker (is the sign-in still valid?).");
+        // A token the authorizer refused (expired, or not in the speakers group) is not offered again.
+        forgetToken(sessionStorage);
+      }
     },
   });
   socket.start();

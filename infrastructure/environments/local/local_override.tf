@@ -16,10 +16,13 @@ provider "aws" {
   skip_metadata_api_check     = true
   skip_requesting_account_id  = true
   skip_region_validation      = true
+  s3_use_path_style           = true
 
   endpoints {
     apigatewayv2 = var.aws_endpoint_url
+    cloudfront   = var.aws_endpoint_url
     cloudwatch   = var.aws_endpoint_url
+    cognitoidp   = var.aws_endpoint_url
     dynamodb     = var.aws_endpoint_url
     events       = var.aws_endpoint_url
     iam          = var.aws_endpoint_url
