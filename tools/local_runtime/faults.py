@@ -15,12 +15,13 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from local_runtime.quiet_server import QuietHTTPServer
 
 CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/(?P<service>[^/]+)/aws4_request")
 #: hop-by-hop headers a proxy does not pass on (and the length, which it sets itself)
@@ -96,25 +97,13 @@ def request_operation(target: str | None) -> str | None:
     return target.rsplit(".", 1)[-1] if target else None
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A function killed mid-call (its timeout) resets its connection: not the proxy's error to print."""
-
-    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
-        try:
-            super().shutdown_request(request)
-        except OSError:
-            pass  # the same reset connection, closed under us
-
-
 class FaultyAwsEndpoint:
     """A reverse proxy to the emulator at ``upstream`` on 127.0.0.1, applying ``faults``."""
 
     def __init__(self, upstream: str, faults: Faults, host: str = "127.0.0.1") -> None:
         self.upstream = urlsplit(upstream)
         self.faults = faults
-        self._server = _QuietServer((host, 0), _proxy_handler(self))
-        self._server.daemon_threads = True
+        self._server = QuietHTTPServer((host, 0), _proxy_handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, name="faulty-aws-endpoint", daemon=True)
         self.url = f"http://{host}:{self._server.server_address[1]}"
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 import time
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import unquote
 
 from local_runtime.faults import Faults
+from local_runtime.quiet_server import QuietHTTPServer
 
 PATH = re.compile(r"^(?:/[^/@]+)?/@connections/(?P<id>[^/?]+)$")
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
@@ -85,15 +85,6 @@ def iso_timestamp(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(seconds))
 
 
-class _QuietServer(ThreadingHTTPServer):
-    """A client that hung up before its answer (a function stopped with the runtime) is not an error here."""
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-
 class ManagementApiServer:
     """Serves the Management API for one sink on 127.0.0.1 in a background thread."""
 
@@ -112,8 +103,7 @@ class ManagementApiServer:
         self.host = host
         self.stage = stage
         self.invoker = invoker
-        self._server = _QuietServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = QuietHTTPServer((host, port), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, name="management-api", daemon=True)
 
     @property

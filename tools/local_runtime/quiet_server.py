@@ -1,0 +1,26 @@
+"""The local runtime's HTTP servers (the Management and Invoke APIs, the fault proxy) as one quiet kind."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A client that hung up (a function killed at its timeout, or stopped with the runtime) is not an error here:
+    no traceback for the reset connection, and none when the server closes it under us."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        try:
+            super().shutdown_request(request)
+        except OSError:
+            pass  # the same reset connection, closed under us
