@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
+from broadcast_shared.repositories import if_condition_holds
 from broadcast_shared.repositories.records import dynamo_number
 
 #: digits of the millisecond part of ``position``: 10^12 ms is over 31 years of audio
@@ -70,15 +70,13 @@ class TranscriptsRepository:
         }
         if entry.end_time is not None:
             item["endTime"] = dynamo_number(entry.end_time)
-        try:
-            self._table.put_item(
-                Item=item, ConditionExpression="attribute_not_exists(#p)", ExpressionAttributeNames={"#p": "position"}
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        written = if_condition_holds(
+            self._table.put_item,
+            Item=item,
+            ConditionExpression="attribute_not_exists(#p)",
+            ExpressionAttributeNames={"#p": "position"},
+        )
+        return written is not None
 
     def page(self, session_id: str, language: str, after: str | None, limit: int) -> tuple[list[TranscriptEntry], bool]:
         """Up to ``limit`` finals of a language in order, after the position ``after``; and whether more follow."""
