@@ -68,6 +68,8 @@ locals {
     CONNECTION_REFRESH_WARNING_SECONDS = "300"
     ALLOWED_TERMINOLOGIES              = join(",", var.translation.terminologies)
     TRANSCRIPTS_TABLE                  = module.tables.tables["transcripts"].name
+    # createSession warms the audio path ahead of the speaker's first words (docs/ARCHITECTURE.md, "Warm path").
+    WARM_UP_FUNCTIONS = join(",", [for callee in local.function_calls.create_session : local.function_names[callee]])
   })
 
   audio_stream_name = "${local.name_prefix}-audio"
@@ -149,6 +151,10 @@ locals {
     disconnect = local.membership_access
     create_session = merge(local.session_access, {
       CreateSession = { actions = ["dynamodb:PutItem"], resources = [module.tables.tables["sessions"].arn] }
+      WarmUp = {
+        actions   = ["lambda:InvokeFunction"]
+        resources = [for callee in local.function_calls.create_session : "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.function_names[callee]}"]
+      }
     })
     publish_periodic_status = merge(local.membership_access, {
       FindSessions = { actions = ["dynamodb:Scan"], resources = [module.tables.tables["sessions"].arn] }

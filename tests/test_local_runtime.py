@@ -188,6 +188,22 @@ def test_an_asynchronous_invocation_failing_every_retry_lands_on_its_on_failure_
     sqs.delete_message(QueueUrl=queue, ReceiptHandle=messages[0]["ReceiptHandle"])
 
 
+def test_creating_a_session_warms_send_audio_and_the_worker_before_any_audio(deployed_local, tmp_path):
+    def warmed(function: str) -> list[dict]:
+        log = tmp_path / f"speech-broadcast-local-{function}.log"
+        lines = log.read_text().splitlines() if log.exists() else []
+        entries = [json.loads(line) for line in lines if line.startswith("{")]
+        return [entry for entry in entries if entry.get("message") == "warmed up"]
+
+    with RunningPlatform(deployed_local["endpoint"], log_dir=tmp_path) as running, speaker(running) as ws:
+        create_session(ws)
+        deadline = time.monotonic() + 60
+        while not (warmed("send-audio") and warmed("transcription-worker")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert warmed("send-audio"), "sendAudio was not warmed up"
+    assert [entry["recognizer"] for entry in warmed("transcription-worker")] == ["en"]
+
+
 def test_idle_connection_is_closed_and_disconnected(deployed_local):
     with RunningPlatform(deployed_local["endpoint"], idle_timeout=1.5) as short:
         with connect(f"{short.url}?role=listener") as ws:

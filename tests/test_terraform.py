@@ -263,6 +263,11 @@ def test_each_function_may_call_only_what_it_needs(deployed_local):
     assert "dynamodb:Scan" in actions("sweep-idle-connections", "sessions")
     assert "dynamodb:Scan" in actions("reconcile-counts", "sessions")
     assert "dynamodb:PutItem" in actions("create-session", "sessions")
+    # createSession warms the audio path and may invoke nothing else.
+    assert {r.rsplit(":", 1)[1] for a, r in grants("create-session") if a.startswith("lambda:")} == {
+        "speech-broadcast-local-send-audio",
+        "speech-broadcast-local-transcription-worker",
+    }
     assert not actions("translate-segment", "rate-limits") and not actions("disconnect", "rate-limits")
     # The transcripts: only the pipeline writes them (one conditional put per final), only getTranscript reads.
     functions = {f["FunctionName"] for f in lambda_.list_functions()["Functions"]}
@@ -320,8 +325,10 @@ def test_every_asynchronously_invoked_function_keeps_its_failed_events_on_an_ala
         document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
         document = json.loads(document) if isinstance(document, str) else document
         sends = [s for s in document["Statement"] if "sqs:SendMessage" in s["Action"]]
-        assert [s["Resource"] for s in sends] == [queue_arn], key
-    for function in ("join-session", "transcription-worker", "authorizer"):
+        # ...and the worker also to its stream mapping's (the mapping sends with the function's role).
+        others = [s["Resource"] for s in sends if not s["Resource"].endswith(":speech-broadcast-local-audio-failures")]
+        assert others == [queue_arn], key
+    for function in ("join-session", "heartbeat", "authorizer"):
         with pytest.raises(lambda_.exceptions.ResourceNotFoundException):
             lambda_.get_function_event_invoke_config(FunctionName=f"speech-broadcast-local-{function}")
     for summary in scheduler.list_schedules()["Schedules"]:

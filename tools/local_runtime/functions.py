@@ -222,10 +222,6 @@ class FunctionPool:
             self._idle.setdefault(name, [])
             self._count.setdefault(name, 0)
 
-    def warm(self, name: str) -> None:
-        """Start one environment ahead of the first request."""
-        self._release(name, self._acquire(name))
-
     def close(self) -> None:
         """Stop every environment, idle or busy: nothing keeps running once the runtime stops
         (a transcription worker reading ahead on its shard would otherwise outlive it)."""

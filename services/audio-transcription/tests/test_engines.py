@@ -158,6 +158,21 @@ def test_pocketsphinx_closes_a_stream_whose_audio_ends_on_a_frame_boundary():
     assert [r for r in results if not r.is_partial]
 
 
+def test_pocketsphinx_prepared_ahead_gives_its_decoder_to_one_session_only():
+    recognizer = SphinxRecognizer()
+    recognizer.prepare("en-US")
+    first, second = recognizer.open("en-US"), recognizer.open("en-US")
+    assert first is not second
+    text = "Thank you for coming and please ask questions at the end."
+    audio = synthesize(text)
+    results = []
+    for i in range(0, len(audio), 3200):
+        first.send(audio[i : i + 3200])
+        results += first.results()
+    finals = [r for r in results + first.finish(timeout=5) if not r.is_partial]
+    assert word_error_rate(text, " ".join(r.text for r in finals)) <= 0.2
+
+
 def test_pocketsphinx_refuses_languages_it_cannot_recognise():
     with pytest.raises(UnsupportedLanguage):
         SphinxRecognizer().open("fr-FR")

@@ -29,6 +29,7 @@ from broadcast_shared.messages.inbound import UNSUPPORTED_LANGUAGE_ERROR
 from broadcast_shared.messages.outbound import Error
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.records import Connection, Role
+from broadcast_shared.warm_up import is_warm_up, warm
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
@@ -75,7 +76,8 @@ class Handler(Generic[R]):
     """A Lambda entry point: Powertools' logging context and metrics applied once, at import.
 
     The runtime is resolved on the first invocation and kept while the environment is warm;
-    tests and the local runtime hand one in with :meth:`using`.
+    tests and the local runtime hand one in with :meth:`using`. A warm-up event
+    (:mod:`broadcast_shared.warm_up`) only builds the runtime and lets it load ahead.
     """
 
     def __init__(self, runtime: LazyRuntime[R], correlation_id_path: str | None = None) -> None:
@@ -101,6 +103,8 @@ class Handler(Generic[R]):
         return self.using(self._runtime.get())(event, context)
 
     def _entry(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if is_warm_up(event):
+            return warm(_RUNTIME.get(), event)
         return self._invoke(event, context, _RUNTIME.get())
 
     def _invoke(self, event: dict[str, Any], context: LambdaContext, runtime: R) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from audio_transcription.checkpoints import CheckpointRepository
 from audio_transcription.engines import Recognizer, recognizer_for
@@ -56,6 +57,13 @@ class WorkerRuntime:
     rate limiter (it answers no client message), so it reads only the shared :class:`Settings`."""
 
     worker: TranscriptionWorker
+
+    def warm_up(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Load the recogniser for the session's language (``createSession`` sends this ahead of the audio)."""
+        language = str(event.get("sourceLanguage") or "")
+        if language:
+            self.worker.prepare(language)
+        return {"recognizer": language}
 
     @classmethod
     def build_worker(

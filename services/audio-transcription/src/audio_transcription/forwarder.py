@@ -25,7 +25,6 @@ back only itself.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import deque
@@ -38,6 +37,7 @@ from botocore.config import Config
 from broadcast_shared.messages.segments import TranscriptSegment
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.sessions import SessionsRepository
+from broadcast_shared.warm_up import WarmUpInvoker
 
 #: attempts per invoke for transport errors and throttling (botocore standard retries)
 FORWARD_ATTEMPTS = 2
@@ -77,6 +77,7 @@ class SegmentForwarder:
         limits: ForwardingLimits | None = None,
     ) -> None:
         self._lambda = lambda_client
+        self._warm_ups = WarmUpInvoker(lambda_client)
         self._function = function_name
         self._sessions = sessions
         self.limits = limits or ForwardingLimits()
@@ -103,14 +104,7 @@ class SegmentForwarder:
             return
         languages, _ = self._audience_of(session_id)
         for language in languages:
-            event = {"type": "warmUp", "sourceLanguage": source_language, "targetLanguage": language}
-            try:
-                self._lambda.invoke(
-                    FunctionName=self._function, InvocationType="Event", Payload=json.dumps(event).encode()
-                )
-            except Exception as exc:  # noqa: BLE001 - botocore's retries are spent
-                logger.info("pipeline warm-up not sent", extra={"language": language, "error": str(exc)})
-                metrics.add_metric(name="PipelineWarmUpsFailed", unit=MetricUnit.Count, value=1)
+            self._warm_ups.send(self._function, sourceLanguage=source_language, targetLanguage=language)
 
     def _lane(self, session_id: str, language: str) -> _Lane:
         with self._lock:

@@ -73,6 +73,10 @@ class TranscriptionWorker:
         self._kinesis = kinesis
         self._sleep = sleep
 
+    def prepare(self, language: str) -> None:
+        """Load the recogniser for a session about to start (a warm-up from ``createSession``)."""
+        self._deps.recognizer.prepare(language)
+
     def run(self, records: list[ShardRecord], stream_arn: str, remaining_seconds: Callable[[], float]) -> list[str]:
         """The sequence numbers of the delivered records to report as failed (one per failed session)."""
         settings = self._deps.settings

@@ -28,8 +28,10 @@ class SessionSettings(RouteSettings):
     max_sessions_per_user_per_hour: int = 10
     #: every final of a session per language (the translation pipeline writes it; ``getTranscript`` reads it)
     transcripts_table: NonEmpty
+    #: the functions a talk's audio passes through, warmed by ``createSession`` (``broadcast_shared.warm_up``)
+    warm_up_functions: Annotated[frozenset[str], NoDecode] = frozenset()
 
-    @field_validator("allowed_terminologies", mode="before")
+    @field_validator("allowed_terminologies", "warm_up_functions", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

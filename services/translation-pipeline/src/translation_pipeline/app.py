@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from broadcast_shared import aws
 from broadcast_shared.clock import Clock
@@ -58,6 +59,10 @@ class PipelineRuntime:
             clock=base.clock,
         )
         return cls(pipeline=TranslationPipeline(deps))
+
+    def warm_up(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Load the engines for the language pair a warm-up names (the worker's, at a session's first audio)."""
+        return self.pipeline.warm_up(str(event.get("sourceLanguage")), str(event.get("targetLanguage")))
 
     @classmethod
     def from_environment(cls) -> PipelineRuntime:

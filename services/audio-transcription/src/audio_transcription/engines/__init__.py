@@ -65,6 +65,10 @@ class RecognizerStream(Protocol):
 class Recognizer(Protocol):
     def open(self, language: str) -> RecognizerStream: ...
 
+    def prepare(self, language: str) -> None:
+        """Load what a stream for ``language`` needs, ahead of the first :meth:`open` (a warm-up); a failure
+        is left for that open to meet."""
+
 
 def recognizer_for(engine: str, endpoint_url: str = "") -> Recognizer:
     """The configured engine; its library is imported only when it is chosen."""

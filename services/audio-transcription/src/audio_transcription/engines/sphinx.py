@@ -10,6 +10,7 @@ development dependency only; it is not in the Lambda artifact.
 from __future__ import annotations
 
 import re
+import threading
 
 from audio_transcription.engines import Recognition, UnsupportedLanguage, Word
 from audio_transcription.settings import BYTES_PER_SAMPLE, SAMPLE_RATE
@@ -25,13 +26,27 @@ ALTERNATIVE = re.compile(r"\(\d+\)$")
 
 
 class SphinxRecognizer:
+    """Opens a decoder per stream; :meth:`prepare` builds the next one ahead (loading the model takes
+    about 0.35 s), so a session's first audio does not wait for it."""
+
     def __init__(self, agreement: int = 3) -> None:
         self._agreement = agreement
+        self._lock = threading.Lock()
+        self._ready: SphinxStream | None = None
+
+    def prepare(self, language: str) -> None:
+        if not language.startswith("en"):
+            return
+        stream = SphinxStream(self._agreement)
+        with self._lock:
+            self._ready = self._ready or stream
 
     def open(self, language: str) -> SphinxStream:
         if not language.startswith("en"):
             raise UnsupportedLanguage(f"pocketsphinx recognises English only, not {language}")
-        return SphinxStream(self._agreement)
+        with self._lock:
+            ready, self._ready = self._ready, None
+        return ready or SphinxStream(self._agreement)
 
 
 class SphinxStream:

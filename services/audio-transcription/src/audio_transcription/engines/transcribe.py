@@ -26,6 +26,7 @@ from typing import Any
 
 from audio_transcription.engines import EngineError, Recognition, Word, join_words
 from audio_transcription.settings import SAMPLE_RATE
+from broadcast_shared.observability import logger
 
 #: Transcribe accepts audio events up to 32 KB; larger chunks are split
 MAX_EVENT_BYTES = 32 * 1024
@@ -81,17 +82,29 @@ class TranscribeRecognizer:
         self._client = client
         self._stability = stability
         self._endpoint_url = endpoint_url
+        self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, daemon=True, name="transcribe-loop").start()
 
+    def prepare(self, language: str) -> None:
+        """Build the client (the SDK and CRT imported, configuration resolved) ahead of the first stream."""
+        try:
+            self._built_client()
+        except EngineError as exc:
+            logger.info("Transcribe client not prepared", extra={"error": str(exc)})
+
     def open(self, language: str) -> TranscribeStream:
-        if self._client is None:
-            built = asyncio.run_coroutine_threadsafe(streaming_client(self._endpoint_url), self._loop)
-            try:
-                self._client = built.result(CLIENT_SETUP_SECONDS)
-            except Exception as exc:  # noqa: BLE001 - any configuration failure is the engine's
-                raise EngineError(f"Transcribe client could not be configured: {exc!r}") from exc
-        return TranscribeStream(self._client, self._loop, language, self._stability)
+        return TranscribeStream(self._built_client(), self._loop, language, self._stability)
+
+    def _built_client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                built = asyncio.run_coroutine_threadsafe(streaming_client(self._endpoint_url), self._loop)
+                try:
+                    self._client = built.result(CLIENT_SETUP_SECONDS)
+                except Exception as exc:  # noqa: BLE001 - any configuration failure is the engine's
+                    raise EngineError(f"Transcribe client could not be configured: {exc!r}") from exc
+            return self._client
 
 
 class TranscribeStream:

@@ -1,4 +1,4 @@
-"""Route ``createSession`` (speaker): start a session and answer ``sessionCreated``."""
+"""Route ``createSession`` (speaker): start a session, answer ``sessionCreated``, warm the talk's path."""
 
 from broadcast_shared.messages.inbound import CreateSession
 from broadcast_shared.messages.outbound import SessionCreated
@@ -7,7 +7,9 @@ from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import Request
 from session_management.app import route
 from session_management.sessions import SessionService
+from session_management.settings import session_settings
 from session_management.status import broadcast_state
+from session_management.warm_path import warm_path
 
 
 @route(CreateSession, roles={Role.SPEAKER})
@@ -31,3 +33,4 @@ def handler(request: Request[CreateSession], runtime: RouteRuntime) -> None:
             resumed=True if request.message.session_id else None,
         ),
     )
+    warm_path.get().warm(session_settings(runtime).warm_up_functions, session.source_language)

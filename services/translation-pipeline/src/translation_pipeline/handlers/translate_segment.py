@@ -19,8 +19,6 @@ from translation_pipeline.fanout import SLICE_EVENT
 def handler(event: dict[str, Any], runtime: PipelineRuntime, context: LambdaContext) -> dict[str, Any]:
     if isinstance(event, dict) and event.get("type") == SLICE_EVENT:
         return runtime.pipeline.deliver_slice(event)
-    if isinstance(event, dict) and event.get("type") == "warmUp":
-        return runtime.pipeline.warm_up(str(event.get("sourceLanguage")), str(event.get("targetLanguage")))
     try:
         segment = parse(event=event, model=TranscriptSegment)
     except ValidationError as exc:  # a retry would fail the same way: report it and stop

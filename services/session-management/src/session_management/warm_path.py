@@ -1,0 +1,33 @@
+"""The talk's path warmed when a session is created or resumed, ahead of the speaker's first words.
+
+``createSession`` sends a warm-up (:mod:`broadcast_shared.warm_up`) to every function the
+audio passes through before it is transcribed (``WARM_UP_FUNCTIONS``: ``sendAudio`` and the
+transcription worker, which loads its recogniser for the session's language), so the first
+sentence does not pay for their cold starts. The translation pipeline is warmed per
+listened language by the worker at the session's first audio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from botocore.config import Config
+
+from broadcast_shared import aws
+from broadcast_shared.warm_up import WarmUpInvoker
+from broadcast_shared.websocket import LazyRuntime
+
+#: a warm-up is worth one quick try: the speaker's answer has already gone out
+WARM_UP_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=2)
+
+
+class WarmPath:
+    def __init__(self, invoker: WarmUpInvoker) -> None:
+        self._invoker = invoker
+
+    def warm(self, function_names: Iterable[str], source_language: str) -> int:
+        """Send a warm-up to each function; how many were sent."""
+        return sum(self._invoker.send(name, sourceLanguage=source_language) for name in sorted(function_names))
+
+
+warm_path = LazyRuntime(lambda: WarmPath(WarmUpInvoker(aws.client("lambda", config=WARM_UP_CONFIG))))
