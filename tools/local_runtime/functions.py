@@ -75,9 +75,17 @@ class ExecutionEnvironment:
         self._responses = os.fdopen(self._response_read, "r")
         self._initialised = False
 
+    def _reply(self, timeout: float) -> str | None:
+        """The handler's next line; None when none came in time, "" when the process is gone (or was stopped
+        meanwhile: the runtime stopping closes its pipe under a waiting invocation)."""
+        try:
+            ready, _, _ = select.select([self._responses], [], [], timeout)
+            return self._responses.readline() if ready else None
+        except (OSError, ValueError):
+            return ""
+
     def _await_init(self) -> None:
-        ready, _, _ = select.select([self._responses], [], [], INIT_TIMEOUT_SECONDS)
-        line = self._responses.readline() if ready else ""
+        line = self._reply(INIT_TIMEOUT_SECONDS)
         if not line:
             self.stop()
             raise FunctionError({"errorType": "Runtime.InitError", "errorMessage": "the handler did not initialise"})
@@ -88,14 +96,16 @@ class ExecutionEnvironment:
             self._await_init()
         deadline = time.time() + self.config.timeout
         request = {"requestId": str(uuid.uuid4()), "deadline": deadline, "event": event}
-        os.write(self._request_write, (json.dumps(request) + "\n").encode())
-        ready, _, _ = select.select([self._responses], [], [], self.config.timeout)
-        if not ready:
+        try:
+            os.write(self._request_write, (json.dumps(request) + "\n").encode())
+        except OSError:
+            raise FunctionError({"errorType": "Runtime.ExitError", "errorMessage": "the runtime exited"}) from None
+        line = self._reply(self.config.timeout)
+        if line is None:
             self.stop()
             raise FunctionError(
                 {"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {self.config.timeout} seconds"}
             )
-        line = self._responses.readline()
         if not line:
             self.stop()
             raise FunctionError({"errorType": "Runtime.ExitError", "errorMessage": "the runtime exited"})
