@@ -10,6 +10,10 @@ p95 <= 2.5 s after the sentence ends.
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
+
 from benchmarks.stats import describe
 from broadcast_tools.speech import TALK, synthesize
 from tests.support.running_platform import serving_applied_platform
@@ -38,9 +42,20 @@ def _complete(talk_seconds: float):
     return complete
 
 
+def _stages(log: Path) -> dict[str, list[float]]:
+    """The pipeline's own timings of each final per language (its ``final delivered`` log entries)."""
+    stages: dict[str, list[float]] = {"TranslationTime": [], "SpeechTime": [], "FanOutTime": []}
+    for line in log.read_text().splitlines() if log.exists() else []:
+        if line.startswith("{") and '"final delivered"' in line:
+            entry = json.loads(line)
+            for name, samples in stages.items():
+                samples.append(float(entry[name]))
+    return stages
+
+
 def run() -> None:
     talk = synthesize(TALK)
-    with serving_applied_platform() as stack:
+    with tempfile.TemporaryDirectory() as logs, serving_applied_platform(log_dir=Path(logs)) as stack:
         result = stream_talk(
             stack.url,
             talk,
@@ -50,6 +65,7 @@ def run() -> None:
             listeners=LISTENERS,
             complete=_complete(len(talk) / 32000),
         )
+        stages = _stages(Path(logs) / "speech-broadcast-local-translate-segment.log")
     to_final, to_caption, to_speech, pipeline = [], [], [], []
     first_sentence: list[float] = []
     for arrived, message in result.transcripts:
@@ -71,7 +87,11 @@ def run() -> None:
                         break
     print(f"== latency per sentence, the talk in real time through the local platform, listeners in {LISTENERS}")
     print(f"  speech end -> speaker's final transcript:   {describe(to_final)}")
-    print(f"  speaker's final -> listener's caption:      {describe(pipeline)}   (pipeline and fan-out)")
+    print(f"  speaker's final -> listener's caption:      {describe(pipeline)}   (forwarding, pipeline, fan-out)")
+    if stages["TranslationTime"]:
+        print(f"    of which translation (cache included):    {describe(stages['TranslationTime'])}")
+        print(f"    of which speech synthesis:                {describe(stages['SpeechTime'])}")
+        print(f"    of which fan-out to the listeners:        {describe(stages['FanOutTime'])}")
     print(f"  speech end -> listener's final caption:     {describe(to_caption)}   (target p95 <= 1500 ms)")
     print(f"  speech end -> listener's first speech byte: {describe(to_speech)}   (target p95 <= 2500 ms)")
     if first_sentence:

@@ -39,13 +39,14 @@ class RunningPlatform:
 
 
 @contextmanager
-def serving_applied_platform() -> Iterator[RunningPlatform]:
-    """``ENV=local`` applied by Terraform into a scratch emulator, the platform serving it; destroyed afterwards."""
+def serving_applied_platform(**options: Any) -> Iterator[RunningPlatform]:
+    """``ENV=local`` applied by Terraform into a scratch emulator, the platform serving it (``options`` as
+    :class:`LocalPlatform` takes them); destroyed afterwards."""
     with tempfile.TemporaryDirectory() as scratch:
         deployment = apply_local(Path(scratch))
         deployed = next(deployment)
         try:
-            with RunningPlatform(deployed["endpoint"]) as stack:
+            with RunningPlatform(deployed["endpoint"], **options) as stack:
                 yield stack
         finally:
             next(deployment, None)
