@@ -5,8 +5,6 @@ integer, no string for a number, and ASCII digits only in patterns (``\\d`` woul
 Unicode digit).
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Literal
 
