@@ -23,8 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from broadcast_shared.errors import BroadcastError, ErrorCode
-from broadcast_shared.messages.inbound import UNSUPPORTED_LANGUAGE_ERROR
+from broadcast_shared.errors import UNSUPPORTED_LANGUAGE_ERROR, BroadcastError, ErrorCode
 from broadcast_shared.messages.outbound import Error
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.records import Connection, Role
