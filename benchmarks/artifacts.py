@@ -3,6 +3,7 @@
 The import is timed as Lambda's init phase does it: a fresh interpreter imports the handler module from the
 built artifact and its layers, extracted as they ship and never written to (Lambda's /var/task and /opt are
 read-only, so Python can cache no bytecode there: what the zips do not carry is compiled on every cold start),
+with the variables platform.json gives the artifact (as Terraform sets them on its functions), and
 with only the packages the Lambda Python runtime itself provides (boto3 and its dependencies, compiled, as in
 /var/runtime) standing in for that runtime: no awscrt, numpy or anything else this machine's venv holds.
 """
@@ -61,7 +62,8 @@ def run() -> None:
         for key, function in sorted(table.functions.items()):
             # As on Lambda: the function's own artifact, then the layers.
             search = [paths[function.artifact], *(paths[layer] for layer in table.layers)]
-            samples = [_import_ms(function.handler_module, [*search, runtime]) for _ in range(IMPORT_RUNS)]
+            environment = table.artifacts[function.artifact].environment
+            samples = [_import_ms(function.handler_module, [*search, runtime], environment) for _ in range(IMPORT_RUNS)]
             wall = [sample[0] for sample in samples]
             cpu = statistics.median(sample[1] for sample in samples)
             print(f"  {key:24s} median {statistics.median(wall):7.1f} ms (CPU {cpu:6.1f} ms)   {describe(wall)}")
@@ -83,8 +85,8 @@ def _lambda_runtime(target: Path) -> str:
     return str(target)
 
 
-def _import_ms(module: str, paths: list[str]) -> tuple[float, float]:
-    """Wall-clock and CPU milliseconds of one cold import of ``module``."""
+def _import_ms(module: str, paths: list[str], environment: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU milliseconds of one cold import of ``module``, with its artifact's ``environment``."""
     code = (
         f"import sys, time; sys.path[:0] = {paths!r}; t = time.perf_counter(); c = time.process_time(); "
         f"import {module}; print((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)"
@@ -94,6 +96,7 @@ def _import_ms(module: str, paths: list[str]) -> tuple[float, float]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "POWERTOOLS_SERVICE_NAME": "bench",
         "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        **environment,
     }
     out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, check=True)
     wall, cpu = out.stdout.split()

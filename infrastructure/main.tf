@@ -239,6 +239,12 @@ locals {
     # Its Event invokes are retried twice; a caption older than 10 minutes is no use to a live audience.
     translation = { environment = local.translation_environment, access = local.translation_access, timeout = 30, memory_size = 512, maximum_retry_attempts = 2, maximum_event_age_in_seconds = 600 }
   }
+
+  # Each function's variables: its profile's, plus what its artifact's libraries need at start (platform.json's
+  # artifact environment, e.g. numpy's OpenBLAS kept to one thread).
+  function_environment = {
+    for key, fn in local.functions : key => merge(local.profiles[fn.profile].environment, try(local.platform.artifacts[fn.artifact].environment, {}))
+  }
 }
 
 module "tables" {
@@ -276,7 +282,7 @@ module "function" {
   layers            = [module.shared_layer.arn]
   timeout           = local.profiles[each.value.profile].timeout
   memory_size       = local.profiles[each.value.profile].memory_size
-  environment       = local.profiles[each.value.profile].environment
+  environment       = local.function_environment[each.key]
   policy_statements = try(local.function_access[each.key], local.profiles[each.value.profile].access)
   # Stream-, schedule- and asynchronously-invoked functions: the stage's throttle does not bound them.
   reserved_concurrency = lookup(var.reserved_concurrency, each.key, -1)

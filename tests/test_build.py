@@ -106,3 +106,15 @@ def test_wheels_ship_without_their_tests_and_type_stubs(built: tuple[Path, dict]
         names = archive.namelist()
     assert any(name.startswith("numpy/_core/") for name in names)
     assert not [name for name in names if name.endswith(".pyi") or "/tests/" in name]
+
+
+def test_every_artifact_shipping_numpy_starts_openblas_on_one_thread(built: tuple[Path, dict]):
+    # numpy's OpenBLAS starts a thread per CPU at import, which spin on the cold start's fraction of a vCPU;
+    # nothing these functions compute uses BLAS.
+    tmp_path, manifest = built
+    table = PlatformTable.load()
+    with_numpy = {name for name in manifest["artifacts"] if "numpy" in tops_of(tmp_path, manifest, name)}
+    assert with_numpy == {"audio-ingest", "transcription-worker"}
+    for name, artifact in table.artifacts.items():
+        threads = artifact.environment.get("OPENBLAS_NUM_THREADS")
+        assert threads == ("1" if name in with_numpy else None), name

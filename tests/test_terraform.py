@@ -214,10 +214,14 @@ PROFILE_SETTINGS = {
 def test_each_function_gets_only_the_variables_its_settings_read(deployed_local):
     lambda_ = emulator_client("lambda", deployed_local["endpoint"])
     deployed = {f["FunctionName"]: f["Environment"]["Variables"] for f in lambda_.list_functions()["Functions"]}
-    for key, function in PlatformTable.load().functions.items():
+    table = PlatformTable.load()
+    for key, function in table.functions.items():
         if function.profile not in PROFILE_SETTINGS:
             continue
         variables = deployed[f"speech-broadcast-local-{key.replace('_', '-')}"]
+        # what the artifact's libraries need at start (platform.json), e.g. numpy's OpenBLAS one thread
+        artifact_environment = table.artifacts[function.artifact].environment
+        assert artifact_environment.items() <= variables.items(), f"{key} lacks its artifact's environment"
         read: set[str] = set()
         for path in PROFILE_SETTINGS[function.profile]:
             module, _, name = path.partition(":")
@@ -226,7 +230,7 @@ def test_each_function_gets_only_the_variables_its_settings_read(deployed_local)
             read |= {
                 str(field.validation_alias or field_name).upper() for field_name, field in settings.model_fields.items()
             }
-        unread = {name for name in variables if not name.startswith("POWERTOOLS_")} - read
+        unread = {name for name in variables if not name.startswith("POWERTOOLS_")} - read - set(artifact_environment)
         assert not unread, f"{key} is given variables it never reads: {sorted(unread)}"
 
 

@@ -9,7 +9,7 @@ the local runtime's checks, the tests and the benchmarks. Adding a route is one 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +26,8 @@ class ArtifactDeclaration:
     extras: tuple[str, ...] = ()
     layer: bool = False
     description: str = ""
+    #: variables set on every function that runs the artifact (Terraform merges them into its profile's)
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class PlatformTable:
                     extras=tuple(spec.get("extras", ())),
                     layer=bool(spec.get("layer", False)),
                     description=spec.get("description", ""),
+                    environment={str(k): str(v) for k, v in spec.get("environment", {}).items()},
                 )
                 for name, spec in data.get("artifacts", {}).items()
             },

@@ -6,9 +6,11 @@ variable of its upper-case name (or its alias), converted and validated by pydan
 value fails the cold start with a :class:`ConfigurationError` naming the variable, not a
 KeyError deep in a request. Terraform sets these variables (see
 ``infrastructure/modules/lambda_function``); the local runtime sets the same ones.
-"""
 
-from __future__ import annotations
+Like the wire messages (``broadcast_shared.messages.wire``), the settings modules leave out
+``from __future__ import annotations``, so pydantic reads their annotations as objects instead
+of compiling strings at every cold start.
+"""
 
 from collections.abc import Mapping
 from typing import Annotated, Any, Self

@@ -29,6 +29,11 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
+#: the pydantic error type the inbound models raise for a language they do not support, which the route wrapper
+#: reports as ``UNSUPPORTED_LANGUAGE`` (here, so that functions taking no client message never import those models)
+UNSUPPORTED_LANGUAGE_ERROR = "unsupported_language"
+
+
 class BroadcastError(Exception):
     """A rejection a client is told about, with a code from :class:`ErrorCode`."""
 

@@ -1,7 +1,5 @@
 """The audio service's settings, read from the environment once per execution environment."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

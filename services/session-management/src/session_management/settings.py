@@ -1,7 +1,5 @@
 """Session management's own settings: connection lifetimes, audience and session limits."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import field_validator

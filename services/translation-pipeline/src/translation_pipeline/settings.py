@@ -1,7 +1,5 @@
 """The translation pipeline's settings, read from the environment once per execution environment."""
 
-from __future__ import annotations
-
 import json
 from typing import Annotated, Any, Literal
 

@@ -5,14 +5,13 @@ integer, no string for a number, and ASCII digits only in patterns (``\\d`` woul
 Unicode digit).
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from broadcast_shared.errors import UNSUPPORTED_LANGUAGE_ERROR
 from broadcast_shared.languages import SOURCE_LOCALES, TARGET_LANGUAGES
 from broadcast_shared.messages.wire import WireModel
 
@@ -30,10 +29,6 @@ class QualityTier(StrEnum):
     been misled, so it is refused until a tier really differs (recognition model, voices)."""
 
     STANDARD = "standard"
-
-
-#: the pydantic error type the route wrapper reports as ``UNSUPPORTED_LANGUAGE``
-UNSUPPORTED_LANGUAGE_ERROR = "unsupported_language"
 
 
 def _supported(value: str, supported: frozenset[str] | set[str]) -> str:

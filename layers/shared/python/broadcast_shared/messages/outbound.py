@@ -1,7 +1,5 @@
 """Server → client messages. Each has a ``type``."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Any, Literal
 

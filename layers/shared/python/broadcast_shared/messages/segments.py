@@ -4,8 +4,6 @@ Both services parse and produce it through this one model, so the contract betwe
 them lives in one place (``docs/PROTOCOL.md`` describes it).
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field
