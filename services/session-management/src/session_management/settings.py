@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from broadcast_shared.config import NonEmpty, RouteSettings
@@ -28,6 +28,11 @@ class SessionSettings(RouteSettings):
     max_sessions_per_user_per_hour: int = 10
     #: every final of a session per language (the translation pipeline writes it; ``getTranscript`` reads it)
     transcripts_table: NonEmpty
+    #: broadcastStateChanged broadcasts to a session's listeners per second at most; changes in between are
+    #: coalesced into one trailing broadcast of the latest state (``session_management.control``)
+    control_broadcasts_per_second: Annotated[float, Field(gt=0, le=10)] = 2.0
+    #: the SQS queue of delayed trailing broadcasts, consumed by ``publish_broadcast_state``
+    control_queue_url: NonEmpty
 
     @field_validator("allowed_terminologies", mode="before")
     @classmethod
