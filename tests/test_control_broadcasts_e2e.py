@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 from broadcast_tools import local_auth
 from tests.support.deployment import emulator_client
@@ -79,22 +81,24 @@ def remaining_states(ws, quiet: float = 1.0) -> list[dict]:
         return states
 
 
-def speaker_with_listener(stack):
-    spk = connect(f"{stack.url}?role=speaker&token={local_auth.token()}")
-    send(spk, action="createSession", sourceLanguage="en")
-    session_id = receive(spk, "sessionCreated")["sessionId"]
-    lis = connect(f"{stack.url}?role=listener")
-    send(lis, action="joinSession", sessionId=session_id, targetLanguage="es")
-    receive(lis, "sessionJoined")
-    time.sleep(1)  # pace: the set-up messages' one-second rate window passes before the slider starts
-    return spk, lis
+@contextmanager
+def speaker_with_listener(stack) -> Iterator[tuple[ClientConnection, ClientConnection]]:
+    with (
+        connect(f"{stack.url}?role=speaker&token={local_auth.token()}") as spk,
+        connect(f"{stack.url}?role=listener") as lis,
+    ):
+        send(spk, action="createSession", sourceLanguage="en")
+        session_id = receive(spk, "sessionCreated")["sessionId"]
+        send(lis, action="joinSession", sessionId=session_id, targetLanguage="es")
+        receive(lis, "sessionJoined")
+        time.sleep(1)  # pace: the set-up messages' one-second rate window passes before the slider starts
+        yield spk, lis
 
 
 def test_volume_moved_twenty_times_quickly_reaches_the_listener_coalesced_and_ends_on_the_final_volume(
-    stack, control_queue
+    stack, control_queue, record_property
 ):
-    spk, lis = speaker_with_listener(stack)
-    with spk, lis:
+    with speaker_with_listener(stack) as (spk, lis):
         volumes = [round(0.05 * step, 2) for step in range(1, 21)]
         started = time.monotonic()
         for volume in volumes:
@@ -105,6 +109,9 @@ def test_volume_moved_twenty_times_quickly_reaches_the_listener_coalesced_and_en
         elapsed = time.monotonic() - started
         settled(control_queue)
         heard += remaining_states(lis)
+    record_property("changes", len(volumes))
+    record_property("broadcasts_heard", len(heard))
+    record_property("seconds", round(elapsed, 2))
     assert heard[-1]["volume"] == volumes[-1]
     # at most RATE a second, leading and trailing alike, however long the run took on a loaded machine
     assert len(heard) <= RATE * elapsed + 1, (len(heard), elapsed)
@@ -112,8 +119,7 @@ def test_volume_moved_twenty_times_quickly_reaches_the_listener_coalesced_and_en
 
 
 def test_pause_then_resume_quickly_ends_on_resumed(stack, control_queue):
-    spk, lis = speaker_with_listener(stack)
-    with spk, lis:
+    with speaker_with_listener(stack) as (spk, lis):
         send(spk, action="pauseBroadcast")
         states_until(spk, lambda state: state["isPaused"])
         send(spk, action="resumeBroadcast")

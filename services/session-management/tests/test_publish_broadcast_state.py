@@ -198,3 +198,21 @@ def test_follow_up_for_an_ended_session_sends_nothing(harness, session, clock, q
     clock.advance(1)
     deliver_follow_ups(harness, queue)
     assert volumes(harness, "l1") == [0.1]
+
+
+def test_a_large_audience_widens_the_window_to_keep_the_call_budget(harness, session, clock, queue, settings, sink):
+    """Three connections at 3 calls a second: one broadcast a second, not two."""
+    from broadcast_shared.runtime import RouteRuntime
+    from tests.support.harness import Harness
+
+    budgeted = Harness(
+        RouteRuntime.build_route(settings.model_copy(update={"control_calls_per_second": 3.0}), clock), sink
+    )
+    budgeted.send("spk", {"action": "setVolume", "volume": 0.1})
+    clock.advance(0.6)  # past 1 / rate (0.5 s), inside (2 listeners + speaker) / 3 calls a second
+    budgeted.send("spk", {"action": "setVolume", "volume": 0.2})
+    assert volumes(budgeted, "l1") == [0.1]
+    assert queue.delayed() == 1
+    clock.advance(0.4)
+    deliver_follow_ups(budgeted, queue)
+    assert volumes(budgeted, "l1") == [0.1, 0.2]

@@ -1,7 +1,9 @@
 """Control broadcasts, coalesced: a volume slider must not send ten broadcasts a second to 5,000 listeners.
 
 A session's broadcast state lives on its item; each change moves ``controlVersion`` on. The listeners are told
-at most ``CONTROL_BROADCASTS_PER_SECOND`` times a second per session, and always end on the latest state:
+at most ``CONTROL_BROADCASTS_PER_SECOND`` times a second per session, fewer for a large audience (every broadcast
+costs a Management API call per listener: at most ``CONTROL_CALLS_PER_SECOND`` a second per session), and always
+end on the latest state:
 
 - **Leading:** a change whose window is open (no broadcast in the last 1 / rate seconds) claims it with one
   conditional write (:meth:`SessionsRepository.claim_control_broadcast`) and goes out at once, to the speaker
@@ -64,15 +66,19 @@ def follow_up_queue(queue_url: str) -> FollowUpQueue:
 
 class ControlBroadcasts:
     def __init__(self, runtime: RouteRuntime, queue: FollowUpQueue | None = None) -> None:
-        settings = session_settings(runtime)
+        self._settings = session_settings(runtime)
         self._rt = runtime
-        self._interval = 1 / settings.control_broadcasts_per_second
-        self._queue = queue or follow_up_queue(settings.control_queue_url)
+        self._queue = queue or follow_up_queue(self._settings.control_queue_url)
+
+    def interval(self, listeners: int) -> float:
+        """The shortest time between two broadcasts to a session with this many listeners (and its speaker)."""
+        settings = self._settings
+        return max(1 / settings.control_broadcasts_per_second, (listeners + 1) / settings.control_calls_per_second)
 
     def changed(self, session: Session) -> None:
         """A change to ``session``'s broadcast state was committed: tell everyone now, or the speaker now and the
         listeners at the end of the window."""
-        if self.publish(session.session_id):
+        if self.publish(session.session_id, session):
             return
         now = self._rt.clock.now()
         answer = BroadcastStateChanged(
@@ -86,18 +92,19 @@ class ControlBroadcasts:
         self._rt.sessions.clear_control_follow_up(session_id)
         self.publish(session_id)
 
-    def publish(self, session_id: str) -> bool:
+    def publish(self, session_id: str, session: Session | None = None) -> bool:
         """Send the session's unsent state if its window is open, else leave one follow-up for the window's end;
-        True when a broadcast went out."""
+        True when a broadcast went out. ``session``: the item as last read (after the change), if at hand."""
+        session = session or self._rt.sessions.get(session_id)
+        if session is None or not session.is_active:
+            return False
         now = self._rt.clock.now()
-        claimed = self._rt.sessions.claim_control_broadcast(session_id, now, now - self._interval)
+        interval = self.interval(session.listener_count)
+        claimed = self._rt.sessions.claim_control_broadcast(session_id, now, now - interval)
         if claimed is not None:
             self._broadcast(claimed, now)
             return True
-        session = self._rt.sessions.get(session_id)
-        if session is None or not session.is_active:
-            return False
-        due = max(now, (session.control_sent_at or now) + self._interval)
+        due = max(now, (session.control_sent_at or now) + interval)
         if not self._rt.sessions.schedule_control_follow_up(session_id, due, now - FOLLOW_UP_STALE_SECONDS):
             return False  # nothing unsent, or a follow-up is pending and will carry this change
         delay = min(MAX_DELAY_SECONDS, math.ceil(due - now))
