@@ -5,7 +5,8 @@ at most ``CONTROL_BROADCASTS_PER_SECOND`` times a second per session, fewer for 
 costs a Management API call per listener: at most ``CONTROL_CALLS_PER_SECOND`` a second per session), and always
 end on the latest state:
 
-- **Leading:** a change whose window is open (no broadcast in the last 1 / rate seconds) claims it with one
+- **Leading:** a change whose window is open (no broadcast within the last :meth:`ControlBroadcasts.interval`:
+  1 / rate, or longer for a large audience) claims it with one
   conditional write (:meth:`SessionsRepository.claim_control_broadcast`) and goes out at once, to the speaker
   and every listener, carrying the state exactly as claimed.
 - **Held back:** a change inside the window is answered to the speaker alone, and leaves ONE trailing broadcast
