@@ -27,6 +27,8 @@ locals {
   routes = local.platform.routes
   # Functions a Kinesis event source mapping invokes: function key -> the stream it reads.
   stream_consumers = local.platform.stream_consumers
+  # Functions an SQS event source mapping invokes: function key -> the queue (module.function_queue) it reads.
+  queue_consumers = try(local.platform.queue_consumers, {})
   # Functions that invoke others themselves (Lambda Invoke): caller -> callees.
   function_calls = local.platform.function_calls
   # Functions Lambda may invoke asynchronously: the schedules' (EventBridge Scheduler invokes asynchronously) and
@@ -68,6 +70,8 @@ locals {
     CONNECTION_REFRESH_WARNING_SECONDS = "300"
     ALLOWED_TERMINOLOGIES              = join(",", var.translation.terminologies)
     TRANSCRIPTS_TABLE                  = module.tables.tables["transcripts"].name
+    CONTROL_BROADCASTS_PER_SECOND      = tostring(var.session_limits.control_broadcasts_per_second)
+    CONTROL_QUEUE_URL                  = module.function_queue["control"].url
     # createSession warms the audio path ahead of the speaker's first words (docs/ARCHITECTURE.md, "Warm path").
     WARM_UP_FUNCTIONS = join(",", [for callee in local.function_calls.create_session : local.function_names[callee]])
   })
@@ -145,8 +149,24 @@ locals {
     }
   })
 
+  # The control routes: a change inside its session's window leaves a delayed follow-up on the control queue.
+  control_access = merge(local.session_access, {
+    QueueFollowUps = { actions = ["sqs:SendMessage"], resources = [module.function_queue["control"].arn] }
+  })
+
   # Functions whose needs differ from their profile's, by function key.
   function_access = {
+    pause_broadcast  = local.control_access
+    resume_broadcast = local.control_access
+    mute_broadcast   = local.control_access
+    unmute_broadcast = local.control_access
+    set_volume       = local.control_access
+    # The control queue's consumer (its event source mapping receives with the function's role); a follow-up
+    # that comes inside a newer window queues the next one.
+    publish_broadcast_state = merge(local.membership_access, {
+      QueueFollowUps   = { actions = ["sqs:SendMessage"], resources = [module.function_queue["control"].arn] }
+      ReceiveFollowUps = { actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [module.function_queue["control"].arn] }
+    })
     connect    = { Register = { actions = ["dynamodb:PutItem"], resources = [module.tables.tables["connections"].arn] } }
     disconnect = local.membership_access
     create_session = merge(local.session_access, {
@@ -436,9 +456,23 @@ module "failure_queues" {
     { for key in local.asynchronous_functions : "${replace(key, "_", "-")}-failures" => "${local.function_names[key]} failed an asynchronous event after its retries" },
     { schedules-undelivered = "EventBridge Scheduler could not invoke a scheduled function" },
   )
-  other_queues = {
-    audio-failures = { name = "${local.audio_stream_name}-failures", description = "the transcription worker failed a batch of audio records after every retry" }
-  }
+  other_queues = merge(
+    {
+      audio-failures = { name = "${local.audio_stream_name}-failures", description = "the transcription worker failed a batch of audio records after every retry" }
+    },
+    { for queue, function in module.function_queue : "${queue}-dead-letter" => { name = function.dead_letter_name, description = "the ${queue} queue's function failed a message on every receive" } },
+  )
   alarm_actions = module.monitoring.alarm_actions
+  tags          = local.tags
+}
+
+# Queues whose event source mapping invokes a function (platform.json queue_consumers), by queue key: the control
+# queue carries each session's delayed trailing broadcastStateChanged (docs/ARCHITECTURE.md, "Control broadcasts").
+module "function_queue" {
+  source   = "./modules/function_queue"
+  for_each = { for function, queue in local.queue_consumers : queue => function }
+
+  name          = "${local.name_prefix}-${each.key}"
+  function_name = module.function[each.value].function_name
   tags          = local.tags
 }

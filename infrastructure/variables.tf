@@ -162,13 +162,14 @@ variable "reserved_concurrency" {
 }
 
 variable "session_limits" {
-  description = "Limits the functions enforce: control messages per connection per second, idle timeout, listeners per session, how long a session waits for its speaker to reconnect (0: it ends at once), and sessions one speaker (token sub) may create per hour."
+  description = "Limits the functions enforce: control messages per connection per second, idle timeout, listeners per session, how long a session waits for its speaker to reconnect (0: it ends at once), sessions one speaker (token sub) may create per hour, and broadcastStateChanged broadcasts per session per second to its listeners (changes in between are coalesced into one trailing broadcast of the latest state)."
   type = object({
     control_rate_per_second        = number
     idle_timeout_seconds           = number
     max_listeners_per_session      = number
     speaker_grace_seconds          = optional(number, 60)
     max_sessions_per_user_per_hour = optional(number, 10)
+    control_broadcasts_per_second  = optional(number, 2)
   })
   default = {
     control_rate_per_second   = 10
@@ -179,6 +180,11 @@ variable "session_limits" {
   validation {
     condition     = var.session_limits.control_rate_per_second >= 1 && var.session_limits.idle_timeout_seconds >= 60 && var.session_limits.max_listeners_per_session >= 1 && var.session_limits.speaker_grace_seconds >= 0 && var.session_limits.speaker_grace_seconds <= 3600 && var.session_limits.max_sessions_per_user_per_hour >= 1
     error_message = "Rates, listener and session limits must be at least 1, the idle timeout at least 60 seconds, and the speaker grace period 0 to 3600 seconds."
+  }
+
+  validation {
+    condition     = var.session_limits.control_broadcasts_per_second > 0 && var.session_limits.control_broadcasts_per_second <= 10
+    error_message = "session_limits.control_broadcasts_per_second must be above 0 and at most 10 (the control messages a speaker may send per second)."
   }
 }
 

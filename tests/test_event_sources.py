@@ -148,3 +148,78 @@ def test_partial_batch_failure_resumes_from_the_first_failed_record(emulator, fu
     finally:
         sources.stop()
     assert records_seen(recorder)[:6] == [b"c0", b"c1", b"c2", b"c3", b"c2", b"c3"]
+
+
+def sqs_mapping(function: str, **queue_attributes: str) -> tuple[str, str]:
+    """A queue (and its dead-letter queue) whose event source mapping invokes ``function``."""
+    sqs = boto3.client("sqs")
+    name = f"control-{uuid.uuid4().hex[:8]}"
+    dead_letter = sqs.create_queue(QueueName=f"{name}-dead-letter")["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = f'{{"deadLetterTargetArn": "{dead_letter_arn}", "maxReceiveCount": 3}}'
+    url = sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": redrive, **queue_attributes})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=function, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"]
+    )
+    return url, dead_letter
+
+
+class SqsRecorder:
+    """Stands in for the function: records each SQS record and reports the bodies in ``refuse`` as failed."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+        self.records: list[dict] = []
+        self.refuse = refuse
+        self.lock = threading.Lock()
+
+    def __call__(self, function: str, event: dict):
+        with self.lock:
+            self.records.extend(event["Records"])
+        failed = [r["messageId"] for r in event["Records"] if r["body"] in self.refuse]
+        return {"batchItemFailures": [{"itemIdentifier": m} for m in failed]}
+
+    def bodies(self) -> list[str]:
+        with self.lock:
+            return [r["body"] for r in self.records]
+
+
+def test_delayed_sqs_message_reaches_the_function_after_its_delay_with_lambdas_event_shape(emulator, function):
+    url, _ = sqs_mapping(function)
+    boto3.client("sqs").send_message(QueueUrl=url, MessageBody='{"sessionId": "s"}', DelaySeconds=1)
+    recorder = SqsRecorder()
+    sources = run_sources(emulator, recorder)
+    try:
+        wait_for(lambda: recorder.bodies())
+    finally:
+        sources.stop()
+    (record,) = recorder.records
+    assert record["eventSource"] == "aws:sqs" and record["body"] == '{"sessionId": "s"}'
+    attributes = record["attributes"]
+    assert int(attributes["ApproximateFirstReceiveTimestamp"]) - int(attributes["SentTimestamp"]) >= 1000
+
+
+def test_sqs_records_the_function_handled_are_deleted_and_failed_ones_end_on_the_dead_letter_queue(emulator, function):
+    url, dead_letter = sqs_mapping(function, VisibilityTimeout="0")
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=url, MessageBody="good")
+    sqs.send_message(QueueUrl=url, MessageBody="bad")
+    recorder = SqsRecorder(refuse=frozenset({"bad"}))
+    sources = run_sources(emulator, recorder)
+    try:
+        wait_for(
+            lambda: (
+                sqs.get_queue_attributes(QueueUrl=dead_letter, AttributeNames=["ApproximateNumberOfMessages"])[
+                    "Attributes"
+                ]["ApproximateNumberOfMessages"]
+                == "1"
+            )
+        )
+    finally:
+        sources.stop()
+    assert recorder.bodies().count("good") == 1
+    assert recorder.bodies().count("bad") >= 2  # retried before it was given up
+    (kept,) = sqs.receive_message(QueueUrl=dead_letter)["Messages"]
+    assert kept["Body"] == "bad"

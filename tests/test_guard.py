@@ -82,6 +82,13 @@ def test_stream_consumer_naming_no_function_is_refused(repo):
     assert "stream_consumers names function 'ghost'" in problems(repo)
 
 
+def test_queue_consumer_counts_as_an_invoker_and_must_be_declared(repo):
+    edit_platform(repo, lambda d: d["queue_consumers"].update(ghost="control"))
+    assert "queue_consumers names function 'ghost'" in problems(repo)
+    edit_platform(repo, lambda d: d["queue_consumers"].clear())
+    assert "function publish_broadcast_state: nothing invokes it" in problems(repo)
+
+
 def test_function_with_an_undeclared_artifact_is_refused(repo):
     edit_platform(repo, lambda d: d["functions"]["heartbeat"].update(artifact="ghost"))
     assert "function heartbeat: its artifact 'ghost' is not declared" in problems(repo)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import boto3
+
 from broadcast_shared.config import Settings
 from session_management.settings import SessionSettings
 
@@ -77,8 +79,12 @@ def create_tables(dynamodb: Any, prefix: str) -> dict[str, str]:
 
 
 def fresh_settings(dynamodb: Any, management_api_endpoint: str, **limits: Any) -> SessionSettings:
-    """Settings over a new set of tables with unique names, so nothing is shared with another run."""
-    names = create_tables(dynamodb, f"t{uuid.uuid4().hex[:10]}")
+    """Settings over a new set of tables and control queue with unique names, so nothing is shared with another
+    run."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    names = create_tables(dynamodb, prefix)
+    sqs = boto3.client("sqs", region_name=dynamodb.meta.region_name)
+    limits.setdefault("control_queue_url", sqs.create_queue(QueueName=f"{prefix}-control")["QueueUrl"])
     limits.setdefault("allowed_terminologies", frozenset({"acme", "acme-product-names"}))
     return SessionSettings(
         sessions_table=names["sessions"],

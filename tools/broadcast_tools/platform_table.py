@@ -54,6 +54,8 @@ class PlatformTable:
     authorizer: str
     #: function key -> the stream whose event source mapping invokes it
     stream_consumers: dict[str, str]
+    #: function key -> the SQS queue whose event source mapping invokes it
+    queue_consumers: dict[str, str]
     #: caller function key -> the functions it invokes itself (Lambda Invoke)
     function_calls: dict[str, list[str]]
 
@@ -87,6 +89,7 @@ class PlatformTable:
             routes=dict(data.get("routes", {})),
             authorizer=data.get("authorizer", ""),
             stream_consumers=dict(data.get("stream_consumers", {})),
+            queue_consumers=dict(data.get("queue_consumers", {})),
             function_calls={caller: list(callees) for caller, callees in data.get("function_calls", {}).items()},
         )
 
@@ -121,6 +124,8 @@ class PlatformTable:
             found.append(f"schedule {self.functions[function].schedule}")
         if function in self.stream_consumers:
             found.append(f"the event source mapping on stream {self.stream_consumers[function]}")
+        if function in self.queue_consumers:
+            found.append(f"the event source mapping on queue {self.queue_consumers[function]}")
         # A function that invokes itself (translate_segment's fan-out slices) is not thereby invoked.
         found += [
             f"function {caller}"
@@ -142,6 +147,9 @@ class PlatformTable:
         for function in sorted(self.stream_consumers):
             if function not in self.functions:
                 found.append(f"stream_consumers names function {function!r}, which is not declared")
+        for function in sorted(self.queue_consumers):
+            if function not in self.functions:
+                found.append(f"queue_consumers names function {function!r}, which is not declared")
         for caller, callees in sorted(self.function_calls.items()):
             for function in [caller, *callees]:
                 if function not in self.functions:
@@ -152,5 +160,7 @@ class PlatformTable:
             if declared.artifact not in self.artifacts:
                 found.append(f"function {key}: its artifact {declared.artifact!r} is not declared")
             if not self.invokers(key):
-                found.append(f"function {key}: nothing invokes it (no route, schedule, authorizer, stream or caller)")
+                found.append(
+                    f"function {key}: nothing invokes it (no route, schedule, authorizer, stream, queue or caller)"
+                )
         return found

@@ -1,8 +1,14 @@
-"""Lambda event source mappings for Kinesis, polled locally as Lambda polls them.
+"""Lambda event source mappings for Kinesis and SQS, polled locally as Lambda polls them.
 
-Each shard is read in order and one batch per shard is in flight at a time; a failed
+Kinesis: each shard is read in order and one batch per shard is in flight at a time; a failed
 batch is retried (up to the mapping's MaximumRetryAttempts, then skipped and logged),
 and with ``ReportBatchItemFailures`` processing resumes from the first failed record.
+
+SQS: the queue is received from as Lambda does (a message delayed by ``DelaySeconds`` is not
+received before its time: the emulator holds it); a batch the function handled is deleted,
+except the records it names in ``batchItemFailures``; a failed batch is left to become visible
+again after the queue's visibility timeout, and the queue's redrive policy moves a message
+received too often to its dead-letter queue.
 """
 
 from __future__ import annotations
@@ -119,19 +125,79 @@ class KinesisPoller:
         }
 
 
+class SqsPoller:
+    """One SQS event source mapping: receive, invoke, delete what the function handled."""
+
+    def __init__(self, sqs: Any, mapping: dict[str, Any], function: str, invoke: Invoke, region: str) -> None:
+        self._sqs = sqs
+        self._function = function
+        self._invoke = invoke
+        self._region = region
+        self._queue_arn = mapping["EventSourceArn"]
+        self._batch_size = min(int(mapping.get("BatchSize") or 10), 10)
+        self._partial = "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])
+        self._queue_url = sqs.get_queue_url(QueueName=self._queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            messages = self._sqs.receive_message(
+                QueueUrl=self._queue_url,
+                MaxNumberOfMessages=self._batch_size,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if messages:
+                self._deliver(messages)
+            else:
+                stop.wait(IDLE_POLL_SECONDS)
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            response = self._invoke(self._function, self._event(messages))
+        except Exception as exc:  # noqa: BLE001 - the function failed: SQS redelivers after the visibility timeout
+            log.warning("%s: %d messages left on the queue: %s", self._function, len(messages), exc)
+            return
+        failures = (response or {}).get("batchItemFailures") if self._partial and isinstance(response, dict) else None
+        failed = {item.get("itemIdentifier") for item in failures or []}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)],
+            )
+
+    def _event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "Records": [
+                {
+                    "messageId": message["MessageId"],
+                    "receiptHandle": message["ReceiptHandle"],
+                    "body": message["Body"],
+                    "attributes": message.get("Attributes", {}),
+                    "messageAttributes": message.get("MessageAttributes", {}),
+                    "md5OfBody": message["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self._queue_arn,
+                    "awsRegion": self._region,
+                }
+                for message in messages
+            ]
+        }
+
+
 def _epoch(value: Any) -> float:
     return value.timestamp() if hasattr(value, "timestamp") else float(value or time.time())
 
 
 class EventSources:
-    """Every enabled Kinesis event source mapping in the emulator, each polled in its own thread."""
+    """Every enabled Kinesis and SQS event source mapping in the emulator, each polled in its own thread."""
 
     def __init__(self, session: Any, endpoint: str, invoke: Invoke) -> None:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         lambda_ = session.client("lambda", endpoint_url=endpoint)
         region = session.region_name
-        self.pollers: list[KinesisPoller] = []
+        self.pollers: list[KinesisPoller | SqsPoller] = []
         for mapping in (
             lambda_.get_paginator("list_event_source_mappings")
             .paginate()
@@ -142,6 +208,11 @@ class EventSources:
             if mapping.get("State", "Enabled") not in ("Enabled", "Creating", "Updating"):
                 continue
             service = mapping["EventSourceArn"].split(":")[2]
+            if service == "sqs":
+                self.pollers.append(
+                    SqsPoller(session.client("sqs", endpoint_url=endpoint), mapping, function, invoke, region)
+                )
+                continue
             if service != "kinesis":
                 log.warning("event source %s is not polled locally", mapping["EventSourceArn"])
                 continue

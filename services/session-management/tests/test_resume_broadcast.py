@@ -1,8 +1,9 @@
 """resumeBroadcast: the speaker resumes a paused broadcast; listeners cannot."""
 
 
-def test_resume_after_pause_is_persisted_and_reaches_everyone(harness, session):
+def test_resume_after_pause_is_persisted_and_reaches_everyone(harness, session, clock):
     harness.send("spk", {"action": "pauseBroadcast"})
+    clock.advance(1)  # past the session's control-broadcast window (the quick case: test_publish_broadcast_state)
     harness.send("spk", {"action": "resumeBroadcast"})
     harness.assert_broadcast_state(session, {"isPaused": False, "isMuted": False, "volume": 1.0})
 

@@ -1,8 +1,9 @@
 """unmuteBroadcast: the speaker unmutes speech output; listeners cannot."""
 
 
-def test_unmute_after_mute_is_persisted_and_reaches_everyone(harness, session):
+def test_unmute_after_mute_is_persisted_and_reaches_everyone(harness, session, clock):
     harness.send("spk", {"action": "muteBroadcast"})
+    clock.advance(1)  # past the session's control-broadcast window (the quick case: test_publish_broadcast_state)
     harness.send("spk", {"action": "unmuteBroadcast"})
     harness.assert_broadcast_state(session, {"isPaused": False, "isMuted": False, "volume": 1.0})
 

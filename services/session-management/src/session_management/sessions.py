@@ -6,7 +6,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from broadcast_shared.errors import BroadcastError, ErrorCode
 from broadcast_shared.messages.outbound import (
-    BroadcastStateChanged,
     EndReason,
     ListenerCountChanged,
     SpeakerReconnected,
@@ -16,9 +15,10 @@ from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Session
 from broadcast_shared.repositories.sessions import MembershipConflict, MembershipFailure, SessionIdTaken
 from broadcast_shared.runtime import RouteRuntime
+from session_management.control import ControlBroadcasts
 from session_management.session_ids import new_session_id
 from session_management.settings import session_settings
-from session_management.status import broadcast_state, session_status, triggered_reason
+from session_management.status import session_status, triggered_reason
 
 #: draws of a fresh id before giving up on a (vanishingly unlikely) run of collisions
 SESSION_ID_ATTEMPTS = 5
@@ -125,12 +125,7 @@ class SessionService:
             updated = self._rt.sessions.update_broadcast(session.session_id, **changes)
         except MembershipConflict as conflict:
             raise BroadcastError(ErrorCode.SESSION_ENDED, "the session has ended") from conflict
-        message = BroadcastStateChanged(
-            session_id=updated.session_id, broadcast_state=broadcast_state(updated), timestamp=self._rt.clock.now()
-        )
-        listeners = [listener.connection_id for listener in self._rt.connections.listeners(updated.session_id)]
-        result = self._rt.notifier.fan_out([speaker.connection_id, *listeners], message)
-        self._rt.departures.connections_gone(result.gone)
+        ControlBroadcasts(self._rt).changed(updated)
         return updated
 
     def end(self, speaker: Connection) -> None:

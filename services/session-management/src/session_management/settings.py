@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from broadcast_shared.config import NonEmpty, RouteSettings
@@ -28,6 +28,14 @@ class SessionSettings(RouteSettings):
     transcripts_table: NonEmpty
     #: the functions a talk's audio passes through, warmed by ``createSession`` (``broadcast_shared.warm_up``)
     warm_up_functions: Annotated[frozenset[str], NoDecode] = frozenset()
+    #: broadcastStateChanged broadcasts to a session's listeners per second at most; changes in between are
+    #: coalesced into one trailing broadcast of the latest state (``session_management.control``)
+    control_broadcasts_per_second: Annotated[float, Field(gt=0, le=10)] = 2.0
+    #: Management API calls a session's control broadcasts may cost per second (one per listener and the speaker
+    #: each): above 1,250 listeners the window widens (5,000 listeners: one broadcast every 2 s)
+    control_calls_per_second: Annotated[float, Field(gt=0)] = 2500.0
+    #: the SQS queue of delayed trailing broadcasts, consumed by ``publish_broadcast_state``
+    control_queue_url: NonEmpty
 
     @field_validator("allowed_terminologies", "warm_up_functions", mode="before")
     @classmethod

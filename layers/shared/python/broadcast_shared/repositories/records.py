@@ -67,6 +67,8 @@ class Session:
     speaker_user_id: str | None = None
     #: when the speaker's connection went away, while the session waits for them to come back
     speaker_away_since: float | None = None
+    #: when the last ``broadcastStateChanged`` went to the listeners (``session_management.control``)
+    control_sent_at: float | None = None
 
     @property
     def is_active(self) -> bool:
@@ -94,6 +96,7 @@ class Session:
             end_announced=bool(item.get("endAnnounced", False)),
             speaker_user_id=item.get("speakerUserId"),
             speaker_away_since=float(item["speakerAwaySince"]) if "speakerAwaySince" in item else None,
+            control_sent_at=float(item["controlSentAt"]) if "controlSentAt" in item else None,
         )
 
 

@@ -209,7 +209,10 @@ class SessionsRepository:
         return not failed
 
     def update_broadcast(self, session_id: str, **changes: bool | float) -> Session:
-        """Set ``is_paused``/``is_muted``/``volume`` on an active session; returns the new session."""
+        """Set ``is_paused``/``is_muted``/``volume`` on an active session; returns the new session.
+
+        Every change moves ``controlVersion`` on, so a broadcast can tell whether it carries the latest state
+        (:meth:`claim_control_broadcast`)."""
         names = {"is_paused": "isPaused", "is_muted": "isMuted", "volume": "volume"}
         assignments = [f"#{names[key]} = :{names[key]}" for key in changes]
         values: dict[str, Any] = {
@@ -217,10 +220,11 @@ class SessionsRepository:
             for key, value in changes.items()
         }
         values[":active"] = SessionState.ACTIVE.value
+        values[":one"] = 1
         result = if_condition_holds(
             self._table.update_item,
             Key={"sessionId": session_id},
-            UpdateExpression="SET " + ", ".join(assignments),
+            UpdateExpression="SET " + ", ".join(assignments) + " ADD controlVersion :one",
             ConditionExpression="#state = :active",
             ExpressionAttributeNames={"#state": "state", **{f"#{names[k]}": names[k] for k in changes}},
             ExpressionAttributeValues=values,
@@ -229,6 +233,60 @@ class SessionsRepository:
         if result is None:
             raise MembershipConflict(MembershipFailure.SESSION_NOT_ACTIVE)
         return Session.from_item(result["Attributes"])
+
+    def claim_control_broadcast(self, session_id: str, now: float, window_start: float | None) -> Session | None:
+        """Record that the session's current broadcast state goes out now; the session as claimed, or None.
+
+        Holds only while the session is active, has a change no broadcast carried yet (``controlSentVersion``
+        below ``controlVersion``) and, unless ``window_start`` is None, sent its last broadcast no later than
+        ``window_start``: so broadcasts of one session are at least a window apart whoever sends them, and the
+        state returned is exactly the version recorded as sent."""
+        condition = (
+            "#state = :active AND (attribute_not_exists(controlSentVersion) OR controlSentVersion < controlVersion)"
+        )
+        values: dict[str, Any] = {":active": SessionState.ACTIVE.value, ":now": dynamo_number(now)}
+        if window_start is not None:
+            condition += " AND (attribute_not_exists(controlSentAt) OR controlSentAt <= :windowStart)"
+            values[":windowStart"] = dynamo_number(window_start)
+        result = if_condition_holds(
+            self._table.update_item,
+            Key={"sessionId": session_id},
+            UpdateExpression="SET controlSentAt = :now, controlSentVersion = controlVersion",
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        return Session.from_item(result["Attributes"]) if result is not None else None
+
+    def schedule_control_follow_up(self, session_id: str, due: float, stale_before: float) -> bool:
+        """Mark a trailing broadcast as due at ``due``; False when one is pending already (due after
+        ``stale_before``), nothing is left unsent, or the session is not active."""
+        return (
+            if_condition_holds(
+                self._table.update_item,
+                Key={"sessionId": session_id},
+                UpdateExpression="SET controlFollowUpAt = :due",
+                ConditionExpression="#state = :active AND controlSentVersion < controlVersion "
+                "AND (attribute_not_exists(controlFollowUpAt) OR controlFollowUpAt < :stale)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":due": dynamo_number(due),
+                    ":stale": dynamo_number(stale_before),
+                    ":active": SessionState.ACTIVE.value,
+                },
+            )
+            is not None
+        )
+
+    def clear_control_follow_up(self, session_id: str) -> None:
+        """Forget the pending trailing broadcast (its follow-up is running), so the next change schedules anew."""
+        if_condition_holds(
+            self._table.update_item,
+            Key={"sessionId": session_id},
+            UpdateExpression="REMOVE controlFollowUpAt",
+            ConditionExpression=Attr("sessionId").exists(),
+        )
 
     def end(self, session_id: str, now: float, reason: str = "speakerEnded") -> Session | None:
         """Mark an active session ended; None when it was not active (already ended or gone).
