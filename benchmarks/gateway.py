@@ -65,7 +65,8 @@ def run() -> None:
         runs = asyncio.run(_fan_out(audience))
         raw = runs.pop("gateway alone")
         print(
-            f"  {audience:5d} listeners  {'gateway alone':<28} last {max(raw.delays):8.1f} ms  {describe(raw.delays)}"
+            f"  {audience:5d} listeners  {'gateway alone':<28} last {max(raw.delays):8.1f} ms  {describe(raw.delays)}\n"
+            f"  {'':5s}            {'':<28} CPU per message: {raw.runtime_cpu_us:.0f} us"
         )
         for name, run_ in runs.items():
             print(

@@ -92,7 +92,7 @@ async def serve(args: argparse.Namespace, endpoint: str, phases: Phases | None =
     if phases is not None:
         phases.done("local runtime start")
         phases.serving()
-    print(f"serving {stack.url}  (Ctrl-C stops everything)")
+    print(f"serving {stack.url}  (Ctrl-C stops everything but the emulator)")
     print(token, flush=True)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
