@@ -34,10 +34,16 @@ $(PYTHON):
 
 PORT ?= 8765
 export PORT
+dev: DEV_STARTED := $(shell date +%s.%N)
 dev: build ## Run the platform locally: emulator, guard, terraform apply, WebSocket API on ws://127.0.0.1:$(PORT)
-	@$(PYTHON) -m local_runtime dev --port $(PORT)
+	@$(PYTHON) -m local_runtime dev --port $(PORT) --since $(DEV_STARTED)
 
-web: ## Build the speaker and listener pages (web/) into web/dist
+# The pages are rebuilt only when what they are built from changed (the guard's rule, broadcast_tools.guard).
+WEB_PAGES := web/dist/speaker.html web/dist/listener.html
+WEB_SOURCES := $(shell find web/src -type f -not -name '*.test.ts' 2>/dev/null) $(wildcard web/*.html web/*.json web/vite.config.ts)
+web: $(WEB_PAGES) ## Build the speaker and listener pages (web/) into web/dist, when a source changed
+
+$(WEB_PAGES) &: $(WEB_SOURCES)
 	@npm --prefix web run build --silent
 
 web-test: ## The web pages' unit tests and size budget (vitest)

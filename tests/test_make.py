@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -50,3 +51,20 @@ def test_no_module_shadows_the_standard_library():
         if path.stem in sys.stdlib_module_names
     ]
     assert not shadowing, f"modules named like the standard library: {shadowing}"
+
+
+def test_web_pages_are_rebuilt_only_when_a_source_changed(checkout):
+    web = checkout / "web"
+    shutil.copytree(ROOT / "web", web, ignore=shutil.ignore_patterns("node_modules", "dist"))
+    (web / "dist").mkdir()
+    for page in ("speaker.html", "listener.html"):
+        (web / "dist" / page).write_text("<html></html>")
+
+    def planned() -> str:
+        return subprocess.run(["make", "-n", "web"], cwd=checkout, capture_output=True, text=True, check=True).stdout
+
+    assert "npm" not in planned()
+    source = next(path for path in (web / "src").rglob("*.ts") if not path.name.endswith(".test.ts"))
+    later = (web / "dist" / "speaker.html").stat().st_mtime + 10
+    os.utime(source, (later, later))
+    assert "npm --prefix web run build" in planned()

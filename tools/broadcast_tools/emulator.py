@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.terraform import forget_local_state
@@ -69,6 +70,22 @@ def ensure(port: int) -> str:
         start_moto(port, detach=True)
         forget_local_state()
     return endpoint
+
+
+def instance(endpoint: str) -> str | None:
+    """Which moto server answers at ``endpoint``, when it is the one this tool started detached: its pid and
+    start time (a restarted server is another instance), else None (LocalStack, a server started elsewhere)."""
+    pid_file = STATE / "moto.pid"
+    port = endpoint.rstrip("/").rsplit(":", 1)[-1]
+    try:
+        pid = pid_file.read_text().strip()
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+    if b"moto.server" not in arguments or port.encode() not in arguments or not reachable(endpoint):
+        return None
+    return f"moto pid {pid} started {started} at {endpoint}"
 
 
 def stop() -> bool:

@@ -59,9 +59,14 @@ def _locked_version(lock: Path) -> list[str]:
     return re.findall(r'^\s*version\s*=\s*"([^"]+)"', lock.read_text(), flags=re.MULTILINE)
 
 
+#: In the local working directory: the emulator instance (:func:`broadcast_tools.emulator.instance`) the state was
+#: last applied into by `make dev`, so the next one can skip refreshing what nothing else has changed.
+APPLIED_TO = "applied-to-emulator"
+
+
 def forget_local_state(root: Path = ROOT) -> None:
     """Drop the local environment's state: a freshly started emulator holds nothing it describes."""
-    for name in ("terraform.tfstate", "terraform.tfstate.backup"):
+    for name in ("terraform.tfstate", "terraform.tfstate.backup", APPLIED_TO):
         (root / ".terraform-env" / "local" / name).unlink(missing_ok=True)
 
 
@@ -129,6 +134,8 @@ def run(
     ``root`` is the checkout whose ``infrastructure/``, ``dist/`` and ``.local/auth`` are used.
     """
     directory = workdir(env, root, base)
+    if command in ("apply", "destroy"):
+        (directory / APPLIED_TO).unlink(missing_ok=True)  # the state changes here: only `make dev` vouches for it
     environ = cli_config(mirror)
     terraform = shutil.which("terraform") or "terraform"
     if _needs_init(directory) or command == "init":

@@ -3,8 +3,10 @@
     python -m local_runtime dev   [--port 8765]   # emulator + guard + terraform apply + serve
     python -m local_runtime serve [--port 8765]   # serve what is already deployed at AWS_ENDPOINT_URL
 
-Ctrl-C stops everything it started: the gateway, every function process, the HTTP
-APIs, and the moto server if it started one.
+``dev`` starts a moto server when none answers at MOTO_PORT and leaves it running
+for the next ``dev`` (``make emulator-stop`` stops it); it prints how long each phase
+took. Ctrl-C stops everything else it started: the gateway, every function process
+and the HTTP APIs.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import logging
 import os
 import signal
 import sys
+import time
 
 from broadcast_tools import emulator, local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.guard import check
-from broadcast_tools.terraform import forget_local_state
+from broadcast_tools.terraform import APPLIED_TO, forget_local_state, workdir
 from broadcast_tools.terraform import run as terraform
 from local_runtime.stack import LocalPlatform
 from local_runtime.web_pages import LISTENER_PAGE, SPEAKER_PAGE
@@ -27,21 +30,46 @@ from local_runtime.web_pages import LISTENER_PAGE, SPEAKER_PAGE
 API_NAME = "speech-broadcast-local-websocket"
 
 
-def deploy(endpoint: str, fresh: bool) -> None:
+class Phases:
+    """How long each phase of `make dev` took, one line each as it ends."""
+
+    def __init__(self, since: float | None) -> None:
+        self.started = since if since is not None else time.time()
+        self._last = self.started
+
+    def done(self, phase: str) -> None:
+        now = time.time()
+        print(f"phase  {phase:<44} {now - self._last:6.1f} s", flush=True)
+        self._last = now
+
+    def serving(self) -> None:
+        print(f"phase  {'serving, after':<44} {time.time() - self.started:6.1f} s in all", flush=True)
+
+
+def deploy(endpoint: str, phases: Phases) -> None:
     verdict = check(ROOT, env="local")
     if not verdict.ok:
         raise SystemExit("guard: refusing to deploy:\n  - " + "\n  - ".join(verdict.problems))
     local_auth.ensure()
-    if fresh:
-        forget_local_state()  # the same working directory and state as `make apply ENV=local`
-    mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
     print(f"guard: ok: {verdict.summary}")
-    print(f"terraform apply ENV=local into {endpoint} …", flush=True)
-    if terraform("local", "apply", ["-no-color", "-compact-warnings"], mirror, endpoint, quiet=True) != 0:
+    phases.done("guard")
+    mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
+    # The state was applied into this very emulator instance by the last `make dev` and nothing else writes
+    # resources there: Terraform plans against its state without reading every resource back (-refresh=false).
+    # Any other emulator (restarted, LocalStack, started elsewhere) is refreshed as usual.
+    instance = emulator.instance(endpoint)
+    applied_to = workdir("local") / APPLIED_TO
+    known = instance is not None and applied_to.is_file() and applied_to.read_text() == instance
+    print(f"terraform apply ENV=local into {endpoint}{' (state applied here, no refresh)' if known else ''} …")
+    arguments = ["-no-color", "-compact-warnings", *(["-refresh=false"] if known else [])]
+    if terraform("local", "apply", arguments, mirror, endpoint, quiet=True) != 0:
         raise SystemExit("terraform apply ENV=local failed")
+    if instance is not None:
+        applied_to.write_text(instance)
+    phases.done("terraform apply" + (" (no refresh)" if known else ""))
 
 
-async def serve(args: argparse.Namespace, endpoint: str) -> None:
+async def serve(args: argparse.Namespace, endpoint: str, phases: Phases | None = None) -> None:
     stack = LocalPlatform(
         endpoint,
         api_name=args.api_name,
@@ -61,7 +89,10 @@ async def serve(args: argparse.Namespace, endpoint: str) -> None:
         print(f"speaker page (signed in): {stack.site_url}{SPEAKER_PAGE}#token={token}")
     else:
         print("web pages: not built (make web)")
-    print(f"serving {stack.url}  (Ctrl-C stops everything)")
+    if phases is not None:
+        phases.done("local runtime start")
+        phases.serving()
+    print(f"serving {stack.url}  (Ctrl-C stops everything but the emulator)")
     print(token, flush=True)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -81,24 +112,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-name", default=API_NAME)
     parser.add_argument("--idle-timeout", type=float, default=600, help="seconds (API Gateway: 600)")
     parser.add_argument("--schedule-interval", type=float, default=None, help="run schedules this often instead")
+    parser.add_argument(
+        "--since", type=float, default=None, help="epoch seconds `make dev` started (its build is then a phase)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
-    moto = None
+    if args.command == "serve":
+        asyncio.run(serve(args, os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{args.moto_port}"))
+        return 0
+    phases = Phases(args.since)
+    if args.since is not None:
+        phases.done("build (web pages, function artifacts)")
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    try:
-        if not endpoint:
-            endpoint = f"http://127.0.0.1:{args.moto_port}"
-            if not emulator.reachable(endpoint):
-                moto = emulator.start_moto(args.moto_port, detach=False)
-                print(f"moto server started at {endpoint}")
-        if args.command == "dev":
-            deploy(endpoint, fresh=moto is not None)
-        asyncio.run(serve(args, endpoint))
-    finally:
-        if moto is not None:
-            moto.terminate()
-            moto.wait(timeout=10)
+    if endpoint:
+        phases.done(f"emulator at AWS_ENDPOINT_URL {endpoint}")
+    else:
+        endpoint = f"http://127.0.0.1:{args.moto_port}"
+        if emulator.reachable(endpoint):
+            phases.done(f"emulator (running at {endpoint})")
+        else:
+            emulator.start_moto(args.moto_port, detach=True)
+            forget_local_state()  # the same working directory and state as `make apply ENV=local`
+            print(f"moto server started at {endpoint} (it keeps running for the next make dev; make emulator-stop)")
+            phases.done("emulator (moto started)")
+    deploy(endpoint, phases)
+    asyncio.run(serve(args, endpoint, phases))
     return 0
 
 

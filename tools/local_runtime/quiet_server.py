@@ -13,6 +13,9 @@ class QuietHTTPServer(ThreadingHTTPServer):
     no traceback for the reset connection, and none when the server closes it under us."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 drops the SYNs of a function's pool opening its connections at once (32
+    # threads in a fan-out), and a dropped SYN is retried after a second: every such fan-out had a 1 s tail.
+    request_queue_size = socket.SOMAXCONN
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError):

@@ -140,6 +140,7 @@ resource "aws_cloudfront_distribution" "site" {
   price_class         = var.price_class
   http_version        = "http2and3"
   is_ipv6_enabled     = true
+  wait_for_deployment = var.wait_for_deployment
 
   origin {
     origin_id                = "site"

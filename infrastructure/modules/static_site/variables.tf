@@ -74,3 +74,9 @@ variable "require_tls" {
   type        = bool
   default     = true
 }
+
+variable "wait_for_deployment" {
+  description = "Wait until CloudFront reports the distribution Deployed after each change. Only an emulator needs false: moto drops the origin access control from what it reports, so every apply changes the distribution and would wait 30 s for it."
+  type        = bool
+  default     = true
+}
