@@ -85,7 +85,11 @@ locals {
     TRANSCRIPTION_ENGINE      = var.audio.transcription_engine
     SILENCE_TIMEOUT_SECONDS   = tostring(var.audio.silence_timeout_seconds)
     TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
+    DEADLINE_MARGIN_SECONDS   = tostring(local.worker_deadline_margin_seconds)
   })
+  # The worker stops reading its shard this long before its timeout: closing its streams (at most 5 s), draining its
+  # forwards and a 2 s reserve must fit (docs/ARCHITECTURE.md, "Talks longer than an invocation").
+  worker_deadline_margin_seconds = min(30, max(10, floor(var.transcription_worker.timeout_seconds / 3)))
 
   translation_environment = merge(local.audience_environment, {
     POWERTOOLS_SERVICE_NAME      = "translation-pipeline"
@@ -228,7 +232,7 @@ locals {
     scheduled = { environment = local.session_environment, access = local.membership_access, timeout = 60, memory_size = 256, maximum_retry_attempts = 0, maximum_event_age_in_seconds = 60 }
     audio     = { environment = local.audio_environment, access = local.audio_access, timeout = 10, memory_size = 512 }
     # Owns a shard's sessions for up to the Lambda limit (see docs/ARCHITECTURE.md).
-    worker = { environment = local.worker_environment, access = local.worker_access, timeout = 900, memory_size = 1024 }
+    worker = { environment = local.worker_environment, access = local.worker_access, timeout = var.transcription_worker.timeout_seconds, memory_size = 1024 }
     # One segment: a Translate call and a Polly call per language, then the fan-out.
     # Its Event invokes are retried twice; a caption older than 10 minutes is no use to a live audience.
     translation = { environment = local.translation_environment, access = local.translation_access, timeout = 30, memory_size = 512, maximum_retry_attempts = 2, maximum_event_age_in_seconds = 600 }
@@ -376,7 +380,7 @@ module "audio_stream" {
   consumers = {
     for key, stream in local.stream_consumers : replace(key, "_", "-") => {
       function_name = module.function[key].function_name
-      batch_size    = 500
+      batch_size    = var.transcription_worker.batch_size
     } if stream == "audio"
   }
   alarm_actions = module.monitoring.alarm_actions
