@@ -86,6 +86,7 @@ locals {
     SILENCE_TIMEOUT_SECONDS   = tostring(var.audio.silence_timeout_seconds)
     TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
     DEADLINE_MARGIN_SECONDS   = tostring(local.worker_deadline_margin_seconds)
+    SHARD_POSITIONS_TABLE     = module.tables.tables["shard-positions"].name
   })
   # The worker stops reading its shard this long before its timeout: closing its streams (at most 5 s), draining its
   # forwards and a 2 s reserve must fit (docs/ARCHITECTURE.md, "Talks longer than an invocation").
@@ -181,6 +182,11 @@ locals {
     SessionTables = {
       actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
       resources = [module.tables.tables["sessions"].arn]
+    }
+    # Each shard's read position: read, then moved by a conditional write (UpdateItem creates it).
+    ShardPositions = {
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      resources = [module.tables.tables["shard-positions"].arn]
     }
     ManageConnections = local.membership_access.ManageConnections
     ReadAudio = {
@@ -381,7 +387,20 @@ module "audio_stream" {
     for key, stream in local.stream_consumers : replace(key, "_", "-") => {
       function_name = module.function[key].function_name
       batch_size    = var.transcription_worker.batch_size
+      # The worker reads the shard itself, far past the batches the mapping delivers: during a talk the mapping
+      # falls behind by design (its records were consumed already) and catches up after it. Its records must not
+      # expire into the failures queue meanwhile; the stream's retention bounds them.
+      maximum_record_age_seconds = -1
     } if stream == "audio"
+  }
+  # The mapping's IteratorAge measures its bookkeeping, not what listeners wait for (that is the reader's lag, below):
+  # it alarms only when its records near the end of the stream's 24 h retention (docs/OPERATIONS.md, "Audio lag").
+  iterator_age_alarm_seconds = 12 * 3600
+  reader_lag_alarm = {
+    namespace         = local.shared_environment.POWERTOOLS_METRICS_NAMESPACE
+    metric            = "AudioReadBehindLatest"
+    service           = "audio-transcription"
+    threshold_seconds = var.transcription_worker.read_lag_alarm_seconds
   }
   alarm_actions = module.monitoring.alarm_actions
   tags          = local.tags
