@@ -1,4 +1,4 @@
-"""Each session's audio high-water mark, on its item in the sessions table.
+"""Each session's audio high-water mark, on its item in the sessions table, and each shard's read position.
 
 A worker claims chunks before it transcribes them: it moves ``audioSequence`` from
 the value it last saw to the last chunk it is about to send, in one conditional
@@ -7,6 +7,9 @@ fails has been overtaken and lets the session go. ``audioOffset`` (seconds of au
 before the next chunk) keeps segment times continuous across workers, and
 ``audioRecord`` (the Kinesis sequence number of the last chunk claimed) tells a
 redelivered record from a chunk the speaker sent twice.
+
+The shard's read position (:class:`ShardPositionRepository`) is where the worker's own reader
+got to, across all of the shard's sessions: the next invocation reads on from there.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ class Checkpoint:
 
     def read_before(self, record: str) -> bool:
         """Whether a Kinesis record (same shard) was already read by an earlier worker."""
-        return bool(self.record) and int(record) <= int(self.record)
+        return at_or_before(record, self.record)
+
+
+def at_or_before(sequence_number: str, position: str) -> bool:
+    """Whether a Kinesis record is at or before ``position`` (a sequence number of the same shard; empty: none)."""
+    return bool(position) and int(sequence_number) <= int(position)
 
 
 class CheckpointRepository:

@@ -39,7 +39,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from audio_transcription.checkpoints import ShardPositionRepository
+from audio_transcription.checkpoints import ShardPositionRepository, at_or_before
 from audio_transcription.chunks import AudioChunk
 from audio_transcription.transcription import FINISH_TIMEOUT_SECONDS, Dependencies, SessionTranscriber
 from broadcast_shared.observability import logger, metrics
@@ -122,7 +122,7 @@ class TranscriptionWorker:
         sessions = _Sessions(self._deps, {record.sequence_number for record in records})
         start = self._positions.get(stream_arn, shard_id)
         # The batch is in shard order: the records an earlier reader consumed come first.
-        fresh = [record for record in records if not _at_or_before(record.sequence_number, start)]
+        fresh = [record for record in records if not at_or_before(record.sequence_number, start)]
         metrics.add_metric(name="RecordsBehindPosition", unit=MetricUnit.Count, value=len(records) - len(fresh))
         position = start
         lag = _ReadLag(self._deps.clock.now())
@@ -240,10 +240,6 @@ class _Sessions:
 
     def failed_records(self) -> list[str]:
         return sorted({record for record in self._failed.values() if record}, key=int)
-
-
-def _at_or_before(sequence_number: str, position: str) -> bool:
-    return bool(position) and int(sequence_number) <= int(position)
 
 
 class _ReadLag:
