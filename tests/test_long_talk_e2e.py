@@ -45,6 +45,8 @@ class Invocation:
     started: float
     delivered: int
     re_read: int = 0
+    #: the worst of the reader's published lag (AudioReadBehindLatest), ms; printed, not asserted
+    read_lag_ms: float = 0.0
 
 
 def worker_invocations(log_dir: Path) -> list[Invocation]:
@@ -65,6 +67,10 @@ def worker_invocations(log_dir: Path) -> list[Invocation]:
                 for name in RE_READ_METRICS:
                     value = entry.get(name, 0)
                     invocations[-1].re_read += int(sum(value) if isinstance(value, list) else value)
+                lag = entry.get("AudioReadBehindLatest", 0)
+                invocations[-1].read_lag_ms = max(
+                    invocations[-1].read_lag_ms, *(lag if isinstance(lag, list) else [lag])
+                )
     return invocations
 
 
@@ -105,6 +111,7 @@ def test_each_invocation_re_reads_at_most_the_batch_it_was_delivered(long_talk):
         gap = max((b - a for a, b in zip(around, around[1:], strict=False)), default=0.0)
         print(
             f"invocation {number}: delivered {invocation.delivered}, re-read {invocation.re_read}, "
+            f"reader lag at worst {invocation.read_lag_ms / 1000:.1f} s, "
             f"longest caption gap within 10 s of its start {gap:.1f} s"
         )
     assert all(invocation.re_read <= BATCH_SIZE for invocation in invocations), [i.re_read for i in invocations]
