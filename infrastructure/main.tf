@@ -91,7 +91,12 @@ locals {
     TRANSCRIPTION_ENGINE      = var.audio.transcription_engine
     SILENCE_TIMEOUT_SECONDS   = tostring(var.audio.silence_timeout_seconds)
     TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
+    DEADLINE_MARGIN_SECONDS   = tostring(local.worker_deadline_margin_seconds)
+    SHARD_POSITIONS_TABLE     = module.tables.tables["shard-positions"].name
   })
+  # The worker stops reading its shard this long before its timeout: closing its streams (at most 5 s), draining its
+  # forwards and a 2 s reserve must fit (docs/ARCHITECTURE.md, "Talks longer than an invocation").
+  worker_deadline_margin_seconds = min(30, max(10, floor(var.transcription_worker.timeout_seconds / 3)))
 
   translation_environment = merge(local.audience_environment, {
     POWERTOOLS_SERVICE_NAME      = "translation-pipeline"
@@ -204,6 +209,11 @@ locals {
       actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
       resources = [module.tables.tables["sessions"].arn]
     }
+    # Each shard's read position: read, then moved by a conditional write (UpdateItem creates it).
+    ShardPositions = {
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      resources = [module.tables.tables["shard-positions"].arn]
+    }
     ManageConnections = local.membership_access.ManageConnections
     ReadAudio = {
       actions = [
@@ -254,7 +264,7 @@ locals {
     scheduled = { environment = local.session_environment, access = local.membership_access, timeout = 60, memory_size = 256, maximum_retry_attempts = 0, maximum_event_age_in_seconds = 60 }
     audio     = { environment = local.audio_environment, access = local.audio_access, timeout = 10, memory_size = 512 }
     # Owns a shard's sessions for up to the Lambda limit (see docs/ARCHITECTURE.md).
-    worker = { environment = local.worker_environment, access = local.worker_access, timeout = 900, memory_size = 1024 }
+    worker = { environment = local.worker_environment, access = local.worker_access, timeout = var.transcription_worker.timeout_seconds, memory_size = 1024 }
     # One segment: a Translate call and a Polly call per language, then the fan-out.
     # Its Event invokes are retried twice; a caption older than 10 minutes is no use to a live audience.
     translation = { environment = local.translation_environment, access = local.translation_access, timeout = 30, memory_size = 512, maximum_retry_attempts = 2, maximum_event_age_in_seconds = 600 }
@@ -408,8 +418,21 @@ module "audio_stream" {
   consumers = {
     for key, stream in local.stream_consumers : replace(key, "_", "-") => {
       function_name = module.function[key].function_name
-      batch_size    = 500
+      batch_size    = var.transcription_worker.batch_size
+      # The worker reads the shard itself, far past the batches the mapping delivers: during a talk the mapping
+      # falls behind by design (its records were consumed already) and catches up after it. Its records must not
+      # expire into the failures queue meanwhile; the stream's retention bounds them.
+      maximum_record_age_seconds = -1
     } if stream == "audio"
+  }
+  # The mapping's IteratorAge measures its bookkeeping, not what listeners wait for (that is the reader's lag, below):
+  # it alarms only when its records near the end of the stream's 24 h retention (docs/OPERATIONS.md, "Audio lag").
+  iterator_age_alarm_seconds = 12 * 3600
+  reader_lag_alarm = {
+    namespace         = local.shared_environment.POWERTOOLS_METRICS_NAMESPACE
+    metric            = "AudioReadBehindLatest"
+    service           = "audio-transcription"
+    threshold_seconds = var.transcription_worker.read_lag_alarm_seconds
   }
   alarm_actions = module.monitoring.alarm_actions
   tags          = local.tags

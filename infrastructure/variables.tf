@@ -249,6 +249,29 @@ variable "audio" {
   }
 }
 
+variable "transcription_worker" {
+  description = "The transcription worker: its Lambda timeout (how long one invocation owns its shard; Lambda allows 900 s) how many records its event source mapping delivers at most per invocation, and how far its reader may stay behind the audio stream's tip (3 minutes running) before the reader-lag alarm fires. The worker stops reading a third of its timeout (at most 30 s, at least 10 s) before it ends, to close its streams. Tests set a short timeout to cross many invocations in one talk."
+  type = object({
+    timeout_seconds        = optional(number, 900)
+    batch_size             = optional(number, 500)
+    read_lag_alarm_seconds = optional(number, 10)
+  })
+  default = {}
+
+  validation {
+    condition     = var.transcription_worker.timeout_seconds >= 20 && var.transcription_worker.timeout_seconds <= 900
+    error_message = "transcription_worker.timeout_seconds must be between 20 (the worker keeps 10 s to close its streams) and 900 (Lambda's limit)."
+  }
+  validation {
+    condition     = var.transcription_worker.batch_size >= 1 && var.transcription_worker.batch_size <= 10000
+    error_message = "transcription_worker.batch_size must be between 1 and 10000."
+  }
+  validation {
+    condition     = var.transcription_worker.read_lag_alarm_seconds >= 1
+    error_message = "transcription_worker.read_lag_alarm_seconds must be at least 1."
+  }
+}
+
 variable "alarm_actions" {
   description = "Further SNS topic ARNs that every alarm notifies, besides the environment's own alarm topic."
   type        = list(string)

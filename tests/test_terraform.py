@@ -155,10 +155,13 @@ def test_audio_stream_feeds_the_worker_one_batch_per_shard_with_alarms(deployed_
     assert mapping["ParallelizationFactor"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(f":{name}-failures")
+    # The worker reads past its batches: the mapping lags by design, and its records must not expire meanwhile.
+    assert mapping["MaximumRecordAgeInSeconds"] == -1
     worker = lambda_.get_function_configuration(FunctionName=mapping["FunctionArn"])
     assert worker["Timeout"] == 900 and worker["Environment"]["Variables"]["TRANSCRIPTION_ENGINE"] == "pocketsphinx"
     alarms = {a["MetricName"] for a in cloudwatch.describe_alarms()["MetricAlarms"] if name in a["AlarmName"]}
-    assert alarms == {"IteratorAge", "Errors", "ApproximateNumberOfMessagesVisible"}  # the last on its failures queue
+    # the worker's own reader lag, and the last on its failures queue
+    assert alarms == {"IteratorAge", "AudioReadBehindLatest", "Errors", "ApproximateNumberOfMessagesVisible"}
 
 
 def test_every_function_and_the_api_have_alarms_that_reach_the_alarm_topic(deployed_local):
@@ -178,7 +181,7 @@ def test_every_function_and_the_api_have_alarms_that_reach_the_alarm_topic(deplo
     assert api == {"ExecutionError", "IntegrationError"}
     assert "FanOutFailed" in {a["MetricName"] for a in alarms if a["Namespace"] == "SpeechBroadcast"}
     dashboard = cloudwatch.get_dashboard(DashboardName="speech-broadcast-local-talk")
-    assert "IteratorAge" in dashboard["DashboardBody"]
+    assert "IteratorAge" in dashboard["DashboardBody"] and "AudioReadBehindLatest" in dashboard["DashboardBody"]
 
 
 def test_worker_forwards_to_the_deployed_translation_function_which_runs_the_local_engines(deployed_local):
@@ -284,6 +287,11 @@ def test_each_function_may_call_only_what_it_needs(deployed_local):
     assert {f: a for f, a in readers_and_writers.items() if a} == {
         "translate-segment": {"dynamodb:PutItem"},
         "get-transcript": {"dynamodb:Query"},
+    }
+    # Each audio shard's read position: the worker's alone.
+    positions = {function: actions(function, "shard-positions") for function in readers_and_writers}
+    assert {f: a for f, a in positions.items() if a} == {
+        "transcription-worker": {"dynamodb:GetItem", "dynamodb:UpdateItem"}
     }
 
 

@@ -24,8 +24,10 @@ def emulator_client(service: str, endpoint: str) -> Any:
     )
 
 
-def apply_local(workdirs: Path, root: Path = ROOT) -> Iterator[dict[str, Any]]:
+def apply_local(workdirs: Path, root: Path = ROOT, variables: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
     """`terraform apply` ENV=local of ``root``'s infrastructure into an emulator, yield, then destroy.
+
+    ``variables`` override the local environment's (``-var name=value``; HCL values, e.g. ``{timeout_seconds=25}``).
 
     The emulator is ``INTEGRATION_ENDPOINT_URL`` when set (LocalStack, say: `make integration`
     passes ``AWS_ENDPOINT_URL`` on), else a moto server of its own, stopped afterwards.
@@ -39,12 +41,13 @@ def apply_local(workdirs: Path, root: Path = ROOT) -> Iterator[dict[str, Any]]:
         endpoint = f"http://127.0.0.1:{port}"
     mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
     local_auth.ensure()
+    overrides = [f"-var={name}={value}" for name, value in (variables or {}).items()]
     try:
         if (
             run(
                 "local",
                 "apply",
-                ["-no-color", "-compact-warnings"],
+                ["-no-color", "-compact-warnings", *overrides],
                 mirror,
                 endpoint,
                 base=workdirs,
@@ -55,7 +58,10 @@ def apply_local(workdirs: Path, root: Path = ROOT) -> Iterator[dict[str, Any]]:
         ):
             raise RuntimeError("terraform apply ENV=local failed")
         yield {"endpoint": endpoint, "workdirs": workdirs}
-        if run("local", "destroy", ["-no-color"], mirror, endpoint, base=workdirs, quiet=True, root=root) != 0:
+        if (
+            run("local", "destroy", ["-no-color", *overrides], mirror, endpoint, base=workdirs, quiet=True, root=root)
+            != 0
+        ):
             raise RuntimeError("terraform destroy ENV=local failed")
     finally:
         if server is not None:

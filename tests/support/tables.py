@@ -56,6 +56,10 @@ TABLES: dict[str, dict[str, Any]] = {
             {"AttributeName": "position", "AttributeType": "S"},
         ],
     },
+    "shard-positions": {
+        "KeySchema": [{"AttributeName": "shardKey", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "shardKey", "AttributeType": "S"}],
+    },
 }
 
 
@@ -67,6 +71,11 @@ def translation_cache_table(settings: Settings) -> str:
 def transcripts_table(settings: Settings) -> str:
     """The transcripts table created beside ``settings``' tables by :func:`fresh_settings`."""
     return settings.sessions_table.removesuffix("-sessions") + "-transcripts"
+
+
+def shard_positions_table(settings: Settings) -> str:
+    """The transcription worker's shard positions, created beside ``settings``' tables by :func:`fresh_settings`."""
+    return settings.sessions_table.removesuffix("-sessions") + "-shard-positions"
 
 
 def create_tables(dynamodb: Any, prefix: str) -> dict[str, str]:

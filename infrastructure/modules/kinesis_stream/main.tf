@@ -1,6 +1,7 @@
 # A Kinesis data stream, the functions that consume it through event source mappings
 # (one batch per shard at a time, so each partition key is processed in order), and
-# alarms on how far behind those consumers fall and on their errors. A batch that keeps
+# alarms on how far behind those consumers fall (the mappings' iterator age and, for
+# consumers that read the shards themselves, their own reader lag) and on their errors. A batch that keeps
 # failing is bisected, and what still fails after the retries is described (shard and
 # sequence range, not the audio) on the failures queue.
 
@@ -58,6 +59,25 @@ resource "aws_cloudwatch_metric_alarm" "iterator_age" {
   period              = 60
   evaluation_periods  = 3
   threshold           = var.iterator_age_alarm_seconds * 1000
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "reader_lag" {
+  count = var.reader_lag_alarm == null ? 0 : 1
+
+  alarm_name          = "${var.name}-reader-lag"
+  alarm_description   = "The consumers' own readers have stayed more than ${var.reader_lag_alarm.threshold_seconds} s behind ${var.name}'s tip for 3 minutes: captions lag the speakers"
+  namespace           = var.reader_lag_alarm.namespace
+  metric_name         = var.reader_lag_alarm.metric
+  dimensions          = { service = var.reader_lag_alarm.service }
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 3
+  threshold           = var.reader_lag_alarm.threshold_seconds * 1000
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions

@@ -23,6 +23,11 @@ output "alarm_names" {
   }
 }
 
+output "reader_lag_alarm_name" {
+  description = "The alarm on the consumers' own reader lag; null when there is none."
+  value       = one(aws_cloudwatch_metric_alarm.reader_lag[*].alarm_name)
+}
+
 output "failures_queue_arn" {
   description = "The queue the consumers' event source mappings describe records that failed every retry on."
   value       = aws_sqs_queue.failures.arn

@@ -54,15 +54,41 @@ variable "consumers" {
   default = {}
 
   validation {
+    condition     = alltrue([for c in values(var.consumers) : c.maximum_record_age_seconds == -1 || (c.maximum_record_age_seconds >= 60 && c.maximum_record_age_seconds <= 604800)])
+    error_message = "maximum_record_age_seconds must be -1 (until the record expires) or between 60 and 604800."
+  }
+
+  validation {
     condition     = alltrue([for c in values(var.consumers) : c.batch_size >= 1 && c.batch_size <= 10000])
     error_message = "batch_size must be between 1 and 10000."
   }
 }
 
 variable "iterator_age_alarm_seconds" {
-  description = "Alarm when a consumer's iterator age (how old the records it reads are) exceeds this."
+  description = "Alarm when a consumer's iterator age (how old the records its mapping delivers are) exceeds this."
   type        = number
   default     = 60
+
+  validation {
+    condition     = var.iterator_age_alarm_seconds >= 1
+    error_message = "iterator_age_alarm_seconds must be at least 1."
+  }
+}
+
+variable "reader_lag_alarm" {
+  description = "An alarm on how far behind the stream's tip consumers that read it themselves are (the transcription worker publishes, in milliseconds, GetRecords' MillisBehindLatest or how long the audio it reads had waited): the EMF namespace, metric and Powertools service, and the lag in seconds that alarms when it lasts 3 minutes; null: none."
+  type = object({
+    namespace         = string
+    metric            = string
+    service           = string
+    threshold_seconds = number
+  })
+  default = null
+
+  validation {
+    condition     = var.reader_lag_alarm == null ? true : var.reader_lag_alarm.threshold_seconds >= 1
+    error_message = "reader_lag_alarm.threshold_seconds must be at least 1."
+  }
 }
 
 variable "alarm_actions" {

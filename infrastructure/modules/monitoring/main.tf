@@ -97,11 +97,15 @@ resource "aws_cloudwatch_dashboard" "talk" {
         {
           type = "metric", x = 12, y = 0, width = 12, height = 6
           properties = {
-            title   = "Transcription worker behind the audio stream (ms)"
-            region  = local.region
-            stat    = "Maximum"
-            period  = 60
-            metrics = [["AWS/Lambda", "IteratorAge", "FunctionName", var.talk_path.worker], ["AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", "StreamName", var.talk_path.stream_name]]
+            title  = "Audio lag (ms): the worker's reader (what listeners wait for), its mapping (bookkeeping, grows during a talk)"
+            region = local.region
+            stat   = "Maximum"
+            period = 60
+            metrics = [
+              [var.metric_namespace, "AudioReadBehindLatest", "service", "audio-transcription"],
+              ["AWS/Lambda", "IteratorAge", "FunctionName", var.talk_path.worker],
+              ["AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", "StreamName", var.talk_path.stream_name],
+            ]
           }
         },
         {

@@ -33,6 +33,13 @@ locals {
       attributes = { sessionLanguage = "S", position = "S" }
       indexes    = {}
     }
+    # Each audio shard's read position ("<stream ARN>/<shard id>"): the last record the transcription worker's own
+    # reader consumed; the next invocation reads on from there. Only the worker reads and writes it.
+    shard-positions = {
+      hash_key   = "shardKey"
+      attributes = { shardKey = "S" }
+      indexes    = {}
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 output "tables" {
-  description = "Every table by logical name (sessions, connections, rate-limits, translation-cache, transcripts): name and ARN."
+  description = "Every table by logical name (sessions, connections, rate-limits, translation-cache, transcripts, shard-positions): name and ARN."
   value       = { for key, table in aws_dynamodb_table.this : key => { name = table.name, arn = table.arn } }
 }
 

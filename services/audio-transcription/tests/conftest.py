@@ -9,6 +9,7 @@ import pytest
 
 from audio_transcription.app import AudioRuntime
 from audio_transcription.settings import AudioSettings
+from tests.support.tables import shard_positions_table
 
 
 @pytest.fixture
@@ -27,8 +28,12 @@ def audio_stream(kinesis) -> dict:
 
 
 @pytest.fixture
-def audio_settings(audio_stream) -> AudioSettings:
-    return AudioSettings(audio_stream_name=audio_stream["name"], transcription_engine="pocketsphinx")
+def audio_settings(audio_stream, settings) -> AudioSettings:
+    return AudioSettings(
+        audio_stream_name=audio_stream["name"],
+        transcription_engine="pocketsphinx",
+        shard_positions_table=shard_positions_table(settings),
+    )
 
 
 @pytest.fixture

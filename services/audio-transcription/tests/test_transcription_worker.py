@@ -97,11 +97,26 @@ def kinesis_event(stream_records: list[dict], audio_stream: dict) -> dict:
 
 @pytest.fixture
 def build(settings, audio_settings, clock, kinesis):
-    def make(recognizer, lambda_client=None, **audio_changes) -> WorkerRuntime:
+    def make(recognizer, lambda_client=None, kinesis_client=None, **audio_changes) -> WorkerRuntime:
         audio = audio_settings.model_copy(update=audio_changes)
-        return WorkerRuntime.build_worker(settings, audio, clock, recognizer, lambda_client, kinesis)
+        return WorkerRuntime.build_worker(settings, audio, clock, recognizer, lambda_client, kinesis_client or kinesis)
 
     return make
+
+
+class CountingKinesis:
+    """The emulator's Kinesis, keeping every page of records the worker's reader got."""
+
+    def __init__(self, kinesis) -> None:
+        self._kinesis = kinesis
+        self.pages: list[dict] = []
+
+    def get_shard_iterator(self, **request):
+        return self._kinesis.get_shard_iterator(**request)
+
+    def get_records(self, **request):
+        self.pages.append(self._kinesis.get_records(**request))
+        return self.pages[-1]
 
 
 def deps_of(runtime: WorkerRuntime):
@@ -368,6 +383,8 @@ def test_a_poison_record_fails_only_its_own_session_and_is_reported_in_batch_ite
     assert answer == {"batchItemFailures": [{"itemIdentifier": attacker_first}]}
     finals = [m["text"] for m in sink.messages("victim", "transcript") if not m["isPartial"]]
     assert finals == ["c0 c1 c2 c3"]
+    # The shard's position stays before the failure: the retried batch is read again, not skipped.
+    assert runtime.worker._positions.get(audio_stream["arn"], audio_stream["shard"]) == ""
 
 
 def test_a_sequence_of_two_to_the_53_costs_the_worker_no_memory_and_no_other_session(
@@ -468,3 +485,103 @@ def test_the_worker_closes_every_stream_together_within_its_remaining_time(harne
     runtime.worker.run(batch, "arn:aws:kinesis:eu-west-1:123456789012:stream/audio", lambda: remaining)
     assert recognizer.passed == len(sessions)
     assert all(timeout <= remaining - SHUTDOWN_RESERVE_SECONDS for timeout in recognizer.timeouts)
+
+
+def emitted_metrics(capsys) -> dict[str, float]:
+    """The EMF metrics printed so far, summed by name."""
+    totals: dict[str, float] = {}
+    for line in capsys.readouterr().out.splitlines():
+        if not line.startswith('{"_aws"'):
+            continue
+        blob = json.loads(line)
+        for definition in blob["_aws"]["CloudWatchMetrics"]:
+            for metric in definition["Metrics"]:
+                value = blob[metric["Name"]]
+                totals[metric["Name"]] = totals.get(metric["Name"], 0) + (
+                    sum(value) if isinstance(value, list) else value
+                )
+    return totals
+
+
+def test_the_next_invocation_skips_its_batch_behind_the_shards_position_and_reads_on_after_it(
+    audio_harness, build, kinesis, audio_stream, sink, capsys
+):
+    audio_harness.speaker_with_session()
+    send_chunks(audio_harness, "spk", [0, 1, 2, 3, 4, 5])
+    stream_records = read_stream(kinesis, audio_stream)
+    quick = {"deadline_margin_seconds": 0, "shard_idle_seconds": 0, "shard_poll_seconds": 0}
+    first = EchoRecognizer()
+    worker_handler.using(build(first, **quick))(kinesis_event(stream_records[:2], audio_stream), FakeLambdaContext())
+    assert first.finished == ["c0 c1 c2 c3 c4 c5"]
+    capsys.readouterr()
+
+    send_chunks(audio_harness, "spk", [6, 7], first_sequence=6)
+    later, reader = EchoRecognizer(), CountingKinesis(kinesis)
+    runtime = build(later, kinesis_client=reader, **quick)
+    # The mapping delivers the two records after its checkpoint: both were read by the first reader.
+    worker_handler.using(runtime)(kinesis_event(stream_records[2:4], audio_stream), FakeLambdaContext())
+
+    assert later.finished == ["c6 c7"]
+    # its reader's first page starts after the first reader's position, not after the batch
+    assert [r["Data"] for r in reader.pages[0]["Records"]] == [
+        r["Data"] for r in read_stream(kinesis, audio_stream)[6:]
+    ]
+    counted = emitted_metrics(capsys)
+    assert counted["RecordsBehindPosition"] == 2 and "AudioRecordsAlreadyRead" not in counted
+    positions = runtime.worker._positions
+    assert (
+        positions.get(audio_stream["arn"], audio_stream["shard"])
+        == read_stream(kinesis, audio_stream)[-1]["SequenceNumber"]
+    )
+
+
+def test_an_invocation_wholly_behind_the_position_returns_at_once_when_the_shard_is_at_its_tip(
+    audio_harness, build, kinesis, audio_stream
+):
+    audio_harness.speaker_with_session()
+    send_chunks(audio_harness, "spk", [0, 1, 2, 3])
+    stream_records = read_stream(kinesis, audio_stream)
+    quick = {"deadline_margin_seconds": 0, "shard_idle_seconds": 0, "shard_poll_seconds": 0}
+    worker_handler.using(build(EchoRecognizer(), **quick))(
+        kinesis_event(stream_records[:1], audio_stream), FakeLambdaContext()
+    )
+    # The talk is over; the mapping catches up. An idle shard would keep this worker for an hour of its clock.
+    reader = CountingKinesis(kinesis)
+    runtime = build(
+        EchoRecognizer(),
+        kinesis_client=reader,
+        deadline_margin_seconds=0,
+        shard_idle_seconds=3600,
+        shard_poll_seconds=0,
+    )
+    assert worker_handler.using(runtime)(kinesis_event(stream_records[1:3], audio_stream), FakeLambdaContext()) == {
+        "batchItemFailures": []
+    }
+    assert len(reader.pages) == 1
+
+
+def test_the_shards_position_moves_only_from_the_value_its_mover_last_saw(settings, audio_settings, clock):
+    from audio_transcription.checkpoints import ShardPositionRepository
+
+    positions = ShardPositionRepository(boto3.resource("dynamodb").Table(audio_settings.shard_positions_table))
+    assert positions.get("arn:stream", "shard-0") == ""
+    assert positions.advance("arn:stream", "shard-0", "", "100", clock.now())
+    assert not positions.advance("arn:stream", "shard-0", "", "150", clock.now())  # created meanwhile
+    assert positions.advance("arn:stream", "shard-0", "100", "200", clock.now())
+    assert not positions.advance("arn:stream", "shard-0", "100", "300", clock.now())  # moved meanwhile
+    assert positions.get("arn:stream", "shard-0") == "200"
+    assert positions.get("arn:stream", "shard-1") == ""
+
+
+def test_the_readers_lag_counts_how_long_the_audio_waited_to_be_read(
+    audio_harness, build, kinesis, audio_stream, clock, capsys
+):
+    audio_harness.speaker_with_session()
+    send_chunks(audio_harness, "spk", [0, 1, 2, 3])
+    stream_records = read_stream(kinesis, audio_stream)
+    # The reader gets to the records 30 s after they reached the stream (an invocation boundary, say).
+    clock.current = stream_records[1]["ApproximateArrivalTimestamp"].timestamp() + 30
+    capsys.readouterr()
+    runtime = build(EchoRecognizer(), deadline_margin_seconds=0, shard_idle_seconds=0, shard_poll_seconds=0)
+    worker_handler.using(runtime)(kinesis_event(stream_records[:1], audio_stream), FakeLambdaContext())
+    assert 29_000 <= emitted_metrics(capsys)["AudioReadBehindLatest"] <= 31_000

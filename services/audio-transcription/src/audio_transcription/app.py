@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from audio_transcription.checkpoints import CheckpointRepository
+from audio_transcription.checkpoints import CheckpointRepository, ShardPositionRepository
 from audio_transcription.engines import Recognizer, recognizer_for
 from audio_transcription.forwarder import ForwardingLimits, SegmentForwarder, forward_config
 from audio_transcription.ingest import AudioIngest
@@ -14,7 +14,7 @@ from audio_transcription.transcription import Dependencies
 from audio_transcription.worker import TranscriptionWorker
 from broadcast_shared import aws
 from broadcast_shared.clock import Clock, SystemClock
-from broadcast_shared.config import RouteSettings, Settings
+from broadcast_shared.config import ConfigurationError, RouteSettings, Settings
 from broadcast_shared.runtime import RouteRuntime, notifier, sessions_repository
 from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decorator
 
@@ -75,6 +75,8 @@ class WorkerRuntime:
         lambda_client: object | None = None,
         kinesis: object | None = None,
     ) -> WorkerRuntime:
+        if not audio.shard_positions_table:
+            raise ConfigurationError("the transcription worker needs SHARD_POSITIONS_TABLE")
         clock = clock or SystemClock()
         dynamodb = aws.resource("dynamodb")
         sessions = sessions_repository(settings, dynamodb)
@@ -96,7 +98,8 @@ class WorkerRuntime:
             ),
             clock=clock,
         )
-        return cls(worker=TranscriptionWorker(deps, kinesis or aws.client("kinesis")))
+        positions = ShardPositionRepository(dynamodb.Table(audio.shard_positions_table))
+        return cls(worker=TranscriptionWorker(deps, kinesis or aws.client("kinesis"), positions))
 
     @classmethod
     def from_environment(cls) -> WorkerRuntime:

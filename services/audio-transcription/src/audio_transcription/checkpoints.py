@@ -1,4 +1,4 @@
-"""Each session's audio high-water mark, on its item in the sessions table.
+"""Each session's audio high-water mark, on its item in the sessions table, and each shard's read position.
 
 A worker claims chunks before it transcribes them: it moves ``audioSequence`` from
 the value it last saw to the last chunk it is about to send, in one conditional
@@ -7,6 +7,9 @@ fails has been overtaken and lets the session go. ``audioOffset`` (seconds of au
 before the next chunk) keeps segment times continuous across workers, and
 ``audioRecord`` (the Kinesis sequence number of the last chunk claimed) tells a
 redelivered record from a chunk the speaker sent twice.
+
+The shard's read position (:class:`ShardPositionRepository`) is where the worker's own reader
+got to, across all of the shard's sessions: the next invocation reads on from there.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ class Checkpoint:
 
     def read_before(self, record: str) -> bool:
         """Whether a Kinesis record (same shard) was already read by an earlier worker."""
-        return bool(self.record) and int(record) <= int(self.record)
+        return at_or_before(record, self.record)
+
+
+def at_or_before(sequence_number: str, position: str) -> bool:
+    """Whether a Kinesis record is at or before ``position`` (a sequence number of the same shard; empty: none)."""
+    return bool(position) and int(sequence_number) <= int(position)
 
 
 class CheckpointRepository:
@@ -63,6 +71,51 @@ class CheckpointRepository:
                 Key={"sessionId": session_id},
                 UpdateExpression="SET audioSequence = :sequence, audioOffset = :offset, audioRecord = :record",
                 ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+            is not None
+        )
+
+
+class ShardPositionRepository:
+    """Each shard's read position: the last record a worker's own reader consumed, every chunk of it up to there
+    claimed (or declared a gap) in its session's checkpoint. One item per shard in the shard positions table.
+
+    The event source mapping's checkpoint only moves by the batch it delivers, while an invocation reads the
+    shard itself far beyond it; the next invocation starts its reader after this position instead of paging
+    through what was read already (docs/ARCHITECTURE.md, "Talks longer than an invocation"). Items expire with
+    the stream's retention, after which their sequence numbers are gone from the shard anyway.
+    """
+
+    def __init__(self, table: Any, retention_seconds: int = 24 * 3600) -> None:
+        self._table = table
+        self._retention_seconds = retention_seconds
+
+    @staticmethod
+    def key(stream_arn: str, shard_id: str) -> str:
+        return f"{stream_arn}/{shard_id}"
+
+    def get(self, stream_arn: str, shard_id: str) -> str:
+        """The shard's position (a sequence number); empty when no reader has recorded one."""
+        item = self._table.get_item(Key={"shardKey": self.key(stream_arn, shard_id)}, ConsistentRead=True).get("Item")
+        return str(item["position"]) if item else ""
+
+    def advance(self, stream_arn: str, shard_id: str, previous: str, position: str, now: float) -> bool:
+        """Move the position from ``previous`` (empty: none yet) to ``position``; False when another invocation
+        moved it meanwhile (this one has been overtaken: what it read is claimed, its position is not kept)."""
+        values: dict[str, Any] = {":position": position, ":expires": int(now) + self._retention_seconds}
+        if previous:
+            condition = "#position = :previous"
+            values[":previous"] = previous
+        else:
+            condition = "attribute_not_exists(shardKey)"
+        return (
+            if_condition_holds(
+                self._table.update_item,
+                Key={"shardKey": self.key(stream_arn, shard_id)},
+                UpdateExpression="SET #position = :position, expiresAt = :expires",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#position": "position"},
                 ExpressionAttributeValues=values,
             )
             is not None

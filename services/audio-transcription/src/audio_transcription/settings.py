@@ -20,6 +20,8 @@ class AudioSettings(EnvironmentSettings):
     #: Amazon Transcribe streaming's endpoint; empty: the SDK's own resolution
     #: (``AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING``, ``AWS_ENDPOINT_URL``, else the Region's endpoint)
     transcribe_endpoint_url: str = ""
+    #: the worker's table of each shard's read position (ShardPositionRepository); the worker needs it
+    shard_positions_table: str = ""
     #: the translation pipeline function segments are forwarded to; empty: not forwarded
     translation_function_name: str = ""
     #: chunk duration bounds, in milliseconds
