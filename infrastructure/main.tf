@@ -74,6 +74,8 @@ locals {
     CONTROL_QUEUE_URL                  = module.function_queue["control"].url
     # createSession warms the audio path ahead of the speaker's first words (docs/ARCHITECTURE.md, "Warm path").
     WARM_UP_FUNCTIONS = join(",", [for callee in local.function_calls.create_session : local.function_names[callee]])
+    # joinSession warms the pipeline for a language's first listener.
+    TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
   })
 
   audio_stream_name = "${local.name_prefix}-audio"
@@ -179,6 +181,12 @@ locals {
       WarmUp = {
         actions   = ["lambda:InvokeFunction"]
         resources = [for callee in local.function_calls.create_session : "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.function_names[callee]}"]
+      }
+    })
+    join_session = merge(local.session_access, {
+      WarmUp = {
+        actions   = ["lambda:InvokeFunction"]
+        resources = [for callee in local.function_calls.join_session : "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.function_names[callee]}"]
       }
     })
     publish_periodic_status = merge(local.membership_access, {

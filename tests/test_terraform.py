@@ -275,6 +275,9 @@ def test_each_function_may_call_only_what_it_needs(deployed_local):
         "speech-broadcast-local-send-audio",
         "speech-broadcast-local-transcription-worker",
     }
+    assert {r.rsplit(":", 1)[1] for a, r in grants("join-session") if a.startswith("lambda:")} == {
+        "speech-broadcast-local-translate-segment"
+    }
     assert not actions("translate-segment", "rate-limits") and not actions("disconnect", "rate-limits")
     # The transcripts: only the pipeline writes them (one conditional put per final), only getTranscript reads.
     functions = {f["FunctionName"] for f in lambda_.list_functions()["Functions"]}

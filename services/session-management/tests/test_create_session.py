@@ -1,18 +1,11 @@
 import re
 
-import boto3
 import pytest
 
 from broadcast_shared import aws
-from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.warm_up import WarmUpInvoker
-from broadcast_shared.websocket import LazyRuntime
-from local_runtime.management_api import ManagementApiServer, RecordingSink
-from session_management.handlers import create_session
-from session_management.warm_path import WarmPath
-from tests.support.harness import Harness
+from session_management.warm_path import WarmPath, warm_path
 from tests.support.ports import free_port
-from tests.support.tables import fresh_settings
 
 
 def test_speaker_creates_session_with_readable_id(harness):
@@ -135,41 +128,6 @@ def test_one_speaker_may_create_a_bounded_number_of_sessions_per_hour(harness):
     harness.last("other", "sessionCreated")
 
 
-class RecordingInvoker:
-    """The Lambda Invoke API's far side: what reached it."""
-
-    def __init__(self) -> None:
-        self.invokes: list[tuple[str, dict, bool]] = []
-
-    def invoke(self, function: str, payload: dict, asynchronous: bool) -> tuple[dict | None, None]:
-        self.invokes.append((function, payload, asynchronous))
-        return None, None
-
-
-@pytest.fixture
-def invoke_api(monkeypatch):
-    """A Lambda Invoke API the create-session function's real boto3 client reaches over HTTP."""
-    invoker = RecordingInvoker()
-    server = ManagementApiServer(RecordingSink(), invoker=invoker).start()
-    monkeypatch.setattr(
-        create_session,
-        "warm_path",
-        LazyRuntime(lambda: WarmPath(WarmUpInvoker(aws.client("lambda", endpoint_url=server.base_url)))),
-    )
-    yield invoker
-    server.stop()
-
-
-@pytest.fixture
-def warming_harness(aws_endpoint, management_api, clock, sink):
-    settings = fresh_settings(
-        boto3.client("dynamodb", region_name="eu-west-1"),
-        management_api.endpoint,
-        warm_up_functions=frozenset({"send-audio", "transcription-worker"}),
-    )
-    return Harness(RouteRuntime.build_route(settings, clock), sink)
-
-
 def test_creating_a_session_warms_the_functions_its_audio_passes_through(warming_harness, invoke_api):
     warming_harness.speaker_with_session("spk", source_language="es")
     assert sorted(invoke_api.invokes) == [
@@ -180,13 +138,8 @@ def test_creating_a_session_warms_the_functions_its_audio_passes_through(warming
 
 def test_a_session_is_created_and_answered_when_its_warm_ups_cannot_be_sent(warming_harness, monkeypatch):
     # Nothing serves the Invoke API at this address: the warm-ups fail, the speaker is not told.
-    monkeypatch.setattr(
-        create_session,
-        "warm_path",
-        LazyRuntime(
-            lambda: WarmPath(WarmUpInvoker(aws.client("lambda", endpoint_url=f"http://127.0.0.1:{free_port()}")))
-        ),
-    )
+    unreachable = WarmPath(WarmUpInvoker(aws.client("lambda", endpoint_url=f"http://127.0.0.1:{free_port()}")))
+    monkeypatch.setattr(warm_path, "_value", unreachable)
     session_id = warming_harness.speaker_with_session("spk")
     assert warming_harness.runtime.sessions.get(session_id).is_active
     assert [m["type"] for m in warming_harness.sink.messages("spk")] == ["sessionCreated"]

@@ -162,3 +162,15 @@ def test_join_that_keeps_conflicting_is_not_called_already_in_session(harness):
     assert harness.last("l1", "error")["code"] == "INTERNAL_ERROR"
     assert harness.runtime.connections.get("l1").session_id is None
     assert harness.runtime.sessions.get(session_id).listener_count == 0
+
+
+def test_a_languages_first_listener_warms_the_pipeline_for_it_and_later_ones_do_not(warming_harness, invoke_api):
+    session_id = warming_harness.speaker_with_session("spk")
+    invoke_api.invokes.clear()  # the session's own warm-ups
+    warming_harness.listener_in(session_id, "l1", "es")
+    warming_harness.listener_in(session_id, "l2", "es")
+    warming_harness.listener_in(session_id, "l3", "fr")
+    assert invoke_api.invokes == [
+        ("translate-segment", {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"}, True),
+        ("translate-segment", {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "fr"}, True),
+    ]

@@ -28,6 +28,8 @@ class SessionSettings(RouteSettings):
     transcripts_table: NonEmpty
     #: the functions a talk's audio passes through, warmed by ``createSession`` (``broadcast_shared.warm_up``)
     warm_up_functions: Annotated[frozenset[str], NoDecode] = frozenset()
+    #: the translation pipeline, warmed by ``joinSession`` for a language's first listener
+    translation_function_name: str = ""
     #: broadcastStateChanged broadcasts to a session's listeners per second at most; changes in between are
     #: coalesced into one trailing broadcast of the latest state (``session_management.control``)
     control_broadcasts_per_second: Annotated[float, Field(gt=0, le=10)] = 2.0

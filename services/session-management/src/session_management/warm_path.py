@@ -1,10 +1,11 @@
-"""The talk's path warmed when a session is created or resumed, ahead of the speaker's first words.
+"""The talk's path warmed ahead of the speaker's first words.
 
-``createSession`` sends a warm-up (:mod:`broadcast_shared.warm_up`) to every function the
-audio passes through before it is transcribed (``WARM_UP_FUNCTIONS``: ``sendAudio`` and the
-transcription worker, which loads its recogniser for the session's language), so the first
-sentence does not pay for their cold starts. The translation pipeline is warmed per
-listened language by the worker at the session's first audio.
+``createSession`` (a new or resumed session) sends a warm-up (:mod:`broadcast_shared.warm_up`)
+to every function the audio passes through before it is transcribed (``WARM_UP_FUNCTIONS``:
+``sendAudio`` and the transcription worker, which loads its recogniser for the session's
+language); ``joinSession`` warms the translation pipeline for the language pair when a
+language gets its first listener. So the first sentence does not pay for their cold starts.
+The worker warms the pipeline again per listened language at the session's first audio.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ class WarmPath:
     def warm(self, function_names: Iterable[str], source_language: str) -> int:
         """Send a warm-up to each function; how many were sent."""
         return sum(self._invoker.send(name, sourceLanguage=source_language) for name in sorted(function_names))
+
+    def warm_translation(self, function_name: str, source_language: str, target_language: str) -> bool:
+        """Let the pipeline load its engines for a language pair (nothing when no pipeline is configured)."""
+        if not function_name:
+            return False
+        return self._invoker.send(function_name, sourceLanguage=source_language, targetLanguage=target_language)
 
 
 warm_path = LazyRuntime(lambda: WarmPath(WarmUpInvoker(aws.client("lambda", config=WARM_UP_CONFIG))))

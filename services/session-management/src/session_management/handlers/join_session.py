@@ -1,4 +1,5 @@
-"""Route ``joinSession`` (listener): join a session in a target language; answer ``sessionJoined``."""
+"""Route ``joinSession`` (listener): join a session in a target language; answer ``sessionJoined``; warm the
+pipeline for a language's first listener."""
 
 from broadcast_shared.messages.inbound import JoinSession
 from broadcast_shared.messages.outbound import SessionJoined
@@ -7,7 +8,9 @@ from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import Request
 from session_management.app import route
 from session_management.sessions import SessionService
+from session_management.settings import session_settings
 from session_management.status import broadcast_state
+from session_management.warm_path import warm_path
 
 
 @route(JoinSession, roles={Role.LISTENER})
@@ -25,3 +28,7 @@ def handler(request: Request[JoinSession], runtime: RouteRuntime) -> None:
             broadcast_state=broadcast_state(session),
         ),
     )
+    if not session.language_counts.get(message.target_language):
+        warm_path.get().warm_translation(
+            session_settings(runtime).translation_function_name, session.source_language, message.target_language
+        )
