@@ -142,11 +142,11 @@ def forget_translations(endpoint: str) -> None:
 
 
 def on_failure_queues(endpoint: str) -> dict[str, list[dict]]:
-    """Every message on every on-failure queue (read and deleted), by queue."""
+    """Every message on every on-failure and dead-letter queue (read and deleted), by queue."""
     sqs = emulator_client("sqs", endpoint)
     found: dict[str, list[dict]] = {}
     for url in sqs.list_queues().get("QueueUrls", []):
-        if not url.endswith(("-failures", "-undelivered")):
+        if not url.endswith(("-failures", "-undelivered", "-dead-letter")):
             continue
         messages = found.setdefault(url.rsplit("/", 1)[1], [])
         while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
