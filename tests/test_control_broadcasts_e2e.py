@@ -13,6 +13,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from broadcast_tools import local_auth
 from tests.support.deployment import emulator_client
+from tests.support.frames import receive, send
 from tests.support.running_platform import RunningPlatform
 
 pytestmark = pytest.mark.terraform
@@ -33,18 +34,6 @@ def stack(deployed_local):
 def control_queue(deployed_local) -> tuple[object, str]:
     sqs = emulator_client("sqs", deployed_local["endpoint"])
     return sqs, sqs.get_queue_url(QueueName="speech-broadcast-local-control")["QueueUrl"]
-
-
-def send(ws, **message) -> None:
-    ws.send(json.dumps(message))
-
-
-def receive(ws, type_: str, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        message = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
-        if message.get("type") == type_:
-            return message
 
 
 def states_until(ws, done, timeout: float = 30) -> list[dict]:

@@ -18,6 +18,7 @@ from websockets.sync.client import connect
 from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
 from tests.support.deployment import apply_local, emulator_client
+from tests.support.frames import receive, send
 from tests.support.ports import free_port
 from tests.support.running_platform import RunningPlatform
 
@@ -36,19 +37,6 @@ def speaker(stack, token: str | None = None):
 
 def listener(stack):
     return connect(f"{stack.url}?role=listener")
-
-
-def receive(ws, type_: str, timeout: float = 15) -> dict:
-    """The next message of this type (others are skipped)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        message = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
-        if message.get("type") == type_:
-            return message
-
-
-def send(ws, **message) -> None:
-    ws.send(json.dumps(message))
 
 
 def create_session(ws) -> str:
