@@ -77,9 +77,9 @@ def speaker_with_listener(stack) -> Iterator[tuple[ClientConnection, ClientConne
         connect(f"{stack.url}?role=listener") as lis,
     ):
         send(spk, action="createSession", sourceLanguage="en")
-        session_id = receive(spk, "sessionCreated")["sessionId"]
+        session_id = receive(spk, "sessionCreated", 30)["sessionId"]
         send(lis, action="joinSession", sessionId=session_id, targetLanguage="es")
-        receive(lis, "sessionJoined")
+        receive(lis, "sessionJoined", 30)
         time.sleep(1)  # pace: the set-up messages' one-second rate window passes before the slider starts
         yield spk, lis
 
