@@ -28,6 +28,9 @@ class SessionSettings(RouteSettings):
     transcripts_table: NonEmpty
     #: the functions a talk's audio passes through, warmed by ``createSession`` (``broadcast_shared.warm_up``)
     warm_up_functions: Annotated[frozenset[str], NoDecode] = frozenset()
+    #: warm-ups sent to each of them at once: ``sendAudio`` gets a chunk every 250 ms and its first calls on a new
+    #: environment are slower than that, so one warm environment would leave the second chunk to a cold start
+    warm_up_environments: Annotated[int, Field(ge=1, le=4)] = 2
     #: the translation pipeline, warmed by ``joinSession`` for a language's first listener
     translation_function_name: str = ""
     #: broadcastStateChanged broadcasts to a session's listeners per second at most; changes in between are

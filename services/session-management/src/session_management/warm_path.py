@@ -26,9 +26,14 @@ class WarmPath:
     def __init__(self, invoker: WarmUpInvoker) -> None:
         self._invoker = invoker
 
-    def warm(self, function_names: Iterable[str], source_language: str) -> int:
-        """Send a warm-up to each function; how many were sent."""
-        return sum(self._invoker.send(name, sourceLanguage=source_language) for name in sorted(function_names))
+    def warm(self, function_names: Iterable[str], source_language: str, environments: int = 1) -> int:
+        """Send ``environments`` warm-ups to each function at once (each asynchronous: Lambda runs overlapping ones
+        in environments of their own); how many were sent."""
+        return sum(
+            self._invoker.send(name, sourceLanguage=source_language)
+            for name in sorted(function_names)
+            for _ in range(environments)
+        )
 
     def warm_translation(self, function_name: str, source_language: str, target_language: str) -> bool:
         """Let the pipeline load its engines for a language pair (nothing when no pipeline is configured)."""

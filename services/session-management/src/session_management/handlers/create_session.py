@@ -33,4 +33,5 @@ def handler(request: Request[CreateSession], runtime: RouteRuntime) -> None:
             resumed=True if request.message.session_id else None,
         ),
     )
-    warm_path.get().warm(session_settings(runtime).warm_up_functions, session.source_language)
+    settings = session_settings(runtime)
+    warm_path.get().warm(settings.warm_up_functions, session.source_language, settings.warm_up_environments)
