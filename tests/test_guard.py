@@ -72,8 +72,12 @@ def test_stream_consumer_must_be_declared_and_counts_as_an_invoker(repo):
     assert "function transcription_worker: nothing invokes it" in problems(repo)
 
 
-def test_translation_function_counts_as_invoked_by_the_worker_and_only_so(repo):
-    edit_platform(repo, lambda d: d["function_calls"].pop("transcription_worker"))
+def test_translation_function_counts_as_invoked_by_its_callers_and_only_so(repo):
+    def unwire(d):
+        d["function_calls"].pop("transcription_worker")
+        d["function_calls"].pop("join_session")  # its warm-up invoke would count too
+
+    edit_platform(repo, unwire)
     assert "function translate_segment: nothing invokes it" in problems(repo)
 
 
