@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 
-def eventually[T](probe: Callable[[], T], timeout: float = 10, interval: float = 0.05, what: str = "") -> T:
+def eventually[T](probe: Callable[[], T | None], timeout: float = 10, interval: float = 0.05, what: str = "") -> T:
     """Call ``probe`` until it returns a truthy value, and return that value.
 
     Between calls it sleeps ``interval`` seconds (0: a probe that blocks by itself, such as a socket read with
