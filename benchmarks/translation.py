@@ -124,25 +124,27 @@ def _partials_cost(
 
     class InProcess:
         def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:  # noqa: N803
-            with contextlib.redirect_stdout(io.StringIO()):
-                pipeline.process(TranscriptSegment.model_validate_json(Payload))
+            pipeline.process(TranscriptSegment.model_validate_json(Payload))
             return {"StatusCode": 200}
 
     forwarder = SegmentForwarder(InProcess(), "translate-segment", base.sessions, ForwardingLimits())
     whole = final_characters = 0
     offset = 0.0
-    for n, sentence in enumerate(CONTINUOUS_TALK):
-        words = sentence.split()
-        segment_id = f"talk-u{n}"
-        for count in range(1, len(words)):
-            text = " ".join(words[:count])
-            whole += len(text)
-            forwarder.forward(_segment(session_id, segment_id, text, True, offset))
-            time.sleep(1 / words_per_second)
-        forwarder.forward(_segment(session_id, segment_id, sentence, False, offset))
-        final_characters += len(sentence)
-        offset += len(words) / words_per_second
-    forwarder.drain(session_id)
+    # The pipeline's metrics and log lines are kept off the output here, once: the forwarder invokes it from its
+    # lanes' threads, and a redirect in each would restore another thread's stdout (sys.stdout is the process's).
+    with contextlib.redirect_stdout(io.StringIO()):
+        for n, sentence in enumerate(CONTINUOUS_TALK):
+            words = sentence.split()
+            segment_id = f"talk-u{n}"
+            for count in range(1, len(words)):
+                text = " ".join(words[:count])
+                whole += len(text)
+                forwarder.forward(_segment(session_id, segment_id, text, True, offset))
+                time.sleep(1 / words_per_second)
+            forwarder.forward(_segment(session_id, segment_id, sentence, False, offset))
+            final_characters += len(sentence)
+            offset += len(words) / words_per_second
+        forwarder.drain(session_id)
     languages = len(LANGUAGES)
     print(
         f"  partials: {counting.characters / (final_characters * languages):.2f} characters translated per final"
