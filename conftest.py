@@ -12,41 +12,19 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from broadcast_shared.runtime import RouteRuntime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from session_management.settings import SessionSettings
-from tests.support.ports import free_port
+from tests.support.aws_emulator import REGION, emulated_aws
 from tests.support.tables import fresh_settings
-
-REGION = "eu-west-1"
 
 
 @pytest.fixture(scope="session")
 def aws_endpoint() -> Iterator[str]:
     """A moto server for the whole run; every boto3 client reaches it through AWS_ENDPOINT_URL."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    saved = {
-        k: os.environ.get(k)
-        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
-    }
-    os.environ.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-    )
-    yield endpoint
-    server.stop()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with emulated_aws() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

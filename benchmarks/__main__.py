@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
@@ -16,6 +17,7 @@ for key, value in {
     os.environ.setdefault(key, value)
 
 from benchmarks import artifacts, audio, fanout, flood, gateway, latency, segments, session_status, translation  # noqa: E402
+from benchmarks.harness import keep_logs_out_of_the_figures  # noqa: E402
 
 BENCHMARKS = {
     "artifacts": artifacts,
@@ -31,5 +33,7 @@ BENCHMARKS = {
 
 if __name__ == "__main__":
     # `python -m benchmarks fanout gateway` runs those only; no argument runs them all.
+    log = keep_logs_out_of_the_figures()
+    print(f"(the emulators' and the local runtime's warnings and errors: {log.relative_to(Path.cwd())})")
     for name in sys.argv[1:] or BENCHMARKS:
         BENCHMARKS[name].run()

@@ -14,28 +14,22 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import logging
-import os
 import time
 import uuid
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from audio_transcription.app import AudioRuntime
 from audio_transcription.dynamics import measure
 from audio_transcription.settings import AudioSettings
+from benchmarks.harness import aws_in_process, speaker_session, stream_the_talk
 from benchmarks.stats import describe, percentile
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
-from local_runtime.management_api import ManagementApiServer, RecordingSink
-from tests.support.events import FakeLambdaContext, connect_event, message_event
-from tests.support.ports import free_port
+from tests.support.events import FakeLambdaContext, message_event
 from tests.support.running_platform import serving_applied_platform
 from tests.support.tables import fresh_settings
-from tests.support.talk import stream_talk
 
 CHUNK_MS = 100
-STREAM_CHUNK_MS = 200
 
 
 def run() -> None:
@@ -44,7 +38,7 @@ def run() -> None:
     chunks = [talk[i : i + size] for i in range(0, len(talk) - size + 1, size)]
     _measurement(chunks)
     _send_audio(chunks)
-    _audio_to_final(talk)
+    _audio_to_final()
 
 
 def _measurement(chunks: list[bytes]) -> None:
@@ -59,32 +53,19 @@ def _measurement(chunks: list[bytes]) -> None:
 
 
 def _send_audio(chunks: list[bytes]) -> None:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server.start()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
-    sink = RecordingSink()
-    management = ManagementApiServer(sink).start()
-    try:
+    with aws_in_process() as (management_endpoint, sink):
         from audio_transcription.handlers import send_audio
-        from session_management.handlers import connect, create_session
 
         kinesis = boto3.client("kinesis")
         stream = f"bench-audio-{uuid.uuid4().hex[:6]}"
         kinesis.create_stream(StreamName=stream, ShardCount=1)
-        settings = fresh_settings(boto3.client("dynamodb"), management.endpoint)
+        settings = fresh_settings(boto3.client("dynamodb"), management_endpoint)
         runtime = AudioRuntime.build_audio(
             settings,
             AudioSettings(audio_stream_name=stream, audio_rate_per_second=1000, audio_seconds_per_second=1000.0),
         )
-        sink.open("speaker")
+        speaker_session(runtime, sink)
         context = FakeLambdaContext()
-        with contextlib.redirect_stdout(io.StringIO()):
-            connect.handler.using(runtime)(connect_event("speaker", "speaker", "bench-user"), context)
-            create_session.handler.using(runtime)(
-                message_event("speaker", {"action": "createSession", "sourceLanguage": "en"}), context
-            )
         handler = send_audio.handler.using(runtime)
         samples = []
         for sequence, chunk in enumerate(chunks):
@@ -102,23 +83,13 @@ def _send_audio(chunks: list[bytes]) -> None:
             "  (each chunk: connection get, rate-limit update, session get, audio budget update, PutRecord;"
             " moto ~15 ms per call)"
         )
-    finally:
-        management.stop()
-        server.stop()
-        os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
-def _audio_to_final(talk: bytes) -> None:
+def _audio_to_final() -> None:
     with serving_applied_platform() as stack:
-        result = stream_talk(stack.url, talk, chunk_ms=STREAM_CHUNK_MS, pace=1.0)
-    latencies = []
-    for arrived, message in result.transcripts:
-        if message["isPartial"]:
-            continue
-        last_chunk = min(int(message["endTime"] * 1000 // STREAM_CHUNK_MS), max(result.sent_at))
-        latencies.append((arrived - result.sent_at[last_chunk]) * 1000)
+        result = stream_the_talk(stack)
     print("== audio to final transcript, the talk in real time through `make dev`'s platform (pocketsphinx)")
-    print(f"  {describe(latencies)}")
+    print(f"  {describe([latency for _, latency in result.final_latencies()])}")
     print(
         f"  partials: {len(result.partials)}, finals: {len(result.finals)}, "
         f"word error rate {word_error_rate(TALK, result.final_text):.3f}"

@@ -21,25 +21,25 @@ import statistics
 import threading
 import time
 from collections import Counter
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
+from benchmarks.harness import stream_the_talk
 from benchmarks.stats import describe
-from broadcast_tools.speech import TALK, synthesize
 from tests.support.running_platform import serving_applied_platform
-from tests.support.talk import TalkResult, stream_talk
+from tests.support.talk import TalkResult
 
 ATTACKERS = int(os.environ.get("FLOOD_CONNECTIONS", "50"))
 MESSAGES_PER_SECOND = int(os.environ.get("FLOOD_RATE", "100"))
 FLOOD_SECONDS = int(os.environ.get("FLOOD_SECONDS", "10"))
 #: the flood starts this long after the speaker does
 FLOOD_DELAY_SECONDS = 3.0
-CHUNK_MS = 200
 
 
 def run() -> None:
-    talk = synthesize(TALK)
     with serving_applied_platform() as stack:
         # The attackers run in a process of their own, as they would on another machine: in this one
         # they would share the interpreter lock with the gateway and slow it for everyone.
@@ -50,43 +50,40 @@ def run() -> None:
         connected.wait(timeout=180)  # the attackers connect first, then wait for the signal
         timer = threading.Timer(FLOOD_DELAY_SECONDS, go.set)
         timer.start()
-        result = stream_talk(stack.url, talk, chunk_ms=CHUNK_MS, pace=1.0, listeners=("es",))
+        result = stream_the_talk(stack, listeners=("es",))
         timer.cancel()
         flood = results.get(timeout=FLOOD_SECONDS + 120)
         process.join(timeout=10)
     report(flood, result)
 
 
-def _flood(url: str, connected, go, results) -> None:
+def _flood(url: str, connected: Event, go: Event, results: Queue[Flood]) -> None:
     """The attacking process: connect, wait for ``go``, flood, and hand back what was answered.
 
     It runs at the lowest CPU priority: an attacker's CPU is not the platform's, and on a two-core machine an
     attacker at full priority would take one of the cores the emulated platform needs.
     """
     os.nice(19)
-    flood = Flood(url, connected, go)
-    asyncio.run(flood.run())
-    flood.connected = flood.go = None
+    flood = Flood(url)
+    asyncio.run(flood.run(connected, go))
     results.put(flood)
 
 
 class Flood:
-    def __init__(self, url: str, connected, go) -> None:
+    def __init__(self, url: str) -> None:
         self._url = f"{url}?role=listener"
         #: per connection: (seconds since the flood began, code or type) of every answer
         self.answers: list[list[tuple[float, str]]] = [[] for _ in range(ATTACKERS)]
-        self.connected = connected
-        self.go = go
         self.sent = 0
         self.connect_failures = 0
         #: time.monotonic(), which is the same clock in every process of the machine
         self.started = 0.0
         self.ended = 0.0
 
-    async def run(self) -> None:
+    async def run(self, connected: Event, go: Event) -> None:
         sockets = [await self._connect() for _ in range(ATTACKERS)]
-        self.connected.set()
-        await asyncio.to_thread(self.go.wait)
+        connected.set()
+        await asyncio.to_thread(go.wait)
         self.started = time.monotonic()
         try:
             await asyncio.gather(*(self._attack(n, ws) for n, ws in enumerate(sockets)))
@@ -96,7 +93,7 @@ class Flood:
             for ws in sockets:
                 await ws.close()
 
-    async def _connect(self):
+    async def _connect(self) -> ClientConnection:
         """A listener connection; the local ``$connect`` may fail while its environments start on a loaded machine."""
         for attempt in range(5):
             try:
@@ -106,7 +103,7 @@ class Flood:
                 await asyncio.sleep(0.5 * 2**attempt)
         return await connect(self._url)
 
-    async def _attack(self, n: int, ws) -> None:
+    async def _attack(self, n: int, ws: ClientConnection) -> None:
         reader = asyncio.create_task(self._read(n, ws))
         interval = 1 / MESSAGES_PER_SECOND
         for i in range(MESSAGES_PER_SECOND * FLOOD_SECONDS):
@@ -116,7 +113,7 @@ class Flood:
         await asyncio.sleep(3)
         reader.cancel()
 
-    async def _read(self, n: int, ws) -> None:
+    async def _read(self, n: int, ws: ClientConnection) -> None:
         try:
             async for text in ws:
                 message = json.loads(text)
@@ -162,11 +159,4 @@ def report(flood: Flood, result: TalkResult) -> None:
 
 
 def _final_latencies(result: TalkResult, window: tuple[float, float], inside: bool) -> list[float]:
-    latencies = []
-    for arrived, message in result.transcripts:
-        if message["isPartial"]:
-            continue
-        last_chunk = min(int(message["endTime"] * 1000 // CHUNK_MS), max(result.sent_at))
-        if (window[0] <= arrived <= window[1] + 5) == inside:
-            latencies.append((arrived - result.sent_at[last_chunk]) * 1000)
-    return latencies
+    return [latency for at, latency in result.final_latencies() if (window[0] <= at <= window[1] + 5) == inside]

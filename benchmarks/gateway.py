@@ -18,11 +18,9 @@ import asyncio
 import json
 import multiprocessing
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -35,8 +33,7 @@ from broadcast_tools import local_auth
 from local_runtime.deployment import Deployment
 from local_runtime.gateway import LocalGateway
 from local_runtime.management_api import ManagementApiServer
-from tests.support.deployment import apply_local
-from tests.support.running_platform import RunningPlatform
+from tests.support.running_platform import serving_applied_platform
 
 JOINERS = 200
 CONCURRENCY = 8
@@ -48,14 +45,8 @@ SENDERS = min(8, max(2, os.cpu_count() or 1))
 
 def run() -> None:
     raw_rate = asyncio.run(_raw_connect_rate())
-    with tempfile.TemporaryDirectory() as scratch:
-        deployment = apply_local(Path(scratch))
-        deployed = next(deployment)
-        try:
-            with RunningPlatform(deployed["endpoint"], max_concurrency=CONCURRENCY) as running:
-                rate = asyncio.run(_connect_join_rate(running.url))
-        finally:
-            next(deployment, None)
+    with serving_applied_platform(max_concurrency=CONCURRENCY) as running:
+        rate = asyncio.run(_connect_join_rate(running.url))
     print(f"== connect+join, {JOINERS} listeners, {CONCURRENCY} at a time")
     print(f"  through the deployed functions: {rate:7.1f} listeners/s")
     print(f"  gateway alone (no-op function): {raw_rate:7.1f} connections/s")

@@ -14,32 +14,11 @@ import json
 import tempfile
 from pathlib import Path
 
+from benchmarks.harness import stream_the_talk
 from benchmarks.stats import describe
-from broadcast_tools.speech import TALK, synthesize
 from tests.support.running_platform import serving_applied_platform
-from tests.support.talk import TalkResult, stream_talk
 
-CHUNK_MS = 200
 LISTENERS = ("es", "fr", "de")
-
-
-def _complete(talk_seconds: float):
-    def complete(result: TalkResult) -> bool:
-        finals = result.finals
-        if not finals or max(m["endTime"] for m in finals) < talk_seconds - 1.5:
-            return False
-        wanted = {m["segmentId"] for m in finals}
-        return all(
-            wanted
-            <= {
-                m["segmentId"]
-                for _, m in result.heard.get(lang, [])
-                if m.get("type") == "translation" and not m["isPartial"]
-            }
-            for lang in LISTENERS
-        )
-
-    return complete
 
 
 def _stages(log: Path) -> dict[str, list[float]]:
@@ -54,25 +33,15 @@ def _stages(log: Path) -> dict[str, list[float]]:
 
 
 def run() -> None:
-    talk = synthesize(TALK)
     with tempfile.TemporaryDirectory() as logs, serving_applied_platform(log_dir=Path(logs)) as stack:
-        result = stream_talk(
-            stack.url,
-            talk,
-            chunk_ms=CHUNK_MS,
-            pace=1.0,
-            wait_seconds=120,
-            listeners=LISTENERS,
-            complete=_complete(len(talk) / 32000),
-        )
+        result = stream_the_talk(stack, wait_seconds=120, listeners=LISTENERS)
         stages = _stages(Path(logs) / "speech-broadcast-local-translate-segment.log")
     to_final, to_caption, to_speech, pipeline = [], [], [], []
     first_sentence: list[float] = []
     for arrived, message in result.transcripts:
         if message["isPartial"]:
             continue
-        last_chunk = min(int(message["endTime"] * 1000 // CHUNK_MS), max(result.sent_at))
-        speech_end = result.sent_at[last_chunk]
+        speech_end = result.speech_end(message)
         to_final.append((arrived - speech_end) * 1000)
         for language in LISTENERS:
             for heard_at, caption in result.heard.get(language, []):

@@ -17,23 +17,20 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import logging
-import os
 import time
 
 import boto3
-from moto.server import ThreadedMotoServer
 
+from benchmarks.harness import aws_in_process, speaker_session
 from benchmarks.session_status import seat_listeners
 from benchmarks.stats import describe, percentile
 from broadcast_shared.messages.segments import TranscriptSegment
 from broadcast_shared.runtime import RouteRuntime
-from local_runtime.management_api import ManagementApiServer, RecordingSink
-from tests.support.events import FakeLambdaContext, connect_event, message_event
-from tests.support.ports import free_port
+from session_management.settings import SessionSettings
 from tests.support.tables import fresh_settings, transcripts_table, translation_cache_table
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.settings import TranslationSettings
+from translation_pipeline.translators import Translator, translator_for
 
 LISTENERS = 300
 LANGUAGES = ("es", "fr", "pt")
@@ -47,15 +44,8 @@ SENTENCES = [
 
 
 def run() -> None:
-    port = free_port()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
-    sink = RecordingSink()
-    management = ManagementApiServer(sink).start()
-    try:
-        settings = fresh_settings(boto3.client("dynamodb"), management.endpoint)
+    with aws_in_process() as (management_endpoint, sink):
+        settings = fresh_settings(boto3.client("dynamodb"), management_endpoint)
         translation = TranslationSettings(
             translation_cache_table=translation_cache_table(settings),
             transcripts_table=transcripts_table(settings),
@@ -63,37 +53,23 @@ def run() -> None:
             speech_engine="espeak",
         )
         base = RouteRuntime.build_route(settings)
-        from session_management.handlers import connect, create_session
-
-        sink.open("speaker")
-        with contextlib.redirect_stdout(io.StringIO()):
-            connect.handler.using(base)(connect_event("speaker", "speaker", "bench"), FakeLambdaContext())
-            create_session.handler.using(base)(
-                message_event("speaker", {"action": "createSession", "sourceLanguage": "en"}), FakeLambdaContext()
-            )
-        session_id = sink.messages("speaker", "sessionCreated")[-1]["sessionId"]
+        session_id = speaker_session(base, sink)
         seat_listeners(settings, session_id, LISTENERS, LANGUAGES)
         for n in range(LISTENERS):
             sink.open(f"listener-{n}")
         pipeline = PipelineRuntime.build(settings, translation).pipeline
 
         def timed(text: str, segment_id: str, partial: bool) -> tuple[float, dict[str, int]]:
-            segment = TranscriptSegment(
-                session_id=session_id,
-                source_language="en",
-                segment_id=segment_id,
-                text=text,
-                is_partial=partial,
-                stability=1.0,
-                start_time=0,
-                end_time=3,
-            )
+            segment = _segment(session_id, segment_id, text, partial, 0.0, stability=1.0)
             with contextlib.redirect_stdout(io.StringIO()):
                 started = time.perf_counter()
                 delivery = pipeline.process(segment)
             return (time.perf_counter() - started) * 1000, delivery.calls_per_listener
 
-        cold, warm, partials, calls = [], [], [], []
+        cold: list[float] = []
+        warm: list[float] = []
+        partials: list[float] = []
+        calls: list[int] = []
         for round_ in range(3):
             for i, text in enumerate(SENTENCES):
                 elapsed, per_listener = timed(text, f"r{round_}-f{i}", partial=False)
@@ -111,10 +87,6 @@ def run() -> None:
         print(f"  Management API calls per listener per final segment: max {max(calls)}, mean {mean_calls:.2f}")
         print(f"  largest message: {largest / 1024:.1f} KB of API Gateway's 128 KB")
         _partials_cost(settings, translation, session_id, base)
-    finally:
-        management.stop()
-        server.stop()
-        os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 #: not translated before in this run (the cache would answer them)
@@ -132,7 +104,7 @@ CONTINUOUS_TALK = [
 class CountingTranslator:
     """The local engine, counting the characters it is asked to translate."""
 
-    def __init__(self, engine: object) -> None:
+    def __init__(self, engine: Translator) -> None:
         self._engine = engine
         self.characters = 0
 
@@ -141,9 +113,10 @@ class CountingTranslator:
         return self._engine.translate(text, source, target, terminology)
 
 
-def _partials_cost(settings: object, translation: TranslationSettings, session_id: str, base: RouteRuntime) -> None:
+def _partials_cost(
+    settings: SessionSettings, translation: TranslationSettings, session_id: str, base: RouteRuntime
+) -> None:
     from audio_transcription.forwarder import ForwardingLimits, SegmentForwarder
-    from translation_pipeline.translators import translator_for
 
     words_per_second = 2.5
     counting = CountingTranslator(translator_for(translation.translation_engine))
@@ -151,25 +124,27 @@ def _partials_cost(settings: object, translation: TranslationSettings, session_i
 
     class InProcess:
         def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:  # noqa: N803
-            with contextlib.redirect_stdout(io.StringIO()):
-                pipeline.process(TranscriptSegment.model_validate_json(Payload))
+            pipeline.process(TranscriptSegment.model_validate_json(Payload))
             return {"StatusCode": 200}
 
     forwarder = SegmentForwarder(InProcess(), "translate-segment", base.sessions, ForwardingLimits())
     whole = final_characters = 0
     offset = 0.0
-    for n, sentence in enumerate(CONTINUOUS_TALK):
-        words = sentence.split()
-        segment_id = f"talk-u{n}"
-        for count in range(1, len(words)):
-            text = " ".join(words[:count])
-            whole += len(text)
-            forwarder.forward(_segment(session_id, segment_id, text, True, offset))
-            time.sleep(1 / words_per_second)
-        forwarder.forward(_segment(session_id, segment_id, sentence, False, offset))
-        final_characters += len(sentence)
-        offset += len(words) / words_per_second
-    forwarder.drain(session_id)
+    # The pipeline's metrics and log lines are kept off the output here, once: the forwarder invokes it from its
+    # lanes' threads, and a redirect in each would restore another thread's stdout (sys.stdout is the process's).
+    with contextlib.redirect_stdout(io.StringIO()):
+        for n, sentence in enumerate(CONTINUOUS_TALK):
+            words = sentence.split()
+            segment_id = f"talk-u{n}"
+            for count in range(1, len(words)):
+                text = " ".join(words[:count])
+                whole += len(text)
+                forwarder.forward(_segment(session_id, segment_id, text, True, offset))
+                time.sleep(1 / words_per_second)
+            forwarder.forward(_segment(session_id, segment_id, sentence, False, offset))
+            final_characters += len(sentence)
+            offset += len(words) / words_per_second
+        forwarder.drain(session_id)
     languages = len(LANGUAGES)
     print(
         f"  partials: {counting.characters / (final_characters * languages):.2f} characters translated per final"
@@ -177,14 +152,16 @@ def _partials_cost(settings: object, translation: TranslationSettings, session_i
     )
 
 
-def _segment(session_id: str, segment_id: str, text: str, partial: bool, start: float) -> TranscriptSegment:
+def _segment(
+    session_id: str, segment_id: str, text: str, partial: bool, start: float, stability: float | None = None
+) -> TranscriptSegment:
     return TranscriptSegment(
         session_id=session_id,
         source_language="en",
         segment_id=segment_id,
         text=text,
         is_partial=partial,
-        stability=0.8 if partial else 1.0,
+        stability=stability if stability is not None else 0.8 if partial else 1.0,
         start_time=start,
         end_time=start + 3,
     )

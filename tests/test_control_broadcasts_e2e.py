@@ -15,6 +15,7 @@ from broadcast_tools import local_auth
 from tests.support.deployment import emulator_client
 from tests.support.frames import receive, send
 from tests.support.running_platform import RunningPlatform
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.terraform
 
@@ -52,10 +53,14 @@ def settled(control_queue) -> None:
         "ApproximateNumberOfMessagesDelayed",
         "ApproximateNumberOfMessagesNotVisible",
     ]
-    deadline = time.monotonic() + 30
-    while any(int(v) for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values()):
-        assert time.monotonic() < deadline, "the control queue never emptied"
-        time.sleep(0.1)
+    eventually(
+        lambda: (
+            not any(int(v) for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values())
+        ),
+        timeout=30,
+        interval=0.1,
+        what="the control queue emptying",
+    )
 
 
 def remaining_states(ws, quiet: float = 1.0) -> list[dict]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from broadcast_tools import emulator
 from tests.support.ports import free_port
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -26,9 +25,8 @@ def test_a_restarted_moto_server_is_another_emulator_instance(state):
     assert first is not None and first == emulator.instance(endpoint)
     assert emulator.instance(f"http://127.0.0.1:{free_port()}") is None, "another port is another emulator"
     assert emulator.stop()
-    deadline = time.monotonic() + 30
-    while emulator.reachable(endpoint) and time.monotonic() < deadline:
-        time.sleep(0.1)  # the stopped server lets go of its port
+    # the stopped server lets go of its port
+    eventually(lambda: not emulator.reachable(endpoint), timeout=30, interval=0.1, what="the port let go")
     emulator.start_moto(port, detach=True)
     second = emulator.instance(endpoint)
     assert second is not None and second != first

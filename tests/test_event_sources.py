@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import threading
-import time
 import urllib.request
 import uuid
 import zipfile
@@ -17,6 +16,7 @@ from moto.server import ThreadedMotoServer
 
 from local_runtime.event_sources import EventSources
 from tests.support.ports import free_port
+from tests.support.waiting import eventually
 
 
 class Recorder:
@@ -41,14 +41,6 @@ class Recorder:
                     ]
                 }
         return None
-
-
-def wait_for(condition, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +104,7 @@ def test_kinesis_records_arrive_in_order_with_lambdas_event_shape(emulator, func
     recorder = Recorder()
     sources = run_sources(emulator, recorder)
     try:
-        wait_for(lambda: len(records_seen(recorder)) >= 25)
+        eventually(lambda: len(records_seen(recorder)) >= 25)
     finally:
         sources.stop()
     assert records_seen(recorder) == [f"chunk-{n}".encode() for n in range(25)]
@@ -130,7 +122,7 @@ def test_failed_kinesis_batch_is_retried_before_later_records(emulator, function
     recorder = Recorder(fail_first=2)
     sources = run_sources(emulator, recorder)
     try:
-        wait_for(lambda: len(recorder.events) >= 3)
+        eventually(lambda: len(recorder.events) >= 3)
     finally:
         sources.stop()
     assert records_seen(recorder)[:9] == [b"c0", b"c1", b"c2"] * 3
@@ -144,7 +136,7 @@ def test_partial_batch_failure_resumes_from_the_first_failed_record(emulator, fu
     recorder = Recorder(partial=[2])
     sources = run_sources(emulator, recorder)
     try:
-        wait_for(lambda: len(recorder.events) >= 2)
+        eventually(lambda: len(recorder.events) >= 2)
     finally:
         sources.stop()
     assert records_seen(recorder)[:6] == [b"c0", b"c1", b"c2", b"c3", b"c2", b"c3"]
@@ -192,7 +184,7 @@ def test_delayed_sqs_message_reaches_the_function_after_its_delay_with_lambdas_e
     recorder = SqsRecorder()
     sources = run_sources(emulator, recorder)
     try:
-        wait_for(lambda: recorder.bodies())
+        eventually(lambda: recorder.bodies())
     finally:
         sources.stop()
     (record,) = recorder.records
@@ -209,7 +201,7 @@ def test_sqs_records_the_function_handled_are_deleted_and_failed_ones_end_on_the
     recorder = SqsRecorder(refuse=frozenset({"bad"}))
     sources = run_sources(emulator, recorder)
     try:
-        wait_for(
+        eventually(
             lambda: (
                 sqs.get_queue_attributes(QueueUrl=dead_letter, AttributeNames=["ApproximateNumberOfMessages"])[
                     "Attributes"

@@ -21,6 +21,7 @@ from tests.support.deployment import apply_local, emulator_client
 from tests.support.frames import receive, send
 from tests.support.ports import free_port
 from tests.support.running_platform import RunningPlatform
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.terraform
 
@@ -185,9 +186,9 @@ def test_creating_a_session_warms_send_audio_and_the_worker_before_any_audio(dep
 
     with RunningPlatform(deployed_local["endpoint"], log_dir=tmp_path) as running, speaker(running) as ws:
         create_session(ws)
-        deadline = time.monotonic() + 60
-        while not (warmed("send-audio") and warmed("transcription-worker")) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        eventually(
+            lambda: warmed("send-audio") and warmed("transcription-worker"), timeout=60, interval=0.2, what="warm-up"
+        )
     assert warmed("send-audio"), "sendAudio was not warmed up"
     assert {entry["recognizer"] for entry in warmed("transcription-worker")} == {"en"}
 
@@ -273,12 +274,12 @@ def test_a_flood_of_unknown_actions_is_throttled_at_the_gateway_and_other_routes
     with RunningPlatform(deployed_local["endpoint"]) as fresh, listener(fresh) as flooder, listener(fresh) as other:
         for n in range(120):
             send(flooder, action=f"nope{n}")
-        throttled = 0
-        deadline = time.monotonic() + 60
-        while throttled == 0 and time.monotonic() < deadline:
-            message = json.loads(flooder.recv(timeout=30))
-            throttled += message.get("message") == "Too Many Requests"
-        assert throttled
+        eventually(
+            lambda: json.loads(flooder.recv(timeout=30)).get("message") == "Too Many Requests",
+            timeout=60,
+            interval=0,
+            what="the gateway's Too Many Requests",
+        )
         send(other, action="heartbeat")
         # a fresh runtime: the heartbeat function's first environment starts now (slow on a loaded machine)
         assert receive(other, "heartbeatAck", timeout=120)["type"] == "heartbeatAck"

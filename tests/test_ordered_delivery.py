@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 
 import boto3
 import pytest
@@ -17,6 +16,7 @@ from local_runtime.management_api import ManagementApiServer
 from tests.support.engines import RecordingSynthesizer, RecordingTranslator
 from tests.support.events import FakeLambdaContext
 from tests.support.tables import transcripts_table, translation_cache_table
+from tests.support.waiting import eventually
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.handlers.translate_segment import handler
 from translation_pipeline.settings import TranslationSettings
@@ -133,9 +133,7 @@ def test_a_slow_language_does_not_delay_another(session, harness, runtime, pipel
     forwarder = forwarder_for(lambda_client, runtime)
     forwarder.forward(segment(session, 1))
     forwarder.forward(segment(session, 2))
-    deadline = time.monotonic() + 10
-    while len(captions(harness, "fr-1")) < 2 and time.monotonic() < deadline:
-        threading.Event().wait(0.01)
+    eventually(lambda: len(captions(harness, "fr-1")) >= 2, interval=0.01, what="fr's two captions")
     assert captions(harness, "fr-1") == [("s0-u1", False), ("s0-u2", False)]
     assert captions(harness, "es-1") == []  # es is still held: fr did not wait for it
     fr_done.set()
@@ -236,9 +234,8 @@ def test_partials_to_a_large_audience_stay_within_the_call_budget_under_a_thrott
         words = "one two three four five".split()
         for count in range(1, len(words) + 1):
             forwarder.forward(segment(session, 1, " ".join(words[:count]), is_partial=True))
-            deadline = time.monotonic() + 10  # each partial waits until the previous one reached everyone
-            while standin.report()["calls"] < count * len(audience) and time.monotonic() < deadline:
-                threading.Event().wait(0.05)
+            calls = count * len(audience)  # each partial waits until the previous one reached everyone
+            eventually(lambda calls=calls: standin.report()["calls"] >= calls, what=f"partial {count} to everyone")
         forwarder.forward(segment(session, 1, " ".join(words)))
         forwarder.drain(session)
         report = standin.report()

@@ -13,9 +13,8 @@ from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.emulator import start_moto
 from broadcast_tools.terraform import run
+from tests.support.aws_emulator import REGION
 from tests.support.ports import free_port
-
-REGION = "eu-west-1"
 
 
 def emulator_client(service: str, endpoint: str) -> Any:

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:test-function"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
 
-    def get_remaining_time_in_millis(self) -> int:
+class FakeLambdaContext(LambdaContext):
+    """The context Lambda passes a handler, as powertools types it; 29 s of the invocation left."""
+
+    def __init__(self, function_name: str = "test-function") -> None:
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._invoked_function_arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{function_name}"
+        self._memory_limit_in_mb = 256
+        self._aws_request_id = "00000000-0000-0000-0000-000000000000"
+        self._log_group_name = f"/aws/lambda/{function_name}"
+        self._log_stream_name = "test"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
         return 29_000
 
 

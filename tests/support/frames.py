@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
+
+from tests.support.waiting import eventually
 
 
 def send(ws: Any, **message: Any) -> None:
     ws.send(json.dumps(message))
 
 
-def receive(ws: Any, type_: str, timeout: float = 15) -> dict:
+def receive(ws: Any, type_: str, timeout: float = 15) -> dict[str, Any]:
     """The next message of this type (others are skipped)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        message = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
-        if message.get("type") == type_:
-            return message
+
+    def next_of_type() -> dict[str, Any] | None:
+        message: dict[str, Any] = json.loads(ws.recv(timeout=timeout))
+        return message if message.get("type") == type_ else None
+
+    return eventually(next_of_type, timeout, interval=0, what=f"a {type_} message")

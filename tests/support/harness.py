@@ -46,7 +46,9 @@ class Harness:
         assert messages, f"{connection_id} received no {type_ or 'message'}: {self.sink.messages(connection_id)}"
         return messages[-1]
 
-    def assert_broadcast_state(self, session_id: str, state: dict[str, Any], connections=("spk", "l1", "l2")) -> None:
+    def assert_broadcast_state(
+        self, session_id: str, state: dict[str, Any], connections: tuple[str, ...] = ("spk", "l1", "l2")
+    ) -> None:
         """Every connection was told ``state``, and the session item holds it."""
         for connection in connections:
             changed = self.last(connection, "broadcastStateChanged")

@@ -23,6 +23,8 @@ import zlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from tests.support.waiting import eventually
+
 #: z-score of the 99th percentile of a standard normal distribution
 Z99 = 2.3263
 
@@ -132,11 +134,7 @@ class StandIn:
 
     def start(self) -> StandIn:
         self._process.start()
-        deadline = time.monotonic() + 30
-        while not self._port.value:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Management API stand-in did not start")
-            time.sleep(0.01)
+        eventually(lambda: self._port.value, timeout=30, interval=0.01, what="the Management API stand-in starting")
         return self
 
     @property

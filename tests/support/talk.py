@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from websockets.sync.client import connect
 
@@ -17,6 +18,8 @@ from broadcast_tools import local_auth
 
 @dataclass
 class TalkResult:
+    #: the audio chunk's length
+    chunk_ms: int = 200
     session_id: str = ""
     #: every transcript message, with the time it arrived
     transcripts: list[tuple[float, dict]] = field(default_factory=list)
@@ -41,6 +44,15 @@ class TalkResult:
     @property
     def final_text(self) -> str:
         return " ".join(m["text"] for m in self.finals)
+
+    def speech_end(self, transcript: dict[str, Any]) -> float:
+        """When the chunk holding the end of ``transcript``'s audio was sent."""
+        last_chunk = min(int(transcript["endTime"] * 1000 // self.chunk_ms), max(self.sent_at))
+        return self.sent_at[last_chunk]
+
+    def final_latencies(self) -> list[tuple[float, float]]:
+        """Each final transcript's arrival, and the milliseconds from its speech end to its arrival."""
+        return [(at, (at - self.speech_end(m)) * 1000) for at, m in self.transcripts if not m["isPartial"]]
 
 
 def everything_arrived(talk_seconds: float, listeners: tuple[str, ...]) -> Callable[[TalkResult], bool]:
@@ -80,7 +92,7 @@ def stream_talk(
     ``during(sequence)`` runs after each chunk is sent (to inject a fault mid-talk). At chunk
     ``speaker_drop_at`` the speaker's connection is dropped and the speaker resumes the
     session from a new one (``createSession`` naming it), going on with the next sequence."""
-    result = TalkResult()
+    result = TalkResult(chunk_ms)
     complete = complete or everything_arrived(len(pcm) / 32000, listeners)
     arrived = threading.Condition()
     size = 32 * chunk_ms

@@ -13,6 +13,7 @@ from broadcast_shared.messages.segments import EmotionDynamics, TranscriptSegmen
 from tests.support.engines import RecordingSynthesizer, RecordingTranslator
 from tests.support.events import FakeLambdaContext
 from tests.support.tables import transcripts_table, translation_cache_table
+from tests.support.waiting import eventually
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.handlers.translate_segment import handler
 from translation_pipeline.pipeline import AUDIO_BYTES_PER_MESSAGE
@@ -225,16 +226,14 @@ def test_a_language_that_fails_before_delivery_stays_unclaimed_and_its_retry_del
 
 
 def test_a_slow_language_does_not_delay_another(session, harness, settings, translation_settings, clock):
-    import threading
-    import time
-
     class SlowSpanish(RecordingTranslator):
         def translate(self, text, source, target, terminology=None):
             if target == "es":  # es comes first in any sequential order: it waits until fr reached its listener
-                deadline, tick = time.monotonic() + 10, threading.Event()
-                while not harness.sink.messages("fr-1", "translation"):
-                    assert time.monotonic() < deadline, "fr waited for es"
-                    tick.wait(0.01)
+                eventually(
+                    lambda: harness.sink.messages("fr-1", "translation"),
+                    interval=0.01,
+                    what="fr reaching its listener while es waits",
+                )
             return super().translate(text, source, target, terminology)
 
     runtime = PipelineRuntime.build(settings, translation_settings, clock, SlowSpanish(), RecordingSynthesizer())
