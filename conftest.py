@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 from broadcast_shared.runtime import RouteRuntime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from session_management.settings import SessionSettings
+from tests.support.invoke_api import RecordingInvoker
 from tests.support.ports import free_port
 from tests.support.tables import fresh_settings
 
@@ -53,6 +54,17 @@ def aws_endpoint() -> Iterator[str]:
 def management_api() -> Iterator[ManagementApiServer]:
     server = ManagementApiServer(RecordingSink()).start()
     yield server
+    server.stop()
+
+
+@pytest.fixture
+def invoke_api(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingInvoker]:
+    """A Lambda Invoke API that every Lambda client built during the test reaches (``AWS_ENDPOINT_URL_LAMBDA``,
+    botocore's own rule): the functions' warm-ups and forwarding go through their real boto3 clients."""
+    invoker = RecordingInvoker()
+    server = ManagementApiServer(RecordingSink(), invoker=invoker).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", server.base_url)
+    yield invoker
     server.stop()
 
 
