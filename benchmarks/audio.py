@@ -2,7 +2,7 @@
 
 - sendAudio: the handler in-process against moto (Kinesis, DynamoDB) and the local
   Management API, 100 ms chunks of the Piper test talk; p50/p95 per chunk.
-- measurement: ``dynamics.measure`` alone on the same chunks; p50/p95, and as a share
+- measurement: ``measurement.measure`` alone on the same chunks; p50/p95, and as a share
   of the audio's own duration.
 - audio to final transcript: the talk streamed in real time through the deployed local
   platform (pocketsphinx); for each final, the time from sending the chunk that holds
@@ -23,7 +23,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from audio_transcription.app import AudioRuntime
-from audio_transcription.dynamics import measure
+from audio_transcription.measurement import measure
 from audio_transcription.settings import AudioSettings
 from benchmarks.stats import describe, percentile
 from broadcast_tools.speech import TALK, synthesize, word_error_rate

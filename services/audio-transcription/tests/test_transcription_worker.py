@@ -12,12 +12,12 @@ import boto3
 import numpy as np
 import pytest
 
-from audio_transcription.app import WorkerRuntime
 from audio_transcription.chunks import AudioChunk
-from audio_transcription.dynamics import measure
 from audio_transcription.engines import EngineError, Recognition
 from audio_transcription.handlers.transcription_worker import handler as worker_handler
+from audio_transcription.measurement import measure
 from audio_transcription.transcription import SessionTranscriber
+from audio_transcription.worker_app import WorkerRuntime
 from tests.support.events import FakeLambdaContext
 from tests.support.ports import free_port
 from tests.support.streams import read_stream
