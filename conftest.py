@@ -14,8 +14,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from broadcast_shared.runtime import RouteRuntime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
+from session_management.app import SessionRuntime
 from session_management.settings import SessionSettings
 from tests.support.invoke_api import RecordingInvoker
 from tests.support.ports import free_port
@@ -97,12 +97,13 @@ def settings(aws_endpoint: str, management_api: ManagementApiServer) -> SessionS
 
 
 @pytest.fixture
-def runtime(settings: SessionSettings, clock: ManualClock, sink: RecordingSink) -> RouteRuntime:
-    return RouteRuntime.build_route(settings, clock)
+def runtime(settings: SessionSettings, clock: ManualClock, sink: RecordingSink) -> SessionRuntime:
+    """Session management's runtime, as its functions build it, on this test's settings and clock."""
+    return SessionRuntime.build_session(settings, clock)
 
 
 @pytest.fixture
-def harness(runtime: RouteRuntime, sink: RecordingSink):
+def harness(runtime: SessionRuntime, sink: RecordingSink):
     from tests.support.harness import Harness
 
     return Harness(runtime, sink)

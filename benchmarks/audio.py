@@ -68,12 +68,14 @@ def _send_audio(chunks: list[bytes]) -> None:
     management = ManagementApiServer(sink).start()
     try:
         from audio_transcription.handlers import send_audio
+        from session_management.app import SessionRuntime
         from session_management.handlers import connect, create_session
 
         kinesis = boto3.client("kinesis")
         stream = f"bench-audio-{uuid.uuid4().hex[:6]}"
         kinesis.create_stream(StreamName=stream, ShardCount=1)
         settings = fresh_settings(boto3.client("dynamodb"), management.endpoint)
+        sessions = SessionRuntime.build_session(settings)
         runtime = AudioRuntime.build_audio(
             settings,
             AudioSettings(audio_stream_name=stream, audio_rate_per_second=1000, audio_seconds_per_second=1000.0),
@@ -81,8 +83,8 @@ def _send_audio(chunks: list[bytes]) -> None:
         sink.open("speaker")
         context = FakeLambdaContext()
         with contextlib.redirect_stdout(io.StringIO()):
-            connect.handler.using(runtime)(connect_event("speaker", "speaker", "bench-user"), context)
-            create_session.handler.using(runtime)(
+            connect.handler.using(sessions)(connect_event("speaker", "speaker", "bench-user"), context)
+            create_session.handler.using(sessions)(
                 message_event("speaker", {"action": "createSession", "sourceLanguage": "en"}), context
             )
         handler = send_audio.handler.using(runtime)

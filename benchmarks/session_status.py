@@ -13,7 +13,6 @@ from moto.server import ThreadedMotoServer
 from benchmarks.stats import describe, percentile
 from broadcast_shared.config import Settings
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.runtime import RouteRuntime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from tests.support.events import FakeLambdaContext, message_event
 from tests.support.ports import free_port
@@ -36,6 +35,7 @@ def run() -> None:
     )
     sink = RecordingSink()
     management = ManagementApiServer(sink).start()
+    from session_management.app import SessionRuntime
     from session_management.handlers import create_session, get_session_status
 
     print(f"== getSessionStatus latency, {REQUESTS} requests per audience (moto server, local Management API)")
@@ -45,7 +45,7 @@ def run() -> None:
             settings = fresh_settings(
                 boto3.client("dynamodb"), management.endpoint, control_rate_per_second=REQUESTS * 10
             )
-            runtime = RouteRuntime.build_route(settings)
+            runtime = SessionRuntime.build_session(settings)
             runtime.connections.add("speaker", Role.SPEAKER, time.time())
             sink.open("speaker")
             with contextlib.redirect_stdout(io.StringIO()):

@@ -27,8 +27,8 @@ from moto.server import ThreadedMotoServer
 from benchmarks.session_status import seat_listeners
 from benchmarks.stats import describe, percentile
 from broadcast_shared.messages.segments import TranscriptSegment
-from broadcast_shared.runtime import RouteRuntime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
+from session_management.app import SessionRuntime
 from tests.support.events import FakeLambdaContext, connect_event, message_event
 from tests.support.ports import free_port
 from tests.support.tables import fresh_settings, transcripts_table, translation_cache_table
@@ -62,7 +62,7 @@ def run() -> None:
             translation_engine="apertium",
             speech_engine="espeak",
         )
-        base = RouteRuntime.build_route(settings)
+        base = SessionRuntime.build_session(settings)
         from session_management.handlers import connect, create_session
 
         sink.open("speaker")
@@ -141,7 +141,7 @@ class CountingTranslator:
         return self._engine.translate(text, source, target, terminology)
 
 
-def _partials_cost(settings: object, translation: TranslationSettings, session_id: str, base: RouteRuntime) -> None:
+def _partials_cost(settings: object, translation: TranslationSettings, session_id: str, base: SessionRuntime) -> None:
     from audio_transcription.forwarder import ForwardingLimits, SegmentForwarder
     from translation_pipeline.translators import translator_for
 
