@@ -13,10 +13,11 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from broadcast_shared.runtime import RouteRuntime
 from local_runtime.management_api import ManagementApiServer, RecordingSink
+from session_management.app import SessionRuntime
 from session_management.settings import SessionSettings
 from tests.support.aws_emulator import REGION, emulated_aws
+from tests.support.invoke_api import RecordingInvoker
 from tests.support.tables import fresh_settings
 
 
@@ -31,6 +32,17 @@ def aws_endpoint() -> Iterator[str]:
 def management_api() -> Iterator[ManagementApiServer]:
     server = ManagementApiServer(RecordingSink()).start()
     yield server
+    server.stop()
+
+
+@pytest.fixture
+def invoke_api(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingInvoker]:
+    """A Lambda Invoke API that every Lambda client built during the test reaches (``AWS_ENDPOINT_URL_LAMBDA``,
+    botocore's own rule): the functions' warm-ups and forwarding go through their real boto3 clients."""
+    invoker = RecordingInvoker()
+    server = ManagementApiServer(RecordingSink(), invoker=invoker).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", server.base_url)
+    yield invoker
     server.stop()
 
 
@@ -63,12 +75,13 @@ def settings(aws_endpoint: str, management_api: ManagementApiServer) -> SessionS
 
 
 @pytest.fixture
-def runtime(settings: SessionSettings, clock: ManualClock, sink: RecordingSink) -> RouteRuntime:
-    return RouteRuntime.build_route(settings, clock)
+def runtime(settings: SessionSettings, clock: ManualClock, sink: RecordingSink) -> SessionRuntime:
+    """Session management's runtime, as its functions build it, on this test's settings and clock."""
+    return SessionRuntime.build_session(settings, clock)
 
 
 @pytest.fixture
-def harness(runtime: RouteRuntime, sink: RecordingSink):
+def harness(runtime: SessionRuntime, sink: RecordingSink):
     from tests.support.harness import Harness
 
     return Harness(runtime, sink)

@@ -2,7 +2,7 @@
 
 - sendAudio: the handler in-process against moto (Kinesis, DynamoDB) and the local
   Management API, 100 ms chunks of the Piper test talk; p50/p95 per chunk.
-- measurement: ``dynamics.measure`` alone on the same chunks; p50/p95, and as a share
+- measurement: ``measurement.measure`` alone on the same chunks; p50/p95, and as a share
   of the audio's own duration.
 - audio to final transcript: the talk streamed in real time through the deployed local
   platform (pocketsphinx); for each final, the time from sending the chunk that holds
@@ -20,7 +20,7 @@ import uuid
 import boto3
 
 from audio_transcription.app import AudioRuntime
-from audio_transcription.dynamics import measure
+from audio_transcription.measurement import measure
 from audio_transcription.settings import AudioSettings
 from benchmarks.harness import aws_in_process, speaker_session, stream_the_talk
 from benchmarks.stats import describe, percentile
@@ -55,6 +55,7 @@ def _measurement(chunks: list[bytes]) -> None:
 def _send_audio(chunks: list[bytes]) -> None:
     with aws_in_process() as (management_endpoint, sink):
         from audio_transcription.handlers import send_audio
+        from session_management.app import SessionRuntime
 
         kinesis = boto3.client("kinesis")
         stream = f"bench-audio-{uuid.uuid4().hex[:6]}"
@@ -64,7 +65,7 @@ def _send_audio(chunks: list[bytes]) -> None:
             settings,
             AudioSettings(audio_stream_name=stream, audio_rate_per_second=1000, audio_seconds_per_second=1000.0),
         )
-        speaker_session(runtime, sink)
+        speaker_session(SessionRuntime.build_session(settings), sink)
         context = FakeLambdaContext()
         handler = send_audio.handler.using(runtime)
         samples = []

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from broadcast_shared.runtime import RouteRuntime
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.speech import TALK, synthesize
 from local_runtime.management_api import ManagementApiServer, RecordingSink
+from session_management.app import SessionRuntime
 from tests.support.aws_emulator import emulated_aws
 from tests.support.harness import Harness
 from tests.support.running_platform import RunningPlatform
@@ -62,7 +62,7 @@ def aws_in_process() -> Iterator[tuple[str, RecordingSink]]:
             management.stop()
 
 
-def speaker_session(runtime: RouteRuntime, sink: RecordingSink, connection_id: str = "speaker") -> str:
+def speaker_session(runtime: SessionRuntime, sink: RecordingSink, connection_id: str = "speaker") -> str:
     """A speaker connected and a session created by the handlers, their metrics and log lines not printed: its id."""
     with contextlib.redirect_stdout(io.StringIO()):
         return Harness(runtime, sink).speaker_with_session(connection_id)

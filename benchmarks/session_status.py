@@ -11,7 +11,7 @@ import boto3
 from benchmarks.harness import aws_in_process, speaker_session
 from benchmarks.stats import describe, percentile
 from broadcast_shared.config import Settings
-from broadcast_shared.runtime import RouteRuntime
+from session_management.app import SessionRuntime
 from tests.support.events import FakeLambdaContext, message_event
 from tests.support.harness import handler_module
 from tests.support.tables import fresh_settings
@@ -29,7 +29,7 @@ def run() -> None:
             settings = fresh_settings(
                 boto3.client("dynamodb"), management_endpoint, control_rate_per_second=REQUESTS * 10
             )
-            runtime = RouteRuntime.build_route(settings)
+            runtime = SessionRuntime.build_session(settings)
             session_id = speaker_session(runtime, sink)
             seat_listeners(settings, session_id, audience)
             handler = handler_module("getSessionStatus").handler.using(runtime)

@@ -25,7 +25,7 @@ from benchmarks.harness import aws_in_process, speaker_session
 from benchmarks.session_status import seat_listeners
 from benchmarks.stats import describe, percentile
 from broadcast_shared.messages.segments import TranscriptSegment
-from broadcast_shared.runtime import RouteRuntime
+from session_management.app import SessionRuntime
 from session_management.settings import SessionSettings
 from tests.support.tables import fresh_settings, transcripts_table, translation_cache_table
 from translation_pipeline.app import PipelineRuntime
@@ -52,7 +52,7 @@ def run() -> None:
             translation_engine="apertium",
             speech_engine="espeak",
         )
-        base = RouteRuntime.build_route(settings)
+        base = SessionRuntime.build_session(settings)
         session_id = speaker_session(base, sink)
         seat_listeners(settings, session_id, LISTENERS, LANGUAGES)
         for n in range(LISTENERS):
@@ -114,7 +114,7 @@ class CountingTranslator:
 
 
 def _partials_cost(
-    settings: SessionSettings, translation: TranslationSettings, session_id: str, base: RouteRuntime
+    settings: SessionSettings, translation: TranslationSettings, session_id: str, base: SessionRuntime
 ) -> None:
     from audio_transcription.forwarder import ForwardingLimits, SegmentForwarder
 

@@ -1,8 +1,9 @@
 """A talk longer than a worker invocation, through the deployed local platform (issue #14, finding 2).
 
 The transcription worker's Lambda timeout is set to 25 s and its event source mapping's batch to
-10 records (2 s of audio) on the run's deployment, through the Lambda API as an operator would, and set back after, so a talk of two and a half minutes crosses an invocation boundary every
-15 s or so and each invocation reads far more records itself than the mapping delivers to it: the
+10 records (2 s of audio) on the run's deployment, through the Lambda API as an operator would, and
+set back afterwards. So a talk of two and a half minutes crosses an invocation boundary every 15 s
+or so and each invocation reads far more records itself than the mapping delivers to it: the
 proportions of a real 900 s invocation reading a busy shard after a 500-record batch.
 
 At every boundary the next invocation must go on from where the previous one's reader stopped:

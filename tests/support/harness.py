@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
-from broadcast_shared.runtime import RouteRuntime
 from broadcast_tools.platform_table import PlatformTable
 from local_runtime.management_api import RecordingSink
+from session_management.app import SessionRuntime
 from tests.support.events import SOURCE_IP, FakeLambdaContext, connect_event, disconnect_event, message_event
 
 TABLE = PlatformTable.load()
@@ -19,9 +20,13 @@ def handler_module(route_key: str) -> Any:
 
 
 class Harness:
-    def __init__(self, runtime: RouteRuntime, sink: RecordingSink) -> None:
+    """Session management's functions on ``runtime``; the routes of other services (``sendAudio``) on the runtimes
+    ``routes`` gives them, as each function builds its own."""
+
+    def __init__(self, runtime: SessionRuntime, sink: RecordingSink, routes: Mapping[str, Any] | None = None) -> None:
         self.runtime = runtime
         self.sink = sink
+        self.routes = dict(routes or {})
         self.context = FakeLambdaContext()
 
     def connect(self, connection_id: str, role: str, user_id: str | None = None) -> dict[str, Any]:
@@ -38,8 +43,8 @@ class Harness:
         self, connection_id: str, body: Any, route_key: str | None = None, source_ip: str = SOURCE_IP
     ) -> dict[str, Any]:
         event = message_event(connection_id, body, route_key, source_ip)
-        module = handler_module(event["requestContext"]["routeKey"])
-        return module.handler.using(self.runtime)(event, self.context)
+        key = event["requestContext"]["routeKey"]
+        return handler_module(key).handler.using(self.routes.get(key, self.runtime))(event, self.context)
 
     def last(self, connection_id: str, type_: str | None = None) -> dict[str, Any]:
         messages = self.sink.messages(connection_id, type_)

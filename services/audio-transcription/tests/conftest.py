@@ -42,7 +42,8 @@ def audio_runtime(settings, audio_settings, clock, kinesis) -> AudioRuntime:
 
 
 @pytest.fixture
-def audio_harness(audio_runtime, sink):
+def audio_harness(runtime, audio_runtime, sink):
+    """Session management's routes on its runtime, ``sendAudio`` on the audio runtime."""
     from tests.support.harness import Harness
 
-    return Harness(audio_runtime, sink)
+    return Harness(runtime, sink, {"sendAudio": audio_runtime})

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audio_transcription.dynamics import DynamicsTracker, measure
+from audio_transcription.dynamics import DynamicsTracker
+from audio_transcription.measurement import measure
 from audio_transcription.quality import QualityMonitor
 from broadcast_shared.messages.outbound import QualityIssue
 from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS

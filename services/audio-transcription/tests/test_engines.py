@@ -173,6 +173,27 @@ def test_pocketsphinx_prepared_ahead_gives_its_decoder_to_one_session_only():
     assert word_error_rate(text, " ".join(r.text for r in finals)) <= 0.2
 
 
+def test_a_second_pocketsphinx_warm_up_builds_no_decoder_while_one_is_waiting(monkeypatch):
+    import pocketsphinx
+
+    built = []
+
+    class CountingDecoder(pocketsphinx.Decoder):
+        def __init__(self, *args, **kwargs):
+            built.append(kwargs)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(pocketsphinx, "Decoder", CountingDecoder)
+    recognizer = SphinxRecognizer()
+    recognizer.prepare("en-US")
+    recognizer.prepare("en-US")
+    assert len(built) == 1
+    recognizer.open("en-US")  # takes the waiting decoder
+    assert len(built) == 1
+    recognizer.prepare("en-US")  # nothing waits now: the next one is built
+    assert len(built) == 2
+
+
 def test_pocketsphinx_refuses_languages_it_cannot_recognise():
     with pytest.raises(UnsupportedLanguage):
         SphinxRecognizer().open("fr-FR")

@@ -132,7 +132,9 @@ def test_audio_rate_limit_per_connection_refuses_the_excess_and_keeps_what_was_a
     assert [AudioChunk.decode(r["Data"]).sequence for r in read_stream(kinesis, audio_stream)] == list(range(limit))
 
 
-def test_measurement_failure_still_appends_the_audio_with_neutral_dynamics(audio_runtime, sink, kinesis, audio_stream):
+def test_measurement_failure_still_appends_the_audio_with_neutral_dynamics(
+    runtime, audio_runtime, sink, kinesis, audio_stream
+):
     from tests.support.harness import Harness
 
     def broken(pcm: bytes):
@@ -146,7 +148,7 @@ def test_measurement_failure_still_appends_the_audio_with_neutral_dynamics(audio
         audio_runtime.clock,
         measure=broken,
     )
-    harness = Harness(dataclasses.replace(audio_runtime, ingest=ingest), sink)
+    harness = Harness(runtime, sink, {"sendAudio": dataclasses.replace(audio_runtime, ingest=ingest)})
     harness.speaker_with_session()
     harness.send("spk", audio(tone(100)))
     (record,) = read_stream(kinesis, audio_stream)

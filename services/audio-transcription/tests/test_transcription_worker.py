@@ -12,12 +12,12 @@ import boto3
 import numpy as np
 import pytest
 
-from audio_transcription.app import WorkerRuntime
 from audio_transcription.chunks import AudioChunk
-from audio_transcription.dynamics import measure
 from audio_transcription.engines import EngineError, Recognition
 from audio_transcription.handlers.transcription_worker import handler as worker_handler
+from audio_transcription.measurement import measure
 from audio_transcription.transcription import SessionTranscriber
+from audio_transcription.worker_app import WorkerRuntime
 from tests.support.events import FakeLambdaContext
 from tests.support.ports import free_port
 from tests.support.streams import read_stream
@@ -240,29 +240,20 @@ def test_handler_transcribes_its_batch_then_reads_ahead_on_the_shard(audio_harne
     assert json.dumps(sink.messages("spk", "transcript")).count('"isPartial": false') == 1
 
 
-def test_segments_are_forwarded_with_their_span_and_dynamics(harness, build, aws_endpoint):
-    invoked = []
-
-    class RecordingLambda:
-        def invoke(self, **kwargs):
-            invoked.append(kwargs)
-            return {"StatusCode": 200}
-
+def test_segments_are_forwarded_with_their_span_and_dynamics(harness, build, invoke_api):
     session_id = harness.speaker_with_session()
     harness.listener_in(session_id, "es-1", "es")
-    runtime = build(EchoRecognizer(), RecordingLambda(), translation_function_name="translate")
+    runtime = build(EchoRecognizer(), translation_function_name="translate")
     transcriber = SessionTranscriber(session_id, deps_of(runtime))
     transcriber.add(records(session_id, [0, 1]))
     transcriber.close()
     # a warm-up per listened language at the first audio, then each lane: es, and the source language's, which
     # carries every final so that the pipeline keeps the speaker's transcript
-    warm, *calls = invoked
-    assert warm["InvocationType"] == "Event"
-    assert json.loads(warm["Payload"]) == {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"}
-    assert sorted(json.loads(call["Payload"])["targetLanguage"] for call in calls) == ["en", "es"]
-    (call,) = [call for call in calls if json.loads(call["Payload"])["targetLanguage"] == "es"]
-    assert (call["FunctionName"], call["InvocationType"]) == ("translate", "RequestResponse")
-    segment = json.loads(call["Payload"])
+    warm, *calls = invoke_api.invokes
+    assert warm == ("translate", {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"}, True)
+    assert sorted(payload["targetLanguage"] for _, payload, _ in calls) == ["en", "es"]
+    ((function, segment, asynchronous),) = [call for call in calls if call[1]["targetLanguage"] == "es"]
+    assert (function, asynchronous) == ("translate", False)
     assert segment["sessionId"] == session_id and segment["sourceLanguage"] == "en"
     assert (segment["text"], segment["isPartial"], segment["startTime"], segment["endTime"]) == ("c0 c1", False, 0, 0.2)
     assert set(segment["dynamics"]) == {"volume", "rate", "energy"}
@@ -311,22 +302,14 @@ def test_forwarding_retries_with_botocore_and_a_failure_never_stops_the_audio(ha
     assert [m["text"] for m in harness.sink.messages("spk", "transcript")] == ["c0 c1"]
 
 
-def test_an_unreachable_speaker_never_stops_the_audio_or_the_forwarding(harness, build):
+def test_an_unreachable_speaker_never_stops_the_audio_or_the_forwarding(harness, build, invoke_api):
     from botocore.config import Config
 
     from broadcast_shared.notifier import Notifier
-    from tests.support.ports import free_port
-
-    invoked = []
-
-    class RecordingLambda:
-        def invoke(self, **kwargs):
-            invoked.append(kwargs)
-            return {"StatusCode": 200}
 
     session_id = harness.speaker_with_session()
     harness.listener_in(session_id, "es-1", "es")
-    runtime = build(EchoRecognizer(), RecordingLambda(), translation_function_name="translate")
+    runtime = build(EchoRecognizer(), translation_function_name="translate")
     nowhere = boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=f"http://127.0.0.1:{free_port()}",
@@ -337,7 +320,7 @@ def test_an_unreachable_speaker_never_stops_the_audio_or_the_forwarding(harness,
     transcriber.add(records(session_id, [0, 1]))
     transcriber.close()
     # the warm-up, then c0 c1 on the es lane and on the source language's
-    assert [json.loads(call["Payload"]).get("text") for call in invoked] == [None, "c0 c1", "c0 c1"]
+    assert [payload.get("text") for _, payload, _ in invoke_api.invokes] == [None, "c0 c1", "c0 c1"]
 
 
 class PoisonRecognizer(EchoRecognizer):

@@ -3,11 +3,7 @@
 import boto3
 import pytest
 
-from broadcast_shared import aws
-from broadcast_shared.runtime import RouteRuntime
-from broadcast_shared.warm_up import WarmUpInvoker
-from local_runtime.management_api import ManagementApiServer, RecordingSink
-from session_management.warm_path import WarmPath, warm_path
+from session_management.app import SessionRuntime
 from tests.support.harness import Harness
 from tests.support.tables import fresh_settings
 
@@ -21,29 +17,6 @@ def session(harness):
     return session_id
 
 
-class RecordingInvoker:
-    """The Lambda Invoke API's far side: what reached it."""
-
-    def __init__(self) -> None:
-        self.invokes: list[tuple[str, dict, bool]] = []
-
-    def invoke(self, function: str, payload: dict, asynchronous: bool) -> tuple[dict | None, None]:
-        self.invokes.append((function, payload, asynchronous))
-        return None, None
-
-
-@pytest.fixture
-def invoke_api(monkeypatch):
-    """A Lambda Invoke API the functions' warm-ups reach over HTTP through their real boto3 client."""
-    invoker = RecordingInvoker()
-    server = ManagementApiServer(RecordingSink(), invoker=invoker).start()
-    monkeypatch.setattr(
-        warm_path, "_value", WarmPath(WarmUpInvoker(aws.client("lambda", endpoint_url=server.base_url)))
-    )
-    yield invoker
-    server.stop()
-
-
 @pytest.fixture
 def warming_harness(aws_endpoint, management_api, clock, sink):
     """A harness whose settings name the functions to warm: the audio path and the translation pipeline."""
@@ -53,4 +26,4 @@ def warming_harness(aws_endpoint, management_api, clock, sink):
         warm_up_functions=frozenset({"send-audio", "transcription-worker"}),
         translation_function_name="translate-segment",
     )
-    return Harness(RouteRuntime.build_route(settings, clock), sink)
+    return Harness(SessionRuntime.build_session(settings, clock), sink)

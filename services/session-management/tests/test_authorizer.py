@@ -6,8 +6,8 @@ import pytest
 
 from broadcast_tools import local_auth
 from session_management.auth import TokenVerifier
-from session_management.handlers.authorizer import authorize
-from tests.support.events import authorizer_event
+from session_management.handlers.authorizer import authorize, handler
+from tests.support.events import FakeLambdaContext, authorizer_event
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def effect(response):
 
 def test_speaker_with_valid_token_is_allowed_as_speaker(keys, verifier):
     token = local_auth.token("alice", directory=keys)
-    response = authorize(authorizer_event({"role": "speaker", "token": token}), verifier)
+    response = handler.using(verifier)(authorizer_event({"role": "speaker", "token": token}), FakeLambdaContext())
     assert effect(response) == "Allow"
     assert response["context"] == {"role": "speaker", "userId": "alice"}
     assert response["principalId"] == "alice"

@@ -2,9 +2,6 @@ import re
 
 import pytest
 
-from broadcast_shared import aws
-from broadcast_shared.warm_up import WarmUpInvoker
-from session_management.warm_path import WarmPath, warm_path
 from tests.support.ports import free_port
 
 
@@ -141,8 +138,7 @@ def test_creating_a_session_warms_the_functions_its_audio_passes_through(warming
 
 def test_a_session_is_created_and_answered_when_its_warm_ups_cannot_be_sent(warming_harness, monkeypatch):
     # Nothing serves the Invoke API at this address: the warm-ups fail, the speaker is not told.
-    unreachable = WarmPath(WarmUpInvoker(aws.client("lambda", endpoint_url=f"http://127.0.0.1:{free_port()}")))
-    monkeypatch.setattr(warm_path, "_value", unreachable)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"http://127.0.0.1:{free_port()}")
     session_id = warming_harness.speaker_with_session("spk")
     assert warming_harness.runtime.sessions.get(session_id).is_active
     assert [m["type"] for m in warming_harness.sink.messages("spk")] == ["sessionCreated"]

@@ -118,10 +118,12 @@ def test_listener_cannot_join_twice(harness):
 
 def test_full_session_refuses_more_listeners(harness, settings, clock, sink):
 
-    from broadcast_shared.runtime import RouteRuntime
+    from session_management.app import SessionRuntime
     from tests.support.harness import Harness
 
-    small = Harness(RouteRuntime.build_route(settings.model_copy(update={"max_listeners_per_session": 2}), clock), sink)
+    small = Harness(
+        SessionRuntime.build_session(settings.model_copy(update={"max_listeners_per_session": 2}), clock), sink
+    )
     session_id = small.speaker_with_session("spk")
     small.listener_in(session_id, "l1", "es")
     small.listener_in(session_id, "l2", "es")

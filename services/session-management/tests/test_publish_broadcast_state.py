@@ -12,8 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
-from session_management.control import ControlBroadcasts
+from session_management.app import SessionRuntime
 from tests.support.events import FakeLambdaContext
+from tests.support.ports import free_port
 
 follow_up_handler = importlib.import_module("session_management.handlers.publish_broadcast_state").handler
 
@@ -174,15 +175,14 @@ def test_follow_up_inside_a_newer_window_schedules_itself_again(harness, session
     assert volumes(harness, "l1") == [0.1, 0.3, 0.35]
 
 
-def test_a_follow_up_that_cannot_be_queued_broadcasts_at_once(harness, session, clock, runtime):
-    class Refusing:
-        def send(self, session_id: str, delay_seconds: int) -> None:
-            raise RuntimeError("SQS is down")
-
+def test_a_follow_up_that_cannot_be_queued_broadcasts_at_once(harness, session, clock, runtime, monkeypatch):
     harness.send("spk", {"action": "setVolume", "volume": 0.1})
     clock.advance(0.1)
     updated = runtime.sessions.update_broadcast(session, volume=0.2)
-    ControlBroadcasts(runtime, queue=Refusing()).changed(updated)  # type: ignore[arg-type]
+    with monkeypatch.context() as environment:  # another environment of the function, whose SQS is unreachable
+        environment.setenv("AWS_ENDPOINT_URL_SQS", f"http://127.0.0.1:{free_port()}")
+        control = SessionRuntime.build_session(runtime.settings, clock).control
+    control.changed(updated)
     assert volumes(harness, "l1") == [0.1, 0.2]
     # and the mark is gone: the next change inside a window may queue its follow-up
     clock.advance(0.1)
@@ -202,11 +202,11 @@ def test_follow_up_for_an_ended_session_sends_nothing(harness, session, clock, q
 
 def test_a_large_audience_widens_the_window_to_keep_the_call_budget(harness, session, clock, queue, settings, sink):
     """Three connections at 3 calls a second: one broadcast a second, not two."""
-    from broadcast_shared.runtime import RouteRuntime
+    from session_management.app import SessionRuntime
     from tests.support.harness import Harness
 
     budgeted = Harness(
-        RouteRuntime.build_route(settings.model_copy(update={"control_calls_per_second": 3.0}), clock), sink
+        SessionRuntime.build_session(settings.model_copy(update={"control_calls_per_second": 3.0}), clock), sink
     )
     budgeted.send("spk", {"action": "setVolume", "volume": 0.1})
     clock.advance(0.6)  # past 1 / rate (0.5 s), inside (2 listeners + speaker) / 3 calls a second

@@ -1,9 +1,11 @@
-"""Emotion dynamics: what a chunk of speech sounds like, measured with numpy.
+"""Emotion dynamics: what a chunk of speech sounds like, and how a session's speech moves.
 
-``measure`` runs in ``sendAudio`` on every chunk (it is stateless: chunks of one
-session may land on different execution environments). ``DynamicsTracker`` runs in
-the transcription worker, which sees a session's chunks in order, and smooths the
-measurements into :class:`EmotionDynamics` for the spans of audio segments cover.
+``measure`` (:mod:`audio_transcription.measurement`, numpy) runs in ``sendAudio`` on every
+chunk (it is stateless: chunks of one session may land on different execution environments)
+and the chunk carries its :class:`ChunkMeasurement` on the stream. ``DynamicsTracker`` runs in
+the transcription worker, which sees a session's chunks in order, and smooths the measurements
+into :class:`EmotionDynamics` for the spans of audio segments cover. It is plain Python over
+a few hundred numbers per chunk, so the worker never imports numpy (about 35 ms of its cold start).
 
 Mapping (documented in docs/ARCHITECTURE.md):
 
@@ -19,20 +21,17 @@ they were; a session with no measurement at all gets the neutral defaults.
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections import deque
 from dataclasses import dataclass
 
-import numpy as np
-
-from audio_transcription.settings import SAMPLE_RATE
 from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, EmotionDynamics
 
-FRAME = SAMPLE_RATE // 100  # 10 ms
-FULL_SCALE = 32768.0
 SILENCE_DBFS = -96.0
-CLIP_LEVEL = 32_000
-PITCH_RANGE_HZ = (70.0, 400.0)
 VOICED_DBFS = -45.0
+#: the speaking-rate envelope's smoothing: a moving mean over this many 10 ms frames
+SMOOTHING_FRAMES = 5
 
 
 @dataclass(frozen=True)
@@ -69,46 +68,6 @@ class ChunkMeasurement:
         )
 
 
-def _dbfs(mean_square: np.ndarray | float) -> np.ndarray | float:
-    return np.maximum(10.0 * np.log10(np.maximum(mean_square, 1e-12) / FULL_SCALE**2), SILENCE_DBFS)
-
-
-def measure(pcm: bytes) -> ChunkMeasurement:
-    """Measure 16-bit little-endian mono PCM at 16 kHz."""
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    duration = samples.size / SAMPLE_RATE
-    if samples.size == 0:
-        return ChunkMeasurement(0.0, SILENCE_DBFS, 0.0, 0.0, None, ())
-    rms_dbfs = float(_dbfs(np.mean(samples**2)))
-    clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
-    frames = samples[: samples.size // FRAME * FRAME].reshape(-1, FRAME)
-    frame_db = tuple(float(v) for v in np.atleast_1d(_dbfs(np.mean(frames**2, axis=1)))) if frames.size else ()
-    spectrum = np.abs(np.fft.rfft(samples)) ** 2
-    total = float(spectrum.sum())
-    freqs = np.fft.rfftfreq(samples.size, 1.0 / SAMPLE_RATE)
-    high_band = float(spectrum[freqs >= 4000.0].sum() / total) if total > 0 else 0.0
-    return ChunkMeasurement(duration, rms_dbfs, clipped, high_band, _pitch(samples, rms_dbfs), frame_db)
-
-
-def _pitch(samples: np.ndarray, rms_dbfs: float) -> float | None:
-    """Autocorrelation pitch over the chunk's loudest 40 ms, or None when unvoiced."""
-    window = int(0.04 * SAMPLE_RATE)
-    if samples.size < window or rms_dbfs < VOICED_DBFS:
-        return None
-    energies = np.convolve(samples**2, np.ones(window), mode="valid")[::FRAME]
-    start = int(np.argmax(energies)) * FRAME
-    segment = samples[start : start + window]
-    segment = segment - segment.mean()
-    correlation = np.correlate(segment, segment, mode="full")[window - 1 :]
-    if correlation[0] <= 0:
-        return None
-    low, high = int(SAMPLE_RATE / PITCH_RANGE_HZ[1]), int(SAMPLE_RATE / PITCH_RANGE_HZ[0])
-    lag = low + int(np.argmax(correlation[low:high]))
-    if correlation[lag] / correlation[0] < 0.3:  # weak periodicity: not voiced
-        return None
-    return SAMPLE_RATE / lag
-
-
 class DynamicsTracker:
     """One session's smoothed dynamics, fed its chunks in order by the worker."""
 
@@ -128,7 +87,7 @@ class DynamicsTracker:
         if measurement.pitch_hz:
             self._pitches.append(measurement.pitch_hz)
         if measurement.rms_dbfs > SILENCE_DBFS + 1 and measurement.duration > 0:
-            volume = float(np.clip((measurement.rms_dbfs + 50.0) / 40.0, 0.0, 1.0))
+            volume = _clip((measurement.rms_dbfs + 50.0) / 40.0, 0.0, 1.0)
             self._volume = volume if self._volume is None else self._smooth(self._volume, volume)
             energy = self._energy_now(volume)
             self._energy = energy if self._energy is None else self._smooth(self._energy, energy)
@@ -147,9 +106,9 @@ class DynamicsTracker:
         if not spans:
             return self.current()
         return EmotionDynamics(
-            volume=float(np.mean([d.volume for d in spans])),
-            rate=float(np.mean([d.rate for d in spans])),
-            energy=float(np.mean([d.energy for d in spans])),
+            volume=statistics.fmean(d.volume for d in spans),
+            rate=statistics.fmean(d.rate for d in spans),
+            energy=statistics.fmean(d.energy for d in spans),
         )
 
     def _smooth(self, previous: float, value: float) -> float:
@@ -158,22 +117,37 @@ class DynamicsTracker:
     def _energy_now(self, volume: float) -> float:
         if len(self._pitches) < 2:
             return volume
-        semitones = 12.0 * np.log2(np.asarray(self._pitches) / np.median(self._pitches))
-        spread = float(np.clip(np.std(semitones) / 6.0, 0.0, 1.0))
-        return float(np.clip((volume + spread) / 2.0, 0.0, 1.0))
+        median = statistics.median(self._pitches)
+        semitones = [12.0 * math.log2(pitch / median) for pitch in self._pitches]
+        spread = _clip(statistics.pstdev(semitones) / 6.0, 0.0, 1.0)
+        return _clip((volume + spread) / 2.0, 0.0, 1.0)
 
     def _rate(self) -> float:
         """Syllable-like peaks: local maxima at least 6 dB above the window's floor, 100 ms apart."""
         if len(self._envelope) < 50:
             return 1.0
-        envelope = np.convolve(np.asarray(self._envelope), np.ones(5) / 5, mode="same")
-        floor = np.percentile(envelope, 20)
-        if envelope.max() < VOICED_DBFS:
+        envelope = _moving_mean(list(self._envelope), SMOOTHING_FRAMES)
+        floor = statistics.quantiles(envelope, n=5, method="inclusive")[0]  # the 20th percentile
+        if max(envelope) < VOICED_DBFS:
             return 1.0
         peaks, last = 0, -10
-        for i in range(1, envelope.size - 1):
+        for i in range(1, len(envelope) - 1):
             is_peak = envelope[i] >= envelope[i - 1] and envelope[i] > envelope[i + 1]
             if is_peak and envelope[i] > floor + 6.0 and envelope[i] > VOICED_DBFS and i - last >= 10:
                 peaks, last = peaks + 1, i
-        per_second = peaks / (envelope.size / 100.0)
-        return float(np.clip(per_second / 4.0, 0.5, 2.0))
+        per_second = peaks / (len(envelope) / 100.0)
+        return _clip(per_second / 4.0, 0.5, 2.0)
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    return min(max(float(value), low), high)
+
+
+def _moving_mean(values: list[float], width: int) -> list[float]:
+    """The mean of each value's ``width`` neighbours centred on it, the edges padded with zeros (numpy's
+    ``convolve(values, ones(width) / width, mode="same")``). Equal windows give equal means: the envelope arrives
+    in 0.1 dB steps, so plateaus are common, and a peak on one is its last frame (numpy's order of additions left
+    ripples of 1e-14 dB on them that moved it by a frame or so)."""
+    half = width // 2
+    padded = [0.0] * half + values + [0.0] * (width - 1 - half)
+    return [sum(padded[i : i + width]) / width for i in range(len(values))]

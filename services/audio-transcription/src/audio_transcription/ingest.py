@@ -11,7 +11,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from audio_transcription.chunks import AudioChunk
-from audio_transcription.dynamics import ChunkMeasurement, measure
+from audio_transcription.dynamics import ChunkMeasurement
+from audio_transcription.measurement import measure
 from audio_transcription.settings import BYTES_PER_SAMPLE, SAMPLE_RATE, AudioSettings
 from broadcast_shared.clock import Clock
 from broadcast_shared.errors import BroadcastError, ErrorCode

@@ -1,11 +1,78 @@
-"""The decorators every handler of this service uses, bound to the shared runtime."""
+"""Session management's runtime, built once per execution environment, and the decorators every handler uses.
+
+Every function of the service (the routes, ``$connect``, ``$disconnect``, ``$default``, the schedules and
+the control queue's consumer) gets one :class:`SessionRuntime`: the typed :class:`SessionSettings` and every
+collaborator. What every function uses is built with it (the tables, the Management API client, departures);
+what only some use is built on first use and kept, so a function builds no client its IAM does not allow and
+its cold start does not pay for (a boto3 client costs about 0.1 s): the rate limiter (every route and
+``$default``; not the schedules, ``$connect``, ``$disconnect`` or the queue's consumer), the control queue's
+SQS client (the control routes and the consumer), the warm path's Lambda client (``createSession``,
+``joinSession``) and the transcripts table (``getTranscript``). Their modules are imported there too, so no
+function imports more than it runs. Tests build one with :meth:`SessionRuntime.build_session` from their own
+settings and clock; its clients reach what ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_<SERVICE>``) names.
+"""
 
 from __future__ import annotations
 
-from broadcast_shared.runtime import RouteRuntime
+from dataclasses import dataclass, fields
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from broadcast_shared.clock import Clock
+from broadcast_shared.repositories.rate_limits import RateLimiter
+from broadcast_shared.runtime import Runtime
 from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decorator
 from session_management.settings import SessionSettings
 
-runtime = LazyRuntime(lambda: RouteRuntime.build_route(SessionSettings.from_environment()))
+if TYPE_CHECKING:
+    from broadcast_shared.repositories.transcripts import TranscriptsRepository
+    from session_management.control import ControlBroadcasts
+    from session_management.warm_path import WarmPath
+
+
+@dataclass(frozen=True)
+class SessionRuntime(Runtime):
+    settings: SessionSettings
+
+    @classmethod
+    def build_session(cls, settings: SessionSettings, clock: Clock | None = None) -> SessionRuntime:
+        base = Runtime.build(settings, clock)
+        return cls(**{f.name: getattr(base, f.name) for f in fields(Runtime)})
+
+    @classmethod
+    def from_environment(cls) -> SessionRuntime:
+        return cls.build_session(SessionSettings.from_environment())
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """The counters every client message (and each speaker's session creations) count against."""
+        return RateLimiter(self.dynamodb.Table(self.settings.rate_limits_table))
+
+    @cached_property
+    def control(self) -> ControlBroadcasts:
+        """Coalesced control broadcasts, with the control queue their trailing broadcasts wait on."""
+        from broadcast_shared import aws
+        from session_management.control import ControlBroadcasts, FollowUpQueue
+
+        return ControlBroadcasts(self, FollowUpQueue(aws.client("sqs"), self.settings.control_queue_url))
+
+    @cached_property
+    def warm_path(self) -> WarmPath:
+        """The warm-ups ``createSession`` and ``joinSession`` send ahead of a talk's audio."""
+        from broadcast_shared import aws
+        from broadcast_shared.warm_up import WarmUpInvoker
+        from session_management.warm_path import WARM_UP_CONFIG, WarmPath
+
+        return WarmPath(WarmUpInvoker(aws.client("lambda", config=WARM_UP_CONFIG)))
+
+    @cached_property
+    def transcripts(self) -> TranscriptsRepository:
+        """The sessions' kept finals (``getTranscript``)."""
+        from broadcast_shared.repositories.transcripts import TranscriptsRepository
+
+        return TranscriptsRepository(self.dynamodb.Table(self.settings.transcripts_table))
+
+
+runtime = LazyRuntime(SessionRuntime.from_environment)
 route = route_decorator(runtime)
 on_event = event_decorator(runtime)

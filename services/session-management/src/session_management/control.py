@@ -27,18 +27,17 @@ from __future__ import annotations
 
 import json
 import math
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from broadcast_shared import aws
 from broadcast_shared.messages.outbound import BroadcastStateChanged
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Session
-from broadcast_shared.runtime import RouteRuntime
-from session_management.settings import session_settings
 from session_management.status import broadcast_state
+
+if TYPE_CHECKING:
+    from session_management.app import SessionRuntime
 
 #: a follow-up mark older than its due time by this much is taken as lost, and may be replaced
 FOLLOW_UP_STALE_SECONDS = 60
@@ -59,17 +58,13 @@ class FollowUpQueue:
         )
 
 
-@cache
-def follow_up_queue(queue_url: str) -> FollowUpQueue:
-    """One SQS client per execution environment (and queue)."""
-    return FollowUpQueue(aws.client("sqs"), queue_url)
-
-
 class ControlBroadcasts:
-    def __init__(self, runtime: RouteRuntime, queue: FollowUpQueue | None = None) -> None:
-        self._settings = session_settings(runtime)
+    """Built once per environment, on first use, by the runtime (``SessionRuntime.control``)."""
+
+    def __init__(self, runtime: SessionRuntime, queue: FollowUpQueue) -> None:
+        self._settings = runtime.settings
         self._rt = runtime
-        self._queue = queue or follow_up_queue(self._settings.control_queue_url)
+        self._queue = queue
 
     def interval(self, listeners: int) -> float:
         """The shortest time between two broadcasts to a session with this many listeners (and its speaker)."""

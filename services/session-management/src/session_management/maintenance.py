@@ -10,8 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from broadcast_shared.messages.outbound import ConnectionRefresh, EndReason, UpdateReason
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Role, Session
-from broadcast_shared.runtime import RouteRuntime
-from session_management.settings import session_settings
+from session_management.app import SessionRuntime
 from session_management.status import session_status
 
 
@@ -21,7 +20,7 @@ class StatusResult:
     failed: int = 0
 
 
-def publish_periodic_status(runtime: RouteRuntime) -> StatusResult:
+def publish_periodic_status(runtime: SessionRuntime) -> StatusResult:
     """Send every active session's speaker a ``periodic`` status.
 
     A session whose status cannot be sent (a throttled or failed call) is logged and
@@ -42,7 +41,7 @@ def publish_periodic_status(runtime: RouteRuntime) -> StatusResult:
     return result
 
 
-def _publish_one(runtime: RouteRuntime, session: Session) -> bool:
+def _publish_one(runtime: SessionRuntime, session: Session) -> bool:
     status = session_status(session, UpdateReason.PERIODIC, runtime.clock.now())
     if not runtime.notifier.send(session.speaker_connection_id, status):
         runtime.departures.speaker_gone(session.session_id, session.speaker_connection_id)
@@ -66,7 +65,7 @@ class SweepResult:
     failed: int = 0
 
 
-def sweep_connections(runtime: RouteRuntime) -> SweepResult:
+def sweep_connections(runtime: SessionRuntime) -> SweepResult:
     """Close idle connections, forget vanished ones, warn those near the 2-hour limit, and
     finish sessions a failure left behind.
 
@@ -98,7 +97,7 @@ def sweep_connections(runtime: RouteRuntime) -> SweepResult:
     return result
 
 
-def _sweep_session(runtime: RouteRuntime, session: Session, result: SweepResult) -> None:
+def _sweep_session(runtime: SessionRuntime, session: Session, result: SweepResult) -> None:
     """End an active session whose speaker is gone; announce an end that did not reach everyone."""
     if not session.is_active:
         if runtime.departures.announce_end(session):
@@ -126,7 +125,7 @@ def _sweep_session(runtime: RouteRuntime, session: Session, result: SweepResult)
 class _Listening:
     """Whether a connection is a listener joined to an active session (each session read once per sweep)."""
 
-    def __init__(self, runtime: RouteRuntime) -> None:
+    def __init__(self, runtime: SessionRuntime) -> None:
         self._runtime = runtime
         self._active: dict[str, bool] = {}
 
@@ -140,11 +139,11 @@ class _Listening:
         return self._active[session_id]
 
 
-def _sweep_one(runtime: RouteRuntime, connection: Connection, result: SweepResult, listening: _Listening) -> None:
+def _sweep_one(runtime: SessionRuntime, connection: Connection, result: SweepResult, listening: _Listening) -> None:
     """A connection is idle when nothing was heard from it for the idle timeout, unless it is a
     listener of an active session: receiving captions is its activity, and a gone listener is
     removed by the next delivery that meets it (410) or when the session ends."""
-    settings = session_settings(runtime)
+    settings = runtime.settings
     now = runtime.clock.now()
     if now - connection.last_seen_at >= settings.idle_timeout_seconds and not listening(connection):
         if runtime.notifier.disconnect(connection.connection_id):
@@ -175,7 +174,7 @@ class ReconcileResult:
     failed: int = 0
 
 
-def reconcile_counts(runtime: RouteRuntime) -> ReconcileResult:
+def reconcile_counts(runtime: SessionRuntime) -> ReconcileResult:
     """Recount every active session's listeners from the index; report and correct any drift.
 
     Drift is the sum over languages of the difference between a session's counters and
@@ -196,7 +195,7 @@ def reconcile_counts(runtime: RouteRuntime) -> ReconcileResult:
     return result
 
 
-def _reconcile_one(runtime: RouteRuntime, session: Session, result: ReconcileResult) -> None:
+def _reconcile_one(runtime: SessionRuntime, session: Session, result: ReconcileResult) -> None:
     recount = Counter(
         listener.target_language
         for listener in runtime.connections.listeners(session.session_id)

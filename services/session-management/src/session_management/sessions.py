@@ -14,10 +14,8 @@ from broadcast_shared.messages.outbound import (
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Session
 from broadcast_shared.repositories.sessions import MembershipConflict, MembershipFailure, SessionIdTaken
-from broadcast_shared.runtime import RouteRuntime
-from session_management.control import ControlBroadcasts
+from session_management.app import SessionRuntime
 from session_management.session_ids import new_session_id
-from session_management.settings import session_settings
 from session_management.status import session_status, triggered_reason
 
 #: draws of a fresh id before giving up on a (vanishingly unlikely) run of collisions
@@ -29,9 +27,9 @@ JOIN_FAILURES_WINDOW_SECONDS = 600
 
 
 class SessionService:
-    def __init__(self, runtime: RouteRuntime) -> None:
+    def __init__(self, runtime: SessionRuntime) -> None:
         self._rt = runtime
-        self._limits = session_settings(runtime)
+        self._limits = runtime.settings
 
     # --- speaker -----------------------------------------------------------------
     def create(
@@ -125,7 +123,7 @@ class SessionService:
             updated = self._rt.sessions.update_broadcast(session.session_id, **changes)
         except MembershipConflict as conflict:
             raise BroadcastError(ErrorCode.SESSION_ENDED, "the session has ended") from conflict
-        ControlBroadcasts(self._rt).changed(updated)
+        self._rt.control.changed(updated)
         return updated
 
     def end(self, speaker: Connection) -> None:

@@ -6,7 +6,6 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from broadcast_shared.config import NonEmpty, RouteSettings
-from broadcast_shared.runtime import RouteRuntime
 
 
 class SessionSettings(RouteSettings):
@@ -48,10 +47,3 @@ class SessionSettings(RouteSettings):
         if isinstance(value, str):
             return frozenset(name.strip() for name in value.split(",") if name.strip())
         return value
-
-
-def session_settings(runtime: RouteRuntime) -> SessionSettings:
-    """The session-management settings a runtime was built with (``session_management.app`` builds it so)."""
-    if not isinstance(runtime.settings, SessionSettings):
-        raise TypeError("this runtime was not built with SessionSettings")
-    return runtime.settings

@@ -8,16 +8,16 @@ finals and stay under :data:`PAGE_BYTES`, well below API Gateway's 128 KB per me
 from __future__ import annotations
 
 import json
-from functools import cache
+from typing import TYPE_CHECKING
 
-from broadcast_shared import aws
 from broadcast_shared.errors import BroadcastError, ErrorCode
 from broadcast_shared.messages.outbound import TranscriptLine, TranscriptPage
 from broadcast_shared.notifier import encode
 from broadcast_shared.repositories.records import Connection, Role
-from broadcast_shared.repositories.transcripts import TranscriptEntry, TranscriptsRepository
-from broadcast_shared.runtime import RouteRuntime
-from session_management.settings import session_settings
+from broadcast_shared.repositories.transcripts import TranscriptEntry
+
+if TYPE_CHECKING:
+    from session_management.app import SessionRuntime
 
 #: the most a page's encoded JSON may hold
 PAGE_BYTES = 96 * 1024
@@ -26,16 +26,10 @@ PAGE_ITEMS = 100
 LONGEST_TOKEN = "0" * 12 + "#" + "x" * 128
 
 
-@cache
-def transcripts_table(table_name: str) -> TranscriptsRepository:
-    """The repository over ``table_name``, built once per execution environment."""
-    return TranscriptsRepository(aws.resource("dynamodb").Table(table_name))
-
-
 class TranscriptService:
-    def __init__(self, runtime: RouteRuntime, transcripts: TranscriptsRepository | None = None) -> None:
+    def __init__(self, runtime: SessionRuntime) -> None:
         self._rt = runtime
-        self._transcripts = transcripts or transcripts_table(session_settings(runtime).transcripts_table)
+        self._transcripts = runtime.transcripts
 
     def page(self, connection: Connection, language: str | None, after: str | None) -> TranscriptPage:
         session_id, language = self._readable(connection, language)

@@ -6,6 +6,7 @@ to every function the audio passes through before it is transcribed (``WARM_UP_F
 language); ``joinSession`` warms the translation pipeline for the language pair when a
 language gets its first listener. So the first sentence does not pay for their cold starts.
 The worker warms the pipeline again per listened language at the session's first audio.
+Built once per environment, on first use, by the runtime (``SessionRuntime.warm_path``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from collections.abc import Iterable
 
 from botocore.config import Config
 
-from broadcast_shared import aws
 from broadcast_shared.warm_up import WarmUpInvoker
-from broadcast_shared.websocket import LazyRuntime
 
 #: a warm-up is worth one quick try: the speaker's answer has already gone out
 WARM_UP_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=2)
@@ -40,6 +39,3 @@ class WarmPath:
         if not function_name:
             return False
         return self._invoker.send(function_name, sourceLanguage=source_language, targetLanguage=target_language)
-
-
-warm_path = LazyRuntime(lambda: WarmPath(WarmUpInvoker(aws.client("lambda", config=WARM_UP_CONFIG))))

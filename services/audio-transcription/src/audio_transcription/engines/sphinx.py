@@ -35,8 +35,12 @@ class SphinxRecognizer:
         self._ready: SphinxStream | None = None
 
     def prepare(self, language: str) -> None:
+        """Build the next stream's decoder, unless one is already waiting (a second warm-up builds nothing)."""
         if not language.startswith("en"):
             return
+        with self._lock:
+            if self._ready is not None:
+                return
         stream = SphinxStream(self._agreement)
         with self._lock:
             self._ready = self._ready or stream

@@ -4,6 +4,9 @@
 invalid or expired token is denied, never downgraded to a listener.
 ``?role=listener`` is allowed without a token. Anything else is denied. The role goes
 to ``$connect`` in the authorizer context.
+
+The authorizer's runtime is its :class:`TokenVerifier` (the key set, fetched and cached), built once per
+environment by the shared entry point like every other function's; tests hand one in with ``handler.using``.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.websocket import LazyRuntime
+from broadcast_shared.websocket import LazyRuntime, event_decorator
 from session_management.auth import InvalidToken, TokenVerifier
 
-verifier = LazyRuntime(TokenVerifier.from_environment)
+on_authorize = event_decorator(LazyRuntime(TokenVerifier.from_environment))
 
 
 def policy(event: dict[str, Any], allow: bool, principal: str, context: dict[str, str]) -> dict[str, Any]:
@@ -49,7 +52,6 @@ def authorize(event: dict[str, Any], tokens: TokenVerifier) -> dict[str, Any]:
     return policy(event, False, "anonymous", {"reason": "role must be speaker or listener"})
 
 
-@logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return authorize(event, verifier.get())
+@on_authorize
+def handler(event: dict[str, Any], tokens: TokenVerifier, context: LambdaContext) -> dict[str, Any]:
+    return authorize(event, tokens)

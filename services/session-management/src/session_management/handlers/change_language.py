@@ -3,14 +3,13 @@
 from broadcast_shared.messages.inbound import ChangeLanguage
 from broadcast_shared.messages.outbound import LanguageChanged
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import Request
-from session_management.app import route
+from session_management.app import SessionRuntime, route
 from session_management.sessions import SessionService
 
 
 @route(ChangeLanguage, roles={Role.LISTENER})
-def handler(request: Request[ChangeLanguage], runtime: RouteRuntime) -> None:
+def handler(request: Request[ChangeLanguage], runtime: SessionRuntime) -> None:
     session_id = SessionService(runtime).change_language(request.connection, request.message.target_language)
     runtime.notifier.send(
         request.connection_id,

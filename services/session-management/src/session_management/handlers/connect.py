@@ -8,12 +8,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from broadcast_shared.observability import count_by, logger
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.runtime import RouteRuntime
-from session_management.app import on_event
+from session_management.app import SessionRuntime, on_event
 
 
 @on_event
-def handler(event: dict[str, Any], runtime: RouteRuntime, context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], runtime: SessionRuntime, context: LambdaContext) -> dict[str, Any]:
     request_context = event["requestContext"]
     authorizer = request_context.get("authorizer") or {}
     try:

@@ -3,17 +3,14 @@
 from broadcast_shared.messages.inbound import CreateSession
 from broadcast_shared.messages.outbound import SessionCreated
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import Request
-from session_management.app import route
+from session_management.app import SessionRuntime, route
 from session_management.sessions import SessionService
-from session_management.settings import session_settings
 from session_management.status import broadcast_state
-from session_management.warm_path import warm_path
 
 
 @route(CreateSession, roles={Role.SPEAKER})
-def handler(request: Request[CreateSession], runtime: RouteRuntime) -> None:
+def handler(request: Request[CreateSession], runtime: SessionRuntime) -> None:
     session = SessionService(runtime).create(
         request.connection,
         request.message.source_language,
@@ -33,5 +30,5 @@ def handler(request: Request[CreateSession], runtime: RouteRuntime) -> None:
             resumed=True if request.message.session_id else None,
         ),
     )
-    settings = session_settings(runtime)
-    warm_path.get().warm(settings.warm_up_functions, session.source_language, settings.warm_up_environments)
+    settings = runtime.settings
+    runtime.warm_path.warm(settings.warm_up_functions, session.source_language, settings.warm_up_environments)

@@ -12,9 +12,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from broadcast_shared.errors import BroadcastError, ErrorCode
-from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import Admission, control_rate, control_size, load_json_object
-from session_management.app import on_event
+from session_management.app import SessionRuntime, on_event
 
 ECHOED_ACTION_CHARS = 64
 
@@ -32,7 +31,7 @@ def classify(body: str) -> BroadcastError:
 
 
 @on_event
-def handler(event: dict[str, Any], runtime: RouteRuntime, context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], runtime: SessionRuntime, context: LambdaContext) -> dict[str, Any]:
     admission = Admission.count(runtime, event, control_rate(runtime))
     try:
         error = classify(admission.screen(event, control_size(runtime), None))

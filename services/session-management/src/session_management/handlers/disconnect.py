@@ -7,13 +7,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.runtime import RouteRuntime
-from session_management.app import on_event
+from session_management.app import SessionRuntime, on_event
 from session_management.sessions import SessionService
 
 
 @on_event
-def handler(event: dict[str, Any], runtime: RouteRuntime, context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], runtime: SessionRuntime, context: LambdaContext) -> dict[str, Any]:
     gone = runtime.departures.connection_closed(event["requestContext"]["connectionId"])
     if gone is not None and gone.role is Role.LISTENER and gone.session_id:
         SessionService(runtime).audience_changed(gone.session_id)

@@ -3,14 +3,13 @@ answer ``transcriptPage``."""
 
 from broadcast_shared.messages.inbound import GetTranscript
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import Request
-from session_management.app import route
+from session_management.app import SessionRuntime, route
 from session_management.transcripts import TranscriptService
 
 
 @route(GetTranscript, roles={Role.SPEAKER, Role.LISTENER})
-def handler(request: Request[GetTranscript], runtime: RouteRuntime) -> None:
+def handler(request: Request[GetTranscript], runtime: SessionRuntime) -> None:
     message = request.message
     page = TranscriptService(runtime).page(request.connection, message.language, message.next_token)
     runtime.notifier.send(request.connection_id, page)

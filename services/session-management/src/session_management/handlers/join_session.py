@@ -4,17 +4,14 @@ pipeline for a language's first listener."""
 from broadcast_shared.messages.inbound import JoinSession
 from broadcast_shared.messages.outbound import SessionJoined
 from broadcast_shared.repositories.records import Role
-from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import Request
-from session_management.app import route
+from session_management.app import SessionRuntime, route
 from session_management.sessions import SessionService
-from session_management.settings import session_settings
 from session_management.status import broadcast_state
-from session_management.warm_path import warm_path
 
 
 @route(JoinSession, roles={Role.LISTENER})
-def handler(request: Request[JoinSession], runtime: RouteRuntime) -> None:
+def handler(request: Request[JoinSession], runtime: SessionRuntime) -> None:
     message = request.message
     session = SessionService(runtime).join(
         request.connection, message.session_id, message.target_language, request.source_ip
@@ -29,6 +26,6 @@ def handler(request: Request[JoinSession], runtime: RouteRuntime) -> None:
         ),
     )
     if not session.language_counts.get(message.target_language):
-        warm_path.get().warm_translation(
-            session_settings(runtime).translation_function_name, session.source_language, message.target_language
+        runtime.warm_path.warm_translation(
+            runtime.settings.translation_function_name, session.source_language, message.target_language
         )

@@ -15,16 +15,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from broadcast_shared.runtime import RouteRuntime
-from session_management.app import on_event
-from session_management.control import ControlBroadcasts
+from session_management.app import SessionRuntime, on_event
 
 
 @on_event
-def handler(event: dict[str, Any], runtime: RouteRuntime, context: LambdaContext) -> dict[str, Any]:
-    control = ControlBroadcasts(runtime)
-
+def handler(event: dict[str, Any], runtime: SessionRuntime, context: LambdaContext) -> dict[str, Any]:
     def follow_up(record: SQSRecord) -> None:
-        control.follow_up(json.loads(record.body)["sessionId"])
+        runtime.control.follow_up(json.loads(record.body)["sessionId"])
 
     return dict(process_partial_response(event, follow_up, BatchProcessor(EventType.SQS), context))

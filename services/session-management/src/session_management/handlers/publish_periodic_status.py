@@ -7,11 +7,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from broadcast_shared.runtime import RouteRuntime
-from session_management.app import on_event
+from session_management.app import SessionRuntime, on_event
 from session_management.maintenance import publish_periodic_status
 
 
 @on_event
-def handler(event: dict[str, Any], runtime: RouteRuntime, context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], runtime: SessionRuntime, context: LambdaContext) -> dict[str, Any]:
     return asdict(publish_periodic_status(runtime))
