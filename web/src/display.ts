@@ -63,7 +63,10 @@ async function main(): Promise<void> {
     const view = column(stage, language);
     const listening = new Listening(config.webSocketUrl, sessionId, language, {
       onCaptions: (store) => show(view, store),
-      onJoined: (_, joins) => (view.finals.dataset.joins = String(joins)),
+      onJoined: (_, joins) => {
+        view.finals.dataset.joins = String(joins);
+        notice(problem, "");
+      },
       onConnection: (state, attempt) => {
         view.status.textContent = state === "open" ? "" : state === "reconnecting" ? `reconnecting (${attempt})…` : state;
       },
