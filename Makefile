@@ -39,9 +39,9 @@ dev: build ## Run the platform locally: emulator, guard, terraform apply, WebSoc
 	@$(PYTHON) -m local_runtime dev --port $(PORT) --since $(DEV_STARTED)
 
 # The pages are rebuilt only when what they are built from changed (the guard's rule, broadcast_tools.guard).
-WEB_PAGES := web/dist/speaker.html web/dist/listener.html
+WEB_PAGES := web/dist/speaker.html web/dist/listener.html web/dist/display.html
 WEB_SOURCES := $(shell find web/src -type f -not -name '*.test.ts' 2>/dev/null) $(wildcard web/*.html web/*.json web/vite.config.ts)
-web: $(WEB_PAGES) ## Build the speaker and listener pages (web/) into web/dist, when a source changed
+web: $(WEB_PAGES) ## Build the speaker, listener and stage display pages (web/) into web/dist, when a source changed
 
 $(WEB_PAGES) &: $(WEB_SOURCES)
 	@npm --prefix web run build --silent

@@ -57,7 +57,7 @@ def test_web_pages_are_rebuilt_only_when_a_source_changed(checkout):
     web = checkout / "web"
     shutil.copytree(ROOT / "web", web, ignore=shutil.ignore_patterns("node_modules", "dist"))
     (web / "dist").mkdir()
-    for page in ("speaker.html", "listener.html"):
+    for page in ("speaker.html", "listener.html", "display.html"):
         (web / "dist" / page).write_text("<html></html>")
 
     def planned() -> str:

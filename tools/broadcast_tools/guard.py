@@ -115,7 +115,7 @@ def check(root: Path = ROOT, dist: Path | None = None, env: str | None = None) -
 
 
 #: The pages Terraform uploads to the site bucket (modules/static_site), built by `make web` into web/dist.
-SITE_PAGES = ("speaker.html", "listener.html")
+SITE_PAGES = ("speaker.html", "listener.html", "display.html")
 #: What the pages are built from: newer than the built pages means web/dist is stale.
 SITE_SOURCES = ("src/**/*", "*.html", "vite.config.ts", "package-lock.json")
 _LOCAL_REFERENCE = re.compile(r"""(?:src|href)="(\./[^"#?]+)""")

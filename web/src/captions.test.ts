@@ -66,4 +66,27 @@ describe("renderCaptions", () => {
     renderCaptions(list, store);
     expect(Array.from(list.children).map((li) => li.textContent)).toEqual(["uno", "dos"]);
   });
+
+  it("keeps partials out of the live list when given their own element, so only finals are announced", () => {
+    const list = document.createElement("ol");
+    const partial = document.createElement("p");
+    const store = new CaptionStore();
+    store.apply(msg("s0-u0", "el equipo", false));
+    store.apply(msg("s9-u0", "ha", true));
+    renderCaptions(list, store, { partial });
+    expect(Array.from(list.children).map((li) => li.textContent)).toEqual(["el equipo"]);
+    expect(partial.textContent).toBe("ha");
+    store.apply(msg("s9-u0", "ha trabajado", false));
+    renderCaptions(list, store, { partial });
+    expect(Array.from(list.children).map((li) => li.className)).toEqual(["caption final", "caption final"]);
+    expect(partial.textContent).toBe("");
+  });
+
+  it("shows only the last finals when asked (the stage display)", () => {
+    const list = document.createElement("ol");
+    const store = new CaptionStore();
+    for (const n of [1, 2, 3, 4]) store.apply(msg(`s${n}-u0`, `línea ${n}`, false));
+    renderCaptions(list, store, { lastFinals: 2 });
+    expect(Array.from(list.children).map((li) => li.textContent)).toEqual(["línea 3", "línea 4"]);
+  });
 });

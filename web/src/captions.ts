@@ -56,15 +56,33 @@ export class CaptionStore {
   }
 }
 
+export interface RenderOptions {
+  /**
+   * Where the segments still being spoken go, apart from the finals: an element outside the ARIA live
+   * region (`aria-hidden`), so a screen reader announces each final once and not every partial. Not given:
+   * partials are items of the list, after the finals.
+   */
+  partial?: HTMLElement;
+  /** Only the last `lastFinals` finals are shown (the stage display); all of them when not given. */
+  lastFinals?: number;
+}
+
 /**
- * Shows a store in a list: one item per segment, a partial's item updated in place until its final
- * replaces it. The list is the page's ARIA live region (role="log").
+ * Shows a store in a list: one item per final segment in spoken order, a partial updated in place until its
+ * final replaces it. On the listener page the list is the ARIA live region (role="log").
  */
-export function renderCaptions(list: HTMLElement, store: CaptionStore): void {
-  const wanted = [
-    ...store.orderedFinals.map((c) => ({ caption: c, partial: false })),
-    ...store.openPartials.map((c) => ({ caption: c, partial: true })),
-  ];
+export function renderCaptions(list: HTMLElement, store: CaptionStore, options: RenderOptions = {}): void {
+  const finals = store.orderedFinals;
+  const shown = options.lastFinals === undefined ? finals : finals.slice(-options.lastFinals);
+  const wanted = shown.map((c) => ({ caption: c, partial: false }));
+  if (options.partial) {
+    const open = store.openPartials;
+    const text = open.map((c) => c.text).join(" ");
+    if (options.partial.textContent !== text) options.partial.textContent = text;
+    options.partial.lang = open[0]?.language ?? "";
+  } else {
+    wanted.push(...store.openPartials.map((c) => ({ caption: c, partial: true })));
+  }
   const existing = new Map<string, HTMLElement>();
   for (const item of Array.from(list.children) as HTMLElement[]) existing.set(item.dataset.segmentId ?? "", item);
   wanted.forEach(({ caption, partial }, index) => {

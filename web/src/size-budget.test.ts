@@ -51,7 +51,7 @@ function withReferenced(files: Set<string>): Set<string> {
 const gzipped = (file: string) => gzipSync(readFileSync(join(outDir, file)), { level: 9 }).length;
 
 describe("size budget", () => {
-  it.each(["speaker.html", "listener.html"])("%s loads at most 150 KB gzipped", (page) => {
+  it.each(["speaker.html", "listener.html", "display.html"])("%s loads at most 150 KB gzipped", (page) => {
     const files = withReferenced(filesOf(page, new Set([page])));
     expect(files.size).toBeGreaterThan(1);
     const bytes = [...files].reduce((sum, file) => sum + gzipped(file), 0);

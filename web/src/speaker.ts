@@ -5,6 +5,7 @@ import { pcmToBase64, peakLevel } from "./audio/pcm";
 import { CaptionStore, renderCaptions } from "./captions";
 import { listenerLink, loadConfig, type SiteConfig, tokenFromFragment } from "./config";
 import { BroadcastSocket } from "./connection";
+import { displayLink } from "./display-params";
 import { byId, describeState, fillLanguages, notice } from "./dom";
 import { downloadTranscript, type ExportFormat } from "./transcript-export";
 import { TranscriptReader } from "./transcript-pages";
@@ -36,6 +37,8 @@ const ui = {
   link: byId<HTMLInputElement>("listener-link"),
   copy: byId<HTMLButtonElement>("copy-link"),
   open: byId<HTMLAnchorElement>("open-link"),
+  displayLanguages: byId<HTMLInputElement>("display-languages"),
+  displayLink: byId<HTMLAnchorElement>("display-link"),
   pause: byId<HTMLButtonElement>("pause"),
   mute: byId<HTMLButtonElement>("mute"),
   volume: byId<HTMLInputElement>("volume"),
@@ -82,6 +85,8 @@ async function started(id: string, state: BroadcastState): Promise<void> {
   const link = listenerLink(location.href, sessionId);
   ui.link.value = link;
   ui.open.href = link;
+  ui.displayLanguages.value = ui.language.value;
+  showDisplayLink();
   await QRCode.toCanvas(ui.qr, link, { margin: 2, width: 360, errorCorrectionLevel: "M" });
   ui.qr.style.removeProperty("width");
   ui.qr.style.removeProperty("height");
@@ -92,6 +97,12 @@ async function started(id: string, state: BroadcastState): Promise<void> {
   } catch (error) {
     notice(ui.error, `The microphone could not be opened: ${(error as Error).message}`);
   }
+}
+
+/** The stage display on this session, in the languages typed (the display says what is wrong with them). */
+function showDisplayLink(): void {
+  const languages = ui.displayLanguages.value.split(",").map((code) => code.trim()).filter((code) => code !== "");
+  ui.displayLink.href = displayLink(location.href, sessionId, languages);
 }
 
 function sendChunk(samples: Int16Array): void {
@@ -262,6 +273,7 @@ async function main(): Promise<void> {
   for (const format of ["txt", "srt", "vtt"] as const) {
     byId(`transcript-${format}`).addEventListener("click", () => void downloadKept(format));
   }
+  ui.displayLanguages.addEventListener("input", showDisplayLink);
   ui.copy.addEventListener("click", async () => {
     ui.link.select();
     try {

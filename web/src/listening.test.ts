@@ -1,0 +1,68 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { JOIN_RETRY_MS, Listening, type ListeningEvents } from "./listening";
+import { FakeSocket, sentActions } from "./testing/fake-socket";
+
+const SESSION = "golden-eagle-misty-otter-4271";
+const state = { isPaused: false, isMuted: false, volume: 1 };
+const joined = { type: "sessionJoined", sessionId: SESSION, targetLanguage: "es", sourceLanguage: "en", broadcastState: state };
+const receive = (socket: FakeSocket | undefined, message: object) => socket?.onmessage?.({ data: JSON.stringify(message) });
+const piece = { format: "mp3", data: "AAAA", chunkIndex: 0, final: true };
+
+describe("Listening", () => {
+  beforeEach(() => {
+    FakeSocket.all = [];
+    vi.useFakeTimers();
+    vi.stubGlobal("WebSocket", FakeSocket);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  const listen = (events: Partial<ListeningEvents> = {}) => {
+    const listening = new Listening("ws://api/local", SESSION, "es", { onCaptions: () => {}, ...events });
+    listening.start();
+    FakeSocket.all[0]?.accept();
+    return listening;
+  };
+
+  it("joins as a listener, then reads the talk so far", () => {
+    listen();
+    const socket = FakeSocket.all[0];
+    expect(socket?.url).toBe("ws://api/local?role=listener");
+    receive(socket, joined);
+    expect(sentActions(socket)).toEqual([
+      { action: "joinSession", sessionId: SESSION, targetLanguage: "es" },
+      { action: "getTranscript" },
+    ]);
+  });
+
+  it("sends an unanswered join again", () => {
+    listen();
+    vi.advanceTimersByTime(JOIN_RETRY_MS);
+    expect(sentActions(FakeSocket.all[0]).filter((a) => a.action === "joinSession")).toHaveLength(2);
+  });
+
+  it("keeps captions, and hands speech only to a page that plays it", () => {
+    const shown: string[][] = [];
+    const spoken: string[] = [];
+    const onCaptions: ListeningEvents["onCaptions"] = (store) => shown.push(store.orderedFinals.map((c) => c.text));
+    listen({ onCaptions, onSpeech: (segmentId) => spoken.push(segmentId) });
+    listen({ onCaptions }); // the stage display: no onSpeech
+    for (const socket of FakeSocket.all) {
+      receive(socket, { type: "translation", sessionId: SESSION, segmentId: "s0-u0", language: "es", text: "hola", isPartial: false, translated: true, audio: piece });
+      receive(socket, { type: "audio", sessionId: SESSION, segmentId: "s0-u0", language: "es", ...piece, chunkIndex: 1 });
+    }
+    expect(shown).toEqual([["hola"], ["hola"]]);
+    expect(spoken).toEqual(["s0-u0", "s0-u0"]);
+  });
+
+  it("a refused join is reported and closes the connection (no reconnecting to a session that is not there)", () => {
+    const problems: [string, boolean][] = [];
+    listen({ onProblem: (text, refused) => problems.push([text, refused]) });
+    receive(FakeSocket.all[0], { type: "error", code: "SESSION_NOT_FOUND", message: "No such session", action: "joinSession" });
+    expect(problems).toEqual([["SESSION_NOT_FOUND: No such session", true]]);
+    vi.advanceTimersByTime(60_000);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+});
