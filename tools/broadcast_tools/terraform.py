@@ -19,8 +19,10 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from broadcast_tools import emulator
 from broadcast_tools.artifacts import ROOT
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
@@ -60,14 +62,70 @@ def _locked_version(lock: Path) -> list[str]:
 
 
 #: In the local working directory: the emulator instance (:func:`broadcast_tools.emulator.instance`) the state was
-#: last applied into by `make dev`, so the next one can skip refreshing what nothing else has changed.
+#: last applied into, completely, so the next apply can trust the state (and `make dev` skip refreshing it).
 APPLIED_TO = "applied-to-emulator"
+#: In the local working directory while an apply runs: the pid and start time of the process running it. Left behind
+#: by an apply that was interrupted or failed, it says the state and the emulator may be out of step.
+APPLYING = "apply-in-progress"
+#: Terraform's local backend writes this beside the state while it holds the state's lock.
+STATE_LOCK_INFO = ".terraform.tfstate.lock.info"
 
 
-def forget_local_state(root: Path = ROOT) -> None:
-    """Drop the local environment's state: a freshly started emulator holds nothing it describes."""
-    for name in ("terraform.tfstate", "terraform.tfstate.backup", APPLIED_TO):
-        (root / ".terraform-env" / "local" / name).unlink(missing_ok=True)
+def forget_local_state(directory: Path) -> None:
+    """Drop the local environment's state in ``directory``: the emulator it describes holds nothing of it."""
+    for name in ("terraform.tfstate", "terraform.tfstate.backup", APPLIED_TO, APPLYING, STATE_LOCK_INFO):
+        (directory / name).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class LocalSync:
+    """Where a local apply starts from: the emulator instance (None when this checkout did not start it) and
+    whether the state is known to describe exactly what that emulator holds."""
+
+    instance: str | None
+    in_step: bool
+    reset: bool
+
+
+def _running_apply(directory: Path) -> str | None:
+    """The pid of another process applying in ``directory`` right now, if any."""
+    try:
+        pid, started = (directory / APPLYING).read_text().split()
+    except (OSError, ValueError):
+        return None
+    alive = int(pid) != os.getpid() and emulator.process_started(pid) == started
+    return pid if alive else None
+
+
+def sync_local(directory: Path, endpoint: str) -> LocalSync:
+    """Bring the local state and the emulator in step before an apply.
+
+    When the state was completely applied into this very moto server (its instance recorded in ``APPLIED_TO``, no
+    apply left unfinished), both are kept. Otherwise (a restarted or other emulator, an apply that was interrupted
+    or failed, a `make destroy`) a moto server this checkout started is disposable: it is emptied and the state
+    dropped, so the apply creates everything afresh instead of meeting what the state does not know. An emulator
+    this checkout did not start (LocalStack, a moto server started elsewhere) is left alone and refreshed.
+    """
+    running = _running_apply(directory)
+    if running:
+        raise SystemExit(
+            f"another terraform apply ENV=local (pid {running}) is running in {directory}: "
+            f"let it finish, or stop it (kill {running}), then run the command again"
+        )
+    instance = emulator.instance(endpoint)
+    record = directory / APPLIED_TO
+    in_step = (
+        instance is not None
+        and not (directory / APPLYING).exists()
+        and record.is_file()
+        and record.read_text() == instance
+    )
+    if in_step or instance is None:
+        (directory / STATE_LOCK_INFO).unlink(missing_ok=True)  # no process of ours holds it (checked above)
+        return LocalSync(instance, in_step, reset=False)
+    emulator.reset(endpoint)
+    forget_local_state(directory)
+    return LocalSync(instance, in_step=False, reset=True)
 
 
 def cli_config(mirror: str | None, root: Path = ROOT) -> dict[str, str]:
@@ -128,14 +186,25 @@ def run(
     base: Path | None = None,
     quiet: bool = False,
     root: Path = ROOT,
+    sync: LocalSync | None = None,
 ) -> int:
     """Run one terraform command for ``env``; ``quiet`` prints its output only when it fails.
 
-    ``root`` is the checkout whose ``infrastructure/``, ``dist/`` and ``.local/auth`` are used.
+    ``root`` is the checkout whose ``infrastructure/``, ``dist/`` and ``.local/auth`` are used. A local apply
+    first brings state and emulator in step (:func:`sync_local`, unless ``sync`` says it was done) and records,
+    when it succeeds, the emulator instance it applied into.
     """
     directory = workdir(env, root, base)
-    if command in ("apply", "destroy"):
-        (directory / APPLIED_TO).unlink(missing_ok=True)  # the state changes here: only `make dev` vouches for it
+    local_apply = env == "local" and command == "apply"
+    if local_apply and endpoint and sync is None:
+        sync = sync_local(directory, endpoint)
+        if sync.reset:
+            print(f"local state not known to match the emulator at {endpoint}: emptied it, applying afresh")
+    changes_state = command in ("apply", "destroy")
+    if changes_state:
+        (directory / APPLIED_TO).unlink(missing_ok=True)
+    if changes_state and env == "local":
+        (directory / APPLYING).write_text(f"{os.getpid()} {emulator.process_started(os.getpid())}")
     environ = cli_config(mirror)
     terraform = shutil.which("terraform") or "terraform"
     if _needs_init(directory) or command == "init":
@@ -158,7 +227,12 @@ def run(
         ],
         "output": ["output"],
     }[command]
-    return _run([terraform, *tail, *extra], directory, environ, quiet)
+    code = _run([terraform, *tail, *extra], directory, environ, quiet)
+    if changes_state and env == "local" and code == 0:
+        (directory / APPLYING).unlink()
+        if local_apply and sync is not None and sync.instance is not None:
+            (directory / APPLIED_TO).write_text(sync.instance)
+    return code
 
 
 def _run(command: list[str], directory: Path, environ: dict[str, str], quiet: bool) -> int:
