@@ -13,6 +13,7 @@ folder.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -67,14 +68,20 @@ APPLIED_TO = "applied-to-emulator"
 #: In the local working directory while an apply runs: the pid and start time of the process running it. Left behind
 #: by an apply that was interrupted or failed, it says the state and the emulator may be out of step.
 APPLYING = "apply-in-progress"
+#: In the local working directory, beside ``APPLIED_TO``: the digest (:func:`local_inputs`) of what that apply read.
+APPLIED_INPUTS = "applied-inputs"
 #: Terraform's local backend writes this beside the state while it holds the state's lock.
 STATE_LOCK_INFO = ".terraform.tfstate.lock.info"
+#: How many resources a local apply creates at once (Terraform's default is 10): the emulator answers at once, and
+#: the provider's fixed waits (5 s after each function, 25 s after each queue) are what a local apply spends.
+LOCAL_PARALLELISM = 32
 
 
 def forget_local_state(directory: Path) -> None:
     """Drop the local environment's state in ``directory``: the emulator it describes holds nothing of it."""
-    for name in ("terraform.tfstate", "terraform.tfstate.backup", APPLIED_TO, APPLYING, STATE_LOCK_INFO):
+    for name in ("terraform.tfstate", "terraform.tfstate.backup", APPLIED_TO, APPLIED_INPUTS, APPLYING):
         (directory / name).unlink(missing_ok=True)
+    (directory / STATE_LOCK_INFO).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,32 @@ def sync_local(directory: Path, endpoint: str) -> LocalSync:
     emulator.reset(endpoint)
     forget_local_state(directory)
     return LocalSync(instance, in_step=False, reset=True)
+
+
+def local_inputs(endpoint: str, root: Path = ROOT) -> str:
+    """A digest of everything a local apply reads besides its state: the Terraform files and variables, the
+    artifacts' manifest (their SHA-256s), the web pages and the local auth variables."""
+    digest = hashlib.sha256()
+    arguments = variables("local", endpoint, root)
+    files = [
+        *(path for path in sorted((root / "infrastructure").rglob("*")) if ".terraform" not in path.parts),
+        root / "dist" / "manifest.json",
+        *sorted((root / "web" / "dist").rglob("*")),
+        *(Path(argument.split("=", 1)[1]) for argument in arguments if argument.startswith("-var-file=")),
+    ]
+    for argument in arguments:
+        digest.update(argument.encode() + b"\0")
+    for path in files:
+        if path.is_file():
+            digest.update(str(path).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def unchanged_since_applied(directory: Path, sync: LocalSync, inputs: str) -> bool:
+    """The state is in step with the emulator and the last apply into it read these very inputs: an apply now
+    would change nothing that Terraform's configuration describes."""
+    record = directory / APPLIED_INPUTS
+    return sync.in_step and record.is_file() and record.read_text() == inputs
 
 
 def cli_config(mirror: str | None, root: Path = ROOT) -> dict[str, str]:
@@ -196,13 +229,17 @@ def run(
     """
     directory = workdir(env, root, base)
     local_apply = env == "local" and command == "apply"
-    if local_apply and endpoint and sync is None:
-        sync = sync_local(directory, endpoint)
-        if sync.reset:
-            print(f"local state not known to match the emulator at {endpoint}: emptied it, applying afresh")
+    inputs = None
+    if local_apply and endpoint:
+        if sync is None:
+            sync = sync_local(directory, endpoint)
+            if sync.reset:
+                print(f"local state not known to match the emulator at {endpoint}: emptied it, applying afresh")
+        inputs = local_inputs(endpoint, root)
     changes_state = command in ("apply", "destroy")
     if changes_state:
         (directory / APPLIED_TO).unlink(missing_ok=True)
+        (directory / APPLIED_INPUTS).unlink(missing_ok=True)
     if changes_state and env == "local":
         (directory / APPLYING).write_text(f"{os.getpid()} {emulator.process_started(os.getpid())}")
     environ = cli_config(mirror)
@@ -214,10 +251,11 @@ def run(
         code = _run(init + (extra if command == "init" else []), directory, environ, quiet)
         if code or command == "init":
             return code
+    parallelism = [f"-parallelism={LOCAL_PARALLELISM}"] if env == "local" else []
     tail = {
         "plan": ["plan", "-input=false", *variables(env, endpoint, root)],
-        "apply": ["apply", "-input=false", "-auto-approve", *variables(env, endpoint, root)],
-        "destroy": ["destroy", "-input=false", "-auto-approve", *variables(env, endpoint, root)],
+        "apply": ["apply", "-input=false", "-auto-approve", *parallelism, *variables(env, endpoint, root)],
+        "destroy": ["destroy", "-input=false", "-auto-approve", *parallelism, *variables(env, endpoint, root)],
         "refresh-plan": [
             "plan",
             "-input=false",
@@ -230,8 +268,9 @@ def run(
     code = _run([terraform, *tail, *extra], directory, environ, quiet)
     if changes_state and env == "local" and code == 0:
         (directory / APPLYING).unlink()
-        if local_apply and sync is not None and sync.instance is not None:
+        if local_apply and sync is not None and sync.instance is not None and inputs is not None:
             (directory / APPLIED_TO).write_text(sync.instance)
+            (directory / APPLIED_INPUTS).write_text(inputs)
     return code
 
 

@@ -24,7 +24,7 @@ import time
 from broadcast_tools import emulator, local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.guard import check
-from broadcast_tools.terraform import LocalSync, sync_local, workdir
+from broadcast_tools.terraform import LocalSync, local_inputs, sync_local, unchanged_since_applied, workdir
 from broadcast_tools.terraform import run as terraform
 from local_runtime.stack import LocalPlatform
 from local_runtime.web_pages import LISTENER_PAGE, SPEAKER_PAGE
@@ -58,13 +58,18 @@ def deploy(endpoint: str, phases: Phases) -> None:
     mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
     # When the state was completely applied into this very emulator instance by the last apply and nothing else
     # writes resources there, Terraform plans against its state without reading every resource back
-    # (-refresh=false). When they are not known to be in step (an interrupted or failed apply, a restarted or
-    # other emulator, `make destroy`), a moto server of ours is emptied and the state dropped first; any other
-    # emulator (LocalStack, a moto server started elsewhere) is refreshed as usual.
+    # (-refresh=false), and is not run at all when nothing it reads changed since (the emulator's own quirks
+    # aside, such an apply changes nothing). When they are not known to be in step (an interrupted or failed
+    # apply, a restarted or other emulator, `make destroy`), a moto server of ours is emptied and the state
+    # dropped first; any other emulator (LocalStack, a moto server started elsewhere) is refreshed as usual.
     directory = workdir("local")
     sync = sync_local(directory, endpoint)
     if sync.reset:
         print(f"local state not known to match the emulator at {endpoint}: emptied it, applying afresh")
+    if unchanged_since_applied(directory, sync, local_inputs(endpoint)):
+        print(f"terraform apply ENV=local into {endpoint}: skipped, nothing it reads changed since the last apply")
+        phases.done("terraform apply (skipped: nothing changed)")
+        return
     note = " (state applied here, no refresh)" if sync.in_step else ""
     print(f"terraform apply ENV=local into {endpoint}{note} …", flush=True)
     arguments = ["-no-color", "-compact-warnings", *(["-refresh=false"] if sync.in_step else [])]
