@@ -129,3 +129,12 @@ def test_an_emulator_this_tool_did_not_start_is_never_emptied(state):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_server_recorded_in_the_single_pid_file_of_earlier_versions_is_still_ours(state):
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    emulator.start_moto(port, detach=True)
+    (state / f"moto-{port}.pid").replace(state / "moto.pid")
+    assert emulator.instance(endpoint) is not None
+    assert emulator.stop_all() == [port]

@@ -2,6 +2,7 @@
 
 python -m broadcast_tools.emulator ensure   # prints the endpoint; starts moto if needed
 python -m broadcast_tools.emulator stop     # stops the moto server this tool started at MOTO_PORT
+python -m broadcast_tools.emulator stop-all # stops every moto server this tool started (make clean)
 
 Each moto server this tool starts detached has its pid in ``.local/emulator/moto-<port>.pid``, so servers on
 different ports (a developer's and a test's) never take each other's place.
@@ -25,6 +26,12 @@ STATE = ROOT / ".local" / "emulator"
 
 
 def _pid_file(port: int | str) -> Path:
+    legacy = STATE / "moto.pid"  # one file for every port, before per-port files: adopted for its server's port
+    try:
+        arguments = Path(f"/proc/{legacy.read_text().strip()}/cmdline").read_bytes().split(b"\0")
+        legacy.replace(STATE / f"moto-{arguments[arguments.index(b'-p') + 1].decode()}.pid")
+    except (OSError, ValueError, IndexError):
+        legacy.unlink(missing_ok=True)
     return STATE / f"moto-{port}.pid"
 
 
@@ -108,6 +115,13 @@ def reset(endpoint: str) -> None:
         pass
 
 
+def stop_all() -> list[int]:
+    """Stop every moto server this tool started (whatever its port); their ports."""
+    _pid_file(0)
+    ports = [int(path.stem.removeprefix("moto-")) for path in STATE.glob("moto-*.pid")]
+    return [port for port in ports if stop(port)]
+
+
 def stop(port: int) -> bool:
     pid_file = _pid_file(port)
     if not pid_file.exists():
@@ -123,11 +137,14 @@ def stop(port: int) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="AWS emulator for local runs")
-    parser.add_argument("command", choices=["ensure", "stop"])
+    parser.add_argument("command", choices=["ensure", "stop", "stop-all"])
     parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
     args = parser.parse_args(argv)
     if args.command == "ensure":
         print(ensure(args.port))
+    elif args.command == "stop-all":
+        stopped = stop_all()
+        print(f"stopped the moto servers at ports {stopped}" if stopped else "no moto server of ours was running")
     else:
         print("stopped" if stop(args.port) else f"no moto server of ours was running at port {args.port}")
     return 0
