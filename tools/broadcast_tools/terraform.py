@@ -130,7 +130,13 @@ def sync_local(directory: Path, endpoint: str) -> LocalSync:
     if in_step or instance is None:
         (directory / STATE_LOCK_INFO).unlink(missing_ok=True)  # no process of ours holds it (checked above)
         return LocalSync(instance, in_step, reset=False)
-    emulator.reset(endpoint)
+    try:
+        emulator.reset(endpoint)
+    except OSError as error:  # URLError, a timeout
+        raise SystemExit(
+            f"the moto server at {endpoint} did not empty itself ({error}); start a new one: make emulator-stop, then "
+            "run the command again"
+        ) from error
     forget_local_state(directory)
     return LocalSync(instance, in_step=False, reset=True)
 

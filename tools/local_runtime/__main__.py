@@ -159,7 +159,13 @@ def main(argv: list[str] | None = None) -> int:
             emulator.start_moto(args.moto_port, detach=True)  # a new instance: the apply drops the old state
             print(f"moto server started at {endpoint} (it keeps running for the next make dev; make emulator-stop)")
             phases.done("emulator (moto started)")
-    deploy(endpoint, phases)
+    try:
+        deploy(endpoint, phases)
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted before serving (the next make dev applies afresh what was left unfinished)", file=sys.stderr
+        )
+        return 130
     asyncio.run(serve(args, endpoint, phases))
     return 0
 
