@@ -148,7 +148,8 @@ def test_make_dev_serves_after_an_earlier_make_dev_was_interrupted_during_its_ap
     logs = emulator_client("logs", endpoint)
     first.wait_for(lambda: len(logs.describe_log_groups()["logGroups"]) >= 3, "log groups in the emulator", 600)
     first.interrupt()
-    assert "serving" not in first.text(), "the first make dev finished its apply before it was interrupted"
+    assert "\nserving ws://" not in first.text(), "the first make dev finished its apply before it was interrupted"
+    assert "interrupted before serving" in first.text()
     assert logs.describe_log_groups()["logGroups"], "the emulator keeps what the interrupted apply created"
 
     second = MakeDev(checkout, environ, "second")
