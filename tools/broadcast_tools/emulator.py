@@ -52,7 +52,8 @@ def start_moto(port: int, detach: bool) -> subprocess.Popen:
     pid recorded for `make emulator-stop`; otherwise it is this process's child.
     """
     STATE.mkdir(parents=True, exist_ok=True)
-    log = open(STATE / f"moto-{port}.log", "ab")  # noqa: SIM115 - handed to the child process
+    # A kept server's log is its port's; the servers tests start and stop share one.
+    log = open(STATE / (f"moto-{port}.log" if detach else "moto.log"), "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
