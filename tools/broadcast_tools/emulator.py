@@ -1,7 +1,11 @@
 """The AWS emulator for local runs: the one at AWS_ENDPOINT_URL, or a moto server we start.
 
 python -m broadcast_tools.emulator ensure   # prints the endpoint; starts moto if needed
-python -m broadcast_tools.emulator stop     # stops a moto server this tool started
+python -m broadcast_tools.emulator stop     # stops the moto server this tool started at MOTO_PORT
+python -m broadcast_tools.emulator stop-all # stops every moto server this tool started (make clean)
+
+Each moto server this tool starts detached has its pid in ``.local/emulator/moto-<port>.pid``, so servers on
+different ports (a developer's and a test's) never take each other's place.
 """
 
 from __future__ import annotations
@@ -17,9 +21,18 @@ import urllib.request
 from pathlib import Path
 
 from broadcast_tools.artifacts import ROOT
-from broadcast_tools.terraform import forget_local_state
 
 STATE = ROOT / ".local" / "emulator"
+
+
+def _pid_file(port: int | str) -> Path:
+    legacy = STATE / "moto.pid"  # one file for every port, before per-port files: adopted for its server's port
+    try:
+        arguments = Path(f"/proc/{legacy.read_text().strip()}/cmdline").read_bytes().split(b"\0")
+        legacy.replace(STATE / f"moto-{arguments[arguments.index(b'-p') + 1].decode()}.pid")
+    except (OSError, ValueError, IndexError):
+        legacy.unlink(missing_ok=True)
+    return STATE / f"moto-{port}.pid"
 
 
 def reachable(endpoint: str) -> bool:
@@ -39,7 +52,8 @@ def start_moto(port: int, detach: bool) -> subprocess.Popen:
     pid recorded for `make emulator-stop`; otherwise it is this process's child.
     """
     STATE.mkdir(parents=True, exist_ok=True)
-    log = open(STATE / "moto.log", "ab")  # noqa: SIM115 - handed to the child process
+    # A kept server's log is its port's; the servers tests start and stop share one.
+    log = open(STATE / (f"moto-{port}.log" if detach else "moto.log"), "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
@@ -47,14 +61,14 @@ def start_moto(port: int, detach: bool) -> subprocess.Popen:
         start_new_session=detach,
     )
     if detach:
-        (STATE / "moto.pid").write_text(str(process.pid))
+        _pid_file(port).write_text(str(process.pid))
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if reachable(endpoint):
             return process
         if process.poll() is not None:
-            raise SystemExit(f"moto server exited; see {STATE / 'moto.log'}")
+            raise SystemExit(f"moto server exited; see {log.name}")
         time.sleep(0.2)
     process.kill()
     raise SystemExit("moto server did not start within 30 seconds")
@@ -67,29 +81,50 @@ def ensure(port: int) -> str:
         return configured
     endpoint = f"http://127.0.0.1:{port}"
     if not reachable(endpoint):
-        start_moto(port, detach=True)
-        forget_local_state()
+        start_moto(port, detach=True)  # a new instance: `terraform apply ENV=local` starts its state afresh for it
     return endpoint
+
+
+def process_started(pid: int | str) -> str | None:
+    """When process ``pid`` started (clock ticks since boot), None when there is no such process: with the pid,
+    it tells one process from a later one that reuses its pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
 
 
 def instance(endpoint: str) -> str | None:
     """Which moto server answers at ``endpoint``, when it is the one this tool started detached: its pid and
     start time (a restarted server is another instance), else None (LocalStack, a server started elsewhere)."""
-    pid_file = STATE / "moto.pid"
     port = endpoint.rstrip("/").rsplit(":", 1)[-1]
     try:
-        pid = pid_file.read_text().strip()
+        pid = _pid_file(port).read_text().strip()
         arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
+    except OSError:
         return None
-    if b"moto.server" not in arguments or port.encode() not in arguments or not reachable(endpoint):
+    started = process_started(pid)
+    if started is None or b"moto.server" not in arguments or port.encode() not in arguments or not reachable(endpoint):
         return None
     return f"moto pid {pid} started {started} at {endpoint}"
 
 
-def stop() -> bool:
-    pid_file = STATE / "moto.pid"
+def reset(endpoint: str) -> None:
+    """Empty the moto server at ``endpoint`` of every resource (moto's own reset API)."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - local emulator
+        pass
+
+
+def stop_all() -> list[int]:
+    """Stop every moto server this tool started (whatever its port); their ports."""
+    _pid_file(0)
+    ports = [int(path.stem.removeprefix("moto-")) for path in STATE.glob("moto-*.pid")]
+    return [port for port in ports if stop(port)]
+
+
+def stop(port: int) -> bool:
+    pid_file = _pid_file(port)
     if not pid_file.exists():
         return False
     pid = int(pid_file.read_text())
@@ -103,13 +138,16 @@ def stop() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="AWS emulator for local runs")
-    parser.add_argument("command", choices=["ensure", "stop"])
+    parser.add_argument("command", choices=["ensure", "stop", "stop-all"])
     parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
     args = parser.parse_args(argv)
     if args.command == "ensure":
         print(ensure(args.port))
+    elif args.command == "stop-all":
+        stopped = stop_all()
+        print(f"stopped the moto servers at ports {stopped}" if stopped else "no moto server of ours was running")
     else:
-        print("stopped" if stop() else "no moto server of ours was running")
+        print("stopped" if stop(args.port) else f"no moto server of ours was running at port {args.port}")
     return 0
 
 

@@ -13,14 +13,17 @@ folder.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from broadcast_tools import emulator
 from broadcast_tools.artifacts import ROOT
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
@@ -60,14 +63,108 @@ def _locked_version(lock: Path) -> list[str]:
 
 
 #: In the local working directory: the emulator instance (:func:`broadcast_tools.emulator.instance`) the state was
-#: last applied into by `make dev`, so the next one can skip refreshing what nothing else has changed.
+#: last applied into, completely, so the next apply can trust the state (and `make dev` skip refreshing it).
 APPLIED_TO = "applied-to-emulator"
+#: In the local working directory while an apply runs: the pid and start time of the process running it. Left behind
+#: by an apply that was interrupted or failed, it says the state and the emulator may be out of step.
+APPLYING = "apply-in-progress"
+#: In the local working directory, beside ``APPLIED_TO``: the digest (:func:`local_inputs`) of what that apply read.
+APPLIED_INPUTS = "applied-inputs"
+#: Terraform's local backend writes this beside the state while it holds the state's lock.
+STATE_LOCK_INFO = ".terraform.tfstate.lock.info"
+#: How many resources a local apply creates at once (Terraform's default is 10): the emulator answers at once, and
+#: the provider's fixed waits (5 s after each function, 25 s after each queue) are what a local apply spends.
+LOCAL_PARALLELISM = 32
 
 
-def forget_local_state(root: Path = ROOT) -> None:
-    """Drop the local environment's state: a freshly started emulator holds nothing it describes."""
-    for name in ("terraform.tfstate", "terraform.tfstate.backup", APPLIED_TO):
-        (root / ".terraform-env" / "local" / name).unlink(missing_ok=True)
+def forget_local_state(directory: Path) -> None:
+    """Drop the local environment's state in ``directory``: the emulator it describes holds nothing of it."""
+    for name in ("terraform.tfstate", "terraform.tfstate.backup", APPLIED_TO, APPLIED_INPUTS, APPLYING):
+        (directory / name).unlink(missing_ok=True)
+    (directory / STATE_LOCK_INFO).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class LocalSync:
+    """Where a local apply starts from: the emulator instance (None when this checkout did not start it) and
+    whether the state is known to describe exactly what that emulator holds."""
+
+    instance: str | None
+    in_step: bool
+    reset: bool
+
+
+def _running_apply(directory: Path) -> str | None:
+    """The pid of another process applying in ``directory`` right now, if any."""
+    try:
+        pid, started = (directory / APPLYING).read_text().split()
+    except (OSError, ValueError):
+        return None
+    alive = int(pid) != os.getpid() and emulator.process_started(pid) == started
+    return pid if alive else None
+
+
+def sync_local(directory: Path, endpoint: str) -> LocalSync:
+    """Bring the local state and the emulator in step before an apply.
+
+    When the state was completely applied into this very moto server (its instance recorded in ``APPLIED_TO``, no
+    apply left unfinished), both are kept. Otherwise (a restarted or other emulator, an apply that was interrupted
+    or failed, a `make destroy`) a moto server this checkout started is disposable: it is emptied and the state
+    dropped, so the apply creates everything afresh instead of meeting what the state does not know. An emulator
+    this checkout did not start (LocalStack, a moto server started elsewhere) is left alone and refreshed.
+    """
+    running = _running_apply(directory)
+    if running:
+        raise SystemExit(
+            f"another terraform apply ENV=local (pid {running}) is running in {directory}: "
+            f"let it finish, or stop it (kill {running}), then run the command again"
+        )
+    instance = emulator.instance(endpoint)
+    record = directory / APPLIED_TO
+    in_step = (
+        instance is not None
+        and not (directory / APPLYING).exists()
+        and record.is_file()
+        and record.read_text() == instance
+    )
+    if in_step or instance is None:
+        (directory / STATE_LOCK_INFO).unlink(missing_ok=True)  # no process of ours holds it (checked above)
+        return LocalSync(instance, in_step, reset=False)
+    try:
+        emulator.reset(endpoint)
+    except OSError as error:  # URLError, a timeout
+        raise SystemExit(
+            f"the moto server at {endpoint} did not empty itself ({error}); start a new one: make emulator-stop, then "
+            "run the command again"
+        ) from error
+    forget_local_state(directory)
+    return LocalSync(instance, in_step=False, reset=True)
+
+
+def local_inputs(endpoint: str, root: Path = ROOT) -> str:
+    """A digest of everything a local apply reads besides its state: the Terraform files and variables, the
+    artifacts' manifest (their SHA-256s), the web pages and the local auth variables."""
+    digest = hashlib.sha256()
+    arguments = variables("local", endpoint, root)
+    files = [
+        *(path for path in sorted((root / "infrastructure").rglob("*")) if ".terraform" not in path.parts),
+        root / "dist" / "manifest.json",
+        *sorted((root / "web" / "dist").rglob("*")),
+        *(Path(argument.split("=", 1)[1]) for argument in arguments if argument.startswith("-var-file=")),
+    ]
+    for argument in arguments:
+        digest.update(argument.encode() + b"\0")
+    for path in files:
+        if path.is_file():
+            digest.update(str(path).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def unchanged_since_applied(directory: Path, sync: LocalSync, inputs: str) -> bool:
+    """The state is in step with the emulator and the last apply into it read these very inputs: an apply now
+    would change nothing that Terraform's configuration describes."""
+    record = directory / APPLIED_INPUTS
+    return sync.in_step and record.is_file() and record.read_text() == inputs
 
 
 def cli_config(mirror: str | None, root: Path = ROOT) -> dict[str, str]:
@@ -128,14 +225,29 @@ def run(
     base: Path | None = None,
     quiet: bool = False,
     root: Path = ROOT,
+    sync: LocalSync | None = None,
 ) -> int:
     """Run one terraform command for ``env``; ``quiet`` prints its output only when it fails.
 
-    ``root`` is the checkout whose ``infrastructure/``, ``dist/`` and ``.local/auth`` are used.
+    ``root`` is the checkout whose ``infrastructure/``, ``dist/`` and ``.local/auth`` are used. A local apply
+    first brings state and emulator in step (:func:`sync_local`, unless ``sync`` says it was done) and records,
+    when it succeeds, the emulator instance it applied into.
     """
     directory = workdir(env, root, base)
-    if command in ("apply", "destroy"):
-        (directory / APPLIED_TO).unlink(missing_ok=True)  # the state changes here: only `make dev` vouches for it
+    local_apply = env == "local" and command == "apply"
+    inputs = None
+    if local_apply and endpoint:
+        if sync is None:
+            sync = sync_local(directory, endpoint)
+            if sync.reset:
+                print(f"local state not known to match the emulator at {endpoint}: emptied it, applying afresh")
+        inputs = local_inputs(endpoint, root)
+    changes_state = command in ("apply", "destroy")
+    if changes_state:
+        (directory / APPLIED_TO).unlink(missing_ok=True)
+        (directory / APPLIED_INPUTS).unlink(missing_ok=True)
+    if changes_state and env == "local":
+        (directory / APPLYING).write_text(f"{os.getpid()} {emulator.process_started(os.getpid())}")
     environ = cli_config(mirror)
     terraform = shutil.which("terraform") or "terraform"
     if _needs_init(directory) or command == "init":
@@ -145,10 +257,11 @@ def run(
         code = _run(init + (extra if command == "init" else []), directory, environ, quiet)
         if code or command == "init":
             return code
+    parallelism = [f"-parallelism={LOCAL_PARALLELISM}"] if env == "local" else []
     tail = {
         "plan": ["plan", "-input=false", *variables(env, endpoint, root)],
-        "apply": ["apply", "-input=false", "-auto-approve", *variables(env, endpoint, root)],
-        "destroy": ["destroy", "-input=false", "-auto-approve", *variables(env, endpoint, root)],
+        "apply": ["apply", "-input=false", "-auto-approve", *parallelism, *variables(env, endpoint, root)],
+        "destroy": ["destroy", "-input=false", "-auto-approve", *parallelism, *variables(env, endpoint, root)],
         "refresh-plan": [
             "plan",
             "-input=false",
@@ -158,7 +271,13 @@ def run(
         ],
         "output": ["output"],
     }[command]
-    return _run([terraform, *tail, *extra], directory, environ, quiet)
+    code = _run([terraform, *tail, *extra], directory, environ, quiet)
+    if changes_state and env == "local" and code == 0:
+        (directory / APPLYING).unlink()
+        if local_apply and sync is not None and sync.instance is not None and inputs is not None:
+            (directory / APPLIED_TO).write_text(sync.instance)
+            (directory / APPLIED_INPUTS).write_text(inputs)
+    return code
 
 
 def _run(command: list[str], directory: Path, environ: dict[str, str], quiet: bool) -> int:

@@ -5,8 +5,10 @@
 
 ``dev`` starts a moto server when none answers at MOTO_PORT and leaves it running
 for the next ``dev`` (``make emulator-stop`` stops it); it prints how long each phase
-took. Ctrl-C stops everything else it started: the gateway, every function process
-and the HTTP APIs.
+took. When the local state is not known to match that moto server (an earlier run was
+interrupted or failed, the server was restarted, ``make apply``/``destroy`` went
+elsewhere), it empties the server and applies afresh. Ctrl-C stops everything else it
+started: the gateway, every function process and the HTTP APIs.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 from broadcast_tools import emulator, local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.guard import check
-from broadcast_tools.terraform import APPLIED_TO, forget_local_state, workdir
+from broadcast_tools.terraform import LocalSync, local_inputs, sync_local, unchanged_since_applied, workdir
 from broadcast_tools.terraform import run as terraform
 from local_runtime.stack import LocalPlatform
 from local_runtime.web_pages import LISTENER_PAGE, SPEAKER_PAGE
@@ -54,19 +56,41 @@ def deploy(endpoint: str, phases: Phases) -> None:
     print(f"guard: ok: {verdict.summary}")
     phases.done("guard")
     mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
-    # The state was applied into this very emulator instance by the last `make dev` and nothing else writes
-    # resources there: Terraform plans against its state without reading every resource back (-refresh=false).
-    # Any other emulator (restarted, LocalStack, started elsewhere) is refreshed as usual.
-    instance = emulator.instance(endpoint)
-    applied_to = workdir("local") / APPLIED_TO
-    known = instance is not None and applied_to.is_file() and applied_to.read_text() == instance
-    print(f"terraform apply ENV=local into {endpoint}{' (state applied here, no refresh)' if known else ''} …")
-    arguments = ["-no-color", "-compact-warnings", *(["-refresh=false"] if known else [])]
-    if terraform("local", "apply", arguments, mirror, endpoint, quiet=True) != 0:
-        raise SystemExit("terraform apply ENV=local failed")
-    if instance is not None:
-        applied_to.write_text(instance)
-    phases.done("terraform apply" + (" (no refresh)" if known else ""))
+    # When the state was completely applied into this very emulator instance by the last apply and nothing else
+    # writes resources there, Terraform plans against its state without reading every resource back
+    # (-refresh=false), and is not run at all when nothing it reads changed since (the emulator's own quirks
+    # aside, such an apply changes nothing). When they are not known to be in step (an interrupted or failed
+    # apply, a restarted or other emulator, `make destroy`), a moto server of ours is emptied and the state
+    # dropped first; any other emulator (LocalStack, a moto server started elsewhere) is refreshed as usual.
+    directory = workdir("local")
+    sync = sync_local(directory, endpoint)
+    if sync.reset:
+        print(f"local state not known to match the emulator at {endpoint}: emptied it, applying afresh")
+    if unchanged_since_applied(directory, sync, local_inputs(endpoint)):
+        print(f"terraform apply ENV=local into {endpoint}: skipped, nothing it reads changed since the last apply")
+        phases.done("terraform apply (skipped: nothing changed)")
+        return
+    note = " (state applied here, no refresh)" if sync.in_step else ""
+    print(f"terraform apply ENV=local into {endpoint}{note} …", flush=True)
+    arguments = ["-no-color", "-compact-warnings", *(["-refresh=false"] if sync.in_step else [])]
+    if terraform("local", "apply", arguments, mirror, endpoint, quiet=True, sync=sync) != 0:
+        raise SystemExit(_apply_failed(endpoint, sync))
+    phases.done("terraform apply" + (" (no refresh)" if sync.in_step else ""))
+
+
+def _apply_failed(endpoint: str, sync: LocalSync) -> str:
+    """Why the apply failed, as far as this tool can tell, and the command that fixes it."""
+    if sync.instance is None:
+        return (
+            f"terraform apply ENV=local failed (its output is above). The emulator at {endpoint} is not a moto server "
+            "this checkout started, so make dev does not empty it: if the error is a conflict ('already exists'), "
+            "restart that emulator (or unset AWS_ENDPOINT_URL / use another MOTO_PORT), then run make dev again"
+        )
+    return (
+        f"terraform apply ENV=local failed (its output is above) into {endpoint}, "
+        f"{'emptied just before' if sync.reset else 'in step with the state'}: if the error is not in "
+        "infrastructure/ or dist/, start from scratch with: make emulator-stop && make dev"
+    )
 
 
 async def serve(args: argparse.Namespace, endpoint: str, phases: Phases | None = None) -> None:
@@ -132,11 +156,16 @@ def main(argv: list[str] | None = None) -> int:
         if emulator.reachable(endpoint):
             phases.done(f"emulator (running at {endpoint})")
         else:
-            emulator.start_moto(args.moto_port, detach=True)
-            forget_local_state()  # the same working directory and state as `make apply ENV=local`
+            emulator.start_moto(args.moto_port, detach=True)  # a new instance: the apply drops the old state
             print(f"moto server started at {endpoint} (it keeps running for the next make dev; make emulator-stop)")
             phases.done("emulator (moto started)")
-    deploy(endpoint, phases)
+    try:
+        deploy(endpoint, phases)
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted before serving (the next make dev applies afresh what was left unfinished)", file=sys.stderr
+        )
+        return 130
     asyncio.run(serve(args, endpoint, phases))
     return 0
 

@@ -15,11 +15,18 @@ resource "aws_sqs_queue" "this" {
   visibility_timeout_seconds = var.visibility_timeout_seconds
   message_retention_seconds  = var.message_retention_seconds
   sqs_managed_sse_enabled    = true
+  tags                       = var.tags
+}
+
+# Its own resource rather than the queue's redrive_policy argument, so the queue does not wait for its dead-letter
+# queue: the provider waits about 25 s after creating a queue for its attributes to settle, and the functions that
+# read and write the queue (their roles name its ARN) start only after it.
+resource "aws_sqs_queue_redrive_policy" "this" {
+  queue_url = aws_sqs_queue.this.id
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
     maxReceiveCount     = var.max_receive_count
   })
-  tags = var.tags
 }
 
 resource "aws_lambda_event_source_mapping" "this" {

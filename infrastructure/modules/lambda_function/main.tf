@@ -75,7 +75,9 @@ resource "aws_lambda_function" "this" {
   function_name    = var.function_name
   description      = var.description
   role             = aws_iam_role.this.arn
-  filename         = var.artifact.path
+  filename         = var.code_object == null ? var.artifact.path : null
+  s3_bucket        = try(var.code_object.bucket, null)
+  s3_key           = try(var.code_object.key, null)
   source_code_hash = var.artifact.sha256
   handler          = var.handler
   runtime          = var.runtime

@@ -27,6 +27,15 @@ variable "artifact" {
   }
 }
 
+variable "code_object" {
+  description = "Where the artifact was uploaded to S3 (bucket and key) to deploy it from there; null uploads artifact.path with the request. The provider creates zip-file deployments one at a time (it holds a lock while it reads the file and waits for the function), S3 ones in parallel."
+  type = object({
+    bucket = string
+    key    = string
+  })
+  default = null
+}
+
 variable "compatible_runtimes" {
   description = "Python runtimes the layer was built for."
   type        = list(string)
