@@ -6,6 +6,7 @@ import pytest
 from broadcast_shared import aws
 from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.warm_up import WarmUpInvoker
+from broadcast_tools.platform_table import PlatformTable
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from session_management.warm_path import WarmPath, warm_path
 from tests.support.harness import Harness
@@ -50,7 +51,10 @@ def warming_harness(aws_endpoint, management_api, clock, sink):
     settings = fresh_settings(
         boto3.client("dynamodb", region_name="eu-west-1"),
         management_api.endpoint,
-        warm_up_functions=frozenset({"send-audio", "transcription-worker"}),
+        # as Terraform sets WARM_UP_FUNCTIONS from platform.json (function key -> name, less the prefix)
+        warm_up_functions={
+            key.replace("_", "-"): count for key, count in PlatformTable.load().warm_ups["create_session"].items()
+        },
         translation_function_name="translate-segment",
     )
     return Harness(RouteRuntime.build_route(settings, clock), sink)

@@ -307,6 +307,24 @@ def test_a_warm_up_loads_the_engines_for_a_language_pair_and_sends_nothing(
     assert harness.sink.messages("es-1", "translation") == []
 
 
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        ({"type": "warmUp", "sourceLanguage": "en"}, "needs targetLanguage"),  # once warmed the language "None"
+        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": None}, "needs targetLanguage"),
+        ({"type": "warmUp", "targetLanguage": "es"}, "sourceLanguage: Field required"),
+        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "xx"}, "not a target language: 'xx'"),
+        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es", "langs": 1}, "langs: Extra inputs"),
+    ],
+)
+def test_a_warm_up_the_model_refuses_is_answered_with_its_code_and_loads_nothing(
+    pipeline_runtime, translator, synthesizer, event, problem
+):
+    result = invoke(pipeline_runtime, event)
+    assert result["warmedUp"] is False and result["code"] == "INVALID_MESSAGE" and problem in result["message"]
+    assert translator.calls == [] and synthesizer.ssml == []
+
+
 def kept(settings, session_id: str, language: str) -> list[dict]:
     """The transcript the pipeline kept for a language, in order."""
     table = boto3.resource("dynamodb").Table(transcripts_table(settings))

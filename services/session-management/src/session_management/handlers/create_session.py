@@ -33,5 +33,4 @@ def handler(request: Request[CreateSession], runtime: RouteRuntime) -> None:
             resumed=True if request.message.session_id else None,
         ),
     )
-    settings = session_settings(runtime)
-    warm_path.get().warm(settings.warm_up_functions, session.source_language, settings.warm_up_environments)
+    warm_path.get().warm(session_settings(runtime).warm_up_functions, session.source_language)
