@@ -20,12 +20,14 @@ they were; a session with no measurement at all gets the neutral defaults.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field, PlainSerializer
 
 from audio_transcription.settings import SAMPLE_RATE
 from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, EmotionDynamics
+from broadcast_shared.messages.wire import WireModel
 
 FRAME = SAMPLE_RATE // 100  # 10 ms
 FULL_SCALE = 32768.0
@@ -35,38 +37,22 @@ PITCH_RANGE_HZ = (70.0, 400.0)
 VOICED_DBFS = -45.0
 
 
-@dataclass(frozen=True)
-class ChunkMeasurement:
-    """One chunk, measured. ``frame_db`` is the 10 ms energy envelope in dBFS."""
+def _rounded(digits: int) -> PlainSerializer:
+    """A float written to the stream with ``digits`` decimals (the record stays small; the worker needs no more)."""
+    return PlainSerializer(lambda value: round(value, digits), return_type=float, when_used="json")
 
-    duration: float
-    rms_dbfs: float
-    clipped_fraction: float
+
+class ChunkMeasurement(WireModel):
+    """One chunk, measured (``sendAudio`` writes it into the chunk's record, the worker reads it). ``frame_db`` is
+    the 10 ms energy envelope in dBFS."""
+
+    duration: Annotated[float, _rounded(4)]
+    rms_dbfs: Annotated[float, _rounded(2)]
+    clipped_fraction: Annotated[float, _rounded(5), Field(alias="clipped")]
     #: share of the spectrum's energy above 4 kHz (near zero: audio upsampled from 8 kHz)
-    high_band_ratio: float
-    pitch_hz: float | None
-    frame_db: tuple[float, ...]
-
-    def to_record(self) -> dict:
-        return {
-            "duration": round(self.duration, 4),
-            "rmsDbfs": round(self.rms_dbfs, 2),
-            "clipped": round(self.clipped_fraction, 5),
-            "highBand": round(self.high_band_ratio, 6),
-            "pitchHz": None if self.pitch_hz is None else round(self.pitch_hz, 1),
-            "frameDb": [round(v, 1) for v in self.frame_db],
-        }
-
-    @classmethod
-    def from_record(cls, record: dict) -> ChunkMeasurement:
-        return cls(
-            duration=float(record["duration"]),
-            rms_dbfs=float(record["rmsDbfs"]),
-            clipped_fraction=float(record["clipped"]),
-            high_band_ratio=float(record["highBand"]),
-            pitch_hz=None if record.get("pitchHz") is None else float(record["pitchHz"]),
-            frame_db=tuple(float(v) for v in record.get("frameDb", ())),
-        )
+    high_band_ratio: Annotated[float, _rounded(6), Field(alias="highBand")]
+    pitch_hz: Annotated[float, _rounded(1)] | None = None
+    frame_db: tuple[Annotated[float, _rounded(1)], ...]
 
 
 def _dbfs(mean_square: np.ndarray | float) -> np.ndarray | float:
@@ -78,7 +64,9 @@ def measure(pcm: bytes) -> ChunkMeasurement:
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
     duration = samples.size / SAMPLE_RATE
     if samples.size == 0:
-        return ChunkMeasurement(0.0, SILENCE_DBFS, 0.0, 0.0, None, ())
+        return ChunkMeasurement(
+            duration=0.0, rms_dbfs=SILENCE_DBFS, clipped_fraction=0.0, high_band_ratio=0.0, pitch_hz=None, frame_db=()
+        )
     rms_dbfs = float(_dbfs(np.mean(samples**2)))
     clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
     frames = samples[: samples.size // FRAME * FRAME].reshape(-1, FRAME)
@@ -87,7 +75,14 @@ def measure(pcm: bytes) -> ChunkMeasurement:
     total = float(spectrum.sum())
     freqs = np.fft.rfftfreq(samples.size, 1.0 / SAMPLE_RATE)
     high_band = float(spectrum[freqs >= 4000.0].sum() / total) if total > 0 else 0.0
-    return ChunkMeasurement(duration, rms_dbfs, clipped, high_band, _pitch(samples, rms_dbfs), frame_db)
+    return ChunkMeasurement(
+        duration=duration,
+        rms_dbfs=rms_dbfs,
+        clipped_fraction=clipped,
+        high_band_ratio=high_band,
+        pitch_hz=_pitch(samples, rms_dbfs),
+        frame_db=frame_db,
+    )
 
 
 def _pitch(samples: np.ndarray, rms_dbfs: float) -> float | None:
