@@ -12,6 +12,7 @@ import pytest
 
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.platform_table import PLATFORM_FILE, PlatformDeclarationError, PlatformTable
+from tests.support.messages import MESSAGE_MODELS
 
 TABLE = PlatformTable.load()
 
@@ -25,6 +26,12 @@ def documented_actions() -> set[str]:
 
 def test_protocol_doc_lists_exactly_the_declared_actions():
     assert documented_actions() == set(TABLE.actions)
+
+
+def test_protocol_doc_lists_exactly_the_messages_the_models_define():
+    text = (ROOT / "docs" / "PROTOCOL.md").read_text()
+    section = text.split("## Server → client", 1)[1].split("\n## ", 1)[0]
+    assert set(re.findall(r"^`(\w+)` —", section, flags=re.MULTILINE)) == set(MESSAGE_MODELS)
 
 
 def test_every_declared_handler_module_exists_in_its_artifacts_sources():
