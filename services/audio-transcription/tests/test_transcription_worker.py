@@ -627,3 +627,27 @@ def test_the_readers_lag_counts_how_long_the_audio_waited_to_be_read(
     runtime = build(EchoRecognizer(), deadline_margin_seconds=0, shard_idle_seconds=0, shard_poll_seconds=0)
     worker_handler.using(runtime)(kinesis_event(stream_records[:1], audio_stream), FakeLambdaContext())
     assert 29_000 <= emitted_metrics(capsys)["AudioReadBehindLatest"] <= 31_000
+
+
+class PreparingRecognizer(EchoRecognizer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared: list[str] = []
+
+    def prepare(self, language: str) -> None:
+        self.prepared.append(language)
+
+
+@pytest.mark.parametrize(
+    ("event", "prepared", "answer"),
+    [
+        ({"type": "warmUp", "sourceLanguage": "es"}, ["es"], {"warmedUp": True, "recognizer": "es"}),
+        ({"type": "warmUp"}, [], {"warmedUp": False, "code": "INVALID_MESSAGE"}),  # once warmed nothing, said True
+        ({"type": "warmUp", "sourceLanguage": "None"}, [], {"warmedUp": False, "code": "INVALID_MESSAGE"}),
+    ],
+)
+def test_a_warm_up_loads_the_recogniser_for_the_language_it_names_and_only_a_valid_one(build, event, prepared, answer):
+    recognizer = PreparingRecognizer()
+    result = worker_handler.using(build(recognizer))(event, FakeLambdaContext())
+    assert recognizer.prepared == prepared
+    assert answer.items() <= result.items()

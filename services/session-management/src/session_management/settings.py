@@ -1,5 +1,6 @@
 """Session management's own settings: connection lifetimes, audience and session limits."""
 
+import json
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
@@ -28,7 +29,7 @@ class SessionSettings(RouteSettings):
     transcripts_table: NonEmpty
     #: the functions a talk's audio passes through, warmed by ``createSession`` (``broadcast_shared.warm_up``), each
     #: with the warm environments it wants at once (JSON, from ``platform.json``'s ``warm_ups.create_session``)
-    warm_up_functions: dict[str, Annotated[int, Field(ge=1, le=4)]] = {}
+    warm_up_functions: Annotated[dict[str, Annotated[int, Field(ge=1, le=4)]], NoDecode] = {}
     #: the translation pipeline, warmed by ``joinSession`` for a language's first listener
     translation_function_name: str = ""
     #: broadcastStateChanged broadcasts to a session's listeners per second at most; changes in between are
@@ -46,6 +47,11 @@ class SessionSettings(RouteSettings):
         if isinstance(value, str):
             return frozenset(name.strip() for name in value.split(",") if name.strip())
         return value
+
+    @field_validator("warm_up_functions", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
 
 
 def session_settings(runtime: RouteRuntime) -> SessionSettings:
