@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from broadcast_tools.artifacts import ROOT
-from broadcast_tools.platform_table import PLATFORM_FILE, PlatformDeclarationError, PlatformTable
+from broadcast_tools.platform_table import (
+    PLATFORM_FILE,
+    SCHEMA_FILE,
+    PlatformDeclarationError,
+    PlatformTable,
+    json_schema,
+)
 from tests.support.messages import MESSAGE_MODELS
 
 TABLE = PlatformTable.load()
@@ -97,3 +103,7 @@ def test_a_warm_up_of_a_function_its_caller_may_not_invoke_is_a_problem(tmp_path
         "warm_ups: create_session warms translate_segment, which function_calls.create_session does not list "
         "(it would have no permission to invoke it)"
     ]
+
+
+def test_the_editors_json_schema_is_the_models():
+    assert SCHEMA_FILE.read_text() == json_schema(), "stale: run `.venv/bin/python -m broadcast_tools.platform_table`"

@@ -10,10 +10,14 @@ a key the model does not know is refused (a misspelt ``scheduel`` would otherwis
 function unscheduled without a word), and :func:`PlatformTable.load` raises
 :class:`PlatformDeclarationError` naming each wrong key. What the shape cannot say (a route
 naming an undeclared function, a function nothing invokes) is :meth:`PlatformTable.problems`.
+``infrastructure/platform.schema.json`` is the model as JSON Schema, for editors (the file names
+it in ``$schema``); ``python -m broadcast_tools.platform_table`` writes it, and a test fails when it is stale.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_FILE = ROOT / "infrastructure" / "platform.json"
+SCHEMA_FILE = ROOT / "infrastructure" / "platform.schema.json"
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
 FunctionKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -74,6 +79,8 @@ class FunctionDeclaration(Declaration):
 
 
 class PlatformTable(Declaration):
+    #: the JSON Schema editors check the file against (platform.schema.json)
+    schema_file: str = Field(default="", alias="$schema")
     #: the file's own explanation
     comment: str = Field(default="", alias="//")
     artifacts: dict[Name, ArtifactDeclaration]
@@ -181,3 +188,19 @@ class PlatformTable(Declaration):
                     f"function {key}: nothing invokes it (no route, schedule, authorizer, stream, queue or caller)"
                 )
         return found
+
+
+def json_schema() -> str:
+    """:class:`PlatformTable` as JSON Schema, the text of ``platform.schema.json``."""
+    return json.dumps(PlatformTable.model_json_schema(by_alias=True), indent=2) + "\n"
+
+
+def main() -> int:
+    """Write ``infrastructure/platform.schema.json`` from the model."""
+    SCHEMA_FILE.write_text(json_schema())
+    print(f"wrote {SCHEMA_FILE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
