@@ -72,8 +72,9 @@ locals {
     TRANSCRIPTS_TABLE                  = module.tables.tables["transcripts"].name
     CONTROL_BROADCASTS_PER_SECOND      = tostring(var.session_limits.control_broadcasts_per_second)
     CONTROL_QUEUE_URL                  = module.function_queue["control"].url
-    # createSession warms the audio path ahead of the speaker's first words (docs/ARCHITECTURE.md, "Warm path").
-    WARM_UP_FUNCTIONS = join(",", [for callee in local.function_calls.create_session : local.function_names[callee]])
+    # createSession warms the audio path ahead of the speaker's first words (docs/ARCHITECTURE.md, "Warm path"):
+    # function name -> environments to warm at once (platform.json warm_ups.create_session), as JSON.
+    WARM_UP_FUNCTIONS = jsonencode({ for callee, environments in local.platform.warm_ups.create_session : local.function_names[callee] => environments })
     # joinSession warms the pipeline for a language's first listener.
     TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
   })

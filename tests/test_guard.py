@@ -98,6 +98,13 @@ def test_function_with_an_undeclared_artifact_is_refused(repo):
     assert "function heartbeat: its artifact 'ghost' is not declared" in problems(repo)
 
 
+def test_a_platform_json_the_schema_refuses_is_reported_key_by_key(repo):
+    edit_platform(repo, lambda d: d["functions"]["heartbeat"].update(handlr="x", profile=7))
+    found = problems(repo)
+    assert "platform.json functions.heartbeat.handlr: unknown key" in found
+    assert "platform.json functions.heartbeat.profile: Input should be a valid string" in found
+
+
 def test_routes_declared_outside_platform_json_are_refused(repo):
     edit_main(repo, "routes = local.platform.routes", 'routes = { heartbeat = "heartbeat" }')
     assert "local.routes must be local.platform.routes" in problems(repo)

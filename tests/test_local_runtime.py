@@ -163,7 +163,8 @@ def test_an_asynchronous_invocation_failing_every_retry_lands_on_its_on_failure_
     sqs = emulator_client("sqs", endpoint)
     queue = sqs.get_queue_url(QueueName="speech-broadcast-local-translate-segment-failures")["QueueUrl"]
     lambda_ = emulator_client("lambda", stack.stack.http.base_url)
-    broken = {"type": "fanOutSlice", "message": {"type": "translation"}}  # no connectionIds: the function raises
+    # not an event object at all: the entry point raises (a slice or segment its model refuses is answered instead)
+    broken = ["fanOutSlice"]
     queued = lambda_.invoke(
         FunctionName="speech-broadcast-local-translate-segment", InvocationType="Event", Payload=json.dumps(broken)
     )
@@ -173,7 +174,7 @@ def test_an_asynchronous_invocation_failing_every_retry_lands_on_its_on_failure_
     record = json.loads(messages[0]["Body"])
     assert record["requestPayload"] == broken
     assert record["requestContext"]["approximateInvokeCount"] == 3  # Terraform: two retries
-    assert record["responsePayload"]["errorType"] == "KeyError"
+    assert record["responsePayload"]["errorType"] == "AttributeError"
     sqs.delete_message(QueueUrl=queue, ReceiptHandle=messages[0]["ReceiptHandle"])
 
 

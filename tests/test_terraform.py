@@ -204,6 +204,18 @@ def test_sessions_per_user_limit_reaches_create_session_from_the_environment_var
     assert create["Environment"]["Variables"]["MAX_SESSIONS_PER_USER_PER_HOUR"] == "120"
 
 
+def test_create_session_warms_as_many_environments_of_each_function_as_platform_json_declares(deployed_local):
+    from session_management.settings import SessionSettings
+
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
+    create = lambda_.get_function_configuration(FunctionName="speech-broadcast-local-create-session")
+    settings = SessionSettings.from_environment(create["Environment"]["Variables"])
+    declared = PlatformTable.load().warm_ups["create_session"]
+    assert settings.warm_up_functions == {
+        f"speech-broadcast-local-{key.replace('_', '-')}": count for key, count in declared.items()
+    }
+
+
 #: the settings classes each profile's functions read (besides Powertools' own POWERTOOLS_* variables)
 PROFILE_SETTINGS = {
     "session": ("session_management.settings:SessionSettings",),

@@ -59,8 +59,8 @@ def all_specs(root: Path = ROOT) -> list[ArtifactSpec]:
     """Every artifact platform.json declares, layers first."""
     table = PlatformTable.load(root / "infrastructure" / "platform.json")
     specs = [
-        ArtifactSpec(name=a.name, package=a.package, source=a.source, extras=a.extras, layer=a.layer)
-        for a in table.artifacts.values()
+        ArtifactSpec(name=name, package=a.package, source=a.source, extras=a.extras, layer=a.layer)
+        for name, a in table.artifacts.items()
     ]
     return sorted(specs, key=lambda spec: (not spec.layer, spec.name))
 

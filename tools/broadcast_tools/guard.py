@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broadcast_tools.artifacts import ROOT, all_specs, code_sha256, read_manifest, sources_digest
-from broadcast_tools.platform_table import PlatformTable
+from broadcast_tools.platform_table import PlatformDeclarationError, PlatformTable
 from broadcast_tools.terraform_config import deploys_site, lambda_target, wiring_problems
 
 
@@ -40,7 +40,10 @@ class Verdict:
 def check(root: Path = ROOT, dist: Path | None = None, env: str | None = None) -> Verdict:
     dist = dist or root / "dist"
     infrastructure = root / "infrastructure"
-    table = PlatformTable.load(infrastructure / "platform.json")
+    try:
+        table = PlatformTable.load(infrastructure / "platform.json")
+    except PlatformDeclarationError as exc:
+        return Verdict(exc.problems, "")
     target = lambda_target(env, infrastructure)
     problems = [*table.problems(), *wiring_problems(infrastructure)]
     if deploys_site(env, infrastructure):

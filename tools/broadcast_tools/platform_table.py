@@ -3,95 +3,113 @@
 ``infrastructure/platform.json`` is read by Terraform (``jsondecode(file(...))`` in
 ``infrastructure/main.tf``) and, through this module, by the build, the guard, verify,
 the local runtime's checks, the tests and the benchmarks. Adding a route is one line in
-``routes``, one in ``functions``, its handler and its test.
+``routes``, one in ``functions``, its handler and its test (docs/ARCHITECTURE.md, "Adding a route").
+
+The file is parsed through :class:`PlatformTable`, a pydantic model: every key is typed,
+a key the model does not know is refused (a misspelt ``scheduel`` would otherwise leave a
+function unscheduled without a word), and :func:`PlatformTable.load` raises
+:class:`PlatformDeclarationError` naming each wrong key. What the shape cannot say (a route
+naming an undeclared function, a function nothing invokes) is :meth:`PlatformTable.problems`.
+``infrastructure/platform.schema.json`` is the model as JSON Schema, for editors (the file names
+it in ``$schema``); ``python -m broadcast_tools.platform_table`` writes it, and a test fails when it is stale.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import sys
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_FILE = ROOT / "infrastructure" / "platform.json"
+SCHEMA_FILE = ROOT / "infrastructure" / "platform.schema.json"
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
+FunctionKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+#: API Gateway's own routes, or a client action in camelCase
+RouteKey = Annotated[str, Field(pattern=r"^(\$connect|\$disconnect|\$default|[a-z][A-Za-z]*)$")]
+Text = Annotated[str, Field(min_length=1)]
+#: warm environments a caller asks of one callee at once (each one a cold start paid ahead)
+WarmEnvironments = Annotated[int, Field(ge=1, le=4)]
+UNKNOWN_KEY = "unknown key (tools/broadcast_tools/platform_table.py declares the keys platform.json may hold)"
 
 
-@dataclass(frozen=True)
-class ArtifactDeclaration:
+class PlatformDeclarationError(ValueError):
+    """platform.json does not have the declaration's shape: one problem per wrong key, each naming its path."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__("\n  ".join([f"{path} is not a valid platform declaration:", *problems]))
+        self.problems = problems
+
+
+class Declaration(BaseModel):
+    """Strict JSON types; an unknown key is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ArtifactDeclaration(Declaration):
     """A zip Terraform deploys: a workspace package's sources, its extras' wheels, or the layer."""
 
-    name: str
-    package: str
-    source: str
-    extras: tuple[str, ...] = ()
+    package: Name
+    source: Text
+    description: Text
+    extras: tuple[Name, ...] = ()
     layer: bool = False
-    description: str = ""
     #: variables set on every function that runs the artifact (Terraform merges them into its profile's)
-    environment: dict[str, str] = field(default_factory=dict)
+    environment: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = {}
 
 
-@dataclass(frozen=True)
-class FunctionDeclaration:
-    key: str
-    artifact: str
-    handler: str
-    profile: str
-    description: str
-    schedule: str | None = None
+class FunctionDeclaration(Declaration):
+    artifact: Name
+    #: ``package.module.function``
+    handler: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+$")]
+    #: a key of ``local.profiles`` in main.tf: the environment, permissions, timeout and memory it runs with
+    profile: Name
+    description: Text
+    #: an EventBridge Scheduler expression, or null (written out: a forgotten schedule is not a default)
+    schedule: Annotated[str, Field(pattern=r"^(rate|cron)\(.+\)$")] | None
 
     @property
     def handler_module(self) -> str:
         return self.handler.rsplit(".", 1)[0]
 
 
-@dataclass(frozen=True)
-class PlatformTable:
-    artifacts: dict[str, ArtifactDeclaration]
-    functions: dict[str, FunctionDeclaration]
+class PlatformTable(Declaration):
+    #: the JSON Schema editors check the file against (platform.schema.json)
+    schema_file: str = Field(default="", alias="$schema")
+    #: the file's own explanation
+    comment: str = Field(default="", alias="//")
+    artifacts: dict[Name, ArtifactDeclaration]
+    functions: dict[FunctionKey, FunctionDeclaration]
     #: route key -> function key
-    routes: dict[str, str]
+    routes: dict[RouteKey, FunctionKey]
     #: the function API Gateway calls to authorize $connect
-    authorizer: str
+    authorizer: FunctionKey
     #: function key -> the stream whose event source mapping invokes it
-    stream_consumers: dict[str, str]
+    stream_consumers: dict[FunctionKey, Name]
     #: function key -> the SQS queue whose event source mapping invokes it
-    queue_consumers: dict[str, str]
+    queue_consumers: dict[FunctionKey, Name]
     #: caller function key -> the functions it invokes itself (Lambda Invoke)
-    function_calls: dict[str, list[str]]
+    function_calls: dict[FunctionKey, list[FunctionKey]]
+    #: caller -> callee -> how many environments of the callee it warms at once (``createSession``'s warm path:
+    #: ``sendAudio`` two, because its second chunk would otherwise meet a cold start; the worker one)
+    warm_ups: dict[FunctionKey, dict[FunctionKey, WarmEnvironments]]
 
     @classmethod
     def load(cls, path: Path = PLATFORM_FILE) -> PlatformTable:
-        data = json.loads(path.read_text())
-        return cls(
-            artifacts={
-                name: ArtifactDeclaration(
-                    name=name,
-                    package=spec["package"],
-                    source=spec["source"],
-                    extras=tuple(spec.get("extras", ())),
-                    layer=bool(spec.get("layer", False)),
-                    description=spec.get("description", ""),
-                    environment={str(k): str(v) for k, v in spec.get("environment", {}).items()},
-                )
-                for name, spec in data.get("artifacts", {}).items()
-            },
-            functions={
-                key: FunctionDeclaration(
-                    key=key,
-                    artifact=spec["artifact"],
-                    handler=spec["handler"],
-                    profile=spec["profile"],
-                    description=spec.get("description", ""),
-                    schedule=spec.get("schedule"),
-                )
-                for key, spec in data.get("functions", {}).items()
-            },
-            routes=dict(data.get("routes", {})),
-            authorizer=data.get("authorizer", ""),
-            stream_consumers=dict(data.get("stream_consumers", {})),
-            queue_consumers=dict(data.get("queue_consumers", {})),
-            function_calls={caller: list(callees) for caller, callees in data.get("function_calls", {}).items()},
-        )
+        try:
+            return cls.model_validate_json(path.read_text())
+        except ValidationError as exc:
+            problems = [
+                f"platform.json {'.'.join(str(part) for part in error['loc']) or '(file)'}: "
+                + (UNKNOWN_KEY if error["type"] == "extra_forbidden" else error["msg"])
+                for error in exc.errors(include_url=False)
+            ]
+            raise PlatformDeclarationError(path, problems) from None
 
     @property
     def layers(self) -> list[str]:
@@ -154,8 +172,14 @@ class PlatformTable:
             for function in [caller, *callees]:
                 if function not in self.functions:
                     found.append(f"function_calls names function {function!r}, which is not declared")
-        if self.authorizer and self.authorizer not in self.functions:
+        if self.authorizer not in self.functions:
             found.append(f"the $connect authorizer names function {self.authorizer!r}, which is not declared")
+        for caller, warmed in sorted(self.warm_ups.items()):
+            for callee in sorted(set(warmed) - set(self.function_calls.get(caller, []))):
+                found.append(
+                    f"warm_ups: {caller} warms {callee}, which function_calls.{caller} does not list "
+                    "(it would have no permission to invoke it)"
+                )
         for key, declared in sorted(self.functions.items()):
             if declared.artifact not in self.artifacts:
                 found.append(f"function {key}: its artifact {declared.artifact!r} is not declared")
@@ -164,3 +188,19 @@ class PlatformTable:
                     f"function {key}: nothing invokes it (no route, schedule, authorizer, stream, queue or caller)"
                 )
         return found
+
+
+def json_schema() -> str:
+    """:class:`PlatformTable` as JSON Schema, the text of ``platform.schema.json``."""
+    return json.dumps(PlatformTable.model_json_schema(by_alias=True), indent=2) + "\n"
+
+
+def main() -> int:
+    """Write ``infrastructure/platform.schema.json`` from the model."""
+    SCHEMA_FILE.write_text(json_schema())
+    print(f"wrote {SCHEMA_FILE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

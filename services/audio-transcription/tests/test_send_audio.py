@@ -34,6 +34,10 @@ def test_accepted_chunk_is_appended_keyed_by_session_with_its_measurement(audio_
     assert [r["PartitionKey"] for r in records] == [session_id, session_id]
     chunk = AudioChunk.decode(records[0]["Data"])
     assert (chunk.session_id, chunk.sequence, chunk.connection_id) == (session_id, 0, "spk")
+    record = json.loads(records[0]["Data"])  # the record's keys, as a worker of the previous release reads them
+    assert set(record) == {"sessionId", "sequence", "connectionId", "receivedAt", "duration", "audio", "measurement"}
+    assert record["audio"] == base64.b64encode(tone(100)).decode()
+    assert set(record["measurement"]) == {"duration", "rmsDbfs", "clipped", "highBand", "pitchHz", "frameDb"}
     assert chunk.pcm == tone(100) and chunk.duration == pytest.approx(0.1)
     assert chunk.measurement is not None and -30 < chunk.measurement.rms_dbfs < -10
     assert not audio_harness.sink.messages("spk", "error")

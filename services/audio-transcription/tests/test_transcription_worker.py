@@ -66,7 +66,15 @@ class EchoRecognizer:
 
 def chunk(session_id: str, sequence: int) -> AudioChunk:
     pcm = np.full(int(16000 * CHUNK_SECONDS), sequence, dtype="<i2").tobytes()
-    return AudioChunk(session_id, sequence, "spk", 0.0, pcm, CHUNK_SECONDS, measure(pcm))
+    return AudioChunk(
+        session_id=session_id,
+        sequence=sequence,
+        connection_id="spk",
+        received_at=0.0,
+        pcm=pcm,
+        duration=CHUNK_SECONDS,
+        measurement=measure(pcm),
+    )
 
 
 def records(session_id: str, sequences: list[int], first_record: int = 1000) -> list[tuple[str, AudioChunk]]:
@@ -188,7 +196,7 @@ def test_a_resumed_speaker_gets_its_transcripts_on_the_new_connection_at_once(ha
     harness.send("spk-2", {"action": "createSession", "sourceLanguage": "en", "sessionId": session_id})
     assert harness.last("spk-2", "sessionCreated")["resumed"] is True
     resumed = [
-        (str(1002 + i), dataclasses.replace(c, connection_id="spk-2"))
+        (str(1002 + i), c.model_copy(update={"connection_id": "spk-2"}))
         for i, (_, c) in enumerate(records(session_id, [2, 3]))
     ]
     transcriber.add(resumed)
@@ -202,7 +210,7 @@ def test_paused_chunks_advance_the_audio_offset_but_are_not_transcribed(harness,
     session_id = harness.speaker_with_session()
     recognizer = EchoRecognizer()
     transcriber = SessionTranscriber(session_id, deps_of(build(recognizer)))
-    paused = dataclasses.replace(chunk(session_id, 1), pcm=b"", measurement=None)
+    paused = chunk(session_id, 1).model_copy(update={"pcm": b"", "measurement": None})
     transcriber.add([("1", chunk(session_id, 0)), ("2", paused), ("3", chunk(session_id, 2))])
     transcriber.close()
     assert recognizer.finished == ["c0 c2"]
@@ -238,6 +246,40 @@ def test_handler_transcribes_its_batch_then_reads_ahead_on_the_shard(audio_harne
     )
     assert later.finished == []
     assert json.dumps(sink.messages("spk", "transcript")).count('"isPartial": false') == 1
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda record: {k: v for k, v in record.items() if k != "sessionId"},  # was a KeyError
+        lambda record: dict(record, audio="not base64!"),
+        lambda record: dict(record, sequence=-1),
+        lambda record: dict(record, measurement={"duration": 0.1}),
+    ],
+)
+def test_a_record_the_chunk_model_refuses_is_skipped_counted_and_the_rest_transcribed(
+    audio_harness, build, kinesis, audio_stream, capsys, caplog, spoil
+):
+    audio_harness.speaker_with_session()
+    for sequence in range(3):
+        pcm = np.full(1600, sequence, dtype="<i2").tobytes()
+        audio_harness.send(
+            "spk", {"action": "sendAudio", "audio": base64.b64encode(pcm).decode(), "sequence": sequence}
+        )
+    stream_records = read_stream(kinesis, audio_stream)
+    last = stream_records[-1]
+    stream_records[-1] = dict(last, Data=json.dumps(spoil(json.loads(last["Data"]))).encode())
+    recognizer = EchoRecognizer()
+    runtime = build(recognizer, deadline_margin_seconds=0, shard_idle_seconds=0, shard_poll_seconds=0)
+    capsys.readouterr()
+
+    answer = worker_handler.using(runtime)(kinesis_event(stream_records, audio_stream), FakeLambdaContext())
+
+    assert answer == {"batchItemFailures": []}
+    assert recognizer.finished == ["c0 c1"]
+    (skipped,) = [r for r in caplog.records if r.getMessage() == "unreadable audio record skipped"]
+    assert skipped.code == "INVALID_MESSAGE"  # type: ignore[attr-defined]
+    assert '"AudioRecordsUnreadable":[1.0]' in capsys.readouterr().out
 
 
 def test_segments_are_forwarded_with_their_span_and_dynamics(harness, build, invoke_api):
@@ -568,3 +610,27 @@ def test_the_readers_lag_counts_how_long_the_audio_waited_to_be_read(
     runtime = build(EchoRecognizer(), deadline_margin_seconds=0, shard_idle_seconds=0, shard_poll_seconds=0)
     worker_handler.using(runtime)(kinesis_event(stream_records[:1], audio_stream), FakeLambdaContext())
     assert 29_000 <= emitted_metrics(capsys)["AudioReadBehindLatest"] <= 31_000
+
+
+class PreparingRecognizer(EchoRecognizer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared: list[str] = []
+
+    def prepare(self, language: str) -> None:
+        self.prepared.append(language)
+
+
+@pytest.mark.parametrize(
+    ("event", "prepared", "answer"),
+    [
+        ({"type": "warmUp", "sourceLanguage": "es"}, ["es"], {"warmedUp": True, "recognizer": "es"}),
+        ({"type": "warmUp"}, [], {"warmedUp": False, "code": "INVALID_MESSAGE"}),  # once warmed nothing, said True
+        ({"type": "warmUp", "sourceLanguage": "None"}, [], {"warmedUp": False, "code": "INVALID_MESSAGE"}),
+    ],
+)
+def test_a_warm_up_loads_the_recogniser_for_the_language_it_names_and_only_a_valid_one(build, event, prepared, answer):
+    recognizer = PreparingRecognizer()
+    result = worker_handler.using(build(recognizer))(event, FakeLambdaContext())
+    assert recognizer.prepared == prepared
+    assert answer.items() <= result.items()

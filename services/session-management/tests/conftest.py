@@ -3,6 +3,7 @@
 import boto3
 import pytest
 
+from broadcast_tools.platform_table import PlatformTable
 from session_management.app import SessionRuntime
 from tests.support.harness import Harness
 from tests.support.tables import fresh_settings
@@ -23,7 +24,10 @@ def warming_harness(aws_endpoint, management_api, clock, sink):
     settings = fresh_settings(
         boto3.client("dynamodb", region_name="eu-west-1"),
         management_api.endpoint,
-        warm_up_functions=frozenset({"send-audio", "transcription-worker"}),
+        # as Terraform sets WARM_UP_FUNCTIONS from platform.json (function key -> name, less the prefix)
+        warm_up_functions={
+            key.replace("_", "-"): count for key, count in PlatformTable.load().warm_ups["create_session"].items()
+        },
         translation_function_name="translate-segment",
     )
     return Harness(SessionRuntime.build_session(settings, clock), sink)

@@ -7,21 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broadcast_tools.platform_table import PlatformTable
+from tests.support.messages import MESSAGE_MODELS
 
 TABLE = PlatformTable.load()
 # Every client action session-management serves, as platform.json declares them.
 ACTIONS = [action for action in TABLE.actions if TABLE.route_function(action).artifact == "session-management"]
-KNOWN_TYPES = {
-    "error",
-    "sessionCreated",
-    "sessionJoined",
-    "languageChanged",
-    "listenerCountChanged",
-    "heartbeatAck",
-    "broadcastStateChanged",
-    "sessionEnded",
-    "sessionStatus",
-}
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -59,7 +49,8 @@ def test_any_message_gets_a_protocol_answer(harness, body, role):
     answers = harness.sink.messages(connection)[before:]
     assert answers, "every message gets an answer"
     for answer in answers:
-        assert answer["type"] in KNOWN_TYPES
+        assert answer["type"] in MESSAGE_MODELS
+        MESSAGE_MODELS[answer["type"]].model_validate(answer)  # a server message, with its model's fields
         if answer["type"] == "error":
             assert answer["code"] != "INTERNAL_ERROR", answer
             assert "Traceback" not in answer["message"]

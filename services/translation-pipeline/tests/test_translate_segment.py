@@ -297,6 +297,42 @@ def test_a_large_audience_is_split_across_concurrent_invocations_and_a_failed_sl
     assert runtime.connections.get("es-3") is None
 
 
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        ({"type": "fanOutSlice", "message": {"type": "translation"}}, "connectionIds: Field required"),
+        ({"type": "fanOutSlice", "message": {"type": "translation"}, "connectionIds": []}, "at least 1 item"),
+        ({"type": "fanOutSlice", "message": "hello", "connectionIds": ["es-1"]}, "message: Input should be a valid"),
+    ],
+)
+def test_a_slice_event_the_model_refuses_posts_nothing_and_is_answered_with_its_code(
+    session, harness, pipeline_runtime, event, problem
+):
+    result = invoke(pipeline_runtime, event)
+    assert result["code"] == "INVALID_MESSAGE" and problem in result["message"]
+    assert harness.sink.messages("es-1", "translation") == []
+
+
+def test_a_slice_answer_that_is_not_a_delivery_is_sent_from_the_invocation_that_split(
+    session, harness, settings, translation_settings, clock
+):
+    import io
+
+    class RefusingSibling:
+        """The Invoke API in front of a sibling whose answer is a refusal, not a delivery."""
+
+        def invoke(self, FunctionName, InvocationType, Payload):  # noqa: N803 - boto3's names
+            return {"Payload": io.BytesIO(b'{"code": "INVALID_MESSAGE", "message": "connectionIds: Field required"}')}
+
+    one_each = translation_settings.model_copy(update={"fanout_slice_size": 1, "fanout_function_name": "translate"})
+    sliced = PipelineRuntime.build(
+        settings, one_each, clock, RecordingTranslator(), RecordingSynthesizer(), lambda_client=RefusingSibling()
+    )
+    invoke(sliced, segment(session).to_wire())
+    for connection in ("es-1", "es-2", "fr-1"):
+        assert len(harness.sink.messages(connection, "translation")) == 1
+
+
 def test_a_warm_up_loads_the_engines_for_a_language_pair_and_sends_nothing(
     session, harness, pipeline_runtime, translator, synthesizer
 ):
@@ -304,6 +340,24 @@ def test_a_warm_up_loads_the_engines_for_a_language_pair_and_sends_nothing(
     assert result["warmed"] == "es" and translator.calls == [("Hello.", "en", "es")]
     assert [language for language, _ in synthesizer.ssml] == ["es"]
     assert harness.sink.messages("es-1", "translation") == []
+
+
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        ({"type": "warmUp", "sourceLanguage": "en"}, "needs targetLanguage"),  # once warmed the language "None"
+        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": None}, "needs targetLanguage"),
+        ({"type": "warmUp", "targetLanguage": "es"}, "sourceLanguage: Field required"),
+        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "xx"}, "not a target language: 'xx'"),
+        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es", "langs": 1}, "langs: Extra inputs"),
+    ],
+)
+def test_a_warm_up_the_model_refuses_is_answered_with_its_code_and_loads_nothing(
+    pipeline_runtime, translator, synthesizer, event, problem
+):
+    result = invoke(pipeline_runtime, event)
+    assert result["warmedUp"] is False and result["code"] == "INVALID_MESSAGE" and problem in result["message"]
+    assert translator.calls == [] and synthesizer.ssml == []
 
 
 def kept(settings, session_id: str, language: str) -> list[dict]:

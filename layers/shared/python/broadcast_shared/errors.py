@@ -8,7 +8,10 @@ wrapper in :mod:`broadcast_shared.websocket` turns it into a single ``error`` me
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class ErrorCode(StrEnum):
@@ -42,3 +45,20 @@ class BroadcastError(Exception):
         self.code = code
         self.message = message
         self.details = details or {}
+
+
+def invalid(exc: ValidationError) -> BroadcastError:
+    """A model's refusal as one coded error: ``UNSUPPORTED_LANGUAGE`` when a language is what is wrong, else
+    ``INVALID_MESSAGE``, with each problem's field (the route wrapper answers it; an internal event's entry logs and
+    counts it)."""
+    problems = [
+        {"field": ".".join(str(part) for part in error["loc"]) or "(message)", "problem": error["msg"]}
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
+    code = (
+        ErrorCode.UNSUPPORTED_LANGUAGE
+        if any(error["type"] == UNSUPPORTED_LANGUAGE_ERROR for error in exc.errors())
+        else ErrorCode.INVALID_MESSAGE
+    )
+    summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+    return BroadcastError(code, summary, {"problems": problems})

@@ -5,22 +5,51 @@ the transcription worker with its recogniser, the translation pipeline with its 
 one after another. ``createSession`` sends a warm-up to the audio functions and the
 worker sends one per listened language to the pipeline at a session's first audio
 (docs/ARCHITECTURE.md, "Warm path"). A warm-up is an asynchronous invoke of the function
-itself with ``{"type": "warmUp", ...}``: Lambda starts (or reuses) an environment, the
+itself with a :class:`WarmUp` event (``{"type": "warmUp", "sourceLanguage": ..., "targetLanguage": ...}``,
+the one model every producer builds and the entry point parses): Lambda starts (or reuses) an environment, the
 shared entry point (:mod:`broadcast_shared.websocket`) builds the function's runtime and
 lets it load what it would load on first use, and answers without serving anything. The
-next invoke from any source (a route, a Kinesis batch) lands on that idle environment.
+next invoke from any source (a route, a Kinesis batch) lands on that idle environment. A warm-up
+the model refuses (or a runtime cannot use) is answered with its error code, logged and
+counted (``WarmUpsRefused`` by code), never warmed with a made-up language.
 """
 
-from __future__ import annotations
-
 import json
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError, field_validator
 
-from broadcast_shared.observability import logger, metrics
+from broadcast_shared.errors import BroadcastError, invalid
+from broadcast_shared.languages import SOURCE_LOCALES, TARGET_LANGUAGES
+from broadcast_shared.messages.wire import WireModel
+from broadcast_shared.observability import count_by, logger, metrics
 
 WARM_UP = "warmUp"
+
+
+class WarmUp(WireModel):
+    """A warm-up invoke's event: the session's language, and the listeners' for the translation pipeline."""
+
+    type: Literal["warmUp"] = "warmUp"
+    #: the speaker's language: the worker loads its recogniser, the pipeline translates from it
+    source_language: str
+    #: the language pair's target (the pipeline's warm-ups); absent for the audio functions
+    target_language: str | None = None
+
+    @field_validator("source_language")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        if value not in SOURCE_LOCALES:
+            raise ValueError(f"not a source language: {value!r}")
+        return value
+
+    @field_validator("target_language")
+    @classmethod
+    def _target(cls, value: str | None) -> str | None:
+        if value is not None and value not in TARGET_LANGUAGES:
+            raise ValueError(f"not a target language: {value!r}")
+        return value
 
 
 def is_warm_up(event: object) -> bool:
@@ -29,17 +58,30 @@ def is_warm_up(event: object) -> bool:
 
 @runtime_checkable
 class WarmsUp(Protocol):
-    """A runtime that has more to load ahead of its first request than building itself."""
+    """A runtime that has more to load ahead of its first request than building itself; it raises a
+    :class:`BroadcastError` for a warm-up it cannot use."""
 
-    def warm_up(self, event: dict[str, Any]) -> dict[str, Any]: ...
+    def warm_up(self, event: WarmUp) -> dict[str, Any]: ...
 
 
 def warm(runtime: object, event: dict[str, Any]) -> dict[str, Any]:
-    """Answer a warm-up: the runtime is built by now; let it load the rest."""
-    loaded = runtime.warm_up(event) if isinstance(runtime, WarmsUp) else {}
+    """Answer a warm-up: the runtime is built by now; let it load the rest of what the event names."""
+    try:
+        warm_up = WarmUp.model_validate(event)
+        loaded = runtime.warm_up(warm_up) if isinstance(runtime, WarmsUp) else {}
+    except ValidationError as exc:
+        return _refuse(invalid(exc))
+    except BroadcastError as error:
+        return _refuse(error)
     logger.info("warmed up", extra=loaded)
     metrics.add_metric(name="WarmUps", unit=MetricUnit.Count, value=1)
     return {"warmedUp": True, **loaded}
+
+
+def _refuse(error: BroadcastError) -> dict[str, Any]:
+    logger.error("warm-up refused", extra={"code": error.code.value, "reason": error.message})
+    count_by("WarmUpsRefused", code=error.code.value)
+    return {"warmedUp": False, "code": error.code.value, "message": error.message}
 
 
 class WarmUpInvoker:
@@ -48,10 +90,11 @@ class WarmUpInvoker:
     def __init__(self, lambda_client: Any) -> None:
         self._lambda = lambda_client
 
-    def send(self, function_name: str, **fields: str) -> bool:
-        event = {"type": WARM_UP, **fields}
+    def send(self, function_name: str, event: WarmUp) -> bool:
         try:
-            self._lambda.invoke(FunctionName=function_name, InvocationType="Event", Payload=json.dumps(event).encode())
+            self._lambda.invoke(
+                FunctionName=function_name, InvocationType="Event", Payload=json.dumps(event.to_wire()).encode()
+            )
         except Exception as exc:  # noqa: BLE001 - botocore's retries are spent; a warm-up is never worth more
             logger.info("warm-up not sent", extra={"function": function_name, "error": str(exc)})
             metrics.add_metric(name="WarmUpsFailed", unit=MetricUnit.Count, value=1)

@@ -23,7 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from broadcast_shared.errors import UNSUPPORTED_LANGUAGE_ERROR, BroadcastError, ErrorCode
+from broadcast_shared.errors import BroadcastError, ErrorCode, invalid
 from broadcast_shared.messages.outbound import Error
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.records import Connection, Role
@@ -269,17 +269,7 @@ def parse_message(body: str, model: type[M]) -> M:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(part) for part in error["loc"]) or "(message)", "problem": error["msg"]}
-            for error in exc.errors(include_url=False, include_input=False)
-        ]
-        code = (
-            ErrorCode.UNSUPPORTED_LANGUAGE
-            if any(error["type"] == UNSUPPORTED_LANGUAGE_ERROR for error in exc.errors())
-            else ErrorCode.INVALID_MESSAGE
-        )
-        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        raise BroadcastError(code, summary, {"problems": problems}) from None
+        raise invalid(exc) from None
 
 
 def reject(runtime: Any, connection_id: str, error: BroadcastError, action: str | None) -> None:

@@ -1,24 +1,38 @@
-"""The audio chunk as it travels on the Kinesis stream, keyed by session id."""
-
-from __future__ import annotations
+"""The audio chunk as it travels on the Kinesis stream, keyed by session id: ``sendAudio`` writes it, the
+transcription worker parses it, both through :class:`AudioChunk` (a record it refuses is skipped and counted,
+``AudioRecordsUnreadable``)."""
 
 import base64
-import json
-from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, PlainSerializer
 
 from audio_transcription.dynamics import ChunkMeasurement
+from broadcast_shared.messages.wire import WireModel
 
 
-@dataclass(frozen=True)
-class AudioChunk:
-    session_id: str
-    sequence: int
-    connection_id: str
+def _from_base64(value: object) -> object:
+    return base64.b64decode(value, validate=True) if isinstance(value, str) else value
+
+
+#: raw bytes in Python, standard base64 in the record
+Base64Pcm = Annotated[
+    bytes,
+    BeforeValidator(_from_base64),
+    PlainSerializer(lambda pcm: base64.b64encode(pcm).decode(), return_type=str, when_used="json"),
+]
+
+
+class AudioChunk(WireModel):
+    session_id: Annotated[str, Field(min_length=1)]
+    #: the speaker's ``sequence`` (``SendAudio`` bounds it the same way)
+    sequence: Annotated[int, Field(ge=0, lt=2**53)]
+    connection_id: Annotated[str, Field(min_length=1)]
     received_at: float
-    #: PCM to transcribe; empty for a chunk accepted while the broadcast was paused
-    pcm: bytes
     #: how long the chunk is, in seconds (also for paused chunks, which carry no audio)
-    duration: float
+    duration: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+    #: PCM to transcribe (``audio`` in the record); empty for a chunk accepted while the broadcast was paused
+    pcm: Annotated[Base64Pcm, Field(alias="audio")]
     measurement: ChunkMeasurement | None = None
 
     @property
@@ -26,29 +40,9 @@ class AudioChunk:
         return not self.pcm
 
     def encode(self) -> bytes:
-        return json.dumps(
-            {
-                "sessionId": self.session_id,
-                "sequence": self.sequence,
-                "connectionId": self.connection_id,
-                "receivedAt": self.received_at,
-                "duration": self.duration,
-                "audio": base64.b64encode(self.pcm).decode(),
-                "measurement": None if self.measurement is None else self.measurement.to_record(),
-            },
-            separators=(",", ":"),
-        ).encode()
+        return self.model_dump_json(by_alias=True).encode()
 
     @classmethod
-    def decode(cls, data: bytes) -> AudioChunk:
-        record = json.loads(data)
-        measurement = record.get("measurement")
-        return cls(
-            session_id=record["sessionId"],
-            sequence=int(record["sequence"]),
-            connection_id=record["connectionId"],
-            received_at=float(record["receivedAt"]),
-            pcm=base64.b64decode(record["audio"]),
-            duration=float(record["duration"]),
-            measurement=None if measurement is None else ChunkMeasurement.from_record(measurement),
-        )
+    def decode(cls, data: bytes) -> "AudioChunk":
+        """The record's chunk, or a ``ValidationError`` naming what is wrong with it."""
+        return cls.model_validate_json(data)

@@ -24,9 +24,12 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
-from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field, PlainSerializer
 
 from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, EmotionDynamics
+from broadcast_shared.messages.wire import WireModel
 
 SILENCE_DBFS = -96.0
 VOICED_DBFS = -45.0
@@ -34,38 +37,22 @@ VOICED_DBFS = -45.0
 SMOOTHING_FRAMES = 5
 
 
-@dataclass(frozen=True)
-class ChunkMeasurement:
-    """One chunk, measured. ``frame_db`` is the 10 ms energy envelope in dBFS."""
+def _rounded(digits: int) -> PlainSerializer:
+    """A float written to the stream with ``digits`` decimals (the record stays small; the worker needs no more)."""
+    return PlainSerializer(lambda value: round(value, digits), return_type=float, when_used="json")
 
-    duration: float
-    rms_dbfs: float
-    clipped_fraction: float
+
+class ChunkMeasurement(WireModel):
+    """One chunk, measured (``sendAudio`` writes it into the chunk's record, the worker reads it). ``frame_db`` is
+    the 10 ms energy envelope in dBFS."""
+
+    duration: Annotated[float, _rounded(4)]
+    rms_dbfs: Annotated[float, _rounded(2)]
+    clipped_fraction: Annotated[float, _rounded(5), Field(alias="clipped")]
     #: share of the spectrum's energy above 4 kHz (near zero: audio upsampled from 8 kHz)
-    high_band_ratio: float
-    pitch_hz: float | None
-    frame_db: tuple[float, ...]
-
-    def to_record(self) -> dict:
-        return {
-            "duration": round(self.duration, 4),
-            "rmsDbfs": round(self.rms_dbfs, 2),
-            "clipped": round(self.clipped_fraction, 5),
-            "highBand": round(self.high_band_ratio, 6),
-            "pitchHz": None if self.pitch_hz is None else round(self.pitch_hz, 1),
-            "frameDb": [round(v, 1) for v in self.frame_db],
-        }
-
-    @classmethod
-    def from_record(cls, record: dict) -> ChunkMeasurement:
-        return cls(
-            duration=float(record["duration"]),
-            rms_dbfs=float(record["rmsDbfs"]),
-            clipped_fraction=float(record["clipped"]),
-            high_band_ratio=float(record["highBand"]),
-            pitch_hz=None if record.get("pitchHz") is None else float(record["pitchHz"]),
-            frame_db=tuple(float(v) for v in record.get("frameDb", ())),
-        )
+    high_band_ratio: Annotated[float, _rounded(6), Field(alias="highBand")]
+    pitch_hz: Annotated[float, _rounded(1)] | None = None
+    frame_db: tuple[Annotated[float, _rounded(1)], ...]
 
 
 class DynamicsTracker:

@@ -37,7 +37,7 @@ from botocore.config import Config
 from broadcast_shared.messages.segments import TranscriptSegment
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.sessions import SessionsRepository
-from broadcast_shared.warm_up import WarmUpInvoker
+from broadcast_shared.warm_up import WarmUp, WarmUpInvoker
 
 #: attempts per invoke for transport errors and throttling (botocore standard retries)
 FORWARD_ATTEMPTS = 2
@@ -104,7 +104,7 @@ class SegmentForwarder:
             return
         languages, _ = self._audience_of(session_id)
         for language in languages:
-            self._warm_ups.send(self._function, sourceLanguage=source_language, targetLanguage=language)
+            self._warm_ups.send(self._function, WarmUp(source_language=source_language, target_language=language))
 
     def _lane(self, session_id: str, language: str) -> _Lane:
         with self._lock:

@@ -24,7 +24,9 @@ def measure(pcm: bytes) -> ChunkMeasurement:
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
     duration = samples.size / SAMPLE_RATE
     if samples.size == 0:
-        return ChunkMeasurement(0.0, SILENCE_DBFS, 0.0, 0.0, None, ())
+        return ChunkMeasurement(
+            duration=0.0, rms_dbfs=SILENCE_DBFS, clipped_fraction=0.0, high_band_ratio=0.0, pitch_hz=None, frame_db=()
+        )
     rms_dbfs = float(_dbfs(np.mean(samples**2)))
     clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
     frames = samples[: samples.size // FRAME * FRAME].reshape(-1, FRAME)
@@ -33,7 +35,14 @@ def measure(pcm: bytes) -> ChunkMeasurement:
     total = float(spectrum.sum())
     freqs = np.fft.rfftfreq(samples.size, 1.0 / SAMPLE_RATE)
     high_band = float(spectrum[freqs >= 4000.0].sum() / total) if total > 0 else 0.0
-    return ChunkMeasurement(duration, rms_dbfs, clipped, high_band, _pitch(samples, rms_dbfs), frame_db)
+    return ChunkMeasurement(
+        duration=duration,
+        rms_dbfs=rms_dbfs,
+        clipped_fraction=clipped,
+        high_band_ratio=high_band,
+        pitch_hz=_pitch(samples, rms_dbfs),
+        frame_db=frame_db,
+    )
 
 
 def _pitch(samples: np.ndarray, rms_dbfs: float) -> float | None:

@@ -38,10 +38,12 @@ from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from pydantic import ValidationError
 
 from audio_transcription.checkpoints import ShardPositionRepository, at_or_before
 from audio_transcription.chunks import AudioChunk
 from audio_transcription.transcription import FINISH_TIMEOUT_SECONDS, Dependencies, SessionTranscriber
+from broadcast_shared.errors import invalid
 from broadcast_shared.observability import logger, metrics
 
 #: time kept after the streams are closed, to return before Lambda's deadline
@@ -189,8 +191,12 @@ class TranscriptionWorker:
         for record in records:
             try:
                 chunk = AudioChunk.decode(record.data)
-            except (ValueError, KeyError, TypeError):
-                logger.error("unreadable audio record skipped", extra={"record": record.sequence_number})
+            except ValidationError as exc:
+                error = invalid(exc)
+                logger.error(
+                    "unreadable audio record skipped",
+                    extra={"record": record.sequence_number, "code": error.code.value, "reason": error.message},
+                )
                 metrics.add_metric(name="AudioRecordsUnreadable", unit=MetricUnit.Count, value=1)
                 continue
             by_session[chunk.session_id].append((record.sequence_number, chunk))

@@ -18,6 +18,7 @@ from broadcast_shared import aws
 from broadcast_shared.clock import Clock, SystemClock
 from broadcast_shared.config import ConfigurationError, Settings
 from broadcast_shared.runtime import notifier, sessions_repository
+from broadcast_shared.warm_up import WarmUp
 from broadcast_shared.websocket import LazyRuntime, event_decorator
 
 
@@ -28,12 +29,10 @@ class WorkerRuntime:
 
     worker: TranscriptionWorker
 
-    def warm_up(self, event: dict[str, Any]) -> dict[str, Any]:
+    def warm_up(self, event: WarmUp) -> dict[str, Any]:
         """Load the recogniser for the session's language (``createSession`` sends this ahead of the audio)."""
-        language = str(event.get("sourceLanguage") or "")
-        if language:
-            self.worker.prepare(language)
-        return {"recognizer": language}
+        self.worker.prepare(event.source_language)
+        return {"recognizer": event.source_language}
 
     @classmethod
     def build_worker(

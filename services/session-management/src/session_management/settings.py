@@ -1,5 +1,6 @@
 """Session management's own settings: connection lifetimes, audience and session limits."""
 
+import json
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
@@ -25,11 +26,9 @@ class SessionSettings(RouteSettings):
     max_sessions_per_user_per_hour: int = 10
     #: every final of a session per language (the translation pipeline writes it; ``getTranscript`` reads it)
     transcripts_table: NonEmpty
-    #: the functions a talk's audio passes through, warmed by ``createSession`` (``broadcast_shared.warm_up``)
-    warm_up_functions: Annotated[frozenset[str], NoDecode] = frozenset()
-    #: warm-ups sent to each of them at once: ``sendAudio`` gets a chunk every 250 ms and its first calls on a new
-    #: environment are slower than that, so one warm environment would leave the second chunk to a cold start
-    warm_up_environments: Annotated[int, Field(ge=1, le=4)] = 2
+    #: the functions a talk's audio passes through, warmed by ``createSession`` (``broadcast_shared.warm_up``), each
+    #: with the warm environments it wants at once (JSON, from ``platform.json``'s ``warm_ups.create_session``)
+    warm_up_functions: Annotated[dict[str, Annotated[int, Field(ge=1, le=4)]], NoDecode] = {}
     #: the translation pipeline, warmed by ``joinSession`` for a language's first listener
     translation_function_name: str = ""
     #: broadcastStateChanged broadcasts to a session's listeners per second at most; changes in between are
@@ -41,9 +40,14 @@ class SessionSettings(RouteSettings):
     #: the SQS queue of delayed trailing broadcasts, consumed by ``publish_broadcast_state``
     control_queue_url: NonEmpty
 
-    @field_validator("allowed_terminologies", "warm_up_functions", mode="before")
+    @field_validator("allowed_terminologies", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return frozenset(name.strip() for name in value.split(",") if name.strip())
         return value
+
+    @field_validator("warm_up_functions", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value

@@ -8,8 +8,10 @@ from typing import Any
 from broadcast_shared import aws
 from broadcast_shared.clock import Clock
 from broadcast_shared.config import AudienceSettings
+from broadcast_shared.errors import BroadcastError, ErrorCode
 from broadcast_shared.repositories.transcripts import TranscriptsRepository
 from broadcast_shared.runtime import Runtime
+from broadcast_shared.warm_up import WarmUp
 from broadcast_shared.websocket import LazyRuntime, event_decorator
 from translation_pipeline.cache import TranslationCache
 from translation_pipeline.fanout import SLICE_CONFIG, SlicedFanOut
@@ -60,9 +62,12 @@ class PipelineRuntime:
         )
         return cls(pipeline=TranslationPipeline(deps))
 
-    def warm_up(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Load the engines for the language pair a warm-up names (the worker's, at a session's first audio)."""
-        return self.pipeline.warm_up(str(event.get("sourceLanguage")), str(event.get("targetLanguage")))
+    def warm_up(self, event: WarmUp) -> dict[str, Any]:
+        """Load the engines for the language pair a warm-up names (the worker's at a session's first audio,
+        ``joinSession``'s for a language's first listener); a warm-up without a target names no pair."""
+        if event.target_language is None:
+            raise BroadcastError(ErrorCode.INVALID_MESSAGE, "a translation warm-up needs targetLanguage")
+        return self.pipeline.warm_up(event.source_language, event.target_language)
 
     @classmethod
     def from_environment(cls) -> PipelineRuntime:

@@ -4,25 +4,49 @@ One invocation's fan-out is bound by its CPU (botocore spends about 1.3 ms on ea
 Management API call: ``make bench``), not by API Gateway. So a language's listeners are
 cut into slices of ``slice_size``: this invocation sends the first slice itself, and
 each other slice goes, concurrently, to a synchronous invoke of this same function
-with ``{"type": "fanOutSlice", "message": ..., "connectionIds": [...]}``, which posts
-the message to its slice and answers with the connections found gone. A slice whose
-invoke fails is sent from here instead (slower, never lost: ``FanOutSlicesFailed``).
+with a :class:`FanOutSlice` (``{"type": "fanOutSlice", "message": ..., "connectionIds": [...]}``),
+which posts the message to its slice and answers a :class:`SliceDelivery` with the
+connections found gone. A slice whose invoke fails, or whose answer is not a delivery, is
+sent from here instead (slower, never lost: ``FanOutSlicesFailed``). A slice event the
+model refuses posts nothing: it is answered with its error code, logged and counted
+(``FanOutSlicesInvalid``).
 """
 
 from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
+from pydantic import Field, ValidationError
 
+from broadcast_shared.errors import invalid
 from broadcast_shared.messages.wire import WireModel
 from broadcast_shared.notifier import FanOutResult, Notifier, encode
 from broadcast_shared.observability import logger, metrics
 
 SLICE_EVENT = "fanOutSlice"
+
+
+class FanOutSlice(WireModel):
+    """One slice of a language's listeners, sent to a sibling invocation to post ``message`` to."""
+
+    type: Literal["fanOutSlice"] = "fanOutSlice"
+    #: the server message (``translation``, ``audio``) as its JSON object, posted unchanged
+    message: dict[str, Any]
+    connection_ids: Annotated[list[str], Field(min_length=1)]
+
+
+class SliceDelivery(WireModel):
+    """A slice invocation's answer: how many got the message, and who was gone or failed."""
+
+    delivered: Annotated[int, Field(ge=0)]
+    gone: list[str]
+    failed: list[str]
+
+
 #: a slice's invoke: one attempt for transport errors (the fallback sends it from here), an answer in 15 s
 SLICE_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=15, max_pool_connections=64
@@ -54,27 +78,32 @@ class SlicedFanOut:
         return result
 
     def _invoke_slice(self, connection_ids: list[str], payload: bytes) -> FanOutResult:
-        event = {"type": SLICE_EVENT, "message": json.loads(payload), "connectionIds": connection_ids}
+        event = FanOutSlice(message=json.loads(payload), connection_ids=connection_ids)
         try:
             response = self._lambda.invoke(
-                FunctionName=self._function, InvocationType="RequestResponse", Payload=json.dumps(event).encode()
+                FunctionName=self._function,
+                InvocationType="RequestResponse",
+                Payload=json.dumps(event.to_wire()).encode(),
             )
-            answer = json.loads(response["Payload"].read() or b"null")
-            if "FunctionError" in response or not isinstance(answer, dict):
-                raise RuntimeError(str(answer)[:300])
+            answer = response["Payload"].read()
+            if "FunctionError" in response:
+                raise RuntimeError(answer[:300].decode(errors="replace"))
+            delivery = SliceDelivery.model_validate_json(answer)
         except Exception as exc:  # noqa: BLE001 - the slice is sent from here instead
-            logger.warning("fan-out slice invoke failed; sending it from here", extra={"error": str(exc)})
+            logger.warning("fan-out slice invoke failed; sending it from here", extra={"error": str(exc)[:300]})
             metrics.add_metric(name="FanOutSlicesFailed", unit=MetricUnit.Count, value=1)
             return self._notifier.fan_out_encoded(connection_ids, payload)
-        return FanOutResult(
-            delivered=int(answer.get("delivered", 0)),
-            gone=list(answer.get("gone", [])),
-            failed=list(answer.get("failed", [])),
-        )
+        return FanOutResult(delivered=delivery.delivered, gone=delivery.gone, failed=delivery.failed)
 
-    def deliver_slice(self, event: dict) -> dict:
+    def deliver_slice(self, event: dict[str, Any]) -> dict[str, Any]:
         """The ``fanOutSlice`` invocation: post the message to the slice; the caller handles gone connections."""
-        ids = [str(c) for c in event["connectionIds"]]
-        payload = json.dumps(event["message"], separators=(",", ":"), ensure_ascii=False).encode()
-        result = self._notifier.fan_out_encoded(ids, payload)
-        return {"delivered": result.delivered, "gone": result.gone, "failed": result.failed}
+        try:
+            slice_ = FanOutSlice.model_validate(event)
+        except ValidationError as exc:  # a retry would fail the same way: report it and post nothing
+            error = invalid(exc)
+            logger.error("not a fan-out slice", extra={"code": error.code.value, "reason": error.message})
+            metrics.add_metric(name="FanOutSlicesInvalid", unit=MetricUnit.Count, value=1)
+            return {"code": error.code.value, "message": error.message}
+        payload = json.dumps(slice_.message, separators=(",", ":"), ensure_ascii=False).encode()
+        result = self._notifier.fan_out_encoded(slice_.connection_ids, payload)
+        return SliceDelivery(delivered=result.delivered, gone=result.gone, failed=result.failed).to_wire()

@@ -31,6 +31,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -202,7 +203,7 @@ class TranslationPipeline:
             pass
         return {"warmed": target, "translated": translated, "seconds": round(time.perf_counter() - started, 3)}
 
-    def deliver_slice(self, event: dict) -> dict:
+    def deliver_slice(self, event: dict[str, Any]) -> dict[str, Any]:
         """A ``fanOutSlice`` invocation from another invocation's :class:`SlicedFanOut`."""
         return self._deps.fan_out.deliver_slice(event)
 

@@ -30,5 +30,4 @@ def handler(request: Request[CreateSession], runtime: SessionRuntime) -> None:
             resumed=True if request.message.session_id else None,
         ),
     )
-    settings = runtime.settings
-    runtime.warm_path.warm(settings.warm_up_functions, session.source_language, settings.warm_up_environments)
+    runtime.warm_path.warm(runtime.settings.warm_up_functions, session.source_language)
