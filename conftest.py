@@ -85,3 +85,15 @@ def harness(runtime: SessionRuntime, sink: RecordingSink):
     from tests.support.harness import Harness
 
     return Harness(runtime, sink)
+
+
+def _minutes(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("minutes")
+    return float(marker.args[0]) if marker else 0.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first (``minutes`` marker), each file's tests in their order: pytest-xdist hands whole files
+    to its processes in this order (``make test``), so the long real-time talks start early and the short files
+    fill in around them."""
+    items.sort(key=lambda item: -_minutes(item))

@@ -19,7 +19,7 @@ from broadcast_tools.speech import TALK, synthesize, word_error_rate
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
-pytestmark = pytest.mark.terraform
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(1.5)]
 
 MAX_WORD_ERROR_RATE = 0.15
 

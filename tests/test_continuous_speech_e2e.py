@@ -19,7 +19,7 @@ from broadcast_tools.speech import continuous_talk, synthesize, word_error_rate
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
-pytestmark = pytest.mark.terraform
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(3)]
 
 TALK_SECONDS = 120
 CHUNK_MS = 200

@@ -24,7 +24,7 @@ from tests.support.deployment import REGION, emulator_client
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
-pytestmark = pytest.mark.terraform
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(6)]
 
 LISTENERS = ("es", "fr", "de")
 #: as tests/test_broadcast_e2e.py: pocketsphinx's word error rate on the talk is 0.00-0.08

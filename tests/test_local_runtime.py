@@ -23,7 +23,7 @@ from tests.support.ports import free_port
 from tests.support.running_platform import RunningPlatform
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.terraform
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(2)]
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from broadcast_tools.artifacts import ROOT
 from broadcast_tools.speech import TALK, synthesize, write_wav
 from tests.support.running_platform import RunningPlatform
 
-pytestmark = pytest.mark.terraform
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(6)]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
