@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BroadcastSocket, backoffDelay } from "./connection";
-import { FakeSocket } from "./testing/fake-socket";
+import { FakeSocket, useFakeSockets } from "./testing/fake-socket";
 
 describe("backoffDelay", () => {
   it("doubles from the first delay up to the ceiling, with jitter", () => {
@@ -12,15 +12,7 @@ describe("backoffDelay", () => {
 });
 
 describe("BroadcastSocket", () => {
-  beforeEach(() => {
-    FakeSocket.all = [];
-    vi.useFakeTimers();
-    vi.stubGlobal("WebSocket", FakeSocket);
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-    vi.unstubAllGlobals();
-  });
+  useFakeSockets();
 
   const socket = (reconnect: boolean, joined: string[]) =>
     new BroadcastSocket({

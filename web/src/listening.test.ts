@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { JOIN_RETRY_MS, Listening, type ListeningEvents } from "./listening";
-import { FakeSocket, sentActions } from "./testing/fake-socket";
+import { FakeSocket, sentActions, useFakeSockets } from "./testing/fake-socket";
 
 const SESSION = "golden-eagle-misty-otter-4271";
 const state = { isPaused: false, isMuted: false, volume: 1 };
@@ -9,15 +9,7 @@ const receive = (socket: FakeSocket | undefined, message: object) => socket?.onm
 const piece = { format: "mp3", data: "AAAA", chunkIndex: 0, final: true };
 
 describe("Listening", () => {
-  beforeEach(() => {
-    FakeSocket.all = [];
-    vi.useFakeTimers();
-    vi.stubGlobal("WebSocket", FakeSocket);
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-    vi.unstubAllGlobals();
-  });
+  useFakeSockets();
 
   const listen = (events: Partial<ListeningEvents> = {}) => {
     const listening = new Listening("ws://api/local", SESSION, "es", { onCaptions: () => {}, ...events });

@@ -1,3 +1,5 @@
+import { afterEach, beforeEach, vi } from "vitest";
+
 // A WebSocket the unit tests open, accept, feed and drop by hand (stubbed in as the global WebSocket).
 export class FakeSocket {
   static OPEN = 1;
@@ -29,3 +31,16 @@ export class FakeSocket {
 
 /** The actions a fake socket was sent, parsed. */
 export const sentActions = (socket: FakeSocket | undefined) => (socket?.sent ?? []).map((data) => JSON.parse(data));
+
+/** Every test of the calling `describe` runs on fake timers with FakeSocket as the global WebSocket. */
+export function useFakeSockets(): void {
+  beforeEach(() => {
+    FakeSocket.all = [];
+    vi.useFakeTimers();
+    vi.stubGlobal("WebSocket", FakeSocket);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+}
