@@ -216,14 +216,20 @@ def test_paused_chunks_advance_the_audio_offset_but_are_not_transcribed(harness,
     assert recognizer.finished == ["c0 c2"]
 
 
-def test_handler_transcribes_its_batch_then_reads_ahead_on_the_shard(audio_harness, build, kinesis, audio_stream, sink):
+def streamed(audio_harness, kinesis, audio_stream: str, chunks: int) -> list[dict]:
+    """A speaker's session and ``chunks`` chunks of 100 ms sent through ``sendAudio`` (chunk n holds the value n):
+    the records on the stream."""
     audio_harness.speaker_with_session()
-    for sequence in range(6):
+    for sequence in range(chunks):
         pcm = np.full(1600, sequence, dtype="<i2").tobytes()
         audio_harness.send(
             "spk", {"action": "sendAudio", "audio": base64.b64encode(pcm).decode(), "sequence": sequence}
         )
-    stream_records = read_stream(kinesis, audio_stream)
+    return read_stream(kinesis, audio_stream)
+
+
+def test_handler_transcribes_its_batch_then_reads_ahead_on_the_shard(audio_harness, build, kinesis, audio_stream, sink):
+    stream_records = streamed(audio_harness, kinesis, audio_stream, chunks=6)
     event = kinesis_event(stream_records[:2], audio_stream)  # the worker reads the other four itself
     recognizer = EchoRecognizer()
     runtime = build(recognizer, deadline_margin_seconds=0, shard_idle_seconds=0, shard_poll_seconds=0)
@@ -260,13 +266,7 @@ def test_handler_transcribes_its_batch_then_reads_ahead_on_the_shard(audio_harne
 def test_a_record_the_chunk_model_refuses_is_skipped_counted_and_the_rest_transcribed(
     audio_harness, build, kinesis, audio_stream, capsys, caplog, spoil
 ):
-    audio_harness.speaker_with_session()
-    for sequence in range(3):
-        pcm = np.full(1600, sequence, dtype="<i2").tobytes()
-        audio_harness.send(
-            "spk", {"action": "sendAudio", "audio": base64.b64encode(pcm).decode(), "sequence": sequence}
-        )
-    stream_records = read_stream(kinesis, audio_stream)
+    stream_records = streamed(audio_harness, kinesis, audio_stream, chunks=3)
     last = stream_records[-1]
     stream_records[-1] = dict(last, Data=json.dumps(spoil(json.loads(last["Data"]))).encode())
     recognizer = EchoRecognizer()
