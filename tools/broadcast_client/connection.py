@@ -57,9 +57,17 @@ def describe(message: dict[str, Any]) -> str:
 
 
 def emit(message: dict[str, Any], raw: bool) -> None:
-    print(json.dumps(message) if raw else describe(message), flush=True)
+    """Print a server message; a ``heartbeatAck`` only as raw JSON."""
+    if raw:
+        print(json.dumps(message), flush=True)
+    elif message.get("type") != "heartbeatAck":
+        print(describe(message), flush=True)
 
 
-def fail(text: str) -> None:
-    print(text, file=sys.stderr)
-    raise SystemExit(1)
+def note(text: str) -> None:
+    """A line about the connection itself (dropped, rejoined), on standard error."""
+    print(text, file=sys.stderr, flush=True)
+
+
+class ClientFailed(Exception):
+    """The client cannot go on; ``main`` prints it on standard error and exits 1."""
