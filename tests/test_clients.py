@@ -22,7 +22,7 @@ from websockets.sync.client import connect
 from broadcast_client import listener, speaker
 from broadcast_client.audio import SAMPLE_RATE, chunks, read_wav
 from broadcast_client.captions import Captions
-from broadcast_client.connection import ClientFailed, describe, url_for
+from broadcast_client.connection import ClientFailed, NotAnswered, describe, url_for
 from broadcast_client.keepalive import HEARTBEAT_SECONDS, GaveUp, Reconnects, heartbeats
 from broadcast_client.speaker import command_message
 from tests.support.running_platform import RunningPlatform
@@ -307,12 +307,16 @@ def test_a_rejoining_listener_shows_the_talk_it_missed_then_the_live_captions_ea
     assert {m["action"] for m in asked} == {"getTranscript"}
 
 
-def test_a_listener_that_cannot_join_fails_but_a_session_gone_during_a_reconnect_has_ended():
+def test_a_listener_that_cannot_join_fails_but_retries_a_join_not_answered_and_a_session_gone_has_ended():
     async def send(text: str) -> None:
         pass
 
     refused = {"type": "error", "action": "joinSession", "code": "SESSION_NOT_FOUND", "message": "no such session"}
     first = listener.Listener("golden-eagle-misty-otter-4271", "es", raw=True, save_audio=None)
+    first.join_message()
+    timed_out = {"message": "Internal server error", "connectionId": "7WnVJcEG9zLMSOlB", "requestId": "ZDTk"}
+    with pytest.raises(NotAnswered):  # the join's function failed: the connection is dropped and tried again
+        asyncio.run(first.handle(timed_out, send))
     with pytest.raises(ClientFailed, match="SESSION_NOT_FOUND"):
         asyncio.run(first.handle(refused, send))
     rejoining = listener.Listener("golden-eagle-misty-otter-4271", "es", raw=True, save_audio=None)

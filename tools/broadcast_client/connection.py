@@ -69,5 +69,16 @@ def note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def is_gateway_answer(message: dict[str, Any]) -> bool:
+    """API Gateway's own answer, without a ``type``: ``{"message": "Internal server error"}`` when the route's
+    function failed or timed out (a cold start on a busy machine), ``{"message": "Forbidden"}``."""
+    return "type" not in message and "message" in message
+
+
+class NotAnswered(Exception):
+    """The server failed the request that makes a connection usable (join, create or resume): the client
+    drops the connection and tries again on a new one."""
+
+
 class ClientFailed(Exception):
     """The client cannot go on; ``main`` prints it on standard error and exits 1."""

@@ -21,7 +21,15 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from broadcast_client.captions import Captions
-from broadcast_client.connection import DEFAULT_URL, ClientFailed, emit, note, url_for
+from broadcast_client.connection import (
+    DEFAULT_URL,
+    ClientFailed,
+    NotAnswered,
+    emit,
+    is_gateway_answer,
+    note,
+    url_for,
+)
 from broadcast_client.keepalive import GaveUp, Reconnects, add_connection_options, heartbeats
 
 USER_AGENT = "broadcast-listener"
@@ -52,19 +60,25 @@ class Listener:
         self.session_id, self.language, self.raw, self.save_audio = session_id, language, raw, save_audio
         self.captions = Captions()
         self.joins = 0
+        #: the current connection's join was answered
+        self.joined_here = False
         self._audio: dict[str, dict[int, bytes]] = defaultdict(dict)
         #: live captions held while the talk so far is read; None when no read is under way
         self._held: list[dict[str, Any]] | None = None
         self._earlier: list[dict[str, Any]] = []
 
     def join_message(self) -> str:
+        self.joined_here = False
         return json.dumps({"action": "joinSession", "sessionId": self.session_id, "targetLanguage": self.language})
 
     async def handle(self, message: dict[str, Any], send: Send) -> bool:
         """Show what ``message`` brings; True when the session ended."""
         kind = message.get("type")
+        if is_gateway_answer(message) and not self.joined_here:
+            raise NotAnswered(f"joinSession was not answered: {message['message']}")
         if kind == "sessionJoined":
             self.joins += 1
+            self.joined_here = True
             self.show(message)
             self._held, self._earlier = [], []
             await send(json.dumps({"action": "getTranscript"}))
@@ -127,8 +141,8 @@ async def run(args: argparse.Namespace) -> None:
     listener = Listener(args.session, args.language, args.json, args.save_audio)
     reconnects = Reconnects(args.give_up_after)
     async for ws in reconnects.connections(url_for(args.url, role="listener"), USER_AGENT):
-        joins = listener.joins
         beat = asyncio.create_task(heartbeats(ws.send, args.heartbeat))
+        reason = ""
         try:
             await ws.send(listener.join_message())
             async for text in ws:
@@ -136,13 +150,15 @@ async def run(args: argparse.Namespace) -> None:
                     return
         except ConnectionClosed:
             pass
+        except NotAnswered as failed:
+            reason = str(failed)
         finally:
             beat.cancel()
         listener.catch_up()
-        joined = listener.joins > joins
+        joined = listener.joined_here
         if joined:
             reconnects.usable()
-        reason = f"the connection closed ({ws.close_code} {ws.close_reason})".replace(" )", ")")
+        reason = reason or f"the connection closed ({ws.close_code} {ws.close_reason})".replace(" )", ")")
         note(f"{reason}; joining session {args.session} again in {args.language}")
         await reconnects.dropped(reason, was_usable=joined)
 

@@ -27,7 +27,15 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from broadcast_client.audio import MAX_CHUNK_MS, SAMPLE_RATE, chunks, microphone, read_wav
-from broadcast_client.connection import DEFAULT_URL, ClientFailed, emit, note, url_for
+from broadcast_client.connection import (
+    DEFAULT_URL,
+    ClientFailed,
+    NotAnswered,
+    emit,
+    is_gateway_answer,
+    note,
+    url_for,
+)
 from broadcast_client.keepalive import GaveUp, Reconnects, add_connection_options, heartbeats
 
 COMMANDS = {
@@ -115,12 +123,14 @@ class SpeakerLink:
         reconnects = Reconnects(self.args.give_up_after)
         url = url_for(self.args.url, role="speaker", token=self.token)
         async for ws in reconnects.connections(url, USER_AGENT):
-            usable = False
+            usable, reason = False, ""
             beat = asyncio.create_task(heartbeats(ws.send, self.args.heartbeat))
             try:
                 await ws.send(json.dumps(self._create_message()))
                 async for text in ws:
                     message = json.loads(text)
+                    if is_gateway_answer(message) and not usable:
+                        raise NotAnswered(f"createSession was not answered: {message['message']}")
                     if message.get("type") == "sessionCreated":
                         usable = True
                         self._on_created(message, ws)
@@ -132,6 +142,8 @@ class SpeakerLink:
                     emit(message, self.args.json)
             except ConnectionClosed:
                 pass
+            except NotAnswered as failed:
+                reason = str(failed)
             finally:
                 beat.cancel()
                 self._ws = None
@@ -140,7 +152,7 @@ class SpeakerLink:
                 return
             if usable:
                 reconnects.usable()
-            reason = f"the connection closed ({ws.close_code} {ws.close_reason})".replace(" )", ")")
+            reason = reason or f"the connection closed ({ws.close_code} {ws.close_reason})".replace(" )", ")")
             note(f"{reason}; resuming session {self.session_id}" if self.session_id else f"{reason}; reconnecting")
             await reconnects.dropped(reason, was_usable=usable)
 
