@@ -1,6 +1,7 @@
 """The command-line clients through the deployed local platform, with the gateway's idle timeout shortened.
 
-``broadcast-speaker`` streams a 20-second talk; two ``broadcast-listener`` processes follow it in Spanish, all
+``broadcast-speaker`` streams a 20-second talk (taking over the session another one created, once both
+listeners joined); two ``broadcast-listener`` processes follow it in Spanish, all
 three sending heartbeats every 2 s while the gateway closes a connection after 6 silent seconds (API
 Gateway: 10 minutes). One listener is left alone; the other's connection is deleted from the gateway side
 (the Management API's DeleteConnection) after its first final caption, and it rejoins.
@@ -32,10 +33,10 @@ WAIT = 300
 class Client:
     """A command-line client as a person runs it; its output read line by line as it comes."""
 
-    def __init__(self, command: str, *args: str) -> None:
+    def __init__(self, command: str, *args: str, stdin: int = subprocess.DEVNULL) -> None:
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / command), *args],
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -62,6 +63,12 @@ class Client:
             line = self.lines.get(timeout=WAIT)
             if wanted(line):
                 return line
+
+    def quit(self) -> None:
+        """The speaker's ``quit`` command: it leaves without ending the session."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("quit\n")
+        self.process.stdin.flush()
 
     def finish(self) -> int:
         code = self.process.wait(timeout=WAIT)
@@ -92,24 +99,33 @@ def broadcast(deployed_local, tmp_path_factory) -> Broadcast:
     talk = tmp_path_factory.mktemp("talk") / "talk.wav"
     write_wav(talk, synthesize(TALK))
     result = Broadcast()
+    clients: list[Client] = []
     with RunningPlatform(deployed_local["endpoint"], idle_timeout=IDLE_TIMEOUT) as platform:
         connection = ("--url", platform.url, "--heartbeat", HEARTBEAT)
-        speaker = Client("broadcast-speaker", *connection, "--wav", str(talk), "--linger", "30", "--end")
-        clients = [speaker]
         try:
-            session = speaker.next_line(lambda line: line.startswith("session ")).split()[1].rstrip(":")
+            # One speaker creates the session; both listeners join; then a second one takes the session over
+            # and streams the talk, so no caption comes before the listeners are in, however slow the machine.
+            opener = Client("broadcast-speaker", *connection, stdin=subprocess.PIPE)
+            clients.append(opener)
+            session = opener.next_line(lambda line: line.startswith("session ")).split()[1].rstrip(":")
             listen = ("--session", session, "--language", "es", "--json")
-            steady = Client("broadcast-listener", *connection, *listen)
-            clients.append(steady)
-            steady.next_line(lambda line: '"sessionJoined"' in line)
-            dropped = Client("broadcast-listener", *connection, *listen)
-            clients.append(dropped)
+            steady, dropped = (Client("broadcast-listener", *connection, *listen) for _ in range(2))
+            clients += [steady, dropped]
+            for listener in (steady, dropped):
+                listener.next_line(lambda line: '"sessionJoined"' in line)
+            speaker = Client(
+                "broadcast-speaker", *connection, "--session", session, "--wav", str(talk), "--linger", "30", "--end"
+            )
+            clients.append(speaker)
+            opener.quit()
             dropped.next_line(is_final)
             management = emulator_client("apigatewaymanagementapi", platform.stack.http.endpoint)
             (connection_id,) = platform.stack.gateway.connection_ids(user_agent="broadcast-listener")[1:]
             management.delete_connection(ConnectionId=connection_id)
             result.steady_exit, result.dropped_exit = steady.finish(), dropped.finish()
             assert speaker.finish() == 0, speaker.stderr
+        except Exception as failure:
+            raise AssertionError(f"the clients said: {[c.stderr for c in clients]}") from failure
         finally:
             for client in clients:
                 client.process.kill()

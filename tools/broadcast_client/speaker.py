@@ -56,6 +56,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", default=os.environ.get("BROADCAST_URL", DEFAULT_URL), help="WebSocket API URL")
     parser.add_argument("--token", default=os.environ.get("SPEAKER_TOKEN"), help="speaker JWT (default: a local one)")
     parser.add_argument("--source-language", default="en")
+    parser.add_argument(
+        "--session", help="resume this session of yours (its speaker dropped, or another connection hands it over)"
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--wav", type=Path, help="stream this WAV file (resampled to 16 kHz mono 16-bit)")
     source.add_argument("--mic", action="store_true", help="stream the microphone (needs sox)")
@@ -83,7 +86,7 @@ class SpeakerLink:
 
     def __init__(self, args: argparse.Namespace, token: str) -> None:
         self.args, self.token = args, token
-        self.session_id: str | None = None
+        self.session_id: str | None = args.session
         #: the session ended (sessionEnded), or the speaker is done: a drop is not resumed
         self.ended = False
         self.closing = False
