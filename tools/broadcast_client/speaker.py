@@ -57,7 +57,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--token", default=os.environ.get("SPEAKER_TOKEN"), help="speaker JWT (default: a local one)")
     parser.add_argument("--source-language", default="en")
     parser.add_argument(
-        "--session", help="resume this session of yours (its speaker dropped, or another connection hands it over)"
+        "--session", help="take over this session of yours; audio counts from sequence 0, so one that had no audio yet"
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--wav", type=Path, help="stream this WAV file (resampled to 16 kHz mono 16-bit)")
