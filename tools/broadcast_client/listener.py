@@ -141,19 +141,24 @@ async def run(args: argparse.Namespace) -> None:
     listener = Listener(args.session, args.language, args.json, args.save_audio)
     reconnects = Reconnects(args.give_up_after)
     async for ws in reconnects.connections(url_for(args.url, role="listener"), USER_AGENT):
-        beat = asyncio.create_task(heartbeats(ws.send, args.heartbeat))
+        # Heartbeats start once joined: API Gateway's answer to a failed request names no request, so until
+        # then it can only be the join's.
+        beat: asyncio.Task[None] | None = None
         reason = ""
         try:
             await ws.send(listener.join_message())
             async for text in ws:
                 if await listener.handle(json.loads(text), ws.send):
                     return
+                if beat is None and listener.joined_here:
+                    beat = asyncio.create_task(heartbeats(ws.send, args.heartbeat))
         except ConnectionClosed:
             pass
         except NotAnswered as failed:
             reason = str(failed)
         finally:
-            beat.cancel()
+            if beat is not None:
+                beat.cancel()
         listener.catch_up()
         joined = listener.joined_here
         if joined:

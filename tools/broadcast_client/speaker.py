@@ -127,7 +127,9 @@ class SpeakerLink:
         url = url_for(self.args.url, role="speaker", token=self.token)
         async for ws in reconnects.connections(url, USER_AGENT):
             usable, reason = False, ""
-            beat = asyncio.create_task(heartbeats(ws.send, self.args.heartbeat))
+            # Heartbeats start once the session is created or resumed: API Gateway's answer to a failed request
+            # names no request, so until then it can only be createSession's.
+            beat: asyncio.Task[None] | None = None
             try:
                 await ws.send(json.dumps(self._create_message()))
                 async for text in ws:
@@ -137,6 +139,7 @@ class SpeakerLink:
                     if message.get("type") == "sessionCreated":
                         usable = True
                         self._on_created(message, ws)
+                        beat = beat or asyncio.create_task(heartbeats(ws.send, self.args.heartbeat))
                         continue
                     if message.get("type") == "error" and message.get("action") == "createSession":
                         doing = f"resume session {self.session_id}" if self.session_id else "create a session"
@@ -148,7 +151,8 @@ class SpeakerLink:
             except NotAnswered as failed:
                 reason = str(failed)
             finally:
-                beat.cancel()
+                if beat is not None:
+                    beat.cancel()
                 self._ws = None
                 self._ready.clear()
             if self.ended or self.closing:
