@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import queue
@@ -13,11 +14,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosedOK, InvalidStatus
+from websockets.http11 import Response
 from websockets.sync.client import connect
 
+from broadcast_client import listener, speaker
 from broadcast_client.audio import SAMPLE_RATE, chunks, read_wav
 from broadcast_client.captions import Captions
-from broadcast_client.connection import describe, url_for
+from broadcast_client.connection import ClientFailed, NotAnswered, describe, url_for
+from broadcast_client.keepalive import HEARTBEAT_SECONDS, GaveUp, Reconnects, heartbeats
 from broadcast_client.speaker import command_message
 from tests.support.running_platform import RunningPlatform
 
@@ -192,3 +198,133 @@ def test_speaker_commands_become_their_actions(line, message):
 def test_a_bad_speaker_command_is_explained_not_sent(line):
     explanation = command_message(line)
     assert isinstance(explanation, str) and ("usage" in explanation or "unknown command" in explanation)
+
+
+LISTENER_ARGS = ["--session", "golden-eagle-misty-otter-4271", "--language", "es"]
+
+
+def test_both_clients_heartbeat_every_minute_by_default_within_the_protocols_five_minutes():
+    assert listener.parse(LISTENER_ARGS).heartbeat == speaker.parse([]).heartbeat == HEARTBEAT_SECONDS == 60
+    assert listener.parse([*LISTENER_ARGS, "--heartbeat", "300"]).heartbeat == 300
+
+
+@pytest.mark.parametrize("interval", ["0", "-1", "301", "often"])
+def test_a_heartbeat_interval_the_protocol_does_not_allow_is_refused(interval, capsys):
+    with pytest.raises(SystemExit) as refused:
+        listener.parse([*LISTENER_ARGS, "--heartbeat", interval])
+    assert refused.value.code == 2 and "--heartbeat" in capsys.readouterr().err
+
+
+def test_heartbeats_go_at_the_interval_until_the_connection_closes():
+    slept: list[float] = []
+    sent: list[str] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    async def send(text: str) -> None:
+        if len(sent) == 3:
+            raise ConnectionClosedOK(None, None)
+        sent.append(text)
+
+    asyncio.run(heartbeats(send, 60, sleep))
+    assert slept == [60, 60, 60, 60] and [json.loads(m) for m in sent] == [{"action": "heartbeat"}] * 3
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_reconnecting_retries_network_errors_until_the_budget_is_spent_and_starts_again_once_usable():
+    clock = Clock()
+    reconnects = Reconnects(give_up_after=120, clock=clock)
+    refused = ConnectionRefusedError(111, "Connection refused")
+    clock.now = 119
+    assert reconnects.process_exception(refused) is None
+    reconnects.usable()
+    clock.now = 238
+    assert reconnects.process_exception(refused) is None
+    clock.now = 239
+    gave_up = reconnects.process_exception(refused)
+    assert isinstance(gave_up, GaveUp) and "Connection refused" in str(gave_up)
+    with pytest.raises(GaveUp):
+        asyncio.run(reconnects.dropped("the connection closed (1001 Going away)", was_usable=True))
+
+
+def test_a_refused_handshake_is_not_retried():
+    forbidden = InvalidStatus(Response(403, "Forbidden", Headers()))
+    assert Reconnects(give_up_after=120).process_exception(forbidden) is forbidden
+
+
+def translation(segment: str, start: float, text: str, partial: bool = False) -> dict:
+    return {"type": "translation", "segmentId": segment, "startTime": start, "text": text, "isPartial": partial}
+
+
+def test_a_rejoining_listener_shows_the_talk_it_missed_then_the_live_captions_each_once_in_order(capsys):
+    shown = listener.Listener("golden-eagle-misty-otter-4271", "es", raw=True, save_audio=None)
+    asked: list[dict] = []
+
+    async def send(text: str) -> None:
+        asked.append(json.loads(text))
+
+    def receive(message: dict) -> bool:
+        return asyncio.run(shown.handle(message, send))
+
+    joined = {"type": "sessionJoined", "sessionId": "golden-eagle-misty-otter-4271", "targetLanguage": "es"}
+    receive(joined)
+    receive({"type": "transcriptPage", "language": "es", "segments": []})
+    receive(translation("s0-u1", 0.0, "hola"))
+    receive(translation("s0-u2", 2.0, "y", partial=True))
+    shown.catch_up()  # the connection dropped; then the rejoin
+    receive(joined)
+    receive(translation("s0-u4", 6.0, "adiós"))  # live, while the talk so far is being read: held
+    receive(translation("s0-u5", 8.0, "gra", partial=True))
+    segments = [
+        {"segmentId": "s0-u1", "text": "hola", "startTime": 0.0},
+        {"segmentId": "s0-u2", "text": "y bien", "startTime": 2.0},
+    ]
+    receive({"type": "transcriptPage", "language": "es", "segments": segments, "nextToken": "000000000200#s0-u2"})
+    segments = [{"segmentId": "s0-u3", "text": "todo", "startTime": 4.0}, {"segmentId": "s0-u4", "text": "adiós"}]
+    segments[1]["startTime"] = 6.0
+    receive({"type": "transcriptPage", "language": "es", "segments": segments})
+    receive(translation("s0-u4", 6.0, "adiós"))  # a retry's duplicate
+    assert receive({"type": "sessionEnded", "sessionId": "golden-eagle-misty-otter-4271", "reason": "speakerEnded"})
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    captions = [(m["segmentId"], m["text"], m["isPartial"]) for m in printed if m["type"] == "translation"]
+    assert captions == [
+        ("s0-u1", "hola", False),
+        ("s0-u2", "y", True),
+        ("s0-u2", "y bien", False),
+        ("s0-u3", "todo", False),
+        ("s0-u4", "adiós", False),
+        ("s0-u5", "gra", True),
+    ]
+    assert [m.get("nextToken") for m in asked] == [None, None, "000000000200#s0-u2"]
+    assert {m["action"] for m in asked} == {"getTranscript"}
+
+
+def test_a_listener_that_cannot_join_fails_but_retries_a_join_not_answered_and_a_session_gone_has_ended():
+    async def send(text: str) -> None:
+        pass
+
+    refused = {"type": "error", "action": "joinSession", "code": "SESSION_NOT_FOUND", "message": "no such session"}
+    first = listener.Listener("golden-eagle-misty-otter-4271", "es", raw=True, save_audio=None)
+    first.join_message()
+    timed_out = {"message": "Internal server error", "connectionId": "7WnVJcEG9zLMSOlB", "requestId": "ZDTk"}
+    with pytest.raises(NotAnswered):  # the join's function failed: the connection is dropped and tried again
+        asyncio.run(first.handle(timed_out, send))
+    with pytest.raises(ClientFailed, match="SESSION_NOT_FOUND"):
+        asyncio.run(first.handle(refused, send))
+    rejoining = listener.Listener("golden-eagle-misty-otter-4271", "es", raw=True, save_audio=None)
+    asyncio.run(rejoining.handle({"type": "sessionJoined"}, send))
+    assert asyncio.run(rejoining.handle(refused, send)) is True
+
+
+def test_the_listener_exits_1_with_a_line_on_stderr_when_it_gives_up(capsys):
+    code = listener.main([*LISTENER_ARGS, "--url", "ws://127.0.0.1:9/local", "--give-up-after", "0"])
+    assert code == 1
+    assert "broadcast-listener: gave up after 0 s without a connection" in capsys.readouterr().err

@@ -57,9 +57,28 @@ def describe(message: dict[str, Any]) -> str:
 
 
 def emit(message: dict[str, Any], raw: bool) -> None:
-    print(json.dumps(message) if raw else describe(message), flush=True)
+    """Print a server message; a ``heartbeatAck`` only as raw JSON."""
+    if raw:
+        print(json.dumps(message), flush=True)
+    elif message.get("type") != "heartbeatAck":
+        print(describe(message), flush=True)
 
 
-def fail(text: str) -> None:
-    print(text, file=sys.stderr)
-    raise SystemExit(1)
+def note(text: str) -> None:
+    """A line about the connection itself (dropped, rejoined), on standard error."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def is_gateway_answer(message: dict[str, Any]) -> bool:
+    """API Gateway's own answer, without a ``type``: ``{"message": "Internal server error"}`` when the route's
+    function failed or timed out (a cold start on a busy machine), ``{"message": "Forbidden"}``."""
+    return "type" not in message and "message" in message
+
+
+class NotAnswered(Exception):
+    """The server failed the request that makes a connection usable (join, create or resume): the client
+    drops the connection and tries again on a new one."""
+
+
+class ClientFailed(Exception):
+    """The client cannot go on; ``main`` prints it on standard error and exits 1."""
