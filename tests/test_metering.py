@@ -12,19 +12,20 @@ from local_runtime.metering import GatewayUsage, LogWindow, RunUsage, message_ki
 def test_messages_are_counted_in_32_kb_units_by_direction_role_and_kind():
     usage = GatewayUsage()
     usage.message("in", "speaker", json.dumps({"action": "sendAudio", "audio": "A" * 40_000}))
-    usage.message("out", "listener", json.dumps({"type": "translation", "text": "hola"}).encode())
-    usage.message("out", "listener", json.dumps({"type": "translation", "text": "adiós"}).encode())
+    usage.message("out", "listener", json.dumps({"type": "translation", "isPartial": False, "text": "hola"}).encode())
+    usage.message("out", "listener", json.dumps({"type": "translation", "isPartial": False, "text": "adiós"}).encode())
     usage.message("out", "listener", b"\xff\xfe")
     usage.connection_closed("listener", 61.5)
     assert usage.messages[("in", "speaker", "sendAudio")]["units"] == 2
-    assert usage.messages[("out", "listener", "translation")]["messages"] == 2
-    assert usage.messages[("out", "listener", "translation")]["units"] == 2
+    assert usage.messages[("out", "listener", "translation/final")]["messages"] == 2
+    assert usage.messages[("out", "listener", "translation/final")]["units"] == 2
     assert usage.messages[("out", "listener", "binary")]["units"] == 1
     assert usage.connection_seconds["listener"] == 61.5
 
 
 def test_message_kinds():
     assert message_kind('{"message": "Forbidden", "connectionId": "x"}') == "gatewayError"
+    assert message_kind('{"type": "translation", "isPartial": true}') == "translation/partial"
     assert message_kind("not json") == "other"
     assert message_kind("[1]") == "other"
 

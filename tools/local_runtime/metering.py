@@ -35,7 +35,8 @@ def message_units(size: int) -> int:
 
 
 def message_kind(data: str | bytes) -> str:
-    """A protocol message's ``type`` (``action`` for inbound ones); ``binary`` or ``other`` otherwise."""
+    """A protocol message's ``type`` (``action`` for inbound ones; ``translation/final`` or ``/partial``);
+    ``binary`` or ``other`` otherwise."""
     if isinstance(data, bytes):
         try:
             data = data.decode()
@@ -48,6 +49,9 @@ def message_kind(data: str | bytes) -> str:
     if not isinstance(message, dict):
         return "other"
     kind = message.get("type") or message.get("action") or ("gatewayError" if "message" in message else "other")
+    if kind == "translation":
+        # Finals and partials are priced apart (the floor has finals only).
+        return "translation/partial" if message.get("isPartial") else "translation/final"
     return str(kind)
 
 
