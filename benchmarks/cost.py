@@ -96,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{run_info['finals']} finals, listeners in {', '.join(LISTENERS)}; counts in {args.counts}",
             file=sys.stderr,
         )
+        if run_info["transcribedSeconds"] < 0.9 * run_info["talkSeconds"]:
+            print(
+                f"warning: only {run_info['transcribedSeconds']:.1f} s of the talk reached the recogniser (a machine "
+                "that cannot keep up with real time loses audio): the text-driven figures understate",
+                file=sys.stderr,
+            )
     return cost.main([str(args.counts), *[a for a in scenario if a != "--"]])
 
 
