@@ -237,6 +237,11 @@ class FunctionPool:
                 self._count[name] -= 1
             self._condition.notify()
 
+    def in_flight(self, name: str) -> int:
+        """How many invocations of the function are running now."""
+        with self._condition:
+            return sum(1 for environment in self._busy if environment.config.name == name)
+
     def add(self, name: str) -> None:
         """Make room for a function added to ``functions`` after start."""
         with self._condition:
