@@ -184,7 +184,9 @@ def billed(service: str, operation: str, params: Mapping[str, Any], parsed: Mapp
         size = len(_as_bytes(params.get("Data"))) + len(params.get("PartitionKey", "").encode())
         return Usage({"PayloadUnits": payload_units(size), "PayloadBytes": size})
     if service == "kinesis" and operation == "PutRecords":
-        sizes = [len(_as_bytes(r.get("Data"))) + len(r.get("PartitionKey", "").encode()) for r in params["Records"]]
+        sizes = [
+            len(_as_bytes(r.get("Data"))) + len(r.get("PartitionKey", "").encode()) for r in params.get("Records", [])
+        ]
         return Usage({"PayloadUnits": sum(map(payload_units, sizes)), "PayloadBytes": sum(sizes)})
     if service == "kinesis" and operation == "GetRecords":
         return Usage({"RetrievedBytes": sum(len(_as_bytes(r.get("Data"))) for r in parsed.get("Records", []))})
@@ -222,7 +224,12 @@ class Meter:
 
     @staticmethod
     def _before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        if model.service_model.service_name == "dynamodb" and "ReturnConsumedCapacity" in model.input_shape.members:
+        shape = model.input_shape
+        if (
+            model.service_model.service_name == "dynamodb"
+            and shape is not None
+            and "ReturnConsumedCapacity" in shape.members
+        ):
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
         context["meter_params"] = params
 
