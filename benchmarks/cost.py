@@ -24,7 +24,7 @@ from broadcast_tools.artifacts import ROOT
 from broadcast_tools.speech import continuous_talk
 from local_runtime.metering import LogWindow, meter_counts, run_counts
 from tests.support.running_platform import serving_applied_platform
-from tests.support.talk import everything_arrived, stream_talk
+from tests.support.talk import TalkResult, everything_arrived, stream_talk
 
 LISTENERS = ("es", "fr", "pt")
 COUNTS = ROOT / ".local" / "cost" / "counts.json"
@@ -41,8 +41,9 @@ def _transcribed_seconds(window: LogWindow) -> float:
     return seconds
 
 
-def measure(seconds: float, port: int = 0) -> dict[str, Any]:
-    """One talk's counts, with the run they come from."""
+def measure(seconds: float, path: Path, port: int = 0) -> dict[str, Any]:
+    """One talk's counts, with the run they come from, written to ``path`` before the platform is torn down
+    (a failed teardown keeps them)."""
     pcm, text = continuous_talk(seconds)
     talk_seconds = len(pcm) / 32000
     with tempfile.TemporaryDirectory() as logs, serving_applied_platform(log_dir=Path(logs), port=port) as running:
@@ -66,7 +67,14 @@ def measure(seconds: float, port: int = 0) -> dict[str, Any]:
         ):
             time.sleep(2)
         counts = run_counts(running.stack.usage, window.read(), prefix)
-    counts["run"] = {
+        counts["run"] = _run(counts, talk_seconds, text, result)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(counts, indent=1))
+    return counts
+
+
+def _run(counts: dict[str, Any], talk_seconds: float, text: str, result: TalkResult) -> dict[str, Any]:
+    return {
         "talkSeconds": talk_seconds,
         "listeners": len(LISTENERS),
         "languages": list(LISTENERS),
@@ -75,7 +83,6 @@ def measure(seconds: float, port: int = 0) -> dict[str, Any]:
         "partials": len(result.partials),
         "transcribedSeconds": _transcribed_seconds_of(counts),
     }
-    return counts
 
 
 def _transcribed_seconds_of(counts: dict[str, Any]) -> float:
@@ -90,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="price the counts already written, without a run")
     args, scenario = parser.parse_known_args(argv)
     if not args.reuse:
-        counts = measure(args.seconds, args.port)
-        args.counts.parent.mkdir(parents=True, exist_ok=True)
-        args.counts.write_text(json.dumps(counts, indent=1))
+        counts = measure(args.seconds, args.counts, args.port)
         run_info = counts["run"]
         print(
             f"measured: {run_info['talkSeconds']:.1f} s talk ({run_info['wordsPerMinute']:.0f} words/min), "
