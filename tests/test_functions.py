@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -108,3 +109,27 @@ def test_concurrent_invocations_use_separate_environments(pool):
     with ThreadPoolExecutor(max_workers=2) as executor:
         results = list(executor.map(lambda _: pool.invoke("probe", {"sleep": 0.5}), range(2)))
     assert results[0]["pid"] != results[1]["pid"]
+
+
+def test_every_invocation_is_counted_with_its_billed_gb_seconds(pool: FunctionPool):
+    pool.invoke("probe", {"sleep": 0.2})
+    pool.invoke("probe", {})
+    with pytest.raises(FunctionError):
+        pool.invoke("probe", {"fail": True})
+    usage = pool.usage
+    assert usage.requests["probe"] == 3
+    # At 256 MB, at least the 0.2 s sleep: 0.05 GB-seconds; the duration is measured, not assumed.
+    assert usage.gb_seconds["probe"] >= 0.2 * 256 / 1024
+    assert usage.memory_mb["probe"] == 256
+
+
+def test_invocations_in_flight_are_counted_until_they_answer(pool: FunctionPool):
+    with ThreadPoolExecutor(max_workers=1) as caller:
+        running = caller.submit(pool.invoke, "probe", {"sleep": 1.5})
+        seen = 0
+        while not running.done() and not seen:
+            seen = pool.in_flight("probe")
+            time.sleep(0.01)
+        running.result()
+    assert seen == 1
+    assert pool.in_flight("probe") == 0

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from local_runtime.deployment import FunctionConfig
+from local_runtime.metering import InvocationUsage
 
 WORKER = Path(__file__).with_name("worker.py")
 #: how long an environment may take to import its handler (Lambda's init phase), apart from the timeout
@@ -163,9 +164,16 @@ class FunctionPool:
     """Warm execution environments for every function, up to ``max_concurrency`` each."""
 
     def __init__(
-        self, functions: dict[str, FunctionConfig], endpoints: Endpoints, log_dir: Path, max_concurrency: int = 8
+        self,
+        functions: dict[str, FunctionConfig],
+        endpoints: Endpoints,
+        log_dir: Path,
+        max_concurrency: int = 8,
+        usage: InvocationUsage | None = None,
     ) -> None:
         self.functions = functions
+        #: requests and GB-seconds per function, for the cost meter (local_runtime.metering)
+        self.usage = usage or InvocationUsage()
         self._endpoints = endpoints
         self._log_dir = log_dir
         self._max = max_concurrency
@@ -180,6 +188,7 @@ class FunctionPool:
         if name not in self.functions:
             raise KeyError(name)
         environment = self._acquire(name)
+        started = time.monotonic()
         try:
             return environment.invoke(event)
         except FunctionError:
@@ -187,6 +196,8 @@ class FunctionPool:
                 raise RuntimeStopping() from None
             raise
         finally:
+            # Billed from the handler's turn (a new environment's init included: Lambda bills it too) to its answer.
+            self.usage.invoked(name, self.functions[name].memory_size, time.monotonic() - started)
             self._release(name, environment)
 
     def _acquire(self, name: str) -> ExecutionEnvironment:
@@ -225,6 +236,11 @@ class FunctionPool:
                 environment.stop()
                 self._count[name] -= 1
             self._condition.notify()
+
+    def in_flight(self, name: str) -> int:
+        """How many invocations of the function are running now."""
+        with self._condition:
+            return sum(1 for environment in self._busy if environment.config.name == name)
 
     def add(self, name: str) -> None:
         """Make room for a function added to ``functions`` after start."""

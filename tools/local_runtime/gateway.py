@@ -30,6 +30,7 @@ from websockets.datastructures import Headers
 from local_runtime.deployment import Deployment
 from local_runtime.functions import FunctionError, RuntimeStopping
 from local_runtime.management_api import iso_timestamp
+from local_runtime.metering import GatewayUsage
 from local_runtime.web_pages import WebPages, is_websocket_upgrade
 
 log = logging.getLogger("local_runtime.gateway")
@@ -73,6 +74,8 @@ class GatewayConnection:
     user_agent: str
     authorizer: dict[str, Any] = field(default_factory=dict)
     last_active: float = field(default_factory=time.time)
+    #: the ``role`` query parameter (the cost meter counts messages and connection time by it)
+    role: str = ""
 
 
 class LocalGateway:
@@ -88,8 +91,11 @@ class LocalGateway:
         max_connection_age: float = MAX_CONNECTION_SECONDS,
         executor: ThreadPoolExecutor | None = None,
         pages: WebPages | None = None,
+        usage: GatewayUsage | None = None,
     ) -> None:
         self.deployment = deployment
+        #: messages and connection time, for the cost meter (local_runtime.metering)
+        self.usage = usage or GatewayUsage()
         self.pages = pages
         self._invoke = invoke
         self.host = host
@@ -143,6 +149,7 @@ class LocalGateway:
             future.result(timeout=10)
         except Exception:  # noqa: BLE001 - a connection that died mid-send is gone
             return False
+        self.usage.message("out", connection.role, data)
         return True
 
     def info(self, connection_id: str) -> dict | None:
@@ -187,6 +194,7 @@ class LocalGateway:
             connected_at=time.time(),
             source_ip=remote,
             user_agent=headers.get("User-Agent", ""),
+            role=query.get("role", ""),
         )
         context = self._request_context(connection, "$connect", "CONNECT")
         authorizer = self.deployment.authorizer
@@ -246,11 +254,13 @@ class LocalGateway:
         finally:
             # Gone from the Management API's view before $disconnect runs, as on AWS.
             self._connections.pop(connection.connection_id, None)
+            self.usage.connection_closed(connection.role, time.time() - connection.connected_at)
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
             await self._disconnect(connection)
 
     async def _route(self, connection: GatewayConnection, message: str | bytes) -> None:
+        self.usage.message("in", connection.role, message)
         if isinstance(message, bytes):
             body, encoded, route_key = base64.b64encode(message).decode(), True, "$default"
         else:
@@ -300,6 +310,7 @@ class LocalGateway:
 
     async def _send_gateway_error(self, connection: GatewayConnection, message: str, request_id: str) -> None:
         payload = {"message": message, "connectionId": connection.connection_id, "requestId": request_id}
+        self.usage.message("out", connection.role, json.dumps(payload))
         try:
             await connection.websocket.send(json.dumps(payload))
         except Exception:  # noqa: BLE001 - closed meanwhile

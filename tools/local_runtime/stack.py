@@ -18,6 +18,7 @@ from local_runtime.faults import Faults, FaultyAwsEndpoint
 from local_runtime.functions import Endpoints, FunctionError, FunctionPool
 from local_runtime.gateway import LocalGateway
 from local_runtime.management_api import ManagementApiServer
+from local_runtime.metering import RunUsage
 from local_runtime.schedules import run_schedules
 from local_runtime.web_pages import WEB_DIST, WebPages
 
@@ -65,6 +66,9 @@ class LocalPlatform:
         self._reader = DeploymentReader(clients, dist)
         self.deployment: Deployment = self._reader.read(api_name, stage)
         self._executor = ThreadPoolExecutor(max_workers=128, thread_name_prefix="local-runtime")
+        #: what the gateway and the function pool count for the cost meter (local_runtime.metering)
+        self.usage = RunUsage()
+        self.log_dir = log_dir or ROOT / ".local" / "logs"
         self.pages = WebPages(web_root, stage)
         self.gateway = LocalGateway(
             self.deployment,
@@ -75,6 +79,7 @@ class LocalPlatform:
             max_connection_age=max_connection_age,
             executor=self._executor,
             pages=self.pages,
+            usage=self.usage.gateway,
         )
         # The Management API delivers to the gateway's connections; the Invoke API calls this stack.
         self.http = ManagementApiServer(sink=self.gateway, host=host, stage=stage, invoker=self, faults=faults)
@@ -89,8 +94,9 @@ class LocalPlatform:
                 management_api=self.http.endpoint,
                 region=region,
             ),
-            log_dir or ROOT / ".local" / "logs",
+            self.log_dir,
             max_concurrency,
+            self.usage.invocations,
         )
         self.asynchronous = AsyncInvoker(self._invoke_sync, clients.sqs, async_retry_delay)
         self.event_sources = EventSources(session_for(region), endpoint, self._invoke_sync)

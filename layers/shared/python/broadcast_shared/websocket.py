@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from broadcast_shared.errors import BroadcastError, ErrorCode, invalid
 from broadcast_shared.messages.outbound import Error
+from broadcast_shared.meter import meter
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.records import Connection, Role
 from broadcast_shared.warm_up import is_warm_up, warm
@@ -94,6 +95,7 @@ class Handler(Generic[R]):
                 return self._entry_point(event, context)
             finally:
                 _RUNTIME.reset(token)
+                meter.flush()
 
         return invoke
 

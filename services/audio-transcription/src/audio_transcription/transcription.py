@@ -28,7 +28,7 @@ from audio_transcription.engines import EngineError, Recognition, Recognizer, Re
 from audio_transcription.forwarder import SegmentForwarder
 from audio_transcription.quality import MESSAGES, QualityMonitor
 from audio_transcription.sequencing import Sequencer, SequenceReport
-from audio_transcription.settings import AudioSettings
+from audio_transcription.settings import BYTES_PER_SAMPLE, SAMPLE_RATE, AudioSettings
 from audio_transcription.stabilizer import Stabilizer, StableText
 from broadcast_shared.clock import Clock
 from broadcast_shared.errors import ErrorCode
@@ -36,6 +36,7 @@ from broadcast_shared.languages import SOURCE_LOCALES
 from broadcast_shared.messages.outbound import AudioQualityWarning, Error, Transcript
 from broadcast_shared.messages.segments import TranscriptSegment
 from broadcast_shared.messages.wire import WireModel
+from broadcast_shared.meter import meter
 from broadcast_shared.notifier import Notifier
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.sessions import SessionsRepository
@@ -186,6 +187,8 @@ class SessionTranscriber:
             stream.send(chunk.pcm)
         except EngineError as exc:
             self._reopen(exc)
+        else:
+            self._streamed(chunk.pcm, streams=0)
 
     def _open(self, start: float, sequence: int) -> bool:
         locale = SOURCE_LOCALES.get(self._language, self._language)
@@ -207,7 +210,14 @@ class SessionTranscriber:
         self._replay = []
         self._stabilizer = self._new_stabilizer()
         metrics.add_metric(name="RecognizerStreamsOpened", unit=MetricUnit.Count, value=1)
+        self._streamed(b"", streams=1)
         return True
+
+    def _streamed(self, pcm: bytes, streams: int) -> None:
+        """Transcribe streaming bills the seconds of audio streamed (the cost meter; any recogniser counts)."""
+        seconds = len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE)
+        units = {"Calls": streams, "AudioSeconds": seconds}
+        meter.record("transcribe", "StartStreamTranscription", units, session=self.session_id, language=self._language)
 
     def _reopen(self, error: EngineError) -> None:
         logger.warning("recogniser stream failed; re-opening it", extra={"error": str(error)})
@@ -225,6 +235,7 @@ class SessionTranscriber:
         try:
             for _, pcm in replay:
                 stream.send(pcm)
+                self._streamed(pcm, streams=0)
         except EngineError as exc:
             logger.warning("re-opened recogniser stream failed too", extra={"error": str(exc)})
             self._unreachable(exc)

@@ -44,6 +44,7 @@ from audio_transcription.checkpoints import ShardPositionRepository, at_or_befor
 from audio_transcription.chunks import AudioChunk
 from audio_transcription.transcription import FINISH_TIMEOUT_SECONDS, Dependencies, SessionTranscriber
 from broadcast_shared.errors import invalid
+from broadcast_shared.meter import scope as meter_scope
 from broadcast_shared.observability import logger, metrics
 
 #: time kept after the streams are closed, to return before Lambda's deadline
@@ -234,7 +235,8 @@ class _Sessions:
         if session_id in self._failed:
             return
         try:
-            work()
+            with meter_scope(session=session_id):  # its AWS calls are counted for the session
+                work()
         except Exception:  # noqa: BLE001 - one session's failure must not fail the shard's other sessions
             logger.exception("audio session failed; its records are reported", extra={"session_id": session_id})
             metrics.add_metric(name="AudioSessionsFailed", unit=MetricUnit.Count, value=1)

@@ -40,6 +40,7 @@ from broadcast_shared.departures import Departures
 from broadcast_shared.messages.outbound import Audio, SpeechAudio, Translation
 from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, TranscriptSegment
 from broadcast_shared.messages.wire import WireModel
+from broadcast_shared.meter import scope as meter_scope
 from broadcast_shared.notifier import MAX_FRAME_BYTES, Notifier, encode
 from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.connections import ConnectionsRepository
@@ -124,7 +125,13 @@ class TranslationPipeline:
         with ThreadPoolExecutor(max_workers=len(audience), thread_name_prefix="language") as pool:
             futures = {
                 language: pool.submit(
-                    self._deliver, segment, language, audience[language], speak, session.volume, session.terminology
+                    self._deliver_metered,
+                    segment,
+                    language,
+                    audience[language],
+                    speak,
+                    session.volume,
+                    session.terminology,
                 )
                 for language in sorted(audience)
             }
@@ -144,6 +151,11 @@ class TranslationPipeline:
             raise DeliveryFailed(f"segment {segment.segment_id} not delivered in {', '.join(failed)}")
         metrics.add_metric(name="SegmentsTranslated", unit=MetricUnit.Count, value=1)
         return Delivery({language: len(ids) for language, ids in audience.items()}, calls)
+
+    def _deliver_metered(self, segment: TranscriptSegment, language: str, *rest: Any) -> int | None:
+        """One language's work, its AWS calls counted for the session, language and segment kind."""
+        with meter_scope(segment.session_id, language, "partial" if segment.is_partial else "final"):
+            return self._deliver(segment, language, *rest)
 
     def _deliver(
         self,

@@ -28,7 +28,7 @@ def synthesizer_for(engine: str, voices: dict[str, str], prefer_neural: bool) ->
     if engine == "espeak":
         from translation_pipeline.speech.espeak import EspeakSynthesizer
 
-        return EspeakSynthesizer()
+        return EspeakSynthesizer(prefer_neural)
     from translation_pipeline.speech.polly import PollySynthesizer
 
     return PollySynthesizer(voices=voices, prefer_neural=prefer_neural)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from broadcast_shared.meter import meter
 from translation_pipeline.speech import Speech, SpeechUnavailable
+from translation_pipeline.speech.polly import engine_for
 
 TIMEOUT_SECONDS = 20
 
 
 class EspeakSynthesizer:
-    def __init__(self) -> None:
+    def __init__(self, prefer_neural: bool = True) -> None:
+        #: the Polly engine this stands in for (the cost meter counts what Polly would bill)
+        self._prefer_neural = prefer_neural
         for tool in ("espeak-ng", "sox"):
             if shutil.which(tool) is None:
                 raise SpeechUnavailable(f"{tool} is not installed (make setup installs it)")
@@ -20,6 +24,8 @@ class EspeakSynthesizer:
         return True
 
     def synthesize(self, ssml: str, language: str) -> Speech:
+        engine = engine_for(language, self._prefer_neural)
+        meter.stand_in("polly", "SynthesizeSpeech", {"Text": ssml, "TextType": "ssml", "Engine": engine})
         try:
             wav = subprocess.run(
                 ["espeak-ng", "-m", "-v", language, "--stdout", ssml],

@@ -30,6 +30,11 @@ DEFAULT_VOICES: dict[str, tuple[str, bool]] = {
 }
 
 
+def engine_for(language: str, prefer_neural: bool) -> str:
+    """Polly's engine for the language: neural where its voice has it and neural is preferred."""
+    return "neural" if prefer_neural and DEFAULT_VOICES.get(language, ("", False))[1] else "standard"
+
+
 class PollySynthesizer:
     def __init__(self, client: Any | None = None, voices: dict[str, str] | None = None, prefer_neural: bool = True):
         self._client = client or aws.client("polly")
@@ -37,11 +42,10 @@ class PollySynthesizer:
         self._prefer_neural = prefer_neural
 
     def _voice(self, language: str) -> tuple[str, str]:
-        voice, neural = DEFAULT_VOICES.get(language, (None, False))
-        voice = self._overrides.get(language, voice)
-        if voice is None:
+        voice = self._overrides.get(language, DEFAULT_VOICES.get(language, ("", False))[0])
+        if not voice:
             raise SpeechUnavailable(f"no Polly voice configured for {language}")
-        return voice, "neural" if neural and self._prefer_neural else "standard"
+        return voice, engine_for(language, self._prefer_neural)
 
     def supports_pitch(self, language: str) -> bool:
         return self._voice(language)[1] == "standard"
