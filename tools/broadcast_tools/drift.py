@@ -28,9 +28,11 @@ PLAN_FILE = "drift.tfplan"
 
 #: attributes one resource reads back but another resource of this configuration owns:
 #: drift there is reported on the owner (an ``aws_iam_role_policy``'s own document; the site bucket's
-#: ``aws_s3_bucket_*`` resources; the user pool's ``aws_cognito_user_pool_domain``)
+#: ``aws_s3_bucket_*`` resources; the user pool's ``aws_cognito_user_pool_domain``; a queue's
+#: ``aws_sqs_queue_redrive_policy``)
 OWNED_ELSEWHERE = {
     "aws_iam_role": {"inline_policy"},
+    "aws_sqs_queue": {"redrive_policy"},
     "aws_s3_bucket": {"lifecycle_rule", "policy", "server_side_encryption_configuration", "versioning"},
     "aws_cognito_user_pool": {"domain"},
 }
