@@ -58,8 +58,8 @@ def forward_config(wait_seconds: float) -> Config:
 
 @dataclass(frozen=True)
 class ForwardingLimits:
-    #: partial captions per second per language lane at most
-    partial_rate: float = 2.0
+    #: partial captions per second per language lane at most (``AudioSettings.partial_rate_per_second``)
+    partial_rate: float = 0.6
     #: Management API calls per second that partials of one session may cost across its whole audience
     partial_calls_per_second: float = 2500.0
     #: how long the audience's languages and size are trusted before the session item is read again

@@ -57,8 +57,10 @@ class AudioSettings(EnvironmentSettings):
     reorder_wait_seconds: float = 2.0
     #: how long a lane waits for the pipeline's answer per attempt before it skips the segment
     forward_wait_seconds: float = 10.0
-    #: partial captions per second per session and language at most
-    partial_rate_per_second: float = 2.0
+    #: partial captions per second per session and language at most: one every 1.7 s keeps a reading listener's
+    #: captions moving within 2 s during speech at a third of the partials' cost at 2 a second (docs/ARCHITECTURE.md,
+    #: "Cost")
+    partial_rate_per_second: float = 0.6
     #: Management API calls per second a session's partials may cost across its audience
     partial_calls_per_second: float = 2500.0
 
