@@ -6,15 +6,12 @@ import os
 import sys
 from pathlib import Path
 
+from benchmarks import use_emulator_environment
+
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-for key, value in {
-    "AWS_DEFAULT_REGION": "eu-west-1",
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-}.items():
-    os.environ.setdefault(key, value)
+use_emulator_environment()
 
 from benchmarks import artifacts, audio, fanout, flood, gateway, latency, segments, session_status, translation  # noqa: E402
 from benchmarks.harness import keep_logs_out_of_the_figures  # noqa: E402

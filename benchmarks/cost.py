@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import use_emulator_environment
 from broadcast_tools import cost
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.speech import continuous_talk
@@ -114,10 +115,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    for key, value in {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-    }.items():
-        os.environ.setdefault(key, value)
+    use_emulator_environment()
     sys.exit(main())
