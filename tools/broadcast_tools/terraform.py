@@ -173,13 +173,19 @@ def cli_config(mirror: str | None, root: Path = ROOT) -> dict[str, str]:
     if mirror:
         config = root / ".terraform-env" / "terraformrc"
         config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(
+        text = (
             "provider_installation {\n"
             f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/*/*"]\n  }}\n'
             '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n'
             "}\n"
             f'plugin_cache_dir = "{config.parent / "plugin-cache"}"\n'
         )
+        if not config.is_file() or config.read_text() != text:
+            # Whole or not at all: the suite's test processes run Terraform side by side, and one that read a
+            # half-written file would look for providers on the registry, which this machine cannot reach.
+            written = config.with_name(f"terraformrc.{os.getpid()}")
+            written.write_text(text)
+            written.replace(config)
         (config.parent / "plugin-cache").mkdir(exist_ok=True)
         env["TF_CLI_CONFIG_FILE"] = str(config)
     elif env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
