@@ -158,16 +158,28 @@ def test_resuming_a_private_talk_keeps_its_title_and_passcode(harness):
     assert join(harness, "l2", session_id, passcode=PASSCODE)["type"] == "sessionJoined"
 
 
-def test_the_passcode_is_never_logged(harness, caplog, capsys):
-    """Every log record (message and structured keys, as Powertools writes them) and the metrics printed."""
+def test_the_passcode_is_never_logged(harness, caplog, capsys, monkeypatch):
+    """Every log record (message and structured keys, as Powertools writes them) and the metrics printed, with
+    Powertools' event logging asked for in the environment (a route built now would log each event with it)."""
     from broadcast_shared.observability import logger
+    from broadcast_shared.websocket import RouteHandler
+    from session_management.handlers import join_session
+    from tests.support.events import message_event
 
+    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
+    original = join_session.handler
+    joining = RouteHandler(
+        original._function, original._model, original._roles, original._runtime, original._max_bytes, original._rate
+    )
     level = logger.log_level
     logger.setLevel("DEBUG")
     try:
         session_id = private_talk(harness)
         join(harness, "wrong", session_id, passcode="wrong-passcode-77")
-        join(harness, "right", session_id, passcode=PASSCODE)
+        harness.connect("right", "listener")
+        body = {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es", "passcode": PASSCODE}
+        joining.using(harness.runtime)(message_event("right", body, None, SOURCE_IP), harness.context)
+        assert harness.last("right", "sessionJoined")
         harness.connect("bad", "speaker", user_id="user-2")
         harness.send("bad", {"action": "createSession", "sourceLanguage": "en", "passcode": "x\u0007yz-secret"})
         assert harness.last("bad", "error")["code"] == "INVALID_MESSAGE"
