@@ -118,11 +118,12 @@ async function started(created: MessageOf<"sessionCreated">): Promise<void> {
 /** The listener link and its QR code: with the passcode when the speaker ticks the box. */
 async function showListenerLink(): Promise<void> {
   const link = listenerLink(location.href, sessionId, passcode && ui.linkPasscode.checked ? passcode : undefined);
-  ui.link.value = link;
-  ui.open.href = link;
   await QRCode.toCanvas(ui.qr, link, { margin: 2, width: 360, errorCorrectionLevel: "M" });
   ui.qr.style.removeProperty("width");
   ui.qr.style.removeProperty("height");
+  // Once the QR code shows it: the link and the code never disagree.
+  ui.link.value = link;
+  ui.open.href = link;
 }
 
 /**
