@@ -2,8 +2,9 @@
 
 The stored form names its parameters (``scrypt$<n>$<r>$<p>$<salt>$<key>``, base64 without padding), so they can
 be raised later without locking out talks already running. n = 2^14, r = 8 takes 16 MiB and about 60 ms on this
-project's 2-core test machine: paid once per ``createSession`` and once per ``joinSession`` of a private talk, and
-a guesser's attempts are bounded by the join lockout (``sessions.JOIN_FAILURES_ALLOWED``) before any is hashed.
+project's 2-core test machine (120-180 ms under a load average of 30): paid once per ``createSession`` and once
+per ``joinSession`` of a private talk, and a guesser's attempts are bounded by the join lockout
+(``sessions.JOIN_FAILURES_ALLOWED``) before any is hashed.
 """
 
 from __future__ import annotations
