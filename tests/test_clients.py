@@ -209,6 +209,25 @@ def test_both_clients_heartbeat_every_minute_by_default_within_the_protocols_fiv
     assert listener.parse([*LISTENER_ARGS, "--heartbeat", "300"]).heartbeat == 300
 
 
+def test_the_clients_give_a_private_talks_passcode_and_title_as_the_protocol_takes_them(monkeypatch):
+    from broadcast_shared.messages.inbound import CreateSession, JoinSession
+
+    monkeypatch.setenv("BROADCAST_PASSCODE", "harbour-42")
+    args = listener.parse(LISTENER_ARGS)
+    join = listener.Listener(args.session, args.language, True, None, args.passcode).join_message()
+    assert JoinSession.model_validate_json(join).passcode.get_secret_value() == "harbour-42"
+    talk = speaker.parse(["--title", "Harbour futures", "--presenter", "Ana Núñez"])
+    created = CreateSession.model_validate(speaker.SpeakerLink(talk, "token")._create_message())
+    assert (created.title, created.presenter, created.passcode.get_secret_value()) == (
+        "Harbour futures",
+        "Ana Núñez",
+        "harbour-42",
+    )
+    monkeypatch.delenv("BROADCAST_PASSCODE")
+    public = json.loads(listener.Listener("golden-eagle-427", "es", True, None).join_message())
+    assert "passcode" not in public and "passcode" not in speaker.SpeakerLink(speaker.parse([]), "t")._create_message()
+
+
 @pytest.mark.parametrize("interval", ["0", "-1", "301", "often"])
 def test_a_heartbeat_interval_the_protocol_does_not_allow_is_refused(interval, capsys):
     with pytest.raises(SystemExit) as refused:

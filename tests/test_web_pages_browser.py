@@ -12,6 +12,11 @@ pages at 360 px and 1280 px go to docs/screenshots/ (linked from the README and 
 The stage display, opened from the speaker page's link at 1920x1080, shows the es and fr captions side by side, the
 same finals as the listener pages, and never creates an audio element or AudioContext; its screenshots (dark and
 transparent) go to docs/screenshots/ too. A listener's text size, theme and captions/speech choices survive a reload.
+
+A private, titled talk: the listener link without the passcode gets the passcode prompt and PASSCODE_REQUIRED, a
+wrong passcode PASSCODE_INCORRECT; the QR code's link (the speaker ticked "put the passcode in the link") joins,
+shows the title and presenter, and the TXT download starts with them; a reload joins with the remembered passcode;
+the stage display takes it in its address. Screenshots of the prompt and the titled page go to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -140,12 +145,13 @@ class Broadcast:
         self.link = link
 
 
-@pytest.fixture(scope="module")
-def broadcast(stack, browser):
+def start_talk(stack, browser, name: str, **fields: str):
+    """A speaker page that created a session (with ``fields`` typed into the form: ``#talk-title``, ``#presenter``,
+    ``#passcode``) and streams the fake microphone; the page and the listener link it shows."""
     speaker_context = browser.new_context(
         viewport={"width": 1280, "height": 900}, permissions=["microphone"], accept_downloads=True
     )
-    speaker = new_page(speaker_context, "speaker")
+    speaker = new_page(speaker_context, name)
     create = speaker.get_by_role("button", name="Create session and start the microphone")
     for _ in range(3):
         # Connected: the first connection cold-starts its functions. On a loaded machine the gateway may close it
@@ -158,6 +164,8 @@ def broadcast(stack, browser):
         if create.is_enabled():
             break
     speaker.select_option("#source-language", "en")
+    for field, value in fields.items():
+        speaker.fill(f"#{field}", value)
     expect(create).to_be_enabled()
     link_field = speaker.locator("#listener-link")
     for _ in range(3):  # the page lets the speaker try again when createSession's function failed (overloaded)
@@ -169,6 +177,12 @@ def broadcast(stack, browser):
             break
     link = link_field.input_value()
     assert link, "no session was created"
+    return speaker, link
+
+
+@pytest.fixture(scope="module")
+def broadcast(stack, browser):
+    speaker, link = start_talk(stack, browser, "speaker")
     listeners = {}
     for language in LISTENERS:
         # A context (and user agent) each: the test can find and drop one listener's connection.
@@ -482,3 +496,94 @@ def test_speaker_downloads_the_whole_transcript_per_language_with_the_listeners_
     source = download(speaker, "#transcript-txt", tmp_path).read_text(encoding="utf-8").splitlines()
     said = [normal(text) for text in speaker.locator("#transcript li.final").all_text_contents()]
     assert said and set(said) <= {normal(line) for line in source}
+
+
+PRIVATE_TALK = {"talk-title": "Harbour futures: what comes next", "presenter": "Ana Núñez", "passcode": "harbour-42"}
+JOIN_REFUSED_WITH = """([code]) => !document.querySelector('#error').hidden
+    && document.querySelector('#error').textContent.startsWith(code + ':')"""
+
+
+def join_in_spanish(page, url: str) -> None:
+    page.goto(url)
+    page.select_option("#language", "es")
+    page.get_by_role("button", name="Join").click()
+
+
+def test_a_private_talk_refuses_a_wrong_passcode_and_admits_the_right_one_from_the_qr_link(stack, browser, tmp_path):
+    speaker, link = start_talk(stack, browser, "speaker private", **PRIVATE_TALK)
+    contexts = [speaker.context]
+    try:
+        expect(speaker.locator("#talk")).to_have_text(
+            f"{PRIVATE_TALK['talk-title']} · {PRIVATE_TALK['presenter']}", timeout=WAIT_MS
+        )
+        expect(speaker.locator("#private")).to_be_visible()
+        session_id = speaker.locator("#session-id").inner_text()
+        plain = f"{stack.stack.site_url}listener.html?session={session_id}"
+        assert link == plain, "the passcode is in the link though the speaker did not ask for it"
+        speaker.check("#link-passcode")
+        with_passcode = f"{link}&passcode={PRIVATE_TALK['passcode']}"
+        expect(speaker.locator("#listener-link")).to_have_value(with_passcode, timeout=WAIT_MS)
+        picture = tmp_path / "qr.png"
+        speaker.locator("#qr").screenshot(path=str(picture))
+        decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(picture)], capture_output=True, text=True)
+        assert decoded.stdout.strip() == with_passcode, f"the QR code reads {decoded.stdout!r} ({decoded.stderr})"
+
+        # The plain link: the listener page asks for the passcode, and refuses a wrong one with its code.
+        context = browser.new_context(viewport={"width": 360, "height": 740}, user_agent="listener-no-passcode")
+        contexts.append(context)
+        asked = new_page(context, "listener no passcode")
+        join_in_spanish(asked, link)
+        asked.wait_for_function(JOIN_REFUSED_WITH, arg=["PASSCODE_REQUIRED"])
+        expect(asked.locator("#passcode")).to_be_visible()
+        assert asked.evaluate("() => document.activeElement.id") == "passcode"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        asked.screenshot(path=str(SCREENSHOTS / "listener-passcode-360.png"))
+        asked.fill("#passcode", "harbour-41")
+        asked.get_by_role("button", name="Join").click()
+        asked.wait_for_function(JOIN_REFUSED_WITH, arg=["PASSCODE_INCORRECT"])
+        assert asked.locator("#captions").get_attribute("data-joins") is None
+        assert asked.locator("#talk").is_hidden(), "the title is shown before the passcode was given"
+
+        # The QR code's link: joined at once, with the title and presenter, and captions.
+        context = browser.new_context(
+            viewport={"width": 360, "height": 740}, user_agent="listener-qr", accept_downloads=True
+        )
+        contexts.append(context)
+        admitted = new_page(context, "listener qr")
+        join_in_spanish(admitted, decoded.stdout.strip())
+        admitted.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        expect(admitted.locator("#talk-title")).to_have_text(PRIVATE_TALK["talk-title"], timeout=WAIT_MS)
+        expect(admitted.locator("#talk-presenter")).to_have_text(PRIVATE_TALK["presenter"], timeout=WAIT_MS)
+        assert "passcode" not in admitted.url, "the passcode stays in the address bar"
+        admitted.wait_for_function(FINALS_MORE_THAN, arg=[0], timeout=WAIT_MS)
+        admitted.screenshot(path=str(SCREENSHOTS / "listener-private-360.png"))
+        shown = [normal(text) for text in admitted.locator("#captions li.final").all_text_contents()]
+        lines = download(admitted, "#download-txt", tmp_path).read_text(encoding="utf-8").splitlines()
+        assert lines[:3] == [f"Title: {PRIVATE_TALK['talk-title']}", f"Presenter: {PRIVATE_TALK['presenter']}", ""]
+        assert [normal(line) for line in lines[3:]] == shown
+
+        # Remembered on the device: a reload (its address without the passcode) joins without asking.
+        admitted.reload()
+        expect(admitted.locator("#passcode-field")).to_be_hidden()
+        admitted.get_by_role("button", name="Join").click()
+        admitted.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+
+        # The stage display takes the passcode in its address (the speaker page's link carries it).
+        speaker.fill("#display-languages", "es")
+        display_url = speaker.get_attribute("#display-link", "href")
+        assert display_url.endswith(f"&passcode={PRIVATE_TALK['passcode']}")
+        context = browser.new_context(viewport=STAGE, user_agent="display-private")
+        contexts.append(context)
+        display = new_page(context, "display private")
+        display.goto(display_url)
+        display.wait_for_function(DISPLAY_HAS_FINALS, arg=["es"], timeout=WAIT_MS)
+        expect(display.locator("#talk")).to_have_text(
+            f"{PRIVATE_TALK['talk-title']} · {PRIVATE_TALK['presenter']}", timeout=WAIT_MS
+        )
+        speaker.once("dialog", lambda dialog: dialog.accept())
+        speaker.get_by_role("button", name="End session").click()
+        speaker.locator("#ended").wait_for(state="visible")
+    finally:
+        # Closing the speaker's page ends the talk too (its connection closes), should the test stop before.
+        for context in contexts:
+            context.close()

@@ -42,6 +42,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", default=os.environ.get("BROADCAST_URL", DEFAULT_URL), help="WebSocket API URL")
     parser.add_argument("--session", required=True, help="session id, e.g. golden-eagle-misty-otter-4271")
     parser.add_argument("--language", required=True, help="target language, e.g. es")
+    parser.add_argument(
+        "--passcode",
+        default=os.environ.get("BROADCAST_PASSCODE"),
+        help="a private talk's passcode (default: $BROADCAST_PASSCODE, which keeps it out of the process list)",
+    )
     parser.add_argument("--save-audio", type=Path, help="write each received speech segment into this folder")
     parser.add_argument("--json", action="store_true", help="print server messages as raw JSON")
     add_connection_options(parser)
@@ -56,8 +61,12 @@ class Listener:
     final already shown (live, or before a drop) is not shown again and nothing goes backwards.
     """
 
-    def __init__(self, session_id: str, language: str, raw: bool, save_audio: Path | None) -> None:
+    def __init__(
+        self, session_id: str, language: str, raw: bool, save_audio: Path | None, passcode: str | None = None
+    ) -> None:
         self.session_id, self.language, self.raw, self.save_audio = session_id, language, raw, save_audio
+        #: a private talk's passcode, sent with every join
+        self.passcode = passcode
         self.captions = Captions()
         self.joins = 0
         #: the current connection's join was answered
@@ -69,7 +78,8 @@ class Listener:
 
     def join_message(self) -> str:
         self.joined_here = False
-        return json.dumps({"action": "joinSession", "sessionId": self.session_id, "targetLanguage": self.language})
+        message = {"action": "joinSession", "sessionId": self.session_id, "targetLanguage": self.language}
+        return json.dumps(message | ({"passcode": self.passcode} if self.passcode else {}))
 
     async def handle(self, message: dict[str, Any], send: Send) -> bool:
         """Show what ``message`` brings; True when the session ended."""
@@ -138,7 +148,7 @@ async def run(args: argparse.Namespace) -> None:
     """Returns when the session ended; raises :class:`ClientFailed` or :class:`GaveUp` otherwise."""
     if args.save_audio:
         args.save_audio.mkdir(parents=True, exist_ok=True)
-    listener = Listener(args.session, args.language, args.json, args.save_audio)
+    listener = Listener(args.session, args.language, args.json, args.save_audio, args.passcode)
     reconnects = Reconnects(args.give_up_after)
     async for ws in reconnects.connections(url_for(args.url, role="listener"), USER_AGENT):
         # Heartbeats start once joined: API Gateway's answer to a failed request names no request, so until

@@ -56,6 +56,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", default=os.environ.get("BROADCAST_URL", DEFAULT_URL), help="WebSocket API URL")
     parser.add_argument("--token", default=os.environ.get("SPEAKER_TOKEN"), help="speaker JWT (default: a local one)")
     parser.add_argument("--source-language", default="en")
+    parser.add_argument("--title", help="the talk's title, shown to listeners and in transcripts")
+    parser.add_argument("--presenter", help="the presenter's name, shown with the title")
+    parser.add_argument(
+        "--passcode",
+        default=os.environ.get("BROADCAST_PASSCODE"),
+        help="make the talk private: listeners join only with this (default: $BROADCAST_PASSCODE)",
+    )
     parser.add_argument(
         "--session", help="take over this session of yours; audio counts from sequence 0, so one that had no audio yet"
     )
@@ -117,7 +124,10 @@ class SpeakerLink:
             await self._ws.close()
 
     def _create_message(self) -> dict[str, Any]:
+        """createSession; when resuming, the server keeps the session's own title and passcode."""
         message = {"action": "createSession", "sourceLanguage": self.args.source_language}
+        talk = {"title": self.args.title, "presenter": self.args.presenter, "passcode": self.args.passcode}
+        message |= {field: value for field, value in talk.items() if value}
         return message | ({"sessionId": self.session_id} if self.session_id else {})
 
     async def keep(self) -> None:

@@ -47,5 +47,8 @@ describe("config", () => {
     expect(listenerLink("http://127.0.0.1:8765/speaker.html#token=x", "golden-eagle-427")).toBe(
       "http://127.0.0.1:8765/listener.html?session=golden-eagle-427",
     );
+    const link = listenerLink("http://127.0.0.1:8765/speaker.html", "golden-eagle-427", "blue harbour&42");
+    expect(link).toBe("http://127.0.0.1:8765/listener.html?session=golden-eagle-427&passcode=blue+harbour%2642");
+    expect(new URL(link).searchParams.get("passcode")).toBe("blue harbour&42");
   });
 });

@@ -40,9 +40,9 @@ export function tokenFromFragment(hash: string): string | null {
   return new URLSearchParams(hash.replace(/^#/, "")).get("token");
 }
 
-/** The listener page for a session, beside the page at `here`. */
-export function listenerLink(here: string, sessionId: string): string {
+/** The listener page for a session, beside the page at `here`; with a private talk's passcode when given. */
+export function listenerLink(here: string, sessionId: string, passcode?: string): string {
   const url = new URL("listener.html", here);
-  url.search = new URLSearchParams({ session: sessionId }).toString();
+  url.search = new URLSearchParams({ session: sessionId, ...(passcode ? { passcode } : {}) }).toString();
   return url.toString();
 }

@@ -27,6 +27,7 @@ describe("parseDisplayParams", () => {
     ["an unknown language", `?session=${session}&languages=es,xx`, /Unknown language xx/],
     ["three languages", `?session=${session}&languages=es,fr,de`, /At most 2 languages/],
     ["an unknown background", `?session=${session}&languages=es&background=green`, /not green/],
+    ["a passcode too short", `?session=${session}&languages=es&passcode=abc`, /passcode holds 4 to 64/],
   ])("refuses %s with a sentence saying what to fix", (_, search, problem) => {
     const parsed = parseDisplayParams(search);
     expect(parsed.ok).toBe(false);
@@ -39,5 +40,11 @@ describe("displayLink", () => {
     const link = displayLink("http://127.0.0.1:8765/speaker.html#token=x", session, ["es", "fr"]);
     expect(link).toBe(`http://127.0.0.1:8765/display.html?session=${session}&languages=es,fr`);
     expect(parseDisplayParams(new URL(link).search)).toMatchObject({ ok: true, params: { languages: ["es", "fr"] } });
+  });
+
+  it("carries a private talk's passcode, which the display reads back", () => {
+    const link = displayLink("http://127.0.0.1:8765/speaker.html", session, ["es"], "blue harbour&42");
+    expect(link).toBe(`http://127.0.0.1:8765/display.html?session=${session}&languages=es&passcode=blue+harbour%2642`);
+    expect(parseDisplayParams(new URL(link).search)).toMatchObject({ ok: true, params: { passcode: "blue harbour&42" } });
   });
 });

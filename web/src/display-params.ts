@@ -1,5 +1,7 @@
-// The stage display's address: `display.html?session=<id>&languages=es,fr&background=transparent`.
-import { SESSION_ID_PATTERN, TARGET_LANGUAGES, type TargetLanguage } from "./protocol";
+// The stage display's address: `display.html?session=<id>&languages=es,fr&background=transparent`, and
+// `&passcode=` for a private talk (the display has no controls to type it in).
+import { validPasscode } from "./passcode";
+import { PASSCODE_MAX, PASSCODE_MIN, SESSION_ID_PATTERN, TARGET_LANGUAGES, type TargetLanguage } from "./protocol";
 
 /** Side by side, one column each: two stay readable from the back of a hall at 1920×1080. */
 export const MAX_DISPLAY_LANGUAGES = 2;
@@ -10,6 +12,8 @@ export interface DisplayParams {
   sessionId: string;
   languages: TargetLanguage[];
   background: Background;
+  /** A private talk's passcode. */
+  passcode?: string;
 }
 
 export type ParsedDisplay = { ok: true; params: DisplayParams } | { ok: false; problem: string };
@@ -37,12 +41,21 @@ export function parseDisplayParams(search: string): ParsedDisplay {
   if (!(BACKGROUNDS as readonly string[]).includes(background)) {
     return { ok: false, problem: `background is dark (the default) or transparent, not ${background}` };
   }
-  return { ok: true, params: { sessionId, languages, background: background as Background } };
+  const given = query.get("passcode");
+  const passcode = validPasscode(given);
+  if (given !== null && passcode === null) {
+    return { ok: false, problem: `The passcode holds ${PASSCODE_MIN} to ${PASSCODE_MAX} characters, with no spaces around it` };
+  }
+  return {
+    ok: true,
+    params: { sessionId, languages, background: background as Background, ...(passcode ? { passcode } : {}) },
+  };
 }
 
-/** The stage display for a session, beside the page at `here`. */
-export function displayLink(here: string, sessionId: string, languages: readonly string[]): string {
+/** The stage display for a session, beside the page at `here`; with a private talk's passcode when given. */
+export function displayLink(here: string, sessionId: string, languages: readonly string[], passcode?: string): string {
   const url = new URL("display.html", here);
-  url.search = new URLSearchParams({ session: sessionId, languages: languages.join(",") }).toString();
+  const query = { session: sessionId, languages: languages.join(","), ...(passcode ? { passcode } : {}) };
+  url.search = new URLSearchParams(query).toString();
   return url.toString().replace(/%2C/g, ",");
 }

@@ -1,7 +1,8 @@
 // The stage display: captions for a projector or an OBS browser source, one or two languages side by side
 // (`display.html?session=…&languages=es,fr&background=transparent`). One listener connection per language
 // (a connection joins one language), each through the listener page's own Listening. It never plays speech:
-// no audio element, no AudioContext (the speech pieces that arrive are ignored).
+// no audio element, no AudioContext (the speech pieces that arrive are ignored). A private talk's passcode comes in
+// the address (`&passcode=`); a titled talk's title and presenter head the screen.
 import { type CaptionStore, renderCaptions } from "./captions";
 import { loadConfig } from "./config";
 import { parseDisplayParams } from "./display-params";
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
     notice(problem, parsed.problem);
     return;
   }
-  const { sessionId, languages, background } = parsed.params;
+  const { sessionId, languages, background, passcode } = parsed.params;
+  const talk = byId("talk");
   document.documentElement.dataset.background = background;
   const config = await loadConfig();
   const stage = byId("stage");
@@ -63,9 +65,10 @@ async function main(): Promise<void> {
     const view = column(stage, language);
     const listening = new Listening(config.webSocketUrl, sessionId, language, {
       onCaptions: (store) => show(view, store),
-      onJoined: (_, joins) => {
+      onJoined: (message, joins) => {
         view.finals.dataset.joins = String(joins);
         notice(problem, "");
+        notice(talk, [message.title, message.presenter].filter(Boolean).join(" · "));
       },
       onConnection: (state, attempt) => {
         view.status.textContent = state === "open" ? "" : state === "reconnecting" ? `reconnecting (${attempt})…` : state;
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
       },
       onEnded: () => (view.status.textContent = "ended"),
       onProblem: (text) => notice(problem, text),
-    });
+    }, passcode);
     listening.start();
   }
   await ScreenWake.forPage().keepOn();

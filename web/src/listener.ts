@@ -4,8 +4,18 @@ import { type CaptionStore, renderCaptions } from "./captions";
 import { loadConfig } from "./config";
 import { byId, describeState, fillLanguages, notice } from "./dom";
 import { Listening } from "./listening";
+import { forgetPasscode, rememberedPasscode, rememberPasscode, validPasscode } from "./passcode";
 import { SpeechQueue } from "./playback";
-import { SESSION_ID_INPUT_PATTERN, SESSION_ID_PATTERN, TARGET_LANGUAGES, type TargetLanguage } from "./protocol";
+import {
+  PASSCODE_CODES,
+  PASSCODE_MAX,
+  PASSCODE_MIN,
+  SESSION_ID_INPUT_PATTERN,
+  SESSION_ID_PATTERN,
+  type TalkTitle,
+  TARGET_LANGUAGES,
+  type TargetLanguage,
+} from "./protocol";
 import {
   applyLook,
   deviceStorage,
@@ -24,7 +34,12 @@ const ui = {
   form: byId<HTMLFormElement>("join-form"),
   session: byId<HTMLInputElement>("session"),
   language: byId<HTMLSelectElement>("language"),
+  passcodeField: byId("passcode-field"),
+  passcode: byId<HTMLInputElement>("passcode"),
   join: byId<HTMLButtonElement>("join"),
+  talk: byId("talk"),
+  talkTitle: byId("talk-title"),
+  talkPresenter: byId("talk-presenter"),
   live: byId("live"),
   state: byId("state"),
   volume: byId<HTMLInputElement>("volume"),
@@ -41,6 +56,8 @@ const ui = {
 
 // The form refuses what joinSession would (one pattern, in protocol.ts).
 ui.session.pattern = SESSION_ID_INPUT_PATTERN;
+ui.passcode.minLength = PASSCODE_MIN;
+ui.passcode.maxLength = PASSCODE_MAX;
 
 const storage = deviceStorage();
 let settings: ListenerSettings = loadSettings(storage, systemTheme((query) => matchMedia(query).matches));
@@ -51,6 +68,25 @@ const speech = new SpeechQueue(undefined, (segmentId) => {
 });
 const wake = ScreenWake.forPage();
 let listening: Listening | null = null;
+/** The talk's title and presenter, as joining told them: shown, and at the head of a downloaded transcript. */
+let talk: TalkTitle = {};
+
+function showTalk(next: TalkTitle): void {
+  talk = next;
+  ui.talkTitle.textContent = talk.title ?? "";
+  ui.talkTitle.hidden = !talk.title;
+  ui.talkPresenter.textContent = talk.presenter ?? "";
+  ui.talkPresenter.hidden = !talk.presenter;
+  ui.talk.hidden = !talk.title && !talk.presenter;
+  document.title = talk.title ? `${talk.title} · Listen` : "Listen · Broadcast";
+}
+
+/** A private talk: ask for the passcode (the link did not carry it, or it was wrong). */
+function askForPasscode(): void {
+  ui.passcodeField.hidden = false;
+  ui.passcode.required = true;
+  ui.passcode.focus();
+}
 
 function showCaptions(store: CaptionStore): void {
   renderCaptions(ui.captions, store, { partial: ui.partial });
@@ -72,15 +108,19 @@ function useSettings(next: ListenerSettings): void {
   speech.volume = settings.volume;
 }
 
-function join(sessionId: string, language: TargetLanguage, webSocketUrl: string): void {
+function join(sessionId: string, language: TargetLanguage, webSocketUrl: string, passcode?: string): void {
   if (listening) {
     listening.changeLanguage(language);
     return;
   }
+  // The address keeps the session and language, never the passcode (it is remembered on the device instead).
   history.replaceState(null, "", `?${new URLSearchParams({ session: sessionId, language })}`);
   const current = new Listening(webSocketUrl, sessionId, language, {
     onCaptions: showCaptions,
     onJoined: (message, joins) => {
+      if (passcode) rememberPasscode(storage, sessionId, passcode);
+      ui.passcodeField.hidden = true;
+      showTalk({ title: message.title, presenter: message.presenter });
       ui.captions.dataset.joins = String(joins);
       ui.connection.textContent = joins > 1 ? "connected (rejoined)" : "connected";
       ui.live.hidden = false;
@@ -100,25 +140,30 @@ function join(sessionId: string, language: TargetLanguage, webSocketUrl: string)
     onEnded: (reason) => {
       notice(ui.ended, reason === "speakerEnded" ? "The speaker ended the session." : "The speaker left; the session has ended.");
       ui.state.textContent = "ended";
+      forgetPasscode(storage, sessionId);
       void wake.letGo();
     },
-    onProblem: (text, joinRefused) => {
+    onProblem: (text, joinRefused, code) => {
       notice(ui.error, text);
       if (joinRefused && listening === current) {
-        // Not joined (no such session, ended, full): let the person correct the id and try again.
+        // Not joined (no such session, ended, full, the passcode missing or wrong): let the person correct it.
         listening = null;
         ui.session.readOnly = false;
         void wake.letGo();
+        if (code && PASSCODE_CODES.includes(code)) {
+          forgetPasscode(storage, sessionId);
+          askForPasscode();
+        }
       }
     },
-  });
+  }, passcode);
   listening = current;
   current.start();
 }
 
 function download(format: ExportFormat): void {
   const name = `${listening?.sessionId ?? "transcript"}-${listening?.targetLanguage ?? ""}`;
-  downloadTranscript(listening?.captions.orderedFinals ?? [], format, name);
+  downloadTranscript(listening?.captions.orderedFinals ?? [], format, name, talk);
 }
 
 function bindSettings(): void {
@@ -138,6 +183,8 @@ async function main(): Promise<void> {
   const wanted = params.get("language") ?? browserLanguage;
   fillLanguages(ui.language, TARGET_LANGUAGES, (TARGET_LANGUAGES as readonly string[]).includes(wanted) ? wanted : "en");
   ui.session.value = params.get("session") ?? "";
+  // A private talk's passcode: from the link the speaker shared, else the one this device joined with before.
+  ui.passcode.value = params.get("passcode") ?? rememberedPasscode(storage, ui.session.value.trim().toLowerCase()) ?? "";
   const config = await loadConfig();
   ui.form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -146,7 +193,14 @@ async function main(): Promise<void> {
       notice(ui.error, "A session id looks like golden-eagle-misty-otter-4271.");
       return;
     }
-    join(sessionId, ui.language.value as TargetLanguage, config.webSocketUrl);
+    const typed = ui.passcode.value.trim();
+    const passcode = validPasscode(typed);
+    if (typed && !passcode) {
+      notice(ui.error, `A passcode holds ${PASSCODE_MIN} to ${PASSCODE_MAX} characters.`);
+      askForPasscode();
+      return;
+    }
+    join(sessionId, ui.language.value as TargetLanguage, config.webSocketUrl, passcode ?? undefined);
   });
   ui.language.addEventListener("change", () => {
     if (listening) join(listening.sessionId, ui.language.value as TargetLanguage, config.webSocketUrl);

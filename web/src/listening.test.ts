@@ -57,4 +57,25 @@ describe("Listening", () => {
     vi.advanceTimersByTime(60_000);
     expect(FakeSocket.all).toHaveLength(1);
   });
+
+  it("sends a private talk's passcode with the join and every rejoin, and says which code refused it", () => {
+    const codes: (string | undefined)[] = [];
+    const listening = new Listening("ws://api/local", SESSION, "es", {
+      onCaptions: () => {},
+      onProblem: (_, refused, code) => refused && codes.push(code),
+    }, "harbour-42");
+    listening.start();
+    FakeSocket.all[0]?.accept();
+    receive(FakeSocket.all[0], joined);
+    FakeSocket.all[0]?.drop();
+    vi.advanceTimersByTime(60_000);
+    FakeSocket.all[1]?.accept();
+    const joins = FakeSocket.all.flatMap((socket) => sentActions(socket).filter((a) => a.action === "joinSession"));
+    expect(joins).toEqual([
+      { action: "joinSession", sessionId: SESSION, targetLanguage: "es", passcode: "harbour-42" },
+      { action: "joinSession", sessionId: SESSION, targetLanguage: "es", passcode: "harbour-42" },
+    ]);
+    receive(FakeSocket.all[1], { type: "error", code: "PASSCODE_INCORRECT", message: "wrong", action: "joinSession" });
+    expect(codes).toEqual(["PASSCODE_INCORRECT"]);
+  });
 });

@@ -30,8 +30,11 @@ export interface ListeningEvents {
   /** Translated speech, a final's first piece with it or a later piece. Not given: speech is ignored. */
   onSpeech?(segmentId: string, audio: SpeechAudio): void;
   onEnded?(reason: MessageOf<"sessionEnded">["reason"]): void;
-  /** Something to tell the person; `joinRefused`: not joined (no such session, ended, full), the connection is closed. */
-  onProblem?(text: string, joinRefused: boolean): void;
+  /**
+   * Something to tell the person; `joinRefused`: not joined (no such session, ended, full, a private talk's passcode
+   * missing or wrong: `code` says which), the connection is closed.
+   */
+  onProblem?(text: string, joinRefused: boolean, code?: string): void;
 }
 
 export class Listening {
@@ -48,6 +51,8 @@ export class Listening {
     readonly sessionId: string,
     private language: TargetLanguage,
     private readonly events: ListeningEvents,
+    /** A private talk's passcode, sent with every join (the first, and each rejoin). */
+    readonly passcode?: string,
   ) {
     this.earlier = new TranscriptReader((action) => this.socket.send(action));
     this.socket = new BroadcastSocket({
@@ -83,7 +88,12 @@ export class Listening {
 
   private sendJoin(socket: BroadcastSocket): void {
     this.joinAnswered = false;
-    socket.send({ action: "joinSession", sessionId: this.sessionId, targetLanguage: this.language });
+    socket.send({
+      action: "joinSession",
+      sessionId: this.sessionId,
+      targetLanguage: this.language,
+      ...(this.passcode ? { passcode: this.passcode } : {}),
+    });
     clearTimeout(this.joinRetry);
     this.joinRetry = setTimeout(() => {
       if (!this.joinAnswered && socket.state === "open") this.sendJoin(socket);
@@ -167,7 +177,7 @@ export class Listening {
         if (message.action === "joinSession") {
           this.joinAnswered = true;
           this.close();
-          events.onProblem?.(`${message.code}: ${message.message}`, true);
+          events.onProblem?.(`${message.code}: ${message.message}`, true, message.code);
           break;
         }
         events.onProblem?.(`${message.code}: ${message.message}`, false);

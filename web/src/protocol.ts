@@ -15,10 +15,24 @@ export const SESSION_ID_INPUT_PATTERN = SESSION_ID_PATTERN.source.replace(/^\^/,
 
 export type Role = "speaker" | "listener";
 
+/** createSession's limits (docs/PROTOCOL.md), in characters: the pages' inputs say the same. */
+export const TITLE_MAX = 120;
+export const PRESENTER_MAX = 80;
+export const PASSCODE_MIN = 4;
+export const PASSCODE_MAX = 64;
+/** The codes a private talk's join is refused with: the listener page asks for the passcode. */
+export const PASSCODE_CODES: readonly string[] = ["PASSCODE_REQUIRED", "PASSCODE_INCORRECT"];
+
+/** What the speaker gave the talk: shown on the pages and at the head of a transcript file. */
+export interface TalkTitle {
+  title?: string;
+  presenter?: string;
+}
+
 // --- client → server -------------------------------------------------------------------------
 export type Action =
-  | { action: "createSession"; sourceLanguage: SourceLanguage; qualityTier?: "standard" }
-  | { action: "joinSession"; sessionId: string; targetLanguage: TargetLanguage }
+  | ({ action: "createSession"; sourceLanguage: SourceLanguage; qualityTier?: "standard"; passcode?: string } & TalkTitle)
+  | { action: "joinSession"; sessionId: string; targetLanguage: TargetLanguage; passcode?: string }
   | { action: "changeLanguage"; targetLanguage: TargetLanguage }
   | { action: "heartbeat" }
   | { action: "pauseBroadcast" }
@@ -55,8 +69,16 @@ export interface TranscriptLine {
 }
 
 export type ServerMessage =
-  | { type: "sessionCreated"; sessionId: string; sourceLanguage: string; qualityTier: string; broadcastState: BroadcastState; createdAt: number }
-  | { type: "sessionJoined"; sessionId: string; targetLanguage: string; sourceLanguage: string; broadcastState: BroadcastState }
+  | ({
+      type: "sessionCreated";
+      sessionId: string;
+      sourceLanguage: string;
+      qualityTier: string;
+      broadcastState: BroadcastState;
+      createdAt: number;
+      private?: boolean;
+    } & TalkTitle)
+  | ({ type: "sessionJoined"; sessionId: string; targetLanguage: string; sourceLanguage: string; broadcastState: BroadcastState } & TalkTitle)
   | { type: "languageChanged"; sessionId: string; targetLanguage: string }
   | { type: "listenerCountChanged"; sessionId: string; listenerCount: number }
   | { type: "heartbeatAck"; timestamp: number }
@@ -97,7 +119,7 @@ export type ServerMessage =
       startTime?: number;
       endTime?: number;
     }
-  | { type: "transcriptPage"; sessionId: string; language: string; segments: TranscriptLine[]; nextToken?: string }
+  | ({ type: "transcriptPage"; sessionId: string; language: string; segments: TranscriptLine[]; nextToken?: string } & TalkTitle)
   | ({ type: "audio"; sessionId: string; segmentId: string; language: string } & SpeechAudio)
   | { type: "error"; code: string; message: string; action?: string; details?: Record<string, unknown> };
 

@@ -7,15 +7,23 @@ import { listenerLink, loadConfig, type SiteConfig, tokenFromFragment } from "./
 import { BroadcastSocket } from "./connection";
 import { displayLink } from "./display-params";
 import { byId, describeState, fillLanguages, notice } from "./dom";
+import { validPasscode } from "./passcode";
 import { downloadTranscript, type ExportFormat } from "./transcript-export";
 import { TranscriptReader } from "./transcript-pages";
 import {
+  type Action,
   type BroadcastState,
   connectionUrl,
   type GatewayAnswer,
+  type MessageOf,
+  PASSCODE_MAX,
+  PASSCODE_MIN,
+  PRESENTER_MAX,
   type ServerMessage,
   SOURCE_LANGUAGES,
   type SourceLanguage,
+  type TalkTitle,
+  TITLE_MAX,
 } from "./protocol";
 import { beginSignIn, completeSignIn, forgetToken, SignInError, storedToken } from "./sign-in";
 
@@ -28,6 +36,12 @@ const ui = {
   form: byId<HTMLFormElement>("create-form"),
   language: byId<HTMLSelectElement>("source-language"),
   create: byId<HTMLButtonElement>("create"),
+  title: byId<HTMLInputElement>("talk-title"),
+  presenter: byId<HTMLInputElement>("presenter"),
+  passcode: byId<HTMLInputElement>("passcode"),
+  talk: byId("talk"),
+  private: byId("private"),
+  linkPasscode: byId<HTMLInputElement>("link-passcode"),
   signIn: byId("sign-in"),
   signInButton: byId<HTMLButtonElement>("sign-in-button"),
   setup: byId("setup"),
@@ -63,6 +77,10 @@ let statusTimer: ReturnType<typeof setInterval> | undefined;
 const transcript = new CaptionStore();
 const kept = new TranscriptReader((action) => socket?.send(action) ?? false);
 let sessionId = "";
+/** The talk's title and presenter (sessionCreated), at the head of its transcript files. */
+let talk: TalkTitle = {};
+/** A private talk's passcode, as typed here: only this page has it (the server keeps a hash). */
+let passcode = "";
 /** The source language and every language listeners chose: the languages a transcript is kept in. */
 const heard = new Set<string>();
 
@@ -76,21 +94,19 @@ function showState(state: BroadcastState): void {
   ui.state.textContent = describeState(state);
 }
 
-async function started(id: string, state: BroadcastState): Promise<void> {
-  sessionId = id;
+async function started(created: MessageOf<"sessionCreated">): Promise<void> {
+  sessionId = created.sessionId;
+  talk = { title: created.title, presenter: created.presenter };
   heard.add(ui.language.value);
   ui.setup.hidden = true;
   ui.live.hidden = false;
   ui.sessionId.textContent = sessionId;
-  const link = listenerLink(location.href, sessionId);
-  ui.link.value = link;
-  ui.open.href = link;
+  notice(ui.talk, [talk.title, talk.presenter].filter(Boolean).join(" · "));
+  ui.private.hidden = !created.private;
   ui.displayLanguages.value = ui.language.value;
   showDisplayLink();
-  await QRCode.toCanvas(ui.qr, link, { margin: 2, width: 360, errorCorrectionLevel: "M" });
-  ui.qr.style.removeProperty("width");
-  ui.qr.style.removeProperty("height");
-  showState(state);
+  await showListenerLink();
+  showState(created.broadcastState);
   statusTimer = setInterval(() => socket?.send({ action: "getSessionStatus" }), STATUS_EVERY_MS);
   try {
     microphone = await openMicrophone(sendChunk);
@@ -99,10 +115,24 @@ async function started(id: string, state: BroadcastState): Promise<void> {
   }
 }
 
-/** The stage display on this session, in the languages typed (the display says what is wrong with them). */
+/** The listener link and its QR code: with the passcode when the speaker ticks the box. */
+async function showListenerLink(): Promise<void> {
+  const link = listenerLink(location.href, sessionId, passcode && ui.linkPasscode.checked ? passcode : undefined);
+  await QRCode.toCanvas(ui.qr, link, { margin: 2, width: 360, errorCorrectionLevel: "M" });
+  ui.qr.style.removeProperty("width");
+  ui.qr.style.removeProperty("height");
+  // Once the QR code shows it: the link and the code never disagree.
+  ui.link.value = link;
+  ui.open.href = link;
+}
+
+/**
+ * The stage display on this session, in the languages typed (the display says what is wrong with them); always
+ * with a private talk's passcode, as the display has no prompt (it goes to a projector, not to the audience).
+ */
 function showDisplayLink(): void {
   const languages = ui.displayLanguages.value.split(",").map((code) => code.trim()).filter((code) => code !== "");
-  ui.displayLink.href = displayLink(location.href, sessionId, languages);
+  ui.displayLink.href = displayLink(location.href, sessionId, languages, passcode || undefined);
 }
 
 function sendChunk(samples: Int16Array): void {
@@ -123,7 +153,7 @@ async function downloadKept(format: ExportFormat): Promise<void> {
   const language = ui.transcriptLanguage.value;
   try {
     const finals = await kept.read(language);
-    downloadTranscript(finals, format, `${sessionId}-${language}`);
+    downloadTranscript(finals, format, `${sessionId}-${language}`, talk);
     ui.downloads.dataset.downloaded = `${language}:${finals.length}`;
   } catch (error) {
     notice(ui.error, `The transcript could not be read: ${(error as Error).message}`);
@@ -142,7 +172,7 @@ function stopped(text: string): void {
 function onMessage(message: ServerMessage | GatewayAnswer): void {
   switch (message.type) {
     case "sessionCreated":
-      void started(message.sessionId, message.broadcastState);
+      void started(message);
       break;
     case "broadcastStateChanged":
       showState(message.broadcastState);
@@ -227,8 +257,30 @@ async function speakerToken(config: SiteConfig): Promise<string | null> {
   return null;
 }
 
+/** createSession from the form: the title, presenter and passcode only when typed. */
+function createAction(): Action | null {
+  const title = ui.title.value.trim();
+  const presenter = ui.presenter.value.trim();
+  const typed = ui.passcode.value;
+  if (typed && !validPasscode(typed)) {
+    notice(ui.error, `A passcode holds ${PASSCODE_MIN} to ${PASSCODE_MAX} characters, with no spaces around it.`);
+    return null;
+  }
+  passcode = typed;
+  return {
+    action: "createSession",
+    sourceLanguage: ui.language.value as SourceLanguage,
+    ...(title ? { title } : {}),
+    ...(presenter ? { presenter } : {}),
+    ...(passcode ? { passcode } : {}),
+  };
+}
+
 async function main(): Promise<void> {
   fillLanguages(ui.language, SOURCE_LANGUAGES, "en");
+  ui.title.maxLength = TITLE_MAX;
+  ui.presenter.maxLength = PRESENTER_MAX;
+  ui.passcode.maxLength = PASSCODE_MAX;
   const config = await loadConfig();
   const token = await speakerToken(config);
   if (!token) {
@@ -257,9 +309,13 @@ async function main(): Promise<void> {
 
   ui.form.addEventListener("submit", (event) => {
     event.preventDefault();
+    const create = createAction();
+    if (!create) return;
+    notice(ui.error, "");
     ui.create.disabled = true;
-    socket?.send({ action: "createSession", sourceLanguage: ui.language.value as SourceLanguage });
+    socket?.send(create);
   });
+  ui.linkPasscode.addEventListener("change", () => void showListenerLink());
   ui.pause.addEventListener("click", () =>
     socket?.send({ action: broadcast.isPaused ? "resumeBroadcast" : "pauseBroadcast" }),
   );

@@ -1,7 +1,7 @@
 import subsrt from "subsrt-ts";
 import { describe, expect, it } from "vitest";
 import type { Caption } from "./captions";
-import { cues, transcriptText } from "./transcript-export";
+import { cues, headerLines, transcriptText } from "./transcript-export";
 
 const finals: Caption[] = [
   { segmentId: "s0-u0", text: "Buenos días a todos", language: "es", start: 0.5, end: 2.0 },
@@ -42,5 +42,26 @@ describe("transcript export", () => {
 
   it("starts a WebVTT file with its signature", () => {
     expect(transcriptText(finals, "vtt").startsWith("WEBVTT")).toBe(true);
+  });
+
+  const talk = { title: "Puertos --> futuro", presenter: "Ana\nNúñez" };
+
+  it("heads a TXT file with the talk's title and presenter, one line each, then a blank line", () => {
+    expect(transcriptText(finals, "txt", talk).split("\n").slice(0, 4)).toEqual([
+      "Title: Puertos → futuro",
+      "Presenter: Ana Núñez",
+      "",
+      "Buenos días a todos",
+    ]);
+    expect(transcriptText([], "txt", { presenter: "Ana" })).toBe("Presenter: Ana\n\n");
+    expect(headerLines({})).toEqual([]);
+  });
+
+  it("carries the title in a WebVTT NOTE that players skip, and keeps SRT to the captions", () => {
+    const vtt = transcriptText(finals, "vtt", talk);
+    expect(vtt.startsWith("WEBVTT\r\n\r\nNOTE\r\nTitle: Puertos → futuro\r\nPresenter: Ana Núñez\r\n\r\n1\r\n")).toBe(true);
+    const parsed = subsrt.parse(vtt, { format: "vtt" }).filter((c) => c.type === "caption");
+    expect(parsed.map((c) => ("text" in c ? c.text : ""))).toEqual(finals.map((c) => c.text));
+    expect(transcriptText(finals, "srt", talk)).toBe(transcriptText(finals, "srt"));
   });
 });

@@ -2,6 +2,7 @@
 import subsrt from "subsrt-ts";
 import type { ContentCaption } from "subsrt-ts/dist/types/handler";
 import type { Caption } from "./captions";
+import type { TalkTitle } from "./protocol";
 
 export type ExportFormat = "txt" | "srt" | "vtt";
 
@@ -30,14 +31,37 @@ export function cues(finals: Caption[]): ContentCaption[] {
   });
 }
 
-export function transcriptText(finals: Caption[], format: ExportFormat): string {
-  if (format === "txt") return finals.map((c) => c.text).join("\n") + (finals.length ? "\n" : "");
-  return subsrt.build(cues(finals), { format });
+/**
+ * The talk's title and presenter as a file's header lines, `Title: …` and `Presenter: …` (only those given): one
+ * line each, and never a WebVTT cue arrow (`-->` ends a NOTE).
+ */
+export function headerLines(talk: TalkTitle): string[] {
+  const oneLine = (text: string) => text.replace(/\s+/g, " ").replaceAll("-->", "→").trim();
+  return [
+    ...(talk.title ? [`Title: ${oneLine(talk.title)}`] : []),
+    ...(talk.presenter ? [`Presenter: ${oneLine(talk.presenter)}`] : []),
+  ];
 }
 
-/** Offers the transcript as a file download named `<session>-<language>.<format>`. */
-export function downloadTranscript(finals: Caption[], format: ExportFormat, name: string): void {
-  const blob = new Blob([transcriptText(finals, format)], { type: `${MIME[format]};charset=utf-8` });
+/**
+ * The file: TXT opens with the header lines and a blank line; WebVTT carries them in a NOTE block after its
+ * signature (players do not show it); SRT has no header at all (any text there would be a cue on screen), so it
+ * holds the captions only.
+ */
+export function transcriptText(finals: Caption[], format: ExportFormat, talk: TalkTitle = {}): string {
+  const header = headerLines(talk);
+  if (format === "txt") {
+    const lines = [...(header.length ? [...header, ""] : []), ...finals.map((c) => c.text)];
+    return lines.join("\n") + (lines.length ? "\n" : "");
+  }
+  const body = subsrt.build(cues(finals), { format });
+  if (format !== "vtt" || !header.length) return body;
+  return body.replace(/^WEBVTT\r?\n/, (signature) => `${signature}\r\nNOTE\r\n${header.join("\r\n")}\r\n`);
+}
+
+/** Offers the transcript as a file download named `<session>-<language>.<format>`, headed by the talk's title. */
+export function downloadTranscript(finals: Caption[], format: ExportFormat, name: string, talk: TalkTitle = {}): void {
+  const blob = new Blob([transcriptText(finals, format, talk)], { type: `${MIME[format]};charset=utf-8` });
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
   link.download = `${name}.${format}`;

@@ -24,7 +24,9 @@ bodies = st.one_of(
         lambda action, fields: json.dumps({"action": action, **fields}),
         st.sampled_from(ACTIONS),
         st.dictionaries(
-            st.sampled_from(["sessionId", "targetLanguage", "sourceLanguage", "qualityTier", "volume", "x"]),
+            st.sampled_from(
+                ["sessionId", "targetLanguage", "sourceLanguage", "qualityTier", "volume", "title", "passcode", "x"]
+            ),
             json_values,
             max_size=3,
         ),
@@ -127,6 +129,9 @@ def test_an_unknown_action_is_echoed_short_whatever_its_size(harness):
         {"action": "createSession", "sourceLanguage": "en", "qualityTier": 1},
         {"action": "joinSession", "sessionId": "golden-eagle-\u0664\u0662\u0667", "targetLanguage": "es"},
         {"action": "joinSession", "sessionId": "golden-eagle-\uff14\uff12\uff17", "targetLanguage": "es"},
+        {"action": "joinSession", "sessionId": "golden-eagle-427", "targetLanguage": "es", "passcode": 12345},
+        {"action": "joinSession", "sessionId": "golden-eagle-427", "targetLanguage": "es", "passcode": "\u0000\u00001"},
+        {"action": "createSession", "sourceLanguage": "en", "title": 42},
     ],
 )
 def test_lax_values_are_invalid_messages_not_coerced(harness, body):

@@ -82,9 +82,10 @@ class Handler(Generic[R]):
     def __init__(self, runtime: LazyRuntime[R], correlation_id_path: str | None = None) -> None:
         self._runtime = runtime
         entry = metrics.log_metrics(self._entry)
-        self._entry_point = logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(
-            entry
-        )
+        # Never the event (whatever POWERTOOLS_LOGGER_LOG_EVENT says): a message may carry a private talk's passcode.
+        self._entry_point = logger.inject_lambda_context(
+            correlation_id_path=correlation_id_path, clear_state=True, log_event=False
+        )(entry)
 
     def using(self, runtime: R) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
         """The same handler bound to the given runtime (for tests and the local runtime)."""

@@ -14,14 +14,16 @@ from broadcast_shared.messages.outbound import (
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Session
 from broadcast_shared.repositories.sessions import MembershipConflict, MembershipFailure, SessionIdTaken
+from session_management import passcodes
 from session_management.app import SessionRuntime
 from session_management.session_ids import new_session_id
 from session_management.status import session_status, triggered_reason
 
 #: draws of a fresh id before giving up on a (vanishingly unlikely) run of collisions
 SESSION_ID_ATTEMPTS = 5
-#: a source (address; the connection when there is none) whose joins named no live session this
-#: many times in one window is locked out of joining until the window ends: enumeration stops there
+#: a source (address; the connection when there is none) whose joins named no live session or gave a private
+#: talk's wrong passcode this many times in one window is locked out of joining until the window ends:
+#: enumeration and passcode guessing stop there
 JOIN_FAILURES_ALLOWED = 30
 JOIN_FAILURES_WINDOW_SECONDS = 600
 
@@ -39,7 +41,12 @@ class SessionService:
         quality_tier: str,
         terminology: str | None = None,
         resume_session_id: str | None = None,
+        *,
+        title: str | None = None,
+        presenter: str | None = None,
+        passcode: str | None = None,
     ) -> Session:
+        """A new session; with ``resume_session_id``, that session taken over (its title and passcode stand)."""
         if resume_session_id is not None:
             return self.resume(speaker, resume_session_id)
         previous = self._current_session(speaker)
@@ -64,6 +71,7 @@ class SessionService:
                 f"a speaker may create {allowed} sessions per hour",
                 {"limitPerWindow": allowed, "windowSeconds": 3600},
             )
+        passcode_hash = passcodes.hash_passcode(passcode) if passcode is not None else None
         for _ in range(SESSION_ID_ATTEMPTS):
             try:
                 session = self._rt.sessions.create(
@@ -75,6 +83,9 @@ class SessionService:
                     self._rt.clock.now(),
                     terminology,
                     speaker.user_id,
+                    title=title,
+                    presenter=presenter,
+                    passcode_hash=passcode_hash,
                 )
             except SessionIdTaken:
                 metrics.add_metric(name="SessionIdCollisions", unit=MetricUnit.Count, value=1)
@@ -84,7 +95,7 @@ class SessionService:
                     ErrorCode.ALREADY_IN_SESSION, "this connection joined another session meanwhile"
                 ) from conflict
             metrics.add_metric(name="SessionsCreated", unit=MetricUnit.Count, value=1)
-            logger.info("session created", extra={"session_id": session.session_id})
+            logger.info("session created", extra={"session_id": session.session_id, "private": session.is_private})
             return session
         raise BroadcastError(ErrorCode.INTERNAL_ERROR, "could not allocate a session id; try again")
 
@@ -135,7 +146,14 @@ class SessionService:
         self._rt.notifier.send(speaker.connection_id, session_status(session, reason, self._rt.clock.now()))
 
     # --- listener ----------------------------------------------------------------
-    def join(self, listener: Connection, session_id: str, target_language: str, source: str = "") -> Session:
+    def join(
+        self,
+        listener: Connection,
+        session_id: str,
+        target_language: str,
+        source: str = "",
+        passcode: str | None = None,
+    ) -> Session:
         previous = self._current_session(listener)
         if previous is not None and previous.is_active:
             raise BroadcastError(
@@ -149,8 +167,8 @@ class SessionService:
             metrics.add_metric(name="JoinsLockedOut", unit=MetricUnit.Count, value=1)
             raise BroadcastError(
                 ErrorCode.RATE_LIMITED,
-                f"too many joins of sessions that do not exist; try again within {JOIN_FAILURES_WINDOW_SECONDS // 60}"
-                " minutes",
+                "too many joins of sessions that do not exist or with a wrong passcode; try again within"
+                f" {JOIN_FAILURES_WINDOW_SECONDS // 60} minutes",
                 {"limitPerWindow": JOIN_FAILURES_ALLOWED, "windowSeconds": JOIN_FAILURES_WINDOW_SECONDS},
             )
         session = self._rt.sessions.get(session_id)
@@ -158,6 +176,19 @@ class SessionService:
             limiter.try_acquire(failures_key, JOIN_FAILURES_ALLOWED, JOIN_FAILURES_WINDOW_SECONDS, now)
             metrics.add_metric(name="JoinsOfUnknownSessions", unit=MetricUnit.Count, value=1)
             raise _no_live_session(session_id)
+        if session.passcode_hash is not None:
+            if passcode is None:
+                raise BroadcastError(
+                    ErrorCode.PASSCODE_REQUIRED,
+                    "this talk is private: join with its passcode",
+                    {"sessionId": session_id},
+                )
+            if not passcodes.matches(passcode, session.passcode_hash):
+                limiter.try_acquire(failures_key, JOIN_FAILURES_ALLOWED, JOIN_FAILURES_WINDOW_SECONDS, now)
+                metrics.add_metric(name="PasscodesRefused", unit=MetricUnit.Count, value=1)
+                raise BroadcastError(
+                    ErrorCode.PASSCODE_INCORRECT, "that is not this talk's passcode", {"sessionId": session_id}
+                )
         try:
             self._rt.sessions.join(
                 session_id,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from broadcast_shared.errors import BroadcastError, ErrorCode
 from broadcast_shared.messages.outbound import TranscriptLine, TranscriptPage
 from broadcast_shared.notifier import encode
-from broadcast_shared.repositories.records import Connection, Role
+from broadcast_shared.repositories.records import Connection, Role, Session
 from broadcast_shared.repositories.transcripts import TranscriptEntry
 
 if TYPE_CHECKING:
@@ -32,13 +32,20 @@ class TranscriptService:
         self._transcripts = runtime.transcripts
 
     def page(self, connection: Connection, language: str | None, after: str | None) -> TranscriptPage:
-        session_id, language = self._readable(connection, language)
+        session, language = self._readable(connection, language)
+        session_id = session.session_id
         entries, more = self._transcripts.page(session_id, language, after, PAGE_ITEMS)
         lines: list[TranscriptLine] = []
         # the page around its lines, with the longest token it may carry
-        size = len(
-            encode(TranscriptPage(session_id=session_id, language=language, segments=[], next_token=LONGEST_TOKEN))
+        page = TranscriptPage(
+            session_id=session_id,
+            language=language,
+            segments=[],
+            next_token=LONGEST_TOKEN,
+            title=session.title,
+            presenter=session.presenter,
         )
+        size = len(encode(page))
         for entry in entries:
             line = _line(entry)
             line_size = len(json.dumps(line.to_wire(), ensure_ascii=False).encode()) + 1
@@ -48,9 +55,9 @@ class TranscriptService:
             lines.append(line)
             size += line_size
         next_token = entries[len(lines) - 1].position if more and lines else None
-        return TranscriptPage(session_id=session_id, language=language, segments=lines, next_token=next_token)
+        return page.model_copy(update={"segments": lines, "next_token": next_token})
 
-    def _readable(self, connection: Connection, language: str | None) -> tuple[str, str]:
+    def _readable(self, connection: Connection, language: str | None) -> tuple[Session, str]:
         """The session and language this connection may read, or the coded refusal."""
         if not connection.session_id:
             raise BroadcastError(ErrorCode.NOT_IN_SESSION, "create or join a session first")
@@ -60,7 +67,7 @@ class TranscriptService:
         if connection.role is Role.SPEAKER:
             if session.speaker_connection_id != connection.connection_id:
                 raise BroadcastError(ErrorCode.FORBIDDEN, "only the session's speaker may read every language")
-            return session.session_id, language or session.source_language
+            return session, language or session.source_language
         own = connection.target_language
         if not own:
             raise BroadcastError(ErrorCode.NOT_IN_SESSION, "join a session before asking for its transcript")
@@ -68,7 +75,7 @@ class TranscriptService:
             raise BroadcastError(
                 ErrorCode.FORBIDDEN, "a listener reads the transcript in its own language", {"role": "listener"}
             )
-        return session.session_id, own
+        return session, own
 
 
 def _line(entry: TranscriptEntry) -> TranscriptLine:

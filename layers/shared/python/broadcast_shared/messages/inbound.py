@@ -5,10 +5,11 @@ integer, no string for a number, and ASCII digits only in patterns (``\\d`` woul
 Unicode digit).
 """
 
+import unicodedata
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 
 from broadcast_shared.errors import UNSUPPORTED_LANGUAGE_ERROR
@@ -47,6 +48,47 @@ def _target_language(value: str) -> str:
 
 TerminologyName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,256}$")]
 
+#: the longest talk title and presenter name, in characters (after trimming): one line on a page or a file header
+TITLE_MAX_CHARACTERS = 120
+PRESENTER_MAX_CHARACTERS = 80
+#: a private talk's passcode, in characters
+PASSCODE_MIN_CHARACTERS = 4
+PASSCODE_MAX_CHARACTERS = 64
+#: characters a one-line text may not hold: line and paragraph breaks, and the bidirectional embeddings, overrides
+#: and isolates that would make a title read differently from what it holds
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def _one_line(value: str, most: int, least: int = 1) -> str:
+    """``value`` in NFC, trimmed, between ``least`` and ``most`` characters, with no control characters."""
+    text = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(c) in _REFUSED_CATEGORIES or c in _BIDI_CONTROLS for c in text):
+        raise PydanticCustomError("control_character", "must be one line of text without control characters")
+    if not least <= len(text) <= most:
+        raise PydanticCustomError(
+            "text_length", "must hold {least} to {most} characters", {"least": least, "most": most}
+        )
+    return text
+
+
+def _title(value: str | None) -> str | None:
+    return None if value is None else _one_line(value, TITLE_MAX_CHARACTERS)
+
+
+def _presenter(value: str | None) -> str | None:
+    return None if value is None else _one_line(value, PRESENTER_MAX_CHARACTERS)
+
+
+def _passcode(value: SecretStr | None) -> SecretStr | None:
+    """A passcode as typed (not trimmed: spaces count), in NFC so that every keyboard's ``é`` is the same."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", value.get_secret_value())
+    if text != text.strip():
+        raise PydanticCustomError("passcode_spaces", "must not begin or end with a space")
+    return SecretStr(_one_line(text, PASSCODE_MAX_CHARACTERS, PASSCODE_MIN_CHARACTERS))
+
 
 class CreateSession(ClientMessage):
     action: Literal["createSession"]
@@ -57,6 +99,16 @@ class CreateSession(ClientMessage):
     terminology: TerminologyName | None = None
     #: resume this session (yours, still active) on this connection instead of creating one
     session_id: SessionId | None = None
+    #: shown to listeners, on the stage display and in transcripts
+    title: str | None = None
+    presenter: str | None = None
+    #: a private talk: listeners join (and read its transcript) only with it; kept as a salted hash, never logged
+    #: (``SecretStr`` shows as ``**********`` in any repr)
+    passcode: SecretStr | None = None
+
+    _check_title = field_validator("title")(_title)
+    _check_presenter = field_validator("presenter")(_presenter)
+    _check_passcode = field_validator("passcode")(_passcode)
 
     @field_validator("source_language")
     @classmethod
@@ -68,8 +120,11 @@ class JoinSession(ClientMessage):
     action: Literal["joinSession"]
     session_id: SessionId
     target_language: str
+    #: a private talk's passcode
+    passcode: SecretStr | None = None
 
     _check_language = field_validator("target_language")(_target_language)
+    _check_passcode = field_validator("passcode")(_passcode)
 
 
 class ChangeLanguage(ClientMessage):

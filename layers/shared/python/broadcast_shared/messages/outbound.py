@@ -35,6 +35,10 @@ class SessionCreated(WireModel):
     terminology: str | None = None
     #: true when ``createSession`` named this session and this connection took it over
     resumed: bool | None = None
+    title: str | None = None
+    presenter: str | None = None
+    #: true when listeners need the passcode to join
+    private: bool | None = None
 
 
 class SessionJoined(WireModel):
@@ -43,6 +47,8 @@ class SessionJoined(WireModel):
     target_language: str
     source_language: str
     broadcast_state: BroadcastState
+    title: str | None = None
+    presenter: str | None = None
 
 
 class LanguageChanged(WireModel):
@@ -193,6 +199,9 @@ class TranscriptPage(WireModel):
     language: str
     segments: list[TranscriptLine]
     next_token: str | None = None
+    #: the talk's, when the speaker gave them (for a file's header)
+    title: str | None = None
+    presenter: str | None = None
 
 
 class Audio(WireModel):

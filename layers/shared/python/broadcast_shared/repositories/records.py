@@ -69,10 +69,18 @@ class Session:
     speaker_away_since: float | None = None
     #: when the last ``broadcastStateChanged`` went to the listeners (``session_management.control``)
     control_sent_at: float | None = None
+    title: str | None = None
+    presenter: str | None = None
+    #: a private talk's passcode as a salted hash (``session_management.passcodes``); kept out of any repr
+    passcode_hash: str | None = field(default=None, repr=False)
 
     @property
     def is_active(self) -> bool:
         return self.state is SessionState.ACTIVE
+
+    @property
+    def is_private(self) -> bool:
+        return self.passcode_hash is not None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Session:
@@ -97,6 +105,9 @@ class Session:
             speaker_user_id=item.get("speakerUserId"),
             speaker_away_since=float(item["speakerAwaySince"]) if "speakerAwaySince" in item else None,
             control_sent_at=float(item["controlSentAt"]) if "controlSentAt" in item else None,
+            title=item.get("title"),
+            presenter=item.get("presenter"),
+            passcode_hash=item.get("passcodeHash"),
         )
 
 

@@ -68,6 +68,10 @@ class SessionsRepository:
         now: float,
         terminology: str | None = None,
         speaker_user_id: str | None = None,
+        *,
+        title: str | None = None,
+        presenter: str | None = None,
+        passcode_hash: str | None = None,
     ) -> Session:
         """Create a session and attach the speaker's connection to it, atomically.
 
@@ -93,6 +97,9 @@ class SessionsRepository:
             "expiresAt": int(now) + self._ttl,
             **({"terminology": terminology} if terminology else {}),
             **({"speakerUserId": speaker_user_id} if speaker_user_id else {}),
+            **({"title": title} if title else {}),
+            **({"presenter": presenter} if presenter else {}),
+            **({"passcodeHash": passcode_hash} if passcode_hash else {}),
         }
         failed = self._transact(
             {

@@ -11,12 +11,16 @@ from session_management.status import broadcast_state
 
 @route(CreateSession, roles={Role.SPEAKER})
 def handler(request: Request[CreateSession], runtime: SessionRuntime) -> None:
+    message = request.message
     session = SessionService(runtime).create(
         request.connection,
-        request.message.source_language,
-        request.message.quality_tier.value,
-        request.message.terminology,
-        request.message.session_id,
+        message.source_language,
+        message.quality_tier.value,
+        message.terminology,
+        message.session_id,
+        title=message.title,
+        presenter=message.presenter,
+        passcode=message.passcode.get_secret_value() if message.passcode else None,
     )
     runtime.notifier.send(
         request.connection_id,
@@ -27,7 +31,10 @@ def handler(request: Request[CreateSession], runtime: SessionRuntime) -> None:
             broadcast_state=broadcast_state(session),
             created_at=session.created_at,
             terminology=session.terminology,
-            resumed=True if request.message.session_id else None,
+            resumed=True if message.session_id else None,
+            title=session.title,
+            presenter=session.presenter,
+            private=True if session.is_private else None,
         ),
     )
     runtime.warm_path.warm(runtime.settings.warm_up_functions, session.source_language)

@@ -14,7 +14,11 @@ from session_management.status import broadcast_state
 def handler(request: Request[JoinSession], runtime: SessionRuntime) -> None:
     message = request.message
     session = SessionService(runtime).join(
-        request.connection, message.session_id, message.target_language, request.source_ip
+        request.connection,
+        message.session_id,
+        message.target_language,
+        request.source_ip,
+        message.passcode.get_secret_value() if message.passcode else None,
     )
     runtime.notifier.send(
         request.connection_id,
@@ -23,6 +27,8 @@ def handler(request: Request[JoinSession], runtime: SessionRuntime) -> None:
             target_language=message.target_language,
             source_language=session.source_language,
             broadcast_state=broadcast_state(session),
+            title=session.title,
+            presenter=session.presenter,
         ),
     )
     if not session.language_counts.get(message.target_language):
