@@ -116,6 +116,7 @@ def test_one_speaker_may_create_a_bounded_number_of_sessions_per_hour(harness):
         harness.connect(f"spk{n}", "speaker", user_id="mallory")
         harness.send(f"spk{n}", {"action": "createSession", "sourceLanguage": "en"})
         harness.last(f"spk{n}", "sessionCreated")
+        harness.send(f"spk{n}", {"action": "endSession"})  # creations count, not talks at once (capacity's own)
     harness.connect("spk-extra", "speaker", user_id="mallory")
     harness.send("spk-extra", {"action": "createSession", "sourceLanguage": "en"})
     refused = harness.last("spk-extra", "error")

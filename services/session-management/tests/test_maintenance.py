@@ -154,7 +154,7 @@ def test_reconciler_recounts_a_drifted_session_from_the_index(harness, capsys):
     )
     capsys.readouterr()
     result = reconcile_counts.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
-    assert result == {"sessions": 2, "drifted": 1, "corrected": 1, "failed": 0}
+    assert result == {"sessions": 2, "drifted": 1, "corrected": 1, "failed": 0, "talks_corrected": False}
     session = harness.runtime.sessions.get(drifted)
     assert session.listener_count == 2 and session.language_counts == {"es": 1, "fr": 1}
     assert '"ListenerCountDrift":[3' in capsys.readouterr().out.replace(" ", "")
