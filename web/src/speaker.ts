@@ -12,6 +12,7 @@ import { TranscriptReader } from "./transcript-pages";
 import {
   type BroadcastState,
   connectionUrl,
+  errorText,
   type GatewayAnswer,
   type ServerMessage,
   SOURCE_LANGUAGES,
@@ -187,7 +188,9 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
       break;
     case "error":
       if (kept.handle(message)) break;
-      notice(ui.error, `${message.code}: ${message.message}`);
+      notice(ui.error, errorText(message));
+      // A refused createSession (e.g. CAPACITY_REACHED): the speaker may try again.
+      if (message.action === "createSession" && ui.live.hidden) ui.create.disabled = false;
       break;
     case "gatewayAnswer":
       // A message whose function failed (e.g. timed out): before the session exists, let the speaker retry.
