@@ -1,7 +1,8 @@
 """The deployment's capacity through the local platform: beyond it a talk is refused at ``createSession``.
 
 The run's deployment gets a capacity of two talks at once (the ``create_session`` function's ``CAPACITY_PLAN`` set
-through the Lambda API, as Terraform's ``measured_throughput_talks = 2`` would make it; set back afterwards). Two
+through the Lambda API, as Terraform's ``measured_throughput_talks = 2`` would make it; set back afterwards), once
+the talks earlier tests left to the sweep are ended (through the sessions repository, as the sweep would). Two
 speakers create sessions; a third, and ``broadcast-speaker``, are refused with ``CAPACITY_REACHED`` and told so
 plainly. One talk ends; a new one gets in and is streamed to a listener while another ``createSession`` is refused
 mid-talk, and every final of it reaches the listener; the first talk still answers its speaker.
@@ -12,41 +13,46 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from websockets.sync.client import connect
 
+from broadcast_shared.repositories.sessions import SessionsRepository
 from broadcast_tools import local_auth
 from broadcast_tools.speech import synthesize, write_wav
-from tests.support.deployment import emulator_client
+from tests.support.deployment import capacity_plan, emulator_options, set_capacity_plan
 from tests.support.frames import receive, send
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import everything_arrived, stream_talk
 
 pytestmark = [pytest.mark.terraform, pytest.mark.minutes(2)]
 
-CREATE_SESSION = "speech-broadcast-local-create-session"
 CAPACITY = 2
 REFUSAL = f"This deployment is carrying its maximum of {CAPACITY} talks; try again when one ends"
 
 
 @pytest.fixture(scope="module")
 def two_talks(deployed_local) -> Iterator[dict[str, Any]]:
-    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
-    variables = lambda_.get_function_configuration(FunctionName=CREATE_SESSION)["Environment"]["Variables"]
-    plan = json.loads(variables["CAPACITY_PLAN"])
-    assert plan["throughput_talks"] == 4  # local.tfvars' measured throughput
-    lambda_.update_function_configuration(
-        FunctionName=CREATE_SESSION,
-        Environment={"Variables": {**variables, "CAPACITY_PLAN": json.dumps({**plan, "throughput_talks": CAPACITY})}},
+    endpoint = deployed_local["endpoint"]
+    sessions = SessionsRepository(
+        boto3.resource("dynamodb", **emulator_options(endpoint)).Table("speech-broadcast-local-sessions"),
+        "speech-broadcast-local-connections",
+        86400,
     )
+    for left in sessions.active(consistent=True):  # talks earlier tests of this process left to the sweep
+        sessions.end(left.session_id, time.time(), "speakerDisconnected")
+    assert sessions.active_talks() == 0
+    plan = capacity_plan(endpoint)
+    set_capacity_plan(endpoint, {**plan, "throughput_talks": CAPACITY})
     try:
         yield deployed_local
     finally:
-        lambda_.update_function_configuration(FunctionName=CREATE_SESSION, Environment={"Variables": variables})
+        set_capacity_plan(endpoint, plan)
 
 
 def speaker(url: str) -> Any:

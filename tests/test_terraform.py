@@ -445,12 +445,12 @@ def test_site_holds_the_built_pages_and_a_config_json_naming_this_deployment(dep
     }
 
 
-def test_capacity_output_is_the_derivation_create_session_enforces(deployed_local, outputs):
+def test_capacity_output_is_the_derivation_the_functions_make_of_their_plan(deployed_local, outputs):
+    # (the suite lifts createSession's own plan, tests/conftest.py; the periodic status keeps Terraform's)
     lambda_ = emulator_client("lambda", deployed_local["endpoint"])
-    variables = lambda_.get_function_configuration(FunctionName="speech-broadcast-local-create-session")["Environment"][
-        "Variables"
-    ]
-    plan = CapacityPlan.model_validate_json(variables["CAPACITY_PLAN"])
+    status = lambda_.get_function_configuration(FunctionName="speech-broadcast-local-publish-periodic-status")
+    plan = CapacityPlan.model_validate_json(status["Environment"]["Variables"]["CAPACITY_PLAN"])
+    assert plan == CapacityPlan.model_validate(outputs["capacity"]["plan"])
     assert plan.throughput_talks == 4 and plan.translation_concurrency == 100  # local.tfvars; reserved concurrency
     capacity = derive(plan)
     shown = outputs["capacity"]
