@@ -77,7 +77,43 @@ locals {
     WARM_UP_FUNCTIONS = jsonencode({ for callee, environments in local.platform.warm_ups.create_session : local.function_names[callee] => environments })
     # joinSession warms the pipeline for a language's first listener.
     TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
+    # createSession admits talks up to the capacity broadcast_shared.capacity derives from this plan; the periodic
+    # status measures the load against it (docs/CAPACITY.md).
+    CAPACITY_PLAN = jsonencode(local.capacity_plan)
   })
+
+  # What the deployment's capacity is derived from (broadcast_shared.capacity.CapacityPlan): the account's quotas,
+  # the talk planned for, and the concurrency translate-segment may use (its reserved concurrency, else what the
+  # account leaves unreserved).
+  capacity_plan = {
+    quotas           = var.account_quotas
+    talk             = local.capacity_talk
+    prefer_neural    = var.translation.prefer_neural
+    throughput_talks = var.measured_throughput_talks
+    translation_concurrency = lookup(
+      var.reserved_concurrency, "translate_segment",
+      var.account_quotas.lambda_concurrent_executions - sum(concat([0], values(var.reserved_concurrency))),
+    )
+  }
+  # The same derivation, shown as an output (tests/test_terraform.py checks it against broadcast_shared.capacity on
+  # the local deployment): talks at once per bound, the smallest deciding.
+  capacity_talk = merge(var.talk_profile, { listeners_per_fanout_invocation = local.fanout_slice_size })
+  # Listeners one translate-segment invocation posts to; more are handed to concurrent invocations of itself.
+  fanout_slice_size = 250
+  capacity_bounds = merge(
+    {
+      speechCallsPerSecond   = floor((var.translation.prefer_neural ? var.account_quotas.polly_neural_tps : var.account_quotas.polly_standard_tps) / (local.capacity_talk.finals_per_minute * local.capacity_talk.listened_languages / 60) + 1e-9)
+      transcribeStreams      = var.account_quotas.transcribe_concurrent_streams
+      translationConcurrency = floor(local.capacity_plan.translation_concurrency / (local.capacity_talk.listened_languages * ceil(local.capacity_talk.listeners / local.capacity_talk.listened_languages / local.fanout_slice_size)))
+      apiGatewayRequestsPerSecond = floor(var.account_quotas.api_gateway_requests_per_second / (
+        local.capacity_talk.listeners * (local.capacity_talk.partials_per_second + local.capacity_talk.finals_per_minute / 60)
+        + local.capacity_talk.audio_messages_per_second
+        + (local.capacity_talk.listeners + 1) * local.capacity_talk.heartbeats_per_minute / 60
+      ) + 1e-9)
+    },
+    var.measured_throughput_talks == null ? {} : { measuredThroughput = var.measured_throughput_talks },
+  )
+  max_concurrent_talks = max(1, min(values(local.capacity_bounds)...))
 
   audio_stream_name = "${local.name_prefix}-audio"
 
@@ -110,6 +146,7 @@ locals {
     POLLY_PREFER_NEURAL          = tostring(var.translation.prefer_neural)
     TRANSCRIPTS_TABLE            = module.tables.tables["transcripts"].name
     TRANSCRIPT_RETENTION_SECONDS = tostring(var.transcript_retention_days * 86400)
+    FANOUT_SLICE_SIZE            = tostring(local.fanout_slice_size)
   })
 
   authorizer_environment = merge(
@@ -463,6 +500,8 @@ module "monitoring" {
     segments-forward-failed = { metric = "SegmentsForwardFailed", service = "audio-transcription", threshold = 0, description = "the worker could not hand transcript segments to the translation function: listeners miss captions" }
     listener-count-drift    = { metric = "ListenerCountDrift", service = "session-management", threshold = 0, description = "a session's listener counters disagreed with its connections (the reconciler corrected them)" }
     sweep-failures          = { metric = "SweepFailures", service = "session-management", threshold = 0, description = "the sweep could not handle some connections or sessions (retried every minute)" }
+    capacity                = { metric = "CapacityUsedPercent", service = "session-management", statistic = "Maximum", comparison = "GreaterThanOrEqualToThreshold", threshold = var.capacity_alarm_percent, description = "the active talks (or their speech calls against Polly's quota) reached ${var.capacity_alarm_percent} % of the deployment's capacity of ${local.max_concurrent_talks} talks: new talks are refused at the capacity (docs/CAPACITY.md, which quotas to raise)" }
+    active-talks-drift      = { metric = "ActiveTalksDrift", service = "session-management", threshold = 0, description = "the active-talks counter createSession admits against disagreed with the active sessions (the reconciler corrected it)" }
   }
   talk_path = {
     functions   = [for key in ["send_audio", "transcription_worker", "translate_segment", "join_session"] : local.function_names[key]]
@@ -471,7 +510,7 @@ module "monitoring" {
     emf_by_service = {
       audio-transcription  = ["AudioChunksAccepted", "TranscriptFinals", "AudioGaps", "SegmentsForwardFailed"]
       translation-pipeline = ["SegmentsTranslated", "FanOutDelivered", "FanOutFailed", "GoneConnections"]
-      session-management   = ["ListenersJoined", "SessionsEnded", "SpeakersReconnecting", "ListenerCountDrift"]
+      session-management   = ["ListenersJoined", "SessionsEnded", "SpeakersReconnecting", "ListenerCountDrift", "ActiveTalks", "CapacityUsedPercent"]
     }
   }
   tags = local.tags

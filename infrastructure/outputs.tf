@@ -67,3 +67,13 @@ output "sign_in" {
     speaker_group = module.identity.speaker_group
   }
 }
+
+output "capacity" {
+  description = "Talks at once the deployment carries (createSession refuses more with CAPACITY_REACHED), the bound that decides it, every bound in talks, and the plan they are derived from (docs/CAPACITY.md)."
+  value = {
+    max_concurrent_talks = local.max_concurrent_talks
+    binding              = [for bound, talks in local.capacity_bounds : bound if talks == min(values(local.capacity_bounds)...)][0]
+    bounds               = local.capacity_bounds
+    plan                 = local.capacity_plan
+  }
+}

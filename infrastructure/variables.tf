@@ -320,3 +320,72 @@ variable "transcript_retention_days" {
     error_message = "transcript_retention_days must be a whole number of days from 1 to 365."
   }
 }
+
+variable "account_quotas" {
+  description = "The account's quotas (per account and region; Service Quotas shows yours) that bound how many talks at once the deployment carries (docs/CAPACITY.md). Defaults are AWS's: Amazon Polly SynthesizeSpeech 8 transactions per second with neural voices (burst 10) and 80 with standard voices (burst 100), https://docs.aws.amazon.com/polly/latest/dg/limits.html; Amazon Transcribe 25 concurrent HTTP/2 streams for streaming transcription, https://docs.aws.amazon.com/transcribe/latest/dg/limits-guidelines.html and https://docs.aws.amazon.com/general/latest/gr/transcribe.html; AWS Lambda 1,000 concurrent executions, https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html; API Gateway 10,000 requests per second across the account's APIs, https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html. Amazon Translate publishes no TranslateText rate quota (https://docs.aws.amazon.com/translate/latest/dg/what-is-limits.html: it scales with traffic), so it has none here. Raise a value here after Service Quotas granted it."
+  type = object({
+    polly_neural_tps                = optional(number, 8)
+    polly_standard_tps              = optional(number, 80)
+    transcribe_concurrent_streams   = optional(number, 25)
+    lambda_concurrent_executions    = optional(number, 1000)
+    api_gateway_requests_per_second = optional(number, 10000)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for value in values(var.account_quotas) : value > 0])
+    error_message = "Every account quota must be above 0."
+  }
+  validation {
+    condition     = floor(var.account_quotas.transcribe_concurrent_streams) == var.account_quotas.transcribe_concurrent_streams && floor(var.account_quotas.lambda_concurrent_executions) == var.account_quotas.lambda_concurrent_executions
+    error_message = "account_quotas.transcribe_concurrent_streams and lambda_concurrent_executions are whole numbers."
+  }
+  validation {
+    condition     = var.account_quotas.lambda_concurrent_executions >= sum(concat([0], values(var.reserved_concurrency))) + 100
+    error_message = "account_quotas.lambda_concurrent_executions must leave 100 unreserved beside reserved_concurrency (Lambda refuses to reserve more)."
+  }
+}
+
+variable "talk_profile" {
+  description = "The talk the capacity is planned for (docs/CAPACITY.md): listened languages and listeners per talk, finals a minute (make bench's continuous speech: about 11 for fluent speech), partial captions per second per language (the worker's PARTIAL_RATE_PER_SECOND), the speaker's audio messages per second (200 ms chunks) and heartbeats per connection per minute. More languages or listeners per talk than planned use the quotas faster: the capacity metric counts the languages actually listened to."
+  type = object({
+    listened_languages        = optional(number, 5)
+    listeners                 = optional(number, 1000)
+    finals_per_minute         = optional(number, 11)
+    partials_per_second       = optional(number, 0.6)
+    audio_messages_per_second = optional(number, 5)
+    heartbeats_per_minute     = optional(number, 1)
+  })
+  default = {}
+
+  validation {
+    condition     = var.talk_profile.listened_languages >= 1 && var.talk_profile.listeners >= 1 && var.talk_profile.finals_per_minute > 0 && floor(var.talk_profile.listened_languages) == var.talk_profile.listened_languages && floor(var.talk_profile.listeners) == var.talk_profile.listeners
+    error_message = "talk_profile.listened_languages and listeners must be whole numbers of at least 1, finals_per_minute above 0."
+  }
+  validation {
+    condition     = var.talk_profile.partials_per_second >= 0 && var.talk_profile.audio_messages_per_second >= 0 && var.talk_profile.heartbeats_per_minute >= 0
+    error_message = "talk_profile rates cannot be negative."
+  }
+}
+
+variable "measured_throughput_talks" {
+  description = "Talks at once the platform itself carries as measured, where that is below what the account quotas allow: the local runtime on its machine (docs/CAPACITY.md, \"Locally\"). null (the default, AWS): the quotas alone decide."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.measured_throughput_talks == null || try(var.measured_throughput_talks >= 1 && floor(var.measured_throughput_talks) == var.measured_throughput_talks, false)
+    error_message = "measured_throughput_talks must be null or a whole number of at least 1."
+  }
+}
+
+variable "capacity_alarm_percent" {
+  description = "The capacity alarm fires when the active talks (or their estimated speech calls against Polly's quota) reach this share of the deployment's capacity, in percent."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.capacity_alarm_percent > 0 && var.capacity_alarm_percent <= 100
+    error_message = "capacity_alarm_percent must be above 0 and at most 100."
+  }
+}

@@ -17,17 +17,23 @@ from typing import Any
 
 import pytest
 
-from tests.support.deployment import apply_local
+from tests.support.deployment import apply_local, lift_capacity
 
 
 class BackgroundDeployment:
-    """`apply_local` started on a thread of its own; destroyed when the test process ends."""
+    """`apply_local` started on a thread of its own, its capacity lifted (`lift_capacity`: the process's tests
+    share it); destroyed when the test process ends."""
 
     def __init__(self) -> None:
         self._workdirs = Path(tempfile.mkdtemp(prefix="terraform-"))
         self._steps = apply_local(self._workdirs)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="terraform-apply")
-        self._applied: Future[dict[str, Any]] = self._executor.submit(next, self._steps)
+        self._applied: Future[dict[str, Any]] = self._executor.submit(self._apply)
+
+    def _apply(self) -> dict[str, Any]:
+        applied = next(self._steps)
+        lift_capacity(applied["endpoint"])
+        return applied
 
     def result(self) -> dict[str, Any]:
         return self._applied.result()

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from broadcast_shared.capacity import CapacityPlan, derive
 from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.platform_table import PlatformTable
@@ -442,3 +443,26 @@ def test_site_holds_the_built_pages_and_a_config_json_naming_this_deployment(dep
             "redirectUri": f"{outputs['site_url']}speaker.html",
         },
     }
+
+
+def test_capacity_output_is_the_derivation_the_functions_make_of_their_plan(deployed_local, outputs):
+    # (the suite lifts createSession's own plan, tests/conftest.py; the periodic status keeps Terraform's)
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
+    status = lambda_.get_function_configuration(FunctionName="speech-broadcast-local-publish-periodic-status")
+    plan = CapacityPlan.model_validate_json(status["Environment"]["Variables"]["CAPACITY_PLAN"])
+    assert plan == CapacityPlan.model_validate(outputs["capacity"]["plan"])
+    assert plan.throughput_talks == 4 and plan.translation_concurrency == 100  # local.tfvars; reserved concurrency
+    capacity = derive(plan)
+    shown = outputs["capacity"]
+    assert shown["max_concurrent_talks"] == capacity.max_concurrent_talks == 4
+    assert shown["binding"] == capacity.binding.value == "measuredThroughput"
+    assert shown["bounds"] == {bound.value: talks for bound, talks in capacity.bounds.items()}
+    # ...and the same for the account's own quotas, without the local throughput: Polly's neural 8 TPS binds
+    on_aws = derive(plan.model_copy(update={"throughput_talks": None}))
+    assert (on_aws.max_concurrent_talks, on_aws.binding.value) == (8, "speechCallsPerSecond")
+    alarms = emulator_client("cloudwatch", deployed_local["endpoint"]).describe_alarms(
+        AlarmNames=["speech-broadcast-local-capacity"]
+    )["MetricAlarms"]
+    assert [(a["MetricName"], a["Statistic"], a["ComparisonOperator"], a["Threshold"]) for a in alarms] == [
+        ("CapacityUsedPercent", "Maximum", "GreaterThanOrEqualToThreshold", 80.0)
+    ]

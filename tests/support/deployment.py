@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +18,18 @@ from tests.support.aws_emulator import REGION
 from tests.support.ports import free_port
 
 
+def emulator_options(endpoint: str) -> dict[str, str]:
+    """What a boto3 client or resource needs to reach the emulator at ``endpoint``."""
+    return {
+        "endpoint_url": endpoint,
+        "region_name": REGION,
+        "aws_access_key_id": "test",
+        "aws_secret_access_key": "test",
+    }
+
+
 def emulator_client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
-    )
+    return boto3.client(service, **emulator_options(endpoint))
 
 
 def apply_local(workdirs: Path, root: Path = ROOT, variables: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
@@ -66,3 +75,46 @@ def apply_local(workdirs: Path, root: Path = ROOT, variables: dict[str, str] | N
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
+
+
+#: the function that admits talks against the deployment's capacity (its ``CAPACITY_PLAN``)
+CREATE_SESSION = "speech-broadcast-local-create-session"
+#: a capacity no test reaches: the account quotas and the measured throughput lifted (``lift_capacity``)
+UNBOUNDED_CAPACITY = {
+    "quotas": {
+        "polly_neural_tps": 1e6,
+        "polly_standard_tps": 1e6,
+        "transcribe_concurrent_streams": 10**6,
+        "lambda_concurrent_executions": 10**6,
+        "api_gateway_requests_per_second": 1e9,
+    },
+    "translation_concurrency": 10**6,
+    "throughput_talks": None,
+}
+
+
+def capacity_plan(endpoint: str) -> dict[str, Any]:
+    """The deployed ``createSession``'s ``CAPACITY_PLAN``."""
+    lambda_ = emulator_client("lambda", endpoint)
+    variables = lambda_.get_function_configuration(FunctionName=CREATE_SESSION)["Environment"]["Variables"]
+    plan: dict[str, Any] = json.loads(variables["CAPACITY_PLAN"])
+    return plan
+
+
+def set_capacity_plan(endpoint: str, plan: dict[str, Any]) -> None:
+    """Give the deployed ``createSession`` another ``CAPACITY_PLAN`` (through the Lambda API, as a changed Terraform
+    variable would); a platform served afterwards admits talks against it."""
+    lambda_ = emulator_client("lambda", endpoint)
+    variables = lambda_.get_function_configuration(FunctionName=CREATE_SESSION)["Environment"]["Variables"]
+    lambda_.update_function_configuration(
+        FunctionName=CREATE_SESSION, Environment={"Variables": {**variables, "CAPACITY_PLAN": json.dumps(plan)}}
+    )
+
+
+def lift_capacity(endpoint: str) -> None:
+    """Lift the deployment's capacity beyond any test's talks.
+
+    One deployment serves every test of a process, and most tests leave their talks to end as a speaker who left
+    does: when the grace period has passed, at the sweep, which runs only while a platform is served. Their talks
+    would fill the local capacity (4) before then; ``test_capacity_e2e`` sets and tests a capacity of its own."""
+    set_capacity_plan(endpoint, {**capacity_plan(endpoint), **UNBOUNDED_CAPACITY})

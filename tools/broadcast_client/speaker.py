@@ -123,6 +123,16 @@ class SpeakerLink:
         if self._ws is not None:
             await self._ws.close()
 
+    def _refusal(self, error: dict[str, Any]) -> str:
+        """What to tell the speaker when createSession is refused."""
+        if error.get("code") == "CAPACITY_REACHED":
+            talks = error.get("details", {}).get("maxConcurrentTalks")
+            return (
+                f"this deployment is carrying its maximum of {talks} talks; try again when one ends (CAPACITY_REACHED)"
+            )
+        doing = f"resume session {self.session_id}" if self.session_id else "create a session"
+        return f"could not {doing}: {error.get('code')}: {error.get('message')}"
+
     def _create_message(self) -> dict[str, Any]:
         """createSession; when resuming, the server keeps the session's own title and passcode."""
         message = {"action": "createSession", "sourceLanguage": self.args.source_language}
@@ -152,8 +162,7 @@ class SpeakerLink:
                         beat = beat or asyncio.create_task(heartbeats(ws.send, self.args.heartbeat))
                         continue
                     if message.get("type") == "error" and message.get("action") == "createSession":
-                        doing = f"resume session {self.session_id}" if self.session_id else "create a session"
-                        raise ClientFailed(f"could not {doing}: {message.get('code')}: {message.get('message')}")
+                        raise ClientFailed(self._refusal(message))
                     self.ended = self.ended or message.get("type") == "sessionEnded"
                     emit(message, self.args.json)
             except ConnectionClosed:

@@ -1,7 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { SESSION_ID_INPUT_PATTERN, SESSION_ID_PATTERN, compareSegmentIds, connectionUrl, parseServerMessage } from "./protocol";
+import {
+  SESSION_ID_INPUT_PATTERN,
+  SESSION_ID_PATTERN,
+  compareSegmentIds,
+  connectionUrl,
+  errorText,
+  parseServerMessage,
+} from "./protocol";
 
 describe("protocol", () => {
+  it("tells the speaker plainly that the deployment carries its maximum of talks", () => {
+    const refused = {
+      type: "error" as const,
+      code: "CAPACITY_REACHED",
+      message: "This deployment is carrying its maximum of 8 talks; try again when one ends",
+      action: "createSession",
+      details: { maxConcurrentTalks: 8 },
+    };
+    expect(errorText(refused)).toBe("This deployment is carrying its maximum of 8 talks; try again when one ends.");
+    expect(errorText({ type: "error", code: "RATE_LIMITED", message: "slow down" })).toBe("RATE_LIMITED: slow down");
+  });
+
   it("connects a speaker with its token and a listener without one", () => {
     expect(connectionUrl("ws://127.0.0.1:8765/local", "speaker", "a.b.c")).toBe(
       "ws://127.0.0.1:8765/local?role=speaker&token=a.b.c",

@@ -167,3 +167,13 @@ export function compareSegmentIds(a: string, b: string): number {
   }
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** An error as the speaker reads it: a talk refused at the deployment's capacity (`CAPACITY_REACHED`) in plain words,
+ * anything else with its code. */
+export function errorText(message: MessageOf<"error">): string {
+  if (message.code === "CAPACITY_REACHED") {
+    const talks = message.details?.maxConcurrentTalks;
+    return `This deployment is carrying its maximum of ${String(talks)} talks; try again when one ends.`;
+  }
+  return `${message.code}: ${message.message}`;
+}

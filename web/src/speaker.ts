@@ -14,6 +14,7 @@ import {
   type Action,
   type BroadcastState,
   connectionUrl,
+  errorText,
   type GatewayAnswer,
   type MessageOf,
   PASSCODE_MAX,
@@ -217,7 +218,9 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
       break;
     case "error":
       if (kept.handle(message)) break;
-      notice(ui.error, `${message.code}: ${message.message}`);
+      notice(ui.error, errorText(message));
+      // A refused createSession (e.g. CAPACITY_REACHED): the speaker may try again.
+      if (message.action === "createSession" && ui.live.hidden) ui.create.disabled = false;
       break;
     case "gatewayAnswer":
       // A message whose function failed (e.g. timed out): before the session exists, let the speaker retry.

@@ -23,7 +23,8 @@ resource "aws_sns_topic_subscription" "alarms" {
 }
 
 # Every alarm of this module: one resource over one map, keyed by alarm name suffix. Each alarms when the
-# sum over its period is above its threshold; a period without data is not breaching.
+# sum over its period is above its threshold (an application alarm may name another statistic and comparison);
+# a period without data is not breaching.
 locals {
   alarms = merge(
     {
@@ -55,6 +56,7 @@ locals {
         name        = "${var.name_prefix}-${key}"
         description = alarm.description
         namespace   = var.metric_namespace, metric = alarm.metric, dimensions = { service = alarm.service }, period = 300, threshold = alarm.threshold
+        statistic   = alarm.statistic, comparison = alarm.comparison
       }
     },
   )
@@ -68,11 +70,11 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   namespace           = each.value.namespace
   metric_name         = each.value.metric
   dimensions          = each.value.dimensions
-  statistic           = "Sum"
+  statistic           = try(each.value.statistic, "Sum")
   period              = each.value.period
   evaluation_periods  = 1
   threshold           = each.value.threshold
-  comparison_operator = "GreaterThanThreshold"
+  comparison_operator = try(each.value.comparison, "GreaterThanThreshold")
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions

@@ -59,14 +59,21 @@ variable "metric_namespace" {
 }
 
 variable "application_alarms" {
-  description = "Alarms on the functions' own metrics, keyed by alarm suffix: metric, the Powertools service that emits it (its `service` dimension), the threshold (alarm when the 5-minute sum is above it) and what it means."
+  description = "Alarms on the functions' own metrics, keyed by alarm suffix: metric, the Powertools service that emits it (its `service` dimension), the threshold (by default, alarm when the 5-minute Sum is above it; statistic and comparison name another CloudWatch statistic and comparison operator, e.g. Maximum and GreaterThanOrEqualToThreshold for a percentage) and what it means."
   type = map(object({
     metric      = string
     service     = string
     threshold   = number
     description = string
+    statistic   = optional(string, "Sum")
+    comparison  = optional(string, "GreaterThanThreshold")
   }))
   default = {}
+
+  validation {
+    condition     = alltrue([for alarm in values(var.application_alarms) : contains(["Sum", "Maximum", "Average", "Minimum", "SampleCount"], alarm.statistic) && contains(["GreaterThanThreshold", "GreaterThanOrEqualToThreshold"], alarm.comparison)])
+    error_message = "An application alarm's statistic must be Sum, Maximum, Average, Minimum or SampleCount, its comparison GreaterThanThreshold or GreaterThanOrEqualToThreshold."
+  }
 }
 
 variable "talk_path" {

@@ -4,6 +4,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from broadcast_shared.repositories.sessions import ACTIVE_TALKS_KEY
 from local_runtime.management_api import RecordingSink
 from session_management.handlers import publish_periodic_status, reconcile_counts, sweep_idle_connections
 from tests.support.aws_faults import Fault, inject
@@ -154,7 +155,7 @@ def test_reconciler_recounts_a_drifted_session_from_the_index(harness, capsys):
     )
     capsys.readouterr()
     result = reconcile_counts.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
-    assert result == {"sessions": 2, "drifted": 1, "corrected": 1, "failed": 0}
+    assert result == {"sessions": 2, "drifted": 1, "corrected": 1, "failed": 0, "talks_corrected": False}
     session = harness.runtime.sessions.get(drifted)
     assert session.listener_count == 2 and session.language_counts == {"es": 1, "fr": 1}
     assert '"ListenerCountDrift":[3' in capsys.readouterr().out.replace(" ", "")
@@ -214,3 +215,37 @@ def test_an_active_session_expires_unless_its_speaker_is_heard_from(harness, clo
     clock.advance(3600)
     publish_periodic_status.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
     assert table.get_item(Key={"sessionId": session_id})["Item"]["expiresAt"] == created + 3600
+
+
+def test_reconciler_corrects_the_active_talks_counter_from_the_active_sessions(harness, capsys):
+    harness.speaker_with_session("spk1")
+    harness.speaker_with_session("spk2")
+    table = boto3.resource("dynamodb").Table(harness.runtime.settings.sessions_table)
+    table.put_item(Item={"sessionId": ACTIVE_TALKS_KEY, "activeTalks": 7})  # e.g. a session TTL removed while active
+    capsys.readouterr()
+    result = reconcile_counts.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert result["sessions"] == 2 and result["talks_corrected"] is True
+    assert harness.runtime.sessions.active_talks() == 2
+    assert '"ActiveTalksDrift":[5' in capsys.readouterr().out.replace(" ", "")
+
+
+def test_reconciler_leaves_a_counter_that_moved_while_it_counted(harness):
+    harness.speaker_with_session("spk1")
+    assert harness.runtime.sessions.correct_active_talks(seen=3, count=1) is False
+    assert harness.runtime.sessions.active_talks() == 1
+
+
+def test_periodic_status_measures_the_load_against_the_capacity(harness, capsys):
+    # default plan: 8 talks, 8 neural speech calls/s; two talks with es+fr and es listened to: 3 languages
+    first = harness.speaker_with_session("spk1")
+    second = harness.speaker_with_session("spk2")
+    harness.listener_in(first, "l1", "es")
+    harness.listener_in(first, "l2", "fr")
+    harness.listener_in(second, "l3", "es")
+    capsys.readouterr()
+    publish_periodic_status.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    out = capsys.readouterr().out.replace(" ", "")
+    assert '"ActiveTalks":[2.0]' in out or '"ActiveTalks":[2]' in out
+    assert '"ListenedLanguages":[3' in out
+    assert '"EstimatedSpeechCallsPerSecond":[0.55' in out  # 11 finals/min x 3 / 60
+    assert '"CapacityUsedPercent":[25' in out  # 2 of 8 talks (the speech calls are 6.9 % of 8/s)

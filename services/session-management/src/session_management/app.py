@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from broadcast_shared.capacity import Capacity, derive
 from broadcast_shared.clock import Clock
 from broadcast_shared.repositories.rate_limits import RateLimiter
 from broadcast_shared.runtime import Runtime
@@ -42,6 +43,11 @@ class SessionRuntime(Runtime):
     @classmethod
     def from_environment(cls) -> SessionRuntime:
         return cls.build_session(SessionSettings.from_environment())
+
+    @cached_property
+    def capacity(self) -> Capacity:
+        """The talks at once this deployment carries, derived from its plan (``docs/CAPACITY.md``)."""
+        return derive(self.settings.capacity_plan)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

@@ -27,7 +27,10 @@ def publish_periodic_status(runtime: SessionRuntime) -> StatusResult:
     counted (``PeriodicStatusFailed``); the run goes on with the others.
     """
     result = StatusResult()
+    talks = languages = 0
     for session in runtime.sessions.active():
+        talks += 1
+        languages += sum(1 for count in session.language_counts.values() if count > 0)
         if session.speaker_away_since is not None:
             continue  # the speaker's connection is gone; they may yet resume
         try:
@@ -38,7 +41,27 @@ def publish_periodic_status(runtime: SessionRuntime) -> StatusResult:
             result.failed += 1
     metrics.add_metric(name="PeriodicStatusSent", unit=MetricUnit.Count, value=result.sent)
     metrics.add_metric(name="PeriodicStatusFailed", unit=MetricUnit.Count, value=result.failed)
+    _measure_load(runtime, talks, languages)
     return result
+
+
+def _measure_load(runtime: SessionRuntime, talks: int, languages: int) -> None:
+    """The deployment's load against its capacity, as metrics (the capacity alarm watches ``CapacityUsedPercent``).
+
+    Every active session counts (one waiting for its speaker too: it holds its place); its listened languages are
+    those with a listener now."""
+    load = runtime.capacity.load(talks, languages)
+    metrics.add_metric(name="ActiveTalks", unit=MetricUnit.Count, value=load.active_talks)
+    metrics.add_metric(name="ListenedLanguages", unit=MetricUnit.Count, value=load.listened_languages)
+    metrics.add_metric(
+        name="EstimatedSpeechCallsPerSecond", unit=MetricUnit.CountPerSecond, value=load.speech_calls_per_second
+    )
+    metrics.add_metric(name="SpeechQuotaUsedPercent", unit=MetricUnit.Percent, value=load.speech_quota_percent)
+    metrics.add_metric(name="CapacityUsedPercent", unit=MetricUnit.Percent, value=load.capacity_percent)
+    logger.info(
+        "load against capacity",
+        extra={**vars(load), "max_concurrent_talks": runtime.capacity.max_concurrent_talks},
+    )
 
 
 def _publish_one(runtime: SessionRuntime, session: Session) -> bool:
@@ -172,27 +195,47 @@ class ReconcileResult:
     drifted: int = 0
     corrected: int = 0
     failed: int = 0
+    #: whether the active-talks counter was set to the active sessions found
+    talks_corrected: bool = False
 
 
 def reconcile_counts(runtime: SessionRuntime) -> ReconcileResult:
-    """Recount every active session's listeners from the index; report and correct any drift.
+    """Recount every active session's listeners from the index, and the active sessions createSession admits
+    against; report and correct any drift.
 
     Drift is the sum over languages of the difference between a session's counters and
     its listeners in the ``by-session-language`` index (``ListenerCountDrift``, one value
     per drifted session). The correction is conditional on the counters not having moved
     since they were read, so a join or leave meanwhile wins and the next run looks again.
+    The active-talks counter is read before a strongly consistent scan of the active
+    sessions and corrected only if no create or end moved it meanwhile (``ActiveTalksDrift``).
     """
     result = ReconcileResult()
-    for session in runtime.sessions.active():
+    counted_talks = runtime.sessions.active_talks()
+    for session in runtime.sessions.active(consistent=True):
         result.sessions += 1
         try:
             _reconcile_one(runtime, session, result)
         except Exception:
             logger.exception("could not reconcile a session's counts", extra={"session_id": session.session_id})
             result.failed += 1
+    try:
+        _reconcile_talks(runtime, counted_talks, result)
+    except Exception:
+        logger.exception("could not reconcile the active talks counter")
+        result.failed += 1
     metrics.add_metric(name="CountReconcileFailures", unit=MetricUnit.Count, value=result.failed)
     logger.info("counts reconciled", extra=vars(result))
     return result
+
+
+def _reconcile_talks(runtime: SessionRuntime, counted: int, result: ReconcileResult) -> None:
+    if counted == result.sessions:
+        return
+    metrics.add_metric(name="ActiveTalksDrift", unit=MetricUnit.Count, value=abs(counted - result.sessions))
+    logger.warning("active talks counter drifted", extra={"counted": counted, "active_sessions": result.sessions})
+    if runtime.sessions.correct_active_talks(counted, result.sessions):
+        result.talks_corrected = True
 
 
 def _reconcile_one(runtime: SessionRuntime, session: Session, result: ReconcileResult) -> None:

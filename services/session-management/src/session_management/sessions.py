@@ -13,7 +13,12 @@ from broadcast_shared.messages.outbound import (
 )
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Session
-from broadcast_shared.repositories.sessions import MembershipConflict, MembershipFailure, SessionIdTaken
+from broadcast_shared.repositories.sessions import (
+    CapacityReached,
+    MembershipConflict,
+    MembershipFailure,
+    SessionIdTaken,
+)
 from session_management import passcodes
 from session_management.app import SessionRuntime
 from session_management.session_ids import new_session_id
@@ -63,6 +68,10 @@ class SessionService:
                 f"terminology: {problem}",
                 {"problems": [{"field": "terminology", "problem": problem}]},
             )
+        capacity = self._rt.capacity.max_concurrent_talks
+        if self._rt.sessions.active_talks() >= capacity:
+            # refused before the speaker's hourly allowance is spent; the create's transaction is what holds
+            raise _capacity_reached(capacity)
         allowed = self._limits.max_sessions_per_user_per_hour
         owner = speaker.user_id or speaker.connection_id
         if not self._rt.rate_limiter.try_acquire(f"sessions-of#{owner}", allowed, 3600, self._rt.clock.now()):
@@ -83,10 +92,13 @@ class SessionService:
                     self._rt.clock.now(),
                     terminology,
                     speaker.user_id,
+                    capacity,
                     title=title,
                     presenter=presenter,
                     passcode_hash=passcode_hash,
                 )
+            except CapacityReached as reached:
+                raise _capacity_reached(capacity) from reached
             except SessionIdTaken:
                 metrics.add_metric(name="SessionIdCollisions", unit=MetricUnit.Count, value=1)
                 continue
@@ -280,6 +292,16 @@ class SessionService:
         if session.speaker_connection_id != speaker.connection_id:
             raise BroadcastError(ErrorCode.FORBIDDEN, "only the session's speaker may do this")
         return session
+
+
+def _capacity_reached(capacity: int) -> BroadcastError:
+    """A new talk beyond the deployment's capacity: refused before any audience joins (``docs/CAPACITY.md``)."""
+    metrics.add_metric(name="SessionsRefusedAtCapacity", unit=MetricUnit.Count, value=1)
+    return BroadcastError(
+        ErrorCode.CAPACITY_REACHED,
+        f"This deployment is carrying its maximum of {capacity} talks; try again when one ends",
+        {"maxConcurrentTalks": capacity},
+    )
 
 
 def _no_live_session(session_id: str) -> BroadcastError:

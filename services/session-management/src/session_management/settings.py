@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from broadcast_shared.capacity import CapacityPlan
 from broadcast_shared.config import NonEmpty, RouteSettings
 
 
@@ -39,6 +40,9 @@ class SessionSettings(RouteSettings):
     control_calls_per_second: Annotated[float, Field(gt=0)] = 2500.0
     #: the SQS queue of delayed trailing broadcasts, consumed by ``publish_broadcast_state``
     control_queue_url: NonEmpty
+    #: what the deployment's capacity (talks at once ``createSession`` admits) is derived from: the account quotas,
+    #: the talk planned for, the measured throughput (JSON from Terraform, ``broadcast_shared.capacity``)
+    capacity_plan: Annotated[CapacityPlan, NoDecode] = CapacityPlan()
 
     @field_validator("allowed_terminologies", mode="before")
     @classmethod
@@ -47,7 +51,7 @@ class SessionSettings(RouteSettings):
             return frozenset(name.strip() for name in value.split(",") if name.strip())
         return value
 
-    @field_validator("warm_up_functions", mode="before")
+    @field_validator("warm_up_functions", "capacity_plan", mode="before")
     @classmethod
     def _json_object(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value

@@ -27,10 +27,17 @@ TRANSACTION_ATTEMPTS = 4
 #: the first backoff's ceiling; full jitter, doubling per attempt (0.05 s, 0.1 s, 0.2 s)
 TRANSACTION_BACKOFF_SECONDS = 0.025
 _RETRIED_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError"})
+#: the sessions-table item counting the deployment's active sessions (no session id has its form): every create
+#: moves it up under the capacity in the create's transaction, every end down in the end's (docs/CAPACITY.md)
+ACTIVE_TALKS_KEY = "#active-talks"
 
 
 class SessionIdTaken(Exception):
     """The generated session id exists already; pick another."""
+
+
+class CapacityReached(Exception):
+    """The deployment carries as many active sessions as its capacity allows."""
 
 
 class MembershipConflict(Exception):
@@ -68,16 +75,18 @@ class SessionsRepository:
         now: float,
         terminology: str | None = None,
         speaker_user_id: str | None = None,
+        max_active_talks: int | None = None,
         *,
         title: str | None = None,
         presenter: str | None = None,
         passcode_hash: str | None = None,
     ) -> Session:
-        """Create a session and attach the speaker's connection to it, atomically.
+        """Create a session, attach the speaker's connection to it and count it active, atomically.
 
         ``previous_session_id`` is the (ended) session the connection pointed at, if
         any; the write fails with :class:`MembershipConflict` when the connection
-        has moved meanwhile.
+        has moved meanwhile, and with :class:`CapacityReached` when ``max_active_talks``
+        sessions are active already (None: no limit, still counted).
         """
         item = {
             "sessionId": session_id,
@@ -110,12 +119,46 @@ class SessionsRepository:
                 }
             },
             self._attach(speaker_connection_id, Role.SPEAKER, previous_session_id, {"sessionId": session_id}),
+            self._count_talk(max_active_talks),
         )
         if failed and failed[0]:
             raise SessionIdTaken(session_id)
-        if failed:
+        if failed and failed[1]:
             raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED)
+        if failed:
+            raise CapacityReached()
         return Session.from_item(item)
+
+    def active_talks(self) -> int:
+        """The active-sessions counter as it stands (0 before the first session)."""
+        item = self._table.get_item(Key={"sessionId": ACTIVE_TALKS_KEY}, ConsistentRead=True).get("Item")
+        return int(item.get("activeTalks", 0)) if item else 0
+
+    def correct_active_talks(self, seen: int, count: int) -> bool:
+        """Set the active-sessions counter to a recount; False when it moved since it read ``seen``."""
+        return (
+            if_condition_holds(
+                self._table.update_item,
+                Key={"sessionId": ACTIVE_TALKS_KEY},
+                UpdateExpression="SET activeTalks = :count",
+                ConditionExpression="attribute_not_exists(activeTalks) OR activeTalks = :seen",
+                ExpressionAttributeValues={":count": count, ":seen": seen},
+            )
+            is not None
+        )
+
+    def _count_talk(self, max_active_talks: int | None) -> dict[str, Any]:
+        """The transaction item that counts one more active session, below ``max_active_talks`` when given."""
+        update: dict[str, Any] = {
+            "TableName": self._table.name,
+            "Key": {"sessionId": ACTIVE_TALKS_KEY},
+            "UpdateExpression": "SET activeTalks = if_not_exists(activeTalks, :zero) + :one",
+            "ExpressionAttributeValues": {":zero": 0, ":one": 1},
+        }
+        if max_active_talks is not None:
+            update["ConditionExpression"] = "attribute_not_exists(activeTalks) OR activeTalks < :max"
+            update["ExpressionAttributeValues"][":max"] = max_active_talks
+        return {"Update": update}
 
     def join(
         self,
@@ -296,29 +339,44 @@ class SessionsRepository:
         )
 
     def end(self, session_id: str, now: float, reason: str = "speakerEnded") -> Session | None:
-        """Mark an active session ended; None when it was not active (already ended or gone).
+        """Mark an active session ended and count it off the active sessions, atomically; None when it was not
+        active (already ended or gone).
 
         The session is not yet ``endAnnounced``: :meth:`mark_end_announced` records that
-        every listener was told, and the sweep announces again until then.
+        every listener was told, and the sweep announces again until then. The counter
+        is taken down unconditionally (a condition on it would fail the end): when it is off
+        (a session active before the counter existed, or one TTL removed while active),
+        ``reconcile_counts`` recounts it.
         """
-        result = if_condition_holds(
-            self._table.update_item,
-            Key={"sessionId": session_id},
-            UpdateExpression="SET #state = :ended, endedAt = :now, expiresAt = :exp, endReason = :reason",
-            ConditionExpression="#state = :active",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={
-                ":ended": SessionState.ENDED.value,
-                ":active": SessionState.ACTIVE.value,
-                ":now": dynamo_number(now),
-                ":exp": int(now) + self._ttl,
-                ":reason": reason,
+        failed = self._transact(
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {"sessionId": session_id},
+                    "UpdateExpression": "SET #state = :ended, endedAt = :now, expiresAt = :exp, endReason = :reason",
+                    "ConditionExpression": "#state = :active",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": {
+                        ":ended": SessionState.ENDED.value,
+                        ":active": SessionState.ACTIVE.value,
+                        ":now": dynamo_number(now),
+                        ":exp": int(now) + self._ttl,
+                        ":reason": reason,
+                    },
+                }
             },
-            ReturnValues="ALL_NEW",
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {"sessionId": ACTIVE_TALKS_KEY},
+                    "UpdateExpression": "SET activeTalks = if_not_exists(activeTalks, :one) - :one",
+                    "ExpressionAttributeValues": {":one": 1},
+                }
+            },
         )
-        if result is None:
+        if failed:
             return None
-        return Session.from_item(result["Attributes"])
+        return self.get(session_id)
 
     def mark_speaker_away(self, session_id: str, speaker_connection_id: str, now: float) -> Session | None:
         """Note that an active session's speaker connection went away; None when the session is not
@@ -424,9 +482,10 @@ class SessionsRepository:
             is not None
         )
 
-    def active(self) -> Iterator[Session]:
-        """Active sessions (a filtered Scan; ended sessions expire through TTL)."""
-        return self._scan(Attr("state").eq(SessionState.ACTIVE.value))
+    def active(self, consistent: bool = False) -> Iterator[Session]:
+        """Active sessions (a filtered Scan; ended sessions expire through TTL); ``consistent``: a strongly
+        consistent Scan, which sees every write that succeeded before it started."""
+        return self._scan(Attr("state").eq(SessionState.ACTIVE.value), consistent)
 
     def needing_attention(self) -> Iterator[Session]:
         """Active sessions, and ended ones whose end has not reached every listener yet."""
@@ -440,8 +499,8 @@ class SessionsRepository:
             )
         )
 
-    def _scan(self, condition: Any) -> Iterator[Session]:
-        kwargs: dict[str, Any] = {"FilterExpression": condition}
+    def _scan(self, condition: Any, consistent: bool = False) -> Iterator[Session]:
+        kwargs: dict[str, Any] = {"FilterExpression": condition, "ConsistentRead": consistent}
         while True:
             page = self._table.scan(**kwargs)
             for item in page.get("Items", []):

@@ -1,4 +1,5 @@
-"""Schedule ``reconcile-counts`` (every 5 minutes): recount listeners from the index, report and correct drift."""
+"""Schedule ``reconcile-counts`` (every 5 minutes): recount listeners from the index and the active sessions
+createSession admits against, report and correct drift."""
 
 from __future__ import annotations
 
