@@ -6,7 +6,8 @@ import { CaptionStore, renderCaptions } from "./captions";
 import { listenerLink, loadConfig, type SiteConfig, tokenFromFragment } from "./config";
 import { BroadcastSocket } from "./connection";
 import { displayLink } from "./display-params";
-import { byId, describeState, fillLanguages, notice } from "./dom";
+import { byId, describeState, fillLanguages, notice, saveFile } from "./dom";
+import { chartLegend, listenersChart, reportCsv, reportFigures, reportJson } from "./report";
 import { downloadTranscript, type ExportFormat } from "./transcript-export";
 import { TranscriptReader } from "./transcript-pages";
 import {
@@ -14,6 +15,7 @@ import {
   connectionUrl,
   type GatewayAnswer,
   type ServerMessage,
+  type SessionReport,
   SOURCE_LANGUAGES,
   type SourceLanguage,
 } from "./protocol";
@@ -52,6 +54,8 @@ const ui = {
   ended: byId("ended"),
   downloads: byId("downloads"),
   transcriptLanguage: byId<HTMLSelectElement>("transcript-language"),
+  report: byId("report"),
+  reportChart: byId("report-chart"),
   error: byId("error"),
 };
 
@@ -130,6 +134,22 @@ async function downloadKept(format: ExportFormat): Promise<void> {
   }
 }
 
+let report: SessionReport | null = null;
+
+/** After "End session": the talk's figures, its listeners over time per language, and its downloads. */
+function showReport(message: SessionReport): void {
+  report = message;
+  for (const [id, text] of Object.entries(reportFigures(message))) byId(id).textContent = text;
+  ui.reportChart.replaceChildren(listenersChart(message), chartLegend(message));
+  ui.report.hidden = false;
+}
+
+function downloadReport(format: "json" | "csv"): void {
+  if (!report) return;
+  const text = format === "json" ? reportJson(report) : reportCsv(report);
+  saveFile(text, format === "json" ? "application/json" : "text/csv", `${report.sessionId}-report.${format}`);
+}
+
 function stopped(text: string): void {
   clearInterval(statusTimer);
   void microphone?.stop();
@@ -181,6 +201,9 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
       // The connection stays open: the speaker reads the kept transcript over it (getTranscript).
       stopped(message.reason === "speakerEnded" ? "The session has ended." : "The session ended: connection lost.");
       offerDownloads();
+      break;
+    case "sessionReport":
+      showReport(message);
       break;
     case "transcriptPage":
       kept.handle(message);
@@ -272,6 +295,9 @@ async function main(): Promise<void> {
   });
   for (const format of ["txt", "srt", "vtt"] as const) {
     byId(`transcript-${format}`).addEventListener("click", () => void downloadKept(format));
+  }
+  for (const format of ["json", "csv"] as const) {
+    byId(`report-${format}`).addEventListener("click", () => downloadReport(format));
   }
   ui.displayLanguages.addEventListener("input", showDisplayLink);
   ui.copy.addEventListener("click", async () => {

@@ -46,9 +46,7 @@ class ReportsRepository:
         self._table = transcripts_table
         self._sessions = sessions_table
 
-    def sample(
-        self, session_id: str, minute: int, at: float, languages: dict[str, int], expires_at: int
-    ) -> bool:
+    def sample(self, session_id: str, minute: int, at: float, languages: dict[str, int], expires_at: int) -> bool:
         """Record ``languages`` (listeners per language) as the minute's audience if it is the largest yet seen
         in that minute; False (nothing written) when it is not."""
         listeners = sum(languages.values())
