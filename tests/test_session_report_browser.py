@@ -32,7 +32,7 @@ AUDIENCE = [("es", "es-1"), ("es", "es-2"), ("fr", "fr-1")]
 NOT_MEASURED = "not measured"
 
 
-def open_speaker(stack, browser):
+def open_speaker(stack, browser):  # noqa: F811 - the imported fixtures
     """A speaker page with a session created (retried as the main browser test does on a loaded machine)."""
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, permissions=["microphone"], accept_downloads=True
@@ -60,10 +60,14 @@ def open_speaker(stack, browser):
     return speaker, link.input_value()
 
 
-def test_after_end_session_the_speaker_sees_and_downloads_the_report_of_its_audience(stack, browser, tmp_path):
+def test_after_end_session_the_speaker_sees_and_downloads_the_report_of_its_audience(stack, browser):  # noqa: F811
     speaker, link = open_speaker(stack, browser)
     listeners = []
     try:
+        # Paused while the audience joins: nothing is recognised, translated or spoken meanwhile, which spares a
+        # loaded machine (joins there have timed out behind the talk's work).
+        speaker.locator("#pause").click()
+        expect(speaker.locator("#state")).to_have_text("paused", timeout=WAIT_MS)
         for language, name in AUDIENCE:
             page = new_page(browser.new_context(viewport={"width": 360, "height": 740}, user_agent=name), name)
             page.goto(link)
@@ -71,6 +75,8 @@ def test_after_end_session_the_speaker_sees_and_downloads_the_report_of_its_audi
             page.get_by_role("button", name="Join").click()
             page.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
             listeners.append(page)
+        speaker.locator("#pause").click()
+        expect(speaker.locator("#state")).to_have_text("live", timeout=WAIT_MS)
         # The talk is heard (a final on the speaker page) by all three.
         speaker.wait_for_function(
             "() => document.querySelector('#listener-count').textContent === '3'"
@@ -85,7 +91,9 @@ def test_after_end_session_the_speaker_sees_and_downloads_the_report_of_its_audi
         expect(speaker.locator("#report-peak")).to_have_text("3")
         expect(speaker.locator("#report-languages")).to_have_text("es 2 · fr 1")
         assert speaker.locator("#report-duration").inner_text().count(":") >= 1
-        lines = speaker.locator("#report-chart polyline").evaluate_all("(lines) => lines.map((l) => l.dataset.language)")
+        lines = speaker.locator("#report-chart polyline").evaluate_all(
+            "(lines) => lines.map((l) => l.dataset.language)"
+        )
         assert lines == ["es", "fr"]
 
         with speaker.expect_download() as info:
@@ -98,10 +106,16 @@ def test_after_end_session_the_speaker_sees_and_downloads_the_report_of_its_audi
         assert saved["durationSeconds"] > 0 and saved["audioSeconds"] > 0
         # The usage rows: the counts when the session's usage was measured, "not measured" when not.
         shown = {
-            name: speaker.locator(f"#report-{name}").inner_text() for name in ("translated", "spoken", "messages", "cost")
+            name: speaker.locator(f"#report-{name}").inner_text()
+            for name in ("translated", "spoken", "messages", "cost")
         }
         if saved["usage"] is None:
-            assert shown == {"translated": NOT_MEASURED, "spoken": NOT_MEASURED, "messages": NOT_MEASURED, "cost": NOT_MEASURED}
+            assert shown == {
+                "translated": NOT_MEASURED,
+                "spoken": NOT_MEASURED,
+                "messages": NOT_MEASURED,
+                "cost": NOT_MEASURED,
+            }
         else:
             assert shown["translated"] == f"{saved['usage']['translatedCharacters']:,}"
             assert shown["messages"] == f"{saved['usage']['messagesSent']:,}"
@@ -115,7 +129,9 @@ def test_after_end_session_the_speaker_sees_and_downloads_the_report_of_its_audi
         assert values[("peakListeners", "es", "")] == "2"
         assert values[("peakListeners", "fr", "")] == "1"
         assert values[("sessionId", "", "")] == saved["sessionId"]
-        assert "3" in {value for (metric, language, _), value in values.items() if metric == "listeners" and not language}
+        assert "3" in {
+            value for (metric, language, _), value in values.items() if metric == "listeners" and not language
+        }
 
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         report.screenshot(path=str(SCREENSHOTS / "speaker-report-1280.png"))
