@@ -70,6 +70,7 @@ locals {
     CONNECTION_REFRESH_WARNING_SECONDS = "300"
     ALLOWED_TERMINOLOGIES              = join(",", var.translation.terminologies)
     TRANSCRIPTS_TABLE                  = module.tables.tables["transcripts"].name
+    TRANSCRIPT_RETENTION_SECONDS       = tostring(var.transcript_retention_days * 86400)
     CONTROL_BROADCASTS_PER_SECOND      = tostring(var.session_limits.control_broadcasts_per_second)
     CONTROL_QUEUE_URL                  = module.function_queue["control"].url
     # createSession warms the audio path ahead of the speaker's first words (docs/ARCHITECTURE.md, "Warm path"):
@@ -199,6 +200,12 @@ locals {
     QueueFollowUps = { actions = ["sqs:SendMessage"], resources = [module.function_queue["control"].arn] }
   })
 
+  # The report after the talk (docs/ARCHITECTURE.md, "The report after the talk"): the audience routes and the
+  # periodic status sample the audience beside the transcripts (one conditional UpdateItem per minute's item).
+  sample_audience = {
+    SampleAudience = { actions = ["dynamodb:UpdateItem"], resources = [module.tables.tables["transcripts"].arn] }
+  }
+
   # Functions whose needs differ from their profile's, by function key.
   function_access = {
     pause_broadcast  = local.control_access
@@ -221,13 +228,18 @@ locals {
         resources = [for callee in local.function_calls.create_session : "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.function_names[callee]}"]
       }
     })
-    join_session = merge(local.session_access, {
+    change_language = merge(local.session_access, local.sample_audience)
+    # endSession samples the audience a last time, reads the samples and keeps the report.
+    end_session = merge(local.session_access, {
+      SampleAudience = { actions = ["dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem"], resources = [module.tables.tables["transcripts"].arn] }
+    })
+    join_session = merge(local.session_access, local.sample_audience, {
       WarmUp = {
         actions   = ["lambda:InvokeFunction"]
         resources = [for callee in local.function_calls.join_session : "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.function_names[callee]}"]
       }
     })
-    publish_periodic_status = merge(local.membership_access, {
+    publish_periodic_status = merge(local.membership_access, local.sample_audience, {
       FindSessions = { actions = ["dynamodb:Scan"], resources = [module.tables.tables["sessions"].arn] }
     })
     # The sweep scans connections (idle, old, malformed) and sessions (speakers gone, ends not yet announced).

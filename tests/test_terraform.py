@@ -293,6 +293,7 @@ def test_each_function_may_call_only_what_it_needs(deployed_local):
     }
     assert not actions("translate-segment", "rate-limits") and not actions("disconnect", "rate-limits")
     # The transcripts: only the pipeline writes them (one conditional put per final), only getTranscript reads.
+    # Beside them, the audience samples (a conditional update) and the report after the talk.
     functions = {f["FunctionName"] for f in lambda_.list_functions()["Functions"]}
     readers_and_writers = {
         function.removeprefix("speech-broadcast-local-"): actions(
@@ -303,6 +304,10 @@ def test_each_function_may_call_only_what_it_needs(deployed_local):
     assert {f: a for f, a in readers_and_writers.items() if a} == {
         "translate-segment": {"dynamodb:PutItem"},
         "get-transcript": {"dynamodb:Query"},
+        "join-session": {"dynamodb:UpdateItem"},
+        "change-language": {"dynamodb:UpdateItem"},
+        "publish-periodic-status": {"dynamodb:UpdateItem"},
+        "end-session": {"dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem"},
     }
     # Each audio shard's read position: the worker's alone.
     positions = {function: actions(function, "shard-positions") for function in readers_and_writers}

@@ -25,3 +25,14 @@ export function describeState(state: { isPaused: boolean; isMuted: boolean }): s
   if (state.isMuted) return "muted (captions only)";
   return "live";
 }
+
+/** Offers `text` as a file download named `name`. */
+export function saveFile(text: string, type: string, name: string): void {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}

@@ -68,6 +68,38 @@ export interface TranscriptLine {
   translated: boolean;
 }
 
+/** One minute of a `sessionReport`: the audience at its largest in that minute. */
+export interface AudienceSample {
+  minute: number;
+  at: number;
+  listeners: number;
+  languages: Record<string, number>;
+}
+
+/** What a session was billed on (the `usage` of `sessionStatus` and `sessionReport`). */
+export interface SessionUsage {
+  audioSeconds: number;
+  translatedCharacters: number;
+  spokenCharacters: number;
+  messagesSent: number;
+}
+
+/** The talk in figures, to the speaker after `endSession`; `usage` and `estimatedCostUsd` absent: not measured. */
+export interface SessionReport {
+  type: "sessionReport";
+  sessionId: string;
+  sourceLanguage: string;
+  startedAt: number;
+  endedAt: number;
+  durationSeconds: number;
+  audioSeconds: number;
+  peakListeners: number;
+  peakListenersByLanguage: Record<string, number>;
+  listenersOverTime: AudienceSample[];
+  usage?: SessionUsage;
+  estimatedCostUsd?: number;
+}
+
 export type ServerMessage =
   | ({
       type: "sessionCreated";
@@ -85,6 +117,7 @@ export type ServerMessage =
   | { type: "connectionRefresh"; secondsRemaining: number; message: string }
   | { type: "broadcastStateChanged"; sessionId: string; broadcastState: BroadcastState; timestamp: number }
   | { type: "sessionEnded"; sessionId: string; reason: "speakerEnded" | "speakerDisconnected"; timestamp: number }
+  | SessionReport
   | {
       type: "sessionStatus";
       sessionId: string;

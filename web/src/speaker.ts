@@ -6,8 +6,9 @@ import { CaptionStore, renderCaptions } from "./captions";
 import { listenerLink, loadConfig, type SiteConfig, tokenFromFragment } from "./config";
 import { BroadcastSocket } from "./connection";
 import { displayLink } from "./display-params";
-import { byId, describeState, fillLanguages, notice } from "./dom";
+import { byId, describeState, fillLanguages, notice, saveFile } from "./dom";
 import { validPasscode } from "./passcode";
+import { chartLegend, listenersChart, reportCsv, reportFigures, reportJson } from "./report";
 import { downloadTranscript, type ExportFormat } from "./transcript-export";
 import { TranscriptReader } from "./transcript-pages";
 import {
@@ -21,6 +22,7 @@ import {
   PASSCODE_MIN,
   PRESENTER_MAX,
   type ServerMessage,
+  type SessionReport,
   SOURCE_LANGUAGES,
   type SourceLanguage,
   type TalkTitle,
@@ -67,6 +69,8 @@ const ui = {
   ended: byId("ended"),
   downloads: byId("downloads"),
   transcriptLanguage: byId<HTMLSelectElement>("transcript-language"),
+  report: byId("report"),
+  reportChart: byId("report-chart"),
   error: byId("error"),
 };
 
@@ -161,6 +165,22 @@ async function downloadKept(format: ExportFormat): Promise<void> {
   }
 }
 
+let report: SessionReport | null = null;
+
+/** After "End session": the talk's figures, its listeners over time per language, and its downloads. */
+function showReport(message: SessionReport): void {
+  report = message;
+  for (const [id, text] of Object.entries(reportFigures(message))) byId(id).textContent = text;
+  ui.reportChart.replaceChildren(listenersChart(message), chartLegend(message));
+  ui.report.hidden = false;
+}
+
+function downloadReport(format: "json" | "csv"): void {
+  if (!report) return;
+  const text = format === "json" ? reportJson(report) : reportCsv(report);
+  saveFile(text, format === "json" ? "application/json" : "text/csv", `${report.sessionId}-report.${format}`);
+}
+
 function stopped(text: string): void {
   clearInterval(statusTimer);
   void microphone?.stop();
@@ -212,6 +232,9 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
       // The connection stays open: the speaker reads the kept transcript over it (getTranscript).
       stopped(message.reason === "speakerEnded" ? "The session has ended." : "The session ended: connection lost.");
       offerDownloads();
+      break;
+    case "sessionReport":
+      showReport(message);
       break;
     case "transcriptPage":
       kept.handle(message);
@@ -331,6 +354,9 @@ async function main(): Promise<void> {
   });
   for (const format of ["txt", "srt", "vtt"] as const) {
     byId(`transcript-${format}`).addEventListener("click", () => void downloadKept(format));
+  }
+  for (const format of ["json", "csv"] as const) {
+    byId(`report-${format}`).addEventListener("click", () => downloadReport(format));
   }
   ui.displayLanguages.addEventListener("input", showDisplayLink);
   ui.copy.addEventListener("click", async () => {

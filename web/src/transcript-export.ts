@@ -2,6 +2,7 @@
 import subsrt from "subsrt-ts";
 import type { ContentCaption } from "subsrt-ts/dist/types/handler";
 import type { Caption } from "./captions";
+import { saveFile } from "./dom";
 import type { TalkTitle } from "./protocol";
 
 export type ExportFormat = "txt" | "srt" | "vtt";
@@ -61,12 +62,5 @@ export function transcriptText(finals: Caption[], format: ExportFormat, talk: Ta
 
 /** Offers the transcript as a file download named `<session>-<language>.<format>`, headed by the talk's title. */
 export function downloadTranscript(finals: Caption[], format: ExportFormat, name: string, talk: TalkTitle = {}): void {
-  const blob = new Blob([transcriptText(finals, format, talk)], { type: `${MIME[format]};charset=utf-8` });
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(blob);
-  link.download = `${name}.${format}`;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  saveFile(transcriptText(finals, format, talk), MIME[format], `${name}.${format}`);
 }

@@ -18,7 +18,7 @@ def test_periodic_status_reaches_every_active_speaker(harness):
     harness.speaker_with_session("spk2")
     harness.listener_in(first, "l1", "es")
     result = publish_periodic_status.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
-    assert result == {"sent": 2, "failed": 0}
+    assert result == {"sent": 2, "failed": 0, "samples_failed": 0}
     status = harness.last("spk1", "sessionStatus")
     assert status["updateReason"] == "periodic" and status["listenerCount"] == 1
 
@@ -123,7 +123,7 @@ def test_periodic_status_goes_on_past_a_failed_post(harness):
     failure = inject(harness.runtime.notifier._client, Fault("PostToConnection", "InternalServerErrorException", 500))
     result = publish_periodic_status.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
     assert failure.injected == 1
-    assert result == {"sent": 1, "failed": 1}
+    assert result == {"sent": 1, "failed": 1, "samples_failed": 0}
     assert len(harness.sink.messages("spk1", "sessionStatus") + harness.sink.messages("spk2", "sessionStatus")) == 1
     assert harness.runtime.sessions.get(first).is_active and harness.runtime.sessions.get(second).is_active
 

@@ -7,7 +7,8 @@ what only some use is built on first use and kept, so a function builds no clien
 its cold start does not pay for (a boto3 client costs about 0.1 s): the rate limiter (every route and
 ``$default``; not the schedules, ``$connect``, ``$disconnect`` or the queue's consumer), the control queue's
 SQS client (the control routes and the consumer), the warm path's Lambda client (``createSession``,
-``joinSession``) and the transcripts table (``getTranscript``). Their modules are imported there too, so no
+``joinSession``) and the transcripts table (``getTranscript``; the audience samples and reports beside the
+transcripts: the audience routes, the periodic status and ``endSession``). Their modules are imported there too, so no
 function imports more than it runs. Tests build one with :meth:`SessionRuntime.build_session` from their own
 settings and clock; its clients reach what ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_<SERVICE>``) names.
 """
@@ -26,6 +27,7 @@ from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decor
 from session_management.settings import SessionSettings
 
 if TYPE_CHECKING:
+    from broadcast_shared.repositories.reports import ReportsRepository
     from broadcast_shared.repositories.transcripts import TranscriptsRepository
     from session_management.control import ControlBroadcasts
     from session_management.warm_path import WarmPath
@@ -77,6 +79,15 @@ class SessionRuntime(Runtime):
         from broadcast_shared.repositories.transcripts import TranscriptsRepository
 
         return TranscriptsRepository(self.dynamodb.Table(self.settings.transcripts_table))
+
+    @cached_property
+    def reports(self) -> ReportsRepository:
+        """Each session's audience samples and report, beside its transcripts (``session_management.reports``)."""
+        from broadcast_shared.repositories.reports import ReportsRepository
+
+        return ReportsRepository(
+            self.dynamodb.Table(self.settings.transcripts_table), self.dynamodb.Table(self.settings.sessions_table)
+        )
 
 
 runtime = LazyRuntime(SessionRuntime.from_environment)

@@ -11,6 +11,7 @@ from broadcast_shared.messages.outbound import ConnectionRefresh, EndReason, Upd
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Connection, Role, Session
 from session_management.app import SessionRuntime
+from session_management.reports import ReportService
 from session_management.status import session_status
 
 
@@ -18,19 +19,27 @@ from session_management.status import session_status
 class StatusResult:
     sent: int = 0
     failed: int = 0
+    samples_failed: int = 0
 
 
 def publish_periodic_status(runtime: SessionRuntime) -> StatusResult:
-    """Send every active session's speaker a ``periodic`` status.
+    """Send every active session's speaker a ``periodic`` status, and sample each active session's audience
+    for its report (``session_management.reports``: one conditional write per session a minute).
 
     A session whose status cannot be sent (a throttled or failed call) is logged and
-    counted (``PeriodicStatusFailed``); the run goes on with the others.
+    counted (``PeriodicStatusFailed``; ``AudienceSamplesFailed`` for a sample); the run goes on with the others.
     """
     result = StatusResult()
     talks = languages = 0
+    reports = ReportService(runtime)
     for session in runtime.sessions.active():
         talks += 1
         languages += sum(1 for count in session.language_counts.values() if count > 0)
+        try:
+            reports.sample(session)
+        except Exception:
+            logger.exception("audience not sampled", extra={"session_id": session.session_id})
+            result.samples_failed += 1
         if session.speaker_away_since is not None:
             continue  # the speaker's connection is gone; they may yet resume
         try:
@@ -41,6 +50,7 @@ def publish_periodic_status(runtime: SessionRuntime) -> StatusResult:
             result.failed += 1
     metrics.add_metric(name="PeriodicStatusSent", unit=MetricUnit.Count, value=result.sent)
     metrics.add_metric(name="PeriodicStatusFailed", unit=MetricUnit.Count, value=result.failed)
+    metrics.add_metric(name="AudienceSamplesFailed", unit=MetricUnit.Count, value=result.samples_failed)
     _measure_load(runtime, talks, languages)
     return result
 

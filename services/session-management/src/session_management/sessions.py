@@ -21,6 +21,7 @@ from broadcast_shared.repositories.sessions import (
 )
 from session_management import passcodes
 from session_management.app import SessionRuntime
+from session_management.reports import ReportService
 from session_management.session_ids import new_session_id
 from session_management.status import session_status, triggered_reason
 
@@ -150,8 +151,20 @@ class SessionService:
         return updated
 
     def end(self, speaker: Connection) -> None:
+        """End the speaker's session; everyone gets ``sessionEnded``, then the speaker its ``sessionReport``.
+
+        The session has ended and been announced before the report is built, so a report that fails (a
+        throttled read, say) is logged and counted (``SessionReportsFailed``), never an error for the speaker.
+        """
         session = self._owned_session(speaker)
-        self._rt.departures.end_session(session.session_id, EndReason.SPEAKER_ENDED, speaker.connection_id)
+        ended = self._rt.departures.end_session(session.session_id, EndReason.SPEAKER_ENDED, speaker.connection_id)
+        if ended is None:
+            return
+        try:
+            ReportService(self._rt).finish(ended)
+        except Exception:
+            logger.exception("session report failed", extra={"session_id": session.session_id})
+            metrics.add_metric(name="SessionReportsFailed", unit=MetricUnit.Count, value=1)
 
     def status(self, speaker: Connection, reason: UpdateReason = UpdateReason.REQUESTED) -> None:
         session = self._owned_session(speaker)
@@ -236,23 +249,37 @@ class SessionService:
 
     # --- audience changes ----------------------------------------------------------
     def audience_changed(self, session_id: str) -> None:
-        """Tell the speaker the new count, and push a status when the audience moved enough.
+        """Tell the speaker the new count, push a status when the audience moved enough, and sample the
+        audience for the report.
 
         The audience change is committed before this runs, so a failure here (a throttled
-        or failed Management API call) is logged and counted (``SpeakerUpdatesFailed``),
-        never raised: the caller's action stands, and the next periodic status brings the
-        speaker up to date.
+        or failed Management API call) is logged and counted (``SpeakerUpdatesFailed``,
+        ``AudienceSamplesFailed``), never raised: the caller's action stands, and the next
+        periodic status brings the speaker and the samples up to date.
         """
         try:
-            self._tell_speaker(session_id)
+            session = self._rt.sessions.get(session_id)
+        except Exception:
+            logger.exception("session not read after an audience change", extra={"session_id": session_id})
+            metrics.add_metric(name="SpeakerUpdatesFailed", unit=MetricUnit.Count, value=1)
+            return
+        if session is None or not session.is_active:
+            return
+        try:
+            self._tell_speaker(session)
         except Exception:
             logger.exception("speaker not told of an audience change", extra={"session_id": session_id})
             metrics.add_metric(name="SpeakerUpdatesFailed", unit=MetricUnit.Count, value=1)
+        try:
+            ReportService(self._rt).sample(session)
+        except Exception:
+            logger.exception("audience not sampled", extra={"session_id": session_id})
+            metrics.add_metric(name="AudienceSamplesFailed", unit=MetricUnit.Count, value=1)
 
-    def _tell_speaker(self, session_id: str) -> None:
-        session = self._rt.sessions.get(session_id)
-        if session is None or not session.is_active or session.speaker_away_since is not None:
+    def _tell_speaker(self, session: Session) -> None:
+        if session.speaker_away_since is not None:
             return  # a speaker who is away hears the counts when they resume (getSessionStatus, periodic status)
+        session_id = session.session_id
         speaker_id = session.speaker_connection_id
         delivered = self._rt.notifier.send(
             speaker_id, ListenerCountChanged(session_id=session_id, listener_count=session.listener_count)

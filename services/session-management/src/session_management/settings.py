@@ -27,6 +27,8 @@ class SessionSettings(RouteSettings):
     max_sessions_per_user_per_hour: int = 10
     #: every final of a session per language (the translation pipeline writes it; ``getTranscript`` reads it)
     transcripts_table: NonEmpty
+    #: how long the transcripts (and each session's audience samples and report beside them) are kept
+    transcript_retention_seconds: int = Field(default=7 * 86400, ge=1)
     #: the functions a talk's audio passes through, warmed by ``createSession`` (``broadcast_shared.warm_up``), each
     #: with the warm environments it wants at once (JSON, from ``platform.json``'s ``warm_ups.create_session``)
     warm_up_functions: Annotated[dict[str, Annotated[int, Field(ge=1, le=4)]], NoDecode] = {}

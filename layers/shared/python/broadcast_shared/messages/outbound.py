@@ -116,6 +116,46 @@ class SessionStatus(WireModel):
     update_reason: UpdateReason
 
 
+class AudienceSample(WireModel):
+    """The audience at its largest in one minute of a session (``minute`` counted from its start)."""
+
+    minute: int
+    #: when in the session that largest audience was seen, in seconds from its start
+    at: float
+    listeners: int
+    languages: dict[str, int]
+
+
+class SessionUsage(WireModel):
+    """What a session was billed on so far: the counts kept on its item (``usage``), summed by its functions."""
+
+    audio_seconds: float
+    translated_characters: int
+    spoken_characters: int
+    messages_sent: int
+
+
+class SessionReport(WireModel):
+    """To the speaker after ``endSession``: the talk in figures (kept with the transcripts for their retention)."""
+
+    type: Literal["sessionReport"] = "sessionReport"
+    session_id: str
+    source_language: str
+    started_at: float
+    ended_at: float
+    duration_seconds: int
+    #: the session's audio the transcription worker had taken when it ended
+    audio_seconds: float
+    peak_listeners: int
+    #: each language's largest audience in any one sample
+    peak_listeners_by_language: dict[str, int]
+    listeners_over_time: list[AudienceSample]
+    #: absent when the session's usage was not measured
+    usage: SessionUsage | None = None
+    #: absent when the usage was not measured or could not be priced
+    estimated_cost_usd: float | None = None
+
+
 class Error(WireModel):
     type: Literal["error"] = "error"
     code: ErrorCode

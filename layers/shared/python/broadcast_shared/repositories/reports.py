@@ -1,0 +1,126 @@
+"""A session's audience over time and its report, kept beside its transcripts for their retention.
+
+Both live in the transcripts table, under partition keys no language code spells:
+
+- ``<sessionId>#audience``, sort key ``position`` = the minute from the session's start (six digits): the
+  audience at its largest in that minute (``listeners``, ``languages``, ``at``). Every write is conditional on
+  growing that minute's figure, so a session has at most one item a minute whoever samples it (an audience
+  change, the periodic status, the end), and a write that would not raise it changes nothing.
+- ``<sessionId>#report``, sort key ``report``: the report sent to the speaker when the session ended, as its JSON
+  text (``report``).
+
+The session's usage counts and audio checkpoint are read from its sessions item (``usage``, ``audioOffset``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from broadcast_shared.messages.outbound import AudienceSample
+from broadcast_shared.repositories import if_condition_holds
+from broadcast_shared.repositories.records import dynamo_number
+
+AUDIENCE = "audience"
+REPORT = "report"
+MINUTE_DIGITS = 6
+#: the usage counts a session item's ``usage`` map may hold (docs/PROTOCOL.md, ``sessionStatus``)
+USAGE_COUNTS = ("audioSeconds", "translatedCharacters", "spokenCharacters", "messagesSent")
+
+
+@dataclass(frozen=True)
+class SessionFigures:
+    """What the sessions item says about a session's consumption."""
+
+    #: seconds of the session's audio the transcription worker has taken (its checkpoint)
+    audio_seconds: float
+    #: the ``usage`` map as counted (each of :data:`USAGE_COUNTS` a number), None when it holds none
+    usage: dict[str, float] | None
+
+
+class ReportsRepository:
+    def __init__(self, transcripts_table: Any, sessions_table: Any) -> None:
+        self._table = transcripts_table
+        self._sessions = sessions_table
+
+    def sample(self, session_id: str, minute: int, at: float, languages: dict[str, int], expires_at: int) -> bool:
+        """Record ``languages`` (listeners per language) as the minute's audience if it is the largest yet seen
+        in that minute; False (nothing written) when it is not."""
+        listeners = sum(languages.values())
+        written = if_condition_holds(
+            self._table.update_item,
+            Key={"sessionLanguage": _partition(session_id, AUDIENCE), "position": f"{minute:0{MINUTE_DIGITS}d}"},
+            UpdateExpression="SET listeners = :n, languages = :langs, #at = :at, sessionId = :sid, expiresAt = :exp",
+            ConditionExpression="attribute_not_exists(listeners) OR listeners < :n",
+            ExpressionAttributeNames={"#at": "at"},
+            ExpressionAttributeValues={
+                ":n": listeners,
+                ":langs": languages,
+                ":at": dynamo_number(at),
+                ":sid": session_id,
+                ":exp": expires_at,
+            },
+        )
+        return written is not None
+
+    def samples(self, session_id: str) -> list[AudienceSample]:
+        """The session's audience samples, minute by minute in order."""
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("sessionLanguage").eq(_partition(session_id, AUDIENCE)),
+            "ConsistentRead": True,
+        }
+        samples: list[AudienceSample] = []
+        while True:
+            page = self._table.query(**query)
+            samples += [_sample(item) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return samples
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def keep_report(self, session_id: str, report: dict[str, Any], expires_at: int) -> None:
+        self._table.put_item(
+            Item={
+                "sessionLanguage": _partition(session_id, REPORT),
+                "position": REPORT,
+                "sessionId": session_id,
+                "report": json.dumps(report, ensure_ascii=False),
+                "expiresAt": expires_at,
+            }
+        )
+
+    def report(self, session_id: str) -> dict[str, Any] | None:
+        """The kept report, as sent, or None."""
+        item = self._table.get_item(
+            Key={"sessionLanguage": _partition(session_id, REPORT), "position": REPORT}, ConsistentRead=True
+        ).get("Item")
+        return json.loads(item["report"]) if item else None
+
+    def figures(self, session_id: str) -> SessionFigures:
+        item = (
+            self._sessions.get_item(
+                Key={"sessionId": session_id},
+                ProjectionExpression="audioOffset, #usage",
+                ExpressionAttributeNames={"#usage": "usage"},
+                ConsistentRead=True,
+            ).get("Item")
+            or {}
+        )
+        counted = item.get("usage")
+        usage = {name: float(counted.get(name, 0)) for name in USAGE_COUNTS} if isinstance(counted, dict) else None
+        return SessionFigures(audio_seconds=float(item.get("audioOffset", 0)), usage=usage)
+
+
+def _sample(item: dict[str, Any]) -> AudienceSample:
+    return AudienceSample(
+        minute=int(item["position"]),
+        at=float(item["at"]),
+        listeners=int(item["listeners"]),
+        languages={language: int(count) for language, count in item.get("languages", {}).items()},
+    )
+
+
+def _partition(session_id: str, kind: str) -> str:
+    return f"{session_id}#{kind}"

@@ -1,0 +1,185 @@
+"""The report after the talk: the audience sampled minute by minute, and the report the speaker gets at the end."""
+
+import json
+
+from broadcast_shared.messages.outbound import AudienceSample, EndReason, SessionReport, SessionUsage
+from broadcast_tools.artifacts import ROOT
+from session_management.handlers import publish_periodic_status
+from session_management.reports import REPORT_BYTES, ReportService, fitted
+from tests.support.aws_faults import Fault, inject
+from tests.support.events import FakeLambdaContext
+
+PRICES = json.loads((ROOT / "infrastructure" / "pricing" / "eu-west-1.json").read_text())["prices"]
+
+
+def listeners(harness, session_id, **languages):
+    """Joins ``n`` listeners per language, named ``<language><i>``."""
+    for language, count in languages.items():
+        for i in range(count):
+            harness.listener_in(session_id, f"{language}{i}", language)
+
+
+def periodic(harness):
+    publish_periodic_status.handler.using(harness.runtime)({"schedule": "test"}, FakeLambdaContext())
+
+
+def test_speaker_gets_the_report_after_ending_with_peak_languages_and_duration(harness, clock):
+    session_id = harness.speaker_with_session("spk")
+    listeners(harness, session_id, es=2, fr=1)
+    clock.advance(42)
+    harness.send("spk", {"action": "endSession"})
+    report = harness.last("spk", "sessionReport")
+    assert report["sessionId"] == session_id and report["sourceLanguage"] == "en"
+    assert report["durationSeconds"] == 42 and report["endedAt"] - report["startedAt"] == 42
+    assert report["peakListeners"] == 3
+    assert report["peakListenersByLanguage"] == {"es": 2, "fr": 1}
+    assert [(s["minute"], s["listeners"], s["languages"]) for s in report["listenersOverTime"]] == [
+        (0, 3, {"es": 2, "fr": 1})
+    ]
+    assert report["audioSeconds"] == 0
+    # Nothing counted the session's usage: the report says nothing of it rather than a made-up figure.
+    assert "usage" not in report and "estimatedCostUsd" not in report
+    # The speaker heard the end first; listeners get no report.
+    types = [m["type"] for m in harness.sink.messages("spk")]
+    assert types.index("sessionEnded") < types.index("sessionReport")
+    for listener in ("es0", "es1", "fr0"):
+        assert harness.sink.messages(listener, "sessionReport") == []
+
+
+def test_report_is_kept_beside_the_transcripts_for_their_retention(harness, clock):
+    session_id = harness.speaker_with_session("spk")
+    listeners(harness, session_id, de=1)
+    harness.send("spk", {"action": "endSession"})
+    sent = harness.last("spk", "sessionReport")
+    kept = harness.runtime.reports.report(session_id)
+    assert kept == sent
+    item = harness.runtime.reports._table.get_item(
+        Key={"sessionLanguage": f"{session_id}#report", "position": "report"}
+    )["Item"]
+    assert item["expiresAt"] == int(clock.now()) + harness.runtime.settings.transcript_retention_seconds
+
+
+def test_audience_is_sampled_once_a_minute_keeping_the_minutes_largest(harness, clock):
+    session_id = harness.speaker_with_session("spk")
+    listeners(harness, session_id, es=2, fr=1)  # minute 0: 3
+    harness.disconnect("es1")  # leaves do not lower minute 0
+    clock.advance(60)
+    periodic(harness)  # minute 1: es 1, fr 1
+    clock.advance(60)
+    harness.send("fr0", {"action": "changeLanguage", "targetLanguage": "es"})  # minute 2: es 2
+    listeners(harness, session_id, pt=1)  # minute 2: es 2, pt 1
+    periodic(harness)  # the same audience: nothing lower or new is written
+    clock.advance(61)
+    harness.send("spk", {"action": "endSession"})  # minute 3, at the end: es 2, pt 1
+    report = harness.last("spk", "sessionReport")
+    assert [(s["minute"], s["languages"]) for s in report["listenersOverTime"]] == [
+        (0, {"es": 2, "fr": 1}),
+        (1, {"es": 1, "fr": 1}),
+        (2, {"es": 2, "pt": 1}),
+        (3, {"es": 2, "pt": 1}),
+    ]
+    assert [s["at"] for s in report["listenersOverTime"]] == [0, 60, 120, 181]
+    assert report["peakListeners"] == 3
+    assert report["peakListenersByLanguage"] == {"es": 2, "fr": 1, "pt": 1}
+    assert report["durationSeconds"] == 181
+
+
+def test_many_joins_in_a_minute_make_one_sample(harness):
+    session_id = harness.speaker_with_session("spk")
+    listeners(harness, session_id, es=6)
+    samples = harness.runtime.reports.samples(session_id)
+    assert [(s.minute, s.listeners) for s in samples] == [(0, 6)]
+    # A sample that would not raise the minute's figure writes nothing.
+    session = harness.runtime.sessions.get(session_id)
+    assert not ReportService(harness.runtime).sample(session)
+
+
+def test_usage_counted_on_the_session_item_is_reported_and_priced(harness):
+    session_id = harness.speaker_with_session("spk")
+    listeners(harness, session_id, es=1)
+    # As the functions that count usage leave it on the session item (translatedCharacters not counted yet).
+    harness.runtime.reports._sessions.update_item(
+        Key={"sessionId": session_id},
+        UpdateExpression="SET #usage = :usage, audioOffset = :offset",
+        ExpressionAttributeNames={"#usage": "usage"},
+        ExpressionAttributeValues={
+            ":usage": {"audioSeconds": 61, "spokenCharacters": 900, "messagesSent": 40},
+            ":offset": 61,
+        },
+    )
+
+    def price(usage: SessionUsage) -> float:
+        return (
+            usage.audio_seconds * PRICES["transcribe_streaming_second"]["usd"]
+            + usage.translated_characters * PRICES["translate_character"]["usd"]
+            + usage.spoken_characters * PRICES["polly_neural_character"]["usd"]
+            + usage.messages_sent * PRICES["websocket_message"]["usd"]
+        )
+
+    ended = harness.runtime.departures.end_session(session_id, EndReason.SPEAKER_ENDED, "spk")
+    report = ReportService(harness.runtime, pricing=price).build(ended).to_wire()
+    assert report["audioSeconds"] == 61
+    assert report["usage"] == {
+        "audioSeconds": 61,
+        "translatedCharacters": 0,
+        "spokenCharacters": 900,
+        "messagesSent": 40,
+    }
+    assert report["estimatedCostUsd"] == round(61 * 0.0004 + 900 * 0.000016 + 40 * 0.00000114, 4)
+
+
+def test_a_long_talks_report_fits_one_message_and_keeps_its_peak_sample():
+    languages = ["ar", "de", "es", "fr", "hi", "it", "ja", "ko", "nl", "pl", "pt", "ru", "sv", "tr", "zh"]
+    samples = []
+    for minute in range(1500):  # 25 hours, 15 languages a minute
+        counts = {language: 100 + minute % 7 for language in languages}
+        if minute == 777:
+            counts["es"] = 4000
+        samples.append(AudienceSample(minute=minute, at=minute * 60, listeners=sum(counts.values()), languages=counts))
+    report = SessionReport(
+        session_id="golden-eagle-misty-otter-4271",
+        source_language="en",
+        started_at=0,
+        ended_at=90_000,
+        duration_seconds=90_000,
+        audio_seconds=90_000,
+        peak_listeners=5400,
+        peak_listeners_by_language={"es": 4000},
+        listeners_over_time=samples,
+    )
+    assert len(json.dumps(report.to_wire())) > REPORT_BYTES
+    fitted_report = fitted(report)
+    assert len(json.dumps(fitted_report.to_wire())) <= REPORT_BYTES
+    kept = fitted_report.listeners_over_time
+    assert 1 < len(kept) < 1500 and [s.minute for s in kept] == sorted(s.minute for s in kept)
+    assert max(kept, key=lambda s: s.listeners).languages["es"] == 4000
+
+
+def test_a_report_that_fails_leaves_the_end_standing(harness):
+    session_id = harness.speaker_with_session("spk")
+    listeners(harness, session_id, es=1)
+    failure = inject(
+        harness.runtime.reports._table.meta.client,
+        Fault("Query", "ProvisionedThroughputExceededException", 400, when=lambda p: "#audience" in str(p)),
+    )
+    harness.send("spk", {"action": "endSession"})
+    assert failure.injected == 1
+    assert harness.last("spk", "sessionEnded")["sessionId"] == session_id
+    assert harness.sink.messages("spk", "sessionReport") == [] and harness.sink.messages("spk", "error") == []
+    assert not harness.runtime.sessions.get(session_id).is_active
+
+
+def test_a_sample_that_fails_leaves_the_join_standing(harness):
+    session_id = harness.speaker_with_session("spk")
+    inject(
+        harness.runtime.reports._table.meta.client,
+        Fault(
+            "UpdateItem",
+            "ProvisionedThroughputExceededException",
+            400,
+            when=lambda p: p["TableName"].endswith("-transcripts"),
+        ),
+    )
+    harness.listener_in(session_id, "es0", "es")
+    assert harness.runtime.sessions.get(session_id).listener_count == 1
+    assert harness.sink.messages("es0", "error") == []
