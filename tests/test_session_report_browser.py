@@ -15,7 +15,6 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from broadcast_tools import local_auth
 from tests.test_web_pages_browser import (  # noqa: F401 - the fixtures: one local platform and Chromium per module
     DATASET_AT_LEAST,
     SCREENSHOTS,
@@ -23,6 +22,7 @@ from tests.test_web_pages_browser import (  # noqa: F401 - the fixtures: one loc
     browser,
     new_page,
     stack,
+    start_talk,
     talk_wav,
 )
 
@@ -30,34 +30,6 @@ pytestmark = [pytest.mark.terraform, pytest.mark.minutes(4)]
 
 AUDIENCE = [("es", "es-1"), ("es", "es-2"), ("fr", "fr-1")]
 NOT_MEASURED = "not measured"
-
-
-def open_speaker(stack, browser):  # noqa: F811 - the imported fixtures
-    """A speaker page with a session created (retried as the main browser test does on a loaded machine)."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, permissions=["microphone"], accept_downloads=True
-    )
-    speaker = new_page(context, "speaker")
-    create = speaker.get_by_role("button", name="Create session and start the microphone")
-    for _ in range(3):
-        speaker.goto(f"{stack.stack.site_url}speaker.html#token={local_auth.token()}")
-        speaker.wait_for_function(
-            "() => !document.querySelector('#create').disabled"
-            " || document.querySelector('#connection').textContent === 'closed'"
-        )
-        if create.is_enabled():
-            break
-    speaker.select_option("#source-language", "en")
-    link = speaker.locator("#listener-link")
-    for _ in range(3):
-        create.click()
-        speaker.wait_for_function(
-            "() => document.querySelector('#listener-link').value !== '' || !document.querySelector('#create').disabled"
-        )
-        if link.input_value():
-            break
-    assert link.input_value(), "no session was created"
-    return speaker, link.input_value()
 
 
 def set_state(speaker, state: str) -> None:
@@ -75,7 +47,7 @@ def set_state(speaker, state: str) -> None:
 
 
 def test_after_end_session_the_speaker_sees_and_downloads_the_report_of_its_audience(stack, browser):  # noqa: F811
-    speaker, link = open_speaker(stack, browser)
+    speaker, link = start_talk(stack, browser, "speaker")
     listeners = []
     try:
         # Paused while the audience joins: nothing is recognised, translated or spoken meanwhile, which spares a
