@@ -18,7 +18,7 @@ from translation_pipeline.speech import Speech, SpeechThrottled, SpeechUnavailab
 
 #: attempts per call (the first and two retries), each retry within the segment's budget
 MAX_ATTEMPTS = 3
-POLLY_CONFIG = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
+POLLY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS})
 
 #: language -> (voice, whether it has a neural version); POLLY_VOICES overrides the voice
 DEFAULT_VOICES: dict[str, tuple[str, bool]] = {
