@@ -53,7 +53,7 @@ const wake = ScreenWake.forPage();
 let listening: Listening | null = null;
 
 function showCaptions(store: CaptionStore): void {
-  renderCaptions(ui.captions, store, { partial: ui.partial });
+  renderCaptions(ui.captions, store, { partial: ui.partial, speechMarks: true });
   ui.captionView.scrollTop = ui.captionView.scrollHeight;
 }
 
