@@ -514,6 +514,12 @@ module "monitoring" {
     sweep-failures          = { metric = "SweepFailures", service = "session-management", threshold = 0, description = "the sweep could not handle some connections or sessions (retried every minute)" }
     capacity                = { metric = "CapacityUsedPercent", service = "session-management", statistic = "Maximum", comparison = "GreaterThanOrEqualToThreshold", threshold = var.capacity_alarm_percent, description = "the active talks (or their speech calls against Polly's quota) reached ${var.capacity_alarm_percent} % of the deployment's capacity of ${local.max_concurrent_talks} talks: new talks are refused at the capacity (docs/CAPACITY.md, which quotas to raise)" }
     active-talks-drift      = { metric = "ActiveTalksDrift", service = "session-management", threshold = 0, description = "the active-talks counter createSession admits against disagreed with the active sessions (the reconciler corrected it)" }
+    # Throttling (docs/ARCHITECTURE.md, "Throttling"): the account's quotas reached; listeners got a degraded final.
+    speech-throttled       = { metric = "SpeechThrottled", service = "translation-pipeline", threshold = 0, description = "Polly throttled speech past a final's budget (the account's SynthesizeSpeech quota: neural 8/s, standard 80/s)" }
+    speech-fallbacks       = { metric = "SpeechFallbacks", service = "translation-pipeline", threshold = 0, description = "finals were spoken by the standard voice because the neural one was throttled: raise Polly's neural quota" }
+    speech-skipped         = { metric = "SpeechSkipped", service = "translation-pipeline", threshold = 0, description = "finals went out without speech (Polly throttled past the budget, or failed); listeners saw 'speech unavailable'" }
+    translations-throttled = { metric = "TranslationsThrottled", service = "translation-pipeline", threshold = 0, description = "Amazon Translate throttled captions past their budget: they went out in the source language (translated false)" }
+    messages-throttled     = { metric = "MessagesThrottled", service = "translation-pipeline", threshold = 0, description = "the Management API throttled posts past botocore's retries (the account's 10,000 requests/s): those listeners missed a message" }
   }
   talk_path = {
     functions   = [for key in ["send_audio", "transcription_worker", "translate_segment", "join_session"] : local.function_names[key]]
@@ -521,7 +527,7 @@ module "monitoring" {
     worker      = local.function_names["transcription_worker"]
     emf_by_service = {
       audio-transcription  = ["AudioChunksAccepted", "TranscriptFinals", "AudioGaps", "SegmentsForwardFailed"]
-      translation-pipeline = ["SegmentsTranslated", "FanOutDelivered", "FanOutFailed", "GoneConnections"]
+      translation-pipeline = ["SegmentsTranslated", "FanOutDelivered", "FanOutFailed", "GoneConnections", "SpeechFallbacks", "SpeechSkipped", "TranslationsThrottled", "MessagesThrottled"]
       session-management   = ["ListenersJoined", "SessionsEnded", "SpeakersReconnecting", "ListenerCountDrift", "ActiveTalks", "CapacityUsedPercent"]
     }
   }

@@ -80,6 +80,14 @@ def test_url_and_message_lines():
     assert "2 listeners [es 1, fr 1]" in line
 
 
+def test_the_cli_listener_says_which_voice_spoke_a_final_or_that_its_speech_was_unavailable():
+    final = {"type": "translation", "language": "es", "text": "hola", "isPartial": False, "translated": True}
+    assert describe({**final, "audio": {"data": "x"}, "speech": "neural"}) == "[es] hola [speech]"
+    assert describe({**final, "audio": {"data": "x"}, "speech": "standard"}) == "[es] hola [speech, standard voice]"
+    assert describe({**final, "speech": "skipped"}) == "[es] hola [speech unavailable for this line]"
+    assert describe(final) == "[es] hola"
+
+
 def test_the_listener_shows_each_final_once_in_order_and_no_stale_partial():
     def caption(segment: str, start: float, text: str, partial: bool = False) -> dict:
         return {"type": "translation", "segmentId": segment, "startTime": start, "text": text, "isPartial": partial}

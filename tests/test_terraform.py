@@ -180,7 +180,11 @@ def test_every_function_and_the_api_have_alarms_that_reach_the_alarm_topic(deplo
         assert ("Errors", name) in watched and ("Throttles", name) in watched, name
     api = {a["MetricName"] for a in alarms if a["Namespace"] == "AWS/ApiGateway"}
     assert api == {"ExecutionError", "IntegrationError"}
-    assert "FanOutFailed" in {a["MetricName"] for a in alarms if a["Namespace"] == "SpeechBroadcast"}
+    application = {a["MetricName"] for a in alarms if a["Namespace"] == "SpeechBroadcast"}
+    assert "FanOutFailed" in application
+    # Throttling's degradations (docs/ARCHITECTURE.md, "Throttling")
+    throttling = {"SpeechThrottled", "SpeechFallbacks", "SpeechSkipped", "TranslationsThrottled", "MessagesThrottled"}
+    assert throttling <= application
     dashboard = cloudwatch.get_dashboard(DashboardName="speech-broadcast-local-talk")
     assert "IteratorAge" in dashboard["DashboardBody"] and "AudioReadBehindLatest" in dashboard["DashboardBody"]
 

@@ -30,11 +30,15 @@ class RecordingSynthesizer:
         self._size = size
         self._failing = failing or set()
 
-    def supports_pitch(self, language: str) -> bool:
+    def supports_pitch(self, language: str, engine: str | None = None) -> bool:
         return False
 
-    def synthesize(self, ssml: str, language: str) -> Speech:
+    def engines(self, language: str) -> tuple[str, ...]:
+        return ("neural", "standard")
+
+    def synthesize(self, ssml: str, language: str, engine: str | None = None) -> Speech:
         self.ssml.append((language, ssml))
         if language in self._failing:
             raise SpeechUnavailable(f"no voice for {language}")
-        return Speech("audio/mpeg", bytes(range(256)) * (self._size // 256) + b"\0" * (self._size % 256))
+        data = bytes(range(256)) * (self._size // 256) + b"\0" * (self._size % 256)
+        return Speech("audio/mpeg", data, engine or "neural")

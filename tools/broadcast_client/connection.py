@@ -23,6 +23,10 @@ def describe(message: dict[str, Any]) -> str:
         marks = "…" if message.get("isPartial") else ""
         marks += "" if message.get("translated", True) else " (untranslated)"
         speech = " [speech]" if message.get("audio") else ""
+        if message.get("speech") == "standard":
+            speech = " [speech, standard voice]"
+        elif message.get("speech") == "skipped":
+            speech = " [speech unavailable for this line]"
         return f"[{message.get('language')}] {message.get('text')}{marks}{speech}"
     if kind == "transcript":
         return f"[heard] {message.get('text')}{'…' if message.get('isPartial') else ''}"

@@ -52,6 +52,8 @@ class Endpoints:
     aws: str
     lambda_: str | None = None
     management_api: str | None = None
+    #: where Polly and Translate are stood in (local_runtime.stand_ins)
+    stand_ins: str | None = None
     region: str = "eu-west-1"
 
 
@@ -154,6 +156,9 @@ def _environment(config: FunctionConfig, endpoints: Endpoints) -> dict[str, str]
     }
     if endpoints.lambda_:
         env["AWS_ENDPOINT_URL_LAMBDA"] = endpoints.lambda_
+    if endpoints.stand_ins:
+        # Polly and Translate stood in by the local runtime (local_runtime.stand_ins), under the account's quotas.
+        env["AWS_ENDPOINT_URL_POLLY"] = env["AWS_ENDPOINT_URL_TRANSLATE"] = endpoints.stand_ins
     if endpoints.management_api and "MANAGEMENT_API_ENDPOINT" in env:
         # As LocalStack does: the deployed callback URL points at AWS, the local one at us.
         env["MANAGEMENT_API_ENDPOINT"] = endpoints.management_api

@@ -2,8 +2,10 @@
 
 Handlers talk to it with their unchanged boto3 ``apigatewaymanagementapi`` client,
 pointed here by ``MANAGEMENT_API_ENDPOINT``, and with their unchanged ``lambda``
-client, pointed here by ``AWS_ENDPOINT_URL_LAMBDA``. What happens to a message is up
-to a :class:`ConnectionSink`: the tests' :class:`RecordingSink` keeps messages per
+client, pointed here by ``AWS_ENDPOINT_URL_LAMBDA``; their ``polly`` and ``translate`` clients reach
+:mod:`local_runtime.stand_ins` here too. ``@connections`` posts draw on the account's request bucket
+(:mod:`local_runtime.quotas`): past it, HTTP 429 ``LimitExceededException`` as API Gateway answers.
+What happens to a message is up to a :class:`ConnectionSink`: the tests' :class:`RecordingSink` keeps messages per
 connection; the local gateway delivers them to real WebSocket clients. Invocations go
 to an :class:`Invoker` (the local function pool), when one is given.
 """
@@ -21,6 +23,8 @@ from urllib.parse import unquote
 
 from local_runtime.faults import Faults
 from local_runtime.quiet_server import QuietHTTPServer
+from local_runtime.quotas import TokenBucket
+from local_runtime.stand_ins import StoodInServices
 
 PATH = re.compile(r"^(?:/[^/@]+)?/@connections/(?P<id>[^/?]+)$")
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
@@ -96,8 +100,14 @@ class ManagementApiServer:
         stage: str = "local",
         invoker: Invoker | None = None,
         faults: Faults | None = None,
+        stand_ins: StoodInServices | None = None,
+        requests: TokenBucket | None = None,
     ) -> None:
         self.sink = sink
+        #: Polly and Translate at the network edge, if this stack stands them in
+        self.stand_ins = stand_ins
+        #: the account's API Gateway request bucket ``@connections`` posts draw on, if emulated
+        self.requests = requests
         #: faults to inject into Management API calls (the fault-injection suite), if any
         self.faults = faults
         self.host = host
@@ -156,7 +166,20 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
             if invoke:
                 self._invoke(unquote(invoke["name"]), data)
                 return
+            path = self.path.split("?", 1)[0]
+            if owner.stand_ins is not None and owner.stand_ins.handles(path, self.headers.get("X-Amz-Target")):
+                answer = owner.stand_ins.answer(path, self.headers.get("X-Amz-Target"), data)
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+                return
             connection_id = self._connection_id()
+            if owner.requests is not None and not owner.requests.take():
+                self._reply(429, error="LimitExceededException")
+                return
             fault = owner.faults.take("execute-api", "PostToConnection", data) if owner.faults else None
             if fault is not None:
                 time.sleep(fault.delay)

@@ -19,7 +19,9 @@ from local_runtime.functions import Endpoints, FunctionError, FunctionPool
 from local_runtime.gateway import LocalGateway
 from local_runtime.management_api import ManagementApiServer
 from local_runtime.metering import RunUsage
+from local_runtime.quotas import AccountBuckets, AccountQuotas
 from local_runtime.schedules import run_schedules
+from local_runtime.stand_ins import StoodInServices
 from local_runtime.web_pages import WEB_DIST, WebPages
 
 
@@ -58,6 +60,7 @@ class LocalPlatform:
         max_concurrency: int = 8,
         async_retry_delay: float = 1.0,
         faults: Faults | None = None,
+        quotas: AccountQuotas | None = None,
         log_dir: Path | None = None,
         web_root: Path = WEB_DIST,
     ) -> None:
@@ -82,7 +85,18 @@ class LocalPlatform:
             usage=self.usage.gateway,
         )
         # The Management API delivers to the gateway's connections; the Invoke API calls this stack.
-        self.http = ManagementApiServer(sink=self.gateway, host=host, stage=stage, invoker=self, faults=faults)
+        #: the account's emulated quotas, shared by every session of this stack (local_runtime.quotas)
+        self.quotas = AccountBuckets(quotas or AccountQuotas())
+        self.stand_ins = StoodInServices(self.quotas)
+        self.http = ManagementApiServer(
+            sink=self.gateway,
+            host=host,
+            stage=stage,
+            invoker=self,
+            faults=faults,
+            stand_ins=self.stand_ins,
+            requests=self.quotas.management_api,
+        )
         self.http.start()
         # With a fault plan, the functions reach the emulator through a proxy that injects its faults.
         self.aws_edge = FaultyAwsEndpoint(endpoint, faults).start() if faults else None
@@ -92,6 +106,7 @@ class LocalPlatform:
                 aws=self.aws_edge.url if self.aws_edge else endpoint,
                 lambda_=self.http.base_url,
                 management_api=self.http.endpoint,
+                stand_ins=self.http.base_url,
                 region=region,
             ),
             self.log_dir,
@@ -122,6 +137,7 @@ class LocalPlatform:
         self.event_sources.stop()
         await self.gateway.stop()
         self.http.stop()
+        self.stand_ins.close()
         if self.aws_edge:
             self.aws_edge.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)

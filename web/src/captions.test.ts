@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
-import { CaptionStore, renderCaptions } from "./captions";
+import { CaptionStore, renderCaptions, SPEECH_SKIPPED } from "./captions";
 
 const msg = (segmentId: string, text: string, isPartial: boolean, start = 0, end = 1) => ({
   segmentId,
@@ -88,5 +88,22 @@ describe("renderCaptions", () => {
     for (const n of [1, 2, 3, 4]) store.apply(msg(`s${n}-u0`, `línea ${n}`, false));
     renderCaptions(list, store, { lastFinals: 2 });
     expect(Array.from(list.children).map((li) => li.textContent)).toEqual(["línea 3", "línea 4"]);
+  });
+
+  it("marks a final whose speech was skipped, on the listener page only", () => {
+    const store = new CaptionStore();
+    store.apply({ ...msg("s0-u0", "uno", false), speechSkipped: true });
+    store.apply(msg("s0-u1", "dos", false));
+    store.apply({ ...msg("s0-u2", "tr", true), speechSkipped: true });
+    const listener = document.createElement("ol");
+    renderCaptions(listener, store, { speechMarks: true });
+    const marks = Array.from(listener.children).map((li) => li.querySelector(".speech-skipped")?.textContent ?? null);
+    expect(marks).toEqual([SPEECH_SKIPPED, null, null]);
+    expect(listener.children[0]?.textContent).toBe(`uno ${SPEECH_SKIPPED}`);
+    renderCaptions(listener, store, { speechMarks: true });
+    expect(listener.children[0]?.querySelectorAll(".speech-skipped")).toHaveLength(1);
+    const stage = document.createElement("ol");
+    renderCaptions(stage, store);
+    expect(Array.from(stage.children).map((li) => li.textContent)).toEqual(["uno", "dos", "tr"]);
   });
 });

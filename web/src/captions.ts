@@ -9,6 +9,8 @@ export interface Caption {
   /** Seconds: from the speaker's audio (`startTime`/`endTime`) or, for a listener, when it arrived. */
   start: number;
   end: number;
+  /** A final whose speech was wanted but skipped (the speech service throttled past the line's budget). */
+  speechSkipped?: boolean;
 }
 
 export interface Incoming {
@@ -18,7 +20,11 @@ export interface Incoming {
   language: string;
   start: number;
   end: number;
+  speechSkipped?: boolean;
 }
+
+/** The mark a final without its speech carries on the listener page. */
+export const SPEECH_SKIPPED = "speech unavailable for this line";
 
 export class CaptionStore {
   private readonly finals = new Map<string, Caption>();
@@ -35,6 +41,7 @@ export class CaptionStore {
       language: message.language,
       start: earlier?.start ?? message.start,
       end: Math.max(message.end, earlier?.start ?? message.start),
+      ...(message.speechSkipped && !message.isPartial ? { speechSkipped: true } : {}),
     };
     if (message.isPartial) {
       if (earlier && earlier.text === caption.text) return false;
@@ -65,6 +72,8 @@ export interface RenderOptions {
   partial?: HTMLElement;
   /** Only the last `lastFinals` finals are shown (the stage display); all of them when not given. */
   lastFinals?: number;
+  /** Finals whose speech was skipped carry a small mark saying so (the listener page, which plays speech). */
+  speechMarks?: boolean;
 }
 
 /**
@@ -94,7 +103,18 @@ export function renderCaptions(list: HTMLElement, store: CaptionStore, options: 
     }
     item.className = partial ? "caption partial" : "caption final";
     item.lang = caption.language;
-    if (item.textContent !== caption.text) item.textContent = caption.text;
+    const mark = options.speechMarks && caption.speechSkipped ? SPEECH_SKIPPED : "";
+    const shown = mark ? `${caption.text}\u0000${mark}` : caption.text;
+    if (item.dataset.shown !== shown) {
+      item.textContent = caption.text;
+      if (mark) {
+        const note = document.createElement("span");
+        note.className = "speech-skipped";
+        note.textContent = mark;
+        item.append(" ", note);
+      }
+      item.dataset.shown = shown;
+    }
     if (list.children[index] !== item) list.insertBefore(item, list.children[index] ?? null);
   });
   existing.forEach((item) => item.remove());

@@ -89,7 +89,7 @@ function askForPasscode(): void {
 }
 
 function showCaptions(store: CaptionStore): void {
-  renderCaptions(ui.captions, store, { partial: ui.partial });
+  renderCaptions(ui.captions, store, { partial: ui.partial, speechMarks: true });
   ui.captionView.scrollTop = ui.captionView.scrollHeight;
 }
 

@@ -153,6 +153,7 @@ export class Listening {
           language: message.language,
           start: message.startTime ?? now,
           end: message.endTime ?? message.startTime ?? now,
+          speechSkipped: message.speech === "skipped",
         });
         if (changed) events.onCaptions(this.captions);
         if (!message.isPartial && message.audio) events.onSpeech?.(message.segmentId, message.audio);

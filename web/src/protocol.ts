@@ -148,6 +148,8 @@ export type ServerMessage =
       isPartial: boolean;
       translated: boolean;
       audio?: SpeechAudio;
+      /** A final's speech: the neural voice, the standard (fallback) voice, or skipped (no audio); absent when none was wanted. */
+      speech?: "neural" | "standard" | "skipped";
       /** The segment's span in the session's audio, in seconds. */
       startTime?: number;
       endTime?: number;

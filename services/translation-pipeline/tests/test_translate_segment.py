@@ -108,7 +108,8 @@ def test_muted_broadcasts_get_captions_without_speech_and_volume_shapes_the_ssml
 ):
     harness.send("spk", {"action": "muteBroadcast"})
     invoke(pipeline_runtime, segment(session).to_wire())
-    assert "audio" not in harness.sink.messages("es-1", "translation")[-1] and synthesizer.ssml == []
+    muted = harness.sink.messages("es-1", "translation")[-1]
+    assert "audio" not in muted and "speech" not in muted and synthesizer.ssml == []  # none wanted: no speech field
     harness.send("spk", {"action": "unmuteBroadcast"})
     harness.send("spk", {"action": "setVolume", "volume": 0.5})
     louder = EmotionDynamics(volume=0.5, rate=1.2)
@@ -134,7 +135,9 @@ def test_speech_failure_still_sends_the_caption(session, harness, settings, tran
     invoke(runtime, segment(session).to_wire())
     (fr,) = harness.sink.messages("fr-1", "translation")
     assert "audio" not in fr and fr["text"] == "<fr> good morning everyone"
-    assert "audio" in harness.sink.messages("es-1", "translation")[0]
+    assert fr["speech"] == "skipped"  # never silently missing
+    (es,) = harness.sink.messages("es-1", "translation")
+    assert "audio" in es and es["speech"] == "neural"
 
 
 def test_long_speech_is_split_into_pieces_under_the_websocket_limit(

@@ -4,14 +4,23 @@ Retries use botocore's ``standard`` mode (exponential backoff with jitter, bound
 attempts). Every client counts its calls and their billable units (:mod:`broadcast_shared.meter`).
 Endpoints follow boto3's own rules, so the standard ``AWS_ENDPOINT_URL``
 (and ``AWS_ENDPOINT_URL_<SERVICE>``) points every client at an emulator.
+
+A client may also keep its retries within a time budget (:func:`retry_within_deadline`): inside
+``with deadline(at):``, botocore retries only while its longest backoff still ends before ``at``;
+past that the call ends with :class:`RetriesOutOfBudget` (docs/ARCHITECTURE.md, "Throttling").
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from broadcast_shared.meter import meter
 
@@ -33,4 +42,65 @@ def resource(service: str, *, config: Config | None = None) -> Any:
     session = boto3.session.Session()
     built = session.resource(service, config=DEFAULT_CONFIG.merge(config or Config()))
     meter.attach(built.meta.client)
+    return built
+
+
+#: error codes AWS services answer when the account's request rate is exceeded (botocore's standard retry
+#: mode retries these as throttles)
+THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "LimitExceededException", "RequestLimitExceeded"}
+)
+#: botocore's standard mode: the n-th retry waits a random time up to ``2 ** (n - 1)`` seconds, capped at 20
+STANDARD_MAX_BACKOFF_SECONDS = 20.0
+
+_DEADLINE: ContextVar[float | None] = ContextVar("aws_retry_deadline", default=None)
+
+
+class RetriesOutOfBudget(Exception):
+    """A call failed and its next retry would have ended past the caller's deadline."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"{code or 'error'}: no time left in the budget for a retry")
+        #: the AWS error code of the last attempt ("" for a connection error)
+        self.code = code
+
+    @property
+    def throttled(self) -> bool:
+        return self.code in THROTTLING_CODES
+
+
+def is_throttling(error: ClientError | RetriesOutOfBudget) -> bool:
+    if isinstance(error, RetriesOutOfBudget):
+        return error.throttled
+    return error.response.get("Error", {}).get("Code", "") in THROTTLING_CODES
+
+
+@contextmanager
+def deadline(at: float) -> Iterator[None]:
+    """Calls of clients made with :func:`retry_within_deadline` retry only while ``time.monotonic()`` can stay
+    before ``at`` (on this thread)."""
+    token = _DEADLINE.set(at)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _stop_retrying_past_deadline(attempts: int, response: Any, caught_exception: Any, **_: Any) -> None:
+    at = _DEADLINE.get()
+    if at is None:
+        return
+    http = response[0] if response else None
+    if caught_exception is None and (http is None or http.status_code < 300):
+        return  # a success: nothing to retry
+    longest_backoff = min(2.0 ** (attempts - 1), STANDARD_MAX_BACKOFF_SECONDS)
+    if time.monotonic() + longest_backoff > at:
+        code = (response[1].get("Error", {}).get("Code", "") if response else "") or ""
+        raise RetriesOutOfBudget(code)
+
+
+def retry_within_deadline(built: Any) -> Any:
+    """Make ``built``'s retries (botocore's, as configured) respect :func:`deadline`; returns it."""
+    service = built.meta.service_model.service_id.hyphenize()
+    built.meta.events.register_first(f"needs-retry.{service}", _stop_retrying_past_deadline)
     return built

@@ -123,13 +123,13 @@ class Departures:
                 "session_id": session.session_id,
                 "reason": reason.value,
                 "listeners": len(listeners),
-                "unreached": len(result.failed),
+                "unreached": len(result.failed) + len(result.throttled),
             },
         )
         for gone in result.gone:
             if gone != speaker_connection_id:
                 self.connection_closed(gone)
-        if result.failed:
+        if result.failed or result.throttled:
             return False
         self._sessions.mark_end_announced(session.session_id)
         return True

@@ -21,7 +21,9 @@ DynamoDB (every operation)                 ``ReadUnits``/``WriteUnits``: the ``C
                                            (a refused condition), the one-unit minimum per item
 =========================================  ==========================================================
 
-Every call also counts ``Calls``. Transcribe streaming is not a botocore client: the worker reports the
+Every call also counts ``Calls``. The same keys count what throttling cost (``Throttled`` calls, speech
+``Fallbacks`` and ``Skipped``, ``Dropped`` messages: docs/ARCHITECTURE.md, "Throttling"), so a session's
+degradations sit beside its bill, per language. Transcribe streaming is not a botocore client: the worker reports the
 seconds of audio it streams (:meth:`Meter.record`); the local stand-ins (apertium, espeak-ng) report the
 call they stand in for through :meth:`Meter.stand_in`, through the same rules, so a local run counts what
 AWS would bill.
@@ -68,6 +70,12 @@ METRIC_NAMES = {
     "ReadUnits": "BilledReadUnits",
     "WriteUnits": "BilledWriteUnits",
     "AudioSeconds": "BilledAudioSeconds",
+    # degradations, not billed (docs/ARCHITECTURE.md, "Throttling"): calls the service throttled past their
+    # budget, speech made by the standard voice instead of the neural one or skipped, messages dropped
+    "Throttled": "ThrottledCalls",
+    "Fallbacks": "SpeechFallbacks",
+    "Skipped": "SpeechSkipped",
+    "Dropped": "MessagesDropped",
 }
 #: the EMF dimension each part of a call key is written as
 DIMENSIONS = ("AwsService", "Operation", "SessionId", "Language", "SegmentKind")

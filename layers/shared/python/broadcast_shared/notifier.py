@@ -2,7 +2,9 @@
 
 A send that meets a gone connection (HTTP 410, ``GoneException``) is reported back as
 gone, never raised: callers hand gone connections to
-:class:`broadcast_shared.departures.Departures`, which deletes them.
+:class:`broadcast_shared.departures.Departures`, which deletes them. A send the account's
+request rate still refuses after botocore's retries (HTTP 429 ``LimitExceededException``) is
+reported as throttled: that message is dropped for that connection only (``MessagesThrottled``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
+from broadcast_shared.aws import is_throttling
 from broadcast_shared.messages.wire import WireModel
 from broadcast_shared.observability import logger, metrics
 
@@ -28,6 +31,8 @@ class FanOutResult:
     delivered: int = 0
     gone: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: connections whose message the Management API throttled past botocore's retries (dropped for them)
+    throttled: list[str] = field(default_factory=list)
 
 
 class Notifier:
@@ -38,7 +43,7 @@ class Notifier:
     def send(self, connection_id: str, message: WireModel) -> bool:
         """Send one message; False when the connection is gone."""
         result = self._post(connection_id, encode(message))
-        if result == "failed":
+        if result in ("failed", "throttled"):
             raise RuntimeError(f"could not deliver to connection {connection_id}")
         if result == "gone":
             metrics.add_metric(name="GoneConnections", unit=MetricUnit.Count, value=1)
@@ -63,6 +68,8 @@ class Notifier:
                     result.delivered += 1
                 elif outcome == "gone":
                     result.gone.append(connection_id)
+                elif outcome == "throttled":
+                    result.throttled.append(connection_id)
                 else:
                     result.failed.append(connection_id)
         metrics.add_metric(name="FanOutDelivered", unit=MetricUnit.Count, value=result.delivered)
@@ -70,6 +77,8 @@ class Notifier:
             metrics.add_metric(name="GoneConnections", unit=MetricUnit.Count, value=len(result.gone))
         if result.failed:
             metrics.add_metric(name="FanOutFailed", unit=MetricUnit.Count, value=len(result.failed))
+        if result.throttled:
+            metrics.add_metric(name="MessagesThrottled", unit=MetricUnit.Count, value=len(result.throttled))
         return result
 
     def disconnect(self, connection_id: str) -> bool:
@@ -98,6 +107,9 @@ class Notifier:
         except ClientError as exc:
             if _is_gone(exc):
                 return "gone"
+            if is_throttling(exc):
+                logger.warning("send throttled", extra={"target_connection_id": connection_id, "error": str(exc)})
+                return "throttled"
             logger.warning("send failed", extra={"target_connection_id": connection_id, "error": str(exc)})
             return "failed"
         except BotoCoreError as exc:  # a connection error or timeout after botocore's retries: this listener only

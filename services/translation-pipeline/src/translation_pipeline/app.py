@@ -59,6 +59,8 @@ class PipelineRuntime:
             transcripts=TranscriptsRepository(dynamodb.Table(translation.transcripts_table)),
             transcript_retention_seconds=translation.transcript_retention_seconds,
             clock=base.clock,
+            speech_budget_seconds=translation.speech_budget_seconds,
+            translation_budget_seconds=translation.translation_budget_seconds,
         )
         return cls(pipeline=TranslationPipeline(deps))
 

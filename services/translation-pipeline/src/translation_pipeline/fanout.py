@@ -40,11 +40,12 @@ class FanOutSlice(WireModel):
 
 
 class SliceDelivery(WireModel):
-    """A slice invocation's answer: how many got the message, and who was gone or failed."""
+    """A slice invocation's answer: how many got the message, and who was gone, failed or throttled."""
 
     delivered: Annotated[int, Field(ge=0)]
     gone: list[str]
     failed: list[str]
+    throttled: list[str] = []
 
 
 #: a slice's invoke: one attempt for transport errors (the fallback sends it from here), an answer in 15 s
@@ -74,6 +75,7 @@ class SlicedFanOut:
             result.delivered += part.delivered
             result.gone += part.gone
             result.failed += part.failed
+            result.throttled += part.throttled
         metrics.add_metric(name="FanOutSlices", unit=MetricUnit.Count, value=len(slices) - 1)
         return result
 
@@ -93,7 +95,7 @@ class SlicedFanOut:
             logger.warning("fan-out slice invoke failed; sending it from here", extra={"error": str(exc)[:300]})
             metrics.add_metric(name="FanOutSlicesFailed", unit=MetricUnit.Count, value=1)
             return self._notifier.fan_out_encoded(connection_ids, payload)
-        return FanOutResult(delivered=delivery.delivered, gone=delivery.gone, failed=delivery.failed)
+        return FanOutResult(delivery.delivered, delivery.gone, delivery.failed, delivery.throttled)
 
     def deliver_slice(self, event: dict[str, Any]) -> dict[str, Any]:
         """The ``fanOutSlice`` invocation: post the message to the slice; the caller handles gone connections."""
@@ -106,4 +108,6 @@ class SlicedFanOut:
             return {"code": error.code.value, "message": error.message}
         payload = json.dumps(slice_.message, separators=(",", ":"), ensure_ascii=False).encode()
         result = self._notifier.fan_out_encoded(slice_.connection_ids, payload)
-        return SliceDelivery(delivered=result.delivered, gone=result.gone, failed=result.failed).to_wire()
+        return SliceDelivery(
+            delivered=result.delivered, gone=result.gone, failed=result.failed, throttled=result.throttled
+        ).to_wire()

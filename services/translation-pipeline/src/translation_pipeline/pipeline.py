@@ -9,8 +9,9 @@
   translator (a failure sends the source text marked ``translated: false``; partials
   are translated in cached blocks of words, so a growing partial pays for its last
   block only); a final also gets speech unless the broadcast is muted or its volume
-  is zero (a synthesis failure still sends the caption). Then the language's claim
-  (:mod:`progress`: never twice, never backwards) and its fan-out. A language that
+  is zero, within its speech budget (:mod:`translation_pipeline.speech.policy`: a throttled neural voice
+  falls back to the standard one, then the speech is skipped; the caption says which in ``speech``).
+  Then the language's claim (:mod:`progress`: never twice, never backwards) and its fan-out. A language that
   fails before its claim fails the invocation; a retry delivers that language only.
 - Caption and speech travel in one ``translation`` message when they fit in API
   Gateway's 128 KB, measured on the encoded bytes, so a final costs one Management API
@@ -35,11 +36,13 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from broadcast_shared import aws
 from broadcast_shared.clock import Clock
 from broadcast_shared.departures import Departures
 from broadcast_shared.messages.outbound import Audio, SpeechAudio, Translation
 from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, TranscriptSegment
 from broadcast_shared.messages.wire import WireModel
+from broadcast_shared.meter import meter
 from broadcast_shared.meter import scope as meter_scope
 from broadcast_shared.notifier import MAX_FRAME_BYTES, Notifier, encode
 from broadcast_shared.observability import count_by, logger, metrics
@@ -49,9 +52,10 @@ from broadcast_shared.repositories.transcripts import TranscriptEntry, Transcrip
 from translation_pipeline.cache import TranslationCache
 from translation_pipeline.fanout import SlicedFanOut
 from translation_pipeline.progress import SegmentProgress
-from translation_pipeline.speech import Speech, SpeechUnavailable, Synthesizer
+from translation_pipeline.speech import SpeechUnavailable, Synthesizer
+from translation_pipeline.speech.policy import SpeechPolicy
 from translation_pipeline.speech.ssml import build_ssml
-from translation_pipeline.translators import TranslationUnavailable, Translator
+from translation_pipeline.translators import TranslationThrottled, TranslationUnavailable, Translator
 
 #: raw audio bytes per message at most: base64 (x4/3) plus the JSON around it stays under 128 KB
 AUDIO_BYTES_PER_MESSAGE = 90 * 1024
@@ -96,11 +100,16 @@ class PipelineDependencies:
     transcripts: TranscriptsRepository
     transcript_retention_seconds: int
     clock: Clock
+    #: how long a final's speech may take, retries and fallback included (docs/ARCHITECTURE.md, "Throttling")
+    speech_budget_seconds: float = 1.5
+    #: how long a caption's translation may take, retries included
+    translation_budget_seconds: float = 1.5
 
 
 class TranslationPipeline:
     def __init__(self, deps: PipelineDependencies) -> None:
         self._deps = deps
+        self._speech = SpeechPolicy(deps.synthesizer, deps.speech_budget_seconds)
 
     def process(self, segment: TranscriptSegment) -> Delivery:
         session = self._deps.sessions.get(segment.session_id)
@@ -182,6 +191,9 @@ class TranslationPipeline:
         claimed_at = time.perf_counter()
         for message in messages:
             result = self._deps.fan_out.fan_out(connection_ids, message)
+            if result.throttled:
+                # Dropped for those listeners only, counted for the session and language.
+                meter.record("apigatewaymanagementapi", "PostToConnection", {"Dropped": len(result.throttled)})
             if result.gone:
                 self._deps.departures.connections_gone(result.gone)
                 gone = set(result.gone)
@@ -252,7 +264,11 @@ class TranslationPipeline:
         if segment.is_partial or not speak or not text:
             return [caption]
         # Untranslated text is spoken by the source language's voice, not read out in a foreign accent.
-        speech = self._speech(text, language if translated else segment.source_language, segment, volume)
+        outcome = self._speech.speak(
+            text, language if translated else segment.source_language, segment.dynamics, volume
+        )
+        caption = caption.model_copy(update={"speech": outcome.status})
+        speech = outcome.speech
         if speech is None:
             return [caption]
         # Pieces are sized by the encoded bytes of the message around them, so every message fits the
@@ -309,20 +325,14 @@ class TranslationPipeline:
         if cached is not None:
             return cached, True
         try:
-            translation = self._deps.translator.translate(text, source, language, terminology)
+            with aws.deadline(time.monotonic() + self._deps.translation_budget_seconds):
+                translation = self._deps.translator.translate(text, source, language, terminology)
         except TranslationUnavailable as exc:
             logger.warning("caption sent untranslated", extra={"language": language, "error": str(exc)})
             count_by("TranslationsDegraded", language=language)
+            if isinstance(exc, TranslationThrottled):
+                meter.record("translate", "TranslateText", {"Throttled": 1})
+                metrics.add_metric(name="TranslationsThrottled", unit=MetricUnit.Count, value=1)
             return text, False
         self._deps.cache.put(source, language, text, translation, terminology)
         return translation, True
-
-    def _speech(self, text: str, language: str, segment: TranscriptSegment, volume: float) -> Speech | None:
-        synthesizer = self._deps.synthesizer
-        try:
-            ssml = build_ssml(text, segment.dynamics, volume, synthesizer.supports_pitch(language))
-            return synthesizer.synthesize(ssml, language)
-        except SpeechUnavailable as exc:
-            logger.warning("caption sent without speech", extra={"language": language, "error": str(exc)})
-            count_by("SpeechDegraded", language=language)
-            return None

@@ -26,6 +26,12 @@ class TranslationSettings(EnvironmentSettings):
     voices: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict, validation_alias="polly_voices")
     #: Polly engine preference: neural where the voice has it, else standard
     prefer_neural: bool = Field(default=True, validation_alias="polly_prefer_neural")
+    #: how long a final's speech may take, Polly's retries and the standard-voice fallback included; past it the
+    #: caption goes without speech (``speech: skipped``)
+    speech_budget_seconds: float = Field(default=1.5, gt=0, le=10)
+    #: how long a caption's translation may take, retries included; past it the caption goes out in the source
+    #: text (``translated: false``)
+    translation_budget_seconds: float = Field(default=1.5, gt=0, le=10)
     #: listeners one invocation posts to; a larger audience is split across concurrent invokes of
     #: ``fanout_function_name`` (this function, ``AWS_LAMBDA_FUNCTION_NAME``); empty: never split
     fanout_slice_size: int = Field(default=250, ge=1)

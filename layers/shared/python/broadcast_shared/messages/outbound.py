@@ -214,6 +214,9 @@ class Translation(WireModel):
     #: False when the text is the source text because translation failed or is unavailable
     translated: bool = True
     audio: SpeechAudio | None = None
+    #: a final's speech: ``neural``, ``standard`` (the fallback voice) or ``skipped`` (none: the speech service
+    #: throttled past the segment's budget, or failed); absent when no speech was wanted
+    speech: Literal["neural", "standard", "skipped"] | None = None
     #: where the segment starts in the session's audio, in seconds: segments in speaker order have
     #: increasing ``startTime`` (clients order and de-duplicate on it and ``segmentId``)
     start_time: float | None = None

@@ -20,28 +20,38 @@ class EspeakSynthesizer:
             if shutil.which(tool) is None:
                 raise SpeechUnavailable(f"{tool} is not installed (make setup installs it)")
 
-    def supports_pitch(self, language: str) -> bool:
+    def supports_pitch(self, language: str, engine: str | None = None) -> bool:
         return True
 
-    def synthesize(self, ssml: str, language: str) -> Speech:
-        engine = engine_for(language, self._prefer_neural)
+    def synthesize(self, ssml: str, language: str, engine: str | None = None) -> Speech:
+        engine = engine or engine_for(language, self._prefer_neural)
         meter.stand_in("polly", "SynthesizeSpeech", {"Text": ssml, "TextType": "ssml", "Engine": engine})
-        try:
-            wav = subprocess.run(
-                ["espeak-ng", "-m", "-v", language, "--stdout", ssml],
-                capture_output=True,
-                check=True,
-                timeout=TIMEOUT_SECONDS,
-            ).stdout
-            ogg = subprocess.run(
-                ["sox", "-t", "wav", "-", "-t", "ogg", "-C", "0", "-"],
-                input=wav,
-                capture_output=True,
-                check=True,
-                timeout=TIMEOUT_SECONDS,
-            ).stdout
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            raise SpeechUnavailable(f"espeak-ng/sox failed for {language}: {exc}") from exc
-        if not ogg:
-            raise SpeechUnavailable(f"espeak-ng produced no audio for {language}")
-        return Speech("audio/ogg", ogg)
+        return Speech("audio/ogg", speak(ssml, language), engine)
+
+    def engines(self, language: str) -> tuple[str, ...]:
+        """The Polly engines this stands in for, preferred first (espeak-ng has one voice for both)."""
+        preferred = engine_for(language, self._prefer_neural)
+        return (preferred, "standard") if preferred == "neural" else (preferred,)
+
+
+def speak(ssml: str, language: str) -> bytes:
+    """espeak-ng reading ``ssml`` in ``language``, as Ogg Vorbis (also the local Polly stand-in's voice)."""
+    try:
+        wav = subprocess.run(
+            ["espeak-ng", "-m", "-v", language, "--stdout", ssml],
+            capture_output=True,
+            check=True,
+            timeout=TIMEOUT_SECONDS,
+        ).stdout
+        ogg = subprocess.run(
+            ["sox", "-t", "wav", "-", "-t", "ogg", "-C", "0", "-"],
+            input=wav,
+            capture_output=True,
+            check=True,
+            timeout=TIMEOUT_SECONDS,
+        ).stdout
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        raise SpeechUnavailable(f"espeak-ng/sox failed for {language}: {exc}") from exc
+    if not ogg:
+        raise SpeechUnavailable(f"espeak-ng produced no audio for {language}")
+    return ogg

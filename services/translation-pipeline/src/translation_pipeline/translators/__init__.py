@@ -9,6 +9,10 @@ class TranslationUnavailable(Exception):
     """This engine cannot translate this pair, or the call failed: the caption goes out untranslated."""
 
 
+class TranslationThrottled(TranslationUnavailable):
+    """The translation service refused the call for the account's rate, after its retries."""
+
+
 class Translator(Protocol):
     def translate(self, text: str, source: str, target: str, terminology: str | None = None) -> str:
         """``terminology`` names an Amazon Translate custom terminology; engines without one ignore it."""

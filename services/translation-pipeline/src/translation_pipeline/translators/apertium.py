@@ -118,11 +118,16 @@ class ApertiumTranslator:
 
     def translate(self, text: str, source: str, target: str, terminology: str | None = None) -> str:
         """``terminology`` is an Amazon Translate feature; apertium's dictionaries have no equivalent here."""
+        # What Amazon Translate would bill for this call (the cost meter): the text it stands in for translating.
+        if (source, target) in ROUTES:
+            meter.stand_in("translate", "TranslateText", {"Text": text, "TargetLanguageCode": target})
+        return self.render(text, source, target)
+
+    def render(self, text: str, source: str, target: str) -> str:
+        """The translation, uncounted (also the local Amazon Translate stand-in's)."""
         route = ROUTES.get((source, target))
         if route is None:
             raise TranslationUnavailable(f"apertium has no {source}->{target} pair here")
-        # What Amazon Translate would bill for this call (the cost meter): the text it stands in for translating.
-        meter.stand_in("translate", "TranslateText", {"Text": text, "TargetLanguageCode": target})
         for mode in route:
             text = self._mode(mode).translate(text)
         return text

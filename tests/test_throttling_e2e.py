@@ -1,0 +1,148 @@
+"""Throttling through the local platform (issue #21, docs/ARCHITECTURE.md "Throttling"): the account's quotas
+emulated low at the network edge (tools/local_runtime/quotas.py) while a talk streams to listeners.
+
+The pipeline runs on its AWS engines (``SPEECH_ENGINE=polly``, ``TRANSLATION_ENGINE=translate``): its real
+boto3 clients, botocore's retries and the pipeline's budgets meet the local runtime's Polly and Translate
+stand-ins, which answer ``ThrottlingException`` past the bucket, as AWS does. Then every final reaches every
+listener in the speaker's order with its text, its speech ``neural``, ``standard`` (the fallback voice, with
+audio) or ``skipped`` (without): none silently missing; the captions whose translation was throttled come in
+the source text marked ``translated: false``; and the session's counts (the cost meter's EMF in the
+function's log) match what the listeners saw, per language. With the Management API's request rate emulated
+low, a message throttled past botocore's retries is dropped for that listener only, and counted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from broadcast_tools.speech import TALK, synthesize
+from local_runtime.metering import LogWindow, meter_counts
+from local_runtime.quotas import AccountQuotas
+from tests.support.deployment import emulator_client
+from tests.support.running_platform import RunningPlatform
+from tests.support.talk import TalkResult, stream_talk
+from tests.test_faults_e2e import finals_heard, forget_translations
+
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(4)]
+
+PIPELINE = "speech-broadcast-local-translate-segment"
+LISTENERS = ("es", "fr")
+#: Polly's neural voice at one call every twenty seconds, burst 1 (AWS: 8 a second, burst 10): the session's warm-ups
+#: take it, so the talk's finals meet a throttled neural voice; standard at one every five seconds (AWS: 80);
+#: Translate at one every two seconds, burst 3. A talk to two languages needs several calls a second of each.
+LOW_QUOTAS = AccountQuotas(
+    polly_neural_tps=0.05,
+    polly_neural_burst=1,
+    polly_standard_tps=0.2,
+    polly_standard_burst=1,
+    translate_tps=0.5,
+    translate_burst=3,
+)
+#: the Management API at one request every ten seconds after a burst of ten (AWS: 10,000 a second, burst 5,000):
+#: enough for the session's set-up messages, far below what a talk's partials and finals to a speaker and two
+#: listeners need, however slowly a loaded machine recognises the talk
+LOW_REQUEST_RATE = AccountQuotas(management_api_rps=0.1, management_api_burst=10)
+
+
+@pytest.fixture(scope="module")
+def talk() -> bytes:
+    return synthesize(TALK)
+
+
+@pytest.fixture(scope="module")
+def aws_engines(deployed_local) -> Iterator[str]:
+    """The pipeline on Amazon Polly and Translate (stood in at the edge), its translation cache empty."""
+    lambda_ = emulator_client("lambda", deployed_local["endpoint"])
+    variables = lambda_.get_function_configuration(FunctionName=PIPELINE)["Environment"]["Variables"]
+    engines = {"TRANSLATION_ENGINE": "translate", "SPEECH_ENGINE": "polly"}
+    lambda_.update_function_configuration(FunctionName=PIPELINE, Environment={"Variables": {**variables, **engines}})
+    try:
+        yield deployed_local["endpoint"]
+    finally:
+        lambda_.update_function_configuration(FunctionName=PIPELINE, Environment={"Variables": variables})
+
+
+def session_counts(window: LogWindow, session: str) -> dict[tuple[str, str], Counter[str]]:
+    """The pipeline's meter counts for the session's finals, per (service, language)."""
+    logs = window.read().get(PIPELINE, "")
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for key, values in meter_counts(PIPELINE, logs.splitlines()).items():
+        if key.session == session and key.segment_kind == "final":
+            counts.setdefault((key.service, key.language), Counter()).update(values)
+    return counts
+
+
+def in_order(result: TalkResult, language: str) -> list[dict]:
+    finals = finals_heard(result, language)
+    order = [m["segmentId"] for m in result.finals]
+    assert [m["segmentId"] for m in finals] == order, language
+    return finals
+
+
+def test_throttled_speech_and_translation_degrade_in_order_flagged_and_counted(aws_engines, talk):
+    forget_translations(aws_engines)
+    with RunningPlatform(aws_engines, quotas=LOW_QUOTAS) as running:
+        window = LogWindow(running.stack.log_dir)
+        started = time.monotonic()
+        result = stream_talk(running.url, talk, wait_seconds=120, listeners=LISTENERS)
+        elapsed = time.monotonic() - started
+        refused = running.stack.quotas.refused()
+    assert result.errors == []
+    assert result.finals, "no final to check"
+    counts = session_counts(window, result.session_id)
+    seen: Counter[str] = Counter()
+    for language in LISTENERS:
+        finals = in_order(result, language)
+        speech = Counter()
+        for final in finals:
+            assert final["text"].strip(), final
+            assert final.get("speech") in ("neural", "standard", "skipped"), final
+            # None silently missing: audio exactly when the speech was made.
+            assert ("audio" in final) is (final["speech"] != "skipped"), final
+            speech[final["speech"]] += 1
+        untranslated = sum(1 for final in finals if not final["translated"])
+        seen.update({f"{language} {k}": v for k, v in speech.items()})
+        seen[f"{language} untranslated"] = untranslated
+        polly = counts.get(("polly", language), Counter())
+        assert polly["SpeechFallbacks"] == speech["standard"], (language, polly)  # every voice here has neural
+        assert polly["SpeechSkipped"] == speech["skipped"], (language, polly)
+        assert counts.get(("translate", language), Counter())["ThrottledCalls"] == untranslated, language
+    print(f"finals {len(result.finals)}; {dict(seen)}; refused at the edge {refused}; talk took {elapsed:.1f} s")
+    # The quotas did bite: not every final could be neural, and Translate refused some calls.
+    assert sum(v for k, v in seen.items() if k.endswith(("standard", "skipped"))) > 0
+    assert refused["polly-neural"] > 0 and refused["translate"] > 0
+
+
+def test_a_throttled_management_api_drops_a_message_for_that_listener_only_and_counts_it(deployed_local, talk):
+    with RunningPlatform(deployed_local["endpoint"], quotas=LOW_REQUEST_RATE) as running:
+        window = LogWindow(running.stack.log_dir)
+        # Dropped finals never arrive: the wait ends after 30 s.
+        result = stream_talk(running.url, talk, wait_seconds=30, listeners=LISTENERS)
+        refused = running.stack.quotas.refused()["management-api"]
+    dropped = sum(session_dropped(window, result.session_id).values())
+    heard = {language: finals_heard(result, language) for language in LISTENERS}
+    everything = {m["segmentId"] for finals in heard.values() for m in finals} | {m["segmentId"] for m in result.finals}
+    missing = 0
+    for language, finals in heard.items():
+        # What arrives arrives in the speaker's order; what is missing was dropped, not delayed out of order.
+        starts = [m["startTime"] for m in finals]
+        assert starts == sorted(starts), language
+        missing += len(everything) - len(finals)
+    order = everything
+    print(f"finals {len(order)}; finals missing at listeners {missing}; dropped (counted) {dropped}; refused {refused}")
+    assert refused > 0
+    assert dropped >= missing
+    assert refused >= dropped  # each dropped message was refused on every attempt
+
+
+def session_dropped(window: LogWindow, session: str) -> Counter[str]:
+    """Messages the pipeline counted as dropped for the session, per language."""
+    dropped: Counter[str] = Counter()
+    for key, values in meter_counts(PIPELINE, window.read().get(PIPELINE, "").splitlines()).items():
+        if key.session == session and key.service == "apigatewaymanagementapi":
+            dropped[key.language] += int(values.get("MessagesDropped", 0))
+    return dropped
