@@ -75,6 +75,27 @@ def test_partials_are_captions_only_marked_partial(session, harness, pipeline_ru
     assert synthesizer.ssml == []
 
 
+def test_partials_reach_only_listeners_showing_captions_and_finals_reach_everyone(
+    harness, pipeline_runtime, translator
+):
+    session_id = harness.speaker_with_session()
+    harness.listener_in(session_id, "es-reads", "es")
+    harness.listener_in(session_id, "es-hears", "es", captions=False)
+    harness.listener_in(session_id, "fr-hears", "fr", captions=False)
+
+    result = invoke(pipeline_runtime, segment(session_id, "good morning", is_partial=True).to_wire())
+
+    assert result["languages"] == {"es": 1}
+    assert translator.calls == [("good morning", "en", "es")]  # French has no caption listener: not translated
+    assert [m["isPartial"] for m in harness.sink.messages("es-reads", "translation")] == [True]
+    assert harness.sink.messages("es-hears", "translation") == harness.sink.messages("fr-hears", "translation") == []
+
+    invoke(pipeline_runtime, segment(session_id).to_wire())
+    for connection in ("es-reads", "es-hears", "fr-hears"):
+        (final,) = [m for m in harness.sink.messages(connection, "translation") if not m["isPartial"]]
+        assert "audio" in final
+
+
 def test_the_cache_answers_a_repeated_text_without_translating_again(session, pipeline_runtime, translator, settings):
     invoke(pipeline_runtime, segment(session).to_wire())
     invoke(pipeline_runtime, segment(session, "Good  morning EVERYONE", segment_id="s0-u2").to_wire())  # same text

@@ -135,7 +135,9 @@ class SessionService:
         self._rt.notifier.send(speaker.connection_id, session_status(session, reason, self._rt.clock.now()))
 
     # --- listener ----------------------------------------------------------------
-    def join(self, listener: Connection, session_id: str, target_language: str, source: str = "") -> Session:
+    def join(
+        self, listener: Connection, session_id: str, target_language: str, source: str = "", captions: bool = True
+    ) -> Session:
         previous = self._current_session(listener)
         if previous is not None and previous.is_active:
             raise BroadcastError(
@@ -166,6 +168,7 @@ class SessionService:
                 target_language,
                 self._limits.max_listeners_per_session,
                 self._rt.clock.now(),
+                captions,
             )
         except MembershipConflict as conflict:
             if conflict.reason is MembershipFailure.SESSION_NOT_ACTIVE:

@@ -1,7 +1,9 @@
 """One transcript segment to captions and speech for every language the session's listeners chose.
 
 - The audience is one Query on the connections GSI. If it fails the invocation fails
-  (Lambda retries the asynchronous event), never treated as "nobody listening".
+  (Lambda retries the asynchronous event), never treated as "nobody listening". A partial's
+  audience is the listeners showing captions (``joinSession`` ``captions``); a language
+  without one gets no translation of the partial and no message.
   The worker's ordered lanes name one ``targetLanguage`` per invoke; without one,
   every language the listeners chose is served.
 - Nothing is done while the broadcast is paused, or for a session that has ended.
@@ -115,7 +117,8 @@ class TranslationPipeline:
             return Delivery({}, {})
         audience: dict[str, list[str]] = defaultdict(list)
         for listener in self._deps.connections.listeners(segment.session_id, segment.target_language):
-            if listener.target_language:
+            # A partial goes only to listeners showing captions: a language with none is not translated.
+            if listener.target_language and (listener.captions or not segment.is_partial):
                 audience[listener.target_language].append(listener.connection_id)
         if not audience:
             return Delivery({}, {})

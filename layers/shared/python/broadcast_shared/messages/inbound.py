@@ -68,6 +68,8 @@ class JoinSession(ClientMessage):
     action: Literal["joinSession"]
     session_id: SessionId
     target_language: str
+    #: false: a listener who does not show captions gets finals only (with their speech), never partials
+    captions: bool = True
 
     _check_language = field_validator("target_language")(_target_language)
 

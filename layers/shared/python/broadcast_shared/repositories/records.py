@@ -28,6 +28,8 @@ class Connection:
     session_id: str | None = None
     target_language: str | None = None
     refresh_warned: bool = False
+    #: a listener showing captions gets partials; one without (``joinSession`` ``captions: false``) finals only
+    captions: bool = True
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Connection:
@@ -40,6 +42,7 @@ class Connection:
             session_id=item.get("sessionId"),
             target_language=item.get("targetLanguage"),
             refresh_warned=bool(item.get("refreshWarned", False)),
+            captions=bool(item.get("captions", True)),
         )
 
 

@@ -118,6 +118,7 @@ class SessionsRepository:
         target_language: str,
         max_listeners: int,
         now: float,
+        captions: bool = True,
     ) -> None:
         failed = self._transact(
             {
@@ -140,7 +141,12 @@ class SessionsRepository:
                 connection_id,
                 Role.LISTENER,
                 previous_session_id,
-                {"sessionId": session_id, "targetLanguage": target_language, "lastSeenAt": dynamo_number(now)},
+                {
+                    "sessionId": session_id,
+                    "targetLanguage": target_language,
+                    "captions": captions,
+                    "lastSeenAt": dynamo_number(now),
+                },
             ),
         )
         if failed and failed[0]:
