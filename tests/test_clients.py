@@ -215,6 +215,14 @@ def test_both_clients_heartbeat_at_the_web_pages_interval_within_the_protocols_f
     assert listener.parse([*LISTENER_ARGS, "--heartbeat", "300"]).heartbeat == 300
 
 
+def test_a_speech_only_listener_joins_without_captions():
+    assert listener.parse(LISTENER_ARGS).captions is True
+    args = listener.parse([*LISTENER_ARGS, "--no-captions"])
+    speech_only = listener.Listener(args.session, args.language, False, None, args.captions)
+    assert json.loads(speech_only.join_message())["captions"] is False
+    assert "captions" not in json.loads(listener.Listener(args.session, args.language, False, None).join_message())
+
+
 @pytest.mark.parametrize("interval", ["0", "-1", "301", "often"])
 def test_a_heartbeat_interval_the_protocol_does_not_allow_is_refused(interval, capsys):
     with pytest.raises(SystemExit) as refused:

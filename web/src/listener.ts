@@ -66,6 +66,7 @@ function useSettings(next: ListenerSettings): void {
   ui.theme.value = settings.theme;
   ui.showCaptions.checked = settings.captions;
   ui.captionView.hidden = !settings.captions;
+  listening?.setCaptions(settings.captions); // partials only while captions are shown
   ui.playSpeech.checked = settings.speech;
   speech.muted = !settings.speech;
   ui.volume.value = String(settings.volume);
@@ -111,7 +112,7 @@ function join(sessionId: string, language: TargetLanguage, webSocketUrl: string)
         void wake.letGo();
       }
     },
-  });
+  }, settings.captions);
   listening = current;
   current.start();
 }

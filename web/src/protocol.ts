@@ -18,7 +18,8 @@ export type Role = "speaker" | "listener";
 // --- client → server -------------------------------------------------------------------------
 export type Action =
   | { action: "createSession"; sourceLanguage: SourceLanguage; qualityTier?: "standard" }
-  | { action: "joinSession"; sessionId: string; targetLanguage: TargetLanguage }
+  /** `captions: false`: finals only (with their speech), never partials; absent means true. */
+  | { action: "joinSession"; sessionId: string; targetLanguage: TargetLanguage; captions?: boolean }
   | { action: "changeLanguage"; targetLanguage: TargetLanguage }
   | { action: "heartbeat" }
   | { action: "pauseBroadcast" }
