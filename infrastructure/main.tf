@@ -40,6 +40,10 @@ locals {
   # The function API Gateway calls to authorize $connect.
   authorizer_function = local.platform.authorizer
 
+  # The committed price file of the region (each price with its source page and date): the functions' live estimate
+  # and the dashboard's $ per talk-hour price with it, as `make cost` does.
+  prices = { for name, entry in jsondecode(file("${path.module}/pricing/${var.aws_region}.json")).prices : name => entry.usd }
+
   function_names = { for key, fn in local.functions : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
 
   # Each function gets the variables its settings read and no others (broadcast_shared.config and each service's
@@ -77,6 +81,8 @@ locals {
     WARM_UP_FUNCTIONS = jsonencode({ for callee, environments in local.platform.warm_ups.create_session : local.function_names[callee] => environments })
     # joinSession warms the pipeline for a language's first listener.
     TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
+    # sessionStatus prices the session's usage with the region's price file (broadcast_shared.pricing).
+    PRICES = jsonencode(local.prices)
   })
 
   audio_stream_name = "${local.name_prefix}-audio"

@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from broadcast_shared.clock import Clock
+from broadcast_shared.pricing import Prices
 from broadcast_shared.repositories.rate_limits import RateLimiter
 from broadcast_shared.runtime import Runtime
 from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decorator
@@ -42,6 +43,11 @@ class SessionRuntime(Runtime):
     @classmethod
     def from_environment(cls) -> SessionRuntime:
         return cls.build_session(SessionSettings.from_environment())
+
+    @cached_property
+    def prices(self) -> Prices:
+        """The price file's prices, for the estimated cost in ``sessionStatus``."""
+        return Prices(self.settings.prices)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

@@ -42,7 +42,7 @@ def publish_periodic_status(runtime: SessionRuntime) -> StatusResult:
 
 
 def _publish_one(runtime: SessionRuntime, session: Session) -> bool:
-    status = session_status(session, UpdateReason.PERIODIC, runtime.clock.now())
+    status = session_status(session, UpdateReason.PERIODIC, runtime.clock.now(), runtime.prices)
     if not runtime.notifier.send(session.speaker_connection_id, status):
         runtime.departures.speaker_gone(session.session_id, session.speaker_connection_id)
         return False

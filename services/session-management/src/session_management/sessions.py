@@ -132,7 +132,9 @@ class SessionService:
 
     def status(self, speaker: Connection, reason: UpdateReason = UpdateReason.REQUESTED) -> None:
         session = self._owned_session(speaker)
-        self._rt.notifier.send(speaker.connection_id, session_status(session, reason, self._rt.clock.now()))
+        self._rt.notifier.send(
+            speaker.connection_id, session_status(session, reason, self._rt.clock.now(), self._rt.prices)
+        )
 
     # --- listener ----------------------------------------------------------------
     def join(
@@ -223,7 +225,7 @@ class SessionService:
         reason = triggered_reason(session)
         if reason is None:
             return
-        status = session_status(session, reason, self._rt.clock.now())
+        status = session_status(session, reason, self._rt.clock.now(), self._rt.prices)
         if self._rt.sessions.record_reported(
             session_id,
             session.reported_listener_count,

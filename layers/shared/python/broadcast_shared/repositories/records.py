@@ -7,6 +7,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from broadcast_shared.pricing import SessionUsage
+
 
 class Role(StrEnum):
     SPEAKER = "speaker"
@@ -72,6 +74,8 @@ class Session:
     speaker_away_since: float | None = None
     #: when the last ``broadcastStateChanged`` went to the listeners (``session_management.control``)
     control_sent_at: float | None = None
+    #: what the session has been billed on so far (the cost meter's counts, added as they are flushed)
+    usage: SessionUsage = field(default_factory=SessionUsage)
 
     @property
     def is_active(self) -> bool:
@@ -100,6 +104,7 @@ class Session:
             speaker_user_id=item.get("speakerUserId"),
             speaker_away_since=float(item["speakerAwaySince"]) if "speakerAwaySince" in item else None,
             control_sent_at=float(item["controlSentAt"]) if "controlSentAt" in item else None,
+            usage=SessionUsage.from_item(item),
         )
 
 
