@@ -73,6 +73,10 @@ export type ServerMessage =
       broadcastState: BroadcastState;
       timestamp: number;
       updateReason: "requested" | "periodic" | "newLanguage" | "listenerCountChange";
+      /** What the session has been billed on so far (docs/PROTOCOL.md sessionStatus). */
+      usage: { audioSeconds: number; translatedCharacters: number; spokenCharacters: number; messagesSent: number };
+      /** `usage` priced with the deployment's price file, USD. */
+      estimatedCostUsd: number;
     }
   | {
       type: "transcript";
