@@ -462,6 +462,7 @@ module "monitoring" {
   subscriptions          = var.alarm_subscriptions
   extra_alarm_actions    = var.alarm_actions
   functions              = local.function_names
+  prices                 = local.prices
   error_alarms_elsewhere = keys(local.stream_consumers)
   api                    = { id = module.websocket_api.api_id, stage = local.stage_name }
   application_alarms = {

@@ -176,10 +176,11 @@ def price(counts: dict[str, Any], scenario: Scenario, prices: dict[str, float], 
             cost["Transcribe"] += unit.transcribe(scaled(metrics.get("BilledAudioSeconds", 0), "talk"))
         elif service == "translate":
             part = "Translate (partials)" if call["segment_kind"] == "partial" else "Translate (finals)"
-            dollars = unit.translate(scaled(metrics.get("BilledCharacters", 0), "text"))
-            cost[part] += dollars
+            cost[part] += unit.translate(scaled(metrics.get("BilledCharacters", 0), "text"))
             if call["segment_kind"] == "final":
-                floor["Translate (finals)"] += dollars
+                # The floor translates every final whole, whatever the cache gave this run for nothing.
+                whole = metrics.get("BilledCharacters", 0) + metrics.get("CachedCharacters", 0)
+                floor["Translate (finals)"] += unit.translate(scaled(whole, "text"))
         elif service == "polly" and scenario.speech:
             dollars = unit.speech(scaled(metrics.get("BilledCharacters", 0), "text"), scenario.voice)
             cost["Polly"] += dollars

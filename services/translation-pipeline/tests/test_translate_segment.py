@@ -275,6 +275,30 @@ def test_a_growing_partial_pays_for_its_last_block_of_words_only(session, harnes
     assert latest["text"] == f"<es> {' '.join(words[:PARTIAL_BLOCK_WORDS])} <es> {tail}"
 
 
+def test_a_final_pays_only_for_the_blocks_its_partials_did_not_complete(session, harness, pipeline_runtime, translator):
+    from translation_pipeline.pipeline import PARTIAL_BLOCK_WORDS
+
+    words = [f"w{i}" for i in range(PARTIAL_BLOCK_WORDS + 3)]
+    invoke(pipeline_runtime, segment(session, " ".join(words[: PARTIAL_BLOCK_WORDS + 1]), is_partial=True).to_wire())
+    translator.calls.clear()
+    invoke(pipeline_runtime, segment(session, " ".join(words)).to_wire())
+    tail = " ".join(words[PARTIAL_BLOCK_WORDS:])
+    assert sorted(translator.calls) == [(tail, "en", "es"), (tail, "en", "fr")]
+    (final,) = [m for m in harness.sink.messages("es-1", "translation") if not m["isPartial"]]
+    assert final["text"] == f"<es> {' '.join(words[:PARTIAL_BLOCK_WORDS])} <es> {tail}"
+
+
+def test_blocks_end_at_a_sentence_or_after_eight_words():
+    from translation_pipeline.pipeline import blocks
+
+    assert blocks("Good morning. Today we talk about the budget for next year and more") == [
+        "Good morning.",
+        "Today we talk about the budget for next",
+        "year and more",
+    ]
+    assert blocks("  ") == []
+
+
 def test_a_segment_for_one_language_reaches_only_that_languages_listeners(session, harness, pipeline_runtime):
     result = invoke(pipeline_runtime, segment(session, target_language="fr").to_wire())
     assert result["languages"] == {"fr": 1}

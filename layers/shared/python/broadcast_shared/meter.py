@@ -73,6 +73,8 @@ METRIC_NAMES = {
     "ReadUnits": "BilledReadUnits",
     "WriteUnits": "BilledWriteUnits",
     "AudioSeconds": "BilledAudioSeconds",
+    #: characters a caption took from the translation cache (not billed; ``make cost``'s floor counts them)
+    "CachedCharacters": "CachedCharacters",
 }
 #: the EMF dimension each part of a call key is written as
 DIMENSIONS = ("AwsService", "Operation", "SessionId", "Language", "SegmentKind")

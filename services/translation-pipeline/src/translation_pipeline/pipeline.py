@@ -8,10 +8,11 @@
   every language the listeners chose is served.
 - Nothing is done while the broadcast is paused, or for a session that has ended.
 - Languages run concurrently, each on its own: the text from the cache or the
-  translator (a failure sends the source text marked ``translated: false``; partials
-  are translated in cached blocks of words, so a growing partial pays for its last
-  block only); a final also gets speech unless the broadcast is muted or its volume
-  is zero (a synthesis failure still sends the caption). Then the language's claim
+  translator (a failure sends the source text marked ``translated: false``); captions
+  are translated in cached blocks of words (:func:`blocks`), so a growing partial pays
+  for its last block only and its final for the blocks no partial completed; a final
+  also gets speech unless the broadcast is muted or its volume is zero (a synthesis
+  failure still sends the caption). Then the language's claim
   (:mod:`progress`: never twice, never backwards) and its fan-out. A language that
   fails before its claim fails the invocation; a retry delivers that language only.
 - Caption and speech travel in one ``translation`` message when they fit in API
@@ -42,6 +43,7 @@ from broadcast_shared.departures import Departures
 from broadcast_shared.messages.outbound import Audio, SpeechAudio, Translation
 from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, TranscriptSegment
 from broadcast_shared.messages.wire import WireModel
+from broadcast_shared.meter import meter
 from broadcast_shared.meter import scope as meter_scope
 from broadcast_shared.notifier import MAX_FRAME_BYTES, Notifier, encode
 from broadcast_shared.observability import count_by, logger, metrics
@@ -61,9 +63,31 @@ AUDIO_BYTES_PER_MESSAGE = 90 * 1024
 
 #: the envelope is measured with ``chunkIndex`` 0 and ``final`` false: room for more digits
 ENVELOPE_SLACK_BYTES = 16
-#: partials are translated in blocks of this many words, each cached: a growing partial re-translates
-#: only its last block
+#: captions are translated in blocks of at most this many words (a block also ends with a sentence), each
+#: cached: a growing partial re-translates only its last block, and its final finds every block its partials
+#: completed already translated (only the blocks they did not reach are paid for again)
 PARTIAL_BLOCK_WORDS = 8
+#: a word ending with one of these ends a sentence, and so a block (Transcribe punctuates its words)
+SENTENCE_ENDS = (".", "?", "!", "。", "？", "！")
+#: target languages written without spaces between words: their blocks' translations are joined without one
+UNSPACED_LANGUAGES = frozenset({"ja", "zh"})
+
+
+def blocks(text: str) -> list[str]:
+    """``text`` cut into blocks of at most :data:`PARTIAL_BLOCK_WORDS` words, each also ending at a sentence's end.
+
+    A partial only grows (its stable words never change), so a block complete in one partial is the same block
+    in every later partial and in the final: each is translated once, from the cache after that."""
+    cut: list[str] = []
+    words: list[str] = []
+    for word in text.split():
+        words.append(word)
+        if len(words) == PARTIAL_BLOCK_WORDS or word.endswith(SENTENCE_ENDS):
+            cut.append(" ".join(words))
+            words = []
+    if words:
+        cut.append(" ".join(words))
+    return cut
 
 
 class DeliveryFailed(Exception):
@@ -298,18 +322,17 @@ class TranslationPipeline:
         source = segment.source_language
         if language == source or not segment.text.strip():
             return segment.text, True
-        if not segment.is_partial:
-            return self._translate(segment.text, source, language, terminology)
-        # A partial only grows: its complete blocks of words were translated (and cached) by an earlier
-        # partial, so each partial pays for its last block only; the final is translated whole.
-        words = segment.text.split()
-        blocks = [" ".join(words[i : i + PARTIAL_BLOCK_WORDS]) for i in range(0, len(words), PARTIAL_BLOCK_WORDS)]
-        parts = [self._translate(block, source, language, terminology) for block in blocks]
-        return " ".join(text for text, _ in parts), all(translated for _, translated in parts)
+        # A partial only grows: its complete blocks were translated (and cached) by an earlier partial, so each
+        # partial pays for its last block only, and the final for the blocks no partial completed.
+        parts = [self._translate(block, source, language, terminology) for block in blocks(segment.text)]
+        separator = "" if language in UNSPACED_LANGUAGES else " "
+        return separator.join(text for text, _ in parts), all(translated for _, translated in parts)
 
     def _translate(self, text: str, source: str, language: str, terminology: str | None) -> tuple[str, bool]:
         cached = self._deps.cache.get(source, language, text, terminology)
         if cached is not None:
+            # Not billed, but counted: a final's text is the floor's translation however it was paid for.
+            meter.record("translate", "TranslateText", {"CachedCharacters": len(text)}, language=language)
             return cached, True
         try:
             translation = self._deps.translator.translate(text, source, language, terminology)
