@@ -288,13 +288,14 @@ def test_a_final_pays_only_for_the_blocks_its_partials_did_not_complete(session,
     assert final["text"] == f"<es> {' '.join(words[:PARTIAL_BLOCK_WORDS])} <es> {tail}"
 
 
-def test_blocks_end_at_a_sentence_or_after_eight_words():
-    from translation_pipeline.pipeline import blocks
+def test_blocks_end_at_a_sentence_or_after_six_words():
+    from translation_pipeline.pipeline import PARTIAL_BLOCK_WORDS, blocks
 
+    assert PARTIAL_BLOCK_WORDS == 6
     assert blocks("Good morning. Today we talk about the budget for next year and more") == [
         "Good morning.",
-        "Today we talk about the budget for next",
-        "year and more",
+        "Today we talk about the budget",
+        "for next year and more",
     ]
     assert blocks("  ") == []
 
