@@ -40,6 +40,10 @@ locals {
   # The function API Gateway calls to authorize $connect.
   authorizer_function = local.platform.authorizer
 
+  # The committed price file of the region (each price with its source page and date): the functions' live estimate
+  # and the dashboard's $ per talk-hour price with it, as `make cost` does.
+  prices = { for name, entry in jsondecode(file("${path.module}/pricing/${var.aws_region}.json")).prices : name => entry.usd }
+
   function_names = { for key, fn in local.functions : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
 
   # Each function gets the variables its settings read and no others (broadcast_shared.config and each service's
@@ -81,6 +85,8 @@ locals {
     # createSession admits talks up to the capacity broadcast_shared.capacity derives from this plan; the periodic
     # status measures the load against it (docs/CAPACITY.md).
     CAPACITY_PLAN = jsonencode(local.capacity_plan)
+    # sessionStatus prices the session's usage with the region's price file (broadcast_shared.pricing).
+    PRICES = jsonencode(local.prices)
   })
 
   # What the deployment's capacity is derived from (broadcast_shared.capacity.CapacityPlan): the account's quotas,
@@ -505,6 +511,7 @@ module "monitoring" {
   subscriptions          = var.alarm_subscriptions
   extra_alarm_actions    = var.alarm_actions
   functions              = local.function_names
+  prices                 = local.prices
   error_alarms_elsewhere = keys(local.stream_consumers)
   api                    = { id = module.websocket_api.api_id, stage = local.stage_name }
   application_alarms = {

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -23,9 +24,11 @@ from broadcast_client import listener, speaker
 from broadcast_client.audio import SAMPLE_RATE, chunks, read_wav
 from broadcast_client.captions import Captions
 from broadcast_client.connection import ClientFailed, NotAnswered, describe, url_for
-from broadcast_client.keepalive import HEARTBEAT_SECONDS, GaveUp, Reconnects, heartbeats
+from broadcast_client.keepalive import HEARTBEAT_SECONDS, MAX_HEARTBEAT_SECONDS, GaveUp, Reconnects, heartbeats
 from broadcast_client.speaker import command_message
 from tests.support.running_platform import RunningPlatform
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_wav(path, samples: np.ndarray, rate: int, channels: int) -> None:
@@ -212,8 +215,11 @@ def test_a_bad_speaker_command_is_explained_not_sent(line):
 LISTENER_ARGS = ["--session", "golden-eagle-misty-otter-4271", "--language", "es"]
 
 
-def test_both_clients_heartbeat_every_minute_by_default_within_the_protocols_five_minutes():
-    assert listener.parse(LISTENER_ARGS).heartbeat == speaker.parse([]).heartbeat == HEARTBEAT_SECONDS == 60
+def test_both_clients_heartbeat_at_the_web_pages_interval_within_the_protocols_five_minutes():
+    pages = re.search(r"export const HEARTBEAT_MS = ([0-9_]+);", (ROOT / "web/src/connection.ts").read_text())
+    assert pages is not None and int(pages.group(1).replace("_", "")) == HEARTBEAT_SECONDS * 1000
+    assert listener.parse(LISTENER_ARGS).heartbeat == speaker.parse([]).heartbeat == HEARTBEAT_SECONDS
+    assert 0 < HEARTBEAT_SECONDS < MAX_HEARTBEAT_SECONDS
     assert listener.parse([*LISTENER_ARGS, "--heartbeat", "300"]).heartbeat == 300
 
 
@@ -234,6 +240,14 @@ def test_the_clients_give_a_private_talks_passcode_and_title_as_the_protocol_tak
     monkeypatch.delenv("BROADCAST_PASSCODE")
     public = json.loads(listener.Listener("golden-eagle-427", "es", True, None).join_message())
     assert "passcode" not in public and "passcode" not in speaker.SpeakerLink(speaker.parse([]), "t")._create_message()
+
+
+def test_a_speech_only_listener_joins_without_captions():
+    assert listener.parse(LISTENER_ARGS).captions is True
+    args = listener.parse([*LISTENER_ARGS, "--no-captions"])
+    speech_only = listener.Listener(args.session, args.language, False, None, captions=args.captions)
+    assert json.loads(speech_only.join_message())["captions"] is False
+    assert "captions" not in json.loads(listener.Listener(args.session, args.language, False, None).join_message())
 
 
 @pytest.mark.parametrize("interval", ["0", "-1", "301", "often"])

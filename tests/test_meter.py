@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 from broadcast_shared import aws
 from broadcast_shared.meter import Meter, message_units, payload_units, polly_billable_characters, scope
 from broadcast_shared.observability import logger
+from broadcast_shared.pricing import SessionUsage
 from local_runtime.metering import CallKey, meter_counts
 
 
@@ -157,3 +158,41 @@ def test_a_long_invocation_flushes_at_its_interval(capsys: pytest.CaptureFixture
     meter.record("transcribe", "StartStreamTranscription", {"AudioSeconds": 0.2}, session="s-1")
     counts = meter_counts("f", capsys.readouterr().out.splitlines())
     assert counts[CallKey("f", "transcribe", "StartStreamTranscription", "s-1")]["BilledAudioSeconds"] == 0.2
+
+
+def test_each_flush_hands_every_sessions_usage_to_the_sink_once(meter: Meter, capsys: pytest.CaptureFixture[str]):
+    kept: list[tuple[str, SessionUsage]] = []
+    meter.keep_usage(lambda session, usage: kept.append((session, usage)))
+    with scope(session="s-1", language="es", kind="partial"):
+        meter.stand_in("translate", "TranslateText", {"Text": "good morning", "TargetLanguageCode": "es"})
+        meter.stand_in(
+            "polly", "SynthesizeSpeech", {"Text": "<speak>Hola</speak>", "TextType": "ssml", "Engine": "neural"}
+        )
+        meter.stand_in("polly", "SynthesizeSpeech", {"Text": "Oi", "Engine": "standard"})
+        meter.record("transcribe", "StartStreamTranscription", {"Calls": 1, "AudioSeconds": 2.5})
+    # outside any scope, a message is counted for the session it names; a call naming none for no session
+    meter.stand_in(
+        "apigatewaymanagementapi", "PostToConnection", {"Data": b'{"type":"sessionStatus","sessionId":"s-2"}'}
+    )
+    meter.stand_in("apigatewaymanagementapi", "PostToConnection", {"Data": b'{"type":"heartbeatAck"}'})
+    meter.stand_in("dynamodb", "GetItem", {}, {"ConsumedCapacity": {"CapacityUnits": 1.0}})
+    flushed(meter, capsys)
+    assert sorted(kept) == [
+        ("s-1", SessionUsage(audio_seconds=2.5, translated_characters=12, spoken_characters=6, neural_characters=4)),
+        ("s-2", SessionUsage(messages_sent=1, message_units=1)),
+    ]
+    kept.clear()
+    flushed(meter, capsys)
+    assert kept == []  # counted once
+
+
+def test_a_failing_sink_never_fails_the_flush(meter: Meter, capsys: pytest.CaptureFixture[str]):
+    def refuse(session: str, usage: SessionUsage) -> None:
+        raise RuntimeError("throttled")
+
+    meter.keep_usage(refuse)
+    meter.record("transcribe", "StartStreamTranscription", {"AudioSeconds": 1.0}, session="s-1")
+    assert (
+        flushed(meter, capsys)[CallKey("f", "transcribe", "StartStreamTranscription", "s-1")]["BilledAudioSeconds"]
+        == 1.0
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from audio_transcription.settings import AudioSettings
 from broadcast_shared.config import AudienceSettings, ConfigurationError, RouteSettings, Settings
+from broadcast_shared.pricing import LIVE_PRICES
 from session_management.settings import SessionSettings
 from translation_pipeline.settings import TranslationSettings
 
@@ -16,8 +19,14 @@ TABLES = {
     "CONNECTIONS_BY_SESSION_INDEX": "i",
     "MANAGEMENT_API_ENDPOINT": "https://example/local",
 }
+PRICES = {name: 0.001 for name in LIVE_PRICES}
 #: what session management reads besides the shared tables
-SESSION_TABLES = {**TABLES, "TRANSCRIPTS_TABLE": "t", "CONTROL_QUEUE_URL": "https://sqs.example/1/control"}
+SESSION_TABLES = {
+    **TABLES,
+    "TRANSCRIPTS_TABLE": "t",
+    "CONTROL_QUEUE_URL": "https://sqs.example/1/control",
+    "PRICES": json.dumps(PRICES),
+}
 
 
 def test_a_missing_required_setting_is_named():
@@ -39,6 +48,13 @@ def test_blank_variables_take_the_default():
 def test_allowed_terminologies_are_comma_separated():
     settings = SessionSettings.from_environment({**SESSION_TABLES, "ALLOWED_TERMINOLOGIES": "acme, medical ,"})
     assert settings.allowed_terminologies == frozenset({"acme", "medical"})
+
+
+def test_prices_are_a_json_object_holding_every_price_the_estimate_needs():
+    assert SessionSettings.from_environment(SESSION_TABLES).prices == PRICES
+    without_polly = {k: v for k, v in PRICES.items() if k != "polly_neural_character"}
+    with pytest.raises(ConfigurationError, match="polly_neural_character"):
+        SessionSettings.from_environment({**SESSION_TABLES, "PRICES": json.dumps(without_polly)})
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("0", False), ("false", False), ("1", True), ("true", True)])

@@ -17,6 +17,8 @@ A private, titled talk: the listener link without the passcode gets the passcode
 wrong passcode PASSCODE_INCORRECT; the QR code's link (the speaker ticked "put the passcode in the link") joins,
 shows the title and presenter, and the TXT download starts with them; a reload joins with the remembered passcode;
 the stage display takes it in its address. Screenshots of the prompt and the titled page go to docs/screenshots/.
+A listener who turns captions off joins again without them and receives no partial (counted at the local gateway,
+per connection), still finals with speech; the speaker page shows the session's estimated cost so far.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.speech import TALK, synthesize, write_wav
 from tests.support.running_platform import RunningPlatform
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.terraform, pytest.mark.minutes(6)]
 
@@ -378,6 +381,53 @@ def test_stage_display_says_what_is_wrong_with_its_address(broadcast, browser):
         assert page.locator("section").count() == 0
     finally:
         context.close()
+
+
+def sent(gateway, connection_id: str, kind: str) -> int:
+    """Messages of ``kind`` the local gateway sent to one connection."""
+    return gateway.sent_to(connection_id)[kind]
+
+
+def test_a_listener_who_turns_captions_off_receives_no_partials_counted_at_the_gateway(broadcast, browser):
+    gateway = broadcast.stack.stack.gateway
+    context = browser.new_context(viewport={"width": 360, "height": 740}, user_agent="speech-only")
+    try:
+        page = new_page(context, "listener speech-only")
+        page.goto(broadcast.link)
+        page.select_option("#language", "es")
+        page.get_by_role("button", name="Join").click()
+        page.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        (reading,) = gateway.connection_ids(user_agent="speech-only")
+        # Captions on (the default): partials arrive, as they do for the other listener pages.
+        page.wait_for_function("() => document.querySelector('#partial').textContent !== ''", timeout=WAIT_MS)
+        assert sent(gateway, reading, "translation/partial") > 0
+
+        page.uncheck("#show-captions")  # joins again on a new connection, without captions
+        page.wait_for_function(DATASET_AT_LEAST, arg=["joins", 2], timeout=WAIT_MS)
+        (listening,) = gateway.connection_ids(user_agent="speech-only")
+        assert listening != reading
+        # Live finals (with speech) keep coming on the new connection, and not one partial among them.
+        eventually(
+            lambda: sent(gateway, listening, "translation/final") >= 2,
+            timeout=WAIT_MS / 1000,
+            interval=0.5,
+            what="two live finals on the speech-only connection",
+        )
+        assert sent(gateway, listening, "translation/partial") == 0
+        # Meanwhile the Spanish listener showing captions kept getting partials.
+        (es_reader,) = gateway.connection_ids(user_agent="listener-es")
+        assert sent(gateway, es_reader, "translation/partial") > 0
+    finally:
+        context.close()
+
+
+def test_speaker_page_shows_the_estimated_cost_so_far(broadcast):
+    speaker = broadcast.speaker
+    cost = speaker.locator("#cost")
+    speaker.wait_for_function("() => Number(document.querySelector('#cost').dataset.usd || 0) > 0", timeout=WAIT_MS)
+    assert speaker.locator("dt", has_text="Estimated cost so far").count() == 1
+    usd = float(cost.get_attribute("data-usd") or 0)
+    assert cost.inner_text() == f"${usd:.2f}"
 
 
 def test_listener_settings_follow_the_system_then_are_remembered_across_a_reload(broadcast, browser):

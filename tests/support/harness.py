@@ -72,7 +72,8 @@ class Harness:
         self.send(connection_id, {"action": "createSession", "sourceLanguage": source_language})
         return self.last(connection_id, "sessionCreated")["sessionId"]
 
-    def listener_in(self, session_id: str, connection_id: str, language: str) -> None:
+    def listener_in(self, session_id: str, connection_id: str, language: str, captions: bool = True) -> None:
         self.connect(connection_id, "listener")
-        self.send(connection_id, {"action": "joinSession", "sessionId": session_id, "targetLanguage": language})
+        join = {"action": "joinSession", "sessionId": session_id, "targetLanguage": language}
+        self.send(connection_id, join if captions else {**join, "captions": False})
         self.last(connection_id, "sessionJoined")

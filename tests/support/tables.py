@@ -11,6 +11,8 @@ from typing import Any
 import boto3
 
 from broadcast_shared.config import Settings
+from broadcast_shared.pricing import read_price_file
+from broadcast_tools.cost import PRICES as PRICE_FILE
 from session_management.settings import SessionSettings
 
 CONNECTIONS_BY_SESSION_INDEX = "by-session-language"
@@ -95,6 +97,7 @@ def fresh_settings(dynamodb: Any, management_api_endpoint: str, **limits: Any) -
     sqs = boto3.client("sqs", region_name=dynamodb.meta.region_name)
     limits.setdefault("control_queue_url", sqs.create_queue(QueueName=f"{prefix}-control")["QueueUrl"])
     limits.setdefault("allowed_terminologies", frozenset({"acme", "acme-product-names"}))
+    limits.setdefault("prices", read_price_file(PRICE_FILE))
     return SessionSettings(
         sessions_table=names["sessions"],
         connections_table=names["connections"],

@@ -20,8 +20,9 @@ from websockets.asyncio.client import connect
 from websockets.client import backoff, process_exception
 from websockets.exceptions import ConnectionClosed
 
-#: as the web pages (web/src/connection.ts): well below API Gateway's 10-minute idle limit
-HEARTBEAT_SECONDS = 60.0
+#: the protocol's interval (a heartbeat at least every 5 minutes) with a minute's margin, well under API
+#: Gateway's 10-minute idle limit; the web pages send at the same (web/src/connection.ts ``HEARTBEAT_MS``)
+HEARTBEAT_SECONDS = 240.0
 #: the protocol asks for a heartbeat at least every 5 minutes
 MAX_HEARTBEAT_SECONDS = 300.0
 #: how long a client keeps trying to reconnect (the speaker's grace period is 60 s by default)

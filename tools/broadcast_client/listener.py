@@ -49,6 +49,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--save-audio", type=Path, help="write each received speech segment into this folder")
     parser.add_argument("--json", action="store_true", help="print server messages as raw JSON")
+    parser.add_argument(
+        "--no-captions",
+        dest="captions",
+        action="store_false",
+        help="speech only: finals (with their speech), no partial captions (joinSession captions: false)",
+    )
     add_connection_options(parser)
     return parser.parse_args(argv)
 
@@ -62,11 +68,19 @@ class Listener:
     """
 
     def __init__(
-        self, session_id: str, language: str, raw: bool, save_audio: Path | None, passcode: str | None = None
+        self,
+        session_id: str,
+        language: str,
+        raw: bool,
+        save_audio: Path | None,
+        passcode: str | None = None,
+        captions: bool = True,
     ) -> None:
         self.session_id, self.language, self.raw, self.save_audio = session_id, language, raw, save_audio
         #: a private talk's passcode, sent with every join
         self.passcode = passcode
+        #: false: joined for finals only (no partials)
+        self.wants_partials = captions
         self.captions = Captions()
         self.joins = 0
         #: the current connection's join was answered
@@ -78,8 +92,12 @@ class Listener:
 
     def join_message(self) -> str:
         self.joined_here = False
-        message = {"action": "joinSession", "sessionId": self.session_id, "targetLanguage": self.language}
-        return json.dumps(message | ({"passcode": self.passcode} if self.passcode else {}))
+        join: dict[str, Any] = {"action": "joinSession", "sessionId": self.session_id, "targetLanguage": self.language}
+        if self.passcode:
+            join["passcode"] = self.passcode
+        if not self.wants_partials:
+            join["captions"] = False
+        return json.dumps(join)
 
     async def handle(self, message: dict[str, Any], send: Send) -> bool:
         """Show what ``message`` brings; True when the session ended."""
@@ -148,7 +166,7 @@ async def run(args: argparse.Namespace) -> None:
     """Returns when the session ended; raises :class:`ClientFailed` or :class:`GaveUp` otherwise."""
     if args.save_audio:
         args.save_audio.mkdir(parents=True, exist_ok=True)
-    listener = Listener(args.session, args.language, args.json, args.save_audio, args.passcode)
+    listener = Listener(args.session, args.language, args.json, args.save_audio, args.passcode, args.captions)
     reconnects = Reconnects(args.give_up_after)
     async for ws in reconnects.connections(url_for(args.url, role="listener"), USER_AGENT):
         # Heartbeats start once joined: API Gateway's answer to a failed request names no request, so until

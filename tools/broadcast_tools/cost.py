@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from broadcast_shared.pricing import Prices, read_price_file
 from broadcast_tools.artifacts import ROOT
 
 PRICES = ROOT / "infrastructure" / "pricing" / "eu-west-1.json"
@@ -126,7 +127,7 @@ def drivers(amount: Run | Scenario) -> dict[str, float]:
 
 
 def load_prices(path: Path = PRICES) -> dict[str, float]:
-    return {name: float(entry["usd"]) for name, entry in json.loads(path.read_text())["prices"].items()}
+    return read_price_file(path)
 
 
 @dataclass(frozen=True)
@@ -165,23 +166,23 @@ def price(counts: dict[str, Any], scenario: Scenario, prices: dict[str, float], 
     def scaled(quantity: float, driver: str) -> float:
         return quantity * wanted[driver] / measured[driver] if measured[driver] else 0.0
 
+    unit = Prices(prices)
     cost: dict[str, float] = defaultdict(float)
     floor: dict[str, float] = defaultdict(float)
     for call in counts["calls"]:
         metrics, function = call["metrics"], call["function"]
         service = call["service"]
         if service == "transcribe":
-            cost["Transcribe"] += (
-                scaled(metrics.get("BilledAudioSeconds", 0), "talk") * prices["transcribe_streaming_second"]
-            )
+            cost["Transcribe"] += unit.transcribe(scaled(metrics.get("BilledAudioSeconds", 0), "talk"))
         elif service == "translate":
             part = "Translate (partials)" if call["segment_kind"] == "partial" else "Translate (finals)"
-            dollars = scaled(metrics.get("BilledCharacters", 0), "text") * prices["translate_character"]
-            cost[part] += dollars
+            cost[part] += unit.translate(scaled(metrics.get("BilledCharacters", 0), "text"))
             if call["segment_kind"] == "final":
-                floor["Translate (finals)"] += dollars
+                # The floor translates every final whole, whatever the cache gave this run for nothing.
+                whole = metrics.get("BilledCharacters", 0) + metrics.get("CachedCharacters", 0)
+                floor["Translate (finals)"] += unit.translate(scaled(whole, "text"))
         elif service == "polly" and scenario.speech:
-            dollars = scaled(metrics.get("BilledCharacters", 0), "text") * prices[f"polly_{scenario.voice}_character"]
+            dollars = unit.speech(scaled(metrics.get("BilledCharacters", 0), "text"), scenario.voice)
             cost["Polly"] += dollars
             if call["segment_kind"] == "final":
                 floor["Polly"] += dollars
@@ -198,11 +199,11 @@ def price(counts: dict[str, Any], scenario: Scenario, prices: dict[str, float], 
             )
     cost["Kinesis"] += scenario.hours * prices["kinesis_on_demand_stream_hour"]
     # Transcribe for the whole talk, whatever was measured: the floor's recognition.
-    floor["Transcribe"] = scenario.hours * 3600 * prices["transcribe_streaming_second"]
+    floor["Transcribe"] = unit.transcribe(scenario.hours * 3600)
 
     for message in counts["messages"]:
         units, driver = _message_units(message, scenario.speech)
-        dollars = scaled(units, driver) * prices["websocket_message"]
+        dollars = unit.messages(scaled(units, driver))
         cost["WebSocket messages"] += dollars
         if message["role"] == "listener" and message["kind"] in ("translation/final", "audio"):
             floor["WebSocket messages"] += dollars

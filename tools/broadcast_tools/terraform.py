@@ -1,7 +1,7 @@
 """Runs Terraform for one environment in its own working directory.
 
 Each environment gets ``.terraform-env/<env>/``: links to the root module's files
-(``*.tf`` and ``platform.json``) and modules, a copy of the committed
+(``*.tf`` and ``platform.json``), modules and price files (``pricing/``), a copy of the committed
 ``.terraform.lock.hcl``, plus, for ``local`` only, the files in
 ``infrastructure/environments/local`` (local state, emulator endpoints). So no emulator
 setting can reach dev, staging or prod, and environments never share a ``.terraform``
@@ -37,6 +37,7 @@ def workdir(env: str, root: Path = ROOT, base: Path | None = None) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     wanted: dict[str, Path] = {path.name: path for path in [*infra.glob("*.tf"), *infra.glob("*.json")]}
     wanted["modules"] = infra / "modules"
+    wanted["pricing"] = infra / "pricing"  # the region's prices (main.tf's local.prices)
     if env == "local":
         wanted.update({path.name: path for path in (infra / "environments" / "local").glob("*.tf")})
     for entry in target.iterdir():

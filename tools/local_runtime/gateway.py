@@ -149,7 +149,7 @@ class LocalGateway:
             future.result(timeout=10)
         except Exception:  # noqa: BLE001 - a connection that died mid-send is gone
             return False
-        self.usage.message("out", connection.role, data)
+        self.usage.message("out", connection.role, data, connection_id)
         return True
 
     def info(self, connection_id: str) -> dict | None:
@@ -310,7 +310,7 @@ class LocalGateway:
 
     async def _send_gateway_error(self, connection: GatewayConnection, message: str, request_id: str) -> None:
         payload = {"message": message, "connectionId": connection.connection_id, "requestId": request_id}
-        self.usage.message("out", connection.role, json.dumps(payload))
+        self.usage.message("out", connection.role, json.dumps(payload), connection.connection_id)
         try:
             await connection.websocket.send(json.dumps(payload))
         except Exception:  # noqa: BLE001 - closed meanwhile

@@ -106,15 +106,17 @@ class LogWindow:
 
 
 class GatewayUsage:
-    """Messages in and out (count, 32 KB units, bytes) by role and kind; connection seconds by role."""
+    """Messages in and out (count, 32 KB units, bytes) by role and kind; connection seconds by role; the
+    messages sent to each connection by kind (:meth:`sent_to`: what one client received)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.messages: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
         self.connection_seconds: dict[str, float] = defaultdict(float)
         self.connections: Counter[str] = Counter()
+        self._sent: dict[str, Counter[str]] = defaultdict(Counter)
 
-    def message(self, direction: str, role: str, data: str | bytes) -> None:
+    def message(self, direction: str, role: str, data: str | bytes, connection_id: str = "") -> None:
         size = len(data.encode() if isinstance(data, str) else data)
         kind = message_kind(data)
         with self._lock:
@@ -122,6 +124,13 @@ class GatewayUsage:
             counts["messages"] += 1
             counts["units"] += message_units(size)
             counts["bytes"] += size
+            if direction == "out" and connection_id:
+                self._sent[connection_id][kind] += 1
+
+    def sent_to(self, connection_id: str) -> Counter[str]:
+        """The messages sent to one connection, by kind (``translation/partial``, ``translation/final``...)."""
+        with self._lock:
+            return Counter(self._sent.get(connection_id, Counter()))
 
     def connection_closed(self, role: str, seconds: float) -> None:
         with self._lock:

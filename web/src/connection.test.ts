@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { BroadcastSocket, backoffDelay } from "./connection";
+import { BroadcastSocket, HEARTBEAT_MS, backoffDelay } from "./connection";
 import { FakeSocket, useFakeSockets } from "./testing/fake-socket";
 
 describe("backoffDelay", () => {
@@ -48,7 +48,9 @@ describe("BroadcastSocket", () => {
     const joined: string[] = [];
     socket(true, joined).start();
     FakeSocket.all[0].accept();
-    vi.advanceTimersByTime(60_000);
+    vi.advanceTimersByTime(HEARTBEAT_MS - 1);
+    expect(FakeSocket.all[0].sent.map((s) => JSON.parse(s).action)).toEqual(["joinSession"]);
+    vi.advanceTimersByTime(1);
     expect(FakeSocket.all[0].sent.map((s) => JSON.parse(s).action)).toEqual(["joinSession", "heartbeat"]);
   });
 

@@ -1,8 +1,12 @@
 // One WebSocket to the API that heartbeats, reconnects with backoff (listeners), and follows connectionRefresh.
 import { type Action, type GatewayAnswer, type ServerMessage, encodeAction, parseServerMessage } from "./protocol";
 
-/** Below API Gateway's 10-minute idle limit by a wide margin; a listener who only listens stays connected. */
-export const HEARTBEAT_MS = 60_000;
+/**
+ * The protocol's interval (docs/PROTOCOL.md: a heartbeat at least every 5 minutes), a minute under it for a
+ * background tab's throttled timers, and so well under the 10-minute idle timeout. The CLI clients use the same
+ * (tools/broadcast_client/keepalive.py HEARTBEAT_SECONDS; tests/test_clients.py checks they agree).
+ */
+export const HEARTBEAT_MS = 240_000;
 
 export type SocketState = "connecting" | "open" | "reconnecting" | "closed";
 

@@ -102,6 +102,7 @@ function useSettings(next: ListenerSettings): void {
   ui.theme.value = settings.theme;
   ui.showCaptions.checked = settings.captions;
   ui.captionView.hidden = !settings.captions;
+  listening?.setCaptions(settings.captions); // partials only while captions are shown
   ui.playSpeech.checked = settings.speech;
   speech.muted = !settings.speech;
   ui.volume.value = String(settings.volume);
@@ -156,7 +157,7 @@ function join(sessionId: string, language: TargetLanguage, webSocketUrl: string,
         }
       }
     },
-  }, passcode);
+  }, passcode, settings.captions);
   listening = current;
   current.start();
 }

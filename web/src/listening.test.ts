@@ -29,6 +29,24 @@ describe("Listening", () => {
     ]);
   });
 
+  it("turning captions off joins again without partials on a new connection, then lets the old one go", () => {
+    const listening = listen();
+    receive(FakeSocket.all[0], joined);
+    listening.setCaptions(false);
+    expect(FakeSocket.all).toHaveLength(2);
+    FakeSocket.all[1]?.accept();
+    expect(sentActions(FakeSocket.all[1])[0]).toEqual({ action: "joinSession", sessionId: SESSION, targetLanguage: "es", captions: false });
+    expect(FakeSocket.all[0]?.readyState).toBe(3);
+    listening.setCaptions(false); // no change: no new connection
+    expect(FakeSocket.all).toHaveLength(2);
+  });
+
+  it("a page that starts with captions off joins without partials", () => {
+    new Listening("ws://api/local", SESSION, "es", { onCaptions: () => {} }, undefined, false).start();
+    FakeSocket.all[0]?.accept();
+    expect(sentActions(FakeSocket.all[0])[0]).toMatchObject({ captions: false });
+  });
+
   it("sends an unanswered join again", () => {
     listen();
     vi.advanceTimersByTime(JOIN_RETRY_MS);

@@ -53,6 +53,8 @@ export class Listening {
     private readonly events: ListeningEvents,
     /** A private talk's passcode, sent with every join (the first, and each rejoin). */
     readonly passcode?: string,
+    /** Captions shown: without them the server sends finals only (no partials: docs/PROTOCOL.md joinSession). */
+    private captionsShown = true,
   ) {
     this.earlier = new TranscriptReader((action) => this.socket.send(action));
     this.socket = new BroadcastSocket({
@@ -81,6 +83,20 @@ export class Listening {
     this.socket.close();
   }
 
+  get showsCaptions(): boolean {
+    return this.captionsShown;
+  }
+
+  /**
+   * Captions on or off: the join says which, so the switch joins again on a new connection (the way
+   * connectionRefresh does: the old one closes once the new one has joined; the talk so far is merged in).
+   */
+  setCaptions(shown: boolean): void {
+    if (shown === this.captionsShown) return;
+    this.captionsShown = shown;
+    if (this.socket.state === "open") this.socket.refresh();
+  }
+
   changeLanguage(language: TargetLanguage): void {
     this.language = language;
     this.socket.send({ action: "changeLanguage", targetLanguage: language });
@@ -88,12 +104,13 @@ export class Listening {
 
   private sendJoin(socket: BroadcastSocket): void {
     this.joinAnswered = false;
-    socket.send({
+    const join = {
       action: "joinSession",
       sessionId: this.sessionId,
       targetLanguage: this.language,
       ...(this.passcode ? { passcode: this.passcode } : {}),
-    });
+    } as const;
+    socket.send(this.captionsShown ? join : { ...join, captions: false });
     clearTimeout(this.joinRetry);
     this.joinRetry = setTimeout(() => {
       if (!this.joinAnswered && socket.state === "open") this.sendJoin(socket);

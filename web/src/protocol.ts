@@ -32,7 +32,8 @@ export interface TalkTitle {
 // --- client → server -------------------------------------------------------------------------
 export type Action =
   | ({ action: "createSession"; sourceLanguage: SourceLanguage; qualityTier?: "standard"; passcode?: string } & TalkTitle)
-  | { action: "joinSession"; sessionId: string; targetLanguage: TargetLanguage; passcode?: string }
+  /** `captions: false`: finals only (with their speech), never partials; absent means true. */
+  | { action: "joinSession"; sessionId: string; targetLanguage: TargetLanguage; passcode?: string; captions?: boolean }
   | { action: "changeLanguage"; targetLanguage: TargetLanguage }
   | { action: "heartbeat" }
   | { action: "pauseBroadcast" }
@@ -127,6 +128,10 @@ export type ServerMessage =
       broadcastState: BroadcastState;
       timestamp: number;
       updateReason: "requested" | "periodic" | "newLanguage" | "listenerCountChange";
+      /** What the session has been billed on so far (docs/PROTOCOL.md sessionStatus). */
+      usage: { audioSeconds: number; translatedCharacters: number; spokenCharacters: number; messagesSent: number };
+      /** `usage` priced with the deployment's price file, USD. */
+      estimatedCostUsd: number;
     }
   | {
       type: "transcript";

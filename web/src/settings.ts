@@ -1,5 +1,5 @@
 // The listener's reading comfort, remembered on the device (localStorage): text size, theme, captions on/off,
-// speech on/off and volume. The one place a page (and later the join: "no partials for captions off") reads them.
+// speech on/off and volume. The one place a page (and the join: no partials with captions off) reads them.
 
 export const TEXT_SIZES = ["small", "medium", "large", "x-large"] as const;
 export const THEMES = ["light", "dark", "contrast"] as const;
@@ -9,7 +9,7 @@ export type Theme = (typeof THEMES)[number];
 export interface ListenerSettings {
   textSize: TextSize;
   theme: Theme;
-  /** Captions shown. Today only the page hides them; the server still sends partials (docs/WEB.md). */
+  /** Captions shown. Off: the page joins with `captions: false` and the server sends it no partials. */
   captions: boolean;
   /** Translated speech played. */
   speech: boolean;

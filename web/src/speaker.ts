@@ -65,6 +65,7 @@ const ui = {
   warning: byId("warning"),
   listenerCount: byId("listener-count"),
   languages: byId("languages"),
+  cost: byId("cost"),
   transcript: byId<HTMLOListElement>("transcript"),
   ended: byId("ended"),
   downloads: byId("downloads"),
@@ -86,6 +87,9 @@ let sessionId = "";
 let talk: TalkTitle = {};
 /** A private talk's passcode, as typed here: only this page has it (the server keeps a hash). */
 let passcode = "";
+/** The session's estimated cost so far ("Estimated cost so far: $x.xx"), from each sessionStatus. */
+const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
 /** The source language and every language listeners chose: the languages a transcript is kept in. */
 const heard = new Set<string>();
 
@@ -207,6 +211,8 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
       const mix = Object.entries(message.languageDistribution).sort(([, a], [, b]) => b - a);
       for (const [code] of mix) if (code !== "unknown") heard.add(code);
       ui.languages.textContent = mix.length ? mix.map(([code, n]) => `${code} ${n}`).join(" · ") : "none yet";
+      ui.cost.textContent = usd.format(message.estimatedCostUsd);
+      ui.cost.dataset.usd = String(message.estimatedCostUsd);
       showState(message.broadcastState);
       break;
     }

@@ -81,6 +81,25 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   tags                = var.tags
 }
 
+locals {
+  # The cost meter's metrics (broadcast_shared.meter), summed over every session, function and dimension set.
+  cost_searches = {
+    audio     = "Namespace=\"${var.metric_namespace}\" MetricName=\"BilledAudioSeconds\""
+    translate = "Namespace=\"${var.metric_namespace}\" MetricName=\"BilledCharacters\" AwsService=\"translate\""
+    neural    = "Namespace=\"${var.metric_namespace}\" MetricName=\"BilledCharacters\" AwsService=\"polly\" Engine=\"neural\""
+    standard  = "Namespace=\"${var.metric_namespace}\" MetricName=\"BilledCharacters\" AwsService=\"polly\" Engine=\"standard\""
+    messages  = "Namespace=\"${var.metric_namespace}\" MetricName=\"BilledMessageUnits\""
+  }
+  # Priced as broadcast_shared.pricing.Prices.estimate prices a session for sessionStatus.
+  cost_expression = join(" + ", [
+    "FILL(audio, 0) * ${var.prices.transcribe_streaming_second}",
+    "FILL(translate, 0) * ${var.prices.translate_character}",
+    "FILL(neural, 0) * ${var.prices.polly_neural_character}",
+    "FILL(standard, 0) * ${var.prices.polly_standard_character}",
+    "FILL(messages, 0) * ${var.prices.websocket_message}",
+  ])
+}
+
 resource "aws_cloudwatch_dashboard" "talk" {
   dashboard_name = "${var.name_prefix}-talk"
   dashboard_body = jsonencode({
@@ -128,6 +147,27 @@ resource "aws_cloudwatch_dashboard" "talk" {
             stat    = "p95"
             period  = 60
             metrics = [for fn in var.talk_path.functions : ["AWS/Lambda", "Duration", "FunctionName", fn]]
+          }
+        },
+      ],
+      [
+        {
+          type = "metric", x = 0, y = 12 + ceil(length(var.talk_path.emf_by_service) / 2) * 6, width = 24, height = 6
+          properties = {
+            title  = "Cost: $ per talk-hour (recognition, translation, speech and messages to clients, at the price file's prices)"
+            region = local.region
+            period = 300
+            stat   = "Sum"
+            view   = "timeSeries"
+            metrics = concat(
+              [for id, search in local.cost_searches : [{ id = id, expression = "SUM(SEARCH('${search}', 'Sum', 300))", label = id, visible = false }]],
+              [
+                [{ id = "dollars", expression = local.cost_expression, label = "$ in 5 minutes, all talks", visible = false }],
+                # The speaker's audio streams about a second a second, so the audio seconds are the talk time.
+                [{ id = "per_talk_hour", expression = "IF(audio > 0, dollars / (audio / 3600), 0)", label = "$ per talk-hour" }],
+                [{ id = "per_hour", expression = "dollars * 12", label = "$ per hour, all talks" }],
+              ],
+            )
           }
         },
       ],

@@ -91,3 +91,12 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "prices" {
+  description = "USD per billing unit from the region's price file (infrastructure/pricing/<region>.json): the dashboard prices the cost meter's metrics with them."
+  type        = map(number)
+  validation {
+    condition     = alltrue([for name in ["transcribe_streaming_second", "translate_character", "polly_neural_character", "polly_standard_character", "websocket_message"] : contains(keys(var.prices), name) && var.prices[name] >= 0])
+    error_message = "prices must hold transcribe_streaming_second, translate_character, polly_neural_character, polly_standard_character and websocket_message, none negative."
+  }
+}

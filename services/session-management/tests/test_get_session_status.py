@@ -1,6 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
+from broadcast_shared.pricing import SessionUsage
 from session_management.status import language_distribution
 
 
@@ -21,7 +22,41 @@ def test_status_reports_listeners_languages_duration_and_state(harness, clock):
         "broadcastState": {"isPaused": False, "isMuted": True, "volume": 1.0},
         "timestamp": clock.now(),
         "updateReason": "requested",
+        "usage": status["usage"],
+        "estimatedCostUsd": status["estimatedCostUsd"],
     }
+
+
+def test_status_prices_the_sessions_usage_kept_by_the_cost_meter(harness, settings):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "l1", "es")
+    harness.send("spk", {"action": "getSessionStatus"})
+    # Messages so far, counted by the meter at the end of each invocation: sessionCreated, sessionJoined,
+    # listenerCountChanged and the newLanguage status (this one is counted when its invocation ends).
+    first = harness.last("spk", "sessionStatus")
+    assert first["usage"] == {"audioSeconds": 0, "translatedCharacters": 0, "spokenCharacters": 0, "messagesSent": 4}
+
+    work = SessionUsage(
+        audio_seconds=600, translated_characters=10_000, spoken_characters=9_000, neural_characters=8_000
+    )
+    harness.runtime.sessions.add_usage(session_id, work)
+    harness.send("spk", {"action": "getSessionStatus"})
+    status = harness.last("spk", "sessionStatus")
+    assert status["usage"] == {
+        "audioSeconds": 600,
+        "translatedCharacters": 10_000,
+        "spokenCharacters": 9_000,
+        "messagesSent": 5,  # and the answer to the first getSessionStatus
+    }
+    prices = settings.prices
+    by_hand = (
+        600 * prices["transcribe_streaming_second"]
+        + 10_000 * prices["translate_character"]
+        + 8_000 * prices["polly_neural_character"]
+        + 1_000 * prices["polly_standard_character"]
+        + 5 * prices["websocket_message"]
+    )
+    assert status["estimatedCostUsd"] == round(by_hand, 4) == 0.522  # at the committed eu-west-1 prices
 
 
 def test_listener_cannot_ask_for_status(harness):

@@ -95,6 +95,23 @@ def test_unsupported_target_language_is_refused(harness):
     assert harness.runtime.sessions.get(session_id).listener_count == 0
 
 
+def test_a_listener_joins_with_or_without_captions_and_the_connection_keeps_it(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "reads", "es")
+    harness.listener_in(session_id, "hears", "es", captions=False)
+    connections = harness.runtime.connections
+    assert (connections.get("reads").captions, connections.get("hears").captions) == (True, False)
+
+
+def test_captions_must_be_a_boolean(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.connect("l1", "listener")
+    join = {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es", "captions": "no"}
+    harness.send("l1", join)
+    assert harness.last("l1", "error")["code"] == "INVALID_MESSAGE"
+    assert harness.runtime.sessions.get(session_id).listener_count == 0
+
+
 def test_malformed_session_id_is_invalid(harness):
     harness.connect("l1", "listener")
     harness.send("l1", {"action": "joinSession", "sessionId": "DROP TABLE", "targetLanguage": "es"})

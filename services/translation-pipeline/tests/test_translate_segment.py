@@ -75,6 +75,27 @@ def test_partials_are_captions_only_marked_partial(session, harness, pipeline_ru
     assert synthesizer.ssml == []
 
 
+def test_partials_reach_only_listeners_showing_captions_and_finals_reach_everyone(
+    harness, pipeline_runtime, translator
+):
+    session_id = harness.speaker_with_session()
+    harness.listener_in(session_id, "es-reads", "es")
+    harness.listener_in(session_id, "es-hears", "es", captions=False)
+    harness.listener_in(session_id, "fr-hears", "fr", captions=False)
+
+    result = invoke(pipeline_runtime, segment(session_id, "good morning", is_partial=True).to_wire())
+
+    assert result["languages"] == {"es": 1}
+    assert translator.calls == [("good morning", "en", "es")]  # French has no caption listener: not translated
+    assert [m["isPartial"] for m in harness.sink.messages("es-reads", "translation")] == [True]
+    assert harness.sink.messages("es-hears", "translation") == harness.sink.messages("fr-hears", "translation") == []
+
+    invoke(pipeline_runtime, segment(session_id).to_wire())
+    for connection in ("es-reads", "es-hears", "fr-hears"):
+        (final,) = [m for m in harness.sink.messages(connection, "translation") if not m["isPartial"]]
+        assert "audio" in final
+
+
 def test_the_cache_answers_a_repeated_text_without_translating_again(session, pipeline_runtime, translator, settings):
     invoke(pipeline_runtime, segment(session).to_wire())
     invoke(pipeline_runtime, segment(session, "Good  morning EVERYONE", segment_id="s0-u2").to_wire())  # same text
@@ -255,6 +276,31 @@ def test_a_growing_partial_pays_for_its_last_block_of_words_only(session, harnes
     assert sorted(translator.calls) == [(tail, "en", "es"), (tail, "en", "fr")]
     (_, latest) = harness.sink.messages("es-1", "translation")
     assert latest["text"] == f"<es> {' '.join(words[:PARTIAL_BLOCK_WORDS])} <es> {tail}"
+
+
+def test_a_final_pays_only_for_the_blocks_its_partials_did_not_complete(session, harness, pipeline_runtime, translator):
+    from translation_pipeline.pipeline import PARTIAL_BLOCK_WORDS
+
+    words = [f"w{i}" for i in range(PARTIAL_BLOCK_WORDS + 3)]
+    invoke(pipeline_runtime, segment(session, " ".join(words[: PARTIAL_BLOCK_WORDS + 1]), is_partial=True).to_wire())
+    translator.calls.clear()
+    invoke(pipeline_runtime, segment(session, " ".join(words)).to_wire())
+    tail = " ".join(words[PARTIAL_BLOCK_WORDS:])
+    assert sorted(translator.calls) == [(tail, "en", "es"), (tail, "en", "fr")]
+    (final,) = [m for m in harness.sink.messages("es-1", "translation") if not m["isPartial"]]
+    assert final["text"] == f"<es> {' '.join(words[:PARTIAL_BLOCK_WORDS])} <es> {tail}"
+
+
+def test_blocks_end_at_a_sentence_or_after_six_words():
+    from translation_pipeline.pipeline import PARTIAL_BLOCK_WORDS, blocks
+
+    assert PARTIAL_BLOCK_WORDS == 6
+    assert blocks("Good morning. Today we talk about the budget for next year and more") == [
+        "Good morning.",
+        "Today we talk about the budget",
+        "for next year and more",
+    ]
+    assert blocks("  ") == []
 
 
 def test_a_segment_for_one_language_reaches_only_that_languages_listeners(session, harness, pipeline_runtime):

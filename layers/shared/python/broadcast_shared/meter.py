@@ -30,9 +30,13 @@ AWS would bill.
 
 Counts are kept per call key (AWS service, operation, session, language, segment kind, and the
 service's own dimension) and written as CloudWatch EMF, one blob per key, at the end of every
-invocation and at least once a minute in a long one (the worker): a live cost meter per session. The
+invocation and at least once a minute in a long one (the worker): a live cost meter per session. At
+the same flush the counts a session is billed on (:class:`broadcast_shared.pricing.SessionUsage`) go,
+summed per session, to the usage sink (:meth:`Meter.keep_usage`: one DynamoDB ``ADD`` per session on its
+item), which ``sessionStatus`` prices for the speaker. The
 session, language and kind come from :func:`scope` (set where the work is for one session, language
-and segment), else from the Powertools logger's ``session_id`` key.
+and segment), else, for a message to a client, from the message's own ``sessionId``, else from the Powertools
+logger's ``session_id`` key.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -50,6 +54,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from broadcast_shared.observability import logger
+from broadcast_shared.pricing import SessionUsage
 
 #: API Gateway WebSocket messages are metered in 32 KB increments
 MESSAGE_UNIT_BYTES = 32 * 1024
@@ -76,6 +81,8 @@ METRIC_NAMES = {
     "Fallbacks": "SpeechFallbacks",
     "Skipped": "SpeechSkipped",
     "Dropped": "MessagesDropped",
+    #: characters a caption took from the translation cache (not billed; ``make cost``'s floor counts them)
+    "CachedCharacters": "CachedCharacters",
 }
 #: the EMF dimension each part of a call key is written as
 DIMENSIONS = ("AwsService", "Operation", "SessionId", "Language", "SegmentKind")
@@ -84,6 +91,7 @@ _TAG = re.compile(r"<[^>]*>")
 #: an XML entity or character reference (SSML is XML): one billed character each
 _ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z]+);")
 _TYPE = re.compile(rb'"type"\s*:\s*"([A-Za-z]+)"')
+_SESSION = re.compile(rb'"sessionId"\s*:\s*"([a-z0-9-]{1,64})"')
 _DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
 
 
@@ -121,6 +129,8 @@ class Usage:
     language: str | None = None
     #: the service's own dimension (name, value), e.g. Polly's ``Engine``
     detail: tuple[str, str] | None = None
+    #: the session the call names itself (a message's ``sessionId``), for calls made outside any scope
+    session: str | None = None
 
 
 def polly_billable_characters(text: str, text_type: str = "text") -> int:
@@ -144,6 +154,12 @@ def message_type(data: bytes) -> str:
     """The protocol message's ``type`` (read from its first bytes, not parsed: fan-out sends thousands)."""
     found = _TYPE.search(data[:256])
     return found.group(1).decode() if found else "other"
+
+
+def message_session(data: bytes) -> str | None:
+    """The session a protocol message names (its ``sessionId``, read from its first bytes), if any."""
+    found = _SESSION.search(data[:256])
+    return found.group(1).decode() if found else None
 
 
 def _as_bytes(data: Any) -> bytes:
@@ -187,6 +203,7 @@ def billed(service: str, operation: str, params: Mapping[str, Any], parsed: Mapp
         return Usage(
             {"MessageUnits": message_units(len(data)), "MessageBytes": len(data)},
             detail=("MessageType", message_type(data)),
+            session=message_session(data),
         )
     if service == "kinesis" and operation == "PutRecord":
         size = len(_as_bytes(params.get("Data"))) + len(params.get("PartitionKey", "").encode())
@@ -221,6 +238,12 @@ class Meter:
         self._lock = threading.Lock()
         self._flush_interval = flush_interval
         self._flushed_at = time.monotonic()
+        self._usage_sink: Callable[[str, SessionUsage], None] | None = None
+
+    def keep_usage(self, sink: Callable[[str, SessionUsage], None]) -> None:
+        """At every flush, hand each session's usage counted since the last one to ``sink`` (its failure is
+        logged, never raised: the counts are in the EMF metrics whatever happens)."""
+        self._usage_sink = sink
 
     # botocore's events ----------------------------------------------------------------------------
     def attach(self, client: Any) -> Any:
@@ -250,7 +273,15 @@ class Meter:
     ) -> None:
         """Count a call to ``service`` (made, or stood in for by a local engine) by its billing rule."""
         usage = billed(service, operation, params, parsed or {})
-        self.record(service, operation, {"Calls": 1, **usage.units}, language=usage.language, detail=usage.detail)
+        current = _SCOPE.get() or NO_SCOPE
+        self.record(
+            service,
+            operation,
+            {"Calls": 1, **usage.units},
+            session=current.session or usage.session,
+            language=usage.language,
+            detail=usage.detail,
+        )
 
     def record(
         self,
@@ -289,6 +320,22 @@ class Meter:
             for unit, value in units.items():
                 blob.add_metric(name=METRIC_NAMES[unit], unit=_unit(unit), value=value)
             blob.flush_metrics()
+        if self._usage_sink is not None:
+            self._keep(counts, self._usage_sink)
+
+    @staticmethod
+    def _keep(counts: Mapping[_Key, Mapping[str, float]], sink: Callable[[str, SessionUsage], None]) -> None:
+        sessions: dict[str, SessionUsage] = {}
+        for key, units in counts.items():
+            if key[2]:
+                sessions[key[2]] = sessions.get(key[2], SessionUsage()) + SessionUsage.from_meter(key, units)
+        for session, usage in sessions.items():
+            if not usage:
+                continue
+            try:
+                sink(session, usage)
+            except Exception:  # noqa: BLE001 - the estimate misses these counts; the metrics have them
+                logger.exception("session usage not kept", extra={"session_id": session})
 
 
 def _unit(name: str) -> MetricUnit:

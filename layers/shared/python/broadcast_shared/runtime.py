@@ -22,6 +22,7 @@ from broadcast_shared import aws
 from broadcast_shared.clock import Clock, SystemClock
 from broadcast_shared.config import AudienceSettings, RouteSettings, Settings
 from broadcast_shared.departures import Departures
+from broadcast_shared.meter import meter
 from broadcast_shared.notifier import Notifier
 from broadcast_shared.repositories.connections import ConnectionsRepository
 from broadcast_shared.repositories.rate_limits import RateLimiter
@@ -29,9 +30,12 @@ from broadcast_shared.repositories.sessions import SessionsRepository
 
 
 def sessions_repository(settings: Settings, dynamodb: Any) -> SessionsRepository:
-    return SessionsRepository(
+    """The sessions table; the cost meter keeps each session's usage on its item through it."""
+    sessions = SessionsRepository(
         dynamodb.Table(settings.sessions_table), settings.connections_table, settings.record_ttl_seconds
     )
+    meter.keep_usage(sessions.add_usage)
+    return sessions
 
 
 def notifier(settings: Settings) -> Notifier:

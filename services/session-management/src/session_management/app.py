@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from broadcast_shared.capacity import Capacity, derive
 from broadcast_shared.clock import Clock
+from broadcast_shared.pricing import Prices
 from broadcast_shared.repositories.rate_limits import RateLimiter
 from broadcast_shared.runtime import Runtime
 from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decorator
@@ -50,6 +51,11 @@ class SessionRuntime(Runtime):
     def capacity(self) -> Capacity:
         """The talks at once this deployment carries, derived from its plan (``docs/CAPACITY.md``)."""
         return derive(self.settings.capacity_plan)
+
+    @cached_property
+    def prices(self) -> Prices:
+        """The price file's prices, for the estimated cost in ``sessionStatus``."""
+        return Prices(self.settings.prices)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

@@ -75,7 +75,7 @@ def _measure_load(runtime: SessionRuntime, talks: int, languages: int) -> None:
 
 
 def _publish_one(runtime: SessionRuntime, session: Session) -> bool:
-    status = session_status(session, UpdateReason.PERIODIC, runtime.clock.now())
+    status = session_status(session, UpdateReason.PERIODIC, runtime.clock.now(), runtime.prices)
     if not runtime.notifier.send(session.speaker_connection_id, status):
         runtime.departures.speaker_gone(session.session_id, session.speaker_connection_id)
         return False

@@ -168,7 +168,9 @@ class SessionService:
 
     def status(self, speaker: Connection, reason: UpdateReason = UpdateReason.REQUESTED) -> None:
         session = self._owned_session(speaker)
-        self._rt.notifier.send(speaker.connection_id, session_status(session, reason, self._rt.clock.now()))
+        self._rt.notifier.send(
+            speaker.connection_id, session_status(session, reason, self._rt.clock.now(), self._rt.prices)
+        )
 
     # --- listener ----------------------------------------------------------------
     def join(
@@ -178,6 +180,7 @@ class SessionService:
         target_language: str,
         source: str = "",
         passcode: str | None = None,
+        captions: bool = True,
     ) -> Session:
         previous = self._current_session(listener)
         if previous is not None and previous.is_active:
@@ -222,6 +225,7 @@ class SessionService:
                 target_language,
                 self._limits.max_listeners_per_session,
                 self._rt.clock.now(),
+                captions,
             )
         except MembershipConflict as conflict:
             if conflict.reason is MembershipFailure.SESSION_NOT_ACTIVE:
@@ -290,7 +294,7 @@ class SessionService:
         reason = triggered_reason(session)
         if reason is None:
             return
-        status = session_status(session, reason, self._rt.clock.now())
+        status = session_status(session, reason, self._rt.clock.now(), self._rt.prices)
         if self._rt.sessions.record_reported(
             session_id,
             session.reported_listener_count,

@@ -8,6 +8,7 @@ from pydantic_settings import NoDecode
 
 from broadcast_shared.capacity import CapacityPlan
 from broadcast_shared.config import NonEmpty, RouteSettings
+from broadcast_shared.pricing import LIVE_PRICES
 
 
 class SessionSettings(RouteSettings):
@@ -45,12 +46,28 @@ class SessionSettings(RouteSettings):
     #: what the deployment's capacity (talks at once ``createSession`` admits) is derived from: the account quotas,
     #: the talk planned for, the measured throughput (JSON from Terraform, ``broadcast_shared.capacity``)
     capacity_plan: Annotated[CapacityPlan, NoDecode] = CapacityPlan()
+    #: USD per billing unit (JSON, name -> USD: Terraform decodes ``infrastructure/pricing/<region>.json``), for the
+    #: estimated cost in ``sessionStatus`` (``broadcast_shared.pricing``)
+    prices: Annotated[dict[str, Annotated[float, Field(ge=0)]], NoDecode]
 
     @field_validator("allowed_terminologies", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _json_prices(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("prices")
+    @classmethod
+    def _live_prices(cls, value: dict[str, float]) -> dict[str, float]:
+        missing = sorted(set(LIVE_PRICES) - set(value))
+        if missing:
+            raise ValueError(f"prices: missing {', '.join(missing)}")
         return value
 
     @field_validator("warm_up_functions", "capacity_plan", mode="before")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from broadcast_shared.messages.outbound import BroadcastState, SessionStatus, UpdateReason
+from broadcast_shared.messages.outbound import BroadcastState, SessionStatus, UpdateReason, Usage
+from broadcast_shared.pricing import Prices
 from broadcast_shared.repositories.records import Session
 
 #: a listener count that moves by more than this fraction of the last reported count
@@ -27,7 +28,9 @@ def broadcast_state(session: Session) -> BroadcastState:
     return BroadcastState(is_paused=session.is_paused, is_muted=session.is_muted, volume=session.volume)
 
 
-def session_status(session: Session, reason: UpdateReason, now: float) -> SessionStatus:
+def session_status(session: Session, reason: UpdateReason, now: float, prices: Prices) -> SessionStatus:
+    """The status for the speaker, with the session's usage so far and its estimated cost."""
+    usage = session.usage
     return SessionStatus(
         session_id=session.session_id,
         listener_count=max(session.listener_count, 0),
@@ -36,6 +39,13 @@ def session_status(session: Session, reason: UpdateReason, now: float) -> Sessio
         broadcast_state=broadcast_state(session),
         timestamp=now,
         update_reason=reason,
+        usage=Usage(
+            audio_seconds=round(usage.audio_seconds, 1),
+            translated_characters=usage.translated_characters,
+            spoken_characters=usage.spoken_characters,
+            messages_sent=usage.messages_sent,
+        ),
+        estimated_cost_usd=round(prices.estimate(usage), 4),
     )
 
 

@@ -122,6 +122,8 @@ class JoinSession(ClientMessage):
     target_language: str
     #: a private talk's passcode
     passcode: SecretStr | None = None
+    #: false: a listener who does not show captions gets finals only (with their speech), never partials
+    captions: bool = True
 
     _check_language = field_validator("target_language")(_target_language)
     _check_passcode = field_validator("passcode")(_passcode)

@@ -105,6 +105,15 @@ class SessionEnded(WireModel):
     timestamp: float
 
 
+class Usage(WireModel):
+    """What the session has been billed on so far (the cost meter's counts)."""
+
+    audio_seconds: float
+    translated_characters: int
+    spoken_characters: int
+    messages_sent: int
+
+
 class SessionStatus(WireModel):
     type: Literal["sessionStatus"] = "sessionStatus"
     session_id: str
@@ -114,6 +123,9 @@ class SessionStatus(WireModel):
     broadcast_state: BroadcastState
     timestamp: float
     update_reason: UpdateReason
+    usage: Usage
+    #: ``usage`` priced with the deployment's price file (recognition, translation, speech, messages)
+    estimated_cost_usd: float
 
 
 class AudienceSample(WireModel):

@@ -7,6 +7,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from broadcast_shared.pricing import SessionUsage
+
 
 class Role(StrEnum):
     SPEAKER = "speaker"
@@ -28,6 +30,8 @@ class Connection:
     session_id: str | None = None
     target_language: str | None = None
     refresh_warned: bool = False
+    #: a listener showing captions gets partials; one without (``joinSession`` ``captions: false``) finals only
+    captions: bool = True
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Connection:
@@ -40,6 +44,7 @@ class Connection:
             session_id=item.get("sessionId"),
             target_language=item.get("targetLanguage"),
             refresh_warned=bool(item.get("refreshWarned", False)),
+            captions=bool(item.get("captions", True)),
         )
 
 
@@ -73,6 +78,8 @@ class Session:
     presenter: str | None = None
     #: a private talk's passcode as a salted hash (``session_management.passcodes``); kept out of any repr
     passcode_hash: str | None = field(default=None, repr=False)
+    #: what the session has been billed on so far (the cost meter's counts, added as they are flushed)
+    usage: SessionUsage = field(default_factory=SessionUsage)
 
     @property
     def is_active(self) -> bool:
@@ -108,6 +115,7 @@ class Session:
             title=item.get("title"),
             presenter=item.get("presenter"),
             passcode_hash=item.get("passcodeHash"),
+            usage=SessionUsage.from_item(item),
         )
 
 

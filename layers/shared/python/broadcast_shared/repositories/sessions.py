@@ -19,6 +19,7 @@ from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from broadcast_shared.observability import metrics
+from broadcast_shared.pricing import SessionUsage
 from broadcast_shared.repositories import if_condition_holds
 from broadcast_shared.repositories.records import Role, Session, SessionState, dynamo_number
 
@@ -64,6 +65,22 @@ class SessionsRepository:
     def get(self, session_id: str) -> Session | None:
         item = self._table.get_item(Key={"sessionId": session_id}, ConsistentRead=True).get("Item")
         return Session.from_item(item) if item else None
+
+    def add_usage(self, session_id: str, usage: SessionUsage) -> None:
+        """Add a batch of the session's usage (one ``ADD``; a session that is gone gets nothing written)."""
+        attributes = usage.as_attributes()
+        if not attributes:
+            return
+        names = {f"#u{i}": name for i, name in enumerate(attributes)}
+        values = {f":u{i}": dynamo_number(value) for i, value in enumerate(attributes.values())}
+        if_condition_holds(
+            self._table.update_item,
+            Key={"sessionId": session_id},
+            UpdateExpression="ADD " + ", ".join(f"#u{i} :u{i}" for i in range(len(attributes))),
+            ConditionExpression=Attr("sessionId").exists(),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
 
     def create(
         self,
@@ -168,6 +185,7 @@ class SessionsRepository:
         target_language: str,
         max_listeners: int,
         now: float,
+        captions: bool = True,
     ) -> None:
         failed = self._transact(
             {
@@ -190,7 +208,12 @@ class SessionsRepository:
                 connection_id,
                 Role.LISTENER,
                 previous_session_id,
-                {"sessionId": session_id, "targetLanguage": target_language, "lastSeenAt": dynamo_number(now)},
+                {
+                    "sessionId": session_id,
+                    "targetLanguage": target_language,
+                    "captions": captions,
+                    "lastSeenAt": dynamo_number(now),
+                },
             ),
         )
         if failed and failed[0]:

@@ -1,5 +1,6 @@
-"""Route ``joinSession`` (listener): join a session in a target language; answer ``sessionJoined``; warm the
-pipeline for a language's first listener."""
+"""Route ``joinSession`` (listener): join a session in a target language (with or without captions, kept on
+the connection: partials go only to listeners showing captions); answer ``sessionJoined``; warm the pipeline
+for a language's first listener."""
 
 from broadcast_shared.messages.inbound import JoinSession
 from broadcast_shared.messages.outbound import SessionJoined
@@ -19,6 +20,7 @@ def handler(request: Request[JoinSession], runtime: SessionRuntime) -> None:
         message.target_language,
         request.source_ip,
         message.passcode.get_secret_value() if message.passcode else None,
+        message.captions,
     )
     runtime.notifier.send(
         request.connection_id,
