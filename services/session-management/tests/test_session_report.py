@@ -2,7 +2,7 @@
 
 import json
 
-from broadcast_shared.messages.outbound import AudienceSample, EndReason, SessionReport, SessionUsage
+from broadcast_shared.messages.outbound import AudienceSample, EndReason, SessionReport, Usage
 from broadcast_tools.artifacts import ROOT
 from session_management.handlers import publish_periodic_status
 from session_management.reports import REPORT_BYTES, ReportService, fitted
@@ -37,8 +37,11 @@ def test_speaker_gets_the_report_after_ending_with_peak_languages_and_duration(h
         (0, 3, {"es": 2, "fr": 1})
     ]
     assert report["audioSeconds"] == 0
-    # Nothing counted the session's usage: the report says nothing of it rather than a made-up figure.
-    assert "usage" not in report and "estimatedCostUsd" not in report
+    # No audio yet: nothing recognised, translated or spoken; the messages are those the meter counted until the end
+    # (the end's own messages and the report are counted after it).
+    usage = report["usage"]
+    assert (usage["audioSeconds"], usage["translatedCharacters"], usage["spokenCharacters"]) == (0, 0, 0)
+    assert 0 < usage["messagesSent"] < harness.runtime.sessions.get(session_id).usage.messages_sent
     # The speaker heard the end first; listeners get no report.
     types = [m["type"] for m in harness.sink.messages("spk")]
     assert types.index("sessionEnded") < types.index("sessionReport")
@@ -94,38 +97,34 @@ def test_many_joins_in_a_minute_make_one_sample(harness):
     assert not ReportService(harness.runtime).sample(session)
 
 
-def test_usage_counted_on_the_session_item_is_reported_and_priced(harness):
+def test_usage_counted_on_the_session_item_is_reported_and_priced_as_the_live_status_is(harness):
     session_id = harness.speaker_with_session("spk")
     listeners(harness, session_id, es=1)
-    # As the functions that count usage leave it on the session item (translatedCharacters not counted yet).
+    # As the cost meter's flushes add them to the session item (broadcast_shared.pricing.USAGE_ATTRIBUTES).
     harness.runtime.reports._sessions.update_item(
         Key={"sessionId": session_id},
-        UpdateExpression="SET #usage = :usage, audioOffset = :offset",
-        ExpressionAttributeNames={"#usage": "usage"},
-        ExpressionAttributeValues={
-            ":usage": {"audioSeconds": 61, "spokenCharacters": 900, "messagesSent": 40},
-            ":offset": 61,
-        },
+        UpdateExpression="ADD usageAudioSeconds :audio, usageSpokenCharacters :spoken, "
+        "usageNeuralCharacters :spoken, usageMessagesSent :sent, usageMessageUnits :sent SET audioOffset = :audio",
+        ExpressionAttributeValues={":audio": 61, ":spoken": 900, ":sent": 40},
     )
-
-    def price(usage: SessionUsage) -> float:
-        return (
-            usage.audio_seconds * PRICES["transcribe_streaming_second"]["usd"]
-            + usage.translated_characters * PRICES["translate_character"]["usd"]
-            + usage.spoken_characters * PRICES["polly_neural_character"]["usd"]
-            + usage.messages_sent * PRICES["websocket_message"]["usd"]
-        )
-
     ended = harness.runtime.departures.end_session(session_id, EndReason.SPEAKER_ENDED, "spk")
-    report = ReportService(harness.runtime, pricing=price).build(ended).to_wire()
+    report = ReportService(harness.runtime).build(ended).to_wire()
     assert report["audioSeconds"] == 61
+    # The 40 messages added by hand, and the ones the meter counted while the listener joined.
+    sent = report["usage"]["messagesSent"]
     assert report["usage"] == {
         "audioSeconds": 61,
         "translatedCharacters": 0,
         "spokenCharacters": 900,
-        "messagesSent": 40,
+        "messagesSent": sent,
     }
-    assert report["estimatedCostUsd"] == round(61 * 0.0004 + 900 * 0.000016 + 40 * 0.00000114, 4)
+    assert sent > 40
+    by_hand = (
+        61 * PRICES["transcribe_streaming_second"]["usd"]
+        + 900 * PRICES["polly_neural_character"]["usd"]
+        + sent * PRICES["websocket_message"]["usd"]
+    )
+    assert report["estimatedCostUsd"] == round(by_hand, 4)
 
 
 def test_a_long_talks_report_fits_one_message_and_keeps_its_peak_sample():
@@ -146,6 +145,8 @@ def test_a_long_talks_report_fits_one_message_and_keeps_its_peak_sample():
         peak_listeners=5400,
         peak_listeners_by_language={"es": 4000},
         listeners_over_time=samples,
+        usage=Usage(audio_seconds=90_000, translated_characters=0, spoken_characters=0, messages_sent=0),
+        estimated_cost_usd=36.0,
     )
     assert len(json.dumps(report.to_wire())) > REPORT_BYTES
     fitted_report = fitted(report)

@@ -8,19 +8,18 @@ in which listeners only left is sampled too) and the end. DynamoDB writes are bo
 
 When the speaker ends the session, :meth:`ReportService.finish` builds the :class:`SessionReport` from the samples
 and the session item (duration, audio, usage counts), keeps it beside the transcripts for their retention and
-sends it to the speaker. The usage counts are read from the session item's ``usage`` map; without one the report
-says nothing of them (the page shows "not measured"), and the cost is given only when a price function is.
+sends it to the speaker. The usage and its estimated cost are the cost meter's counts on the session item, priced
+as ``sessionStatus`` prices them (``broadcast_shared.pricing``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from broadcast_shared.messages.outbound import AudienceSample, SessionReport, SessionUsage
+from broadcast_shared.messages.outbound import AudienceSample, SessionReport
 from broadcast_shared.repositories.records import Session
-from session_management.status import language_distribution
+from session_management.status import language_distribution, usage_so_far
 
 if TYPE_CHECKING:
     from session_management.app import SessionRuntime
@@ -30,15 +29,11 @@ SAMPLE_SECONDS = 60
 #: pairwise (each pair keeps its larger audience) until the report fits
 REPORT_BYTES = 96 * 1024
 
-#: prices a session's usage in US dollars (the shared pricing of ``infrastructure/pricing/<region>.json``)
-Pricing = Callable[[SessionUsage], float]
-
 
 class ReportService:
-    def __init__(self, runtime: SessionRuntime, pricing: Pricing | None = None) -> None:
+    def __init__(self, runtime: SessionRuntime) -> None:
         self._rt = runtime
         self._reports = runtime.reports
-        self._pricing = pricing
 
     def sample(self, session: Session) -> bool:
         """Record the session's audience now as its minute's, if it is the minute's largest yet."""
@@ -64,17 +59,7 @@ class ReportService:
     def build(self, ended: Session) -> SessionReport:
         ended_at = ended.ended_at if ended.ended_at is not None else self._rt.clock.now()
         samples = self._reports.samples(ended.session_id)
-        figures = self._reports.figures(ended.session_id)
-        usage = (
-            SessionUsage(
-                audio_seconds=figures.usage["audioSeconds"],
-                translated_characters=int(figures.usage["translatedCharacters"]),
-                spoken_characters=int(figures.usage["spokenCharacters"]),
-                messages_sent=int(figures.usage["messagesSent"]),
-            )
-            if figures.usage is not None
-            else None
-        )
+        audio_seconds = self._reports.audio_seconds(ended.session_id)
         peaks: dict[str, int] = {}
         for sample in samples:
             for language, count in sample.languages.items():
@@ -85,14 +70,13 @@ class ReportService:
             started_at=ended.created_at,
             ended_at=ended_at,
             duration_seconds=max(int(ended_at - ended.created_at), 0),
-            audio_seconds=round(figures.audio_seconds, 3),
+            audio_seconds=round(audio_seconds, 3),
             peak_listeners=max((sample.listeners for sample in samples), default=0),
             peak_listeners_by_language=dict(sorted(peaks.items())),
             listeners_over_time=samples,
-            usage=usage,
-            estimated_cost_usd=(
-                round(self._pricing(usage), 4) if usage is not None and self._pricing is not None else None
-            ),
+            # the cost meter's counts, as sessionStatus reports them (the session as read when it ended)
+            usage=usage_so_far(ended),
+            estimated_cost_usd=round(self._rt.prices.estimate(ended.usage), 4),
         )
         return fitted(report)
 

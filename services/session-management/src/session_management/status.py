@@ -28,9 +28,19 @@ def broadcast_state(session: Session) -> BroadcastState:
     return BroadcastState(is_paused=session.is_paused, is_muted=session.is_muted, volume=session.volume)
 
 
+def usage_so_far(session: Session) -> Usage:
+    """What the session has been billed on so far, as the cost meter added it to its item."""
+    usage = session.usage
+    return Usage(
+        audio_seconds=round(usage.audio_seconds, 1),
+        translated_characters=usage.translated_characters,
+        spoken_characters=usage.spoken_characters,
+        messages_sent=usage.messages_sent,
+    )
+
+
 def session_status(session: Session, reason: UpdateReason, now: float, prices: Prices) -> SessionStatus:
     """The status for the speaker, with the session's usage so far and its estimated cost."""
-    usage = session.usage
     return SessionStatus(
         session_id=session.session_id,
         listener_count=max(session.listener_count, 0),
@@ -39,13 +49,8 @@ def session_status(session: Session, reason: UpdateReason, now: float, prices: P
         broadcast_state=broadcast_state(session),
         timestamp=now,
         update_reason=reason,
-        usage=Usage(
-            audio_seconds=round(usage.audio_seconds, 1),
-            translated_characters=usage.translated_characters,
-            spoken_characters=usage.spoken_characters,
-            messages_sent=usage.messages_sent,
-        ),
-        estimated_cost_usd=round(prices.estimate(usage), 4),
+        usage=usage_so_far(session),
+        estimated_cost_usd=round(prices.estimate(session.usage), 4),
     )
 
 

@@ -138,15 +138,6 @@ class AudienceSample(WireModel):
     languages: dict[str, int]
 
 
-class SessionUsage(WireModel):
-    """What a session was billed on so far: the counts kept on its item (``usage``), summed by its functions."""
-
-    audio_seconds: float
-    translated_characters: int
-    spoken_characters: int
-    messages_sent: int
-
-
 class SessionReport(WireModel):
     """To the speaker after ``endSession``: the talk in figures (kept with the transcripts for their retention)."""
 
@@ -162,10 +153,9 @@ class SessionReport(WireModel):
     #: each language's largest audience in any one sample
     peak_listeners_by_language: dict[str, int]
     listeners_over_time: list[AudienceSample]
-    #: absent when the session's usage was not measured
-    usage: SessionUsage | None = None
-    #: absent when the usage was not measured or could not be priced
-    estimated_cost_usd: float | None = None
+    usage: Usage
+    #: ``usage`` priced with the deployment's price file, as in ``sessionStatus``
+    estimated_cost_usd: float
 
 
 class Error(WireModel):

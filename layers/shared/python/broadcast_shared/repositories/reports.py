@@ -9,13 +9,12 @@ Both live in the transcripts table, under partition keys no language code spells
 - ``<sessionId>#report``, sort key ``report``: the report sent to the speaker when the session ended, as its JSON
   text (``report``).
 
-The session's usage counts and audio checkpoint are read from its sessions item (``usage``, ``audioOffset``).
+The audio checkpoint is read from its sessions item (``audioOffset``).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -27,18 +26,6 @@ from broadcast_shared.repositories.records import dynamo_number
 AUDIENCE = "audience"
 REPORT = "report"
 MINUTE_DIGITS = 6
-#: the usage counts a session item's ``usage`` map may hold (docs/PROTOCOL.md, ``sessionStatus``)
-USAGE_COUNTS = ("audioSeconds", "translatedCharacters", "spokenCharacters", "messagesSent")
-
-
-@dataclass(frozen=True)
-class SessionFigures:
-    """What the sessions item says about a session's consumption."""
-
-    #: seconds of the session's audio the transcription worker has taken (its checkpoint)
-    audio_seconds: float
-    #: the ``usage`` map as counted (each of :data:`USAGE_COUNTS` a number), None when it holds none
-    usage: dict[str, float] | None
 
 
 class ReportsRepository:
@@ -98,19 +85,15 @@ class ReportsRepository:
         ).get("Item")
         return json.loads(item["report"]) if item else None
 
-    def figures(self, session_id: str) -> SessionFigures:
+    def audio_seconds(self, session_id: str) -> float:
+        """Seconds of the session's audio the transcription worker has taken (its checkpoint)."""
         item = (
             self._sessions.get_item(
-                Key={"sessionId": session_id},
-                ProjectionExpression="audioOffset, #usage",
-                ExpressionAttributeNames={"#usage": "usage"},
-                ConsistentRead=True,
+                Key={"sessionId": session_id}, ProjectionExpression="audioOffset", ConsistentRead=True
             ).get("Item")
             or {}
         )
-        counted = item.get("usage")
-        usage = {name: float(counted.get(name, 0)) for name in USAGE_COUNTS} if isinstance(counted, dict) else None
-        return SessionFigures(audio_seconds=float(item.get("audioOffset", 0)), usage=usage)
+        return float(item.get("audioOffset", 0))
 
 
 def _sample(item: dict[str, Any]) -> AudienceSample:
