@@ -17,7 +17,12 @@ TABLES = {
     "MANAGEMENT_API_ENDPOINT": "https://example/local",
 }
 #: what session management reads besides the shared tables
-SESSION_TABLES = {**TABLES, "TRANSCRIPTS_TABLE": "t", "CONTROL_QUEUE_URL": "https://sqs.example/1/control"}
+SESSION_TABLES = {
+    **TABLES,
+    "TRANSCRIPTS_TABLE": "t",
+    "QUESTIONS_TABLE": "t",
+    "CONTROL_QUEUE_URL": "https://sqs.example/1/control",
+}
 
 
 def test_a_missing_required_setting_is_named():

@@ -5,7 +5,15 @@ import { loadConfig } from "./config";
 import { byId, describeState, fillLanguages, notice } from "./dom";
 import { Listening } from "./listening";
 import { SpeechQueue } from "./playback";
-import { SESSION_ID_INPUT_PATTERN, SESSION_ID_PATTERN, TARGET_LANGUAGES, type TargetLanguage } from "./protocol";
+import {
+  type BroadcastState,
+  MAX_QUESTION_CHARACTERS,
+  SESSION_ID_INPUT_PATTERN,
+  SESSION_ID_PATTERN,
+  TARGET_LANGUAGES,
+  type TargetLanguage,
+} from "./protocol";
+import { checkQuestion, questionRefusal } from "./questions";
 import {
   applyLook,
   deviceStorage,
@@ -35,6 +43,11 @@ const ui = {
   captionView: byId("caption-view"),
   captions: byId<HTMLOListElement>("captions"),
   partial: byId("partial"),
+  questionForm: byId<HTMLFormElement>("question-form"),
+  ask: byId<HTMLButtonElement>("ask"),
+  question: byId<HTMLTextAreaElement>("question"),
+  questionCount: byId("question-count"),
+  questionStatus: byId("question-status"),
   ended: byId("ended"),
   error: byId("error"),
 };
@@ -72,6 +85,26 @@ function useSettings(next: ListenerSettings): void {
   speech.volume = settings.volume;
 }
 
+/** The speaker's broadcast state on the page: the badge, and the question box only while questions are open. */
+function showBroadcastState(state: BroadcastState): void {
+  ui.state.textContent = describeState(state);
+  ui.questionForm.hidden = state.questionsClosed === true;
+}
+
+function ask(): void {
+  const checked = checkQuestion(ui.question.value);
+  if ("problem" in checked) {
+    notice(ui.questionStatus, checked.problem);
+    return;
+  }
+  if (listening?.ask(checked.text)) {
+    ui.ask.disabled = true;
+    notice(ui.questionStatus, "Sending…");
+  } else {
+    notice(ui.questionStatus, "Not connected; try again in a moment.");
+  }
+}
+
 function join(sessionId: string, language: TargetLanguage, webSocketUrl: string): void {
   if (listening) {
     listening.changeLanguage(language);
@@ -80,13 +113,12 @@ function join(sessionId: string, language: TargetLanguage, webSocketUrl: string)
   history.replaceState(null, "", `?${new URLSearchParams({ session: sessionId, language })}`);
   const current = new Listening(webSocketUrl, sessionId, language, {
     onCaptions: showCaptions,
-    onJoined: (message, joins) => {
+    onJoined: (_message, joins) => {
       ui.captions.dataset.joins = String(joins);
       ui.connection.textContent = joins > 1 ? "connected (rejoined)" : "connected";
       ui.live.hidden = false;
       ui.join.textContent = "Change language";
       ui.session.readOnly = true;
-      ui.state.textContent = describeState(message.broadcastState);
       notice(ui.error, "");
       void wake.keepOn();
     },
@@ -94,12 +126,24 @@ function join(sessionId: string, language: TargetLanguage, webSocketUrl: string)
     onConnection: (state, attempt) => {
       ui.connection.textContent = state === "reconnecting" ? `reconnecting (attempt ${attempt})…` : state;
     },
-    onBroadcastState: (state) => (ui.state.textContent = describeState(state)),
+    onBroadcastState: showBroadcastState,
+    onQuestionReceived: () => {
+      ui.ask.disabled = false;
+      ui.question.value = "";
+      ui.questionCount.textContent = `0 / ${MAX_QUESTION_CHARACTERS}`;
+      notice(ui.questionStatus, "Sent to the speaker, translated into the talk's language.");
+    },
+    onQuestionRefused: (code, message) => {
+      ui.ask.disabled = false;
+      if (code === "QUESTIONS_CLOSED") ui.questionForm.hidden = true;
+      notice(ui.questionStatus, questionRefusal(code, message));
+    },
     onEarlier: (count) => (ui.captions.dataset.earlier = String(count)),
     onSpeech: (segmentId, audio) => speech.add(segmentId, audio),
     onEnded: (reason) => {
       notice(ui.ended, reason === "speakerEnded" ? "The speaker ended the session." : "The speaker left; the session has ended.");
       ui.state.textContent = "ended";
+      ui.questionForm.hidden = true;
       void wake.letGo();
     },
     onProblem: (text, joinRefused) => {
@@ -150,6 +194,13 @@ async function main(): Promise<void> {
   });
   ui.language.addEventListener("change", () => {
     if (listening) join(listening.sessionId, ui.language.value as TargetLanguage, config.webSocketUrl);
+  });
+  ui.questionForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask();
+  });
+  ui.question.addEventListener("input", () => {
+    ui.questionCount.textContent = `${[...ui.question.value].length} / ${MAX_QUESTION_CHARACTERS}`;
   });
   for (const format of ["txt", "srt", "vtt"] as const) {
     byId(`download-${format}`).addEventListener("click", () => download(format));

@@ -1,7 +1,7 @@
 """Session management's own settings: connection lifetimes, audience and session limits."""
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
@@ -39,6 +39,14 @@ class SessionSettings(RouteSettings):
     control_calls_per_second: Annotated[float, Field(gt=0)] = 2500.0
     #: the SQS queue of delayed trailing broadcasts, consumed by ``publish_broadcast_state``
     control_queue_url: NonEmpty
+    #: listeners' questions (``askQuestion`` writes, ``markQuestion`` marks)
+    questions_table: NonEmpty
+    #: what translates a question into the session's source language: ``translate`` (Amazon Translate) or
+    #: ``apertium`` (local)
+    translation_engine: Literal["translate", "apertium"] = "translate"
+    #: questions one listener connection may ask per minute, and one session's listeners together
+    questions_per_connection_per_minute: Annotated[int, Field(ge=1)] = 3
+    questions_per_session_per_minute: Annotated[int, Field(ge=1)] = 30
 
     @field_validator("allowed_terminologies", mode="before")
     @classmethod

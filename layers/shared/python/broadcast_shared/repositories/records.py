@@ -69,6 +69,8 @@ class Session:
     speaker_away_since: float | None = None
     #: when the last ``broadcastStateChanged`` went to the listeners (``session_management.control``)
     control_sent_at: float | None = None
+    #: the speaker closed the session to questions (``setQuestions``)
+    questions_closed: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -97,6 +99,7 @@ class Session:
             speaker_user_id=item.get("speakerUserId"),
             speaker_away_since=float(item["speakerAwaySince"]) if "speakerAwaySince" in item else None,
             control_sent_at=float(item["controlSentAt"]) if "controlSentAt" in item else None,
+            questions_closed=bool(item.get("questionsClosed", False)),
         )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from broadcast_shared import aws
-from translation_pipeline.translators import TranslationUnavailable
+from broadcast_shared.translators import TranslationUnavailable
 
 
 class AmazonTranslator:
