@@ -12,6 +12,8 @@ pages at 360 px and 1280 px go to docs/screenshots/ (linked from the README and 
 The stage display, opened from the speaker page's link at 1920x1080, shows the es and fr captions side by side, the
 same finals as the listener pages, and never creates an audio element or AudioContext; its screenshots (dark and
 transparent) go to docs/screenshots/ too. A listener's text size, theme and captions/speech choices survive a reload.
+A French listener's question reaches the speaker's queue in English, and no other listener's page or connection;
+the speaker marks it answered and closing questions hides every listener's question box.
 """
 
 from __future__ import annotations
@@ -403,6 +405,55 @@ def test_listener_settings_follow_the_system_then_are_remembered_across_a_reload
         page.screenshot(path=str(SCREENSHOTS / "listener-settings-360.png"))
     finally:
         context.close()
+
+
+def test_a_french_listeners_question_reaches_the_speaker_in_english_and_no_other_listener(broadcast, browser):
+    """French, not Spanish: apertium here has fr→en (through Spanish: fr-es then spa-eng), so the French listener
+    of the issue's browser test is the one that asks."""
+    # A Spanish listener whose every received frame is recorded: nothing of the question may reach it.
+    watcher_context = browser.new_context(viewport={"width": 1280, "height": 900}, user_agent="listener-watcher")
+    try:
+        watcher = new_page(watcher_context, "listener watcher")
+        frames: list[str] = []
+        watcher.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+        watcher.goto(broadcast.link)
+        watcher.select_option("#language", "es")
+        watcher.get_by_role("button", name="Join").click()
+        watcher.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+
+        french = broadcast.listeners["fr"]
+        expect(french.locator("#question-form")).to_be_visible()
+        french.fill("#question", "Quand termine la conférence ?")
+        french.get_by_role("button", name="Ask").click()
+        expect(french.locator("#question-status")).to_contain_text("Sent to the speaker")
+
+        speaker = broadcast.speaker
+        question = speaker.locator("#question-queue li.question").first
+        expect(question.locator(".question-text")).to_contain_text("conference")
+        expect(question.locator(".badge")).to_contain_text("(fr)")
+        assert question.get_attribute("title") == "Quand termine la conférence ?"
+        question.locator("summary").click()
+        expect(question.locator(".question-original")).to_have_text("Quand termine la conférence ?")
+        speaker.locator("#questions").screenshot(path=str(SCREENSHOTS / "speaker-questions.png"))
+
+        for page in (broadcast.listeners["es"], watcher):
+            assert "conférence" not in page.locator("body").inner_text()
+            assert page.locator("li.question").count() == 0
+        assert frames, "the watcher received its own messages"
+        assert not [frame for frame in frames if '"question' in frame or "conf" in frame], frames
+
+        question.get_by_role("button", name="Answered").click()
+        expect(speaker.locator("#question-queue li.question")).to_have_count(0)
+
+        # Closed: every listener page hides its box; an open session shows it again.
+        speaker.uncheck("#take-questions")
+        expect(french.locator("#question-form")).to_be_hidden()
+        expect(watcher.locator("#question-form")).to_be_hidden()
+        speaker.check("#take-questions")
+        expect(french.locator("#question-form")).to_be_visible()
+        french.screenshot(path=str(SCREENSHOTS / "listener-question-1280.png"))
+    finally:
+        watcher_context.close()
 
 
 @pytest.mark.parametrize("width", [360, 1280])
