@@ -425,11 +425,11 @@ def test_a_french_listeners_question_reaches_the_speaker_in_english_and_no_other
         expect(french.locator("#question-form")).to_be_visible()
         french.fill("#question", "Quand termine la conférence ?")
         french.get_by_role("button", name="Ask").click()
-        expect(french.locator("#question-status")).to_contain_text("Sent to the speaker")
+        expect(french.locator("#question-status")).to_contain_text("Sent to the speaker", timeout=WAIT_MS)
 
         speaker = broadcast.speaker
         question = speaker.locator("#question-queue li.question").first
-        expect(question.locator(".question-text")).to_contain_text("conference")
+        expect(question.locator(".question-text")).to_contain_text("conference", timeout=WAIT_MS)
         expect(question.locator(".badge")).to_contain_text("(fr)")
         assert question.get_attribute("title") == "Quand termine la conférence ?"
         question.locator("summary").click()
@@ -443,14 +443,14 @@ def test_a_french_listeners_question_reaches_the_speaker_in_english_and_no_other
         assert not [frame for frame in frames if '"question' in frame or "conf" in frame], frames
 
         question.get_by_role("button", name="Answered").click()
-        expect(speaker.locator("#question-queue li.question")).to_have_count(0)
+        expect(speaker.locator("#question-queue li.question")).to_have_count(0, timeout=WAIT_MS)
 
         # Closed: every listener page hides its box; an open session shows it again.
         speaker.uncheck("#take-questions")
-        expect(french.locator("#question-form")).to_be_hidden()
-        expect(watcher.locator("#question-form")).to_be_hidden()
+        expect(french.locator("#question-form")).to_be_hidden(timeout=WAIT_MS)
+        expect(watcher.locator("#question-form")).to_be_hidden(timeout=WAIT_MS)
         speaker.check("#take-questions")
-        expect(french.locator("#question-form")).to_be_visible()
+        expect(french.locator("#question-form")).to_be_visible(timeout=WAIT_MS)
         french.screenshot(path=str(SCREENSHOTS / "listener-question-1280.png"))
     finally:
         watcher_context.close()
