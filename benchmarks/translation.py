@@ -25,12 +25,12 @@ from benchmarks.harness import aws_in_process, speaker_session
 from benchmarks.session_status import seat_listeners
 from benchmarks.stats import describe, percentile
 from broadcast_shared.messages.segments import TranscriptSegment
+from broadcast_shared.translators import Translator, translator_for
 from session_management.app import SessionRuntime
 from session_management.settings import SessionSettings
 from tests.support.tables import fresh_settings, transcripts_table, translation_cache_table
 from translation_pipeline.app import PipelineRuntime
 from translation_pipeline.settings import TranslationSettings
-from translation_pipeline.translators import Translator, translator_for
 
 LISTENERS = 300
 LANGUAGES = ("es", "fr", "pt")

@@ -77,6 +77,9 @@ locals {
     TRANSCRIPT_RETENTION_SECONDS       = tostring(var.transcript_retention_days * 86400)
     CONTROL_BROADCASTS_PER_SECOND      = tostring(var.session_limits.control_broadcasts_per_second)
     CONTROL_QUEUE_URL                  = module.function_queue["control"].url
+    QUESTIONS_TABLE                    = module.tables.tables["questions"].name
+    # askQuestion translates a listener's question into the session's source language.
+    TRANSLATION_ENGINE = var.translation.translation_engine
     # createSession warms the audio path ahead of the speaker's first words (docs/ARCHITECTURE.md, "Warm path"):
     # function name -> environments to warm at once (platform.json warm_ups.create_session), as JSON.
     WARM_UP_FUNCTIONS = jsonencode({ for callee, environments in local.platform.warm_ups.create_session : local.function_names[callee] => environments })
@@ -215,6 +218,7 @@ locals {
   # Functions whose needs differ from their profile's, by function key.
   function_access = {
     pause_broadcast  = local.control_access
+    set_questions    = local.control_access
     resume_broadcast = local.control_access
     mute_broadcast   = local.control_access
     unmute_broadcast = local.control_access
@@ -258,6 +262,15 @@ locals {
     # The only reader of the transcripts table (the translation pipeline is its only writer).
     get_transcript = merge(local.session_access, {
       ReadTranscripts = { actions = ["dynamodb:Query"], resources = [module.tables.tables["transcripts"].arn] }
+    })
+    # A listener's question: translated into the session's language (Translate has no resource-level permission
+    # for TranslateText without terminologies) and kept; the speaker marks it.
+    ask_question = merge(local.session_access, {
+      KeepQuestions = { actions = ["dynamodb:PutItem"], resources = [module.tables.tables["questions"].arn] }
+      Translate     = { actions = ["translate:TranslateText"], resources = ["*"] }
+    })
+    mark_question = merge(local.session_access, {
+      MarkQuestions = { actions = ["dynamodb:UpdateItem"], resources = [module.tables.tables["questions"].arn] }
     })
   }
 

@@ -26,6 +26,7 @@ SESSION_TABLES = {
     "TRANSCRIPTS_TABLE": "t",
     "CONTROL_QUEUE_URL": "https://sqs.example/1/control",
     "PRICES": json.dumps(PRICES),
+    "QUESTIONS_TABLE": "t",
 }
 
 

@@ -19,6 +19,8 @@ shows the title and presenter, and the TXT download starts with them; a reload j
 the stage display takes it in its address. Screenshots of the prompt and the titled page go to docs/screenshots/.
 A listener who turns captions off joins again without them and receives no partial (counted at the local gateway,
 per connection), still finals with speech; the speaker page shows the session's estimated cost so far.
+A French listener's question reaches the speaker's queue in English, and no other listener's page or connection;
+the speaker marks it answered and closing questions hides every listener's question box.
 """
 
 from __future__ import annotations
@@ -467,6 +469,56 @@ def test_listener_settings_follow_the_system_then_are_remembered_across_a_reload
         page.screenshot(path=str(SCREENSHOTS / "listener-settings-360.png"))
     finally:
         context.close()
+
+
+def test_a_french_listeners_question_reaches_the_speaker_in_english_and_no_other_listener(broadcast, browser):
+    """French, not Spanish: apertium here has fr→en (through Spanish: fr-es then spa-eng), so the French listener
+    of the issue's browser test is the one that asks."""
+    # A Spanish listener whose every received frame is recorded: nothing of the question may reach it.
+    watcher_context = browser.new_context(viewport={"width": 1280, "height": 900}, user_agent="listener-watcher")
+    try:
+        watcher = new_page(watcher_context, "listener watcher")
+        frames: list[str] = []
+        watcher.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+        watcher.goto(broadcast.link)
+        watcher.select_option("#language", "es")
+        watcher.get_by_role("button", name="Join").click()
+        watcher.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+
+        french = broadcast.listeners["fr"]
+        expect(french.locator("#question-form")).to_be_visible()
+        french.fill("#question", "Quand termine la conférence ?")
+        french.get_by_role("button", name="Ask").click()
+        expect(french.locator("#question-status")).to_contain_text("Sent to the speaker", timeout=WAIT_MS)
+
+        speaker = broadcast.speaker
+        question = speaker.locator("#question-queue li.question").first
+        expect(question.locator(".question-text")).to_contain_text("conference", timeout=WAIT_MS)
+        expect(question.locator(".badge")).to_contain_text("(fr)")
+        assert question.get_attribute("title") == "Quand termine la conférence ?"
+        question.locator("summary").click()
+        expect(question.locator(".question-original")).to_have_text("Quand termine la conférence ?")
+        speaker.locator("#questions").screenshot(path=str(SCREENSHOTS / "speaker-questions.png"))
+
+        for page in (broadcast.listeners["es"], watcher):
+            assert "conférence" not in page.locator("body").inner_text()
+            assert page.locator("li.question").count() == 0
+        assert frames, "the watcher received its own messages"
+        leaked = [f for f in frames if "Quand termine" in f or '"question"' in f or "questionReceived" in f]
+        assert not leaked, leaked
+
+        question.get_by_role("button", name="Answered").click()
+        expect(speaker.locator("#question-queue li.question")).to_have_count(0, timeout=WAIT_MS)
+
+        # Closed: every listener page hides its box; an open session shows it again.
+        speaker.uncheck("#take-questions")
+        expect(french.locator("#question-form")).to_be_hidden(timeout=WAIT_MS)
+        expect(watcher.locator("#question-form")).to_be_hidden(timeout=WAIT_MS)
+        speaker.check("#take-questions")
+        expect(french.locator("#question-form")).to_be_visible(timeout=WAIT_MS)
+        french.screenshot(path=str(SCREENSHOTS / "listener-question-1280.png"))
+    finally:
+        watcher_context.close()
 
 
 @pytest.mark.parametrize("width", [360, 1280])

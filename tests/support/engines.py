@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from broadcast_shared.translators import TranslationUnavailable
 from translation_pipeline.speech import Speech, SpeechUnavailable
-from translation_pipeline.translators import TranslationUnavailable
 
 
 class RecordingTranslator:

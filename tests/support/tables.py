@@ -58,6 +58,16 @@ TABLES: dict[str, dict[str, Any]] = {
             {"AttributeName": "position", "AttributeType": "S"},
         ],
     },
+    "questions": {
+        "KeySchema": [
+            {"AttributeName": "sessionId", "KeyType": "HASH"},
+            {"AttributeName": "questionId", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "sessionId", "AttributeType": "S"},
+            {"AttributeName": "questionId", "AttributeType": "S"},
+        ],
+    },
     "shard-positions": {
         "KeySchema": [{"AttributeName": "shardKey", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "shardKey", "AttributeType": "S"}],
@@ -105,5 +115,6 @@ def fresh_settings(dynamodb: Any, management_api_endpoint: str, **limits: Any) -
         connections_by_session_index=CONNECTIONS_BY_SESSION_INDEX,
         management_api_endpoint=management_api_endpoint,
         transcripts_table=names["transcripts"],
+        questions_table=names["questions"],
         **limits,
     )

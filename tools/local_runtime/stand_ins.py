@@ -15,12 +15,12 @@ import json
 import threading
 from dataclasses import dataclass
 
+from broadcast_shared.translators import TranslationUnavailable
+from broadcast_shared.translators.apertium import ApertiumTranslator
 from local_runtime.quotas import AccountBuckets
 from translation_pipeline.speech import SpeechUnavailable
 from translation_pipeline.speech.espeak import speak
 from translation_pipeline.speech.polly import DEFAULT_VOICES
-from translation_pipeline.translators import TranslationUnavailable
-from translation_pipeline.translators.apertium import ApertiumTranslator
 
 POLLY_PATH = "/v1/speech"
 TRANSLATE_TARGET = "AWSShineFrontendService_20170701.TranslateText"

@@ -7,6 +7,8 @@ import { Listening } from "./listening";
 import { forgetPasscode, rememberedPasscode, rememberPasscode, validPasscode } from "./passcode";
 import { SpeechQueue } from "./playback";
 import {
+  type BroadcastState,
+  MAX_QUESTION_CHARACTERS,
   PASSCODE_CODES,
   PASSCODE_MAX,
   PASSCODE_MIN,
@@ -16,6 +18,7 @@ import {
   TARGET_LANGUAGES,
   type TargetLanguage,
 } from "./protocol";
+import { checkQuestion, questionRefusal } from "./questions";
 import {
   applyLook,
   deviceStorage,
@@ -50,6 +53,11 @@ const ui = {
   captionView: byId("caption-view"),
   captions: byId<HTMLOListElement>("captions"),
   partial: byId("partial"),
+  questionForm: byId<HTMLFormElement>("question-form"),
+  ask: byId<HTMLButtonElement>("ask"),
+  question: byId<HTMLTextAreaElement>("question"),
+  questionCount: byId("question-count"),
+  questionStatus: byId("question-status"),
   ended: byId("ended"),
   error: byId("error"),
 };
@@ -109,6 +117,26 @@ function useSettings(next: ListenerSettings): void {
   speech.volume = settings.volume;
 }
 
+/** The speaker's broadcast state on the page: the badge, and the question box only while questions are open. */
+function showBroadcastState(state: BroadcastState): void {
+  ui.state.textContent = describeState(state);
+  ui.questionForm.hidden = state.questionsClosed === true;
+}
+
+function ask(): void {
+  const checked = checkQuestion(ui.question.value);
+  if ("problem" in checked) {
+    notice(ui.questionStatus, checked.problem);
+    return;
+  }
+  if (listening?.ask(checked.text)) {
+    ui.ask.disabled = true;
+    notice(ui.questionStatus, "Sending…");
+  } else {
+    notice(ui.questionStatus, "Not connected; try again in a moment.");
+  }
+}
+
 function join(sessionId: string, language: TargetLanguage, webSocketUrl: string, passcode?: string): void {
   if (listening) {
     listening.changeLanguage(language);
@@ -127,7 +155,6 @@ function join(sessionId: string, language: TargetLanguage, webSocketUrl: string,
       ui.live.hidden = false;
       ui.join.textContent = "Change language";
       ui.session.readOnly = true;
-      ui.state.textContent = describeState(message.broadcastState);
       notice(ui.error, "");
       void wake.keepOn();
     },
@@ -135,13 +162,25 @@ function join(sessionId: string, language: TargetLanguage, webSocketUrl: string,
     onConnection: (state, attempt) => {
       ui.connection.textContent = state === "reconnecting" ? `reconnecting (attempt ${attempt})…` : state;
     },
-    onBroadcastState: (state) => (ui.state.textContent = describeState(state)),
+    onBroadcastState: showBroadcastState,
+    onQuestionReceived: () => {
+      ui.ask.disabled = false;
+      ui.question.value = "";
+      ui.questionCount.textContent = `0 / ${MAX_QUESTION_CHARACTERS}`;
+      notice(ui.questionStatus, "Sent to the speaker, translated into the talk's language.");
+    },
+    onQuestionRefused: (code, message) => {
+      ui.ask.disabled = false;
+      if (code === "QUESTIONS_CLOSED") ui.questionForm.hidden = true;
+      notice(ui.questionStatus, questionRefusal(code, message));
+    },
     onEarlier: (count) => (ui.captions.dataset.earlier = String(count)),
     onSpeech: (segmentId, audio) => speech.add(segmentId, audio),
     onEnded: (reason) => {
       notice(ui.ended, reason === "speakerEnded" ? "The speaker ended the session." : "The speaker left; the session has ended.");
       ui.state.textContent = "ended";
       forgetPasscode(storage, sessionId);
+      ui.questionForm.hidden = true;
       void wake.letGo();
     },
     onProblem: (text, joinRefused, code) => {
@@ -205,6 +244,13 @@ async function main(): Promise<void> {
   });
   ui.language.addEventListener("change", () => {
     if (listening) join(listening.sessionId, ui.language.value as TargetLanguage, config.webSocketUrl);
+  });
+  ui.questionForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask();
+  });
+  ui.question.addEventListener("input", () => {
+    ui.questionCount.textContent = `${[...ui.question.value].length} / ${MAX_QUESTION_CHARACTERS}`;
   });
   for (const format of ["txt", "srt", "vtt"] as const) {
     byId(`download-${format}`).addEventListener("click", () => download(format));

@@ -96,4 +96,25 @@ describe("Listening", () => {
     receive(FakeSocket.all[1], { type: "error", code: "PASSCODE_INCORRECT", message: "wrong", action: "joinSession" });
     expect(codes).toEqual(["PASSCODE_INCORRECT"]);
   });
+
+  it("asks a question and reports its receipt or its refusal, not as a join problem", () => {
+    const received: string[] = [];
+    const refused: string[] = [];
+    const problems: string[] = [];
+    const listening = listen({
+      onQuestionReceived: (id) => received.push(id),
+      onQuestionRefused: (code) => refused.push(code),
+      onProblem: (text) => problems.push(text),
+    });
+    const socket = FakeSocket.all[0];
+    receive(socket, joined);
+    expect(listening.ask("¿Puede repetir?")).toBe(true);
+    expect(sentActions(socket).at(-1)).toEqual({ action: "askQuestion", text: "¿Puede repetir?" });
+    receive(socket, { type: "questionReceived", sessionId: SESSION, questionId: "1795395012345-9f3a0c1e" });
+    receive(socket, { type: "error", code: "QUESTIONS_CLOSED", message: "closed", action: "askQuestion" });
+    expect(received).toEqual(["1795395012345-9f3a0c1e"]);
+    expect(refused).toEqual(["QUESTIONS_CLOSED"]);
+    expect(problems).toEqual([]);
+    expect(socket?.readyState).toBe(1); // a refused question does not close the connection
+  });
 });

@@ -30,6 +30,10 @@ export interface ListeningEvents {
   /** Translated speech, a final's first piece with it or a later piece. Not given: speech is ignored. */
   onSpeech?(segmentId: string, audio: SpeechAudio): void;
   onEnded?(reason: MessageOf<"sessionEnded">["reason"]): void;
+  /** My question reached the speaker's queue (`questionReceived`). */
+  onQuestionReceived?(questionId: string): void;
+  /** My question was refused (`QUESTIONS_CLOSED`, `RATE_LIMITED`, ...). */
+  onQuestionRefused?(code: string, message: string): void;
   /**
    * Something to tell the person; `joinRefused`: not joined (no such session, ended, full, a private talk's passcode
    * missing or wrong: `code` says which), the connection is closed.
@@ -100,6 +104,11 @@ export class Listening {
   changeLanguage(language: TargetLanguage): void {
     this.language = language;
     this.socket.send({ action: "changeLanguage", targetLanguage: language });
+  }
+
+  /** Ask the speaker a question in my language (already checked: `checkQuestion`); false when not connected. */
+  ask(text: string): boolean {
+    return this.socket.send({ action: "askQuestion", text });
   }
 
   private sendJoin(socket: BroadcastSocket): void {
@@ -182,6 +191,9 @@ export class Listening {
       case "transcriptPage":
         this.earlier.handle(message);
         break;
+      case "questionReceived":
+        events.onQuestionReceived?.(message.questionId);
+        break;
       case "sessionEnded":
         events.onEnded?.(message.reason);
         this.close();
@@ -190,6 +202,10 @@ export class Listening {
         if (this.earlier.handle(message)) break;
         if (message.action === "joinSession" && message.code === "ALREADY_IN_SESSION") {
           this.joinAnswered = true; // a join sent again after a slow answer: the first one went through
+          break;
+        }
+        if (message.action === "askQuestion") {
+          events.onQuestionRefused?.(message.code, message.message);
           break;
         }
         if (message.action === "joinSession") {

@@ -44,13 +44,23 @@ export type Action =
   | { action: "endSession" }
   | { action: "getSessionStatus" }
   | { action: "getTranscript"; language?: string; nextToken?: string }
+  | { action: "askQuestion"; text: string }
+  | { action: "markQuestion"; questionId: string; status: QuestionStatus }
+  | { action: "setQuestions"; open: boolean }
   | { action: "sendAudio"; audio: string; sequence: number };
 
 // --- server → client -------------------------------------------------------------------------
+/** A question's length limit (characters), as `askQuestion` checks it. */
+export const MAX_QUESTION_CHARACTERS = 500;
+
+export type QuestionStatus = "answered" | "dismissed";
+
 export interface BroadcastState {
   isPaused: boolean;
   isMuted: boolean;
   volume: number;
+  /** Present (true) only while the speaker has closed the session to questions. */
+  questionsClosed?: boolean;
 }
 
 export interface SpeechAudio {
@@ -161,6 +171,18 @@ export type ServerMessage =
     }
   | ({ type: "transcriptPage"; sessionId: string; language: string; segments: TranscriptLine[]; nextToken?: string } & TalkTitle)
   | ({ type: "audio"; sessionId: string; segmentId: string; language: string } & SpeechAudio)
+  | {
+      type: "question";
+      sessionId: string;
+      questionId: string;
+      language: string;
+      text: string;
+      translatedText: string;
+      translated: boolean;
+      askedAt: number;
+    }
+  | { type: "questionReceived"; sessionId: string; questionId: string }
+  | { type: "questionMarked"; sessionId: string; questionId: string; status: QuestionStatus }
   | { type: "error"; code: string; message: string; action?: string; details?: Record<string, unknown> };
 
 /** API Gateway's own answer (no `type`): `{"message": "Forbidden"}` or `{"message": "Internal server error"}`. */

@@ -9,6 +9,7 @@ import { displayLink } from "./display-params";
 import { byId, describeState, fillLanguages, notice, saveFile } from "./dom";
 import { validPasscode } from "./passcode";
 import { chartLegend, listenersChart, reportCsv, reportFigures, reportJson } from "./report";
+import { QuestionQueue, renderQuestions } from "./questions";
 import { downloadTranscript, type ExportFormat } from "./transcript-export";
 import { TranscriptReader } from "./transcript-pages";
 import {
@@ -67,6 +68,9 @@ const ui = {
   languages: byId("languages"),
   cost: byId("cost"),
   transcript: byId<HTMLOListElement>("transcript"),
+  takeQuestions: byId<HTMLInputElement>("take-questions"),
+  questionQueue: byId<HTMLOListElement>("question-queue"),
+  questionTotal: byId("question-total"),
   ended: byId("ended"),
   downloads: byId("downloads"),
   transcriptLanguage: byId<HTMLSelectElement>("transcript-language"),
@@ -92,6 +96,14 @@ const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD",
 
 /** The source language and every language listeners chose: the languages a transcript is kept in. */
 const heard = new Set<string>();
+const questions = new QuestionQueue();
+
+function showQuestions(): void {
+  renderQuestions(ui.questionQueue, questions, (questionId, status) =>
+    socket?.send({ action: "markQuestion", questionId, status }),
+  );
+  ui.questionTotal.textContent = String(questions.open.length);
+}
 
 function showState(state: BroadcastState): void {
   broadcast = state;
@@ -100,6 +112,7 @@ function showState(state: BroadcastState): void {
   ui.mute.textContent = state.isMuted ? "Unmute speech" : "Mute speech";
   ui.mute.setAttribute("aria-pressed", String(state.isMuted));
   ui.volume.value = String(state.volume);
+  ui.takeQuestions.checked = state.questionsClosed !== true;
   ui.state.textContent = describeState(state);
 }
 
@@ -189,7 +202,7 @@ function stopped(text: string): void {
   clearInterval(statusTimer);
   void microphone?.stop();
   microphone = null;
-  ui.live.querySelectorAll("button, input[type=range]").forEach((el) => ((el as HTMLButtonElement).disabled = true));
+  ui.live.querySelectorAll("button, input[type=range], input[type=checkbox]").forEach((el) => ((el as HTMLButtonElement).disabled = true));
   ui.copy.disabled = false;
   notice(ui.ended, text);
 }
@@ -231,6 +244,13 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
         ui.transcript.scrollTop = ui.transcript.scrollHeight;
       }
       break;
+    case "question":
+      questions.add(message);
+      showQuestions();
+      break;
+    case "questionMarked":
+      if (questions.remove(message.questionId)) showQuestions();
+      break;
     case "audioQualityWarning":
       notice(ui.warning, message.message);
       break;
@@ -247,6 +267,12 @@ function onMessage(message: ServerMessage | GatewayAnswer): void {
       break;
     case "error":
       if (kept.handle(message)) break;
+      if (message.action === "markQuestion" && message.code === "QUESTION_NOT_FOUND") {
+        // Marked already (another tab, a repeated click): it is not open any more.
+        const questionId = message.details?.questionId;
+        if (typeof questionId === "string" && questions.remove(questionId)) showQuestions();
+        break;
+      }
       notice(ui.error, errorText(message));
       // A refused createSession (e.g. CAPACITY_REACHED): the speaker may try again.
       if (message.action === "createSession" && ui.live.hidden) ui.create.disabled = false;
@@ -355,6 +381,7 @@ async function main(): Promise<void> {
     socket?.send({ action: broadcast.isMuted ? "unmuteBroadcast" : "muteBroadcast" }),
   );
   ui.volume.addEventListener("change", () => socket?.send({ action: "setVolume", volume: Number(ui.volume.value) }));
+  ui.takeQuestions.addEventListener("change", () => socket?.send({ action: "setQuestions", open: ui.takeQuestions.checked }));
   ui.end.addEventListener("click", () => {
     if (confirm("End the session for every listener?")) socket?.send({ action: "endSession" });
   });

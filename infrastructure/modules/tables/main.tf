@@ -33,6 +33,14 @@ locals {
       attributes = { sessionLanguage = "S", position = "S" }
       indexes    = {}
     }
+    # Listeners' questions per session, in the order asked (questionId: zero-padded milliseconds, then random hex).
+    # askQuestion writes, markQuestion marks; items expire with the session's records.
+    questions = {
+      hash_key   = "sessionId"
+      range_key  = "questionId"
+      attributes = { sessionId = "S", questionId = "S" }
+      indexes    = {}
+    }
     # Each audio shard's read position ("<stream ARN>/<shard id>"): the last record the transcription worker's own
     # reader consumed; the next invocation reads on from there. Only the worker reads and writes it.
     shard-positions = {

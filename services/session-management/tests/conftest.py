@@ -31,3 +31,17 @@ def warming_harness(aws_endpoint, management_api, clock, sink):
         translation_function_name="translate-segment",
     )
     return Harness(SessionRuntime.build_session(settings, clock), sink)
+
+
+@pytest.fixture
+def asking(aws_endpoint, management_api, clock, sink):
+    """A harness whose questions are translated by the local engine (apertium), with ``session``'s cast:
+    speaker ``spk`` (English), listeners ``l1`` (es) and ``l2`` (fr); returns (harness, session id)."""
+    settings = fresh_settings(
+        boto3.client("dynamodb", region_name="eu-west-1"), management_api.endpoint, translation_engine="apertium"
+    )
+    harness = Harness(SessionRuntime.build_session(settings, clock), sink)
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "l1", "es")
+    harness.listener_in(session_id, "l2", "fr")
+    return harness, session_id

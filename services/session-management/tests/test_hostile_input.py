@@ -25,7 +25,18 @@ bodies = st.one_of(
         st.sampled_from(ACTIONS),
         st.dictionaries(
             st.sampled_from(
-                ["sessionId", "targetLanguage", "sourceLanguage", "qualityTier", "volume", "title", "passcode", "x"]
+                [
+                    "sessionId",
+                    "targetLanguage",
+                    "sourceLanguage",
+                    "qualityTier",
+                    "volume",
+                    "title",
+                    "passcode",
+                    "text",
+                    "questionId",
+                    "x",
+                ]
             ),
             json_values,
             max_size=3,
@@ -144,3 +155,42 @@ def test_lax_values_are_invalid_messages_not_coerced(harness, body):
     assert error["code"] == "INVALID_MESSAGE", error
     if body["action"] == "setVolume":
         assert harness.runtime.sessions.get(harness.last("client", "sessionCreated")["sessionId"]).volume == 1.0
+
+
+def test_a_flood_of_questions_is_rate_limited_and_reaches_the_speaker_only_up_to_the_limit(harness):
+    session_id = harness.speaker_with_session()
+    harness.listener_in(session_id, "lst", "en")
+    harness.runtime.clock.advance(1)
+    before = len(harness.sink.messages("lst"))
+    for _ in range(100):  # one second: the manual clock does not move
+        harness.send("lst", {"action": "askQuestion", "text": "Why?"})
+    limit = harness.runtime.settings.questions_per_connection_per_minute
+    assert len(harness.sink.messages("spk", "question")) == limit
+    answers = codes(harness, "lst")[before:]
+    assert answers == ["questionReceived"] * limit + ["RATE_LIMITED"]  # refusals answered once a second
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "askQuestion", "text": "x" * 501},
+        {"action": "askQuestion", "text": "\u0000" * 501},
+        {"action": "askQuestion", "text": {"$ne": ""}},
+        {"action": "askQuestion", "text": None},
+        {"action": "askQuestion", "text": True},
+    ],
+)
+def test_hostile_questions_are_refused_before_anyone_hears_them(harness, body):
+    session_id = harness.speaker_with_session()
+    harness.listener_in(session_id, "lst", "en")
+    harness.send("lst", body)
+    assert harness.last("lst", "error")["code"] == "INVALID_MESSAGE"
+    assert not harness.sink.messages("spk", "question")
+
+
+def test_a_question_far_over_the_size_limit_is_too_large(harness):
+    session_id = harness.speaker_with_session()
+    harness.listener_in(session_id, "lst", "en")
+    harness.send("lst", {"action": "askQuestion", "text": "x" * 20_000})
+    assert harness.last("lst", "error")["code"] == "MESSAGE_TOO_LARGE"
+    assert not harness.sink.messages("spk", "question")

@@ -15,13 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from broadcast_shared.messages.segments import EmotionDynamics
+from broadcast_shared.translators import TranslationUnavailable
+from broadcast_shared.translators.amazon import AmazonTranslator
+from broadcast_shared.translators.apertium import ApertiumTranslator
 from translation_pipeline.speech import SpeechUnavailable
 from translation_pipeline.speech.espeak import EspeakSynthesizer
 from translation_pipeline.speech.polly import PollySynthesizer
 from translation_pipeline.speech.ssml import PITCH_PERCENT, RATE_PERCENT, VOLUME_DB, build_ssml
-from translation_pipeline.translators import TranslationUnavailable
-from translation_pipeline.translators.amazon import AmazonTranslator
-from translation_pipeline.translators.apertium import ApertiumTranslator
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ what only some use is built on first use and kept, so a function builds no clien
 its cold start does not pay for (a boto3 client costs about 0.1 s): the rate limiter (every route and
 ``$default``; not the schedules, ``$connect``, ``$disconnect`` or the queue's consumer), the control queue's
 SQS client (the control routes and the consumer), the warm path's Lambda client (``createSession``,
-``joinSession``) and the transcripts table (``getTranscript``; the audience samples and reports beside the
-transcripts: the audience routes, the periodic status and ``endSession``). Their modules are imported there too, so no
+``joinSession``), the transcripts table (``getTranscript``; the audience samples and reports beside the
+transcripts: the audience routes, the periodic status and ``endSession``), the questions table (``askQuestion``,
+``markQuestion``) and the translator (``askQuestion``). Their modules are imported there too, so no
 function imports more than it runs. Tests build one with :meth:`SessionRuntime.build_session` from their own
 settings and clock; its clients reach what ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_<SERVICE>``) names.
 """
@@ -28,8 +29,10 @@ from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decor
 from session_management.settings import SessionSettings
 
 if TYPE_CHECKING:
+    from broadcast_shared.repositories.questions import QuestionsRepository
     from broadcast_shared.repositories.reports import ReportsRepository
     from broadcast_shared.repositories.transcripts import TranscriptsRepository
+    from broadcast_shared.translators import Translator
     from session_management.control import ControlBroadcasts
     from session_management.warm_path import WarmPath
 
@@ -94,6 +97,20 @@ class SessionRuntime(Runtime):
         return ReportsRepository(
             self.dynamodb.Table(self.settings.transcripts_table), self.dynamodb.Table(self.settings.sessions_table)
         )
+
+    @cached_property
+    def questions(self) -> QuestionsRepository:
+        """The listeners' questions (``askQuestion``, ``markQuestion``)."""
+        from broadcast_shared.repositories.questions import QuestionsRepository
+
+        return QuestionsRepository(self.dynamodb.Table(self.settings.questions_table))
+
+    @cached_property
+    def translator(self) -> Translator:
+        """Translates a question into its session's source language (``askQuestion``)."""
+        from broadcast_shared.translators import translator_for
+
+        return translator_for(self.settings.translation_engine)
 
 
 runtime = LazyRuntime(SessionRuntime.from_environment)

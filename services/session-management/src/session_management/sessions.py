@@ -142,7 +142,7 @@ class SessionService:
         return self._existing_active(session_id)
 
     def update_broadcast(self, speaker: Connection, **changes: bool | float) -> Session:
-        session = self._owned_session(speaker)
+        session = self.owned_session(speaker)
         try:
             updated = self._rt.sessions.update_broadcast(session.session_id, **changes)
         except MembershipConflict as conflict:
@@ -156,7 +156,7 @@ class SessionService:
         The session has ended and been announced before the report is built, so a report that fails (a
         throttled read, say) is logged and counted (``SessionReportsFailed``), never an error for the speaker.
         """
-        session = self._owned_session(speaker)
+        session = self.owned_session(speaker)
         ended = self._rt.departures.end_session(session.session_id, EndReason.SPEAKER_ENDED, speaker.connection_id)
         if ended is None:
             return
@@ -167,7 +167,7 @@ class SessionService:
             metrics.add_metric(name="SessionReportsFailed", unit=MetricUnit.Count, value=1)
 
     def status(self, speaker: Connection, reason: UpdateReason = UpdateReason.REQUESTED) -> None:
-        session = self._owned_session(speaker)
+        session = self.owned_session(speaker)
         self._rt.notifier.send(
             speaker.connection_id, session_status(session, reason, self._rt.clock.now(), self._rt.prices)
         )
@@ -316,7 +316,7 @@ class SessionService:
             raise BroadcastError(ErrorCode.SESSION_ENDED, f"session {session_id} has ended", {"sessionId": session_id})
         return session
 
-    def _owned_session(self, speaker: Connection) -> Session:
+    def owned_session(self, speaker: Connection) -> Session:
         if not speaker.session_id:
             raise BroadcastError(ErrorCode.NOT_IN_SESSION, "create a session first")
         session = self._existing_active(speaker.session_id)

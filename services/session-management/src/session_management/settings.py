@@ -1,7 +1,7 @@
 """Session management's own settings: connection lifetimes, audience and session limits."""
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
@@ -49,6 +49,14 @@ class SessionSettings(RouteSettings):
     #: USD per billing unit (JSON, name -> USD: Terraform decodes ``infrastructure/pricing/<region>.json``), for the
     #: estimated cost in ``sessionStatus`` (``broadcast_shared.pricing``)
     prices: Annotated[dict[str, Annotated[float, Field(ge=0)]], NoDecode]
+    #: listeners' questions (``askQuestion`` writes, ``markQuestion`` marks)
+    questions_table: NonEmpty
+    #: what translates a question into the session's source language: ``translate`` (Amazon Translate) or
+    #: ``apertium`` (local)
+    translation_engine: Literal["translate", "apertium"] = "translate"
+    #: questions one listener connection may ask per minute, and one session's listeners together
+    questions_per_connection_per_minute: Annotated[int, Field(ge=1)] = 3
+    questions_per_session_per_minute: Annotated[int, Field(ge=1)] = 30
 
     @field_validator("allowed_terminologies", mode="before")
     @classmethod

@@ -25,7 +25,12 @@ def language_distribution(language_counts: dict[str, int]) -> dict[str, int]:
 
 
 def broadcast_state(session: Session) -> BroadcastState:
-    return BroadcastState(is_paused=session.is_paused, is_muted=session.is_muted, volume=session.volume)
+    return BroadcastState(
+        is_paused=session.is_paused,
+        is_muted=session.is_muted,
+        volume=session.volume,
+        questions_closed=session.questions_closed or None,
+    )
 
 
 def usage_so_far(session: Session) -> Usage:

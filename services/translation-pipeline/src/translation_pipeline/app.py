@@ -11,6 +11,7 @@ from broadcast_shared.config import AudienceSettings
 from broadcast_shared.errors import BroadcastError, ErrorCode
 from broadcast_shared.repositories.transcripts import TranscriptsRepository
 from broadcast_shared.runtime import Runtime
+from broadcast_shared.translators import Translator, translator_for
 from broadcast_shared.warm_up import WarmUp
 from broadcast_shared.websocket import LazyRuntime, event_decorator
 from translation_pipeline.cache import TranslationCache
@@ -19,7 +20,6 @@ from translation_pipeline.pipeline import PipelineDependencies, TranslationPipel
 from translation_pipeline.progress import SegmentProgress
 from translation_pipeline.settings import TranslationSettings
 from translation_pipeline.speech import Synthesizer, synthesizer_for
-from translation_pipeline.translators import Translator, translator_for
 
 
 @dataclass(frozen=True)

@@ -53,13 +53,13 @@ from broadcast_shared.observability import count_by, logger, metrics
 from broadcast_shared.repositories.connections import ConnectionsRepository
 from broadcast_shared.repositories.sessions import SessionsRepository
 from broadcast_shared.repositories.transcripts import TranscriptEntry, TranscriptsRepository
+from broadcast_shared.translators import TranslationThrottled, TranslationUnavailable, Translator
 from translation_pipeline.cache import TranslationCache
 from translation_pipeline.fanout import SlicedFanOut
 from translation_pipeline.progress import SegmentProgress
 from translation_pipeline.speech import SpeechUnavailable, Synthesizer
 from translation_pipeline.speech.policy import SpeechPolicy
 from translation_pipeline.speech.ssml import build_ssml
-from translation_pipeline.translators import TranslationThrottled, TranslationUnavailable, Translator
 
 #: raw audio bytes per message at most: base64 (x4/3) plus the JSON around it stays under 128 KB
 AUDIO_BYTES_PER_MESSAGE = 90 * 1024

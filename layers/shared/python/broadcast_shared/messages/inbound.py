@@ -9,7 +9,7 @@ import unicodedata
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator
+from pydantic import ConfigDict, Field, SecretStr, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from broadcast_shared.errors import UNSUPPORTED_LANGUAGE_ERROR
@@ -182,6 +182,42 @@ class GetTranscript(ClientMessage):
     @classmethod
     def _known_language(cls, value: str | None) -> str | None:
         return None if value is None else _supported(value, TARGET_LANGUAGES | set(SOURCE_LOCALES))
+
+
+#: the longest question a listener may ask, in characters (docs/ARCHITECTURE.md, "Limits")
+MAX_QUESTION_CHARACTERS = 500
+
+QuestionId = Annotated[str, Field(pattern=r"^[0-9]{13}-[0-9a-f]{8}$")]
+
+
+class AskQuestion(ClientMessage):
+    """A listener's question to the speaker, in the listener's language (translated for the speaker)."""
+
+    action: Literal["askQuestion"]
+    #: leading and trailing whitespace is dropped; what remains is 1 to 500 characters
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARACTERS)]
+
+
+class QuestionStatus(StrEnum):
+    """What the speaker made of a question."""
+
+    ANSWERED = "answered"
+    DISMISSED = "dismissed"
+
+
+class MarkQuestion(ClientMessage):
+    """The speaker marks a question of its session answered or dismissed."""
+
+    action: Literal["markQuestion"]
+    question_id: QuestionId
+    status: QuestionStatus
+
+
+class SetQuestions(ClientMessage):
+    """The speaker opens (the default) or closes its session to questions."""
+
+    action: Literal["setQuestions"]
+    open: bool
 
 
 class SendAudio(ClientMessage):

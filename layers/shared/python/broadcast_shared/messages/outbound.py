@@ -11,6 +11,8 @@ class BroadcastState(WireModel):
     is_paused: bool = False
     is_muted: bool = False
     volume: float = 1.0
+    #: true while the speaker has closed the session to questions (``setQuestions``); absent when open
+    questions_closed: bool | None = None
 
 
 class UpdateReason(StrEnum):
@@ -260,3 +262,36 @@ class Audio(WireModel):
     data: str
     chunk_index: int
     final: bool
+
+
+class Question(WireModel):
+    """To the speaker only: a listener's question, translated into the session's source language."""
+
+    type: Literal["question"] = "question"
+    session_id: str
+    question_id: str
+    #: the asker's language (their listening language), and what they typed in it
+    language: str
+    text: str
+    #: the question in the session's source language; the original text when ``translated`` is false
+    translated_text: str
+    #: false when no translator serves the asker's language into the source language (or the call failed)
+    translated: bool
+    asked_at: float
+
+
+class QuestionReceived(WireModel):
+    """To the asker: the question reached the speaker's queue."""
+
+    type: Literal["questionReceived"] = "questionReceived"
+    session_id: str
+    question_id: str
+
+
+class QuestionMarked(WireModel):
+    """To the speaker: ``markQuestion`` took effect."""
+
+    type: Literal["questionMarked"] = "questionMarked"
+    session_id: str
+    question_id: str
+    status: str

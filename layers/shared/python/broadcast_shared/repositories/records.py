@@ -80,6 +80,8 @@ class Session:
     passcode_hash: str | None = field(default=None, repr=False)
     #: what the session has been billed on so far (the cost meter's counts, added as they are flushed)
     usage: SessionUsage = field(default_factory=SessionUsage)
+    #: the speaker closed the session to questions (``setQuestions``)
+    questions_closed: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -116,6 +118,7 @@ class Session:
             presenter=item.get("presenter"),
             passcode_hash=item.get("passcodeHash"),
             usage=SessionUsage.from_item(item),
+            questions_closed=bool(item.get("questionsClosed", False)),
         )
 
 

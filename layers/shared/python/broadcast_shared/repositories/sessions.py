@@ -282,11 +282,17 @@ class SessionsRepository:
         return not failed
 
     def update_broadcast(self, session_id: str, **changes: bool | float) -> Session:
-        """Set ``is_paused``/``is_muted``/``volume`` on an active session; returns the new session.
+        """Set ``is_paused``/``is_muted``/``volume``/``questions_closed`` on an active session; returns the new
+        session.
 
         Every change moves ``controlVersion`` on, so a broadcast can tell whether it carries the latest state
         (:meth:`claim_control_broadcast`)."""
-        names = {"is_paused": "isPaused", "is_muted": "isMuted", "volume": "volume"}
+        names = {
+            "is_paused": "isPaused",
+            "is_muted": "isMuted",
+            "volume": "volume",
+            "questions_closed": "questionsClosed",
+        }
         assignments = [f"#{names[key]} = :{names[key]}" for key in changes]
         values: dict[str, Any] = {
             f":{names[key]}": dynamo_number(value) if isinstance(value, float) else value

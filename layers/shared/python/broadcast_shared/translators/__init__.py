@@ -20,9 +20,9 @@ class Translator(Protocol):
 
 def translator_for(engine: str) -> Translator:
     if engine == "apertium":
-        from translation_pipeline.translators.apertium import ApertiumTranslator
+        from broadcast_shared.translators.apertium import ApertiumTranslator
 
         return ApertiumTranslator()
-    from translation_pipeline.translators.amazon import AmazonTranslator
+    from broadcast_shared.translators.amazon import AmazonTranslator
 
     return AmazonTranslator()

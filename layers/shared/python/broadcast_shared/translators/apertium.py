@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 
 from broadcast_shared.meter import meter
-from translation_pipeline.translators import TranslationUnavailable
+from broadcast_shared.translators import TranslationUnavailable
 
 #: (source, target) -> the apertium modes to chain
 ROUTES: dict[tuple[str, str], tuple[str, ...]] = {

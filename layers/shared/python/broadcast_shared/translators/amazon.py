@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from broadcast_shared import aws
-from translation_pipeline.translators import TranslationThrottled, TranslationUnavailable
+from broadcast_shared.translators import TranslationThrottled, TranslationUnavailable
 
 
 class AmazonTranslator:
