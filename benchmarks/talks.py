@@ -33,7 +33,7 @@ LISTENERS_PER_TALK = 20
 POCKETSPHINX_LISTENERS = ("es", "fr", "es")
 POCKETSPHINX_TALKS = 4
 #: the local environment as deployed, with the scripted recogniser (the rest of `audio` as local.tfvars has it)
-SCRIPTED = {"audio": '{transcription_engine="scripted",stream_on_demand=false,stream_shard_count=8}'}
+SCRIPTED = {"audio": '{transcription_engine="scripted",stream_on_demand=false,stream_shard_count=4}'}
 #: what the metric names of a throttled call hold (EMF lines in the function logs)
 THROTTLE = re.compile(r"throttl", re.IGNORECASE)
 
@@ -48,7 +48,9 @@ class LoadFigures:
 
     def print(self) -> None:
         admitted = [r for r in self.records if r.refused is None]
-        refused = len(self.records) - len(admitted)
+        refused = Counter(
+            str((r.refused or {}).get("code") or (r.refused or {}).get("message")) for r in self.records if r.refused
+        )
         listeners = [(r, listener) for r in admitted for listener in r.listeners]
         delivered = sum(len({m["segmentId"] for _, m in listener.finals}) for _, listener in listeners)
         wanted = sum(max(self.expected, len(r.finals)) for r, _ in listeners)
@@ -74,7 +76,8 @@ class LoadFigures:
         print(figures)
         print(
             f"            speech fallbacks {speech['standard']}  skips {speech['skipped']}"
-            f"  throttles {_listed(throttles)}  refused sessions {refused}  ({self.seconds:.0f} s)"
+            f"  throttles {_listed(throttles)}  refused sessions {_listed(refused) if refused else 0}"
+            f"  ({self.seconds:.0f} s)"
         )
 
 

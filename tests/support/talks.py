@@ -40,7 +40,7 @@ class ListenerRecord:
 class TalkRecord:
     chunk_ms: int
     session_id: str = ""
-    #: the ``error`` answer to ``createSession`` (a refused session: ``CAPACITY_REACHED``, say)
+    #: the ``error`` answer to ``createSession`` (a refused session: ``CAPACITY_REACHED``, say), or the gateway's
     refused: dict[str, Any] | None = None
     #: when each chunk was sent, by sequence
     sent_at: dict[int, float] = field(default_factory=dict)
@@ -142,7 +142,8 @@ async def run_talk(
             answer = json.loads(await asyncio.wait_for(speaker.recv(), timeout=60))
             if answer.get("type") == "sessionCreated":
                 record.session_id = answer["sessionId"]
-            elif answer.get("type") == "error":
+            elif answer.get("type") == "error" or "message" in answer and "type" not in answer:
+                # Refused (CAPACITY_REACHED, say), or failed at the gateway ("Internal server error").
                 record.refused = answer
                 return record
         tasks = [asyncio.create_task(_speaker_messages(speaker, record, changed))]
