@@ -106,6 +106,11 @@ async def _listen(
                 kind = message.get("type")
                 if kind == "sessionJoined":
                     joined.set()
+                elif not joined.is_set() and (kind == "error" or "message" in message and kind is None):
+                    # The join failed (an Internal server error from the gateway, say): a listener who missed all.
+                    listener.errors.append(message)
+                    joined.set()
+                    return
                 elif kind == "translation" and not message.get("isPartial"):
                     listener.finals.append((time.monotonic(), message))
                     changed.set()
