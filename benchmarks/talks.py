@@ -76,8 +76,11 @@ class LoadFigures:
         if latencies:
             figures += f"  caption p50 {percentile(latencies, 0.5):6.0f} ms  p95 {percentile(latencies, 0.95):6.0f} ms"
         print(figures)
+        rejoins = sum(len(listener.join_failures) for _, listener in listeners)
+        unjoined = sum(1 for _, listener in listeners if not listener.joined)
         print(
-            f"            speech fallbacks {speech['standard']}  skips {speech['skipped']}"
+            f"            joins failed {rejoins} (listeners never joined {unjoined})"
+            f"  speech fallbacks {speech['standard']}  skips {speech['skipped']}"
             f"  throttles {_listed(throttles)}  refused sessions {_listed(refused) if refused else 0}"
             f"  ({self.seconds:.0f} s)"
         )

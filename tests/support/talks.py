@@ -22,6 +22,9 @@ from broadcast_tools import local_auth
 
 #: a listener's messages are kept up to this size (speech rides in the caption's own message)
 MAX_MESSAGE_BYTES = 2**20
+#: a listener whose join failed joins again, as a person taps Join again, this many times in all, this far apart
+JOIN_ATTEMPTS = 3
+JOIN_RETRY_SECONDS = 1.0
 
 
 @dataclass
@@ -29,8 +32,14 @@ class ListenerRecord:
     language: str
     #: the final captions, with their arrival times (``time.monotonic``)
     finals: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
-    #: gateway errors (``{"message": "Too Many Requests"}``) and protocol errors
+    #: gateway errors (``{"message": "Too Many Requests"}``) and protocol errors once joined
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: the answers to joins that failed (each retried, up to ``JOIN_ATTEMPTS`` joins)
+    join_failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def joined(self) -> bool:
+        return len(self.join_failures) < JOIN_ATTEMPTS and not any(e.get("type") == "connection" for e in self.errors)
 
     def segment_ids(self) -> list[str]:
         return [message["segmentId"] for _, message in self.finals]
@@ -107,10 +116,14 @@ async def _listen(
                 if kind == "sessionJoined":
                     joined.set()
                 elif not joined.is_set() and (kind == "error" or "message" in message and kind is None):
-                    # The join failed (an Internal server error from the gateway, say): a listener who missed all.
-                    listener.errors.append(message)
-                    joined.set()
-                    return
+                    # The join failed (the gateway's Internal server error: joinSession timed out on a loaded
+                    # machine, say): a person taps Join again; after JOIN_ATTEMPTS, a listener who missed all.
+                    listener.join_failures.append(message)
+                    if len(listener.join_failures) >= JOIN_ATTEMPTS:
+                        joined.set()
+                        return
+                    await asyncio.sleep(JOIN_RETRY_SECONDS)
+                    await ws.send(json.dumps(join))
                 elif kind == "translation" and not message.get("isPartial"):
                     listener.finals.append((time.monotonic(), message))
                     changed.set()
