@@ -13,7 +13,18 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 use_emulator_environment()
 
-from benchmarks import artifacts, audio, fanout, flood, gateway, latency, segments, session_status, translation  # noqa: E402
+from benchmarks import (  # noqa: E402
+    artifacts,
+    audio,
+    fanout,
+    flood,
+    gateway,
+    latency,
+    segments,
+    session_status,
+    talks,
+    translation,
+)
 from benchmarks.harness import keep_logs_out_of_the_figures  # noqa: E402
 
 BENCHMARKS = {
@@ -26,6 +37,7 @@ BENCHMARKS = {
     "translation": translation,
     "latency": latency,
     "flood": flood,
+    "talks": talks,
 }
 
 if __name__ == "__main__":

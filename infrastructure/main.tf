@@ -490,8 +490,9 @@ locals {
 module "audio_stream" {
   source = "./modules/kinesis_stream"
 
-  name      = local.audio_stream_name
-  on_demand = var.audio.stream_on_demand
+  name        = local.audio_stream_name
+  on_demand   = var.audio.stream_on_demand
+  shard_count = var.audio.stream_shard_count
   consumers = {
     for key, stream in local.stream_consumers : replace(key, "_", "-") => {
       function_name = module.function[key].function_name

@@ -230,18 +230,23 @@ variable "tags" {
 }
 
 variable "audio" {
-  description = "Audio transcription: the recogniser, limits and the audio stream's capacity."
+  description = "Audio transcription: the recogniser, limits and the audio stream's capacity: on demand (Kinesis adds shards as the traffic grows), or provisioned with stream_shard_count shards. Each shard is read by one transcription worker invocation at a time, which recognises every talk whose session id hashes to it, so the shards bound how many workers recognise talks in parallel (docs/ARCHITECTURE.md, \"Many talks at once\")."
   type = object({
     transcription_engine    = optional(string, "transcribe")
     rate_per_second         = optional(number, 60)
     silence_timeout_seconds = optional(number, 10)
     stream_on_demand        = optional(bool, true)
+    stream_shard_count      = optional(number, 1)
   })
   default = {}
 
   validation {
-    condition     = contains(["transcribe", "pocketsphinx"], var.audio.transcription_engine)
-    error_message = "audio.transcription_engine must be transcribe (AWS) or pocketsphinx (local runs)."
+    condition     = contains(["transcribe", "pocketsphinx", "scripted"], var.audio.transcription_engine)
+    error_message = "audio.transcription_engine must be transcribe (AWS), pocketsphinx (local runs) or scripted (local load runs: a timed transcript replayed)."
+  }
+  validation {
+    condition     = var.audio.stream_shard_count >= 1 && floor(var.audio.stream_shard_count) == var.audio.stream_shard_count
+    error_message = "audio.stream_shard_count must be a whole number, at least 1."
   }
   validation {
     condition     = var.audio.rate_per_second >= 1 && var.audio.silence_timeout_seconds >= 1

@@ -75,10 +75,10 @@ def function(emulator):
     return name
 
 
-def kinesis_mapping(function: str, **options) -> str:
+def kinesis_mapping(function: str, shards: int = 1, **options) -> str:
     kinesis = boto3.client("kinesis")
     stream = f"audio-{uuid.uuid4().hex[:8]}"
-    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    kinesis.create_stream(StreamName=stream, ShardCount=shards)
     arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
     boto3.client("lambda").create_event_source_mapping(
         EventSourceArn=arn, FunctionName=function, StartingPosition="TRIM_HORIZON", BatchSize=10, **options
@@ -215,3 +215,28 @@ def test_sqs_records_the_function_handled_are_deleted_and_failed_ones_end_on_the
     assert recorder.bodies().count("bad") >= 2  # retried before it was given up
     (kept,) = sqs.receive_message(QueueUrl=dead_letter)["Messages"]
     assert kept["Body"] == "bad"
+
+
+def test_each_shard_has_its_own_invocation_in_flight_so_talks_on_other_shards_do_not_wait(emulator, function):
+    # A transcription worker holds its shard's batch for up to its whole timeout: a talk on another shard is
+    # delivered meanwhile, to an invocation of its own (issue #21: four talks at once).
+    stream = kinesis_mapping(function, shards=2)
+    kinesis = boto3.client("kinesis")
+    shards = [s["HashKeyRange"]["StartingHashKey"] for s in kinesis.list_shards(StreamName=stream)["Shards"]]
+    released = threading.Event()
+    delivered: list[str] = []
+
+    def worker(name: str, event: dict) -> None:
+        key = event["Records"][0]["kinesis"]["partitionKey"]
+        delivered.append(key)
+        if key == "first-talk":
+            released.wait(timeout=30)  # this invocation holds its shard
+
+    for key, start in zip(("first-talk", "second-talk"), shards, strict=True):
+        kinesis.put_record(StreamName=stream, Data=key.encode(), PartitionKey=key, ExplicitHashKey=start)
+    sources = run_sources(emulator, worker)
+    try:
+        eventually(lambda: sorted(delivered) == ["first-talk", "second-talk"])
+    finally:
+        released.set()
+        sources.stop()

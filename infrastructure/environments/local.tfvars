@@ -6,10 +6,13 @@ create_deployment  = false
 tracing            = false
 log_retention_days = 1
 
-# No Transcribe in an emulator: the local engine (pocketsphinx, English) recognises.
+# No Transcribe in an emulator: the local engine (pocketsphinx, English) recognises ("scripted" replays a timed
+# transcript instead: make bench's load runs). Four shards: four talks' audio is read by up to four worker
+# invocations, side by side, as on AWS (one shard carried every talk through one worker: docs/LOCAL.md).
 audio = {
   transcription_engine = "pocketsphinx"
   stream_on_demand     = false
+  stream_shard_count   = 4
 }
 
 # No Translate or Polly in an emulator: apertium and espeak-ng (installed by make setup).

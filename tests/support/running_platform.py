@@ -39,11 +39,12 @@ class RunningPlatform:
 
 
 @contextmanager
-def serving_applied_platform(**options: Any) -> Iterator[RunningPlatform]:
-    """``ENV=local`` applied by Terraform into a scratch emulator, the platform serving it (``options`` as
+def serving_applied_platform(variables: dict[str, str] | None = None, **options: Any) -> Iterator[RunningPlatform]:
+    """``ENV=local`` applied by Terraform into a scratch emulator (``variables`` overriding the environment's, as
+    :func:`tests.support.deployment.apply_local` takes them), the platform serving it (``options`` as
     :class:`LocalPlatform` takes them); destroyed afterwards."""
     with tempfile.TemporaryDirectory() as scratch:
-        deployment = apply_local(Path(scratch))
+        deployment = apply_local(Path(scratch), variables=variables)
         deployed = next(deployment)
         try:
             with RunningPlatform(deployed["endpoint"], **options) as stack:

@@ -38,6 +38,10 @@ log = logging.getLogger("local_runtime.gateway")
 MAX_MESSAGE_BYTES = 128 * 1024
 MAX_FRAME_BYTES = 32 * 1024
 IDLE_TIMEOUT_SECONDS = 600
+#: how long a connection's opening handshake may take, the authorizer's and $connect's invocations included: API
+#: Gateway's integration timeout (29 s), not the websockets server's 10 s, which dropped listeners joining at once
+#: while the functions' environments started (four talks' audiences on two cores)
+HANDSHAKE_TIMEOUT_SECONDS = 29
 MAX_CONNECTION_SECONDS = 7200
 ACCOUNT = "123456789012"
 
@@ -120,6 +124,7 @@ class LocalGateway:
             process_request=self._process_request,
             max_size=(MAX_MESSAGE_BYTES, MAX_FRAME_BYTES),
             ping_interval=None,
+            open_timeout=HANDSHAKE_TIMEOUT_SECONDS,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._watchdog = asyncio.create_task(self._enforce_limits())

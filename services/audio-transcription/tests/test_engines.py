@@ -15,7 +15,8 @@ from aws_sdk_transcribe_streaming.models import (
     TranscriptResultStreamTranscriptEvent,
 )
 
-from audio_transcription.engines import EngineError, UnsupportedLanguage, recognizer_for
+from audio_transcription.engines import EngineError, Recognition, UnsupportedLanguage, recognizer_for
+from audio_transcription.engines.scripted import SCRIPT, finals_within, timed_script
 from audio_transcription.engines.sphinx import SphinxRecognizer
 from audio_transcription.engines.transcribe import TranscribeRecognizer, recognitions_from
 from audio_transcription.stabilizer import Stabilizer
@@ -224,3 +225,34 @@ def test_transcribe_failing_on_an_accepted_http2_connection_fails_the_stream_wit
             stream.finish(timeout=30)
     assert endpoint.requests and set(endpoint.requests) == {"h2"}  # the request reached it over HTTP/2
     assert "status: 500" in str(failure.value) and "ConfigError" not in str(failure.value)
+
+
+def test_scripted_recogniser_replays_its_transcript_timed_to_the_audio_it_receives():
+    sentences, round_seconds = timed_script()
+    stream = recognizer_for("scripted").open("en-US")
+    chunk = b"\0\0" * 3200  # 200 ms
+    results: list[Recognition] = []
+    for _ in range(int((round_seconds + 5) / 0.2)):
+        stream.send(chunk)
+        results += stream.results()
+    finals = [r for r in results if not r.is_partial]
+    assert [f.text for f in finals][: len(SCRIPT)] == list(SCRIPT)
+    assert [f.end for f in finals][: len(sentences)] == pytest.approx([s.end for s in sentences])
+    first = [r for r in results if r.result_id == "s1"]
+    partial_texts = [r.text for r in first if r.is_partial]
+    assert partial_texts and all(
+        later.startswith(earlier) for earlier, later in zip(partial_texts, partial_texts[1:], strict=False)
+    )
+    assert first[-1].is_partial is False and all(w.stable for w in first[-1].words)
+    # Mid-sentence, the last words of a partial may still change (as pocketsphinx's agreement gives them).
+    assert any(not w.stable for r in first if r.is_partial for w in r.words)
+    # The script goes round again: the seventh final is the first sentence, later in the stream.
+    assert finals[len(SCRIPT)].text == SCRIPT[0] and finals[len(SCRIPT)].start == pytest.approx(round_seconds)
+
+
+def test_scripted_recogniser_counts_the_finals_a_stream_of_given_length_gives():
+    _, round_seconds = timed_script()
+    stream = recognizer_for("scripted").open("en-US")
+    stream.send(b"\0\0" * int(16000 * (round_seconds + 1.0)))
+    finals = [r for r in stream.finish(timeout=5) if not r.is_partial]
+    assert len(finals) == finals_within(round_seconds + 1.0) == len(SCRIPT) + 1

@@ -15,8 +15,9 @@ class AudioSettings(EnvironmentSettings):
 
     #: the Kinesis data stream ``sendAudio`` appends to, keyed by session id
     audio_stream_name: NonEmpty
-    #: ``transcribe`` (Amazon Transcribe streaming) or ``pocketsphinx`` (local, English)
-    transcription_engine: Literal["transcribe", "pocketsphinx"] = "transcribe"
+    #: ``transcribe`` (Amazon Transcribe streaming), ``pocketsphinx`` (local, English) or ``scripted`` (local load
+    #: runs: a timed transcript replayed, engines/scripted.py)
+    transcription_engine: Literal["transcribe", "pocketsphinx", "scripted"] = "transcribe"
     #: Amazon Transcribe streaming's endpoint; empty: the SDK's own resolution
     #: (``AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING``, ``AWS_ENDPOINT_URL``, else the Region's endpoint)
     transcribe_endpoint_url: str = ""

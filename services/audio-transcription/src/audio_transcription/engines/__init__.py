@@ -4,7 +4,8 @@ A :class:`Recognizer` opens one :class:`RecognizerStream` per session. The strea
 takes PCM (16-bit, 16 kHz, mono) as it arrives and yields :class:`Recognition`
 results, partial and final, with times in seconds from the start of the stream.
 Amazon Transcribe streaming (``transcribe``) serves AWS; ``pocketsphinx`` serves local
-runs (English only). Both produce the same results, so everything above them (order,
+runs (English only); ``scripted`` replays a timed transcript at next to no CPU (local load
+runs, ``make bench``). All produce the same results, so everything above them (order,
 stabilisation, forwarding) is the same code.
 """
 
@@ -76,6 +77,10 @@ def recognizer_for(engine: str, endpoint_url: str = "") -> Recognizer:
         from audio_transcription.engines.sphinx import SphinxRecognizer
 
         return SphinxRecognizer()
+    if engine == "scripted":
+        from audio_transcription.engines.scripted import ScriptedRecognizer
+
+        return ScriptedRecognizer()
     from audio_transcription.engines.transcribe import TranscribeRecognizer
 
     return TranscribeRecognizer(endpoint_url=endpoint_url)

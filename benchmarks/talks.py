@@ -1,0 +1,149 @@
+"""Many talks at once through the deployed local platform: what an event's load does to delivery and latency.
+
+Loads of 1, 4, 12 and 24 concurrent talks (started 0.7 s apart), each to 20 listeners in 5 languages, with the
+scripted recogniser (``audio.transcription_engine = "scripted"``: a timed transcript replayed at next to no CPU,
+so the figures measure the platform, not pocketsphinx); then four talks with pocketsphinx, the ``make dev``
+recogniser, each to es, fr and a second es listener. Per load: finals delivered / expected per listener,
+inversions, speech end → final caption p50/p95, the speech fallbacks and skips the finals report (their
+``speech`` field), throttles per service, and the sessions ``createSession`` refused (``CAPACITY_REACHED``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from audio_transcription.engines.scripted import finals_within, timed_script
+from benchmarks.stats import percentile
+from broadcast_tools.speech import TALK, synthesize
+from tests.support.running_platform import serving_applied_platform
+from tests.support.talks import TalkRecord, run_talks
+
+LOADS = (1, 4, 12, 24)
+LANGUAGES = ("es", "fr", "de", "it", "pt")
+LISTENERS_PER_TALK = 20
+#: the eight-sentence talk's listeners in issue #21's four-talk run
+POCKETSPHINX_LISTENERS = ("es", "fr", "es")
+POCKETSPHINX_TALKS = 4
+#: the local environment as deployed, with the scripted recogniser (the rest of `audio` as local.tfvars has it)
+SCRIPTED = {"audio": '{transcription_engine="scripted",stream_on_demand=false,stream_shard_count=4}'}
+#: the unmeasured talk that starts the functions' environments before the loads (one sentence of the script)
+WARM_UP_SECONDS = 4
+#: what the metric names of a throttled call hold (EMF lines in the function logs)
+THROTTLE = re.compile(r"throttl", re.IGNORECASE)
+
+
+@dataclass
+class LoadFigures:
+    talks: int
+    records: list[TalkRecord]
+    expected: int
+    throttles: Counter[str]
+    seconds: float
+
+    def print(self) -> None:
+        admitted = [r for r in self.records if r.refused is None]
+        refused = Counter(
+            str((r.refused or {}).get("code") or (r.refused or {}).get("message")) for r in self.records if r.refused
+        )
+        listeners = [(r, listener) for r in admitted for listener in r.listeners]
+        delivered = sum(len({m["segmentId"] for _, m in listener.finals}) for _, listener in listeners)
+        wanted = sum(max(self.expected, len(r.finals)) for r, _ in listeners)
+        short = sum(1 for r, listener in listeners if len(listener.finals) < max(self.expected, len(r.finals)))
+        inversions = sum(r.inversions(listener) for r, listener in listeners)
+        latencies = [ms for r in admitted for ms in r.caption_latencies_ms()]
+        speech = Counter(m.get("speech") for _, listener in listeners for _, m in listener.finals)
+        gateway = sum(
+            1
+            for r in admitted
+            for error in (*r.speaker_errors, *(e for listener in r.listeners for e in listener.errors))
+            if error.get("message") == "Too Many Requests"
+        )
+        throttles = Counter(self.throttles)
+        if gateway:
+            throttles["API Gateway (Too Many Requests)"] += gateway
+        figures = (
+            f"  {self.talks:>2} talks  finals delivered {delivered}/{wanted} to {len(listeners)} listeners"
+            f" ({short} short)  inversions {inversions}"
+        )
+        if latencies:
+            figures += f"  caption p50 {percentile(latencies, 0.5):6.0f} ms  p95 {percentile(latencies, 0.95):6.0f} ms"
+        print(figures)
+        rejoins = sum(len(listener.join_failures) for _, listener in listeners)
+        unjoined = sum(1 for _, listener in listeners if not listener.joined)
+        print(
+            f"            joins failed {rejoins} (listeners never joined {unjoined})"
+            f"  speech fallbacks {speech['standard']}  skips {speech['skipped']}"
+            f"  throttles {_listed(throttles)}  refused sessions {_listed(refused) if refused else 0}"
+            f"  ({self.seconds:.0f} s)"
+        )
+
+
+def _listed(counts: Counter[str]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "none"
+
+
+def throttles_in(log_dir: Path) -> Counter[str]:
+    """The functions' EMF metrics about throttled calls (a metric name holding "throttl"), summed per metric."""
+    counts: Counter[str] = Counter()
+    for log in log_dir.glob("*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if not line.startswith("{") or not THROTTLE.search(line):
+                continue
+            try:
+                blob = json.loads(line)
+                names = [m["Name"] for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
+            except (ValueError, KeyError, TypeError):
+                continue
+            for name in names:
+                if THROTTLE.search(name):
+                    value = blob.get(name, 0)
+                    counts[name] += int(sum(value) if isinstance(value, list) else value)
+    return counts
+
+
+def measure(
+    url: str, log_dir: Path, talks: int, pcm: bytes, languages: Sequence[str], expected: int, wait_seconds: float
+) -> LoadFigures:
+    before = throttles_in(log_dir)
+    started = time.monotonic()
+    records = asyncio.run(run_talks(url, pcm, talks, languages, expected, wait_seconds=wait_seconds))
+    return LoadFigures(talks, records, expected, throttles_in(log_dir) - before, time.monotonic() - started)
+
+
+def scripted_talk() -> tuple[bytes, int]:
+    """One round of the scripted recogniser's transcript as silent audio (it does not listen), and its finals."""
+    _, seconds = timed_script()
+    return b"\0" * int(seconds * 32000), finals_within(seconds)
+
+
+def run(loads: Sequence[int] = LOADS) -> None:
+    pcm, expected = scripted_talk()
+    listeners = [LANGUAGES[n % len(LANGUAGES)] for n in range(LISTENERS_PER_TALK)]
+    print(
+        f"== talks at once, local platform, scripted recogniser ({len(pcm) / 32000:.0f} s talks, "
+        f"{LISTENERS_PER_TALK} listeners each in {len(LANGUAGES)} languages), speech end -> final caption"
+    )
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        serving_applied_platform(log_dir=Path(logs), variables=SCRIPTED) as stack,
+    ):
+        # One short talk first, not counted: the functions' environments start (as a deployment warms up before an
+        # event), so the first load does not pay every cold start.
+        asyncio.run(run_talks(stack.url, pcm[: WARM_UP_SECONDS * 32000], 1, listeners, wait_seconds=30))
+        for talks in loads:
+            measure(stack.url, Path(logs), talks, pcm, listeners, expected, wait_seconds=60).print()
+    talk = synthesize(TALK)
+    print(
+        f"== {POCKETSPHINX_TALKS} talks at once, pocketsphinx (the make dev recogniser), the eight-sentence talk, "
+        f"listeners {'/'.join(POCKETSPHINX_LISTENERS)} each (target p95 <= 2000 ms)"
+    )
+    with tempfile.TemporaryDirectory() as logs, serving_applied_platform(log_dir=Path(logs)) as stack:
+        measure(stack.url, Path(logs), POCKETSPHINX_TALKS, talk, POCKETSPHINX_LISTENERS, 0, wait_seconds=90).print()
