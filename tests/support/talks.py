@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from broadcast_tools import local_auth
 
@@ -189,6 +190,12 @@ async def run_talk(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # The speaker ends the talk, as a speaker does: its place in the deployment's capacity is free again.
+        await speaker.send(json.dumps({"action": "endSession"}))
+        with contextlib.suppress(TimeoutError, ConnectionClosed):
+            async with asyncio.timeout(30):
+                while json.loads(await speaker.recv()).get("type") != "sessionEnded":
+                    pass
     return record
 
 
