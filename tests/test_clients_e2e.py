@@ -112,10 +112,14 @@ def broadcast(deployed_local, tmp_path_factory) -> Broadcast:
             clients.append(opener)
             session = opener.next_line(lambda line: line.startswith("session ")).split()[1].rstrip(":")
             listen = ("--session", session, "--language", "es", "--json")
-            steady, dropped = (Client("broadcast-listener", *connection, *listen) for _ in range(2))
-            clients += [steady, dropped]
-            for listener in (steady, dropped):
-                listener.next_line(lambda line: '"sessionJoined"' in line)
+            # One after the other: the gateway lists connections in the order they opened, and the second
+            # listener's is the one the test drops.
+            steady = Client("broadcast-listener", *connection, *listen)
+            clients.append(steady)
+            steady.next_line(lambda line: '"sessionJoined"' in line)
+            dropped = Client("broadcast-listener", *connection, *listen)
+            clients.append(dropped)
+            dropped.next_line(lambda line: '"sessionJoined"' in line)
             talking = ("--session", session, "--wav", str(talk), "--linger", "30", "--end")
             speaker = Client("broadcast-speaker", *connection, *token, *talking)
             clients.append(speaker)

@@ -110,7 +110,9 @@ def test_throttled_speech_and_translation_degrade_in_order_flagged_and_counted(a
         polly = counts.get(("polly", language), Counter())
         assert polly["SpeechFallbacks"] == speech["standard"], (language, polly)  # every voice here has neural
         assert polly["SpeechSkipped"] == speech["skipped"], (language, polly)
-        assert counts.get(("translate", language), Counter())["ThrottledCalls"] == untranslated, language
+        # Every untranslated final met at least one throttled call (a final's text is translated in blocks, and its
+        # partials' blocks may be throttled too: a throttled call need not cost a final its translation).
+        assert counts.get(("translate", language), Counter())["ThrottledCalls"] >= untranslated, language
     print(f"finals {len(result.finals)}; {dict(seen)}; refused at the edge {refused}; talk took {elapsed:.1f} s")
     # The quotas did bite: not every final could be neural, and Translate refused some calls.
     assert sum(v for k, v in seen.items() if k.endswith(("standard", "skipped"))) > 0

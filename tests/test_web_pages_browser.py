@@ -387,7 +387,7 @@ def test_stage_display_says_what_is_wrong_with_its_address(broadcast, browser):
 
 def sent(gateway, connection_id: str, kind: str) -> int:
     """Messages of ``kind`` the local gateway sent to one connection."""
-    return gateway.sent_to(connection_id)[kind]
+    return gateway.usage.sent_to(connection_id)[kind]
 
 
 def test_a_listener_who_turns_captions_off_receives_no_partials_counted_at_the_gateway(broadcast, browser):

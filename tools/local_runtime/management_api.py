@@ -17,11 +17,12 @@ import re
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from local_runtime.faults import Faults
+from local_runtime.faults import Faults, request_operation, request_service
 from local_runtime.quiet_server import QuietHTTPServer
 from local_runtime.quotas import TokenBucket
 from local_runtime.stand_ins import StoodInServices
@@ -167,14 +168,18 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
                 self._invoke(unquote(invoke["name"]), data)
                 return
             path = self.path.split("?", 1)[0]
-            if owner.stand_ins is not None and owner.stand_ins.handles(path, self.headers.get("X-Amz-Target")):
-                answer = owner.stand_ins.answer(path, self.headers.get("X-Amz-Target"), data)
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
+            target = self.headers.get("X-Amz-Target")
+            if owner.stand_ins is not None and owner.stand_ins.handles(path, target):
+                # The fault plan reaches the stood-in services as it reaches the emulator (local_runtime.faults).
+                service = request_service(self.headers.get("Authorization", ""))
+                fault = owner.faults.take(service, request_operation(target), data) if owner.faults else None
+                if fault is not None:
+                    time.sleep(fault.delay)
+                if fault is not None and fault.status is not None:
+                    self._answer(fault.status, *Faults.error_body(fault))
+                else:
+                    answer = owner.stand_ins.answer(path, target, data)
+                    self._answer(answer.status, answer.body, answer.headers)
                 return
             connection_id = self._connection_id()
             if owner.requests is not None and not owner.requests.take():
@@ -194,6 +199,14 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
                 self._reply(200)
             else:
                 self._reply(410, error="GoneException")
+
+        def _answer(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def _invoke(self, function: str, data: bytes) -> None:
             invocation_type = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
