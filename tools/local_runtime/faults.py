@@ -18,10 +18,9 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
-from local_runtime.quiet_server import QuietHTTPServer
+from local_runtime.quiet_server import QuietHTTPServer, QuietRequestHandler
 
 CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/(?P<service>[^/]+)/aws4_request")
 #: hop-by-hop headers a proxy does not pass on (and the length, which it sets itself)
@@ -116,24 +115,8 @@ class FaultyAwsEndpoint:
         self._server.server_close()
 
 
-def _proxy_handler(owner: FaultyAwsEndpoint) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # The reply's headers and body are two writes: with Nagle on, the body waits for the client's delayed ACK
-        # (40 ms), which held every keep-alive call to one per 40 ms per connection.
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
-            return
-
-        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+def _proxy_handler(owner: FaultyAwsEndpoint) -> type[QuietRequestHandler]:
+    class Handler(QuietRequestHandler):
         def _proxy(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             fault = owner.faults.take(
@@ -144,7 +127,7 @@ def _proxy_handler(owner: FaultyAwsEndpoint) -> type[BaseHTTPRequestHandler]:
             if fault is not None:
                 time.sleep(fault.delay)
                 if fault.status is not None:
-                    self._send(fault.status, *Faults.error_body(fault))
+                    self.answer(fault.status, *Faults.error_body(fault))
                     return
             upstream = http.client.HTTPConnection(owner.upstream.netloc, timeout=120)
             try:
@@ -156,7 +139,7 @@ def _proxy_handler(owner: FaultyAwsEndpoint) -> type[BaseHTTPRequestHandler]:
             finally:
                 upstream.close()
             try:
-                self._send(response.status, payload, passed)
+                self.answer(response.status, payload, passed)
             except OSError:
                 pass  # the caller gave up (a function that timed out while its call was held)
 

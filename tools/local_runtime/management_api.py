@@ -17,13 +17,11 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import unquote
 
 from local_runtime.faults import Faults, request_operation, request_service
-from local_runtime.quiet_server import QuietHTTPServer
+from local_runtime.quiet_server import QuietHTTPServer, QuietRequestHandler
 from local_runtime.quotas import TokenBucket
 from local_runtime.stand_ins import StoodInServices
 
@@ -135,16 +133,8 @@ class ManagementApiServer:
         self._server.server_close()
 
 
-def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # The reply's headers and body are two writes: with Nagle on, the body waits for the client's delayed ACK
-        # (40 ms), which held every keep-alive call to one per 40 ms per connection.
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
-            return
-
+def _handler_for(owner: ManagementApiServer) -> type[QuietRequestHandler]:
+    class Handler(QuietRequestHandler):
         def _connection_id(self) -> str | None:
             match = PATH.match(self.path.split("?", 1)[0])
             return unquote(match["id"]) if match else None
@@ -153,13 +143,8 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
             payload = json.dumps(body if body is not None else ({"message": error} if error else {})).encode()
             if status in (202, 204):
                 payload = b""
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            if error:
-                self.send_header("x-amzn-ErrorType", error)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            headers = {"Content-Type": "application/json"} | ({"x-amzn-ErrorType": error} if error else {})
+            self.answer(status, payload, headers)
 
         def do_POST(self) -> None:
             data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -176,10 +161,10 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
                 if fault is not None:
                     time.sleep(fault.delay)
                 if fault is not None and fault.status is not None:
-                    self._answer(fault.status, *Faults.error_body(fault))
+                    self.answer(fault.status, *Faults.error_body(fault))
                 else:
                     answer = owner.stand_ins.answer(path, target, data)
-                    self._answer(answer.status, answer.body, answer.headers)
+                    self.answer(answer.status, answer.body, answer.headers)
                 return
             connection_id = self._connection_id()
             if owner.requests is not None and not owner.requests.take():
@@ -199,14 +184,6 @@ def _handler_for(owner: ManagementApiServer) -> type[BaseHTTPRequestHandler]:
                 self._reply(200)
             else:
                 self._reply(410, error="GoneException")
-
-        def _answer(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
 
         def _invoke(self, function: str, data: bytes) -> None:
             invocation_type = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
