@@ -95,7 +95,7 @@ export interface SessionUsage {
   messagesSent: number;
 }
 
-/** The talk in figures, to the speaker after `endSession`; `usage` and `estimatedCostUsd` absent: not measured. */
+/** The talk in figures, to the speaker after `endSession`. */
 export interface SessionReport {
   type: "sessionReport";
   sessionId: string;
@@ -107,8 +107,8 @@ export interface SessionReport {
   peakListeners: number;
   peakListenersByLanguage: Record<string, number>;
   listenersOverTime: AudienceSample[];
-  usage?: SessionUsage;
-  estimatedCostUsd?: number;
+  usage: SessionUsage;
+  estimatedCostUsd: number;
 }
 
 export type ServerMessage =

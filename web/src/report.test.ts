@@ -6,7 +6,6 @@ import {
   csvField,
   formatDuration,
   listenersChart,
-  NOT_MEASURED,
   reportCsv,
   reportFigures,
   reportJson,
@@ -26,6 +25,8 @@ const report: SessionReport = {
     { minute: 0, at: 12.5, listeners: 3, languages: { es: 2, fr: 1 } },
     { minute: 2, at: 150, listeners: 1, languages: { es: 1 } },
   ],
+  usage: { audioSeconds: 150, translatedCharacters: 12345, spokenCharacters: 12000, messagesSent: 40 },
+  estimatedCostUsd: 0.456,
 };
 
 /** RFC 4180 read back: fields, quoted or not, rows ending in CRLF. */
@@ -49,34 +50,23 @@ function parseCsv(text: string): string[][] {
 }
 
 describe("the report after the talk", () => {
-  it("shows the figures, and says not measured where the usage was not counted", () => {
+  it("shows the figures", () => {
     expect(reportFigures(report)).toEqual({
       "report-duration": "2:45",
       "report-peak": "3",
       "report-languages": "es 2 · fr 1",
       "report-audio": "2.5 min",
-      "report-translated": NOT_MEASURED,
-      "report-spoken": NOT_MEASURED,
-      "report-messages": NOT_MEASURED,
-      "report-cost": NOT_MEASURED,
+      "report-translated": "12,345",
+      "report-spoken": "12,000",
+      "report-messages": "40",
+      "report-cost": "$0.46",
     });
-    const measured = reportFigures({
-      ...report,
-      usage: { audioSeconds: 150, translatedCharacters: 12345, spokenCharacters: 12000, messagesSent: 40 },
-      estimatedCostUsd: 0.456,
-    });
-    expect(measured["report-translated"]).toBe("12,345");
-    expect(measured["report-messages"]).toBe("40");
-    expect(measured["report-cost"]).toBe("$0.46");
     expect(formatDuration(3725)).toBe("1:02:05");
   });
 
-  it("downloads as JSON with null for what was not measured", () => {
+  it("downloads as JSON: what the server sent", () => {
     const parsed = JSON.parse(reportJson(report));
-    expect(parsed.peakListeners).toBe(3);
-    expect(parsed.peakListenersByLanguage).toEqual({ es: 2, fr: 1 });
-    expect(parsed.usage).toBeNull();
-    expect(parsed.estimatedCostUsd).toBeNull();
+    expect(parsed).toEqual(report);
   });
 
   it("quotes CSV fields as RFC 4180 says", () => {
@@ -99,8 +89,8 @@ describe("the report after the talk", () => {
     expect(value("peakListeners", "es")).toBe("2");
     expect(value("peakListeners", "fr")).toBe("1");
     expect(value("durationSeconds")).toBe("165");
-    expect(value("translatedCharacters")).toBe(NOT_MEASURED);
-    expect(value("estimatedCostUsd")).toBe(NOT_MEASURED);
+    expect(value("translatedCharacters")).toBe("12345");
+    expect(value("estimatedCostUsd")).toBe("0.456");
     expect(value("listeners", "", "0")).toBe("3");
     expect(value("listeners", "fr", "0")).toBe("1");
     expect(value("listeners", "es", "2")).toBe("1");

@@ -2,7 +2,6 @@
 // language (inline SVG), and its JSON and CSV downloads.
 import type { SessionReport } from "./protocol";
 
-export const NOT_MEASURED = "not measured";
 const SVG = "http://www.w3.org/2000/svg";
 /** Line colours per language, in the order languages appear in the legend (distinct in light and dark). */
 const COLOURS = ["#2557d6", "#d04a02", "#1a7f37", "#8250df", "#b3261e", "#0a7b83", "#9a6700", "#bf3989"];
@@ -23,22 +22,22 @@ export function languageMix(counts: Record<string, number>): string {
 /** The report's figures as the page shows them, by the id of the element each goes in. */
 export function reportFigures(report: SessionReport): Record<string, string> {
   const usage = report.usage;
-  const count = (value: number | undefined) => (value === undefined ? NOT_MEASURED : value.toLocaleString("en"));
+  const count = (value: number) => value.toLocaleString("en");
   return {
     "report-duration": formatDuration(report.durationSeconds),
     "report-peak": String(report.peakListeners),
     "report-languages": languageMix(report.peakListenersByLanguage),
     "report-audio": `${(report.audioSeconds / 60).toFixed(1)} min`,
-    "report-translated": count(usage?.translatedCharacters),
-    "report-spoken": count(usage?.spokenCharacters),
-    "report-messages": count(usage?.messagesSent),
-    "report-cost": report.estimatedCostUsd === undefined ? NOT_MEASURED : `$${report.estimatedCostUsd.toFixed(2)}`,
+    "report-translated": count(usage.translatedCharacters),
+    "report-spoken": count(usage.spokenCharacters),
+    "report-messages": count(usage.messagesSent),
+    "report-cost": `$${report.estimatedCostUsd.toFixed(2)}`,
   };
 }
 
-/** The report as a JSON file: what the server sent, with `null` where a figure was not measured. */
+/** The report as a JSON file: what the server sent. */
 export function reportJson(report: SessionReport): string {
-  return `${JSON.stringify({ ...report, usage: report.usage ?? null, estimatedCostUsd: report.estimatedCostUsd ?? null }, null, 2)}\n`;
+  return `${JSON.stringify(report, null, 2)}\n`;
 }
 
 /** One CSV field, quoted as RFC 4180 says when it holds a comma, a quote or a line break. */
@@ -54,12 +53,10 @@ export function csv(rows: (string | number)[][]): string {
 
 /**
  * The report as one CSV table, a figure a row (`metric,language,minute,value`): the totals (language and minute
- * empty), each language's peak, then the listeners of every sample (all, then per language). A figure not
- * measured has the value `not measured`.
+ * empty), each language's peak, then the listeners of every sample (all, then per language).
  */
 export function reportCsv(report: SessionReport): string {
   const usage = report.usage;
-  const measured = (value: number | undefined) => value ?? NOT_MEASURED;
   const rows: (string | number)[][] = [
     ["metric", "language", "minute", "value"],
     ["sessionId", "", "", report.sessionId],
@@ -70,11 +67,11 @@ export function reportCsv(report: SessionReport): string {
     ["audioSeconds", "", "", report.audioSeconds],
     ["peakListeners", "", "", report.peakListeners],
     ...Object.entries(report.peakListenersByLanguage).map(([code, n]) => ["peakListeners", code, "", n]),
-    ["recognisedAudioSeconds", "", "", measured(usage?.audioSeconds)],
-    ["translatedCharacters", "", "", measured(usage?.translatedCharacters)],
-    ["spokenCharacters", "", "", measured(usage?.spokenCharacters)],
-    ["messagesSent", "", "", measured(usage?.messagesSent)],
-    ["estimatedCostUsd", "", "", measured(report.estimatedCostUsd)],
+    ["recognisedAudioSeconds", "", "", usage.audioSeconds],
+    ["translatedCharacters", "", "", usage.translatedCharacters],
+    ["spokenCharacters", "", "", usage.spokenCharacters],
+    ["messagesSent", "", "", usage.messagesSent],
+    ["estimatedCostUsd", "", "", report.estimatedCostUsd],
   ];
   for (const sample of report.listenersOverTime) {
     rows.push(["listeners", "", sample.minute, sample.listeners]);
