@@ -98,7 +98,7 @@ lint: $(PYTHON) ## ruff check and format --check over every Python file, mypy ov
 # own, so one streams a talk in real time while another runs unit tests (docs/INFRASTRUCTURE.md, "The suite").
 TEST_WORKERS ?= 2
 test: build lint web-test ## The whole suite: web unit tests, then unit, guard, terraform fmt/validate/checkov, apply to the emulator, the browser test
-	@$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	@$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 unit: $(PYTHON) ## Only the fast tests (no terraform)
 	@$(PYTHON) -m pytest -m "not terraform"
