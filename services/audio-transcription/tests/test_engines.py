@@ -15,7 +15,7 @@ from aws_sdk_transcribe_streaming.models import (
     TranscriptResultStreamTranscriptEvent,
 )
 
-from audio_transcription.engines import EngineError, Recognition, UnsupportedLanguage, recognizer_for
+from audio_transcription.engines import EngineError, Recognition, StreamRefused, UnsupportedLanguage, recognizer_for
 from audio_transcription.engines.scripted import SCRIPT, finals_within, timed_script
 from audio_transcription.engines.sphinx import SphinxRecognizer
 from audio_transcription.engines.transcribe import TranscribeRecognizer, recognitions_from
@@ -256,3 +256,32 @@ def test_scripted_recogniser_counts_the_finals_a_stream_of_given_length_gives():
     stream.send(b"\0\0" * int(16000 * (round_seconds + 1.0)))
     finals = [r for r in stream.finish(timeout=5) if not r.is_partial]
     assert len(finals) == finals_within(round_seconds + 1.0) == len(SCRIPT) + 1
+
+
+def test_transcribe_refusing_the_stream_for_its_quota_is_a_stream_refused_not_a_failure(aws_endpoint, monkeypatch):
+    # The real SDK client and CRT transport, answered as Transcribe answers a stream past the account's concurrent
+    # streams: HTTP 429, x-amzn-errortype LimitExceededException.
+    refusal = (429, "LimitExceededException", "You have exceeded your concurrent stream limit")
+    with Http2FailingEndpoint(error=refusal) as endpoint:
+        monkeypatch.setenv("SSL_CERT_FILE", str(endpoint.ca_file))
+        monkeypatch.setenv("AWS_REGION", "eu-west-1")
+        stream = TranscribeRecognizer(endpoint_url=endpoint.url).open("en-US")
+        stream.send(b"\0\0" * 1600)
+        with pytest.raises(StreamRefused) as refused:
+            stream.finish(timeout=30)
+    assert endpoint.requests
+    assert "LimitExceededException" in str(refused.value) and "concurrent stream limit" in str(refused.value)
+
+
+def test_a_limit_exceeded_event_mid_stream_is_a_stream_refused_and_any_other_failure_is_not():
+    from aws_sdk_transcribe_streaming.models import LimitExceededException
+
+    stream = TranscribeRecognizer(FakeSdkClient(fail=LimitExceededException(message="too many streams"))).open("en-US")
+    stream.send(b"\0\0" * 1600)
+    with pytest.raises(StreamRefused, match="too many streams"):
+        stream.finish(timeout=5)
+    failed = TranscribeRecognizer(FakeSdkClient(fail=RuntimeError("stream reset"))).open("en-US")
+    failed.send(b"\0\0" * 1600)
+    with pytest.raises(EngineError) as failure:
+        failed.finish(timeout=5)
+    assert not isinstance(failure.value, StreamRefused)
