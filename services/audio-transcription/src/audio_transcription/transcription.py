@@ -150,6 +150,7 @@ class SessionTranscriber:
     def close(self, timeout: float = FINISH_TIMEOUT_SECONDS) -> None:
         """Release what is held, end the stream (waiting at most ``timeout`` for its last results)."""
         self.flush()
+        self._resume_if_due(self._deps.clock.now())
         if self.waiting_for_stream:
             self._drop_held("the worker stopped while the stream was refused")
         self._close_stream(timeout)
