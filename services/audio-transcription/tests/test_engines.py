@@ -285,3 +285,43 @@ def test_a_limit_exceeded_event_mid_stream_is_a_stream_refused_and_any_other_fai
     with pytest.raises(EngineError) as failure:
         failed.finish(timeout=5)
     assert not isinstance(failure.value, StreamRefused)
+
+
+def test_the_local_stream_quota_refuses_a_stream_past_it_as_transcribe_does_and_frees_a_slot_when_a_stream_ends():
+    from audio_transcription.engines.local_quota import QuotaLimitedRecognizer, StreamQuota
+    from local_runtime.management_api import ManagementApiServer, RecordingSink
+    from local_runtime.quotas import STREAMS_PATH, AccountBuckets, AccountQuotas
+    from local_runtime.stand_ins import StoodInServices
+
+    buckets = AccountBuckets(AccountQuotas(transcribe_concurrent_streams=2))
+    server = ManagementApiServer(RecordingSink(), stand_ins=StoodInServices(buckets)).start()
+    try:
+        recognizer = recognizer_for("scripted", stream_quota_url=f"{server.base_url}{STREAMS_PATH}")
+        assert isinstance(recognizer, QuotaLimitedRecognizer)
+        first, second = recognizer.open("en-US"), recognizer.open("en-US")
+        with pytest.raises(StreamRefused, match="LimitExceededException: .*limit of concurrent streams, 2"):
+            recognizer.open("en-US")
+        first.send(b"\0\0" * 3200)
+        first.finish(timeout=5)
+        third = recognizer.open("en-US")  # the finished stream's slot
+        second.abort()
+        third.abort()
+        third.abort()  # given back once
+        assert (buckets.transcribe_streams.in_use, buckets.transcribe_streams.refused) == (0, 1)
+        unreachable = QuotaLimitedRecognizer(recognizer_for("scripted"), StreamQuota(f"http://127.0.0.1:{free_port()}"))
+        with pytest.raises(EngineError) as failure:
+            unreachable.open("en-US")
+        assert not isinstance(failure.value, StreamRefused)
+    finally:
+        server.stop()
+
+
+def test_a_stream_slot_its_worker_never_gave_back_is_taken_back_after_its_lease():
+    from local_runtime.quotas import StreamSlots
+
+    now = [0.0]
+    slots = StreamSlots(1, lease_seconds=960, clock=lambda: now[0])
+    assert slots.acquire() is not None and slots.acquire() is None
+    now[0] = 961.0
+    assert slots.acquire() is not None
+    assert StreamSlots(0).acquire() is not None  # 0: no quota
