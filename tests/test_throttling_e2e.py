@@ -165,13 +165,13 @@ def test_a_talk_refused_its_transcribe_stream_is_told_then_captioned_from_its_st
         slots = running.stack.quotas.transcribe_streams
         other_talk = slots.acquire()
         assert other_talk is not None
-        released_at: list[int] = []
+        released_at: list[tuple[int, float]] = []
 
         def other_talk_ends(sequence: int) -> None:
             # Once a retry after the backoff was refused too, as the talk's stream is opened again and again.
             if not released_at and sequence >= RELEASE_AFTER_CHUNKS and slots.refused >= 2:
                 slots.release(other_talk)
-                released_at.append(sequence)
+                released_at.append((sequence, time.monotonic()))
 
         result = stream_talk(running.url, talk, wait_seconds=90, listeners=("es",), during=other_talk_ends)
         refused = slots.refused
@@ -184,9 +184,11 @@ def test_a_talk_refused_its_transcribe_stream_is_told_then_captioned_from_its_st
     wer = word_error_rate(TALK, result.final_text)
     finals = in_order(result, "es")
     assert len(finals) == len(result.finals)
+    chunk, freed = released_at[0]
+    first_caption = min(at for at, m in result.heard["es"] if m.get("type") == "translation" and not m["isPartial"])
     print(
-        f"refused {refused} (counted {counted:.0f}), released after chunk {released_at[0]}; "
-        f"finals {len(result.finals)}, word error rate {wer:.3f}"
+        f"refused {refused} (counted {counted:.0f}), the quota freed after chunk {chunk}; first final caption "
+        f"{first_caption - freed:.2f} s later; finals {len(result.finals)}, word error rate {wer:.3f}"
     )
     assert counted == refused
     assert wer <= 0.15

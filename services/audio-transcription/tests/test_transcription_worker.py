@@ -717,3 +717,42 @@ def test_audio_held_past_the_hold_bound_is_dropped_oldest_first_and_counted(harn
     transcriber.close()
     (heard,) = echo.finished
     assert heard.split() == [f"c{n}" for n in range(20, 120)]
+
+
+def test_the_real_transcribe_engine_refused_at_the_socket_holds_the_audio_and_retries_after_the_backoff(
+    harness, build, sink, clock, fresh_meter, capsys, monkeypatch
+):
+    import time
+
+    from local_runtime.metering import meter_counts
+    from tests.support.http2 import Http2FailingEndpoint
+
+    def until(condition, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition() and time.monotonic() < deadline:
+            transcriber.tick(clock.now())
+            time.sleep(0.05)
+        assert condition()
+
+    refusal = (429, "LimitExceededException", "You have exceeded your concurrent stream limit")
+    with Http2FailingEndpoint(error=refusal) as endpoint:
+        monkeypatch.setenv("SSL_CERT_FILE", str(endpoint.ca_file))
+        monkeypatch.setenv("AWS_REGION", "eu-west-1")
+        session_id = harness.speaker_with_session()
+        runtime = build(None, transcription_engine="transcribe", transcribe_endpoint_url=endpoint.url)
+        transcriber = SessionTranscriber(session_id, deps_of(runtime))
+        transcriber.add(records(session_id, [0, 1]))
+        until(lambda: transcriber.waiting_for_stream)
+        assert [(e["code"], e["action"]) for e in sink.messages("spk", "error")] == [
+            ("TRANSCRIPTION_THROTTLED", "sendAudio")
+        ]
+        transcriber.add(records(session_id, [2], first_record=1002))  # held, not streamed: no new request
+        assert len(endpoint.requests) == 1
+        clock.advance(10)  # the backoff is over: the stream is opened again with the held audio, and refused again
+        until(lambda: len(endpoint.requests) == 2 and transcriber.waiting_for_stream)
+        transcriber.abandon()
+    assert len(sink.messages("spk", "error")) == 1  # told once per outage
+    capsys.readouterr()
+    fresh_meter.flush()
+    counted = meter_counts("f", capsys.readouterr().out.splitlines())
+    assert [v["ThrottledCalls"] for k, v in counted.items() if k.service == "transcribe"] == [2]

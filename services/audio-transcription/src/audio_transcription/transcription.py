@@ -276,6 +276,8 @@ class SessionTranscriber:
         assert stream is not None  # opened above
         self._stream_label = f"r{replay[0][0]:.2f}"
         self._replay = replay
+        # The stream's silence is counted from the audio it is given now (held audio may be older than the timeout).
+        self._last_audio_at = self._deps.clock.now()
         try:
             for _, pcm in replay:
                 stream.send(pcm)
@@ -312,6 +314,7 @@ class SessionTranscriber:
         except StreamRefused as exc:
             # Ending anyway (silence, the worker's time, a takeover): what the stream had not finalised is lost.
             self._count_throttled(exc)
+            self._count_dropped(self._held_seconds(), "the stream was refused as it closed")
             results = []
         except EngineError as exc:
             logger.warning("recogniser stream failed while closing", extra={"error": str(exc)})
@@ -383,8 +386,8 @@ class SessionTranscriber:
         limit = self._deps.settings.refused_hold_seconds
         dropped = 0.0
         while len(self._replay) > 1 and self._held_seconds() > limit:
-            start, pcm = self._replay.pop(0)
-            dropped += len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE)
+            _, oldest = self._replay.pop(0)
+            dropped += len(oldest) / (SAMPLE_RATE * BYTES_PER_SAMPLE)
         if dropped:
             self._count_dropped(dropped, "held longer than refused_hold_seconds")
 
