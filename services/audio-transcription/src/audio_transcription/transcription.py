@@ -282,11 +282,15 @@ class SessionTranscriber:
             for _, pcm in replay:
                 stream.send(pcm)
                 self._streamed(pcm, streams=0)
+                # Results as the replayed audio is recognised (a held minute is not one wait); a failure is handled
+                # below, never by re-opening from here.
+                self._publish_all(stream.results(), stream)
         except StreamRefused as exc:
             self._throttled(exc)
         except EngineError as exc:
             logger.warning("re-opened recogniser stream failed too", extra={"error": str(exc)})
-            self._unreachable(exc)
+            if not self._stream_answered:
+                self._unreachable(exc)
             stream.abort()
             self._stream = None
 
