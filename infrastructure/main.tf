@@ -536,18 +536,19 @@ module "monitoring" {
     capacity                = { metric = "CapacityUsedPercent", service = "session-management", statistic = "Maximum", comparison = "GreaterThanOrEqualToThreshold", threshold = var.capacity_alarm_percent, description = "the active talks (or their speech calls against Polly's quota) reached ${var.capacity_alarm_percent} % of the deployment's capacity of ${local.max_concurrent_talks} talks: new talks are refused at the capacity (docs/CAPACITY.md, which quotas to raise)" }
     active-talks-drift      = { metric = "ActiveTalksDrift", service = "session-management", threshold = 0, description = "the active-talks counter createSession admits against disagreed with the active sessions (the reconciler corrected it)" }
     # Throttling (docs/ARCHITECTURE.md, "Throttling"): the account's quotas reached; listeners got a degraded final.
-    speech-throttled       = { metric = "SpeechThrottled", service = "translation-pipeline", threshold = 0, description = "Polly throttled speech past a final's budget (the account's SynthesizeSpeech quota: neural 8/s, standard 80/s)" }
-    speech-fallbacks       = { metric = "SpeechFallbacks", service = "translation-pipeline", threshold = 0, description = "finals were spoken by the standard voice because the neural one was throttled: raise Polly's neural quota" }
-    speech-skipped         = { metric = "SpeechSkipped", service = "translation-pipeline", threshold = 0, description = "finals went out without speech (Polly throttled past the budget, or failed); listeners saw 'speech unavailable'" }
-    translations-throttled = { metric = "TranslationsThrottled", service = "translation-pipeline", threshold = 0, description = "Amazon Translate throttled captions past their budget: they went out in the source language (translated false)" }
-    messages-throttled     = { metric = "MessagesThrottled", service = "translation-pipeline", threshold = 0, description = "the Management API throttled posts past botocore's retries (the account's 10,000 requests/s): those listeners missed a message" }
+    speech-throttled        = { metric = "SpeechThrottled", service = "translation-pipeline", threshold = 0, description = "Polly throttled speech past a final's budget (the account's SynthesizeSpeech quota: neural 8/s, standard 80/s)" }
+    speech-fallbacks        = { metric = "SpeechFallbacks", service = "translation-pipeline", threshold = 0, description = "finals were spoken by the standard voice because the neural one was throttled: raise Polly's neural quota" }
+    speech-skipped          = { metric = "SpeechSkipped", service = "translation-pipeline", threshold = 0, description = "finals went out without speech (Polly throttled past the budget, or failed); listeners saw 'speech unavailable'" }
+    translations-throttled  = { metric = "TranslationsThrottled", service = "translation-pipeline", threshold = 0, description = "Amazon Translate throttled captions past their budget: they went out in the source language (translated false)" }
+    messages-throttled      = { metric = "MessagesThrottled", service = "translation-pipeline", threshold = 0, description = "the Management API throttled posts past botocore's retries (the account's 10,000 requests/s): those listeners missed a message" }
+    transcription-throttled = { metric = "TranscriptionThrottled", service = "audio-transcription", threshold = 0, description = "Amazon Transcribe refused streams for the account's concurrent-stream quota (LimitExceededException): those talks' captions wait, their audio held, until a stream opens" }
   }
   talk_path = {
     functions   = [for key in ["send_audio", "transcription_worker", "translate_segment", "join_session"] : local.function_names[key]]
     stream_name = local.audio_stream_name
     worker      = local.function_names["transcription_worker"]
     emf_by_service = {
-      audio-transcription  = ["AudioChunksAccepted", "TranscriptFinals", "AudioGaps", "SegmentsForwardFailed"]
+      audio-transcription  = ["AudioChunksAccepted", "TranscriptFinals", "AudioGaps", "SegmentsForwardFailed", "TranscriptionThrottled"]
       translation-pipeline = ["SegmentsTranslated", "FanOutDelivered", "FanOutFailed", "GoneConnections", "SpeechFallbacks", "SpeechSkipped", "TranslationsThrottled", "MessagesThrottled"]
       session-management   = ["ListenersJoined", "SessionsEnded", "SpeakersReconnecting", "ListenerCountDrift", "ActiveTalks", "CapacityUsedPercent"]
     }

@@ -183,7 +183,14 @@ def test_every_function_and_the_api_have_alarms_that_reach_the_alarm_topic(deplo
     application = {a["MetricName"] for a in alarms if a["Namespace"] == "SpeechBroadcast"}
     assert "FanOutFailed" in application
     # Throttling's degradations (docs/ARCHITECTURE.md, "Throttling")
-    throttling = {"SpeechThrottled", "SpeechFallbacks", "SpeechSkipped", "TranslationsThrottled", "MessagesThrottled"}
+    throttling = {
+        "SpeechThrottled",
+        "SpeechFallbacks",
+        "SpeechSkipped",
+        "TranslationsThrottled",
+        "MessagesThrottled",
+        "TranscriptionThrottled",
+    }
     assert throttling <= application
     dashboard = cloudwatch.get_dashboard(DashboardName="speech-broadcast-local-talk")
     assert "IteratorAge" in dashboard["DashboardBody"] and "AudioReadBehindLatest" in dashboard["DashboardBody"]

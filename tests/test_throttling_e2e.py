@@ -8,7 +8,10 @@ listener in the speaker's order with its text, its speech ``neural``, ``standard
 audio) or ``skipped`` (without): none silently missing; the captions whose translation was throttled come in
 the source text marked ``translated: false``; and the session's counts (the cost meter's EMF in the
 function's log) match what the listeners saw, per language. With the Management API's request rate emulated
-low, a message throttled past botocore's retries is dropped for that listener only, and counted.
+low, a message throttled past botocore's retries is dropped for that listener only, and counted. With Transcribe's
+concurrent streams emulated at one, held by another talk, a talk's stream is refused: its speaker is told
+``TRANSCRIPTION_THROTTLED``, its audio held, and once the other talk lets the stream go its captions come from the
+start of the talk, in order.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from broadcast_tools.speech import TALK, synthesize
+from broadcast_tools.speech import TALK, synthesize, word_error_rate
 from local_runtime.metering import LogWindow, meter_counts
 from local_runtime.quotas import AccountQuotas
 from tests.support.deployment import emulator_client
@@ -30,6 +33,7 @@ from tests.test_faults_e2e import finals_heard, forget_translations
 pytestmark = [pytest.mark.terraform, pytest.mark.minutes(4)]
 
 PIPELINE = "speech-broadcast-local-translate-segment"
+WORKER = "speech-broadcast-local-transcription-worker"
 LISTENERS = ("es", "fr")
 #: Polly's neural voice at one call every twenty seconds, burst 1 (AWS: 8 a second, burst 10): the session's warm-ups
 #: take it, so the talk's finals meet a throttled neural voice; standard at one every five seconds (AWS: 80);
@@ -46,6 +50,11 @@ LOW_QUOTAS = AccountQuotas(
 #: enough for the session's set-up messages, far below what a talk's partials and finals to a speaker and two
 #: listeners need, however slowly a loaded machine recognises the talk
 LOW_REQUEST_RATE = AccountQuotas(management_api_rps=0.1, management_api_burst=10)
+#: one concurrent Transcribe stream for the account (AWS: 25), which the test holds as another talk would
+ONE_STREAM = AccountQuotas(transcribe_concurrent_streams=1)
+#: the other talk lets its stream go once the talk has been refused twice and at least this many chunks (200 ms) were
+#: sent
+RELEASE_AFTER_CHUNKS = 25
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +157,52 @@ def session_dropped(window: LogWindow, session: str) -> Counter[str]:
         if key.session == session and key.service == "apigatewaymanagementapi":
             dropped[key.language] += int(values.get("MessagesDropped", 0))
     return dropped
+
+
+def test_a_talk_refused_its_transcribe_stream_is_told_then_captioned_from_its_start_in_order(deployed_local, talk):
+    with RunningPlatform(deployed_local["endpoint"], quotas=ONE_STREAM) as running:
+        window = LogWindow(running.stack.log_dir)
+        slots = running.stack.quotas.transcribe_streams
+        other_talk = slots.acquire()
+        assert other_talk is not None
+        released_at: list[tuple[int, float]] = []
+
+        def other_talk_ends(sequence: int) -> None:
+            # Once a retry after the backoff was refused too, as the talk's stream is opened again and again.
+            if not released_at and sequence >= RELEASE_AFTER_CHUNKS and slots.refused >= 2:
+                slots.release(other_talk)
+                released_at.append((sequence, time.monotonic()))
+
+        result = stream_talk(running.url, talk, wait_seconds=90, listeners=("es",), during=other_talk_ends)
+        refused = slots.refused
+        # The worker writes its counts when its invocation ends (the shard idle for 15 s after the talk).
+        counted = throttled_streams(window, result.session_id, wait_seconds=60)
+    assert released_at, "the talk's stream was never refused"
+    assert [(e["code"], e["action"]) for e in result.errors] == [("TRANSCRIPTION_THROTTLED", "sendAudio")]
+    # Nothing the speaker said while refused was lost: the captions start at the talk's start and cover it.
+    assert result.finals and result.finals[0]["startTime"] < 2.0
+    wer = word_error_rate(TALK, result.final_text)
+    finals = in_order(result, "es")
+    assert len(finals) == len(result.finals)
+    chunk, freed = released_at[0]
+    first_caption = min(at for at, m in result.heard["es"] if m.get("type") == "translation" and not m["isPartial"])
+    print(
+        f"refused {refused} (counted {counted:.0f}), the quota freed after chunk {chunk}; first final caption "
+        f"{first_caption - freed:.2f} s later; finals {len(result.finals)}, word error rate {wer:.3f}"
+    )
+    assert counted == refused
+    assert wer <= 0.15
+
+
+def throttled_streams(window: LogWindow, session: str, wait_seconds: float) -> float:
+    """The worker's count of the session's refused streams (the cost meter's ``ThrottledCalls``), once written."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        counted = sum(
+            values.get("ThrottledCalls", 0)
+            for key, values in meter_counts(WORKER, window.read().get(WORKER, "").splitlines()).items()
+            if (key.service, key.session) == ("transcribe", session)
+        )
+        if counted or time.monotonic() > deadline:
+            return counted
+        time.sleep(1)

@@ -2,7 +2,9 @@
 
 The network edge for the Amazon Transcribe engine's tests: the real SDK client, with its
 real CRT transport, negotiates TLS (ALPN ``h2``) and HTTP/2 with it, opens its event
-stream, and is answered ``500`` on that stream, as a failing service would. The
+stream, and is answered ``500`` on that stream, as a failing service would; or, given a
+status and an error type, as the service answers a modeled error (Transcribe's
+``LimitExceededException``: ``429``, ``x-amzn-errortype`` and a JSON body). The
 certificate is made for ``localhost`` at start; point ``SSL_CERT_FILE`` (which the CRT
 reads when the client's TLS context is made) at :attr:`Http2FailingEndpoint.ca_file`.
 """
@@ -10,6 +12,7 @@ reads when the client's TLS context is made) at :attr:`Http2FailingEndpoint.ca_f
 from __future__ import annotations
 
 import datetime
+import json
 import socket
 import ssl
 import struct
@@ -23,11 +26,30 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-SETTINGS, HEADERS = 0x4, 0x1
+DATA, SETTINGS, HEADERS = 0x0, 0x4, 0x1
 ACK = END_STREAM = 0x1
 END_HEADERS = 0x4
 #: HPACK: the static table's entry 14, ``:status: 500``
 STATUS_500 = bytes([0x80 | 14])
+
+
+def literal(name: bytes | int, value: bytes) -> bytes:
+    """HPACK: a literal header field without indexing, its name indexed in the static table (an int) or new."""
+    if isinstance(name, int):
+        prefix = bytes([name]) if name < 15 else bytes([0x0F, name - 15])
+    else:
+        prefix = bytes([0, len(name)]) + name
+    return prefix + bytes([len(value)]) + value
+
+
+def error_answer(status: int, error_type: str, message: str) -> tuple[bytes, bytes]:
+    """The header block and body of a restJson1 modeled error (static table: 8 ``:status``, 31 ``content-type``)."""
+    headers = (
+        literal(8, str(status).encode())
+        + literal(31, b"application/json")
+        + literal(b"x-amzn-errortype", error_type.encode())
+    )
+    return headers, json.dumps({"Message": message}).encode()
 
 
 def frame(kind: int, flags: int = 0, stream: int = 0, payload: bytes = b"") -> bytes:
@@ -59,9 +81,11 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 
 class Http2FailingEndpoint:
-    """Accepts TLS + HTTP/2 connections; answers every request (stream) with status 500."""
+    """Accepts TLS + HTTP/2 connections; answers every request (stream) with status 500, or with ``error``
+    (status, error type, message) as a modeled error."""
 
-    def __init__(self) -> None:
+    def __init__(self, error: tuple[int, str, str] | None = None) -> None:
+        self._error = error_answer(*error) if error else None
         self._folder = tempfile.TemporaryDirectory()
         self.ca_file, key_file = self_signed(Path(self._folder.name))
         self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -117,6 +141,11 @@ class Http2FailingEndpoint:
                     if header[3] == HEADERS:
                         self.requests.append(tls.selected_alpn_protocol())
                         stream = int.from_bytes(header[5:9]) & 0x7FFFFFFF
-                        tls.sendall(frame(HEADERS, END_HEADERS | END_STREAM, stream, STATUS_500))
+                        if self._error is None:
+                            tls.sendall(frame(HEADERS, END_HEADERS | END_STREAM, stream, STATUS_500))
+                        else:
+                            headers, body = self._error
+                            tls.sendall(frame(HEADERS, END_HEADERS, stream, headers))
+                            tls.sendall(frame(DATA, END_STREAM, stream, body))
         except (OSError, ssl.SSLError):
             return

@@ -22,6 +22,7 @@ from typing import Any
 
 from local_runtime.deployment import FunctionConfig
 from local_runtime.metering import InvocationUsage
+from local_runtime.quotas import STREAMS_PATH
 
 WORKER = Path(__file__).with_name("worker.py")
 #: how long an environment may take to import its handler (Lambda's init phase), apart from the timeout
@@ -159,6 +160,8 @@ def _environment(config: FunctionConfig, endpoints: Endpoints) -> dict[str, str]
     if endpoints.stand_ins:
         # Polly and Translate stood in by the local runtime (local_runtime.stand_ins), under the account's quotas.
         env["AWS_ENDPOINT_URL_POLLY"] = env["AWS_ENDPOINT_URL_TRANSLATE"] = endpoints.stand_ins
+        # The local recognisers' streams, under the account's concurrent-stream quota (engines/local_quota.py).
+        env["LOCAL_STREAM_QUOTA_URL"] = f"{endpoints.stand_ins}{STREAMS_PATH}"
     if endpoints.management_api and "MANAGEMENT_API_ENDPOINT" in env:
         # As LocalStack does: the deployed callback URL points at AWS, the local one at us.
         env["MANAGEMENT_API_ENDPOINT"] = endpoints.management_api

@@ -11,10 +11,13 @@ Polly ``SynthesizeSpeech``, neural       8 TPS, burst 10           HTTP 400 ``Th
 Polly ``SynthesizeSpeech``, standard     80 TPS                    HTTP 400 ``ThrottlingException``
 Translate ``TranslateText``              none published            HTTP 400 ``ThrottlingException``
 Management API ``@connections``          10,000 rps, burst 5,000   HTTP 429 ``LimitExceededException``
+Transcribe streaming, concurrent streams  25 streams               HTTP 429 ``LimitExceededException``
 =======================================  ========================  ===========================================
 
 Sources: Polly's quota page (docs.aws.amazon.com/polly/latest/dg/limits.html), API Gateway's account-level
-throttle (docs.aws.amazon.com/apigateway/latest/developerguide/limits.html); Amazon Translate publishes no
+throttle (docs.aws.amazon.com/apigateway/latest/developerguide/limits.html), Transcribe's concurrent HTTP/2
+streams (docs.aws.amazon.com/transcribe/latest/dg/limits-guidelines.html; the local recognisers take a slot per
+stream, engines/local_quota.py); Amazon Translate publishes no
 ``TranslateText`` rate ("scales to serve customer operational traffic"), so its bucket is off unless set.
 Every rate is settable (``LOCAL_QUOTA_POLLY_NEURAL_TPS``...; ``0`` turns a bucket off) so tests can lower them.
 """
@@ -23,10 +26,14 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: where the local recognisers take a stream slot (local_runtime.stand_ins), on the local runtime's HTTP server
+STREAMS_PATH = "/local/transcribe/streams"
 
 
 class TokenBucket:
@@ -57,6 +64,43 @@ class TokenBucket:
             return False
 
 
+class StreamSlots:
+    """At most ``limit`` streams open at once; thread safe. A limit of 0 never refuses.
+
+    A slot is given back when its stream ends; one its worker never gave back (a killed environment) is taken
+    back after ``lease_seconds``, longer than any invocation (Lambda's 15 minutes)."""
+
+    def __init__(self, limit: int, lease_seconds: float = 16 * 60, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._lease = lease_seconds
+        self._clock = clock
+        self._open: dict[str, float] = {}
+        self._lock = threading.Lock()
+        #: streams refused so far
+        self.refused = 0
+
+    def acquire(self) -> str | None:
+        """A slot's id, or None (the stream is refused) when every slot is taken."""
+        with self._lock:
+            now = self._clock()
+            self._open = {slot: at for slot, at in self._open.items() if now - at < self._lease}
+            if self.limit > 0 and len(self._open) >= self.limit:
+                self.refused += 1
+                return None
+            slot = uuid.uuid4().hex
+            self._open[slot] = now
+            return slot
+
+    def release(self, slot: str) -> bool:
+        with self._lock:
+            return self._open.pop(slot, None) is not None
+
+    @property
+    def in_use(self) -> int:
+        with self._lock:
+            return len(self._open)
+
+
 class AccountQuotas(BaseSettings):
     """The emulated quotas, from ``LOCAL_QUOTA_*`` environment variables (AWS's defaults otherwise)."""
 
@@ -71,6 +115,8 @@ class AccountQuotas(BaseSettings):
     translate_burst: float = Field(default=1.0, ge=1)
     management_api_rps: float = Field(default=10_000.0, ge=0)
     management_api_burst: float = Field(default=5_000.0, ge=1)
+    #: Transcribe streaming's concurrent streams (``account_quotas.transcribe_concurrent_streams``); 0: off
+    transcribe_concurrent_streams: int = Field(default=25, ge=0)
 
 
 class AccountBuckets:
@@ -84,6 +130,7 @@ class AccountBuckets:
         }
         self.translate = TokenBucket(quotas.translate_tps, quotas.translate_burst, clock)
         self.management_api = TokenBucket(quotas.management_api_rps, quotas.management_api_burst, clock)
+        self.transcribe_streams = StreamSlots(quotas.transcribe_concurrent_streams, clock=clock)
 
     def refused(self) -> dict[str, int]:
         """Requests throttled so far, per bucket (what a benchmark reports)."""
@@ -92,4 +139,5 @@ class AccountBuckets:
             "polly-standard": self.polly["standard"].refused,
             "translate": self.translate.refused,
             "management-api": self.management_api.refused,
+            "transcribe-streams": self.transcribe_streams.refused,
         }

@@ -1,4 +1,5 @@
-"""Amazon Polly and Amazon Translate stood in at the network edge, under the account's emulated quotas.
+"""Amazon Polly and Amazon Translate stood in at the network edge, under the account's emulated quotas, and
+Amazon Transcribe's concurrent-stream quota for the local recognisers.
 
 The functions' unchanged boto3 ``polly`` and ``translate`` clients reach these through
 ``AWS_ENDPOINT_URL_POLLY``/``AWS_ENDPOINT_URL_TRANSLATE`` (the local runtime's HTTP server, beside the
@@ -7,6 +8,11 @@ Management and Invoke APIs) when the pipeline runs on its AWS engines (``SPEECH_
 apertium's. Every call first takes a token from the account's bucket (:mod:`local_runtime.quotas`); past it
 the answer is the service's own ``ThrottlingException``, so the clients' retries, their budget and the
 pipeline's fallbacks run as on AWS.
+
+The local recognisers (pocketsphinx, the scripted one) run inside the worker; each of their streams takes a
+slot here first (``POST /local/transcribe/streams``, given back with ``POST .../{id}/close``), reached through
+``LOCAL_STREAM_QUOTA_URL`` (engines/local_quota.py). Past the account's concurrent streams the answer is
+Transcribe's own refusal, HTTP 429 ``LimitExceededException``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 
 from broadcast_shared.translators import TranslationUnavailable
 from broadcast_shared.translators.apertium import ApertiumTranslator
-from local_runtime.quotas import AccountBuckets
+from local_runtime.quotas import STREAMS_PATH, AccountBuckets
 from translation_pipeline.speech import SpeechUnavailable
 from translation_pipeline.speech.espeak import speak
 from translation_pipeline.speech.polly import DEFAULT_VOICES
@@ -52,9 +58,11 @@ class StoodInServices:
         self._lock = threading.Lock()
 
     def handles(self, path: str, target: str | None) -> bool:
-        return path == POLLY_PATH or target == TRANSLATE_TARGET
+        return path == POLLY_PATH or target == TRANSLATE_TARGET or path.startswith(STREAMS_PATH)
 
     def answer(self, path: str, target: str | None, body: bytes) -> Answer:
+        if path.startswith(STREAMS_PATH):
+            return self._stream_slot(path.removeprefix(STREAMS_PATH))
         try:
             request = json.loads(body or b"{}")
         except json.JSONDecodeError:
@@ -79,6 +87,20 @@ class StoodInServices:
             return error(500, "ServiceFailureException", str(exc))
         text = request.get("Text", "")
         return Answer(200, audio, {"Content-Type": "audio/ogg", "x-amzn-RequestCharacters": str(len(text))})
+
+    def _stream_slot(self, rest: str) -> Answer:
+        slots = self.buckets.transcribe_streams
+        if not rest:
+            slot = slots.acquire()
+            if slot is None:
+                # Transcribe's own words for it
+                message = f"You have reached your limit of concurrent streams, {slots.limit} (emulated account quota)"
+                return error(429, "LimitExceededException", message)
+            return Answer(200, json.dumps({"streamId": slot}).encode(), {"Content-Type": "application/json"})
+        slot = rest.strip("/").removesuffix("/close")
+        if not slots.release(slot):
+            return error(404, "NotFoundException", f"no open stream {slot}")
+        return Answer(200, b"{}", {"Content-Type": "application/json"})
 
     @staticmethod
     def _language(voice: str) -> str | None:

@@ -21,6 +21,11 @@ describe("protocol", () => {
     expect(errorText({ type: "error", code: "RATE_LIMITED", message: "slow down" })).toBe("RATE_LIMITED: slow down");
   });
 
+  it("tells the speaker plainly that captions wait for a Transcribe stream, and that the audio is kept", () => {
+    const throttled = { type: "error" as const, code: "TRANSCRIPTION_THROTTLED", message: "…", action: "sendAudio" };
+    expect(errorText(throttled)).toMatch(/^Captions are delayed: .*concurrent streams\..*audio is kept/);
+  });
+
   it("connects a speaker with its token and a listener without one", () => {
     expect(connectionUrl("ws://127.0.0.1:8765/local", "speaker", "a.b.c")).toBe(
       "ws://127.0.0.1:8765/local?role=speaker&token=a.b.c",

@@ -230,12 +230,18 @@ export function compareSegmentIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** An error as the speaker reads it: a talk refused at the deployment's capacity (`CAPACITY_REACHED`) in plain words,
- * anything else with its code. */
+/** An error as the speaker reads it: a talk refused at the deployment's capacity (`CAPACITY_REACHED`) and captions
+ * held back by Transcribe's stream quota (`TRANSCRIPTION_THROTTLED`) in plain words, anything else with its code. */
 export function errorText(message: MessageOf<"error">): string {
   if (message.code === "CAPACITY_REACHED") {
     const talks = message.details?.maxConcurrentTalks;
     return `This deployment is carrying its maximum of ${String(talks)} talks; try again when one ends.`;
+  }
+  if (message.code === "TRANSCRIPTION_THROTTLED") {
+    return (
+      "Captions are delayed: speech recognition is at its limit of concurrent streams. Keep talking: your audio " +
+      "is kept, and captions follow in order as soon as a stream opens."
+    );
   }
   return `${message.code}: ${message.message}`;
 }

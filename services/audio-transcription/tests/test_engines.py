@@ -15,7 +15,7 @@ from aws_sdk_transcribe_streaming.models import (
     TranscriptResultStreamTranscriptEvent,
 )
 
-from audio_transcription.engines import EngineError, Recognition, UnsupportedLanguage, recognizer_for
+from audio_transcription.engines import EngineError, Recognition, StreamRefused, UnsupportedLanguage, recognizer_for
 from audio_transcription.engines.scripted import SCRIPT, finals_within, timed_script
 from audio_transcription.engines.sphinx import SphinxRecognizer
 from audio_transcription.engines.transcribe import TranscribeRecognizer, recognitions_from
@@ -256,3 +256,72 @@ def test_scripted_recogniser_counts_the_finals_a_stream_of_given_length_gives():
     stream.send(b"\0\0" * int(16000 * (round_seconds + 1.0)))
     finals = [r for r in stream.finish(timeout=5) if not r.is_partial]
     assert len(finals) == finals_within(round_seconds + 1.0) == len(SCRIPT) + 1
+
+
+def test_transcribe_refusing_the_stream_for_its_quota_is_a_stream_refused_not_a_failure(aws_endpoint, monkeypatch):
+    # The real SDK client and CRT transport, answered as Transcribe answers a stream past the account's concurrent
+    # streams: HTTP 429, x-amzn-errortype LimitExceededException.
+    refusal = (429, "LimitExceededException", "You have exceeded your concurrent stream limit")
+    with Http2FailingEndpoint(error=refusal) as endpoint:
+        monkeypatch.setenv("SSL_CERT_FILE", str(endpoint.ca_file))
+        monkeypatch.setenv("AWS_REGION", "eu-west-1")
+        stream = TranscribeRecognizer(endpoint_url=endpoint.url).open("en-US")
+        stream.send(b"\0\0" * 1600)
+        with pytest.raises(StreamRefused) as refused:
+            stream.finish(timeout=30)
+    assert endpoint.requests
+    assert "LimitExceededException" in str(refused.value) and "concurrent stream limit" in str(refused.value)
+
+
+def test_a_limit_exceeded_event_mid_stream_is_a_stream_refused_and_any_other_failure_is_not():
+    from aws_sdk_transcribe_streaming.models import LimitExceededException
+
+    stream = TranscribeRecognizer(FakeSdkClient(fail=LimitExceededException(message="too many streams"))).open("en-US")
+    stream.send(b"\0\0" * 1600)
+    with pytest.raises(StreamRefused, match="too many streams"):
+        stream.finish(timeout=5)
+    failed = TranscribeRecognizer(FakeSdkClient(fail=RuntimeError("stream reset"))).open("en-US")
+    failed.send(b"\0\0" * 1600)
+    with pytest.raises(EngineError) as failure:
+        failed.finish(timeout=5)
+    assert not isinstance(failure.value, StreamRefused)
+
+
+def test_the_local_stream_quota_refuses_a_stream_past_it_as_transcribe_does_and_frees_a_slot_when_a_stream_ends():
+    from audio_transcription.engines.local_quota import QuotaLimitedRecognizer, StreamQuota
+    from local_runtime.management_api import ManagementApiServer, RecordingSink
+    from local_runtime.quotas import STREAMS_PATH, AccountBuckets, AccountQuotas
+    from local_runtime.stand_ins import StoodInServices
+
+    buckets = AccountBuckets(AccountQuotas(transcribe_concurrent_streams=2))
+    server = ManagementApiServer(RecordingSink(), stand_ins=StoodInServices(buckets)).start()
+    try:
+        recognizer = recognizer_for("scripted", stream_quota_url=f"{server.base_url}{STREAMS_PATH}")
+        assert isinstance(recognizer, QuotaLimitedRecognizer)
+        first, second = recognizer.open("en-US"), recognizer.open("en-US")
+        with pytest.raises(StreamRefused, match="LimitExceededException: .*limit of concurrent streams, 2"):
+            recognizer.open("en-US")
+        first.send(b"\0\0" * 3200)
+        first.finish(timeout=5)
+        third = recognizer.open("en-US")  # the finished stream's slot
+        second.abort()
+        third.abort()
+        third.abort()  # given back once
+        assert (buckets.transcribe_streams.in_use, buckets.transcribe_streams.refused) == (0, 1)
+        unreachable = QuotaLimitedRecognizer(recognizer_for("scripted"), StreamQuota(f"http://127.0.0.1:{free_port()}"))
+        with pytest.raises(EngineError) as failure:
+            unreachable.open("en-US")
+        assert not isinstance(failure.value, StreamRefused)
+    finally:
+        server.stop()
+
+
+def test_a_stream_slot_its_worker_never_gave_back_is_taken_back_after_its_lease():
+    from local_runtime.quotas import StreamSlots
+
+    now = [0.0]
+    slots = StreamSlots(1, lease_seconds=960, clock=lambda: now[0])
+    assert slots.acquire() is not None and slots.acquire() is None
+    now[0] = 961.0
+    assert slots.acquire() is not None
+    assert StreamSlots(0).acquire() is not None  # 0: no quota

@@ -634,3 +634,125 @@ def test_a_warm_up_loads_the_recogniser_for_the_language_it_names_and_only_a_val
     result = worker_handler.using(build(recognizer))(event, FakeLambdaContext())
     assert recognizer.prepared == prepared
     assert answer.items() <= result.items()
+
+
+@pytest.fixture
+def stream_quota():
+    """The local runtime's stream slots at an account quota of one concurrent stream, on its HTTP server."""
+    from local_runtime.management_api import ManagementApiServer, RecordingSink
+    from local_runtime.quotas import STREAMS_PATH, AccountBuckets, AccountQuotas
+    from local_runtime.stand_ins import StoodInServices
+
+    buckets = AccountBuckets(AccountQuotas(transcribe_concurrent_streams=1))
+    server = ManagementApiServer(RecordingSink(), stand_ins=StoodInServices(buckets)).start()
+    yield buckets.transcribe_streams, f"{server.base_url}{STREAMS_PATH}"
+    server.stop()
+
+
+@pytest.fixture
+def fresh_meter(monkeypatch):
+    from broadcast_shared.meter import Meter
+
+    fresh = Meter()
+    monkeypatch.setattr("audio_transcription.transcription.meter", fresh)
+    return fresh
+
+
+def test_a_stream_refused_for_the_quota_holds_the_audio_tells_the_speaker_once_and_resumes_in_order(
+    harness, build, sink, clock, stream_quota, fresh_meter, capsys
+):
+    from audio_transcription.engines.local_quota import QuotaLimitedRecognizer, StreamQuota
+    from local_runtime.metering import meter_counts
+
+    slots, url = stream_quota
+    other_talk = slots.acquire()  # another talk holds the account's only stream
+    session_id = harness.speaker_with_session()
+    echo = EchoRecognizer()
+    transcriber = SessionTranscriber(session_id, deps_of(build(QuotaLimitedRecognizer(echo, StreamQuota(url)))))
+    for sequence in range(3):
+        transcriber.add(records(session_id, [sequence], first_record=1000 + sequence))
+        clock.advance(CHUNK_SECONDS)
+        transcriber.tick(clock.now())
+    clock.advance(30)  # past several backoffs: still refused, told once
+    transcriber.tick(clock.now())
+    (error,) = sink.messages("spk", "error")
+    assert (error["code"], error["action"]) == ("TRANSCRIPTION_THROTTLED", "sendAudio")
+    assert echo.opened == 0 and transcriber.waiting_for_stream
+    assert slots.refused >= 2
+    slots.release(other_talk)  # the other talk ends
+    transcriber.add(records(session_id, [3], first_record=1003))
+    clock.advance(30)
+    transcriber.tick(clock.now())
+    transcriber.close()
+    # Every chunk held while refused reached the stream once it opened, in order; the slot was given back.
+    assert echo.opened == 1 and echo.finished == ["c0 c1 c2 c3"]
+    (final,) = [m for m in sink.messages("spk", "transcript") if not m["isPartial"]]
+    assert final["text"] == "c0 c1 c2 c3" and final["startTime"] == 0.0
+    assert slots.in_use == 0 and len(sink.messages("spk", "error")) == 1
+    capsys.readouterr()
+    fresh_meter.flush()
+    counted = meter_counts("f", capsys.readouterr().out.splitlines())
+    throttled = [
+        v["ThrottledCalls"] for k, v in counted.items() if (k.service, k.session) == ("transcribe", session_id)
+    ]
+    assert throttled == [slots.refused]
+
+
+def test_audio_held_past_the_hold_bound_is_dropped_oldest_first_and_counted(harness, build, sink, clock, stream_quota):
+    from audio_transcription.engines.local_quota import QuotaLimitedRecognizer, StreamQuota
+
+    slots, url = stream_quota
+    other_talk = slots.acquire()
+    session_id = harness.speaker_with_session()
+    echo = EchoRecognizer()
+    runtime = build(QuotaLimitedRecognizer(echo, StreamQuota(url)), refused_hold_seconds=10)
+    transcriber = SessionTranscriber(session_id, deps_of(runtime))
+    # 12 s of audio in 0.1 s chunks while refused: the first 2 s do not fit the 10 s held.
+    for sequence in range(120):
+        transcriber.add(records(session_id, [sequence], first_record=1000 + sequence))
+        clock.advance(CHUNK_SECONDS)
+    slots.release(other_talk)
+    clock.advance(30)
+    transcriber.tick(clock.now())
+    transcriber.close()
+    (heard,) = echo.finished
+    assert heard.split() == [f"c{n}" for n in range(20, 120)]
+
+
+def test_the_real_transcribe_engine_refused_at_the_socket_holds_the_audio_and_retries_after_the_backoff(
+    harness, build, sink, clock, fresh_meter, capsys, monkeypatch
+):
+    import time
+
+    from local_runtime.metering import meter_counts
+    from tests.support.http2 import Http2FailingEndpoint
+
+    def until(condition, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition() and time.monotonic() < deadline:
+            transcriber.tick(clock.now())
+            time.sleep(0.05)
+        assert condition()
+
+    refusal = (429, "LimitExceededException", "You have exceeded your concurrent stream limit")
+    with Http2FailingEndpoint(error=refusal) as endpoint:
+        monkeypatch.setenv("SSL_CERT_FILE", str(endpoint.ca_file))
+        monkeypatch.setenv("AWS_REGION", "eu-west-1")
+        session_id = harness.speaker_with_session()
+        runtime = build(None, transcription_engine="transcribe", transcribe_endpoint_url=endpoint.url)
+        transcriber = SessionTranscriber(session_id, deps_of(runtime))
+        transcriber.add(records(session_id, [0, 1]))
+        until(lambda: transcriber.waiting_for_stream)
+        assert [(e["code"], e["action"]) for e in sink.messages("spk", "error")] == [
+            ("TRANSCRIPTION_THROTTLED", "sendAudio")
+        ]
+        transcriber.add(records(session_id, [2], first_record=1002))  # held, not streamed: no new request
+        assert len(endpoint.requests) == 1
+        clock.advance(10)  # the backoff is over: the stream is opened again with the held audio, and refused again
+        until(lambda: len(endpoint.requests) == 2 and transcriber.waiting_for_stream)
+        transcriber.abandon()
+    assert len(sink.messages("spk", "error")) == 1  # told once per outage
+    capsys.readouterr()
+    fresh_meter.flush()
+    counted = meter_counts("f", capsys.readouterr().out.splitlines())
+    assert [v["ThrottledCalls"] for k, v in counted.items() if k.service == "transcribe"] == [2]

@@ -21,6 +21,16 @@ class AudioSettings(EnvironmentSettings):
     #: Amazon Transcribe streaming's endpoint; empty: the SDK's own resolution
     #: (``AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING``, ``AWS_ENDPOINT_URL``, else the Region's endpoint)
     transcribe_endpoint_url: str = ""
+    #: where the local runtime emulates the account's concurrent-stream quota for the local engines
+    #: (engines/local_quota.py); empty (AWS, and local runs without the runtime): no quota applied by the worker
+    local_stream_quota_url: str = ""
+    #: audio a session holds while Transcribe refuses its stream (the concurrent-stream quota), seconds: past it
+    #: the oldest is dropped, counted (docs/ARCHITECTURE.md, "Throttling")
+    refused_hold_seconds: float = Field(default=120.0, ge=10)
+    #: a refused stream is opened again after the Transcribe SDK's exponential backoff (equal jitter), from this...
+    stream_retry_base_seconds: float = Field(default=0.5, gt=0)
+    #: ...to at most this between attempts
+    stream_retry_max_backoff_seconds: float = Field(default=8.0, gt=0)
     #: the worker's table of each shard's read position (ShardPositionRepository); the worker needs it
     shard_positions_table: str = ""
     #: the translation pipeline function segments are forwarded to; empty: not forwarded

@@ -8,7 +8,10 @@ goes to the speaker as a ``transcript`` message and to the translation pipeline.
 Stream lifecycle: opened on the first audio; re-opened after an engine error, with
 the audio since the last final result sent again so no speech is lost (a stream that
 fails before any result means the recogniser cannot be reached: the speaker gets one
-``TRANSCRIPTION_UNAVAILABLE`` error per outage, the audio goes on); rolled over
+``TRANSCRIPTION_UNAVAILABLE`` error per outage, the audio goes on); refused for the account's
+concurrent-stream quota (:class:`StreamRefused`), the audio is held (at most ``refused_hold_seconds``)
+and the stream opened again with it after the SDK's backoff (:mod:`stream_retry`), the speaker told
+``TRANSCRIPTION_THROTTLED`` once per outage and the refusal counted; rolled over
 when it reaches ``max_stream_seconds``; closed (its last finals flushed) after
 ``silence_timeout_seconds`` without audio, when the worker's time runs out, or when
 another worker has taken the session over.
@@ -24,12 +27,20 @@ from aws_lambda_powertools.metrics import MetricUnit
 from audio_transcription.checkpoints import Checkpoint, CheckpointRepository
 from audio_transcription.chunks import AudioChunk
 from audio_transcription.dynamics import DynamicsTracker
-from audio_transcription.engines import EngineError, Recognition, Recognizer, RecognizerStream, UnsupportedLanguage
+from audio_transcription.engines import (
+    EngineError,
+    Recognition,
+    Recognizer,
+    RecognizerStream,
+    StreamRefused,
+    UnsupportedLanguage,
+)
 from audio_transcription.forwarder import SegmentForwarder
 from audio_transcription.quality import MESSAGES, QualityMonitor
 from audio_transcription.sequencing import Sequencer, SequenceReport
 from audio_transcription.settings import BYTES_PER_SAMPLE, SAMPLE_RATE, AudioSettings
 from audio_transcription.stabilizer import Stabilizer, StableText
+from audio_transcription.stream_retry import StreamRetry
 from broadcast_shared.clock import Clock
 from broadcast_shared.errors import ErrorCode
 from broadcast_shared.languages import SOURCE_LOCALES
@@ -84,6 +95,10 @@ class SessionTranscriber:
         #: whether the current stream has produced a result; whether the speaker was told of the current outage
         self._stream_answered = False
         self._outage_reported = False
+        #: when a stream refused for the quota is tried again; whether the speaker was told of the refusal
+        settings = deps.settings
+        self._retry = StreamRetry(settings.stream_retry_base_seconds, settings.stream_retry_max_backoff_seconds)
+        self._throttle_reported = False
         self.taken_over = False
         if self.known:
             deps.forwarder.warm_up(session_id, self._language)
@@ -119,6 +134,7 @@ class SessionTranscriber:
             return
         report = SequenceReport()
         self._process(self._sequencer.expire(now, report), report)
+        self._resume_if_due(now)
         if self._stream is None:
             return
         self._collect()
@@ -126,9 +142,17 @@ class SessionTranscriber:
             logger.info("closing recogniser stream after silence", extra={"session_id": self.session_id})
             self._close_stream()
 
+    @property
+    def waiting_for_stream(self) -> bool:
+        """Audio is held until a stream refused for the quota is let in (the worker keeps reading meanwhile)."""
+        return self._retry.waiting and bool(self._replay)
+
     def close(self, timeout: float = FINISH_TIMEOUT_SECONDS) -> None:
         """Release what is held, end the stream (waiting at most ``timeout`` for its last results)."""
         self.flush()
+        self._resume_if_due(self._deps.clock.now())
+        if self.waiting_for_stream:
+            self._drop_held("the worker stopped while the stream was refused")
         self._close_stream(timeout)
         self._deps.forwarder.drain(self.session_id)
 
@@ -174,17 +198,26 @@ class SessionTranscriber:
                 self._tell_speaker(AudioQualityWarning(issue=issue, message=MESSAGES[issue], sequence=chunk.sequence))
         if self._unsupported:
             return
-        self._last_audio_at = self._deps.clock.now()
+        now = self._deps.clock.now()
+        self._last_audio_at = now
+        if self._retry.waiting:
+            self._hold(start, chunk.pcm)
+            self._resume_if_due(now)
+            return
         if self._stream is not None and start - self._stream_start >= self._deps.settings.max_stream_seconds:
             logger.info("rolling the recogniser stream over at its limit", extra={"session_id": self.session_id})
             self._close_stream()
         if self._stream is None and not self._open(start, chunk.sequence):
+            if self._retry.waiting:
+                self._hold(start, chunk.pcm)
             return
         stream = self._stream
         assert stream is not None  # opened above
         self._replay.append((start, chunk.pcm))
         try:
             stream.send(chunk.pcm)
+        except StreamRefused as exc:
+            self._throttled(exc)
         except EngineError as exc:
             self._reopen(exc)
         else:
@@ -198,6 +231,9 @@ class SessionTranscriber:
             logger.warning("the recogniser cannot serve this language", extra={"error": str(exc)})
             metrics.add_metric(name="TranscriptionUnsupportedLanguage", unit=MetricUnit.Count, value=1)
             self._unsupported = True
+            return False
+        except StreamRefused as exc:
+            self._throttled(exc)
             return False
         except EngineError as exc:
             logger.warning("could not open a recogniser stream", extra={"error": str(exc)})
@@ -226,19 +262,35 @@ class SessionTranscriber:
         if self._stream is not None:
             self._stream.abort()
         self._stream = None
-        if not replay or not self._open(replay[0][0], -1):
+        self._start_with(replay)
+
+    def _start_with(self, replay: list[tuple[float, bytes]]) -> None:
+        """A new stream from the first of ``replay``'s audio, given all of it; refused, the audio stays held."""
+        if not replay:
+            return
+        if not self._open(replay[0][0], -1):
+            if self._retry.waiting:
+                self._replay = replay
             return
         stream = self._stream
         assert stream is not None  # opened above
         self._stream_label = f"r{replay[0][0]:.2f}"
         self._replay = replay
+        # The stream's silence is counted from the audio it is given now (held audio may be older than the timeout).
+        self._last_audio_at = self._deps.clock.now()
         try:
             for _, pcm in replay:
                 stream.send(pcm)
                 self._streamed(pcm, streams=0)
+                # Results as the replayed audio is recognised (a held minute is not one wait); a failure is handled
+                # below, never by re-opening from here.
+                self._publish_all(stream.results(), stream)
+        except StreamRefused as exc:
+            self._throttled(exc)
         except EngineError as exc:
             logger.warning("re-opened recogniser stream failed too", extra={"error": str(exc)})
-            self._unreachable(exc)
+            if not self._stream_answered:
+                self._unreachable(exc)
             stream.abort()
             self._stream = None
 
@@ -247,6 +299,9 @@ class SessionTranscriber:
             return
         try:
             results = self._stream.results()
+        except StreamRefused as exc:
+            self._throttled(exc)
+            return
         except EngineError as exc:
             if not self._stream_answered:
                 self._unreachable(exc)
@@ -260,6 +315,11 @@ class SessionTranscriber:
         stream, self._stream = self._stream, None
         try:
             results = stream.finish(timeout)
+        except StreamRefused as exc:
+            # Ending anyway (silence, the worker's time, a takeover): what the stream had not finalised is lost.
+            self._count_throttled(exc)
+            self._count_dropped(self._held_seconds(), "the stream was refused as it closed")
+            results = []
         except EngineError as exc:
             logger.warning("recogniser stream failed while closing", extra={"error": str(exc)})
             if not self._stream_answered:
@@ -289,10 +349,84 @@ class SessionTranscriber:
             )
         )
 
+    def _throttled(self, error: StreamRefused) -> None:
+        """The quota refused the stream: hold its audio (since the last final) and try again after the backoff."""
+        delay = self._retry.refused(self._deps.clock.now())
+        self._count_throttled(error, delay)
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.abort()
+        if self._throttle_reported:
+            return
+        self._throttle_reported = True
+        self._tell_speaker(
+            Error(
+                code=ErrorCode.TRANSCRIPTION_THROTTLED,
+                message="captions are delayed: speech recognition is at its limit of concurrent streams; your audio "
+                "is kept and captions follow in order once a stream opens",
+                action="sendAudio",
+            )
+        )
+
+    def _count_throttled(self, error: StreamRefused, retry_in: float | None = None) -> None:
+        metrics.add_metric(name="TranscriptionThrottled", unit=MetricUnit.Count, value=1)
+        meter.record(
+            "transcribe", "StartStreamTranscription", {"Throttled": 1}, session=self.session_id, language=self._language
+        )
+        logger.warning(
+            "the recogniser stream was refused for the account's quota",
+            extra={
+                "session_id": self.session_id,
+                "error": str(error),
+                "refusals": self._retry.refusals,
+                "retry_in_seconds": retry_in,
+                "held_seconds": round(self._held_seconds(), 3),
+            },
+        )
+
+    def _hold(self, start: float, pcm: bytes) -> None:
+        """Keep audio for the stream that is let in next, at most ``refused_hold_seconds`` of it (oldest dropped)."""
+        self._replay.append((start, pcm))
+        limit = self._deps.settings.refused_hold_seconds
+        dropped = 0.0
+        while len(self._replay) > 1 and self._held_seconds() > limit:
+            _, oldest = self._replay.pop(0)
+            dropped += len(oldest) / (SAMPLE_RATE * BYTES_PER_SAMPLE)
+        if dropped:
+            self._count_dropped(dropped, "held longer than refused_hold_seconds")
+
+    def _held_seconds(self) -> float:
+        if not self._replay:
+            return 0.0
+        last_start, last_pcm = self._replay[-1]
+        return last_start + len(last_pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE) - self._replay[0][0]
+
+    def _drop_held(self, reason: str) -> None:
+        self._count_dropped(self._held_seconds(), reason)
+        self._replay = []
+        self._retry.attempting()
+
+    def _count_dropped(self, seconds: float, reason: str) -> None:
+        metrics.add_metric(name="TranscriptionAudioDropped", unit=MetricUnit.Seconds, value=round(seconds, 3))
+        logger.error(
+            "held audio dropped without being transcribed",
+            extra={"session_id": self.session_id, "seconds": round(seconds, 3), "reason": reason},
+        )
+
+    def _resume_if_due(self, now: float) -> None:
+        """Open the refused stream again once its backoff is over, with every chunk held since."""
+        if not self._retry.due(now):
+            return
+        self._retry.attempting()
+        replay, self._replay = self._replay, []
+        self._start_with(replay)
+
     def _publish_all(self, results: list[Recognition], stream: RecognizerStream | None) -> None:
         if results:
             self._stream_answered = True
             self._outage_reported = False
+            self._throttle_reported = False
+            self._retry.answered()
         for stable in self._stabilizer.take(results, stream):
             self._publish(stable)
             if not stable.is_partial:

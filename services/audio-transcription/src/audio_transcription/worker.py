@@ -3,7 +3,8 @@
 The event source mapping delivers a batch for a shard and waits for it (one batch per
 shard at a time). The worker transcribes the batch, then keeps reading the same shard
 itself, feeding the sessions' recogniser streams as audio arrives, until the shard has
-been idle for ``shard_idle_seconds`` or the invocation nears its deadline. Then it closes
+been idle for ``shard_idle_seconds`` (and no session holds audio for a stream the quota refused)
+or the invocation nears its deadline. Then it closes
 every stream (flushing final results) at once, each given what is left of the invocation
 less ``SHUTDOWN_RESERVE_SECONDS`` (at most ``FINISH_TIMEOUT_SECONDS``), records how far
 its reader got (the shard's position, :class:`ShardPositionRepository`) and returns.
@@ -155,7 +156,9 @@ class TranscriptionWorker:
                 for session_id, transcriber in sessions.live():
                     sessions.guard(session_id, "", partial(transcriber.tick, now))
                 if not page:
-                    if now - last_data >= settings.shard_idle_seconds:
+                    # A session holding audio for a stream the quota refused keeps the invocation reading (and
+                    # retrying) until its deadline: ending would drop what it holds.
+                    if now - last_data >= settings.shard_idle_seconds and not sessions.waiting_for_streams():
                         break
                     self._sleep(settings.shard_poll_seconds)
         finally:
@@ -229,6 +232,9 @@ class _Sessions:
 
     def live(self) -> list[tuple[str, SessionTranscriber]]:
         return list(self._transcribers.items())
+
+    def waiting_for_streams(self) -> bool:
+        return any(transcriber.waiting_for_stream for transcriber in self._transcribers.values())
 
     def guard(self, session_id: str, first_record: str, work: Callable[[], None]) -> None:
         """Run one session's work; if it raises, that session alone stops for this invocation."""

@@ -51,7 +51,8 @@ class WorkerRuntime:
         sessions = sessions_repository(settings, dynamodb)
         deps = Dependencies(
             settings=audio,
-            recognizer=recognizer or recognizer_for(audio.transcription_engine, audio.transcribe_endpoint_url),
+            recognizer=recognizer
+            or recognizer_for(audio.transcription_engine, audio.transcribe_endpoint_url, audio.local_stream_quota_url),
             checkpoints=CheckpointRepository(dynamodb.Table(settings.sessions_table)),
             sessions=sessions,
             notifier=notifier(settings),

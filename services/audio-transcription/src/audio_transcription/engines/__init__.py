@@ -23,6 +23,11 @@ class UnsupportedLanguage(EngineError):
     """The engine cannot recognise this language at all."""
 
 
+class StreamRefused(EngineError):
+    """The service refused the stream for the account's quota (Transcribe's ``LimitExceededException``, at the
+    stream's start or during it): the caller holds the audio and opens the stream again after a backoff."""
+
+
 @dataclass(frozen=True)
 class Word:
     text: str
@@ -71,19 +76,29 @@ class Recognizer(Protocol):
         is left for that open to meet."""
 
 
-def recognizer_for(engine: str, endpoint_url: str = "") -> Recognizer:
-    """The configured engine; its library is imported only when it is chosen."""
+def recognizer_for(engine: str, endpoint_url: str = "", stream_quota_url: str = "") -> Recognizer:
+    """The configured engine; its library is imported only when it is chosen. A local engine opens its streams
+    under the local runtime's emulated concurrent-stream quota when ``stream_quota_url`` is set."""
+    if engine in ("pocketsphinx", "scripted"):
+        local = _local_recognizer(engine)
+        if not stream_quota_url:
+            return local
+        from audio_transcription.engines.local_quota import QuotaLimitedRecognizer, StreamQuota
+
+        return QuotaLimitedRecognizer(local, StreamQuota(stream_quota_url))
+    from audio_transcription.engines.transcribe import TranscribeRecognizer
+
+    return TranscribeRecognizer(endpoint_url=endpoint_url)
+
+
+def _local_recognizer(engine: str) -> Recognizer:
     if engine == "pocketsphinx":
         from audio_transcription.engines.sphinx import SphinxRecognizer
 
         return SphinxRecognizer()
-    if engine == "scripted":
-        from audio_transcription.engines.scripted import ScriptedRecognizer
+    from audio_transcription.engines.scripted import ScriptedRecognizer
 
-        return ScriptedRecognizer()
-    from audio_transcription.engines.transcribe import TranscribeRecognizer
-
-    return TranscribeRecognizer(endpoint_url=endpoint_url)
+    return ScriptedRecognizer()
 
 
 def join_words(words: list[Word] | tuple[Word, ...]) -> str:

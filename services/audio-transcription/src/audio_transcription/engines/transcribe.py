@@ -12,7 +12,10 @@ The client is built once per recogniser, on its loop, the only way the SDK allow
 from the environment. The endpoint is ``TRANSCRIBE_ENDPOINT_URL`` when set, else the
 SDK's own resolution. The transport is the SDK's CRT HTTP client: the operation is a
 duplex HTTP/2 event stream, which the default aiohttp transport refuses. Every failure
-of a stream, configuration included, reaches the worker as :class:`EngineError`.
+of a stream, configuration included, reaches the worker as :class:`EngineError`; the
+service's ``LimitExceededException`` (the account's concurrent-stream quota), whether it
+refuses the stream at its start (HTTP 429) or ends it with that event, as its subclass
+:class:`StreamRefused`, which the worker retries with backoff (docs/ARCHITECTURE.md, "Throttling").
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from audio_transcription.engines import EngineError, Recognition, Word, join_words
+from audio_transcription.engines import EngineError, Recognition, StreamRefused, Word, join_words
 from audio_transcription.settings import SAMPLE_RATE
 from broadcast_shared.observability import logger
 
@@ -63,6 +66,15 @@ def recognitions_from(event: Any) -> list[Recognition]:
             )
         )
     return found
+
+
+def engine_error(error: BaseException) -> EngineError:
+    """A stream's failure as the worker handles it: refused for the quota, or failed."""
+    from aws_sdk_transcribe_streaming.models import LimitExceededException
+
+    if isinstance(error, LimitExceededException):
+        return StreamRefused(f"Amazon Transcribe refused the stream (LimitExceededException): {error.message}")
+    return EngineError(f"Transcribe stream failed: {error!r}")
 
 
 async def streaming_client(endpoint_url: str = "") -> Any:
@@ -204,4 +216,4 @@ class TranscribeStream:
 
     def _check(self) -> None:
         if self._error is not None:
-            raise EngineError(f"Transcribe stream failed: {self._error!r}") from self._error
+            raise engine_error(self._error) from self._error
