@@ -28,9 +28,10 @@ from local_runtime.quotas import AccountQuotas
 from tests.support.deployment import emulator_client
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
+from tests.support.waiting import eventually
 from tests.test_faults_e2e import finals_heard, forget_translations
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(4)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(5)]
 
 PIPELINE = "speech-broadcast-local-translate-segment"
 WORKER = "speech-broadcast-local-transcription-worker"
@@ -196,13 +197,12 @@ def test_a_talk_refused_its_transcribe_stream_is_told_then_captioned_from_its_st
 
 def throttled_streams(window: LogWindow, session: str, wait_seconds: float) -> float:
     """The worker's count of the session's refused streams (the cost meter's ``ThrottledCalls``), once written."""
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        counted = sum(
+
+    def counted() -> float:
+        return sum(
             values.get("ThrottledCalls", 0)
             for key, values in meter_counts(WORKER, window.read().get(WORKER, "").splitlines()).items()
             if (key.service, key.session) == ("transcribe", session)
         )
-        if counted or time.monotonic() > deadline:
-            return counted
-        time.sleep(1)
+
+    return eventually(counted, timeout=wait_seconds, interval=1, what="the worker's count of refused streams")
