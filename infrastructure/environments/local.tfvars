@@ -39,6 +39,7 @@ site = {
 }
 
 # The local runtime on a 2-core machine carries fewer talks at once than the account quotas would allow (every
-# function's calls go through one moto process): its measured throughput is its capacity, two talks at caption
-# p95 <= 1.5 s (docs/CAPACITY.md, "Locally"), also what a speaker page reloaded during a talk needs.
+# function's calls go through one moto process): its measured throughput is its capacity (docs/CAPACITY.md,
+# "Locally": one talk at caption p95 <= 1.5 s every time, two at the edge), and two is the least a speaker page
+# reloaded during a talk needs (its old session waits out its grace period).
 measured_throughput_talks = 2
