@@ -467,10 +467,10 @@ def test_capacity_output_is_the_derivation_the_functions_make_of_their_plan(depl
     status = lambda_.get_function_configuration(FunctionName="speech-broadcast-local-publish-periodic-status")
     plan = CapacityPlan.model_validate_json(status["Environment"]["Variables"]["CAPACITY_PLAN"])
     assert plan == CapacityPlan.model_validate(outputs["capacity"]["plan"])
-    assert plan.throughput_talks == 4 and plan.translation_concurrency == 100  # local.tfvars; reserved concurrency
+    assert plan.throughput_talks == 2 and plan.translation_concurrency == 100  # local.tfvars; reserved concurrency
     capacity = derive(plan)
     shown = outputs["capacity"]
-    assert shown["max_concurrent_talks"] == capacity.max_concurrent_talks == 4
+    assert shown["max_concurrent_talks"] == capacity.max_concurrent_talks == 2
     assert shown["binding"] == capacity.binding.value == "measuredThroughput"
     assert shown["bounds"] == {bound.value: talks for bound, talks in capacity.bounds.items()}
     # ...and the same for the account's own quotas, without the local throughput: Polly's neural 8 TPS binds

@@ -38,6 +38,8 @@ site = {
   versioning  = false
 }
 
-# The local runtime on a 2-core machine carries fewer talks at once than the account quotas would allow (the
-# recogniser and the functions share the two cores): its measured throughput is its capacity (docs/CAPACITY.md).
-measured_throughput_talks = 4
+# The local runtime on a 2-core machine carries fewer talks at once than the account quotas would allow (every
+# function's calls go through one moto process): its measured throughput is its capacity (docs/CAPACITY.md,
+# "Locally": one talk at caption p95 <= 1.5 s every time, two at the edge), and two is the least a speaker page
+# reloaded during a talk needs (its old session waits out its grace period).
+measured_throughput_talks = 2

@@ -23,7 +23,12 @@ from typing import Any
 log = logging.getLogger("local_runtime.event_sources")
 
 Invoke = Callable[[str, Any], Any]
+#: an SQS queue found empty is received from again after this long
 IDLE_POLL_SECONDS = 0.2
+#: a shard found empty is read again after this long: Lambda polls each shard of a Kinesis stream once a second
+#: (its base rate). Every read is a moto request, so each idle shard's poller costs the emulator once a second, not
+#: five times (a busy shard's poller waits for its worker, which reads the shard itself)
+SHARD_POLL_SECONDS = 1.0
 #: MaximumRetryAttempts of -1 means "until the record expires" on AWS; locally, this many
 LOCAL_RETRY_CAP = 10
 
@@ -66,7 +71,7 @@ class KinesisPoller:
                 self._deliver(shard_id, records, stop)
             iterator = page.get("NextShardIterator") or iterator
             if not records:
-                stop.wait(IDLE_POLL_SECONDS)
+                stop.wait(SHARD_POLL_SECONDS)
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]], stop: threading.Event) -> None:
         attempt = 0

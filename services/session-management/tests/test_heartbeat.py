@@ -22,3 +22,14 @@ def test_rate_limit_window_moves_on(harness, clock):
     clock.advance(1)
     harness.send("l1", {"action": "heartbeat"})
     assert len(harness.sink.messages("l1", "heartbeatAck")) == 11
+
+
+def test_activity_is_written_at_most_once_a_minute(harness, clock):
+    harness.connect("l1", "listener")
+    connected = clock.now()
+    clock.advance(30)
+    harness.send("l1", {"action": "heartbeat"})
+    assert harness.runtime.connections.get("l1").last_seen_at == connected
+    clock.advance(30)
+    harness.send("l1", {"action": "heartbeat"})
+    assert harness.runtime.connections.get("l1").last_seen_at == clock.now()

@@ -34,6 +34,10 @@ M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 
 ALL_ROLES = frozenset(Role)
+#: a connection's activity (``lastSeenAt``) is written when the last write is at least this old: the idle sweep
+#: closes after 10 minutes of silence, so a minute's precision costs nothing, and a speaker's five ``sendAudio``
+#: messages a second do not each write the connection's row
+TOUCH_INTERVAL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,9 @@ class RouteHandler(Handler[R], Generic[M, R]):
             request = self._accept(body, event, runtime)
             logger.append_keys(session_id=request.connection.session_id)
             self._function(request, runtime)
-            runtime.connections.touch(connection_id, runtime.clock.now())
+            now = runtime.clock.now()
+            if now - request.connection.last_seen_at >= TOUCH_INTERVAL_SECONDS:
+                runtime.connections.touch(connection_id, now)
             metrics.add_metric(name="MessagesAccepted", unit=MetricUnit.Count, value=1)
         except BroadcastError as error:
             if admission is None:
