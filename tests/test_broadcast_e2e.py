@@ -1,5 +1,5 @@
 """A recorded English talk (a Piper voice) through the deployed local platform, with
-listeners in Spanish, French and German.
+listeners in Spanish, French and German; the French listener only listens (``captions: false``).
 
 - The speaker sees partial and final transcripts; the finals match the script.
   Measured word error rate with pocketsphinx: 0.00-0.08 (docs/ARCHITECTURE.md); the
@@ -7,40 +7,75 @@ listeners in Spanish, French and German.
 - Each listener gets captions in its language, partial then final, never going
   backwards, and every final carries its speech (apertium, espeak-ng). German, which
   the local apertium pairs cannot serve, arrives untranslated and says so.
+- A language whose listeners all listen only gets finals and no partial: the worker invokes no partial
+  for it and the cost meter counts no Translate characters of partials in it.
 """
 
 from __future__ import annotations
 
 import base64
+import time
+from collections import Counter
+from typing import NamedTuple
 
 import pytest
 
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
+from local_runtime.metering import LogWindow, meter_counts
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(1.5)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(2)]
 
 MAX_WORD_ERROR_RATE = 0.15
 
 
 LISTENERS = ("es", "fr", "de")
+#: listeners who only listen: finals with their speech, no partial
+SPEECH_ONLY = ("fr",)
+#: how long the worker may take to end its invocation (its shard idle 15 s) and write its meter counts
+WORKER_REPORT_SECONDS = 90
+
+
+class Run(NamedTuple):
+    result: TalkResult
+    #: the session's meter counts by (function, service, language, segment kind)
+    meter: dict[tuple[str, str, str, str], Counter[str]]
 
 
 @pytest.fixture(scope="module")
-def broadcast(deployed_local) -> TalkResult:
+def run(deployed_local) -> Run:
     talk = synthesize(TALK)
     with RunningPlatform(deployed_local["endpoint"]) as stack:
+        window = LogWindow(stack.stack.log_dir)
         # Real time, as a speaker talks; the wait is generous for a loaded CI machine and ends as soon
         # as every final has reached every listener.
-        return stream_talk(
+        result = stream_talk(
             stack.url,
             talk,
             chunk_ms=200,
             pace=1.0,
             wait_seconds=150,
             listeners=LISTENERS,
+            speech_only=SPEECH_ONLY,
         )
+        worker = stack.stack.deployment.api_name.removesuffix("websocket") + "transcription-worker"
+        deadline = time.monotonic() + WORKER_REPORT_SECONDS
+        while stack.stack.pool.in_flight(worker) and time.monotonic() < deadline:
+            time.sleep(1)
+        logs = window.read()
+    meter: dict[tuple[str, str, str, str], Counter[str]] = {}
+    for function, text in logs.items():
+        for key, values in meter_counts(function, text.splitlines()).items():
+            if key.session == result.session_id:
+                name = function.removeprefix(worker.removesuffix("transcription-worker"))
+                meter.setdefault((name, key.service, key.language, key.segment_kind), Counter()).update(values)
+    return Run(result, meter)
+
+
+@pytest.fixture(scope="module")
+def broadcast(run) -> TalkResult:
+    return run.result
 
 
 def by_segment(messages: list[dict]) -> dict[str, list[dict]]:
@@ -84,6 +119,26 @@ def test_listeners_get_partial_captions_without_speech(broadcast):
     # so on a loaded machine some segments have none; the talk as a whole has them.
     partials = [m for language in LISTENERS for _, m in broadcast.heard[language] if m.get("isPartial")]
     assert partials and all(m["type"] == "translation" and "audio" not in m for m in partials)
+
+
+def test_a_language_whose_listeners_only_listen_gets_no_partial_work_and_the_meter_counts_none(run):
+    heard = {
+        language: [m for _, m in run.result.heard[language] if m["type"] == "translation"] for language in LISTENERS
+    }
+    assert heard["fr"] and not any(m["isPartial"] for m in heard["fr"])
+    assert any(m["isPartial"] for m in heard["es"])
+
+    def count(function: str, service: str, language: str, kind: str, metric: str) -> float:
+        return run.meter.get((function, service, language, kind), Counter())[metric]
+
+    # The worker invoked the pipeline for es's partials and fr's finals, never for a partial in fr...
+    assert count("transcription-worker", "lambda", "es", "partial", "AwsCalls") > 0
+    assert count("transcription-worker", "lambda", "fr", "final", "AwsCalls") > 0
+    assert count("transcription-worker", "lambda", "fr", "partial", "AwsCalls") == 0
+    # ...so nothing of a partial was translated into fr, while es's partials were.
+    assert count("translate-segment", "translate", "es", "partial", "BilledCharacters") > 0
+    assert count("translate-segment", "translate", "fr", "partial", "BilledCharacters") == 0
+    assert count("translate-segment", "translate", "fr", "final", "BilledCharacters") > 0
 
 
 def test_a_language_the_local_engine_cannot_translate_arrives_untranslated_and_says_so(broadcast):

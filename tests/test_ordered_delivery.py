@@ -255,3 +255,51 @@ def test_a_session_is_warmed_up_per_language_without_holding_its_lanes(session, 
     assert sorted(e["targetLanguage"] for e in warm_ups) == ["es", "fr"]
     assert ("sentence 1", "en", "es") in translator.calls and ("Hello.", "en", "fr") in translator.calls
     assert captions(harness, "es-1") == [("s0-u1", False)]  # the warm-up itself sends nothing
+
+
+def invoked(lambda_client: PipelineOverLambda) -> list[tuple[str, str, bool]]:
+    """The pipeline invokes the lanes made: (language, segment, partial)."""
+    return [(e["targetLanguage"], e["segmentId"], e["isPartial"]) for e in lambda_client.payloads if "segmentId" in e]
+
+
+def test_a_language_whose_listeners_all_listen_only_gets_finals_and_no_partial_work(
+    harness, runtime, pipeline, translator
+):
+    session = harness.speaker_with_session()
+    harness.listener_in(session, "es-1", "es")
+    harness.listener_in(session, "fr-1", "fr", captions=False)
+    harness.listener_in(session, "fr-2", "fr", captions=False)
+    lambda_client = PipelineOverLambda(pipeline)
+    forwarder = forwarder_for(lambda_client, runtime, partial_rate=1000.0)
+    forwarder.forward(segment(session, 1, "first words", is_partial=True))
+    eventually(lambda: captions(harness, "es-1"), interval=0.01, what="es's partial")
+    forwarder.forward(segment(session, 1, "first words of the talk"))
+    forwarder.drain(session)
+    # No invoke, no translation and no message for fr's partial; its final to every language (and the source's).
+    assert sorted(invoked(lambda_client)) == [
+        ("en", "s0-u1", False),
+        ("es", "s0-u1", False),
+        ("es", "s0-u1", True),
+        ("fr", "s0-u1", False),
+    ]
+    assert [text for text, _, target in translator.calls if target == "fr"] == ["first words of the talk"]
+    assert captions(harness, "es-1") == [("s0-u1", True), ("s0-u1", False)]
+    for connection in ("fr-1", "fr-2"):
+        assert captions(harness, connection) == [("s0-u1", False)]
+
+
+def test_a_captions_listener_joining_mid_talk_gets_the_next_partial(harness, runtime, pipeline):
+    session = harness.speaker_with_session()
+    harness.listener_in(session, "fr-1", "fr", captions=False)
+    lambda_client = PipelineOverLambda(pipeline)
+    forwarder = forwarder_for(lambda_client, runtime, partial_rate=1000.0, audience_refresh_seconds=0.0)
+    forwarder.forward(segment(session, 1, "first words", is_partial=True))
+    harness.listener_in(session, "fr-2", "fr")  # shows captions
+    forwarder.forward(segment(session, 1, "first words of", is_partial=True))
+    eventually(lambda: captions(harness, "fr-2"), interval=0.01, what="the new listener's partial")
+    forwarder.forward(segment(session, 1, "first words of the talk"))
+    forwarder.drain(session)
+    # The first partial went nowhere (nobody showed captions); the next one went to fr.
+    assert sorted(invoked(lambda_client)) == [("en", "s0-u1", False), ("fr", "s0-u1", False), ("fr", "s0-u1", True)]
+    assert captions(harness, "fr-2") == [("s0-u1", True), ("s0-u1", False)]
+    assert captions(harness, "fr-1") == [("s0-u1", False)]  # the one who only listens still gets no partial

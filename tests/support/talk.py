@@ -83,6 +83,7 @@ def stream_talk(
     complete: Callable[[TalkResult], bool] | None = None,
     during: Callable[[int], None] | None = None,
     speaker_drop_at: int | None = None,
+    speech_only: tuple[str, ...] = (),
 ) -> TalkResult:
     """Send ``pcm`` in chunks (``pace`` times real time, as a speaker talks) while a listener per
     language in ``listeners`` is in the session; then wait, on each arriving message, up to
@@ -91,7 +92,8 @@ def stream_talk(
 
     ``during(sequence)`` runs after each chunk is sent (to inject a fault mid-talk). At chunk
     ``speaker_drop_at`` the speaker's connection is dropped and the speaker resumes the
-    session from a new one (``createSession`` naming it), going on with the next sequence."""
+    session from a new one (``createSession`` naming it), going on with the next sequence. The listeners of the
+    languages in ``speech_only`` join with ``captions: false``."""
     result = TalkResult(chunk_ms)
     complete = complete or everything_arrived(len(pcm) / 32000, listeners)
     arrived = threading.Condition()
@@ -106,7 +108,7 @@ def stream_talk(
             message = json.loads(speaker["ws"].recv(timeout=15))
             result.session_id = message.get("sessionId", "") if message.get("type") == "sessionCreated" else ""
         done = threading.Event()
-        threads = [_listen(url, result, language, done, arrived) for language in listeners]
+        threads = [_listen(url, result, language, done, arrived, language not in speech_only) for language in listeners]
 
         def receive() -> None:
             while not done.is_set():
@@ -161,14 +163,20 @@ def stream_talk(
 
 
 def _listen(
-    url: str, result: TalkResult, language: str, done: threading.Event, arrived: threading.Condition
+    url: str,
+    result: TalkResult,
+    language: str,
+    done: threading.Event,
+    arrived: threading.Condition,
+    captions: bool = True,
 ) -> threading.Thread:
     heard = result.heard.setdefault(language, [])
     joined = threading.Event()
+    join = {"action": "joinSession", "sessionId": result.session_id, "targetLanguage": language}
 
     def run() -> None:
         with connect(f"{url}?role=listener", max_size=2**20) as ws:
-            ws.send(json.dumps({"action": "joinSession", "sessionId": result.session_id, "targetLanguage": language}))
+            ws.send(json.dumps(join if captions else {**join, "captions": False}))
             while not done.is_set():
                 try:
                     message = json.loads(ws.recv(timeout=0.5))

@@ -1,3 +1,5 @@
+import boto3
+
 from tests.support.aws_faults import Fault, inject, transaction_conflict
 
 
@@ -101,6 +103,36 @@ def test_a_listener_joins_with_or_without_captions_and_the_connection_keeps_it(h
     harness.listener_in(session_id, "hears", "es", captions=False)
     connections = harness.runtime.connections
     assert (connections.get("reads").captions, connections.get("hears").captions) == (True, False)
+
+
+def test_caption_counts_follow_joins_language_changes_and_leaves(harness):
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "reads", "es")
+    harness.listener_in(session_id, "hears", "fr", captions=False)
+    sessions = harness.runtime.sessions
+    assert sessions.get(session_id).caption_languages == {"es"}
+    harness.send("reads", {"action": "changeLanguage", "targetLanguage": "fr"})
+    harness.send("hears", {"action": "changeLanguage", "targetLanguage": "es"})
+    session = sessions.get(session_id)
+    assert session.caption_counts == {"es": 0, "fr": 1} and session.language_counts == {"es": 1, "fr": 1}
+    assert session.caption_languages == {"fr"}
+    harness.disconnect("reads")
+    assert sessions.get(session_id).caption_languages == frozenset()
+    harness.disconnect("hears")
+    assert sessions.get(session_id).caption_counts == {"es": 0, "fr": 0}
+
+
+def test_a_session_from_before_caption_counts_takes_joins_and_leaves_and_shows_captions_everywhere(harness):
+    session_id = harness.speaker_with_session("spk")
+    table = boto3.resource("dynamodb").Table(harness.runtime.settings.sessions_table)
+    table.update_item(Key={"sessionId": session_id}, UpdateExpression="REMOVE captionCounts")
+    harness.listener_in(session_id, "reads", "es")
+    harness.listener_in(session_id, "hears", "fr", captions=False)
+    harness.send("hears", {"action": "changeLanguage", "targetLanguage": "de"})
+    session = harness.runtime.sessions.get(session_id)
+    assert session.caption_counts is None and session.caption_languages == {"es", "de"}
+    harness.disconnect("reads")
+    assert harness.runtime.sessions.get(session_id).language_counts == {"es": 0, "fr": 0, "de": 1}
 
 
 def test_captions_must_be_a_boolean(harness):

@@ -162,6 +162,25 @@ def test_reconciler_recounts_a_drifted_session_from_the_index(harness, capsys):
     assert harness.runtime.sessions.get(steady).listener_count == 1
 
 
+def test_reconciler_recounts_caption_counts_and_gives_an_older_session_them(harness):
+    drifted = harness.speaker_with_session("spk1")
+    older = harness.speaker_with_session("spk2")
+    for session_id in (drifted, older):
+        harness.listener_in(session_id, f"reads-{session_id}", "es")
+        harness.listener_in(session_id, f"hears-{session_id}", "fr", captions=False)
+    table = boto3.resource("dynamodb").Table(harness.runtime.settings.sessions_table)
+    table.update_item(
+        Key={"sessionId": drifted},
+        UpdateExpression="SET captionCounts = :captions",
+        ExpressionAttributeValues={":captions": {"es": 0, "fr": 2}},
+    )
+    table.update_item(Key={"sessionId": older}, UpdateExpression="REMOVE captionCounts")
+    result = reconcile_counts.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert result["drifted"] == 2 and result["corrected"] == 2
+    for session_id in (drifted, older):
+        assert harness.runtime.sessions.get(session_id).caption_counts == {"es": 1}
+
+
 def boto3_client_of(repository):
     return repository._table.meta.client
 

@@ -47,7 +47,7 @@ class Departures:
             return None
         if connection.role is Role.LISTENER and connection.session_id and connection.target_language:
             if self._sessions.remove_listener(
-                connection.session_id, connection.connection_id, connection.target_language
+                connection.session_id, connection.connection_id, connection.target_language, connection.captions
             ):
                 return connection
         if connection.role is Role.SPEAKER and connection.session_id:

@@ -13,12 +13,18 @@ back only itself.
 - **Partials coalesce:** a partial still queued when anything newer arrives is dropped
   (``PartialsCoalesced``); at most ``partial_rate`` partials a second go out per lane,
   fewer when the audience is large (``partial_calls_per_second`` Management API calls a
-  second for the whole audience); a final never waits, and the next partial comes a whole
+  second for the listeners showing captions); a final never waits, and the next partial comes a whole
   interval after the last final or partial.
 - The audience's languages come from the session item (``languageCounts``), re-read
   at most every ``audience_refresh_seconds``; a language nobody listens to gets no lane, except the
   source language, whose lane carries every final (listened to or not) so that the pipeline keeps the
   speaker's own transcript.
+- **Partials only where captions are shown:** a partial goes only to the lanes of languages with a
+  listener showing captions (``captionCounts``: ``joinSession`` ``captions``); a language whose listeners
+  all listen only gets its finals and no partial is invoked, translated or sent for it. A captions
+  listener who joins mid-talk is in the next partial after the next read of the session item
+  (``audience_refresh_seconds``), as a new language is.
+- Each invoke is counted by the cost meter for its session, language and segment kind.
 - At a session's first audio the worker sends an asynchronous warm-up invoke per
   listened language (``warm_up``); it drains the lanes when it lets the session go (``drain``).
 """
@@ -35,7 +41,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 
 from broadcast_shared.messages.segments import TranscriptSegment
+from broadcast_shared.meter import scope as meter_scope
 from broadcast_shared.observability import count_by, logger, metrics
+from broadcast_shared.repositories.records import Session
 from broadcast_shared.repositories.sessions import SessionsRepository
 from broadcast_shared.warm_up import WarmUp, WarmUpInvoker
 
@@ -83,16 +91,19 @@ class SegmentForwarder:
         self.limits = limits or ForwardingLimits()
         self._lock = threading.Lock()
         self._lanes: dict[tuple[str, str], _Lane] = {}
-        #: session id -> (read at, languages, listener count)
-        self._audience: dict[str, tuple[float, list[str], int]] = {}
+        self._audience: dict[str, _Audience] = {}
 
     def forward(self, segment: TranscriptSegment) -> None:
         if not self._function:
             return
-        languages, listeners = self._audience_of(segment.session_id)
-        interval = self.partial_interval(listeners)
-        if not segment.is_partial and segment.source_language not in languages:
-            languages = [*languages, segment.source_language]
+        audience = self._audience_of(segment.session_id)
+        interval = self.partial_interval(audience.caption_listeners)
+        if segment.is_partial:
+            languages = [language for language in audience.languages if language in audience.caption_languages]
+        elif segment.source_language in audience.languages:
+            languages = audience.languages
+        else:
+            languages = [*audience.languages, segment.source_language]
         for language in languages:
             self._lane(segment.session_id, language).put(segment, interval)
 
@@ -102,8 +113,7 @@ class SegmentForwarder:
         never holds a lane; a failure costs a cold first segment, nothing more."""
         if not self._function:
             return
-        languages, _ = self._audience_of(session_id)
-        for language in languages:
+        for language in self._audience_of(session_id).languages:
             self._warm_ups.send(self._function, WarmUp(source_language=source_language, target_language=language))
 
     def _lane(self, session_id: str, language: str) -> _Lane:
@@ -114,8 +124,8 @@ class SegmentForwarder:
             return lane
 
     def partial_interval(self, listeners: int) -> float:
-        """Seconds between a lane's partials: the configured rate, slower when the audience would exceed the
-        call budget (every listener gets every partial of its language)."""
+        """Seconds between a lane's partials: the configured rate, slower when the ``listeners`` showing captions
+        would exceed the call budget (each gets every partial of its language)."""
         return max(1.0 / self.limits.partial_rate, listeners / self.limits.partial_calls_per_second)
 
     def drain(self, session_id: str) -> None:
@@ -137,34 +147,34 @@ class SegmentForwarder:
                 )
                 metrics.add_metric(name="SegmentsUnsentAtShutdown", unit=MetricUnit.Count, value=left)
 
-    def _audience_of(self, session_id: str) -> tuple[list[str], int]:
+    def _audience_of(self, session_id: str) -> _Audience:
         now = time.monotonic()
         with self._lock:
             known = self._audience.get(session_id)
-        if known is not None and now - known[0] < self.limits.audience_refresh_seconds:
-            return known[1], known[2]
+        if known is not None and now - known.read_at < self.limits.audience_refresh_seconds:
+            return known
         try:
             session = self._sessions.get(session_id)
         except Exception:  # noqa: BLE001 - DynamoDB failed after botocore's retries: keep the last audience
             logger.warning("could not read the session's audience", extra={"session_id": session_id})
-            return (known[1], known[2]) if known else ([], 0)
-        counts = session.language_counts if session else {}
-        languages = sorted(language for language, count in counts.items() if count > 0)
-        listeners = session.listener_count if session else 0
+            return known or _Audience(now, [], frozenset(), 0)
+        audience = _Audience.of(session, now)
         with self._lock:
-            self._audience[session_id] = (now, languages, listeners)
-        return languages, listeners
+            self._audience[session_id] = audience
+        return audience
 
     def invoke(self, segment: TranscriptSegment, language: str) -> bool:
         """One synchronous invoke of the pipeline for one language; False when it failed."""
         payload = segment.model_copy(update={"target_language": language}).model_dump_json(by_alias=True)
         attempts = 1 if segment.is_partial else FINAL_ATTEMPTS
         problem = ""
+        kind = "partial" if segment.is_partial else "final"
         for _ in range(attempts):
             try:
-                response = self._lambda.invoke(
-                    FunctionName=self._function, InvocationType="RequestResponse", Payload=payload.encode()
-                )
+                with meter_scope(segment.session_id, language, kind):
+                    response = self._lambda.invoke(
+                        FunctionName=self._function, InvocationType="RequestResponse", Payload=payload.encode()
+                    )
             except Exception as exc:  # noqa: BLE001 - botocore's retries are spent (or the wait bound passed)
                 problem = str(exc)
                 break
@@ -178,6 +188,29 @@ class SegmentForwarder:
         )
         count_by("SegmentsSkipped", language=language)
         return False
+
+
+@dataclass(frozen=True)
+class _Audience:
+    """A session's audience as the worker last read it from the session item."""
+
+    read_at: float
+    #: the listened languages, sorted
+    languages: list[str]
+    #: those where a listener shows captions (the lanes partials go to)
+    caption_languages: frozenset[str]
+    #: listeners who get partials
+    caption_listeners: int
+
+    @classmethod
+    def of(cls, session: Session | None, now: float) -> _Audience:
+        if session is None:
+            return cls(now, [], frozenset(), 0)
+        languages = sorted(language for language, count in session.language_counts.items() if count > 0)
+        if session.caption_counts is None:
+            return cls(now, languages, frozenset(languages), session.listener_count)
+        shown = session.caption_languages
+        return cls(now, languages, shown, sum(session.caption_counts[language] for language in shown))
 
 
 class _Lane:

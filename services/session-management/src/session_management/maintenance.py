@@ -249,15 +249,24 @@ def _reconcile_talks(runtime: SessionRuntime, counted: int, result: ReconcileRes
 
 
 def _reconcile_one(runtime: SessionRuntime, session: Session, result: ReconcileResult) -> None:
-    recount = Counter(
-        listener.target_language
-        for listener in runtime.connections.listeners(session.session_id)
-        if listener.target_language
-    )
+    recount: Counter[str] = Counter()
+    captions: Counter[str] = Counter()
+    for listener in runtime.connections.listeners(session.session_id):
+        if listener.target_language:
+            recount[listener.target_language] += 1
+            if listener.captions:
+                captions[listener.target_language] += 1
     counted = {language: count for language, count in session.language_counts.items() if count}
     languages = set(recount) | set(counted)
     drift = sum(abs(recount[language] - counted.get(language, 0)) for language in languages)
     drift = max(drift, abs(recount.total() - session.listener_count))
+    if session.caption_counts is None:
+        drift = max(drift, 1)  # a session from before caption counts: it gets them now
+    else:
+        shown = {language: count for language, count in session.caption_counts.items() if count}
+        drift = max(
+            drift, sum(abs(captions[language] - shown.get(language, 0)) for language in set(captions) | set(shown))
+        )
     if drift == 0:
         return
     result.drifted += 1
@@ -268,8 +277,10 @@ def _reconcile_one(runtime: SessionRuntime, session: Session, result: ReconcileR
             "session_id": session.session_id,
             "listener_count": session.listener_count,
             "language_counts": session.language_counts,
+            "caption_counts": session.caption_counts,
             "recount": dict(recount),
+            "caption_recount": dict(captions),
         },
     )
-    if runtime.sessions.correct_counts(session, recount.total(), dict(recount)):
+    if runtime.sessions.correct_counts(session, recount.total(), dict(recount), dict(captions)):
         result.corrected += 1

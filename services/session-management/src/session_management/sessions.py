@@ -244,7 +244,11 @@ class SessionService:
             return listener.session_id
         try:
             self._rt.sessions.change_language(
-                listener.session_id, listener.connection_id, listener.target_language, target_language
+                listener.session_id,
+                listener.connection_id,
+                listener.target_language,
+                target_language,
+                listener.captions,
             )
         except MembershipConflict as conflict:
             raise _membership_error(conflict, listener.session_id) from conflict

@@ -62,6 +62,9 @@ class Session:
     ended_at: float | None = None
     listener_count: int = 0
     language_counts: dict[str, int] = field(default_factory=dict)
+    #: listeners showing captions per language (``joinSession`` ``captions``): partials go only to a language with
+    #: one; None for a session created before the count existed (every listened language then gets partials)
+    caption_counts: dict[str, int] | None = None
     reported_listener_count: int = 0
     reported_languages: frozenset[str] = frozenset()
     terminology: str | None = None
@@ -91,6 +94,13 @@ class Session:
     def is_private(self) -> bool:
         return self.passcode_hash is not None
 
+    @property
+    def caption_languages(self) -> frozenset[str]:
+        """The listened languages where someone shows captions (every listened one for a session without
+        ``captionCounts``)."""
+        counts = self.language_counts if self.caption_counts is None else self.caption_counts
+        return frozenset(language for language, count in counts.items() if count > 0)
+
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Session:
         return cls(
@@ -106,6 +116,7 @@ class Session:
             ended_at=float(item["endedAt"]) if "endedAt" in item else None,
             listener_count=int(item.get("listenerCount", 0)),
             language_counts={k: int(v) for k, v in item.get("languageCounts", {}).items()},
+            caption_counts={k: int(v) for k, v in item["captionCounts"].items()} if "captionCounts" in item else None,
             reported_listener_count=int(item.get("reportedListenerCount", 0)),
             reported_languages=frozenset(item.get("reportedLanguages", ())),
             terminology=item.get("terminology"),

@@ -1,9 +1,14 @@
 """The sessions table, and the transactions that keep it in step with connections.
 
-A session item carries its listener count and per-language counts; every join, leave
-and language change moves a connection and those counters in one DynamoDB
-transaction, so the counts never disagree with the connections and a status request
+A session item carries its listener count, per-language counts and per-language counts of
+listeners showing captions (``captionCounts``: the worker sends partials only to a language
+with one); every join, leave and language change moves a connection and those counters in one
+DynamoDB transaction, so the counts never disagree with the connections and a status request
 reads one item whatever the audience size.
+
+A session created before ``captionCounts`` existed has no such map: its transactions run
+without it (DynamoDB refuses a path into a missing map), and the worker treats every listened
+language of it as showing captions, as it did before.
 """
 
 from __future__ import annotations
@@ -117,6 +122,7 @@ class SessionsRepository:
             "volume": dynamo_number(1.0),
             "listenerCount": 0,
             "languageCounts": {},
+            "captionCounts": {},
             "reportedListenerCount": 0,
             "reportedLanguages": [],
             # a backstop: pushed forward whenever the speaker is reached (record_reported)
@@ -187,13 +193,14 @@ class SessionsRepository:
         now: float,
         captions: bool = True,
     ) -> None:
-        failed = self._transact(
+        counts = "SET listenerCount = listenerCount + :one, "
+        counts += "languageCounts.#lang = if_not_exists(languageCounts.#lang, :zero) + :one"
+        failed = self._transact_counting_captions(
             {
                 "Update": {
                     "TableName": self._table.name,
                     "Key": {"sessionId": session_id},
-                    "UpdateExpression": "SET listenerCount = listenerCount + :one, "
-                    "languageCounts.#lang = if_not_exists(languageCounts.#lang, :zero) + :one",
+                    "UpdateExpression": counts,
                     "ConditionExpression": "#state = :active AND listenerCount < :max",
                     "ExpressionAttributeNames": {"#state": "state", "#lang": target_language},
                     "ExpressionAttributeValues": {
@@ -204,6 +211,7 @@ class SessionsRepository:
                     },
                 }
             },
+            ", captionCounts.#lang = if_not_exists(captionCounts.#lang, :zero) + :one" if captions else "",
             self._attach(
                 connection_id,
                 Role.LISTENER,
@@ -224,8 +232,8 @@ class SessionsRepository:
         if failed:
             raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED)
 
-    def change_language(self, session_id: str, connection_id: str, old: str, new: str) -> None:
-        failed = self._transact(
+    def change_language(self, session_id: str, connection_id: str, old: str, new: str, captions: bool = True) -> None:
+        failed = self._transact_counting_captions(
             {
                 "Update": {
                     "TableName": self._table.name,
@@ -237,6 +245,10 @@ class SessionsRepository:
                     "ExpressionAttributeValues": {":one": 1, ":zero": 0, ":active": SessionState.ACTIVE.value},
                 }
             },
+            ", captionCounts.#old = if_not_exists(captionCounts.#old, :one) - :one, "
+            "captionCounts.#new = if_not_exists(captionCounts.#new, :zero) + :one"
+            if captions
+            else "",
             {
                 "Update": {
                     "TableName": self._connections,
@@ -252,13 +264,14 @@ class SessionsRepository:
         if failed:
             raise MembershipConflict(MembershipFailure.CONNECTION_CHANGED)
 
-    def remove_listener(self, session_id: str, connection_id: str, target_language: str) -> bool:
-        """Delete a listener's connection and take it off the session's counts.
+    def remove_listener(self, session_id: str, connection_id: str, target_language: str, captions: bool = True) -> bool:
+        """Delete a listener's connection and take it off the session's counts (its language's caption count
+        too when it showed captions).
 
         Returns False when the connection was no longer a listener of that session
         (already removed by another path), in which case nothing changes.
         """
-        failed = self._transact(
+        failed = self._transact_counting_captions(
             {
                 "Update": {
                     "TableName": self._table.name,
@@ -270,6 +283,7 @@ class SessionsRepository:
                     "ExpressionAttributeValues": {":one": 1},
                 }
             },
+            ", captionCounts.#lang = if_not_exists(captionCounts.#lang, :one) - :one" if captions else "",
             {
                 "Delete": {
                     "TableName": self._connections,
@@ -466,22 +480,38 @@ class SessionsRepository:
             ExpressionAttributeValues={":t": True},
         )
 
-    def correct_counts(self, session: Session, listener_count: int, language_counts: dict[str, int]) -> bool:
-        """Set an active session's counts to a recount; False when they moved since ``session`` was read."""
+    def correct_counts(
+        self,
+        session: Session,
+        listener_count: int,
+        language_counts: dict[str, int],
+        caption_counts: dict[str, int],
+    ) -> bool:
+        """Set an active session's counts to a recount; False when they moved since ``session`` was read.
+
+        A session without ``captionCounts`` (created before it existed) gets the map here."""
+        seen_captions = (
+            "attribute_not_exists(captionCounts)" if session.caption_counts is None else "captionCounts = :seenCaptions"
+        )
+        values: dict[str, Any] = {
+            ":count": listener_count,
+            ":langs": language_counts,
+            ":captions": caption_counts,
+            ":seen": session.listener_count,
+            ":seenLangs": session.language_counts,
+            ":active": SessionState.ACTIVE.value,
+        }
+        if session.caption_counts is not None:
+            values[":seenCaptions"] = session.caption_counts
         return (
             if_condition_holds(
                 self._table.update_item,
                 Key={"sessionId": session.session_id},
-                UpdateExpression="SET listenerCount = :count, languageCounts = :langs",
-                ConditionExpression="#state = :active AND listenerCount = :seen AND languageCounts = :seenLangs",
+                UpdateExpression="SET listenerCount = :count, languageCounts = :langs, captionCounts = :captions",
+                ConditionExpression="#state = :active AND listenerCount = :seen AND languageCounts = :seenLangs "
+                f"AND {seen_captions}",
                 ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":count": listener_count,
-                    ":langs": language_counts,
-                    ":seen": session.listener_count,
-                    ":seenLangs": session.language_counts,
-                    ":active": SessionState.ACTIVE.value,
-                },
+                ExpressionAttributeValues=values,
             )
             is not None
         )
@@ -538,6 +568,24 @@ class SessionsRepository:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def _transact_counting_captions(
+        self, session_update: dict[str, Any], caption_counts: str, *items: dict[str, Any]
+    ) -> list[bool]:
+        """:meth:`_transact` with ``caption_counts`` (``", captionCounts.#x = ..."``) appended to the session item's
+        ``SET``; run again without it when the item has no ``captionCounts`` map (a session created before it
+        existed: DynamoDB refuses a path into a missing map)."""
+        if not caption_counts:
+            return self._transact(session_update, *items)
+        update = session_update["Update"]
+        counted = {"Update": {**update, "UpdateExpression": update["UpdateExpression"] + caption_counts}}
+        try:
+            return self._transact(counted, *items)
+        except ClientError as exc:
+            if not _invalid_document_path(exc):
+                raise
+        metrics.add_metric(name="SessionsWithoutCaptionCounts", unit=MetricUnit.Count, value=1)
+        return self._transact(session_update, *items)
+
     def _transact(self, *items: dict[str, Any]) -> list[bool]:
         """Run one transaction: [] when it committed, else which items' conditions failed.
 
@@ -590,3 +638,13 @@ class SessionsRepository:
                 "ExpressionAttributeValues": values,
             }
         }
+
+
+def _invalid_document_path(exc: ClientError) -> bool:
+    """Whether DynamoDB refused an update for a path into a missing map (a ``ValidationException``, or a
+    transaction cancelled with a ``ValidationError``)."""
+    error = exc.response.get("Error", {})
+    if error.get("Code") == "ValidationException":
+        return "document path" in error.get("Message", "")
+    reasons = exc.response.get("CancellationReasons") or []
+    return any(r.get("Code") == "ValidationError" and "document path" in r.get("Message", "") for r in reasons)
