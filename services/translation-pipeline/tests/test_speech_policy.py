@@ -74,7 +74,13 @@ def test_a_throttled_neural_voice_falls_back_to_the_standard_voice_then_speech_i
         assert outcomes[1].speech is not None and outcomes[1].speech.engine == "standard"
         assert outcomes[2].speech is None
         # The budget (0.5 s) is shorter than botocore's first backoff (up to 1 s): no retry was made.
-        assert buckets.refused() == {"polly-neural": 2, "polly-standard": 1, "translate": 0, "management-api": 0}
+        assert buckets.refused() == {
+            "polly-neural": 2,
+            "polly-standard": 1,
+            "translate": 0,
+            "management-api": 0,
+            "transcribe-streams": 0,
+        }
         counted = counts(meter, capsys)
         # Billed: the two calls that spoke, by engine (a throttled call is not billed).
         assert counted["Engine=neural"]["AwsCalls"] == counted["Engine=standard"]["AwsCalls"] == 1
