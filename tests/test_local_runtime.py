@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,8 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from broadcast_tools import local_auth
-from broadcast_tools.artifacts import ROOT
-from tests.support.deployment import apply_local, emulator_client
+from tests.support.deployment import emulator_client
 from tests.support.frames import receive, send
 from tests.support.ports import free_port
 from tests.support.running_platform import RunningPlatform
@@ -212,30 +210,66 @@ def test_schedules_run_at_their_rate(deployed_local):
             assert status["listenerCount"] == 0
 
 
-def test_route_removed_from_terraform_fails_locally_as_on_aws(tmp_path):
-    """Drop the `heartbeat` route from platform.json, apply, serve: the action lands on $default, as on AWS."""
-    checkout = tmp_path / "checkout"
-    shutil.copytree(ROOT / "infrastructure", checkout / "infrastructure", ignore=shutil.ignore_patterns(".terraform*"))
-    (checkout / "dist").symlink_to(ROOT / "dist")
-    (checkout / ".local").mkdir()
-    (checkout / ".local" / "auth").symlink_to(ROOT / ".local" / "auth")
-    platform = checkout / "infrastructure" / "platform.json"
-    declaration = json.loads(platform.read_text())
-    del declaration["routes"]["heartbeat"], declaration["functions"]["heartbeat"]
-    platform.write_text(json.dumps(declaration))
-    deployment = apply_local(tmp_path / "terraform", root=checkout)
-    deployed = next(deployment)
+def test_route_missing_from_the_deployed_api_fails_locally_as_on_aws(deployed_local):
+    """An API deployed without the `heartbeat` route: served, the action lands on $default, as on AWS.
+
+    The local runtime serves the routes the emulator's API has, not platform.json's: a copy of the deployed API
+    less that route stands for a deployment whose platform.json lacked it (that Terraform deploys exactly
+    platform.json's routes is `test_terraform.py`'s part), without a second apply."""
+    apigw = emulator_client("apigatewayv2", deployed_local["endpoint"])
+    (deployed,) = [a for a in apigw.get_apis()["Items"] if a.get("ProtocolType") == "WEBSOCKET"]
+    copy = apigw.create_api(
+        Name=f"{deployed['Name']}-without-heartbeat",
+        ProtocolType="WEBSOCKET",
+        RouteSelectionExpression=deployed["RouteSelectionExpression"],
+    )
     try:
-        with RunningPlatform(deployed["endpoint"]) as without:
+        integrations = {
+            integration["IntegrationId"]: apigw.create_integration(
+                ApiId=copy["ApiId"],
+                IntegrationType=integration["IntegrationType"],
+                IntegrationUri=integration["IntegrationUri"],
+            )["IntegrationId"]
+            for integration in apigw.get_integrations(ApiId=deployed["ApiId"])["Items"]
+        }
+        authorizers: dict[str, str] = {}
+
+        def authorizer_of(authorizer_id: str) -> str:
+            """The copy of one of the deployed API's authorizers (the emulator does not list them)."""
+            if authorizer_id not in authorizers:
+                authorizer = apigw.get_authorizer(ApiId=deployed["ApiId"], AuthorizerId=authorizer_id)
+                authorizers[authorizer_id] = apigw.create_authorizer(
+                    ApiId=copy["ApiId"],
+                    Name=authorizer["Name"],
+                    AuthorizerType=authorizer["AuthorizerType"],
+                    AuthorizerUri=authorizer["AuthorizerUri"],
+                    IdentitySource=authorizer["IdentitySource"],
+                )["AuthorizerId"]
+            return authorizers[authorizer_id]
+
+        for route in apigw.get_routes(ApiId=deployed["ApiId"])["Items"]:
+            if route["RouteKey"] == "heartbeat":
+                continue
+            target = integrations[route["Target"].removeprefix("integrations/")]
+            authorizer = {"AuthorizerId": authorizer_of(route["AuthorizerId"])} if route.get("AuthorizerId") else {}
+            apigw.create_route(
+                ApiId=copy["ApiId"],
+                RouteKey=route["RouteKey"],
+                Target=f"integrations/{target}",
+                AuthorizationType=route.get("AuthorizationType", "NONE"),
+                **authorizer,
+            )
+        with RunningPlatform(deployed_local["endpoint"], api_name=copy["Name"]) as without:
             assert "heartbeat" not in without.stack.deployment.routes
             assert "createSession" in without.stack.deployment.routes
+            assert without.stack.deployment.authorizer is not None
             with listener(without) as ws:
                 send(ws, action="heartbeat")
                 error = receive(ws, "error")
                 assert error["code"] == "UNKNOWN_ACTION"
                 assert error["details"] == {"action": "heartbeat"}
     finally:
-        next(deployment, None)
+        apigw.delete_api(ApiId=copy["ApiId"])
 
 
 def test_serve_command_prints_url_and_token_and_ctrl_c_stops_everything(deployed_local):
