@@ -22,11 +22,12 @@ from tests.support.deployment import apply_local, lift_capacity
 
 class BackgroundDeployment:
     """`apply_local` started on a thread of its own, its capacity lifted (`lift_capacity`: the process's tests
-    share it); destroyed when the test process ends."""
+    share it); discarded with its moto server when the test process ends (destroyed when the emulator is an
+    external one; `terraform destroy` itself is `test_operations.py`'s, after tampering)."""
 
     def __init__(self) -> None:
         self._workdirs = Path(tempfile.mkdtemp(prefix="terraform-"))
-        self._steps = apply_local(self._workdirs)
+        self._steps = apply_local(self._workdirs, destroy=False)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="terraform-apply")
         self._applied: Future[dict[str, Any]] = self._executor.submit(self._apply)
 

@@ -32,13 +32,17 @@ def emulator_client(service: str, endpoint: str) -> Any:
     return boto3.client(service, **emulator_options(endpoint))
 
 
-def apply_local(workdirs: Path, root: Path = ROOT, variables: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+def apply_local(
+    workdirs: Path, root: Path = ROOT, variables: dict[str, str] | None = None, destroy: bool = True
+) -> Iterator[dict[str, Any]]:
     """`terraform apply` ENV=local of ``root``'s infrastructure into an emulator, yield, then destroy.
 
     ``variables`` override the local environment's (``-var name=value``; HCL values, e.g. ``{timeout_seconds=25}``).
 
     The emulator is ``INTEGRATION_ENDPOINT_URL`` when set (LocalStack, say: `make integration`
-    passes ``AWS_ENDPOINT_URL`` on), else a moto server of its own, stopped afterwards.
+    passes ``AWS_ENDPOINT_URL`` on), else a moto server of its own, stopped afterwards. ``destroy=False`` skips the
+    `terraform destroy` (about a minute) where stopping that moto server discards everything anyway; an external
+    emulator is always destroyed.
     """
     endpoint = os.environ.get("INTEGRATION_ENDPOINT_URL")
     server = None
@@ -66,7 +70,7 @@ def apply_local(workdirs: Path, root: Path = ROOT, variables: dict[str, str] | N
         ):
             raise RuntimeError("terraform apply ENV=local failed")
         yield {"endpoint": endpoint, "workdirs": workdirs}
-        if (
+        if (destroy or server is None) and (
             run("local", "destroy", ["-no-color", *overrides], mirror, endpoint, base=workdirs, quiet=True, root=root)
             != 0
         ):
