@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from audio_transcription.chunks import AudioChunk
 from audio_transcription.dynamics import ChunkMeasurement
 from audio_transcription.measurement import measure
-from audio_transcription.settings import BYTES_PER_SAMPLE, SAMPLE_RATE, AudioSettings
+from audio_transcription.settings import BYTES_PER_SAMPLE, AudioSettings, pcm_seconds
 from broadcast_shared.clock import Clock
 from broadcast_shared.errors import BroadcastError, ErrorCode
 from broadcast_shared.messages.inbound import SendAudio
@@ -48,14 +48,14 @@ class AudioIngest:
         session = self._sessions.get(connection.session_id)
         if session is None or not session.is_active:
             raise BroadcastError(ErrorCode.SESSION_ENDED, "this session has ended; audio is no longer accepted")
-        self._spend_budget(session.session_id, len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE))
+        self._spend_budget(session.session_id, pcm_seconds(pcm))
         chunk = AudioChunk(
             session_id=session.session_id,
             sequence=message.sequence,
             connection_id=connection.connection_id,
             received_at=self._clock.now(),
             pcm=b"" if session.is_paused else pcm,
-            duration=len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE),
+            duration=pcm_seconds(pcm),
             measurement=None if session.is_paused else self._measure(pcm),
         )
         self._kinesis.put_record(
@@ -92,7 +92,7 @@ class AudioIngest:
             )
         low, high = self._settings.min_chunk_bytes, self._settings.max_chunk_bytes
         if not low <= len(pcm) <= high:
-            milliseconds = len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE) * 1000
+            milliseconds = pcm_seconds(pcm) * 1000
             raise BroadcastError(
                 ErrorCode.INVALID_AUDIO,
                 f"a chunk must hold {self._settings.min_chunk_ms:g} to {self._settings.max_chunk_ms:g} ms "

@@ -10,6 +10,11 @@ SAMPLE_RATE = 16_000
 BYTES_PER_SAMPLE = 2
 
 
+def pcm_seconds(pcm: bytes) -> float:
+    """How long 16 kHz 16-bit mono PCM lasts."""
+    return len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE)
+
+
 class AudioSettings(EnvironmentSettings):
     """What sendAudio and the transcription worker read."""
 

@@ -38,7 +38,7 @@ from audio_transcription.engines import (
 from audio_transcription.forwarder import SegmentForwarder
 from audio_transcription.quality import MESSAGES, QualityMonitor
 from audio_transcription.sequencing import Sequencer, SequenceReport
-from audio_transcription.settings import BYTES_PER_SAMPLE, SAMPLE_RATE, AudioSettings
+from audio_transcription.settings import AudioSettings, pcm_seconds
 from audio_transcription.stabilizer import Stabilizer, StableText
 from audio_transcription.stream_retry import StreamRetry
 from broadcast_shared.clock import Clock
@@ -251,7 +251,7 @@ class SessionTranscriber:
 
     def _streamed(self, pcm: bytes, streams: int) -> None:
         """Transcribe streaming bills the seconds of audio streamed (the cost meter; any recogniser counts)."""
-        seconds = len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE)
+        seconds = pcm_seconds(pcm)
         units = {"Calls": streams, "AudioSeconds": seconds}
         meter.record("transcribe", "StartStreamTranscription", units, session=self.session_id, language=self._language)
 
@@ -391,7 +391,7 @@ class SessionTranscriber:
         dropped = 0.0
         while len(self._replay) > 1 and self._held_seconds() > limit:
             _, oldest = self._replay.pop(0)
-            dropped += len(oldest) / (SAMPLE_RATE * BYTES_PER_SAMPLE)
+            dropped += pcm_seconds(oldest)
         if dropped:
             self._count_dropped(dropped, "held longer than refused_hold_seconds")
 
@@ -399,7 +399,7 @@ class SessionTranscriber:
         if not self._replay:
             return 0.0
         last_start, last_pcm = self._replay[-1]
-        return last_start + len(last_pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE) - self._replay[0][0]
+        return last_start + pcm_seconds(last_pcm) - self._replay[0][0]
 
     def _drop_held(self, reason: str) -> None:
         self._count_dropped(self._held_seconds(), reason)

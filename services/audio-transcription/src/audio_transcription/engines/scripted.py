@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audio_transcription.engines import Recognition, Word
-from audio_transcription.settings import BYTES_PER_SAMPLE, SAMPLE_RATE
+from audio_transcription.settings import pcm_seconds
 
 #: the Piper test talk's sentences (broadcast_tools.speech.TALK), as pocketsphinx gives words: lower case, unpunctuated
 SCRIPT = (
@@ -93,7 +93,7 @@ class ScriptedStream:
         self._results: list[Recognition] = []
 
     def send(self, pcm: bytes) -> None:
-        self._heard += len(pcm) / (SAMPLE_RATE * BYTES_PER_SAMPLE)
+        self._heard += pcm_seconds(pcm)
         while self._heard >= self._end(self._next) + ENDPOINT_SECONDS:
             self._results.append(self._result(self._next, partial=False))
             self._next += 1
