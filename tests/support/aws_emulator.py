@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from moto.server import ThreadedMotoServer
 
+from broadcast_tools.moto_launcher import quicken
 from tests.support.ports import free_port
 
 REGION = "eu-west-1"
@@ -19,9 +19,9 @@ ENVIRONMENT = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 @contextmanager
 def emulated_aws() -> Iterator[str]:
     """Start a moto server, point boto3 at it (``AWS_ENDPOINT_URL``, test credentials, the region) and yield its
-    endpoint; stop it and restore the environment afterwards. Its request log (werkzeug's, a line per call) is
-    silenced: only its warnings and errors are logged."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    endpoint; stop it and restore the environment afterwards. It runs quickened as ``make dev``'s does
+    (:func:`broadcast_tools.moto_launcher.quicken`: no request log, moto's module listing made once)."""
+    quicken()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

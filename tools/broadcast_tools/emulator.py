@@ -23,6 +23,8 @@ from pathlib import Path
 from broadcast_tools.artifacts import ROOT
 
 STATE = ROOT / ".local" / "emulator"
+#: the module a moto server of ours runs (moto's server, quickened: broadcast_tools.moto_launcher)
+LAUNCHER = "broadcast_tools.moto_launcher"
 
 
 def _pid_file(port: int | str) -> Path:
@@ -55,7 +57,7 @@ def start_moto(port: int, detach: bool) -> subprocess.Popen:
     # A kept server's log is its port's; the servers tests start and stop share one.
     log = open(STATE / (f"moto-{port}.log" if detach else "moto.log"), "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", LAUNCHER, "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=detach,
@@ -104,7 +106,8 @@ def instance(endpoint: str) -> str | None:
     except OSError:
         return None
     started = process_started(pid)
-    if started is None or b"moto.server" not in arguments or port.encode() not in arguments or not reachable(endpoint):
+    ours = LAUNCHER.encode() in arguments and port.encode() in arguments
+    if started is None or not ours or not reachable(endpoint):
         return None
     return f"moto pid {pid} started {started} at {endpoint}"
 
