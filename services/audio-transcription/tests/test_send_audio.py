@@ -123,6 +123,37 @@ def test_audio_for_an_ended_session_is_refused(audio_harness, audio_runtime, kin
     assert read_stream(kinesis, audio_stream) == []
 
 
+def test_a_speakers_connection_row_is_read_once_in_a_while_not_at_every_chunk(
+    audio_harness, audio_runtime, kinesis, audio_stream, clock
+):
+    audio_harness.speaker_with_session()
+    reads = []
+    audio_runtime.dynamodb.meta.client.meta.events.register(
+        "provide-client-params.dynamodb.GetItem", lambda params, **_: reads.append(params["TableName"])
+    )
+    for sequence in range(50):  # ten seconds of five chunks a second
+        audio_harness.send("spk", audio(tone(200), sequence))
+        clock.advance(0.2)
+    remembered = audio_runtime.audio.remember_connection_seconds
+    assert reads.count(audio_runtime.settings.connections_table) == int(10 / remembered)
+    assert reads.count(audio_runtime.settings.sessions_table) == 50  # a pause or an end is seen at the next chunk
+    assert len(read_stream(kinesis, audio_stream)) == 50
+
+
+def test_a_new_session_on_the_same_connection_gets_the_next_chunk_at_once(
+    audio_harness, audio_runtime, kinesis, audio_stream, clock
+):
+    first = audio_harness.speaker_with_session()
+    audio_harness.send("spk", audio(tone(100), 0))  # the connection row is remembered, naming the first session
+    audio_harness.send("spk", {"action": "endSession"})
+    audio_harness.send("spk", {"action": "createSession", "sourceLanguage": "en"})
+    second = audio_harness.last("spk", "sessionCreated")["sessionId"]
+    audio_harness.send("spk", audio(tone(100), 0))
+
+    assert [r["PartitionKey"] for r in read_stream(kinesis, audio_stream)] == [first, second]
+    assert not audio_harness.sink.messages("spk", "error")
+
+
 def test_audio_rate_limit_per_connection_refuses_the_excess_and_keeps_what_was_accepted(
     audio_harness, audio_runtime, kinesis, audio_stream
 ):

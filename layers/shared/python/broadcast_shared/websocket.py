@@ -34,10 +34,16 @@ M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 
 ALL_ROLES = frozenset(Role)
+#: a connection's messages are counted in blocks of this share of its limit, taken ahead in one write
+#: (:class:`~broadcast_shared.repositories.rate_limits.RateLimiter`): ``sendAudio``'s 60 a second in blocks of 5, so
+#: a speaker's five chunks a second cost one write, not five; a control route's 10 are counted one by one
+LEASE_SHARE = 12
 #: a connection's activity (``lastSeenAt``) is written when the last write is at least this old: the idle sweep
 #: closes after 10 minutes of silence, so a minute's precision costs nothing, and a speaker's five ``sendAudio``
 #: messages a second do not each write the connection's row
 TOUCH_INTERVAL_SECONDS = 60.0
+#: what a message's handler may answer because the connection row it was given was remembered, not read now
+STALE_CODES = frozenset({ErrorCode.NOT_IN_SESSION, ErrorCode.SESSION_ENDED})
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,9 @@ class Admission:
     def count(cls, runtime: Any, event: dict[str, Any], rate: tuple[str, int]) -> Admission:
         bucket, limit = rate
         connection_id = connection_id_of(event)
-        within = runtime.rate_limiter.try_acquire(f"{connection_id}#{bucket}", limit, 1, runtime.clock.now())
+        within = runtime.rate_limiter.try_acquire(
+            f"{connection_id}#{bucket}", limit, 1, runtime.clock.now(), lease=max(1, limit // LEASE_SHARE)
+        )
         return cls(connection_id, source_ip_of(event), limit, bucket, within)
 
     def screen(self, event: dict[str, Any], max_bytes: int, action: str | None) -> str:
@@ -217,7 +225,15 @@ class RouteHandler(Handler[R], Generic[M, R]):
             body = admission.screen(event, self._max_bytes(runtime), self._action)
             request = self._accept(body, event, runtime)
             logger.append_keys(session_id=request.connection.session_id)
-            self._function(request, runtime)
+            try:
+                self._function(request, runtime)
+            except BroadcastError as error:
+                # A row remembered from an earlier message (broadcast_shared.repositories.connections) may name
+                # the session this connection had before its current one: served again from a fresh read.
+                if error.code not in STALE_CODES or not runtime.connections.forget(connection_id):
+                    raise
+                request = self._accept(body, event, runtime)
+                self._function(request, runtime)
             now = runtime.clock.now()
             if now - request.connection.last_seen_at >= TOUCH_INTERVAL_SECONDS:
                 runtime.connections.touch(connection_id, now)

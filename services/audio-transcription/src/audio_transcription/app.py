@@ -10,6 +10,7 @@ from audio_transcription.settings import AudioSettings
 from broadcast_shared import aws
 from broadcast_shared.clock import Clock
 from broadcast_shared.config import RouteSettings
+from broadcast_shared.repositories.connections import RememberingConnections
 from broadcast_shared.runtime import RouteRuntime
 from broadcast_shared.websocket import LazyRuntime, route_decorator
 
@@ -27,7 +28,15 @@ class AudioRuntime(RouteRuntime):
     ) -> AudioRuntime:
         base = RouteRuntime.build_route(settings, clock)
         ingest = AudioIngest(audio, kinesis or aws.client("kinesis"), base.sessions, base.rate_limiter, base.clock)
-        return cls(**{f.name: getattr(base, f.name) for f in fields(RouteRuntime)}, audio=audio, ingest=ingest)
+        built = {f.name: getattr(base, f.name) for f in fields(RouteRuntime)}
+        built["connections"] = RememberingConnections(
+            base.dynamodb.Table(settings.connections_table),
+            settings.connections_by_session_index,
+            settings.record_ttl_seconds,
+            audio.remember_connection_seconds,
+            base.clock,
+        )
+        return cls(**built, audio=audio, ingest=ingest)
 
     @classmethod
     def from_environment(cls) -> AudioRuntime:

@@ -71,7 +71,10 @@ class AudioIngest:
         """Audio faster than real time (with a short burst) is refused: it would cost recognition for nothing
         and take the shard's throughput from the other sessions keyed to it."""
         rate, burst = self._settings.audio_seconds_per_second, self._settings.audio_burst_seconds
-        if not self._rate_limiter.try_spend(f"audio-seconds#{session_id}", seconds, rate, burst, self._clock.now()):
+        lease = self._settings.audio_budget_lease_seconds
+        if not self._rate_limiter.try_spend(
+            f"audio-seconds#{session_id}", seconds, rate, burst, self._clock.now(), lease=lease
+        ):
             metrics.add_metric(name="AudioSecondsRefused", unit=MetricUnit.Seconds, value=seconds)
             raise BroadcastError(
                 ErrorCode.RATE_LIMITED,

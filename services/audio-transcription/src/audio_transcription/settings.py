@@ -53,6 +53,12 @@ class AudioSettings(EnvironmentSettings):
     audio_seconds_per_second: float = 1.25
     #: ...with this many seconds of audio allowed ahead at once (a reconnecting client's buffer, jitter)
     audio_burst_seconds: float = 15.0
+    #: seconds of that budget one sendAudio environment pays at once and spends on the next chunks without another
+    #: write (a speaker's five chunks a second cost one write a second, not five)
+    audio_budget_lease_seconds: float = 1.0
+    #: seconds a speaker's connection row is remembered by a sendAudio environment (its session is read at every
+    #: chunk; broadcast_shared.repositories.connections.RememberingConnections)
+    remember_connection_seconds: float = 5.0
     #: a session's recogniser stream is closed after this long without audio
     silence_timeout_seconds: float = 10.0
     #: recogniser streams are rolled over before this (Transcribe allows four hours)

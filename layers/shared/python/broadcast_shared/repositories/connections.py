@@ -7,14 +7,19 @@ the ``sessionId``/``targetLanguage`` GSI; speakers carry only ``sessionId`` and 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr, Key
 
+from broadcast_shared.clock import Clock
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories import if_condition_holds
 from broadcast_shared.repositories.records import Connection, Role, dynamo_number
+
+#: the most rows one :class:`RememberingConnections` keeps (a warm environment serves many connections over its life)
+MAX_REMEMBERED = 1024
 
 
 class ConnectionsRepository:
@@ -49,6 +54,11 @@ class ConnectionsRepository:
             ConditionExpression=Attr("connectionId").exists(),
             ExpressionAttributeValues={":now": dynamo_number(now), ":exp": int(now) + self._ttl},
         )
+
+    def forget(self, connection_id: str) -> bool:
+        """Whether a row of the connection was remembered (:class:`RememberingConnections`), now forgotten: here,
+        where every ``get`` reads the table, never."""
+        return False
 
     def mark_refresh_warned(self, connection_id: str) -> bool:
         """Remember the 2-hour warning; False (and nothing written) when the connection is gone."""
@@ -112,3 +122,44 @@ class ConnectionsRepository:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class RememberingConnections(ConnectionsRepository):
+    """The connections table, each row read once in ``seconds`` by this execution environment.
+
+    For ``sendAudio``: a speaker's row changes only when its connection creates another session (a role never
+    changes), so it is read once every few seconds instead of at each of a speaker's five chunks a second. A
+    handler that finds the remembered row's session over answers ``SESSION_ENDED`` or ``NOT_IN_SESSION``, and the
+    route serves the message again after :meth:`forget` (``broadcast_shared.websocket.STALE_CODES``): a new
+    session on the same connection is never refused for the old one.
+    """
+
+    def __init__(
+        self, table: Any, by_session_index: str, record_ttl_seconds: int, seconds: float, clock: Clock
+    ) -> None:
+        super().__init__(table, by_session_index, record_ttl_seconds)
+        self._seconds = seconds
+        self._clock = clock
+        self._rows: dict[str, tuple[float, Connection]] = {}
+
+    def get(self, connection_id: str) -> Connection | None:
+        now = self._clock.now()
+        read_at, row = self._rows.get(connection_id, (float("-inf"), None))
+        if row is not None and now - read_at < self._seconds:
+            return row
+        row = super().get(connection_id)
+        self._rows.pop(connection_id, None)
+        if row is not None:
+            self._rows[connection_id] = (now, row)
+            if len(self._rows) > MAX_REMEMBERED:
+                del self._rows[next(iter(self._rows))]
+        return row
+
+    def touch(self, connection_id: str, now: float) -> None:
+        super().touch(connection_id, now)
+        if connection_id in self._rows:
+            read_at, row = self._rows[connection_id]
+            self._rows[connection_id] = (read_at, replace(row, last_seen_at=now))
+
+    def forget(self, connection_id: str) -> bool:
+        return self._rows.pop(connection_id, None) is not None

@@ -1,5 +1,14 @@
 """Rate limits as conditional DynamoDB updates with a TTL: fixed-window message counts
-per connection, and budgets of a quantity per second (seconds of audio per session)."""
+per connection, and budgets of a quantity per second (seconds of audio per session).
+
+A caller at a steady high rate (a speaker's five ``sendAudio`` messages a second) may take its
+counts and budget ahead in blocks (``lease``): one conditional update takes several, and this
+execution environment spends them without another write. Nothing beyond the limit is ever
+allowed, since a block is taken only while it fits; what a block leaves unspent in one
+environment is only unavailable to the others, and when a block no longer fits, a single count
+(or the exact cost) is still tried, so a caller is refused only at the limit itself, less what
+other environments hold unspent.
+"""
 
 from __future__ import annotations
 
@@ -14,25 +23,44 @@ from broadcast_shared.repositories import if_condition_holds
 REFUSALS = {"ConditionalCheckFailedException", "ProvisionedThroughputExceededException", "ThrottlingException"}
 
 
+#: the most keys whose leases one environment keeps (a warm environment serves many connections over its life)
+MAX_LEASED_KEYS = 1024
+
+
 class RateLimiter:
     def __init__(self, table: Any) -> None:
         self._table = table
+        #: key -> (window, counts taken ahead and not yet used in it)
+        self._counts: dict[str, tuple[int, int]] = {}
+        #: key -> budget paid ahead and not yet spent
+        self._credit: dict[str, float] = {}
 
-    def try_acquire(self, key: str, limit: int, window_seconds: int, now: float) -> bool:
+    def try_acquire(self, key: str, limit: int, window_seconds: int, now: float, lease: int = 1) -> bool:
         """Count one use of ``key`` in the current window; False when the limit is reached.
 
-        A refused call changes nothing, so a client over its limit does not push its
-        own window further.
+        With ``lease`` above 1, ``lease`` counts are taken at once while they fit and the rest
+        kept for this key's next uses in the window. A refused call changes nothing, so a
+        client over its limit does not push its own window further.
         """
         window = int(now // window_seconds)
+        held_window, held = self._counts.get(key, (window, 0))
+        if held_window == window and held > 0:
+            self._counts[key] = (window, held - 1)
+            return True
+        if lease > 1 and self._add(key, window, window_seconds, lease, limit):
+            _remember(self._counts, key, (window, lease - 1))
+            return True
+        return self._add(key, window, window_seconds, 1, limit)
+
+    def _add(self, key: str, window: int, window_seconds: int, count: int, limit: int) -> bool:
         try:
             self._table.update_item(
                 Key={"limitKey": f"{key}#{window}"},
-                UpdateExpression="ADD hits :one SET expiresAt = :exp",
-                ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+                UpdateExpression="ADD hits :count SET expiresAt = :exp",
+                ConditionExpression="attribute_not_exists(hits) OR hits <= :most",
                 ExpressionAttributeValues={
-                    ":one": 1,
-                    ":limit": limit,
+                    ":count": count,
+                    ":most": limit - count,
                     ":exp": (window + 1) * window_seconds + 60,
                 },
             )
@@ -48,15 +76,26 @@ class RateLimiter:
         item = self._table.get_item(Key={"limitKey": f"{key}#{window}"}).get("Item") or {}
         return int(item.get("hits", 0)) >= limit
 
-    def try_spend(self, key: str, cost: float, rate: float, burst: float, now: float) -> bool:
+    def try_spend(self, key: str, cost: float, rate: float, burst: float, now: float, lease: float = 0.0) -> bool:
         """Spend ``cost`` of a budget that refills at ``rate`` per second and holds at most ``burst``.
 
         The generic cell rate algorithm: the item keeps the theoretical time ``tat`` at
         which everything spent so far would have been paid for at ``rate``; a spend is
         allowed while that stays at most ``burst / rate`` seconds ahead of now. Two
         conditional updates, no read, so concurrent spends never overdraw; a refused
-        spend changes nothing.
+        spend changes nothing. With ``lease`` above ``cost``, ``lease`` is paid while it fits and
+        the rest kept for this key's next spends.
         """
+        credit = self._credit.get(key, 0.0)
+        if credit >= cost:
+            self._credit[key] = credit - cost
+            return True
+        if lease > cost and self._spend(key, lease, rate, burst, now):
+            _remember(self._credit, key, credit + lease - cost)
+            return True
+        return self._spend(key, cost, rate, burst, now)
+
+    def _spend(self, key: str, cost: float, rate: float, burst: float, now: float) -> bool:
         step = cost / rate
         latest = now + burst / rate - step  # the latest tat that still leaves room for this cost
         if latest < now:
@@ -83,6 +122,15 @@ class RateLimiter:
             ):
                 return True
         return False
+
+
+def _remember(held: dict[str, Any], key: str, value: Any) -> None:
+    """Keep ``value`` for ``key``, forgetting the oldest key beyond :data:`MAX_LEASED_KEYS` (what it held unspent
+    is only lost to this environment)."""
+    held.pop(key, None)
+    held[key] = value
+    if len(held) > MAX_LEASED_KEYS:
+        del held[next(iter(held))]
 
 
 def _decimal(value: float) -> Decimal:
