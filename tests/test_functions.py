@@ -41,6 +41,7 @@ def pool(tmp_path: Path):
     code.mkdir()
     (code / "probe.py").write_text(HANDLER)
     (code / "broken.py").write_text("raise ImportError('cannot start')\n")
+    (code / "slow.py").write_text("import time\ntime.sleep(0.4)\n" + HANDLER)
     config = dict(
         arn="arn:aws:lambda:eu-west-1:123456789012:function:probe",
         runtime="python3.12",
@@ -53,10 +54,11 @@ def pool(tmp_path: Path):
     functions = {
         "probe": FunctionConfig(name="probe", handler="probe.handler", **config),
         "broken": FunctionConfig(name="broken", handler="broken.handler", **config),
+        "slow": FunctionConfig(name="slow", handler="slow.handler", **config),
     }
     os.environ["SECRET_OF_THE_PARENT"] = "leaked"
     endpoints = Endpoints(aws="http://127.0.0.1:1", management_api="http://127.0.0.1:2/local")
-    pool = FunctionPool(functions, endpoints, tmp_path / "logs", max_concurrency=2)
+    pool = FunctionPool(functions, endpoints, tmp_path / "logs", max_concurrency=4)
     yield pool
     pool.close()
     os.environ.pop("SECRET_OF_THE_PARENT")
@@ -109,6 +111,18 @@ def test_concurrent_invocations_use_separate_environments(pool):
     with ThreadPoolExecutor(max_workers=2) as executor:
         results = list(executor.map(lambda _: pool.invoke("probe", {"sleep": 0.5}), range(2)))
     assert results[0]["pid"] != results[1]["pid"]
+
+
+def test_a_functions_environments_start_one_at_a_time_and_serve_the_burst_between_them(pool):
+    with ThreadPoolExecutor(max_workers=4) as callers:
+        burst = [callers.submit(pool.invoke, "slow", {"sleep": 0.05}) for _ in range(4)]
+        starting = []
+        while not all(call.done() for call in burst):
+            starting.append(pool.starting("slow"))
+            time.sleep(0.01)
+        results = [call.result() for call in burst]
+    assert max(starting) == 1  # four at once would each have taken four times as long on a loaded machine
+    assert len(results) == 4 and sum(r["invocations"] for r in results) >= 4
 
 
 def test_every_invocation_is_counted_with_its_billed_gb_seconds(pool: FunctionPool):

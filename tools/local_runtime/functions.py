@@ -4,6 +4,12 @@ Each function gets up to ``max_concurrency`` execution environments, each a proc
 with only the function's environment (plus the emulator endpoints), its code and
 layers on ``sys.path``, started on first use and kept warm. An invocation that runs
 past the function's timeout kills its environment, as Lambda does.
+
+A function's environments start one at a time: an invocation that finds none idle while
+one is starting waits for whichever is free first. On AWS a new environment starts on its
+own hardware; here every start takes the same two cores as the talks already running, and
+eight at once (a burst of audio chunks, a room of listeners joining) each took eight times
+as long while the queue behind them grew (docs/CAPACITY.md, "Locally").
 """
 
 from __future__ import annotations
@@ -88,7 +94,8 @@ class ExecutionEnvironment:
         except (OSError, ValueError):
             return ""
 
-    def _await_init(self) -> None:
+    def await_init(self) -> None:
+        """Wait for the handler's import (Lambda's init phase); a process that does not finish it is stopped."""
         line = self._reply(INIT_TIMEOUT_SECONDS)
         if not line:
             self.stop()
@@ -97,7 +104,7 @@ class ExecutionEnvironment:
 
     def invoke(self, event: Any) -> Any:
         if not self._initialised:
-            self._await_init()
+            self.await_init()
         deadline = time.time() + self.config.timeout
         request = {"requestId": str(uuid.uuid4()), "deadline": deadline, "event": event}
         try:
@@ -187,6 +194,8 @@ class FunctionPool:
         self._max = max_concurrency
         self._idle: dict[str, list[ExecutionEnvironment]] = {name: [] for name in functions}
         self._count: dict[str, int] = dict.fromkeys(functions, 0)
+        #: environments starting now (their handler importing), per function: one at a time
+        self._starting: dict[str, int] = dict.fromkeys(functions, 0)
         #: environments serving an invocation now: closing the pool stops them too
         self._busy: set[ExecutionEnvironment] = set()
         self._condition = threading.Condition()
@@ -195,8 +204,13 @@ class FunctionPool:
     def invoke(self, name: str, event: Any) -> Any:
         if name not in self.functions:
             raise KeyError(name)
-        environment = self._acquire(name)
-        started = time.monotonic()
+        try:
+            environment, init_seconds = self._acquire(name)
+        except FunctionError:
+            if self._closed:
+                raise RuntimeStopping() from None
+            raise
+        started = time.monotonic() - init_seconds
         try:
             return environment.invoke(event)
         except FunctionError:
@@ -208,7 +222,9 @@ class FunctionPool:
             self.usage.invoked(name, self.functions[name].memory_size, time.monotonic() - started)
             self._release(name, environment)
 
-    def _acquire(self, name: str) -> ExecutionEnvironment:
+    def _acquire(self, name: str) -> tuple[ExecutionEnvironment, float]:
+        """An idle environment, or a new one once no other of the function is starting; with the seconds its
+        start took (0 for an idle one)."""
         with self._condition:
             while True:
                 if self._closed:
@@ -216,24 +232,30 @@ class FunctionPool:
                 if self._idle[name]:
                     environment = self._idle[name].pop()
                     self._busy.add(environment)
-                    return environment
-                if self._count[name] < self._max:
+                    return environment, 0.0
+                if self._count[name] < self._max and not self._starting[name]:
                     self._count[name] += 1
+                    self._starting[name] += 1
                     break
                 self._condition.wait()
+        starting = time.monotonic()
         try:
             environment = ExecutionEnvironment(self.functions[name], self._endpoints, self._log_dir)
+            environment.await_init()
         except Exception:
             with self._condition:
                 self._count[name] -= 1
-                self._condition.notify()
+                self._starting[name] -= 1
+                self._condition.notify_all()
             raise
         with self._condition:
+            self._starting[name] -= 1
+            self._condition.notify_all()
             if self._closed:
                 environment.stop()
                 raise RuntimeStopping()
             self._busy.add(environment)
-        return environment
+        return environment, time.monotonic() - starting
 
     def _release(self, name: str, environment: ExecutionEnvironment) -> None:
         with self._condition:
@@ -243,7 +265,12 @@ class FunctionPool:
             else:
                 environment.stop()
                 self._count[name] -= 1
-            self._condition.notify()
+            self._condition.notify_all()
+
+    def starting(self, name: str) -> int:
+        """How many environments of the function are starting now (at most one)."""
+        with self._condition:
+            return self._starting.get(name, 0)
 
     def in_flight(self, name: str) -> int:
         """How many invocations of the function are running now."""
@@ -255,6 +282,7 @@ class FunctionPool:
         with self._condition:
             self._idle.setdefault(name, [])
             self._count.setdefault(name, 0)
+            self._starting.setdefault(name, 0)
 
     def close(self) -> None:
         """Stop every environment, idle or busy: nothing keeps running once the runtime stops
