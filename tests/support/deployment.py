@@ -120,5 +120,5 @@ def lift_capacity(endpoint: str) -> None:
 
     One deployment serves every test of a process, and most tests leave their talks to end as a speaker who left
     does: when the grace period has passed, at the sweep, which runs only while a platform is served. Their talks
-    would fill the local capacity (2) before then; ``test_capacity_e2e`` sets and tests a capacity of its own."""
+    would fill the local capacity (3) before then; ``test_capacity_e2e`` sets and tests a capacity of its own."""
     set_capacity_plan(endpoint, {**capacity_plan(endpoint), **UNBOUNDED_CAPACITY})
