@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -22,6 +23,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed"),
 ]
 EXPECTED_ROUTES = set(PlatformTable.load().routes)
+LOCAL_TFVARS = ROOT / "infrastructure/environments/local.tfvars"
 
 
 def test_fmt_is_clean():
@@ -467,10 +469,13 @@ def test_capacity_output_is_the_derivation_the_functions_make_of_their_plan(depl
     status = lambda_.get_function_configuration(FunctionName="speech-broadcast-local-publish-periodic-status")
     plan = CapacityPlan.model_validate_json(status["Environment"]["Variables"]["CAPACITY_PLAN"])
     assert plan == CapacityPlan.model_validate(outputs["capacity"]["plan"])
-    assert plan.throughput_talks == 2 and plan.translation_concurrency == 100  # local.tfvars; reserved concurrency
+    declared = re.search(r"^measured_throughput_talks\s*=\s*(\d+)", LOCAL_TFVARS.read_text(), re.MULTILINE)
+    assert declared, "local.tfvars declares the local platform's measured throughput"
+    talks = int(declared.group(1))
+    assert plan.throughput_talks == talks and plan.translation_concurrency == 100  # reserved concurrency
     capacity = derive(plan)
     shown = outputs["capacity"]
-    assert shown["max_concurrent_talks"] == capacity.max_concurrent_talks == 2
+    assert shown["max_concurrent_talks"] == capacity.max_concurrent_talks == talks
     assert shown["binding"] == capacity.binding.value == "measuredThroughput"
     assert shown["bounds"] == {bound.value: talks for bound, talks in capacity.bounds.items()}
     # ...and the same for the account's own quotas, without the local throughput: Polly's neural 8 TPS binds
