@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
+
+V = TypeVar("V")
+
+#: the most keys an execution environment keeps in what it remembers of a table (rows, counts taken ahead): a warm
+#: environment serves many connections and sessions over its life
+MAX_REMEMBERED_KEYS = 1024
 
 
 def if_condition_holds(operation: Callable[..., dict[str, Any]], **request: Any) -> dict[str, Any] | None:
@@ -17,3 +23,12 @@ def if_condition_holds(operation: Callable[..., dict[str, Any]], **request: Any)
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return None
         raise
+
+
+def remember(held: dict[str, V], key: str, value: V) -> None:
+    """Keep ``value`` for ``key`` as the newest, forgetting the oldest key beyond :data:`MAX_REMEMBERED_KEYS` (it is
+    read again, or what it held unspent is lost to this environment only)."""
+    held.pop(key, None)
+    held[key] = value
+    if len(held) > MAX_REMEMBERED_KEYS:
+        del held[next(iter(held))]

@@ -15,11 +15,8 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from broadcast_shared.clock import Clock
 from broadcast_shared.observability import logger, metrics
-from broadcast_shared.repositories import if_condition_holds
+from broadcast_shared.repositories import if_condition_holds, remember
 from broadcast_shared.repositories.records import Connection, Role, dynamo_number
-
-#: the most rows one :class:`RememberingConnections` keeps (a warm environment serves many connections over its life)
-MAX_REMEMBERED = 1024
 
 
 class ConnectionsRepository:
@@ -148,11 +145,10 @@ class RememberingConnections(ConnectionsRepository):
         if row is not None and now - read_at < self._seconds:
             return row
         row = super().get(connection_id)
-        self._rows.pop(connection_id, None)
-        if row is not None:
-            self._rows[connection_id] = (now, row)
-            if len(self._rows) > MAX_REMEMBERED:
-                del self._rows[next(iter(self._rows))]
+        if row is None:
+            self._rows.pop(connection_id, None)
+        else:
+            remember(self._rows, connection_id, (now, row))
         return row
 
     def touch(self, connection_id: str, now: float) -> None:

@@ -17,14 +17,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from broadcast_shared.repositories import if_condition_holds
+from broadcast_shared.repositories import if_condition_holds, remember
 
 #: a counter's item being throttled (a flood on one key) means what a full window means: over the limit
 REFUSALS = {"ConditionalCheckFailedException", "ProvisionedThroughputExceededException", "ThrottlingException"}
-
-
-#: the most keys whose leases one environment keeps (a warm environment serves many connections over its life)
-MAX_LEASED_KEYS = 1024
 
 
 class RateLimiter:
@@ -48,7 +44,7 @@ class RateLimiter:
             self._counts[key] = (window, held - 1)
             return True
         if lease > 1 and self._add(key, window, window_seconds, lease, limit):
-            _remember(self._counts, key, (window, lease - 1))
+            remember(self._counts, key, (window, lease - 1))
             return True
         return self._add(key, window, window_seconds, 1, limit)
 
@@ -91,7 +87,7 @@ class RateLimiter:
             self._credit[key] = credit - cost
             return True
         if lease > cost and self._spend(key, lease, rate, burst, now):
-            _remember(self._credit, key, credit + lease - cost)
+            remember(self._credit, key, credit + lease - cost)
             return True
         return self._spend(key, cost, rate, burst, now)
 
@@ -122,15 +118,6 @@ class RateLimiter:
             ):
                 return True
         return False
-
-
-def _remember(held: dict[str, Any], key: str, value: Any) -> None:
-    """Keep ``value`` for ``key``, forgetting the oldest key beyond :data:`MAX_LEASED_KEYS` (what it held unspent
-    is only lost to this environment)."""
-    held.pop(key, None)
-    held[key] = value
-    if len(held) > MAX_LEASED_KEYS:
-        del held[next(iter(held))]
 
 
 def _decimal(value: float) -> Decimal:
