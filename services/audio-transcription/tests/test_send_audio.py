@@ -140,6 +140,20 @@ def test_a_speakers_connection_row_is_read_once_in_a_while_not_at_every_chunk(
     assert len(read_stream(kinesis, audio_stream)) == 50
 
 
+def test_audio_for_an_ended_session_read_afresh_is_refused_without_a_second_read(
+    audio_harness, audio_runtime, kinesis, audio_stream, clock
+):
+    session_id = audio_harness.speaker_with_session()
+    audio_runtime.sessions.end(session_id, clock.now())
+    reads = []
+    audio_runtime.dynamodb.meta.client.meta.events.register(
+        "provide-client-params.dynamodb.GetItem", lambda params, **_: reads.append(params["TableName"])
+    )
+    audio_harness.send("spk", audio(tone(100)))
+    assert audio_harness.last("spk", "error")["code"] == "SESSION_ENDED"
+    assert reads.count(audio_runtime.settings.connections_table) == 1
+
+
 def test_a_new_session_on_the_same_connection_gets_the_next_chunk_at_once(
     audio_harness, audio_runtime, kinesis, audio_stream, clock
 ):

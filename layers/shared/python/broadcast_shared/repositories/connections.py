@@ -138,12 +138,16 @@ class RememberingConnections(ConnectionsRepository):
         self._seconds = seconds
         self._clock = clock
         self._rows: dict[str, tuple[float, Connection]] = {}
+        #: the connections whose last ``get`` was answered from memory, not the table
+        self._from_memory: set[str] = set()
 
     def get(self, connection_id: str) -> Connection | None:
         now = self._clock.now()
         read_at, row = self._rows.get(connection_id, (float("-inf"), None))
         if row is not None and now - read_at < self._seconds:
+            self._from_memory.add(connection_id)
             return row
+        self._from_memory.discard(connection_id)
         row = super().get(connection_id)
         if row is None:
             self._rows.pop(connection_id, None)
@@ -158,4 +162,9 @@ class RememberingConnections(ConnectionsRepository):
             self._rows[connection_id] = (read_at, replace(row, last_seen_at=now))
 
     def forget(self, connection_id: str) -> bool:
-        return self._rows.pop(connection_id, None) is not None
+        """Whether the last ``get`` answered from memory (a row read now is not read again); forgotten either way."""
+        self._rows.pop(connection_id, None)
+        if connection_id in self._from_memory:
+            self._from_memory.discard(connection_id)
+            return True
+        return False
