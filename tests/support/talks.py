@@ -114,8 +114,7 @@ async def _listen(
             async for raw in ws:
                 message = json.loads(raw)
                 kind = message.get("type")
-                if kind == "sessionJoined" or message.get("code") == "ALREADY_IN_SESSION":
-                    # ALREADY_IN_SESSION: a join the gateway answered with an error had taken effect after all.
+                if kind == "sessionJoined":  # a join sent again after an error that had taken effect is too
                     joined.set()
                 elif not joined.is_set() and (kind == "error" or "message" in message and kind is None):
                     # The join failed (the gateway's Internal server error: joinSession timed out on a loaded

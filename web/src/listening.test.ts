@@ -47,10 +47,18 @@ describe("Listening", () => {
     expect(sentActions(FakeSocket.all[0])[0]).toMatchObject({ captions: false });
   });
 
-  it("sends an unanswered join again", () => {
-    listen();
+  it("sends an unanswered join again, and takes the two answers as one join", () => {
+    const joins: number[] = [];
+    listen({ onJoined: (_, n) => joins.push(n) });
     vi.advanceTimersByTime(JOIN_RETRY_MS);
-    expect(sentActions(FakeSocket.all[0]).filter((a) => a.action === "joinSession")).toHaveLength(2);
+    const socket = FakeSocket.all[0];
+    expect(sentActions(socket).filter((a) => a.action === "joinSession")).toHaveLength(2);
+    receive(socket, joined);
+    receive(socket, joined); // the server answers a join repeated in the same session again
+    expect(joins).toEqual([1]);
+    expect(sentActions(socket).filter((a) => a.action === "getTranscript")).toHaveLength(1);
+    vi.advanceTimersByTime(JOIN_RETRY_MS);
+    expect(sentActions(socket).filter((a) => a.action === "joinSession")).toHaveLength(2);
   });
 
   it("keeps captions, and hands speech only to a page that plays it", () => {

@@ -14,7 +14,10 @@ import {
 } from "./protocol";
 import { ReadAbandoned, TranscriptReader } from "./transcript-pages";
 
-/** A join with no answer (its function failed or timed out: API Gateway answers "Internal server error") is sent again. */
+/**
+ * A join with no answer (its function failed or timed out: API Gateway answers "Internal server error") is sent again;
+ * the server answers a join repeated on a connection already in that session with `sessionJoined` again.
+ */
 export const JOIN_RETRY_MS = 15_000;
 
 export interface ListeningEvents {
@@ -154,6 +157,8 @@ export class Listening {
     const events = this.events;
     switch (message.type) {
       case "sessionJoined":
+        // A join sent again (JOIN_RETRY_MS) is answered again: the second answer to one join is not a rejoin.
+        if (this.joinAnswered) break;
         this.joinAnswered = true;
         this.joins += 1;
         events.onJoined?.(message, this.joins);
@@ -200,10 +205,6 @@ export class Listening {
         break;
       case "error":
         if (this.earlier.handle(message)) break;
-        if (message.action === "joinSession" && message.code === "ALREADY_IN_SESSION") {
-          this.joinAnswered = true; // a join sent again after a slow answer: the first one went through
-          break;
-        }
         if (message.action === "askQuestion") {
           events.onQuestionRefused?.(message.code, message.message);
           break;

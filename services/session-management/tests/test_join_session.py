@@ -165,6 +165,20 @@ def test_listener_cannot_join_twice(harness):
     assert session.listener_count == 1 and session.language_counts == {"es": 1}
 
 
+def test_a_join_sent_again_is_answered_again_and_counted_once(harness):
+    # The join took effect but its answer never came (the function timed out after joining): the client asks again.
+    session_id = harness.speaker_with_session("spk")
+    harness.listener_in(session_id, "l1", "es", captions=False)
+    harness.send("l1", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es", "captions": False})
+    assert len(harness.sink.messages("l1", "sessionJoined")) == 2
+    assert not harness.sink.messages("l1", "error")
+    session = harness.runtime.sessions.get(session_id)
+    assert session.listener_count == 1 and session.language_counts == {"es": 1}
+    # The same session with captions now: not the same join (captions are kept per connection).
+    harness.send("l1", {"action": "joinSession", "sessionId": session_id, "targetLanguage": "es"})
+    assert harness.last("l1", "error")["code"] == "ALREADY_IN_SESSION"
+
+
 def test_full_session_refuses_more_listeners(harness, settings, clock, sink):
 
     from session_management.app import SessionRuntime

@@ -184,6 +184,15 @@ class SessionService:
     ) -> Session:
         previous = self._current_session(listener)
         if previous is not None and previous.is_active:
+            if (previous.session_id, listener.target_language, listener.captions) == (
+                session_id,
+                target_language,
+                captions,
+            ):
+                # The same join again: its answer never came (the function timed out after joining, say) and the
+                # client asks again. Answered again, counted once.
+                metrics.add_metric(name="JoinsRepeated", unit=MetricUnit.Count, value=1)
+                return previous
             raise BroadcastError(
                 ErrorCode.ALREADY_IN_SESSION,
                 f"already listening to {previous.session_id}; use changeLanguage or reconnect",
