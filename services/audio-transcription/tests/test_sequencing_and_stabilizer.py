@@ -16,7 +16,7 @@ def test_any_arrival_order_within_the_window_is_released_in_order_exactly_once(o
     report = SequenceReport()
     released = []
     for sequence in [*order, *repeats]:
-        released += sequencer.push(sequence, sequence, report, now=0.0)
+        released += sequencer.push(sequence, sequence, report)
     assert released == list(range(12))
     assert sorted(report.duplicates) == sorted(repeats)
     assert report.gaps == [] and report.late == []
@@ -25,42 +25,53 @@ def test_any_arrival_order_within_the_window_is_released_in_order_exactly_once(o
 def test_a_missing_chunk_becomes_a_gap_once_the_window_fills_and_its_late_arrival_is_reported():
     sequencer: Sequencer[int] = Sequencer(0, window=2, max_wait=60.0)
     report = SequenceReport()
-    released = [item for s in (0, 2, 3) for item in sequencer.push(s, s, report, now=0.0)]
+    released = [item for s in (0, 2, 3) for item in sequencer.push(s, s, report)]
     assert released == [0] and report.gaps == []
-    released += sequencer.push(4, 4, report, now=0.0)  # three held: the window (2) is exceeded
+    released += sequencer.push(4, 4, report)  # three held: the window (2) is exceeded
     assert released == [0, 2, 3, 4] and report.gaps == [range(1, 2)]
-    assert sequencer.push(1, 1, report, now=0.0) == [] and report.late == [1]
-    assert sequencer.push(1, 1, report, now=0.0) == [] and report.duplicates == [1]
+    assert sequencer.push(1, 1, report) == [] and report.late == [1]
+    assert sequencer.push(1, 1, report) == [] and report.duplicates == [1]
 
 
 def test_a_missing_chunk_is_waited_for_up_to_max_wait_seconds():
     sequencer: Sequencer[int] = Sequencer(0, window=64, max_wait=2.0)
     report = SequenceReport()
-    assert sequencer.push(1, 1, report, now=10.0) == []
-    assert sequencer.push(2, 2, report, now=11.0) == [] and sequencer.expire(11.9, report) == []
-    assert sequencer.push(0, 0, report, now=11.95) == [0, 1, 2]  # arrived in time: no gap
-    assert sequencer.push(4, 4, report, now=20.0) == [] and sequencer.expire(21.0, report) == []
-    assert sequencer.expire(22.0, report) == [4] and report.gaps == [range(3, 4)]
+    assert sequencer.push(1, 1, report) == [] and sequencer.expire(10.0, report) == []
+    assert sequencer.push(2, 2, report) == [] and sequencer.expire(11.9, report) == []
+    assert sequencer.push(0, 0, report) == [0, 1, 2]  # arrived in time: no gap
+    assert sequencer.push(4, 4, report) == [] and sequencer.expire(20.0, report) == []
+    assert sequencer.expire(21.0, report) == [] and sequencer.expire(22.0, report) == [4]
+    assert report.gaps == [range(3, 4)]
+
+
+def test_a_missing_chunk_later_in_the_same_batch_is_not_declared_a_gap():
+    sequencer: Sequencer[int] = Sequencer(0, window=64, max_wait=2.0)
+    report = SequenceReport()
+    assert sequencer.push(1, 1, report) == [] and sequencer.expire(10.0, report) == []
+    # Past the wait, one batch brings chunk 2 and then the missing chunk 0 (its sendAudio was slower than the next two).
+    released = sequencer.push(2, 2, report) + sequencer.push(0, 0, report) + sequencer.expire(12.5, report)
+    assert released == [0, 1, 2]
+    assert report.gaps == [] and report.late == []
 
 
 def test_flush_releases_everything_held_declaring_the_gaps():
     sequencer: Sequencer[int] = Sequencer(5, window=8, max_wait=2.0)
     report = SequenceReport()
-    assert sequencer.push(7, 7, report, now=0.0) == [] and sequencer.push(9, 9, report, now=0.0) == []
+    assert sequencer.push(7, 7, report) == [] and sequencer.push(9, 9, report) == []
     assert sequencer.flush(report) == [7, 9] and report.gaps == [range(5, 7), range(8, 9)]
 
 
 def test_a_jump_beyond_the_window_is_a_gap_declared_at_once_in_constant_memory():
     sequencer: Sequencer[int] = Sequencer(0, window=8, max_wait=60.0)
     report = SequenceReport()
-    released = [item for s in (0, 2) for item in sequencer.push(s, s, report, now=0.0)]
+    released = [item for s in (0, 2) for item in sequencer.push(s, s, report)]
     huge = 2**53 - 1
-    released += sequencer.push(huge, huge, report, now=0.0)  # a MemoryError before the bound
+    released += sequencer.push(huge, huge, report)  # a MemoryError before the bound
     assert released == [0, 2, huge]
     assert report.gaps == [range(1, 2), range(3, huge)] and report.missing_count == huge - 2
     assert sequencer.next_expected == huge + 1 and len(sequencer._declared_missing) <= 8
-    assert sequencer.push(huge - 1, 0, report, now=0.0) == [] and report.late == [huge - 1]
-    assert sequencer.push(5, 0, report, now=0.0) == [] and report.duplicates == [5]
+    assert sequencer.push(huge - 1, 0, report) == [] and report.late == [huge - 1]
+    assert sequencer.push(5, 0, report) == [] and report.duplicates == [5]
 
 
 def partial(result_id: str, *words: tuple[str, bool]) -> Recognition:

@@ -5,7 +5,9 @@ of chunks at the start of a session lands on several cold-starting environments 
 once), so a chunk that arrives early waits for the ones before it: for up to
 ``max_wait`` seconds, or until ``window`` chunks are held. Then the missing sequences
 are declared a gap and the audio goes on; a chunk that turns up after its gap was
-declared is reported as late, never silently dropped.
+declared is reported as late, never silently dropped. The wait is only ever checked
+between batches (:meth:`Sequencer.expire`), never while one is pushed, so a missing
+chunk that is later in the same batch is never declared a gap.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ class Sequencer(Generic[T]):
         self._pending: dict[int, T] = {}
         self._declared_missing: set[int] = set()
 
-    def push(self, sequence: int, item: T, report: SequenceReport, now: float) -> list[T]:
-        """The items that are now in order, starting at ``next_expected``."""
+    def push(self, sequence: int, item: T, report: SequenceReport) -> list[T]:
+        """The items that are now in order, starting at ``next_expected`` (a held item's wait is counted from the
+        next :meth:`expire`)."""
         if sequence < self.next_expected:
             if sequence in self._declared_missing:
                 self._declared_missing.discard(sequence)
@@ -62,12 +65,11 @@ class Sequencer(Generic[T]):
         released = self._release()
         if len(self._pending) > self._window:
             released += self._skip_to(min(self._pending), report)
-        return released + self.expire(now, report)
+        return released
 
     def expire(self, now: float, report: SequenceReport) -> list[T]:
         """Give up waiting for a missing chunk once the first one held has waited ``max_wait``."""
         if not self._pending:
-            self._waiting_since = None
             return []
         if self._waiting_since is None:
             self._waiting_since = now
@@ -100,4 +102,6 @@ class Sequencer(Generic[T]):
         while self.next_expected in self._pending:
             released.append(self._pending.pop(self.next_expected))
             self.next_expected += 1
+        if not self._pending:
+            self._waiting_since = None
         return released

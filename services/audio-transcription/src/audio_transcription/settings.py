@@ -75,8 +75,11 @@ class AudioSettings(EnvironmentSettings):
     shard_poll_seconds: float = 0.25
     #: chunks held back waiting for a missing sequence before the gap is declared...
     reorder_window: int = 64
-    #: ...or seconds the first of them waits (cold starts of sendAudio reorder a burst)
-    reorder_wait_seconds: float = 2.0
+    #: ...or seconds the first of them waits: a chunk's sendAudio may land after the next ones' (a cold start, a
+    #: queue for an environment). Four local talks starting at once on two cores had chunks land up to 4.4 s after
+    #: the next one, which a 2 s wait lost (docs/CAPACITY.md, "Locally"); a chunk that never comes (refused) holds
+    #: the captions this long
+    reorder_wait_seconds: float = 5.0
     #: how long a lane waits for the pipeline's answer per attempt before it skips the segment
     forward_wait_seconds: float = 10.0
     #: partial captions per second per session and language at most: one every 1.7 s keeps a reading listener's

@@ -118,8 +118,9 @@ class SessionTranscriber:
             if self._checkpoint.read_before(record):
                 metrics.add_metric(name="AudioRecordsAlreadyRead", unit=MetricUnit.Count, value=1)
                 continue
-            ready += self._sequencer.push(chunk.sequence, (record, chunk), report, now)
-        self._process(ready, report)
+            ready += self._sequencer.push(chunk.sequence, (record, chunk), report)
+        # Once the whole batch is in: a chunk that was slower to land than the next ones may be later in this batch.
+        self._process(ready + self._sequencer.expire(now, report), report)
 
     def flush(self) -> None:
         """Release everything held back (declaring gaps): the worker is about to stop."""
