@@ -36,7 +36,7 @@ def handler(event, context):
 
 
 @pytest.fixture
-def pool(tmp_path: Path):
+def make_pool(tmp_path: Path):
     code = tmp_path / "code"
     code.mkdir()
     (code / "probe.py").write_text(HANDLER)
@@ -58,10 +58,21 @@ def pool(tmp_path: Path):
     }
     os.environ["SECRET_OF_THE_PARENT"] = "leaked"
     endpoints = Endpoints(aws="http://127.0.0.1:1", management_api="http://127.0.0.1:2/local")
-    pool = FunctionPool(functions, endpoints, tmp_path / "logs", max_concurrency=4)
-    yield pool
-    pool.close()
+    pools: list[FunctionPool] = []
+
+    def make(max_concurrency: int) -> FunctionPool:
+        pools.append(FunctionPool(functions, endpoints, tmp_path / "logs", max_concurrency=max_concurrency))
+        return pools[-1]
+
+    yield make
+    for made in pools:
+        made.close()
     os.environ.pop("SECRET_OF_THE_PARENT")
+
+
+@pytest.fixture
+def pool(make_pool) -> FunctionPool:
+    return make_pool(4)
 
 
 def test_environment_stays_warm_between_invocations(pool):
@@ -123,6 +134,21 @@ def test_a_functions_environments_start_one_at_a_time_and_serve_the_burst_betwee
         results = [call.result() for call in burst]
     assert max(starting) == 1  # four at once would each have taken four times as long on a loaded machine
     assert len(results) == 4 and sum(r["invocations"] for r in results) >= 4
+
+
+def test_invocations_waiting_for_an_environment_get_one_in_the_order_they_came(make_pool):
+    pool = make_pool(1)
+    pool.invoke("probe", {})
+    with ThreadPoolExecutor(max_workers=9) as callers:
+        busy = callers.submit(pool.invoke, "probe", {"sleep": 0.5})
+        time.sleep(0.1)
+        queued = []
+        for _ in range(8):  # a speaker's chunks, arriving while the environment is busy
+            queued.append(callers.submit(pool.invoke, "probe", {}))
+            time.sleep(0.02)
+        served = [call.result()["invocations"] for call in queued]
+    assert busy.result()["invocations"] == 2
+    assert served == list(range(3, 11))
 
 
 def test_every_invocation_is_counted_with_its_billed_gb_seconds(pool: FunctionPool):

@@ -9,7 +9,10 @@ A function's environments start one at a time: an invocation that finds none idl
 one is starting waits for whichever is free first. On AWS a new environment starts on its
 own hardware; here every start takes the same two cores as the talks already running, and
 eight at once (a burst of audio chunks, a room of listeners joining) each took eight times
-as long while the queue behind them grew (docs/CAPACITY.md, "Locally").
+as long while the queue behind them grew (docs/CAPACITY.md, "Locally"). Invocations that
+wait are served first come, first served: before, a thread that arrived as an environment
+came free often took it ahead of those already waiting, so a speaker's chunk could wait
+seconds while the chunks sent after it went through, and the worker bridged it as a gap.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,6 +200,8 @@ class FunctionPool:
         self._count: dict[str, int] = dict.fromkeys(functions, 0)
         #: environments starting now (their handler importing), per function: one at a time
         self._starting: dict[str, int] = dict.fromkeys(functions, 0)
+        #: the invocations waiting for an environment, per function, served first come first served
+        self._waiting: dict[str, deque[object]] = {name: deque() for name in functions}
         #: environments serving an invocation now: closing the pool stops them too
         self._busy: set[ExecutionEnvironment] = set()
         self._condition = threading.Condition()
@@ -224,20 +230,29 @@ class FunctionPool:
 
     def _acquire(self, name: str) -> tuple[ExecutionEnvironment, float]:
         """An idle environment, or a new one once no other of the function is starting; with the seconds its
-        start took (0 for an idle one)."""
+        start took (0 for an idle one). Invocations that wait get one in the order they came: a speaker's chunks
+        queued behind busy environments land in the order they were sent, not in whichever order threads wake."""
         with self._condition:
-            while True:
-                if self._closed:
-                    raise RuntimeStopping()
-                if self._idle[name]:
-                    environment = self._idle[name].pop()
-                    self._busy.add(environment)
-                    return environment, 0.0
-                if self._count[name] < self._max and not self._starting[name]:
-                    self._count[name] += 1
-                    self._starting[name] += 1
-                    break
-                self._condition.wait()
+            ticket = object()
+            waiting = self._waiting[name]
+            waiting.append(ticket)
+            try:
+                while True:
+                    if self._closed:
+                        raise RuntimeStopping()
+                    if waiting[0] is ticket:
+                        if self._idle[name]:
+                            environment = self._idle[name].pop()
+                            self._busy.add(environment)
+                            return environment, 0.0
+                        if self._count[name] < self._max and not self._starting[name]:
+                            self._count[name] += 1
+                            self._starting[name] += 1
+                            break
+                    self._condition.wait()
+            finally:
+                waiting.remove(ticket)
+                self._condition.notify_all()  # the next in line
         starting = time.monotonic()
         try:
             environment = ExecutionEnvironment(self.functions[name], self._endpoints, self._log_dir)
@@ -283,6 +298,7 @@ class FunctionPool:
             self._idle.setdefault(name, [])
             self._count.setdefault(name, 0)
             self._starting.setdefault(name, 0)
+            self._waiting.setdefault(name, deque())
 
     def close(self) -> None:
         """Stop every environment, idle or busy: nothing keeps running once the runtime stops
