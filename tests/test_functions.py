@@ -151,6 +151,16 @@ def test_invocations_waiting_for_an_environment_get_one_in_the_order_they_came(m
     assert served == list(range(3, 11))
 
 
+def test_an_invocation_takes_the_first_environment_free_not_the_one_starting_for_it(pool):
+    warm = pool.invoke("slow", {})["pid"]  # "slow" takes 0.4 s to import
+    with ThreadPoolExecutor(max_workers=2) as callers:
+        busy = callers.submit(pool.invoke, "slow", {"sleep": 0.05})
+        time.sleep(0.02)
+        # None idle: a second environment starts, but the warm one is free long before it is.
+        assert callers.submit(pool.invoke, "slow", {}).result()["pid"] == warm
+        assert busy.result()["pid"] == warm
+
+
 def test_every_invocation_is_counted_with_its_billed_gb_seconds(pool: FunctionPool):
     pool.invoke("probe", {"sleep": 0.2})
     pool.invoke("probe", {})

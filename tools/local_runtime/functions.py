@@ -10,9 +10,11 @@ one is starting waits for whichever is free first. On AWS a new environment star
 own hardware; here every start takes the same two cores as the talks already running, and
 eight at once (a burst of audio chunks, a room of listeners joining) each took eight times
 as long while the queue behind them grew (docs/CAPACITY.md, "Locally"). Invocations that
-wait are served first come, first served: before, a thread that arrived as an environment
-came free often took it ahead of those already waiting, so a speaker's chunk could wait
-seconds while the chunks sent after it went through, and the worker bridged it as a gap.
+wait are served first come, first served, each by whichever environment is free first (an
+idle one, or the one started meanwhile): before, a thread that arrived as an environment
+came free often took it ahead of those already waiting, and an invocation that started an
+environment waited for its start (seconds, on busy cores) while the ones after it went
+through, so a speaker's chunk could land seconds late and the worker bridged it as a gap.
 """
 
 from __future__ import annotations
@@ -202,6 +204,10 @@ class FunctionPool:
         self._starting: dict[str, int] = dict.fromkeys(functions, 0)
         #: the invocations waiting for an environment, per function, served first come first served
         self._waiting: dict[str, deque[object]] = {name: deque() for name in functions}
+        #: a start that failed (its handler's import), for the first invocation in line to report
+        self._failed: dict[str, deque[Exception]] = {name: deque() for name in functions}
+        #: how long a started environment's init took, billed with its first invocation
+        self._init_seconds: dict[ExecutionEnvironment, float] = {}
         #: environments serving an invocation now: closing the pool stops them too
         self._busy: set[ExecutionEnvironment] = set()
         self._condition = threading.Condition()
@@ -229,9 +235,9 @@ class FunctionPool:
             self._release(name, environment)
 
     def _acquire(self, name: str) -> tuple[ExecutionEnvironment, float]:
-        """An idle environment, or a new one once no other of the function is starting; with the seconds its
-        start took (0 for an idle one). Invocations that wait get one in the order they came: a speaker's chunks
-        queued behind busy environments land in the order they were sent, not in whichever order threads wake."""
+        """The first environment of the function to be free, with the seconds its start took when this is its first
+        invocation (0 otherwise). Invocations that wait get one in the order they came, whichever comes free first:
+        an idle one, or the one started meanwhile (one at a time, on a thread of its own, while any wait)."""
         with self._condition:
             ticket = object()
             waiting = self._waiting[name]
@@ -244,33 +250,42 @@ class FunctionPool:
                         if self._idle[name]:
                             environment = self._idle[name].pop()
                             self._busy.add(environment)
-                            return environment, 0.0
-                        if self._count[name] < self._max and not self._starting[name]:
-                            self._count[name] += 1
-                            self._starting[name] += 1
-                            break
+                            return environment, self._init_seconds.pop(environment, 0.0)
+                        if self._failed[name]:
+                            raise self._failed[name].popleft()
+                    if self._count[name] < self._max and not self._starting[name]:
+                        self._count[name] += 1
+                        self._starting[name] += 1
+                        threading.Thread(target=self._start, args=(name,), name=f"start-{name}", daemon=True).start()
                     self._condition.wait()
             finally:
                 waiting.remove(ticket)
                 self._condition.notify_all()  # the next in line
+
+    def _start(self, name: str) -> None:
+        """Start one environment of the function (its init) and offer it to whoever waits first."""
         starting = time.monotonic()
         try:
             environment = ExecutionEnvironment(self.functions[name], self._endpoints, self._log_dir)
             environment.await_init()
-        except Exception:
+        except Exception as error:  # noqa: BLE001 - reported to the invocation first in line, as its own start's was
             with self._condition:
                 self._count[name] -= 1
                 self._starting[name] -= 1
+                if self._waiting[name]:
+                    self._failed[name].append(error)
                 self._condition.notify_all()
-            raise
+            return
         with self._condition:
             self._starting[name] -= 1
-            self._condition.notify_all()
+            self._failed[name].clear()
             if self._closed:
                 environment.stop()
-                raise RuntimeStopping()
-            self._busy.add(environment)
-        return environment, time.monotonic() - starting
+                self._count[name] -= 1
+            else:
+                self._idle[name].append(environment)
+                self._init_seconds[environment] = time.monotonic() - starting
+            self._condition.notify_all()
 
     def _release(self, name: str, environment: ExecutionEnvironment) -> None:
         with self._condition:
@@ -299,6 +314,7 @@ class FunctionPool:
             self._count.setdefault(name, 0)
             self._starting.setdefault(name, 0)
             self._waiting.setdefault(name, deque())
+            self._failed.setdefault(name, deque())
 
     def close(self) -> None:
         """Stop every environment, idle or busy: nothing keeps running once the runtime stops
