@@ -268,7 +268,7 @@ class FunctionPool:
         try:
             environment = ExecutionEnvironment(self.functions[name], self._endpoints, self._log_dir)
             environment.await_init()
-        except Exception as error:  # noqa: BLE001 - reported to the invocation first in line, as its own start's was
+        except Exception as error:  # reported to the invocation first in line, as its own start's was
             with self._condition:
                 self._count[name] -= 1
                 self._starting[name] -= 1
