@@ -138,16 +138,18 @@ class RememberingConnections(ConnectionsRepository):
         self._seconds = seconds
         self._clock = clock
         self._rows: dict[str, tuple[float, Connection]] = {}
-        #: the connections whose last ``get`` was answered from memory, not the table
-        self._from_memory: set[str] = set()
+        #: the connection whose last ``get`` was answered from memory, not the table (an environment serves one
+        #: message at a time, and :meth:`forget` follows that message's ``get``): one id, not a set that would keep
+        #: every connection ever answered from memory
+        self._from_memory: str | None = None
 
     def get(self, connection_id: str) -> Connection | None:
         now = self._clock.now()
         read_at, row = self._rows.get(connection_id, (float("-inf"), None))
         if row is not None and now - read_at < self._seconds:
-            self._from_memory.add(connection_id)
+            self._from_memory = connection_id
             return row
-        self._from_memory.discard(connection_id)
+        self._from_memory = None
         row = super().get(connection_id)
         if row is None:
             self._rows.pop(connection_id, None)
@@ -164,7 +166,5 @@ class RememberingConnections(ConnectionsRepository):
     def forget(self, connection_id: str) -> bool:
         """Whether the last ``get`` answered from memory (a row read now is not read again); forgotten either way."""
         self._rows.pop(connection_id, None)
-        if connection_id in self._from_memory:
-            self._from_memory.discard(connection_id)
-            return True
-        return False
+        remembered, self._from_memory = self._from_memory == connection_id, None
+        return remembered
