@@ -477,7 +477,7 @@ def test_capacity_output_is_the_derivation_the_functions_make_of_their_plan(depl
     shown = outputs["capacity"]
     assert shown["max_concurrent_talks"] == capacity.max_concurrent_talks == talks
     assert shown["binding"] == capacity.binding.value == "measuredThroughput"
-    assert shown["bounds"] == {bound.value: talks for bound, talks in capacity.bounds.items()}
+    assert shown["bounds"] == {bound.value: count for bound, count in capacity.bounds.items()}
     # ...and the same for the account's own quotas, without the local throughput: Polly's neural 8 TPS binds
     on_aws = derive(plan.model_copy(update={"throughput_talks": None}))
     assert (on_aws.max_concurrent_talks, on_aws.binding.value) == (8, "speechCallsPerSecond")
