@@ -3,13 +3,18 @@ what a local apply does when the state is not known to match it."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import sys
 
 import pytest
 
 from broadcast_tools import emulator, terraform
+from broadcast_tools.artifacts import ROOT
 from tests.support.deployment import emulator_client
 from tests.support.ports import free_port
+from tests.support.terminal import as_in_a_terminal
 from tests.support.waiting import eventually
 
 
@@ -106,11 +111,37 @@ def test_an_apply_running_in_the_working_directory_is_not_disturbed(ours):
     with subprocess.Popen(["sleep", "30"]) as other:
         (directory / terraform.APPLYING).write_text(f"{other.pid} {emulator.process_started(other.pid)}")
         try:
-            with pytest.raises(SystemExit, match=f"another terraform apply ENV=local \\(pid {other.pid}\\)"):
-                terraform.sync_local(directory, endpoint)
+            with pytest.raises(SystemExit, match=f"another terraform apply ENV=local .* \\(kill {other.pid}\\)"):
+                terraform.sync_local(directory, endpoint, wait=1)
         finally:
             other.kill()
     assert _log_groups(endpoint) == ["/aws/lambda/left-behind"]
+
+
+def test_the_terraform_of_an_apply_whose_process_was_killed_is_waited_for(ours):
+    """An apply killed outright leaves its terraform running in its own process group: still creating resources."""
+    endpoint, directory = ours
+    _workdir_in_step_with(directory, "another instance")
+    with subprocess.Popen(["sleep", "30"], process_group=0) as terraform_left:
+        (directory / terraform.APPLYING).write_text(f"999999999 1 {terraform_left.pid}")
+        try:
+            with pytest.raises(SystemExit, match=f"\\(kill -- -{terraform_left.pid}\\)"):
+                terraform.sync_local(directory, endpoint, wait=1)
+        finally:
+            terraform_left.kill()
+    assert _log_groups(endpoint) == ["/aws/lambda/left-behind"]
+
+
+def test_an_earlier_apply_that_stops_is_waited_for_then_its_leftovers_emptied(ours, capsys):
+    endpoint, directory = ours
+    _workdir_in_step_with(directory, emulator.instance(endpoint))
+    with subprocess.Popen(["sleep", "2"]) as stopping:
+        (directory / terraform.APPLYING).write_text(f"{stopping.pid} {emulator.process_started(stopping.pid)}")
+        sync = terraform.sync_local(directory, endpoint, wait=60)
+        assert stopping.poll() is not None, "the emulator was emptied while the earlier apply still ran"
+    assert "waiting for the earlier terraform apply" in capsys.readouterr().out
+    assert sync.reset
+    assert _log_groups(endpoint) == []
 
 
 def test_an_emulator_this_tool_did_not_start_is_never_emptied(state):
@@ -137,3 +168,44 @@ def test_a_server_recorded_in_the_single_pid_file_of_earlier_versions_is_still_o
     (state / f"moto-{port}.pid").replace(state / "moto.pid")
     assert emulator.instance(endpoint) is not None
     assert emulator.stop_all() == [port]
+
+
+#: A terraform as far as Ctrl-C goes: it starts a provider, and stops gracefully (one second) on an interrupt, leaving
+#: the provider behind, as a killed terraform does.
+GRACEFUL_TERRAFORM = """
+import pathlib, signal, subprocess, sys, time
+here = pathlib.Path(sys.argv[1])
+provider = subprocess.Popen(["sleep", "600"])
+(here / "provider").write_text(str(provider.pid))
+def stop(*_):
+    time.sleep(1)
+    (here / "interrupts").write_text("1" if not (here / "interrupts").exists() else "2")
+    sys.exit(1)
+signal.signal(signal.SIGINT, stop)
+(here / "ready").write_text("")
+time.sleep(600)
+"""
+
+
+def test_ctrl_c_lets_terraform_stop_gracefully_then_kills_what_it_left(tmp_path):
+    """Ctrl-C reaches the terminal's process group: the tool running terraform, not terraform, which the tool
+    interrupts once and waits for; no provider of it outlives it to create resources behind the next apply."""
+    (tmp_path / "terraform.py").write_text(GRACEFUL_TERRAFORM)
+    driver = (
+        "import os, sys\n"
+        "from broadcast_tools import terraform\n"
+        f"terraform._run([sys.executable, {str(tmp_path / 'terraform.py')!r}, {str(tmp_path)!r}], "
+        f"__import__('pathlib').Path({str(tmp_path)!r}), dict(os.environ), quiet=True)\n"
+    )
+    environ = {**os.environ, "PYTHONPATH": str(ROOT / "tools")}
+    with subprocess.Popen(
+        [sys.executable, "-c", driver], env=environ, stderr=subprocess.PIPE, text=True, preexec_fn=as_in_a_terminal
+    ) as tool:
+        eventually(lambda: (tmp_path / "ready").exists(), timeout=30, interval=0.05, what="terraform started")
+        tool.send_signal(signal.SIGINT)
+        _, errors = tool.communicate(timeout=30)
+    assert (tmp_path / "interrupts").read_text() == "1", "terraform was not interrupted once and waited for"
+    assert "Ctrl-C: terraform is stopping" in errors
+    assert "KeyboardInterrupt" in errors, "the interrupt goes on to the tool's caller"
+    provider = int((tmp_path / "provider").read_text())
+    eventually(lambda: emulator.process_started(provider) is None, timeout=10, interval=0.05, what="provider gone")

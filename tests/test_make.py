@@ -18,6 +18,7 @@ import pytest
 from broadcast_tools.artifacts import ROOT
 from tests.support.deployment import emulator_client
 from tests.support.ports import free_port
+from tests.support.terminal import as_in_a_terminal
 from tests.support.waiting import eventually
 
 PARTS = ("infrastructure", "services", "layers", "tools", "requirements", "scripts", "dist")
@@ -91,12 +92,6 @@ def _dev_environment(checkout: Path) -> dict[str, str]:
     return environ
 
 
-def _as_in_a_terminal() -> None:
-    """Ctrl-C as a terminal delivers it: a suite started in the background (``.ci/run &``) ignores SIGINT, and
-    every process it starts would inherit that, so the interrupt would never reach `make dev`'s Python."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 class MakeDev:
     """One `make dev` in its own process group, its output in a file."""
 
@@ -110,7 +105,7 @@ class MakeDev:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_as_in_a_terminal,
+                preexec_fn=as_in_a_terminal,
             )
 
     def text(self) -> str:

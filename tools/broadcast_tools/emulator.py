@@ -88,12 +88,13 @@ def ensure(port: int) -> str:
 
 
 def process_started(pid: int | str) -> str | None:
-    """When process ``pid`` started (clock ticks since boot), None when there is no such process: with the pid,
-    it tells one process from a later one that reuses its pid."""
+    """When process ``pid`` started (clock ticks since boot), None when there is no such process or it has exited
+    (a zombie its parent has not reaped yet): with the pid, it tells one process from a later one that reuses it."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
         return None
+    return fields[19] if len(fields) > 19 and fields[0] != "Z" else None
 
 
 def instance(endpoint: str) -> str | None:

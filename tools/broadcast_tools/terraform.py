@@ -13,13 +13,18 @@ folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,8 +71,9 @@ def _locked_version(lock: Path) -> list[str]:
 #: In the local working directory: the emulator instance (:func:`broadcast_tools.emulator.instance`) the state was
 #: last applied into, completely, so the next apply can trust the state (and `make dev` skip refreshing it).
 APPLIED_TO = "applied-to-emulator"
-#: In the local working directory while an apply runs: the pid and start time of the process running it. Left behind
-#: by an apply that was interrupted or failed, it says the state and the emulator may be out of step.
+#: In the local working directory while an apply runs: the pid and start time of the process running it, then the
+#: process group of the terraform it started. Left behind by an apply that was interrupted or failed, it says the
+#: state and the emulator may be out of step.
 APPLYING = "apply-in-progress"
 #: In the local working directory, beside ``APPLIED_TO``: the digest (:func:`local_inputs`) of what that apply read.
 APPLIED_INPUTS = "applied-inputs"
@@ -76,6 +82,8 @@ STATE_LOCK_INFO = ".terraform.tfstate.lock.info"
 #: How many resources a local apply creates at once (Terraform's default is 10): the emulator answers at once, and
 #: the provider's fixed waits (5 s after each function, 25 s after each queue) are what a local apply spends.
 LOCAL_PARALLELISM = 32
+#: How long a local apply waits for an earlier one in the same working directory to stop before it gives up.
+EARLIER_APPLY_WAIT_SECONDS = 600.0
 
 
 def forget_local_state(directory: Path) -> None:
@@ -96,30 +104,59 @@ class LocalSync:
 
 
 def _running_apply(directory: Path) -> str | None:
-    """The pid of another process applying in ``directory`` right now, if any."""
+    """The command that stops what still runs of another apply in ``directory``: its process, or the terraform (and
+    providers) it started, which outlive it when it was killed; None when nothing does."""
     try:
-        pid, started = (directory / APPLYING).read_text().split()
+        pid, started, *group = (directory / APPLYING).read_text().split()
     except (OSError, ValueError):
         return None
-    alive = int(pid) != os.getpid() and emulator.process_started(pid) == started
-    return pid if alive else None
+    if int(pid) != os.getpid() and emulator.process_started(pid) == started:
+        return f"kill {pid}"
+    if group and int(group[0]) != os.getpgrp() and _group_alive(int(group[0])):
+        return f"kill -- -{group[0]}"
+    return None
 
 
-def sync_local(directory: Path, endpoint: str) -> LocalSync:
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except (ProcessLookupError, PermissionError):  # PermissionError: another user's process took the number
+        return False
+    return True
+
+
+def _wait_for_earlier_apply(directory: Path, wait: float) -> None:
+    """Wait for another apply in ``directory`` to stop: an interrupted `make dev` lets its terraform finish the calls
+    it has in flight, and emptying the emulator under them would leave it holding what they create."""
+    running = _running_apply(directory)
+    if running is None:
+        return
+    print(
+        f"waiting for the earlier terraform apply ENV=local in {directory} to stop ({running} stops it) …", flush=True
+    )
+    deadline = time.monotonic() + wait
+    while running is not None:
+        if time.monotonic() >= deadline:
+            raise SystemExit(
+                f"another terraform apply ENV=local is still running in {directory}: "
+                f"let it finish, or stop it ({running}), then run the command again"
+            )
+        time.sleep(0.5)
+        running = _running_apply(directory)
+
+
+def sync_local(directory: Path, endpoint: str, wait: float = EARLIER_APPLY_WAIT_SECONDS) -> LocalSync:
     """Bring the local state and the emulator in step before an apply.
 
-    When the state was completely applied into this very moto server (its instance recorded in ``APPLIED_TO``, no
-    apply left unfinished), both are kept. Otherwise (a restarted or other emulator, an apply that was interrupted
-    or failed, a `make destroy`) a moto server this checkout started is disposable: it is emptied and the state
-    dropped, so the apply creates everything afresh instead of meeting what the state does not know. An emulator
-    this checkout did not start (LocalStack, a moto server started elsewhere) is left alone and refreshed.
+    An earlier apply still running in ``directory`` (an interrupted one finishing its calls in flight) is waited
+    for, up to ``wait`` seconds. When the state was completely applied into this very moto server (its instance
+    recorded in ``APPLIED_TO``, no apply left unfinished), both are kept. Otherwise (a restarted or other emulator,
+    an apply that was interrupted or failed, a `make destroy`) a moto server this checkout started is disposable: it
+    is emptied and the state dropped, so the apply creates everything afresh instead of meeting what the state does
+    not know. An emulator this checkout did not start (LocalStack, a moto server started elsewhere) is left alone
+    and refreshed.
     """
-    running = _running_apply(directory)
-    if running:
-        raise SystemExit(
-            f"another terraform apply ENV=local (pid {running}) is running in {directory}: "
-            f"let it finish, or stop it (kill {running}), then run the command again"
-        )
+    _wait_for_earlier_apply(directory, wait)
     instance = emulator.instance(endpoint)
     record = directory / APPLIED_TO
     in_step = (
@@ -253,8 +290,14 @@ def run(
     if changes_state:
         (directory / APPLIED_TO).unlink(missing_ok=True)
         (directory / APPLIED_INPUTS).unlink(missing_ok=True)
+    started: Callable[[int], None] | None = None
     if changes_state and env == "local":
-        (directory / APPLYING).write_text(f"{os.getpid()} {emulator.process_started(os.getpid())}")
+        marker = f"{os.getpid()} {emulator.process_started(os.getpid())}"
+        (directory / APPLYING).write_text(marker)
+
+        def started(group: int) -> None:
+            (directory / APPLYING).write_text(f"{marker} {group}")
+
     environ = cli_config(mirror)
     terraform = shutil.which("terraform") or "terraform"
     if _needs_init(directory) or command == "init":
@@ -278,7 +321,7 @@ def run(
         ],
         "output": ["output"],
     }[command]
-    code = _run([terraform, *tail, *extra], directory, environ, quiet)
+    code = _run([terraform, *tail, *extra], directory, environ, quiet, started)
     if changes_state and env == "local" and code == 0:
         (directory / APPLYING).unlink()
         if local_apply and sync is not None and sync.instance is not None and inputs is not None:
@@ -287,13 +330,59 @@ def run(
     return code
 
 
-def _run(command: list[str], directory: Path, environ: dict[str, str], quiet: bool) -> int:
-    if not quiet:
-        return subprocess.run(command, cwd=directory, env=environ).returncode
-    result = subprocess.run(command, cwd=directory, env=environ, capture_output=True, text=True)
-    if result.returncode:
-        print(result.stdout[-20000:], result.stderr[-20000:], sep="\n", file=sys.stderr)
-    return result.returncode
+def _run(
+    command: list[str],
+    directory: Path,
+    environ: dict[str, str],
+    quiet: bool,
+    started: Callable[[int], None] | None = None,
+) -> int:
+    """Run terraform in a process group of its own, given to ``started``, so that Ctrl-C reaches it once, from here.
+
+    Terraform stops gracefully on one interrupt: it finishes the calls it has in flight and writes its state. Killed
+    instead (what `subprocess.run` does 0.25 s after a Ctrl-C), its providers live on and go on creating resources
+    after the next apply emptied the emulator. A second Ctrl-C kills the group. Whatever of the group outlives
+    terraform is killed when it exits.
+    """
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=directory,
+            env=environ,
+            stdout=output if quiet else None,
+            stderr=subprocess.STDOUT if quiet else None,
+            process_group=0,
+        )
+        if started is not None:
+            started(process.pid)
+        try:
+            code = _wait_stopping_gracefully(process)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        if code and quiet:
+            output.seek(0)
+            print(output.read()[-40000:], file=sys.stderr)
+    return code
+
+
+def _wait_stopping_gracefully(process: subprocess.Popen[bytes]) -> int:
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        print(
+            "\nCtrl-C: terraform is stopping: it finishes the calls it has in flight and writes its state "
+            "(Ctrl-C again kills it)",
+            file=sys.stderr,
+            flush=True,
+        )
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait()
+        except KeyboardInterrupt:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:
