@@ -390,6 +390,27 @@ def sent(gateway, connection_id: str, kind: str) -> int:
     return gateway.usage.sent_to(connection_id)[kind]
 
 
+def test_a_join_tapped_before_the_page_has_its_configuration_joins_once_it_arrives(broadcast, browser):
+    """On a slow network config.json comes late: the tap is kept, not lost to the browser submitting the form
+    itself (which reloaded the page, not joined)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, user_agent="listener-slow-network")
+    held = []
+    context.route("**/config.json", lambda route: held.append(route))  # answered when the test lets it through
+    try:
+        page = new_page(context, "listener slow network")
+        page.goto(broadcast.link)
+        page.select_option("#language", "es")
+        page.get_by_role("button", name="Join").click()
+        assert len(held) == 1, "config.json was not asked for, or asked for again by a reload"
+        assert page.url == broadcast.link, f"the page went to {page.url}"
+        assert page.locator("#captions").get_attribute("data-joins") is None
+        held[0].continue_()
+        page.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        assert len(held) == 1, "the page was loaded again"
+    finally:
+        context.close()
+
+
 def test_a_listener_who_turns_captions_off_receives_no_partials_counted_at_the_gateway(broadcast, browser):
     gateway = broadcast.stack.stack.gateway
     context = browser.new_context(viewport={"width": 360, "height": 740}, user_agent="speech-only")
@@ -689,3 +710,4 @@ def test_a_private_talk_refuses_a_wrong_passcode_and_admits_the_right_one_from_t
         # Closing the speaker's page ends the talk too (its connection closes), should the test stop before.
         for context in contexts:
             context.close()
+

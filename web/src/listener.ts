@@ -1,7 +1,7 @@
 // The listener page: join from the link/QR (or a typed id), captions and speech in my language, live, read
 // the way I like (text size, theme, captions and speech on or off: remembered on this device).
 import { type CaptionStore, renderCaptions } from "./captions";
-import { loadConfig } from "./config";
+import { loadConfig, type SiteConfig } from "./config";
 import { byId, describeState, fillLanguages, notice } from "./dom";
 import { Listening } from "./listening";
 import { forgetPasscode, rememberedPasscode, rememberPasscode, validPasscode } from "./passcode";
@@ -216,7 +216,7 @@ function bindSettings(): void {
   ui.volume.addEventListener("input", () => (speech.volume = Number(ui.volume.value)));
 }
 
-async function main(): Promise<void> {
+function main(): void {
   bindSettings();
   const params = new URLSearchParams(location.search);
   const browserLanguage = (navigator.language || "en").slice(0, 2);
@@ -225,7 +225,12 @@ async function main(): Promise<void> {
   ui.session.value = params.get("session") ?? "";
   // A private talk's passcode: from the link the speaker shared, else the one this device joined with before.
   ui.passcode.value = params.get("passcode") ?? rememberedPasscode(storage, ui.session.value.trim().toLowerCase()) ?? "";
-  const config = await loadConfig();
+  // Asked for at once, awaited by a join: a Join tapped before the deployment's configuration has arrived (a slow
+  // network) joins once it has, instead of the browser submitting the form itself and reloading the page.
+  const configuration = loadConfig();
+  configuration.catch((error: Error) => notice(ui.error, error.message));
+  // Runs `then` once the configuration has arrived (never when it could not be loaded: the page says why, above).
+  const withConfig = (then: (config: SiteConfig) => void): void => void configuration.then(then, () => undefined);
   ui.form.addEventListener("submit", (event) => {
     event.preventDefault();
     const sessionId = ui.session.value.trim().toLowerCase();
@@ -240,10 +245,13 @@ async function main(): Promise<void> {
       askForPasscode();
       return;
     }
-    join(sessionId, ui.language.value as TargetLanguage, config.webSocketUrl, passcode ?? undefined);
+    const language = ui.language.value as TargetLanguage;
+    withConfig((config) => join(sessionId, language, config.webSocketUrl, passcode ?? undefined));
   });
+  ui.join.disabled = false; // disabled in the page until its form is handled here
   ui.language.addEventListener("change", () => {
-    if (listening) join(listening.sessionId, ui.language.value as TargetLanguage, config.webSocketUrl);
+    const current = listening;
+    if (current) withConfig((config) => join(current.sessionId, ui.language.value as TargetLanguage, config.webSocketUrl));
   });
   ui.questionForm.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -258,4 +266,8 @@ async function main(): Promise<void> {
   (params.get("session") ? ui.language : ui.session).focus();
 }
 
-main().catch((error: Error) => notice(ui.error, error.message));
+try {
+  main();
+} catch (error) {
+  notice(ui.error, (error as Error).message);
+}
