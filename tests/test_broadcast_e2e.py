@@ -22,6 +22,7 @@ import pytest
 
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
 from local_runtime.metering import LogWindow, meter_counts
+from tests.support.deployment import forget_translations
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
@@ -46,6 +47,9 @@ class Run(NamedTuple):
 @pytest.fixture(scope="module")
 def run(deployed_local) -> Run:
     talk = synthesize(TALK)
+    # The meter's Translate counts are this talk's only when no earlier talk (another test file's, on this test
+    # process's emulator) left the same sentences cached.
+    forget_translations(deployed_local["endpoint"])
     with RunningPlatform(deployed_local["endpoint"]) as stack:
         window = LogWindow(stack.stack.log_dir)
         # Real time, as a speaker talks; the wait is generous for a loaded CI machine and ends as soon

@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
 from local_runtime.faults import Fault, Faults
-from tests.support.deployment import REGION, emulator_client
+from tests.support.deployment import emulator_client, forget_translations
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
@@ -30,7 +29,6 @@ LISTENERS = ("es", "fr", "de")
 #: as tests/test_broadcast_e2e.py: pocketsphinx's word error rate on the talk is 0.00-0.08
 MAX_WORD_ERROR_RATE = 0.15
 PIPELINE = "speech-broadcast-local-translate-segment"
-CACHE_TABLE = "speech-broadcast-local-translation-cache"
 #: translate-segment's timeout while the suite runs (Terraform's is 30 s): a held call outlives it sooner
 PIPELINE_TIMEOUT = 8
 #: the chunk (200 ms each) at which a fault is armed: in the talk's second sentence
@@ -124,23 +122,6 @@ def platform(deployed_local, request) -> Iterator[tuple[RunningPlatform, Faults]
         lambda_.update_function_configuration(
             FunctionName=PIPELINE, Timeout=deployed["Timeout"], Environment={"Variables": variables}
         )
-
-
-def forget_translations(endpoint: str) -> None:
-    """Empty the translation cache: a translation cached by an earlier talk is served while Translate is down
-    (and rightly marked translated), so a talk that shows Translate failing must not find one."""
-    table = boto3.resource(
-        "dynamodb", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
-    ).Table(CACHE_TABLE)
-    scan: dict[str, Any] = {"ProjectionExpression": "cacheKey"}
-    while True:
-        page = table.scan(**scan)
-        with table.batch_writer() as batch:
-            for item in page["Items"]:
-                batch.delete_item(Key={"cacheKey": item["cacheKey"]})
-        if "LastEvaluatedKey" not in page:
-            return
-        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def on_failure_queues(endpoint: str) -> dict[str, list[dict]]:

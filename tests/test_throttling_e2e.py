@@ -26,11 +26,11 @@ import pytest
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
 from local_runtime.metering import LogWindow, meter_counts
 from local_runtime.quotas import AccountQuotas
-from tests.support.deployment import emulator_client
+from tests.support.deployment import emulator_client, forget_translations
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 from tests.support.waiting import eventually
-from tests.test_faults_e2e import finals_heard, forget_translations
+from tests.test_faults_e2e import finals_heard
 
 pytestmark = [pytest.mark.terraform, pytest.mark.minutes(5)]
 

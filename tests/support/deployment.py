@@ -32,6 +32,26 @@ def emulator_client(service: str, endpoint: str) -> Any:
     return boto3.client(service, **emulator_options(endpoint))
 
 
+#: the local deployment's translation cache (Terraform's name for it)
+CACHE_TABLE = "speech-broadcast-local-translation-cache"
+
+
+def forget_translations(endpoint: str) -> None:
+    """Empty the translation cache. The emulator of a test process is shared by its test files, so a talk finds the
+    translations an earlier file's talk cached: a test that counts what Translate billed, or shows Translate
+    failing, must not (a cached translation is served while Translate is down, rightly marked translated)."""
+    table = boto3.resource("dynamodb", **emulator_options(endpoint)).Table(CACHE_TABLE)
+    scan: dict[str, Any] = {"ProjectionExpression": "cacheKey"}
+    while True:
+        page = table.scan(**scan)
+        with table.batch_writer() as batch:
+            for item in page["Items"]:
+                batch.delete_item(Key={"cacheKey": item["cacheKey"]})
+        if "LastEvaluatedKey" not in page:
+            return
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def apply_local(
     workdirs: Path, root: Path = ROOT, variables: dict[str, str] | None = None, destroy: bool = True
 ) -> Iterator[dict[str, Any]]:
