@@ -142,6 +142,8 @@ locals {
     TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
     DEADLINE_MARGIN_SECONDS   = tostring(local.worker_deadline_margin_seconds)
     SHARD_POSITIONS_TABLE     = module.tables.tables["shard-positions"].name
+    # Where the worker shows the listeners that captions are held back (broadcastState.captionsDelayed).
+    CONTROL_QUEUE_URL = module.function_queue["control"].url
   })
   # The worker stops reading its shard this long before its timeout: closing its streams (at most 5 s), draining its
   # forwards and a 2 s reserve must fit (docs/ARCHITECTURE.md, "Talks longer than an invocation").
@@ -308,6 +310,9 @@ locals {
       actions   = ["transcribe:StartStreamTranscription", "transcribe:StartStreamTranscriptionWebSocket"]
       resources = ["*"] # Transcribe streaming has no resource-level permissions
     }
+    # While Transcribe refuses a session's stream its listeners are shown captions held back: the session's
+    # broadcast state changes, and the control queue's consumer sends it (session management's coalescing).
+    QueueFollowUps = { actions = ["sqs:SendMessage"], resources = [module.function_queue["control"].arn] }
     ForwardSegments = {
       actions   = ["lambda:InvokeFunction"]
       resources = [for callee in local.function_calls.transcription_worker : "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${data.aws_caller_identity.current.account_id}:function:${local.function_names[callee]}"]

@@ -91,6 +91,14 @@ def test_the_cli_listener_says_which_voice_spoke_a_final_or_that_its_speech_was_
     assert describe(final) == "[es] hola"
 
 
+def test_the_cli_listener_says_when_captions_are_delayed_and_when_they_flow_again():
+    state = {"isPaused": False, "isMuted": False, "volume": 1.0}
+    changed = {"type": "broadcastStateChanged", "sessionId": "s", "timestamp": 1.0}
+    delayed = describe({**changed, "broadcastState": {**state, "captionsDelayed": True}})
+    assert delayed.startswith("broadcast: live, speech on, volume 1.0, captions delayed")
+    assert describe({**changed, "broadcastState": state}) == "broadcast: live, speech on, volume 1.0"
+
+
 def test_the_listener_shows_each_final_once_in_order_and_no_stale_partial():
     def caption(segment: str, start: float, text: str, partial: bool = False) -> dict:
         return {"type": "translation", "segmentId": segment, "startTime": start, "text": text, "isPartial": partial}

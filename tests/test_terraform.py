@@ -327,6 +327,20 @@ def test_each_function_may_call_only_what_it_needs(deployed_local):
     assert {f: a for f, a in positions.items() if a} == {
         "transcription-worker": {"dynamodb:GetItem", "dynamodb:UpdateItem"}
     }
+    # The control queue: the control routes leave follow-ups, its consumer the next window's, and the worker one
+    # when captions are held back for Transcribe's quota and one when they flow again.
+    senders = {
+        function
+        for function in readers_and_writers
+        if any(a == "sqs:SendMessage" and r.endswith("-control") for a, r in grants(function))
+    }
+    assert senders == {
+        *(f"{control}-broadcast" for control in ("pause", "resume", "mute", "unmute")),
+        "set-volume",
+        "set-questions",
+        "publish-broadcast-state",
+        "transcription-worker",
+    }
 
 
 def test_stream_and_async_functions_have_reserved_concurrency_and_routes_their_own_throttles(deployed_local):
@@ -371,8 +385,12 @@ def test_every_asynchronously_invoked_function_keeps_its_failed_events_on_an_ala
         document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
         document = json.loads(document) if isinstance(document, str) else document
         sends = [s for s in document["Statement"] if "sqs:SendMessage" in s["Action"]]
-        # ...and the worker also to its stream mapping's (the mapping sends with the function's role).
-        others = [s["Resource"] for s in sends if not s["Resource"].endswith(":speech-broadcast-local-audio-failures")]
+        # ...and the worker also to its stream mapping's (the mapping sends with the function's role) and to the
+        # control queue (captions held back: test_each_function_may_call_only_what_it_needs).
+        elsewhere = (":speech-broadcast-local-audio-failures", ":speech-broadcast-local-control")
+        others = [
+            s["Resource"] for s in sends if not (key == "transcription_worker" and s["Resource"].endswith(elsewhere))
+        ]
         assert others == [queue_arn], key
     for function in ("join-session", "heartbeat", "authorizer"):
         with pytest.raises(lambda_.exceptions.ResourceNotFoundException):

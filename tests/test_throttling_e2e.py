@@ -10,8 +10,8 @@ the source text marked ``translated: false``; and the session's counts (the cost
 function's log) match what the listeners saw, per language. With the Management API's request rate emulated
 low, a message throttled past botocore's retries is dropped for that listener only, and counted. With Transcribe's
 concurrent streams emulated at one, held by another talk, a talk's stream is refused: its speaker is told
-``TRANSCRIPTION_THROTTLED``, its audio held, and once the other talk lets the stream go its captions come from the
-start of the talk, in order.
+``TRANSCRIPTION_THROTTLED``, its listeners shown ``captionsDelayed``, its audio held, and once the other talk lets
+the stream go its captions come from the start of the talk, in order, and the listeners are shown that they flow.
 """
 
 from __future__ import annotations
@@ -200,6 +200,11 @@ def test_a_talk_refused_its_transcribe_stream_is_told_then_captioned_from_its_st
     )
     assert counted == refused
     assert wer <= 0.15
+    # The listener was shown the captions held back before they came, and that they flow again.
+    states = [(at, m["broadcastState"]) for at, m in result.heard["es"] if m.get("type") == "broadcastStateChanged"]
+    delayed = [at for at, state in states if state.get("captionsDelayed")]
+    assert delayed and delayed[0] < first_caption, f"the listener was not shown its captions held back: {states}"
+    assert "captionsDelayed" not in states[-1][1], f"the listener was left showing captions held back: {states}"
 
 
 def throttled_streams(window: LogWindow, session: str, wait_seconds: float) -> float:

@@ -711,3 +711,32 @@ def test_a_private_talk_refuses_a_wrong_passcode_and_admits_the_right_one_from_t
         for context in contexts:
             context.close()
 
+
+def test_listener_and_speaker_pages_say_captions_are_delayed_while_recognition_is_at_its_limit(stack, browser):
+    """Every stream of the account's Transcribe quota taken by other talks: the new talk's pages say its captions
+    are delayed; once a stream is free they say it is live again and its captions come."""
+    slots = stack.stack.quotas.transcribe_streams
+    assert slots.limit > 0, "the local platform emulates Transcribe's concurrent-stream quota"
+    held = list(iter(slots.acquire, None))  # every free stream, as other talks would hold them
+    contexts = []
+    try:
+        speaker, link = start_talk(stack, browser, "speaker delayed")
+        contexts.append(speaker.context)
+        context = browser.new_context(viewport={"width": 360, "height": 740}, user_agent="listener-delayed")
+        contexts.append(context)
+        listener = new_page(context, "listener delayed")
+        join_in_spanish(listener, link)
+        listener.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        expect(listener.locator("#state")).to_contain_text("captions delayed", timeout=WAIT_MS)
+        expect(speaker.locator("#error")).to_contain_text("Captions are delayed", timeout=WAIT_MS)
+        assert listener.locator("#captions li.final").count() == 0
+        for slot in held:
+            slots.release(slot)
+        held.clear()
+        expect(listener.locator("#state")).to_have_text("live", timeout=WAIT_MS)
+        listener.wait_for_function(FINALS_MORE_THAN, arg=[0], timeout=WAIT_MS)
+    finally:
+        for slot in held:
+            slots.release(slot)
+        for context in contexts:
+            context.close()

@@ -40,9 +40,11 @@ def describe(message: dict[str, Any]) -> str:
         )
     if kind == "broadcastStateChanged":
         state = message.get("broadcastState", {})
+        delayed = ", captions delayed (speech recognition is busy; they follow in order)"
         return (
             f"broadcast: {'paused' if state.get('isPaused') else 'live'}, "
             f"{'muted' if state.get('isMuted') else 'speech on'}, volume {state.get('volume')}"
+            f"{delayed if state.get('captionsDelayed') else ''}"
         )
     if kind == "listenerCountChanged":
         return f"listeners: {message.get('listenerCount')}"

@@ -20,10 +20,10 @@ export function fillLanguages(select: HTMLSelectElement, languages: readonly str
   }
 }
 
-export function describeState(state: { isPaused: boolean; isMuted: boolean }): string {
+export function describeState(state: { isPaused: boolean; isMuted: boolean; captionsDelayed?: boolean }): string {
   if (state.isPaused) return "paused";
-  if (state.isMuted) return "muted (captions only)";
-  return "live";
+  const live = state.isMuted ? "muted (captions only)" : "live";
+  return state.captionsDelayed ? `${live} · captions delayed: speech recognition is busy, they follow in order` : live;
 }
 
 /** Offers `text` as a file download named `name`. */

@@ -61,6 +61,9 @@ export interface BroadcastState {
   volume: number;
   /** Present (true) only while the speaker has closed the session to questions. */
   questionsClosed?: boolean;
+  /** Present (true) only while captions are held back: speech recognition is at its limit of concurrent streams;
+   * they follow in order once a stream opens. */
+  captionsDelayed?: boolean;
 }
 
 export interface SpeechAudio {

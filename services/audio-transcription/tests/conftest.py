@@ -33,6 +33,7 @@ def audio_settings(audio_stream, settings) -> AudioSettings:
         audio_stream_name=audio_stream["name"],
         transcription_engine="pocketsphinx",
         shard_positions_table=shard_positions_table(settings),
+        control_queue_url=settings.control_queue_url,
     )
 
 

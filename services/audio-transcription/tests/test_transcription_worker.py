@@ -658,9 +658,20 @@ def fresh_meter(monkeypatch):
     return fresh
 
 
-def test_a_stream_refused_for_the_quota_holds_the_audio_tells_the_speaker_once_and_resumes_in_order(
-    harness, build, sink, clock, stream_quota, fresh_meter, capsys
+def control_messages(queue_url: str) -> list[dict]:
+    """The control queue's messages so far, taken off it."""
+    sqs = boto3.client("sqs")
+    answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    for message in answer.get("Messages", []):
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return [json.loads(message["Body"]) for message in answer.get("Messages", [])]
+
+
+def test_a_stream_refused_for_the_quota_holds_the_audio_tells_speaker_and_listeners_once_and_resumes_in_order(
+    harness, build, settings, sink, clock, stream_quota, fresh_meter, capsys
 ):
+    """The listeners are shown captions held back through the session's broadcast state: it changes, and the control
+    queue's consumer (``publish_broadcast_state``) gets one message for each change."""
     from audio_transcription.engines.local_quota import QuotaLimitedRecognizer, StreamQuota
     from local_runtime.metering import meter_counts
 
@@ -679,6 +690,8 @@ def test_a_stream_refused_for_the_quota_holds_the_audio_tells_the_speaker_once_a
     assert (error["code"], error["action"]) == ("TRANSCRIPTION_THROTTLED", "sendAudio")
     assert echo.opened == 0 and transcriber.waiting_for_stream
     assert slots.refused >= 2
+    assert harness.runtime.sessions.get(session_id).captions_delayed
+    assert control_messages(settings.control_queue_url) == [{"sessionId": session_id}]
     slots.release(other_talk)  # the other talk ends
     transcriber.add(records(session_id, [3], first_record=1003))
     clock.advance(30)
@@ -689,6 +702,8 @@ def test_a_stream_refused_for_the_quota_holds_the_audio_tells_the_speaker_once_a
     (final,) = [m for m in sink.messages("spk", "transcript") if not m["isPartial"]]
     assert final["text"] == "c0 c1 c2 c3" and final["startTime"] == 0.0
     assert slots.in_use == 0 and len(sink.messages("spk", "error")) == 1
+    assert not harness.runtime.sessions.get(session_id).captions_delayed
+    assert control_messages(settings.control_queue_url) == [{"sessionId": session_id}]
     capsys.readouterr()
     fresh_meter.flush()
     counted = meter_counts("f", capsys.readouterr().out.splitlines())
@@ -696,6 +711,16 @@ def test_a_stream_refused_for_the_quota_holds_the_audio_tells_the_speaker_once_a
         v["ThrottledCalls"] for k, v in counted.items() if (k.service, k.session) == ("transcribe", session_id)
     ]
     assert throttled == [slots.refused]
+
+
+def test_a_worker_taking_over_a_session_shown_held_back_clears_it_when_its_stream_answers(harness, build):
+    session_id = harness.speaker_with_session()
+    sessions = harness.runtime.sessions
+    sessions.update_broadcast(session_id, captions_delayed=True)  # by the worker before this one
+    transcriber = SessionTranscriber(session_id, deps_of(build(EchoRecognizer())))
+    transcriber.add(records(session_id, [0, 1]))
+    transcriber.close()
+    assert not sessions.get(session_id).captions_delayed
 
 
 def test_audio_held_past_the_hold_bound_is_dropped_oldest_first_and_counted(harness, build, sink, clock, stream_quota):

@@ -221,3 +221,30 @@ def test_a_large_audience_widens_the_window_to_keep_the_call_budget(harness, ses
     clock.advance(0.4)
     deliver_follow_ups(budgeted, queue)
     assert volumes(budgeted, "l1") == [0.1, 0.2]
+
+
+def test_captions_held_back_by_the_worker_reach_every_listener_through_the_queue(harness, session, clock, queue):
+    """The transcription worker's change (Transcribe refused the stream): the state, then one message at once."""
+    from broadcast_shared.control_queue import FollowUpQueue
+
+    harness.runtime.sessions.update_broadcast(session, captions_delayed=True)
+    FollowUpQueue(queue.sqs, queue.url).send(session)
+    deliver_follow_ups(harness, queue)
+    for connection in ("spk", "l1", "l2"):
+        (state,) = [m["broadcastState"] for m in harness.sink.messages(connection, "broadcastStateChanged")]
+        assert state.get("captionsDelayed") is True, connection
+    clock.advance(1)
+    harness.runtime.sessions.update_broadcast(session, captions_delayed=False)
+    FollowUpQueue(queue.sqs, queue.url).send(session)
+    deliver_follow_ups(harness, queue)
+    latest = harness.sink.messages("l1", "broadcastStateChanged")[-1]["broadcastState"]
+    assert "captionsDelayed" not in latest
+
+
+@pytest.mark.parametrize("body", ["not json", "{}", '{"sessionId": ""}', '{"sessionId": "s", "extra": 1}'])
+def test_a_control_message_the_model_refuses_is_counted_and_not_retried(harness, session, queue, body, capsys):
+    queue.sqs.send_message(QueueUrl=queue.url, MessageBody=body)
+    result = deliver_follow_ups(harness, queue)
+    assert result == {"batchItemFailures": []}, "a message that can never parse is not retried"
+    assert harness.sink.messages("l1", "broadcastStateChanged") == []
+    assert '"ControlMessagesRefused"' in capsys.readouterr().out

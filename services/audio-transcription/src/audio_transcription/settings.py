@@ -38,6 +38,9 @@ class AudioSettings(EnvironmentSettings):
     stream_retry_max_backoff_seconds: float = Field(default=8.0, gt=0)
     #: the worker's table of each shard's read position (ShardPositionRepository); the worker needs it
     shard_positions_table: str = ""
+    #: the control queue (session management's ``publish_broadcast_state`` consumes it), where the worker shows the
+    #: listeners that captions are held back while Transcribe refuses a stream; empty: the listeners are not told
+    control_queue_url: str = ""
     #: the translation pipeline function segments are forwarded to; empty: not forwarded
     translation_function_name: str = ""
     #: chunk duration bounds, in milliseconds

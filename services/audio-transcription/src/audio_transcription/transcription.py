@@ -11,7 +11,8 @@ fails before any result means the recogniser cannot be reached: the speaker gets
 ``TRANSCRIPTION_UNAVAILABLE`` error per outage, the audio goes on); refused for the account's
 concurrent-stream quota (:class:`StreamRefused`), the audio is held (at most ``refused_hold_seconds``)
 and the stream opened again with it after the SDK's backoff (:mod:`stream_retry`), the speaker told
-``TRANSCRIPTION_THROTTLED`` once per outage and the refusal counted; rolled over
+``TRANSCRIPTION_THROTTLED`` once per outage, the listeners shown ``broadcastState.captionsDelayed`` until the
+stream answers again (:meth:`SessionTranscriber._tell_audience`) and the refusal counted; rolled over
 when it reaches ``max_stream_seconds``; closed (its last finals flushed) after
 ``silence_timeout_seconds`` without audio, when the worker's time runs out, or when
 another worker has taken the session over.
@@ -42,6 +43,7 @@ from audio_transcription.settings import AudioSettings, pcm_seconds
 from audio_transcription.stabilizer import Stabilizer, StableText
 from audio_transcription.stream_retry import StreamRetry
 from broadcast_shared.clock import Clock
+from broadcast_shared.control_queue import FollowUpQueue
 from broadcast_shared.errors import ErrorCode
 from broadcast_shared.languages import SOURCE_LOCALES
 from broadcast_shared.messages.outbound import AudioQualityWarning, Error, Transcript
@@ -50,7 +52,7 @@ from broadcast_shared.messages.wire import WireModel
 from broadcast_shared.meter import meter
 from broadcast_shared.notifier import Notifier
 from broadcast_shared.observability import count_by, logger, metrics
-from broadcast_shared.repositories.sessions import SessionsRepository
+from broadcast_shared.repositories.sessions import MembershipConflict, SessionsRepository
 
 #: how long closing a stream may wait for its last results
 FINISH_TIMEOUT_SECONDS = 5.0
@@ -67,6 +69,8 @@ class Dependencies:
     notifier: Notifier
     forwarder: SegmentForwarder
     clock: Clock
+    #: the control queue, which tells the listeners that captions are held back; None: they are not told
+    control: FollowUpQueue | None = None
 
 
 class SessionTranscriber:
@@ -99,6 +103,8 @@ class SessionTranscriber:
         settings = deps.settings
         self._retry = StreamRetry(settings.stream_retry_base_seconds, settings.stream_retry_max_backoff_seconds)
         self._throttle_reported = False
+        #: whether the session's listeners are shown captions held back (a worker before this one may have set it)
+        self._audience_told_delayed = bool(session and session.captions_delayed)
         self.taken_over = False
         if self.known:
             deps.forwarder.warm_up(session_id, self._language)
@@ -368,6 +374,7 @@ class SessionTranscriber:
                 action="sendAudio",
             )
         )
+        self._tell_audience(delayed=True)
 
     def _count_throttled(self, error: StreamRefused, retry_in: float | None = None) -> None:
         metrics.add_metric(name="TranscriptionThrottled", unit=MetricUnit.Count, value=1)
@@ -428,6 +435,8 @@ class SessionTranscriber:
             self._outage_reported = False
             self._throttle_reported = False
             self._retry.answered()
+            if self._audience_told_delayed:
+                self._tell_audience(delayed=False)
         for stable in self._stabilizer.take(results, stream):
             self._publish(stable)
             if not stable.is_partial:
@@ -474,6 +483,26 @@ class SessionTranscriber:
         except Exception:  # noqa: BLE001 - the Management API failed after botocore's retries
             logger.warning("could not reach the speaker", extra={"message_type": message.to_wire().get("type")})
             metrics.add_metric(name="SpeakerSendFailed", unit=MetricUnit.Count, value=1)
+
+    def _tell_audience(self, delayed: bool) -> None:
+        """Show the listeners (``broadcastState.captionsDelayed``) that captions are held back, or flow again: the
+        session's state changes, and the control queue's consumer sends it within the session's broadcast rate.
+        Best effort, like the speaker's notice: a failure is logged and counted, and never stops the audio."""
+        if self._deps.control is None:
+            return
+        try:
+            self._deps.sessions.update_broadcast(self.session_id, captions_delayed=delayed)
+            self._deps.control.send(self.session_id)
+        except MembershipConflict:
+            pass  # the session has ended: nobody left to tell
+        except Exception:  # noqa: BLE001 - DynamoDB or SQS failed after botocore's retries
+            logger.warning("could not tell the listeners", extra={"session_id": self.session_id, "delayed": delayed})
+            metrics.add_metric(name="AudienceNoticeFailed", unit=MetricUnit.Count, value=1)
+            return
+        self._audience_told_delayed = delayed
+        metrics.add_metric(
+            name="CaptionsDelayedShown" if delayed else "CaptionsDelayedCleared", unit=MetricUnit.Count, value=1
+        )
 
     def _report(self, report: SequenceReport) -> None:
         if report.duplicates:

@@ -17,6 +17,7 @@ from audio_transcription.worker import TranscriptionWorker
 from broadcast_shared import aws
 from broadcast_shared.clock import Clock, SystemClock
 from broadcast_shared.config import ConfigurationError, Settings
+from broadcast_shared.control_queue import FollowUpQueue
 from broadcast_shared.runtime import notifier, sessions_repository
 from broadcast_shared.warm_up import WarmUp
 from broadcast_shared.websocket import LazyRuntime, event_decorator
@@ -67,6 +68,7 @@ class WorkerRuntime:
                 ),
             ),
             clock=clock,
+            control=FollowUpQueue(aws.client("sqs"), audio.control_queue_url) if audio.control_queue_url else None,
         )
         positions = ShardPositionRepository(dynamodb.Table(audio.shard_positions_table))
         return cls(worker=TranscriptionWorker(deps, kinesis or aws.client("kinesis"), positions))

@@ -69,7 +69,8 @@ class SessionRuntime(Runtime):
     def control(self) -> ControlBroadcasts:
         """Coalesced control broadcasts, with the control queue their trailing broadcasts wait on."""
         from broadcast_shared import aws
-        from session_management.control import ControlBroadcasts, FollowUpQueue
+        from broadcast_shared.control_queue import FollowUpQueue
+        from session_management.control import ControlBroadcasts
 
         return ControlBroadcasts(self, FollowUpQueue(aws.client("sqs"), self.settings.control_queue_url))
 

@@ -25,12 +25,12 @@ attempt, the message is on the dead-letter queue) blocks new follow-ups for ``FO
 
 from __future__ import annotations
 
-import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from broadcast_shared.control_queue import FollowUpQueue
 from broadcast_shared.messages.outbound import BroadcastStateChanged
 from broadcast_shared.observability import logger, metrics
 from broadcast_shared.repositories.records import Session
@@ -43,19 +43,6 @@ if TYPE_CHECKING:
 FOLLOW_UP_STALE_SECONDS = 60
 #: SQS's longest DelaySeconds
 MAX_DELAY_SECONDS = 900
-
-
-class FollowUpQueue:
-    """The control queue: one message per trailing broadcast, delayed to the end of its window."""
-
-    def __init__(self, sqs: Any, queue_url: str) -> None:
-        self._sqs = sqs
-        self._url = queue_url
-
-    def send(self, session_id: str, delay_seconds: int) -> None:
-        self._sqs.send_message(
-            QueueUrl=self._url, MessageBody=json.dumps({"sessionId": session_id}), DelaySeconds=delay_seconds
-        )
 
 
 class ControlBroadcasts:

@@ -30,6 +30,7 @@ def broadcast_state(session: Session) -> BroadcastState:
         is_muted=session.is_muted,
         volume=session.volume,
         questions_closed=session.questions_closed or None,
+        captions_delayed=session.captions_delayed or None,
     )
 
 

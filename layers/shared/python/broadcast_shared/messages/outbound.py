@@ -13,6 +13,9 @@ class BroadcastState(WireModel):
     volume: float = 1.0
     #: true while the speaker has closed the session to questions (``setQuestions``); absent when open
     questions_closed: bool | None = None
+    #: true while captions are held back: speech recognition is at its limit of concurrent streams (Transcribe's
+    #: quota); they follow in order once a stream opens. Absent otherwise
+    captions_delayed: bool | None = None
 
 
 class UpdateReason(StrEnum):

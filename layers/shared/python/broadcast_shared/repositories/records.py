@@ -85,6 +85,8 @@ class Session:
     usage: SessionUsage = field(default_factory=SessionUsage)
     #: the speaker closed the session to questions (``setQuestions``)
     questions_closed: bool = False
+    #: the transcription worker holds the captions back: Transcribe's concurrent-stream quota refused the stream
+    captions_delayed: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -130,6 +132,7 @@ class Session:
             passcode_hash=item.get("passcodeHash"),
             usage=SessionUsage.from_item(item),
             questions_closed=bool(item.get("questionsClosed", False)),
+            captions_delayed=bool(item.get("captionsDelayed", False)),
         )
 
 

@@ -296,8 +296,8 @@ class SessionsRepository:
         return not failed
 
     def update_broadcast(self, session_id: str, **changes: bool | float) -> Session:
-        """Set ``is_paused``/``is_muted``/``volume``/``questions_closed`` on an active session; returns the new
-        session.
+        """Set ``is_paused``/``is_muted``/``volume``/``questions_closed``/``captions_delayed`` on an active session;
+        returns the new session.
 
         Every change moves ``controlVersion`` on, so a broadcast can tell whether it carries the latest state
         (:meth:`claim_control_broadcast`)."""
@@ -306,6 +306,7 @@ class SessionsRepository:
             "is_muted": "isMuted",
             "volume": "volume",
             "questions_closed": "questionsClosed",
+            "captions_delayed": "captionsDelayed",
         }
         assignments = [f"#{names[key]} = :{names[key]}" for key in changes]
         values: dict[str, Any] = {
