@@ -21,12 +21,14 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
+import boto3
 import pytest
 
+from broadcast_shared.repositories.records import SessionState
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
 from local_runtime.metering import LogWindow, meter_counts
 from local_runtime.quotas import AccountQuotas
-from tests.support.deployment import emulator_client, forget_translations
+from tests.support.deployment import emulator_client, emulator_options, forget_translations
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 from tests.support.waiting import eventually
@@ -172,9 +174,14 @@ def test_a_talk_refused_its_transcribe_stream_is_told_then_captioned_from_its_st
             chunks_sent = sequence
 
         def other_talk_ends() -> None:
-            # Once a retry after the backoff was refused too, as the talk's stream is opened again and again: on
-            # its own thread, since a loaded machine may make the retry only after the talk's last chunk.
+            # Once a retry after the backoff was refused too, as the talk's stream is opened again and again, and the
+            # listeners were sent the captions held back (a shorter outage may end before the control queue's
+            # consumer runs: listeners then get only the latest state): on its own thread, since a loaded machine may
+            # make the retry only after the talk's last chunk.
             eventually(lambda: slots.refused >= 2, timeout=120, interval=0.1, what="two refusals of the stream")
+            eventually(
+                lambda: delay_broadcast(deployed_local["endpoint"]), timeout=60, interval=0.2, what="delay broadcast"
+            )
             slots.release(other_talk)
             released_at.append((chunks_sent, time.monotonic()))
 
@@ -205,6 +212,16 @@ def test_a_talk_refused_its_transcribe_stream_is_told_then_captioned_from_its_st
     delayed = [at for at, state in states if state.get("captionsDelayed")]
     assert delayed and delayed[0] < first_caption, f"the listener was not shown its captions held back: {states}"
     assert "captionsDelayed" not in states[-1][1], f"the listener was left showing captions held back: {states}"
+
+
+def delay_broadcast(endpoint: str) -> bool:
+    """A live session shown captions held back, in a broadcast that carried its latest state (the control claim)."""
+    table = boto3.resource("dynamodb", **emulator_options(endpoint)).Table("speech-broadcast-local-sessions")
+    return any(
+        item.get("captionsDelayed") and item.get("controlSentVersion") == item.get("controlVersion")
+        for item in table.scan()["Items"]
+        if item.get("state") == SessionState.ACTIVE
+    )
 
 
 def throttled_streams(window: LogWindow, session: str, wait_seconds: float) -> float:
