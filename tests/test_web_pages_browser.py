@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 import srt
 import webvtt
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
 from broadcast_tools import local_auth
@@ -128,6 +129,23 @@ def browser(talk_wav):
         browser.close()
 
 
+#: what a listener page shows of its connection and problems (a failed wait says it)
+PAGE_STATE = """() => Object.fromEntries(['connection', 'state', 'error', 'ended'].map(
+  (id) => [id, document.getElementById(id)?.textContent ?? null]))"""
+
+
+def wait_joined(page, joins: int = 1, stack=None) -> None:
+    """Wait until the page has joined ``joins`` times; a page that does not says what it shows and, given the
+    running ``stack``, what the local runtime was doing (invocations waiting for an environment, per function)."""
+    try:
+        page.wait_for_function(DATASET_AT_LEAST, arg=["joins", joins], timeout=WAIT_MS)
+    except PlaywrightTimeout:
+        runtime = f"; invocations waiting: {stack.stack.pool.queued()}" if stack is not None else ""
+        pytest.fail(
+            f"not joined {joins} time(s) in {WAIT_MS / 1000:.0f} s: the page shows {page.evaluate(PAGE_STATE)}{runtime}"
+        )
+
+
 def normal(text: str) -> str:
     """Whitespace as a reader sees it (an engine's double space is one)."""
     return " ".join(text.split())
@@ -200,7 +218,7 @@ def broadcast(stack, browser):
         page.goto(link)
         page.select_option("#language", language)
         page.get_by_role("button", name="Join").click()
-        page.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        wait_joined(page, 1, stack)
         listeners[language] = page
     for language, word in LISTENERS.items():
         listeners[language].wait_for_function(CAPTIONS_HAVE, arg=[word], timeout=WAIT_MS)
@@ -258,7 +276,7 @@ def test_listener_whose_connection_drops_rejoins_the_same_session_and_language(b
     assert len(dropped) == 1
     finals_before = page.locator("#captions li.final").count()
     gateway.close(dropped[0])
-    page.wait_for_function(DATASET_AT_LEAST, arg=["joins", 2], timeout=WAIT_MS)
+    wait_joined(page, 2, broadcast.stack)
     rejoined = gateway.connection_ids(user_agent="listener-fr")
     assert rejoined and rejoined != dropped
     # Captions keep coming, still in French (the talk loops through the fake microphone).
@@ -405,7 +423,7 @@ def test_a_join_tapped_before_the_page_has_its_configuration_joins_once_it_arriv
         assert page.url == broadcast.link, f"the page went to {page.url}"
         assert page.locator("#captions").get_attribute("data-joins") is None
         held[0].continue_()
-        page.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        wait_joined(page, 1, broadcast.stack)
         assert len(held) == 1, "the page was loaded again"
     finally:
         context.close()
@@ -419,14 +437,14 @@ def test_a_listener_who_turns_captions_off_receives_no_partials_counted_at_the_g
         page.goto(broadcast.link)
         page.select_option("#language", "es")
         page.get_by_role("button", name="Join").click()
-        page.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        wait_joined(page, 1, broadcast.stack)
         (reading,) = gateway.connection_ids(user_agent="speech-only")
         # Captions on (the default): partials arrive, as they do for the other listener pages.
         page.wait_for_function("() => document.querySelector('#partial').textContent !== ''", timeout=WAIT_MS)
         assert sent(gateway, reading, "translation/partial") > 0
 
         page.uncheck("#show-captions")  # joins again on a new connection, without captions
-        page.wait_for_function(DATASET_AT_LEAST, arg=["joins", 2], timeout=WAIT_MS)
+        wait_joined(page, 2, broadcast.stack)
         (listening,) = gateway.connection_ids(user_agent="speech-only")
         assert listening != reading
         # Live finals (with speech) keep coming on the new connection, and not one partial among them.
@@ -504,7 +522,7 @@ def test_a_french_listeners_question_reaches_the_speaker_in_english_and_no_other
         watcher.goto(broadcast.link)
         watcher.select_option("#language", "es")
         watcher.get_by_role("button", name="Join").click()
-        watcher.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        wait_joined(watcher, 1, broadcast.stack)
 
         french = broadcast.listeners["fr"]
         expect(french.locator("#question-form")).to_be_visible()
@@ -674,7 +692,7 @@ def test_a_private_talk_refuses_a_wrong_passcode_and_admits_the_right_one_from_t
         contexts.append(context)
         admitted = new_page(context, "listener qr")
         join_in_spanish(admitted, decoded.stdout.strip())
-        admitted.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        wait_joined(admitted, 1, stack)
         expect(admitted.locator("#talk-title")).to_have_text(PRIVATE_TALK["talk-title"], timeout=WAIT_MS)
         expect(admitted.locator("#talk-presenter")).to_have_text(PRIVATE_TALK["presenter"], timeout=WAIT_MS)
         assert "passcode" not in admitted.url, "the passcode stays in the address bar"
@@ -689,7 +707,7 @@ def test_a_private_talk_refuses_a_wrong_passcode_and_admits_the_right_one_from_t
         admitted.reload()
         expect(admitted.locator("#passcode-field")).to_be_hidden()
         admitted.get_by_role("button", name="Join").click()
-        admitted.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        wait_joined(admitted, 1, stack)
 
         # The stage display takes the passcode in its address (the speaker page's link carries it).
         speaker.fill("#display-languages", "es")
@@ -726,7 +744,7 @@ def test_listener_and_speaker_pages_say_captions_are_delayed_while_recognition_i
         contexts.append(context)
         listener = new_page(context, "listener delayed")
         join_in_spanish(listener, link)
-        listener.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
+        wait_joined(listener, 1, stack)
         expect(listener.locator("#state")).to_contain_text("captions delayed", timeout=WAIT_MS)
         expect(speaker.locator("#error")).to_contain_text("Captions are delayed", timeout=WAIT_MS)
         assert listener.locator("#captions li.final").count() == 0

@@ -302,6 +302,11 @@ class FunctionPool:
         with self._condition:
             return self._starting.get(name, 0)
 
+    def queued(self) -> dict[str, int]:
+        """Invocations waiting for an environment now, per function that has any."""
+        with self._condition:
+            return {name: len(waiting) for name, waiting in self._waiting.items() if waiting}
+
     def in_flight(self, name: str) -> int:
         """How many invocations of the function are running now."""
         with self._condition:
