@@ -13,12 +13,14 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.client import backoff, process_exception
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, WebSocketException
+
+from broadcast_client.connection import ClientFailed, note
 
 #: the protocol's interval (a heartbeat at least every 5 minutes) with a minute's margin, well under API
 #: Gateway's 10-minute idle limit; the web pages send at the same (web/src/connection.ts ``HEARTBEAT_MS``)
@@ -32,6 +34,19 @@ MAX_MESSAGE_BYTES = 2**20
 
 class GaveUp(Exception):
     """No working connection for ``give_up_after`` seconds."""
+
+
+def run_client(name: str, client: Coroutine[Any, Any, object]) -> int:
+    """A command-line client's exit status: 0 when it ends or is interrupted (Ctrl-C), 1 when it cannot go on
+    (its reason written to stderr after its name)."""
+    try:
+        asyncio.run(client)
+    except KeyboardInterrupt:
+        pass
+    except (ClientFailed, GaveUp, WebSocketException, OSError) as error:
+        note(f"{name}: {error}")
+        return 1
+    return 0
 
 
 def heartbeat_seconds(text: str) -> float:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.exceptions import ConnectionClosed
 
 from broadcast_client.captions import Captions
 from broadcast_client.connection import (
@@ -30,7 +30,7 @@ from broadcast_client.connection import (
     note,
     url_for,
 )
-from broadcast_client.keepalive import GaveUp, Reconnects, add_connection_options, heartbeats
+from broadcast_client.keepalive import Reconnects, add_connection_options, heartbeats, run_client
 
 USER_AGENT = "broadcast-listener"
 
@@ -213,12 +213,4 @@ def save(message: dict, audio: dict[str, dict[int, bytes]], folder: Path | None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    try:
-        asyncio.run(run(args))
-    except KeyboardInterrupt:
-        pass
-    except (ClientFailed, GaveUp, WebSocketException, OSError) as error:
-        note(f"broadcast-listener: {error}")
-        return 1
-    return 0
+    return run_client("broadcast-listener", run(parse(argv)))

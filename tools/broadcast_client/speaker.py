@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.exceptions import ConnectionClosed
 
 from broadcast_client.audio import MAX_CHUNK_MS, SAMPLE_RATE, chunks, microphone, read_wav
 from broadcast_client.connection import (
@@ -36,7 +36,7 @@ from broadcast_client.connection import (
     note,
     url_for,
 )
-from broadcast_client.keepalive import GaveUp, Reconnects, add_connection_options, heartbeats
+from broadcast_client.keepalive import Reconnects, add_connection_options, heartbeats, run_client
 
 COMMANDS = {
     "pause": "pauseBroadcast",
@@ -329,12 +329,4 @@ async def commands(link: SpeakerLink, lines: asyncio.Queue[str | None]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    try:
-        asyncio.run(run(args))
-    except KeyboardInterrupt:
-        pass
-    except (ClientFailed, GaveUp, WebSocketException, OSError) as error:
-        note(f"broadcast-speaker: {error}")
-        return 1
-    return 0
+    return run_client("broadcast-speaker", run(parse(argv)))
