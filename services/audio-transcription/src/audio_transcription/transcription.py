@@ -20,7 +20,7 @@ another worker has taken the session over.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -69,8 +69,9 @@ class Dependencies:
     notifier: Notifier
     forwarder: SegmentForwarder
     clock: Clock
-    #: the control queue, which tells the listeners that captions are held back; None: they are not told
-    control: FollowUpQueue | None = None
+    #: the control queue, which tells the listeners that captions are held back, made at its first use (most worker
+    #: environments never send to it, and an SQS client takes 50-90 ms to build); None: they are not told
+    control: Callable[[], FollowUpQueue] | None = None
 
 
 class SessionTranscriber:
@@ -492,7 +493,7 @@ class SessionTranscriber:
             return
         try:
             self._deps.sessions.update_broadcast(self.session_id, captions_delayed=delayed)
-            self._deps.control.send(self.session_id)
+            self._deps.control().send(self.session_id)
         except MembershipConflict:
             pass  # the session has ended: nobody left to tell
         except Exception:  # noqa: BLE001 - DynamoDB or SQS failed after botocore's retries

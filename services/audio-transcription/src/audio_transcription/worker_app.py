@@ -5,6 +5,7 @@ which only ``sendAudio`` measures chunks with."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +69,9 @@ class WorkerRuntime:
                 ),
             ),
             clock=clock,
-            control=FollowUpQueue(aws.client("sqs"), audio.control_queue_url) if audio.control_queue_url else None,
+            control=functools.cache(lambda: FollowUpQueue(aws.client("sqs"), audio.control_queue_url))
+            if audio.control_queue_url
+            else None,
         )
         positions = ShardPositionRepository(dynamodb.Table(audio.shard_positions_table))
         return cls(worker=TranscriptionWorker(deps, kinesis or aws.client("kinesis"), positions))
