@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,7 +42,14 @@ def make_pool(tmp_path: Path):
     code.mkdir()
     (code / "probe.py").write_text(HANDLER)
     (code / "broken.py").write_text("raise ImportError('cannot start')\n")
-    (code / "slow.py").write_text("import time\ntime.sleep(0.4)\n" + HANDLER)
+    # "slow" takes 0.4 s to import, and each environment 0.4 s to start from it
+    (code / "slow.py").write_text(
+        "import os, time\ntime.sleep(0.4)\nos.register_at_fork(after_in_child=lambda: time.sleep(0.4))\n" + HANDLER
+    )
+    # "counted" takes 0.3 s to import and notes each import in a file
+    (code / "counted.py").write_text(
+        f"import time\ntime.sleep(0.3)\nopen({str(tmp_path / 'imports')!r}, 'a').write('imported\\n')\n" + HANDLER
+    )
     config = dict(
         arn="arn:aws:lambda:eu-west-1:123456789012:function:probe",
         runtime="python3.12",
@@ -55,6 +63,7 @@ def make_pool(tmp_path: Path):
         "probe": FunctionConfig(name="probe", handler="probe.handler", **config),
         "broken": FunctionConfig(name="broken", handler="broken.handler", **config),
         "slow": FunctionConfig(name="slow", handler="slow.handler", **config),
+        "counted": FunctionConfig(name="counted", handler="counted.handler", **config),
     }
     os.environ["SECRET_OF_THE_PARENT"] = "leaked"
     endpoints = Endpoints(aws="http://127.0.0.1:1", management_api="http://127.0.0.1:2/local")
@@ -124,6 +133,46 @@ def test_concurrent_invocations_use_separate_environments(pool):
     assert results[0]["pid"] != results[1]["pid"]
 
 
+def test_a_functions_handler_is_imported_once_and_its_environments_start_from_it(pool, tmp_path):
+    with ThreadPoolExecutor(max_workers=3) as callers:
+        results = list(callers.map(lambda _: pool.invoke("counted", {"sleep": 0.5}), range(3)))
+    assert len({r["pid"] for r in results}) == 3  # three environments
+    assert (tmp_path / "imports").read_text() == "imported\n"  # one import
+
+
+def test_each_environment_is_billed_the_init_it_stands_for(pool):
+    with ThreadPoolExecutor(max_workers=3) as callers:
+        results = list(callers.map(lambda _: pool.invoke("counted", {"sleep": 0.5}), range(3)))
+    assert len({r["pid"] for r in results}) == 3
+    # three 0.3 s inits (one import, three environments started from it) and three 0.5 s invocations, at 256 MB
+    assert pool.usage.gb_seconds["counted"] >= 3 * (0.3 + 0.5) * 256 / 1024
+
+
+def test_an_environment_whose_function_process_is_gone_starts_from_a_new_one(pool, tmp_path):
+    first = pool.invoke("counted", {})
+    for pid in _children_running(os.getpid(), "counted.handler"):
+        os.kill(pid, signal.SIGKILL)
+    with ThreadPoolExecutor(max_workers=2) as callers:
+        busy = callers.submit(pool.invoke, "counted", {"sleep": 0.5})
+        time.sleep(0.1)
+        second = callers.submit(pool.invoke, "counted", {}).result()
+    assert busy.result()["pid"] == first["pid"]  # the running environment lives on
+    assert second["pid"] != first["pid"]
+    assert (tmp_path / "imports").read_text() == "imported\nimported\n"
+
+
+def _children_running(parent: int, text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == parent and text in (entry / "cmdline").read_text():
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def test_a_functions_environments_start_one_at_a_time_and_serve_the_burst_between_them(pool):
     with ThreadPoolExecutor(max_workers=4) as callers:
         burst = [callers.submit(pool.invoke, "slow", {"sleep": 0.05}) for _ in range(4)]
@@ -152,7 +201,7 @@ def test_invocations_waiting_for_an_environment_get_one_in_the_order_they_came(m
 
 
 def test_an_invocation_takes_the_first_environment_free_not_the_one_starting_for_it(pool):
-    warm = pool.invoke("slow", {})["pid"]  # "slow" takes 0.4 s to import
+    warm = pool.invoke("slow", {})["pid"]  # "slow" takes 0.4 s to start an environment
     with ThreadPoolExecutor(max_workers=2) as callers:
         busy = callers.submit(pool.invoke, "slow", {"sleep": 0.05})
         time.sleep(0.02)

@@ -2,8 +2,10 @@
 
 Each function gets up to ``max_concurrency`` execution environments, each a process
 with only the function's environment (plus the emulator endpoints), its code and
-layers on ``sys.path``, started on first use and kept warm. An invocation that runs
-past the function's timeout kills its environment, as Lambda does.
+layers on ``sys.path``, started on first use and kept warm. The function's handler is
+imported once, in a process of its own, and each environment is forked from it
+(:class:`FunctionTemplate`). An invocation that runs past the function's timeout kills
+its environment, as Lambda does.
 
 A function's environments start one at a time: an invocation that finds none idle while
 one is starting waits for whichever is free first. On AWS a new environment starts on its
@@ -22,6 +24,8 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -30,13 +34,15 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from local_runtime.deployment import FunctionConfig
 from local_runtime.metering import InvocationUsage
 from local_runtime.quotas import STREAMS_PATH
 
 WORKER = Path(__file__).with_name("worker.py")
+#: the largest message on a function process's control socket (worker.py's)
+MESSAGE_BYTES = 65536
 #: how long an environment may take to import its handler (Lambda's init phase), apart from the timeout
 INIT_TIMEOUT_SECONDS = 60
 #: what the Lambda Python runtime provides besides the function's code and layers (boto3)
@@ -70,25 +76,122 @@ class Endpoints:
     region: str = "eu-west-1"
 
 
-class ExecutionEnvironment:
-    def __init__(self, config: FunctionConfig, endpoints: Endpoints, log_dir: Path) -> None:
+class FunctionTemplate:
+    """A function's initialised process (``worker.py``): its handler imported once, then each execution environment
+    forked from it, as Lambda SnapStart resumes environments from a snapshot taken after init.
+
+    On AWS each environment starts on hardware of its own; here every start takes the same two cores as the talks
+    running, and an import of 0.3-0.5 s of CPU for each of the dozens of environments a few talks need (eight of
+    ``sendAudio`` alone) put the first talks of a fresh platform 10-18 s behind (docs/CAPACITY.md, "Locally").
+    A fork takes milliseconds. The init measured here is billed with every environment's first invocation, as
+    Lambda bills each environment's init."""
+
+    def __init__(self, config: FunctionConfig, endpoints: Endpoints, log: BinaryIO) -> None:
         self.config = config
-        request_read, self._request_write = os.pipe()
-        self._response_read, response_write = os.pipe()
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(log_dir / f"{config.name}.log", "ab")  # noqa: SIM115 - the process's log
+        self._endpoints = endpoints
+        self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         paths = [str(config.code_dir), *map(str, config.layer_dirs), *RUNTIME_PACKAGES]
+        started = time.monotonic()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER), str(request_read), str(response_write), config.handler, *paths],
+            [sys.executable, "-I", str(WORKER), str(theirs.fileno()), config.handler, *paths],
             env=_environment(config, endpoints),
-            stdout=self._log,
+            stdout=log,
             stderr=subprocess.STDOUT,
-            pass_fds=(request_read, response_write),
+            pass_fds=(theirs.fileno(),),
             cwd=config.code_dir,
         )
-        os.close(request_read)
-        os.close(response_write)
-        self._responses = os.fdopen(self._response_read, "r")
+        theirs.close()
+        self._lock = threading.Lock()
+        try:
+            self._control.settimeout(INIT_TIMEOUT_SECONDS)
+            ready = self._receive()
+        except (OSError, ValueError):
+            self.stop()
+            raise FunctionError(
+                {"errorType": "Runtime.InitError", "errorMessage": "the handler did not initialise"}
+            ) from None
+        #: how long the init (the handler's import) took: billed with each environment's first invocation
+        self.init_seconds = time.monotonic() - started
+        #: False when the handler's import failed: every invocation is told so, as Lambda does
+        self.ready = bool(ready.get("ready"))
+
+    def _receive(self) -> dict[str, Any]:
+        message = self._control.recv(MESSAGE_BYTES)
+        if not message:
+            raise OSError("the function's process is gone")
+        reply: dict[str, Any] = json.loads(message)
+        return reply
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def start_environment(self) -> ExecutionEnvironment:
+        """A new execution environment, forked from this initialised process."""
+        request_read, request_write = os.pipe()
+        response_read, response_write = os.pipe()
+        own = {"AWS_LAMBDA_LOG_STREAM_NAME": _log_stream()}
+        try:
+            with self._lock:
+                socket.send_fds(self._control, [json.dumps(own).encode()], [request_read, response_write])
+                pid = int(self._receive()["pid"])
+        except (OSError, ValueError, KeyError):
+            for fd in (request_write, response_read):
+                os.close(fd)
+            raise FunctionError(
+                {"errorType": "Runtime.ExitError", "errorMessage": "the function's process is gone"}
+            ) from None
+        finally:
+            os.close(request_read)
+            os.close(response_write)
+        return ExecutionEnvironment(self.config, Forked(pid), request_write, response_read)
+
+    def stop(self) -> None:
+        if self.alive:
+            self.process.kill()
+            self.process.wait()
+        self._control.close()
+
+
+class Forked:
+    """A process forked by a function's template: not this process's child, so watched through a pidfd."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._lock = threading.Lock()
+        try:
+            self._fd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self._fd = None  # already gone
+
+    @property
+    def alive(self) -> bool:
+        with self._lock:
+            if self._fd is None:
+                return False
+            readable, _, _ = select.select([self._fd], [], [], 0)  # a pidfd turns readable when its process exits
+            return not readable
+
+    def kill(self) -> None:
+        """Kill it and wait (up to 5 s) until it is gone; once, whoever asks (a timeout, the pool closing)."""
+        with self._lock:
+            fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        select.select([fd], [], [], 5)
+        os.close(fd)
+
+
+class ExecutionEnvironment:
+    def __init__(self, config: FunctionConfig, process: Forked, request_write: int, response_read: int) -> None:
+        self.config = config
+        self.process = process
+        self._request_write = request_write
+        self._responses = os.fdopen(response_read, "r")
         self._initialised = False
 
     def _reply(self, timeout: float) -> str | None:
@@ -133,13 +236,11 @@ class ExecutionEnvironment:
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process.alive
 
     def stop(self) -> None:
-        if self.alive:
-            self.process.kill()
-            self.process.wait()
-        for closer in (lambda: os.close(self._request_write), self._responses.close, self._log.close):
+        self.process.kill()
+        for closer in (lambda: os.close(self._request_write), self._responses.close):
             try:
                 closer()
             except OSError:
@@ -161,7 +262,7 @@ def _environment(config: FunctionConfig, endpoints: Endpoints) -> dict[str, str]
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(config.timeout),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": f"local/{uuid.uuid4().hex}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": _log_stream(),
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
         "LAMBDA_TASK_ROOT": str(config.code_dir),
         "LOCAL_FUNCTION_ARN": config.arn,
@@ -179,6 +280,10 @@ def _environment(config: FunctionConfig, endpoints: Endpoints) -> dict[str, str]
         # As LocalStack does: the deployed callback URL points at AWS, the local one at us.
         env["MANAGEMENT_API_ENDPOINT"] = endpoints.management_api
     return env
+
+
+def _log_stream() -> str:
+    return f"local/{uuid.uuid4().hex}"
 
 
 class FunctionPool:
@@ -210,6 +315,10 @@ class FunctionPool:
         self._init_seconds: dict[ExecutionEnvironment, float] = {}
         #: environments serving an invocation now: closing the pool stops them too
         self._busy: set[ExecutionEnvironment] = set()
+        #: each function's initialised process, its environments forked from it (made at its first start)
+        self._templates: dict[str, FunctionTemplate] = {}
+        #: each function's log, written by its environments
+        self._logs: dict[str, BinaryIO] = {}
         self._condition = threading.Condition()
         self._closed = False
 
@@ -263,10 +372,11 @@ class FunctionPool:
                 self._condition.notify_all()  # the next in line
 
     def _start(self, name: str) -> None:
-        """Start one environment of the function (its init) and offer it to whoever waits first."""
-        starting = time.monotonic()
+        """Start one environment of the function and offer it to whoever waits first."""
         try:
-            environment = ExecutionEnvironment(self.functions[name], self._endpoints, self._log_dir)
+            template = self._template(name)
+            starting = time.monotonic()
+            environment = template.start_environment()
             environment.await_init()
         except Exception as error:  # reported to the invocation first in line, as its own start's was
             with self._condition:
@@ -284,8 +394,22 @@ class FunctionPool:
                 self._count[name] -= 1
             else:
                 self._idle[name].append(environment)
-                self._init_seconds[environment] = time.monotonic() - starting
+                # Billed as Lambda bills each environment's init: the handler's import, and here the fork.
+                self._init_seconds[environment] = template.init_seconds + time.monotonic() - starting
             self._condition.notify_all()
+
+    def _template(self, name: str) -> FunctionTemplate:
+        """The function's initialised process, made (its handler imported) if it has none or it is gone. Called by
+        the function's one start at a time only."""
+        template = self._templates.get(name)
+        if template is None or not template.alive:
+            if template is not None:
+                template.stop()
+            if name not in self._logs:
+                self._log_dir.mkdir(parents=True, exist_ok=True)
+                self._logs[name] = open(self._log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the function's log
+            template = self._templates[name] = FunctionTemplate(self.functions[name], self._endpoints, self._logs[name])
+        return template
 
     def _release(self, name: str, environment: ExecutionEnvironment) -> None:
         with self._condition:
@@ -331,3 +455,7 @@ class FunctionPool:
             self._condition.notify_all()
         for environment in environments:
             environment.stop()
+        for template in list(self._templates.values()):
+            template.stop()
+        for log in self._logs.values():
+            log.close()

@@ -1,9 +1,13 @@
-"""One Lambda execution environment: imports a handler once and serves invocations.
+"""One Lambda function's initialised process, and the execution environments started from it.
 
-Started by :mod:`local_runtime.functions` as ``python -I worker.py <request fd>
-<response fd> <handler> <path>...`` with the function's own environment. Requests and
-responses are JSON lines on the two pipes; the handler's stdout and stderr are the
-function's log. Standard library only: this file runs beside the function's code.
+Started by :mod:`local_runtime.functions` as ``python -I worker.py <control socket fd>
+<handler> <path>...`` with the function's own environment. It imports the handler once
+(Lambda's init phase) and says so on the control socket; then each message there (with
+the two pipe ends of a new environment, and the environment's own variables) forks one
+execution environment from it, as Lambda SnapStart resumes environments from a snapshot
+taken after init. An environment reads requests and writes responses as JSON lines on its
+two pipes; the handler's stdout and stderr are the function's log. Standard library only:
+this file runs beside the function's code.
 """
 
 from __future__ import annotations
@@ -11,9 +15,16 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
+import socket
 import sys
 import time
 import traceback
+from collections.abc import Callable
+from typing import Any, TextIO
+
+#: the largest control message: an environment's own variables
+MESSAGE_BYTES = 65536
 
 
 class LambdaContext:
@@ -34,24 +45,53 @@ class LambdaContext:
 
 
 def main() -> None:
-    request_fd, response_fd, handler_path, *paths = sys.argv[1:]
+    control_fd, handler_path, *paths = sys.argv[1:]
     sys.path[:0] = paths
     module_name, attribute = handler_path.rsplit(".", 1)
-    requests = os.fdopen(int(request_fd), "r")
-    responses = os.fdopen(int(response_fd), "w")
+    control = socket.socket(fileno=int(control_fd))
     try:
         handler = getattr(importlib.import_module(module_name), attribute)
         init_error = None
     except Exception as exc:  # noqa: BLE001 - reported to every invocation, as Lambda does
         handler, init_error = None, exc
         traceback.print_exc()
-    # The init phase is over: invocations (and their timeout) start from here.
+    # The init phase is over: environments start from here.
+    control.sendall(json.dumps({"ready": init_error is None}).encode())
+    # Environments that end are reaped by the system; each resets this for the subprocesses it runs.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, MESSAGE_BYTES, 2)
+        if not message:
+            return  # the local runtime is gone
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.environ.update(json.loads(message))
+            _serve(handler, init_error, os.fdopen(fds[0], "r"), os.fdopen(fds[1], "w"))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(json.dumps({"pid": pid}).encode())
+
+
+def _serve(
+    handler: Callable[[Any, LambdaContext], Any] | None,
+    init_error: Exception | None,
+    requests: TextIO,
+    responses: TextIO,
+) -> None:
+    """One execution environment: invocations one at a time until the local runtime closes its pipe."""
     responses.write(json.dumps({"ready": init_error is None}) + "\n")
     responses.flush()
     for line in requests:
         request = json.loads(line)
-        if init_error is not None:
-            reply = {"error": _error(init_error, "Runtime.ImportModuleError")}
+        if init_error is not None or handler is None:
+            reply = {"error": _error(init_error or RuntimeError("no handler"), "Runtime.ImportModuleError")}
         else:
             context = LambdaContext(request["requestId"], request["deadline"])
             try:
