@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -735,7 +737,19 @@ def test_listener_and_speaker_pages_say_captions_are_delayed_while_recognition_i
     are delayed; once a stream is free they say it is live again and its captions come."""
     slots = stack.stack.quotas.transcribe_streams
     assert slots.limit > 0, "the local platform emulates Transcribe's concurrent-stream quota"
-    held = list(iter(slots.acquire, None))  # every free stream, as other talks would hold them
+    # Every free stream, as other talks would hold them, and every one that an earlier test's talk gives back
+    # meanwhile (its stream closed after its speaker left), until the talk has been refused.
+    held: list[str] = []
+    holding = threading.Event()
+    holding.set()
+
+    def hold() -> None:
+        while holding.is_set():
+            held.extend(iter(slots.acquire, None))
+            time.sleep(0.01)
+
+    holder = threading.Thread(target=hold, name="hold-streams", daemon=True)
+    holder.start()
     contexts = []
     try:
         speaker, link = start_talk(stack, browser, "speaker delayed")
@@ -748,12 +762,16 @@ def test_listener_and_speaker_pages_say_captions_are_delayed_while_recognition_i
         expect(listener.locator("#state")).to_contain_text("captions delayed", timeout=WAIT_MS)
         expect(speaker.locator("#error")).to_contain_text("Captions are delayed", timeout=WAIT_MS)
         assert listener.locator("#captions li.final").count() == 0
+        holding.clear()
+        holder.join()
         for slot in held:
             slots.release(slot)
         held.clear()
         expect(listener.locator("#state")).to_have_text("live", timeout=WAIT_MS)
         listener.wait_for_function(FINALS_MORE_THAN, arg=[0], timeout=WAIT_MS)
     finally:
+        holding.clear()
+        holder.join()
         for slot in held:
             slots.release(slot)
         for context in contexts:
