@@ -173,6 +173,23 @@ def _children_running(parent: int, text: str) -> list[int]:
     return found
 
 
+def test_provisioned_environments_are_started_and_warmed_before_they_serve(pool):
+    assert pool.provision("counted", 3, {"warmUp": True}) == 3
+    assert pool.provision("counted", 3, {"warmUp": True}) == 0  # there already
+    with ThreadPoolExecutor(max_workers=3) as callers:
+        results = list(callers.map(lambda _: pool.invoke("counted", {"sleep": 0.3}), range(3)))
+    assert len({r["pid"] for r in results}) == 3
+    assert {r["invocations"] for r in results} == {2}  # the warm-up was each environment's first
+    assert pool.usage.requests["counted"] == 6  # warm-ups are billed invocations
+    assert pool.provision("counted", 10, {"warmUp": True}) == 1  # up to the function's maximum (4 here)
+
+
+def test_a_warm_up_that_fails_leaves_no_environment_behind(pool):
+    with pytest.raises(FunctionError):
+        pool.provision("probe", 2, {"fail": True})
+    assert pool.invoke("probe", {})["invocations"] == 1  # a new environment, not the failed one
+
+
 def test_a_functions_environments_start_one_at_a_time_and_serve_the_burst_between_them(pool):
     with ThreadPoolExecutor(max_workers=4) as callers:
         burst = [callers.submit(pool.invoke, "slow", {"sleep": 0.05}) for _ in range(4)]

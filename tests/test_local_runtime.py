@@ -192,6 +192,22 @@ def test_creating_a_session_warms_send_audio_and_the_worker_before_any_audio(dep
     assert {entry["recognizer"] for entry in warmed("transcription-worker")} == {"en"}
 
 
+def test_make_devs_warm_path_starts_the_talks_functions_warmed_before_any_talk(deployed_local, tmp_path):
+    def warmed_up(function: str) -> list[dict]:
+        lines = (tmp_path / f"speech-broadcast-local-{function}.log").read_text().splitlines()
+        entries = [json.loads(line) for line in lines if line.startswith("{")]
+        return [entry for entry in entries if entry.get("message") == "warmed up"]
+
+    with RunningPlatform(deployed_local["endpoint"], log_dir=tmp_path, max_concurrency=2) as running:
+        warmed = running.stack.warm_talk_path()
+        functions = ("send-audio", "transcription-worker", "translate-segment")
+        assert warmed == {f"speech-broadcast-local-{function}": 2 for function in functions}
+        assert [entry["recognizer"] for entry in warmed_up("transcription-worker")] == ["en", "en"]
+        assert [entry["warmed"] for entry in warmed_up("translate-segment")] == ["fr", "fr"]
+        assert all(entry["cold_start"] for entry in warmed_up("send-audio"))  # each its environment's first
+        assert running.stack.warm_talk_path() == dict.fromkeys(warmed, 0)  # they are there
+
+
 def test_idle_connection_is_closed_and_disconnected(deployed_local):
     with RunningPlatform(deployed_local["endpoint"], idle_timeout=1.5) as short:
         with connect(f"{short.url}?role=listener") as ws:

@@ -120,12 +120,22 @@ async def serve(args: argparse.Namespace, endpoint: str, phases: Phases | None =
     print(token, flush=True)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
+    if args.warm:
+        loop.run_in_executor(None, _warm, stack)
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopped.set)
     try:
         await stopped.wait()
     finally:
         await stack.stop()
+
+
+def _warm(stack: LocalPlatform) -> None:
+    started = time.monotonic()
+    warmed = stack.warm_talk_path()
+    if warmed:
+        listed = ", ".join(f"{n} of {name}" for name, n in warmed.items())
+        print(f"warmed the talk's path in {time.monotonic() - started:.0f} s: {listed}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,9 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-timeout", type=float, default=600, help="seconds (API Gateway: 600)")
     parser.add_argument("--schedule-interval", type=float, default=None, help="run schedules this often instead")
     parser.add_argument(
+        "--warm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start and warm the talk's path once serving (default: with dev, not with serve)",
+    )
+    parser.add_argument(
         "--since", type=float, default=None, help="epoch seconds `make dev` started (its build is then a phase)"
     )
     args = parser.parse_args(argv)
+    if args.warm is None:
+        args.warm = args.command == "dev"
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
     if args.command == "serve":

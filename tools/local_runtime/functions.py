@@ -374,10 +374,7 @@ class FunctionPool:
     def _start(self, name: str) -> None:
         """Start one environment of the function and offer it to whoever waits first."""
         try:
-            template = self._template(name)
-            starting = time.monotonic()
-            environment = template.start_environment()
-            environment.await_init()
+            environment, init_seconds = self._new_environment(name)
         except Exception as error:  # reported to the invocation first in line, as its own start's was
             with self._condition:
                 self._count[name] -= 1
@@ -386,6 +383,19 @@ class FunctionPool:
                     self._failed[name].append(error)
                 self._condition.notify_all()
             return
+        self._started(name, environment, init_seconds)
+
+    def _new_environment(self, name: str) -> tuple[ExecutionEnvironment, float]:
+        """A new environment of the function, initialised, and the init seconds it is billed (as Lambda bills each
+        environment's init: the handler's import, and here the fork). Called by the function's one start at a time
+        only."""
+        template = self._template(name)
+        starting = time.monotonic()
+        environment = template.start_environment()
+        environment.await_init()
+        return environment, template.init_seconds + time.monotonic() - starting
+
+    def _started(self, name: str, environment: ExecutionEnvironment, init_seconds: float) -> None:
         with self._condition:
             self._starting[name] -= 1
             self._failed[name].clear()
@@ -394,9 +404,47 @@ class FunctionPool:
                 self._count[name] -= 1
             else:
                 self._idle[name].append(environment)
-                # Billed as Lambda bills each environment's init: the handler's import, and here the fork.
-                self._init_seconds[environment] = template.init_seconds + time.monotonic() - starting
+                self._init_seconds[environment] = init_seconds
             self._condition.notify_all()
+
+    def provision(self, name: str, environments: int, event: Any) -> int:
+        """Start environments of the function, one at a time, until it has ``environments`` (at most its maximum),
+        each invoked once with ``event`` (a warm-up) before it serves, as provisioned concurrency keeps environments
+        initialised; how many were started. Each warm-up is billed as an invocation, its environment's init with it."""
+        started = 0
+        while True:
+            with self._condition:
+                while self._starting[name] and not self._closed:
+                    self._condition.wait()
+                if self._closed or self._count[name] >= min(environments, self._max):
+                    return started
+                self._count[name] += 1
+                self._starting[name] += 1
+            environment: ExecutionEnvironment | None = None
+            try:
+                environment, init_seconds = self._new_environment(name)
+                with self._condition:
+                    self._busy.add(environment)  # closing the pool stops it too
+                invoked = time.monotonic()
+                try:
+                    environment.invoke(event)
+                finally:
+                    seconds = init_seconds + time.monotonic() - invoked
+                    self.usage.invoked(name, self.functions[name].memory_size, seconds)
+            except Exception:
+                if environment is not None:
+                    environment.stop()
+                with self._condition:
+                    if environment is not None:
+                        self._busy.discard(environment)
+                    self._count[name] -= 1
+                    self._starting[name] -= 1
+                    self._condition.notify_all()
+                raise
+            with self._condition:
+                self._busy.discard(environment)
+            self._started(name, environment, 0.0)
+            started += 1
 
     def _template(self, name: str) -> FunctionTemplate:
         """The function's initialised process, made (its handler imported) if it has none or it is gone. Called by
@@ -420,6 +468,11 @@ class FunctionPool:
                 environment.stop()
                 self._count[name] -= 1
             self._condition.notify_all()
+
+    @property
+    def max_concurrency(self) -> int:
+        """The most environments the pool runs of one function."""
+        return self._max
 
     def starting(self, name: str) -> int:
         """How many environments of the function are starting now (at most one)."""

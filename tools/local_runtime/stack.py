@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 
 import boto3
 
+from broadcast_shared.warm_up import WarmUp
 from broadcast_tools.artifacts import ROOT
 from local_runtime.async_invocations import AsyncInvoker
 from local_runtime.deployment import Deployment, DeploymentReader, function_name
@@ -23,6 +26,13 @@ from local_runtime.quotas import AccountBuckets, AccountQuotas
 from local_runtime.schedules import run_schedules
 from local_runtime.stand_ins import StoodInServices
 from local_runtime.web_pages import WEB_DIST, WebPages
+
+log = logging.getLogger("local_runtime")
+
+#: the languages ``make dev`` warms the talk's path for: English talks, and French listeners (apertium translates
+#: into French through Spanish, so its pipeline loads both)
+WARM_SOURCE_LANGUAGE = "en"
+WARM_TARGET_LANGUAGE = "fr"
 
 
 @dataclass
@@ -161,6 +171,30 @@ class LocalPlatform:
             return self._invoke_sync(name, payload), None
         except FunctionError as error:
             return None, error.payload
+
+    def warm_talk_path(self) -> dict[str, int]:
+        """Start and warm, before the first talk, as many environments as the pool runs at once of each function a
+        talk's audio goes through: those ``createSession`` warms (``WARM_UP_FUNCTIONS``) and the translation pipeline
+        (``TRANSLATION_FUNCTION_NAME``), each with its own warm-up event. ``make dev`` does this once it serves: on
+        AWS each environment starts on hardware of its own, here every start and first invocation (a recogniser, an
+        apertium pipeline) takes the two cores the first talks need (docs/LOCAL.md, "Warm environments"). Returns
+        the environments started per function."""
+        plan: dict[str, WarmUp] = {}
+        for config in list(self.pool.functions.values()):
+            for name in json.loads(config.environment.get("WARM_UP_FUNCTIONS", "{}")):
+                plan[name] = WarmUp(source_language=WARM_SOURCE_LANGUAGE)
+            if pipeline := config.environment.get("TRANSLATION_FUNCTION_NAME"):
+                plan[pipeline] = WarmUp(source_language=WARM_SOURCE_LANGUAGE, target_language=WARM_TARGET_LANGUAGE)
+
+        def provision(name: str) -> int:
+            try:
+                return self.pool.provision(self._ensure(name), self.pool.max_concurrency, plan[name].to_wire())
+            except (FunctionError, KeyError) as exc:
+                log.warning("could not warm %s: %s", name, exc)
+                return 0
+
+        with ThreadPoolExecutor(max_workers=max(len(plan), 1), thread_name_prefix="warm") as warming:
+            return dict(zip(sorted(plan), warming.map(provision, sorted(plan)), strict=True))
 
     def _ensure(self, name: str) -> str:
         """Load a function no route or schedule names (one invoked by another, or by an event source)."""
