@@ -39,10 +39,9 @@ from typing import Any, BinaryIO
 from local_runtime.deployment import FunctionConfig
 from local_runtime.metering import InvocationUsage
 from local_runtime.quotas import STREAMS_PATH
+from local_runtime.worker import MESSAGE_BYTES
 
 WORKER = Path(__file__).with_name("worker.py")
-#: the largest message on a function process's control socket (worker.py's)
-MESSAGE_BYTES = 65536
 #: how long an environment may take to import its handler (Lambda's init phase), apart from the timeout
 INIT_TIMEOUT_SECONDS = 60
 #: what the Lambda Python runtime provides besides the function's code and layers (boto3)
@@ -88,7 +87,6 @@ class FunctionTemplate:
 
     def __init__(self, config: FunctionConfig, endpoints: Endpoints, log: BinaryIO) -> None:
         self.config = config
-        self._endpoints = endpoints
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         paths = [str(config.code_dir), *map(str, config.layer_dirs), *RUNTIME_PACKAGES]
         started = time.monotonic()
@@ -104,7 +102,7 @@ class FunctionTemplate:
         self._lock = threading.Lock()
         try:
             self._control.settimeout(INIT_TIMEOUT_SECONDS)
-            ready = self._receive()
+            self._receive()  # the init is over (a failed import is reported to each invocation, as Lambda does)
         except (OSError, ValueError):
             self.stop()
             raise FunctionError(
@@ -112,8 +110,6 @@ class FunctionTemplate:
             ) from None
         #: how long the init (the handler's import) took: billed with each environment's first invocation
         self.init_seconds = time.monotonic() - started
-        #: False when the handler's import failed: every invocation is told so, as Lambda does
-        self.ready = bool(ready.get("ready"))
 
     def _receive(self) -> dict[str, Any]:
         message = self._control.recv(MESSAGE_BYTES)

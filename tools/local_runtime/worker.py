@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, TextIO
 
-#: the largest control message: an environment's own variables
+#: the largest message on the control socket (an environment's own variables; the local runtime reads it too)
 MESSAGE_BYTES = 65536
 
 
