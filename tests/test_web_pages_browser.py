@@ -732,9 +732,9 @@ def test_a_private_talk_refuses_a_wrong_passcode_and_admits_the_right_one_from_t
             context.close()
 
 
-def test_listener_and_speaker_pages_say_captions_are_delayed_while_recognition_is_at_its_limit(stack, browser):
-    """Every stream of the account's Transcribe quota taken by other talks: the new talk's pages say its captions
-    are delayed; once a stream is free they say it is live again and its captions come."""
+def test_every_page_of_a_talk_says_its_captions_are_delayed_while_recognition_is_at_its_limit(stack, browser):
+    """Every stream of the account's Transcribe quota taken by other talks: the new talk's pages (the stage display's
+    too) say its captions are delayed; once a stream is free they say it is live again and its captions come."""
     slots = stack.stack.quotas.transcribe_streams
     assert slots.limit > 0, "the local platform emulates Transcribe's concurrent-stream quota"
     # Every free stream, as other talks would hold them, and every one that an earlier test's talk gives back
@@ -761,6 +761,13 @@ def test_listener_and_speaker_pages_say_captions_are_delayed_while_recognition_i
         wait_joined(listener, 1, stack)
         expect(listener.locator("#state")).to_contain_text("captions delayed", timeout=WAIT_MS)
         expect(speaker.locator("#error")).to_contain_text("Captions are delayed", timeout=WAIT_MS)
+        speaker.fill("#display-languages", "es")
+        context = browser.new_context(viewport=STAGE, user_agent="display-delayed")
+        contexts.append(context)
+        display = new_page(context, "display delayed")
+        display.goto(speaker.get_attribute("#display-link", "href"))
+        shown = display.locator('section[data-language="es"] .status')
+        expect(shown).to_contain_text("captions delayed", timeout=WAIT_MS)  # what it joined to
         assert listener.locator("#captions li.final").count() == 0
         holding.clear()
         holder.join()
@@ -769,6 +776,8 @@ def test_listener_and_speaker_pages_say_captions_are_delayed_while_recognition_i
         held.clear()
         expect(listener.locator("#state")).to_have_text("live", timeout=WAIT_MS)
         listener.wait_for_function(FINALS_MORE_THAN, arg=[0], timeout=WAIT_MS)
+        expect(shown).to_have_text("", timeout=WAIT_MS)  # live: the display says nothing
+        display.wait_for_function(DISPLAY_HAS_FINALS, arg=["es"], timeout=WAIT_MS)
     finally:
         holding.clear()
         holder.join()
