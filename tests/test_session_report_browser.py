@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.test_web_pages_browser import (  # noqa: F401 - the fixtures: one local platform and Chromium per module
     DATASET_AT_LEAST,
+    FINALS_MORE_THAN,
     SCREENSHOTS,
     WAIT_MS,
     browser,
@@ -60,12 +61,10 @@ def test_after_end_session_the_speaker_sees_and_downloads_the_report_of_its_audi
             page.wait_for_function(DATASET_AT_LEAST, arg=["joins", 1])
             listeners.append(page)
         set_state(speaker, "live")
-        # The talk is heard (a final on the speaker page) by all three.
-        speaker.wait_for_function(
-            "() => document.querySelector('#listener-count').textContent === '3'"
-            " && document.querySelectorAll('#transcript li.final').length > 0",
-            timeout=WAIT_MS,
-        )
+        # The talk is heard by all three: a final on each listener's page, and the speaker counts three.
+        for page in listeners:
+            page.wait_for_function(FINALS_MORE_THAN, arg=[0], timeout=WAIT_MS)
+        expect(speaker.locator("#listener-count")).to_have_text("3")
 
         speaker.once("dialog", lambda dialog: dialog.accept())
         speaker.get_by_role("button", name="End session").click()
@@ -92,7 +91,9 @@ def test_after_end_session_the_speaker_sees_and_downloads_the_report_of_its_audi
             name: speaker.locator(f"#report-{name}").inner_text()
             for name in ("translated", "spoken", "messages", "cost")
         }
-        assert saved["usage"]["translatedCharacters"] > 0 and saved["usage"]["messagesSent"] > 0
+        # Not the translated characters: earlier tests on this deployment may have translated (and cached) every
+        # block this talk said before it ended, and a cached translation is not billed.
+        assert saved["usage"]["messagesSent"] > 0
         assert shown["translated"] == f"{saved['usage']['translatedCharacters']:,}"
         assert shown["messages"] == f"{saved['usage']['messagesSent']:,}"
         assert shown["cost"] == f"${saved['estimatedCostUsd']:.2f}"
