@@ -372,14 +372,18 @@ class FunctionPool:
         try:
             environment, init_seconds = self._new_environment(name)
         except Exception as error:  # reported to the invocation first in line, as its own start's was
-            with self._condition:
-                self._count[name] -= 1
-                self._starting[name] -= 1
-                if self._waiting[name]:
-                    self._failed[name].append(error)
-                self._condition.notify_all()
+            self._start_failed(name, error)
             return
         self._started(name, environment, init_seconds)
+
+    def _start_failed(self, name: str, error: Exception | None = None) -> None:
+        """A start that gave no environment: its place is free, and ``error`` goes to the invocation first in line."""
+        with self._condition:
+            self._count[name] -= 1
+            self._starting[name] -= 1
+            if error is not None and self._waiting[name]:
+                self._failed[name].append(error)
+            self._condition.notify_all()
 
     def _new_environment(self, name: str) -> tuple[ExecutionEnvironment, float]:
         """A new environment of the function, initialised, and the init seconds it is billed (as Lambda bills each
@@ -430,12 +434,9 @@ class FunctionPool:
             except Exception:
                 if environment is not None:
                     environment.stop()
-                with self._condition:
-                    if environment is not None:
+                    with self._condition:
                         self._busy.discard(environment)
-                    self._count[name] -= 1
-                    self._starting[name] -= 1
-                    self._condition.notify_all()
+                self._start_failed(name)
                 raise
             with self._condition:
                 self._busy.discard(environment)
