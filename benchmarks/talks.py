@@ -1,8 +1,9 @@
 """Many talks at once through the deployed local platform: what an event's load does to delivery and latency.
 
-Loads of 1, 4, 12 and 24 concurrent talks (started 0.7 s apart), each to 20 listeners in 5 languages, with the
-scripted recogniser (``audio.transcription_engine = "scripted"``: a timed transcript replayed at next to no CPU,
-so the figures measure the platform, not pocketsphinx); then the first four talks of a fresh platform with
+Loads of 1, 4, 12 and 24 concurrent talks and of the deployment's declared capacity (none refused: what the
+admitted talks of the larger loads compare with), started 0.7 s apart, each to 20 listeners in 5 languages, with
+the scripted recogniser (``audio.transcription_engine = "scripted"``: a timed transcript replayed at next to no
+CPU, so the figures measure the platform, not pocketsphinx); then the first four talks of a fresh platform with
 pocketsphinx, the ``make dev`` recogniser, each to es, fr and a second es listener, the talk's path warmed first
 as ``make dev`` warms it once it serves. Per load: finals delivered / expected per listener,
 inversions, speech end → final caption p50/p95, the speech fallbacks and skips the finals report (their
@@ -23,7 +24,9 @@ from pathlib import Path
 
 from audio_transcription.engines.scripted import finals_within, timed_script
 from benchmarks.stats import percentile
+from broadcast_shared.capacity import CapacityPlan, derive
 from broadcast_tools.speech import TALK, synthesize
+from tests.support.deployment import capacity_plan
 from tests.support.running_platform import serving_applied_platform
 from tests.support.talks import TalkRecord, run_talks
 
@@ -141,14 +144,18 @@ def run(loads: Sequence[int] = LOADS) -> None:
         # every cold start.
         stack.stack.warm_talk_path()
         asyncio.run(run_talks(stack.url, pcm[: WARM_UP_SECONDS * 32000], 1, listeners, wait_seconds=30))
-        for talks in loads:
+        # The deployment's declared capacity as a load of its own too: its talks, none refused, are what the
+        # admitted talks of the larger loads compare with.
+        capacity = derive(CapacityPlan.model_validate(capacity_plan(stack.stack.endpoint))).max_concurrent_talks
+        print(f"   declared capacity: {capacity} talks at once")
+        for talks in sorted({*loads, capacity}):
             measure(stack.url, Path(logs), talks, pcm, listeners, expected, wait_seconds=60).print()
     talk = synthesize(TALK)
     print(
         f"== {POCKETSPHINX_TALKS} talks at once, pocketsphinx (the make dev recogniser), the eight-sentence talk, "
         f"listeners {'/'.join(POCKETSPHINX_LISTENERS)} each (target p95 <= 2000 ms)"
     )
-    # The local capacity (3, docs/CAPACITY.md) lifted to the issue's four talks, so none is refused.
+    # The local capacity (docs/CAPACITY.md) lifted to the issue's four talks, so none is refused.
     lifted = {"measured_throughput_talks": str(POCKETSPHINX_TALKS)}
     with (
         tempfile.TemporaryDirectory() as logs,
