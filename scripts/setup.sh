@@ -57,4 +57,6 @@ if command -v terraform >/dev/null 2>&1; then
 else
   echo "setup: terraform is not on PATH; install Terraform >= 1.10 for plan/apply" >&2
 fi
+# When setup finished: `make dev` shows the setup it ran first as a phase of its own (docs/LOCAL.md).
+mkdir -p .local && date +%s.%N > .local/setup-finished
 echo "setup: done"

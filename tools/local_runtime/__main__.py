@@ -32,20 +32,40 @@ from local_runtime.web_pages import LISTENER_PAGE, SPEAKER_PAGE
 API_NAME = "speech-broadcast-local-websocket"
 
 
+#: when `make setup` last finished (epoch seconds; scripts/setup.sh writes it)
+SETUP_FINISHED = ROOT / ".local" / "setup-finished"
+
+
 class Phases:
     """How long each phase of `make dev` took, one line each as it ends."""
 
     def __init__(self, since: float | None) -> None:
         self.started = since if since is not None else time.time()
         self._last = self.started
+        self._setup_finished: float | None = None
 
-    def done(self, phase: str) -> None:
-        now = time.time()
+    def done(self, phase: str, at: float | None = None) -> None:
+        now = time.time() if at is None else at
         print(f"phase  {phase:<44} {now - self._last:6.1f} s", flush=True)
         self._last = now
 
+    def setup(self, finished: float | None) -> None:
+        """The setup `make dev` ran first (a fresh machine's), as a phase of its own, when it finished since."""
+        if finished is not None and finished > self.started:
+            self._setup_finished = finished
+            self.done("setup (virtual environments, web packages)", at=finished)
+
     def serving(self) -> None:
-        print(f"phase  {'serving, after':<44} {time.time() - self.started:6.1f} s in all", flush=True)
+        now = time.time()
+        after_setup = "" if self._setup_finished is None else f", {now - self._setup_finished:.1f} s after setup"
+        print(f"phase  {'serving, after':<44} {now - self.started:6.1f} s in all{after_setup}", flush=True)
+
+
+def setup_finished() -> float | None:
+    try:
+        return float(SETUP_FINISHED.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def deploy(endpoint: str, phases: Phases) -> None:
@@ -165,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     phases = Phases(args.since)
     if args.since is not None:
+        phases.setup(setup_finished())
         phases.done("build (web pages, function artifacts)")
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
