@@ -23,6 +23,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from local_runtime.quotas import TokenBucket
 from tests.support.waiting import eventually
 
 #: z-score of the 99th percentile of a standard normal distribution
@@ -44,23 +45,6 @@ class Behaviour:
 
     def is_gone(self, connection_id: str) -> bool:
         return zlib.crc32(connection_id.encode()) % 10_000 < self.gone_share * 10_000
-
-
-class TokenBucket:
-    def __init__(self, rate: float, burst: float) -> None:
-        self._rate = rate
-        self._burst = burst
-        self._tokens = burst
-        self._at = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
-        self._at = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return True
-        return False
 
 
 async def _serve(behaviour: Behaviour, port: Any, commands: Any) -> None:
