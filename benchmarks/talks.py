@@ -5,7 +5,9 @@ admitted talks of the larger loads compare with), started 0.7 s apart, each to 2
 the scripted recogniser (``audio.transcription_engine = "scripted"``: a timed transcript replayed at next to no
 CPU, so the figures measure the platform, not pocketsphinx); then the first four talks of a fresh platform with
 pocketsphinx, the ``make dev`` recogniser, each to es, fr and a second es listener, the talk's path warmed first
-as ``make dev`` warms it once it serves. Per load: finals delivered / expected per listener,
+as ``make dev`` warms it once it serves; then the pipeline on Polly and Translate (through the local stand-ins), the
+capacity's talks at AWS's default quotas and again with Polly's lowered so that they ask as much more than its neural
+quota as issue #21's 12 talks x 5 languages ask of 8 TPS. Per load: finals delivered / expected per listener,
 inversions, speech end → final caption p50/p95, the speech fallbacks and skips the finals report (their
 ``speech`` field), throttles per service, and the sessions ``createSession`` refused (``CAPACITY_REACHED``).
 """
@@ -26,6 +28,7 @@ from audio_transcription.engines.scripted import finals_within, timed_script
 from benchmarks.stats import percentile
 from broadcast_shared.capacity import CapacityPlan, derive
 from broadcast_tools.speech import TALK, synthesize
+from local_runtime.quotas import AccountQuotas
 from tests.support.deployment import capacity_plan
 from tests.support.running_platform import serving_applied_platform
 from tests.support.talks import TalkRecord, run_talks
@@ -38,6 +41,15 @@ POCKETSPHINX_LISTENERS = ("es", "fr", "es")
 POCKETSPHINX_TALKS = 4
 #: the local environment as deployed, with the scripted recogniser (the rest of `audio` as local.tfvars has it)
 SCRIPTED = {"audio": '{transcription_engine="scripted",stream_on_demand=false,stream_shard_count=4}'}
+#: the pipeline on its AWS engines, Amazon Polly and Translate, through the local runtime's stand-ins (which answer
+#: ``ThrottlingException`` past the account's emulated quotas), the scripted recogniser as above
+AWS_ENGINES = {**SCRIPTED, "translation": '{translation_engine="translate",speech_engine="polly"}'}
+#: issue #21's 12 talks x 5 languages x 11 finals a minute: 11 neural speech calls a second against Polly's 8 TPS
+ISSUE_SPEECH_DEMAND_TPS = 12 * 5 * 11 / 60
+POLLY_NEURAL_TPS = 8.0
+#: AWS's standard-voice quota as a multiple of the neural one (80 TPS); the bursts stay AWS's (a final asks one call
+#: per language at once, however many talks share the quota)
+POLLY_STANDARD_RATIO = 10.0
 #: the unmeasured talk that starts the functions' environments before the loads (one sentence of the script)
 WARM_UP_SECONDS = 4
 #: what the metric names of a throttled call hold (EMF lines in the function logs)
@@ -52,6 +64,10 @@ class LoadFigures:
     throttles: Counter[str]
     seconds: float
 
+    def latencies_ms(self) -> list[float]:
+        """Speech end → final caption of every final every admitted talk's listeners received."""
+        return [ms for r in self.records if r.refused is None for ms in r.caption_latencies_ms()]
+
     def print(self) -> None:
         admitted = [r for r in self.records if r.refused is None]
         refused = Counter(
@@ -62,7 +78,7 @@ class LoadFigures:
         wanted = sum(max(self.expected, len(r.finals)) for r, _ in listeners)
         short = sum(1 for r, listener in listeners if len(listener.finals) < max(self.expected, len(r.finals)))
         inversions = sum(r.inversions(listener) for r, listener in listeners)
-        latencies = [ms for r in admitted for ms in r.caption_latencies_ms()]
+        latencies = self.latencies_ms()
         speech = Counter(m.get("speech") for _, listener in listeners for _, m in listener.finals)
         gateway = sum(
             1
@@ -163,3 +179,51 @@ def run(loads: Sequence[int] = LOADS) -> None:
     ):
         stack.stack.warm_talk_path()  # as make dev does once it serves: the first four talks of a make dev
         measure(stack.url, Path(logs), POCKETSPHINX_TALKS, talk, POCKETSPHINX_LISTENERS, 0, wait_seconds=90).print()
+    at_the_speech_quota(capacity, pcm, expected, listeners)
+
+
+def speech_quota(talks: int, finals_per_second: float) -> AccountQuotas:
+    """Polly's quotas scaled so that ``talks`` scripted talks to every listened language ask as much more than the
+    neural quota as issue #21's 12 talks x 5 languages ask of the account's 8 TPS."""
+    demand = talks * len(LANGUAGES) * finals_per_second
+    neural = demand * POLLY_NEURAL_TPS / ISSUE_SPEECH_DEMAND_TPS
+    return AccountQuotas(polly_neural_tps=neural, polly_standard_tps=neural * POLLY_STANDARD_RATIO)
+
+
+def at_the_speech_quota(capacity: int, pcm: bytes, expected: int, listeners: Sequence[str]) -> None:
+    """Issue #21's speech quota check on this machine: one talk and the declared capacity's talks at AWS's default
+    quotas (which they do not reach), then the capacity's talks again with Polly's quotas lowered while the platform
+    serves, so that they ask as much more than the neural quota as 12 talks x 5 languages ask of 8 TPS; the captions'
+    p95 side by side."""
+    quotas = speech_quota(capacity, expected / (len(pcm) / 32000))
+    print(
+        f"== speech over Polly's neural quota, scaled: {capacity} talks x {len(LANGUAGES)} languages ask "
+        f"{ISSUE_SPEECH_DEMAND_TPS / POLLY_NEURAL_TPS:.2f} x the neural quota, as 12 talks x 5 languages ask of 8 TPS "
+        f"(neural {quotas.polly_neural_tps:.2f} TPS, standard {quotas.polly_standard_tps:.1f} TPS); the pipeline on "
+        "Polly and Translate through the local stand-ins"
+    )
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        serving_applied_platform(log_dir=Path(logs), variables=AWS_ENGINES) as stack,
+    ):
+        stack.stack.warm_talk_path()
+        asyncio.run(run_talks(stack.url, pcm[: WARM_UP_SECONDS * 32000], 1, listeners, wait_seconds=30))
+        print("   at AWS's default quotas:")
+        one = measure(stack.url, Path(logs), 1, pcm, listeners, expected, wait_seconds=60)
+        one.print()
+        under = measure(stack.url, Path(logs), capacity, pcm, listeners, expected, wait_seconds=60)
+        under.print()
+        stack.stack.quotas.update(quotas)
+        print("   Polly's quotas lowered:")
+        over = measure(stack.url, Path(logs), capacity, pcm, listeners, expected, wait_seconds=60)
+        over.print()
+        refused = stack.stack.quotas.refused()
+    p95 = {
+        name: percentile(load.latencies_ms(), 0.95) for name, load in (("one", one), ("under", under), ("over", over))
+    }
+    print(
+        f"   captions over the speech quota: p95 {p95['over']:.0f} ms against {p95['under']:.0f} ms for the same talks "
+        f"under it ({100 * (p95['over'] - p95['under']) / p95['under']:+.0f} %, target within +-20 %) and "
+        f"{p95['one']:.0f} ms for one talk; Polly calls refused: neural {refused['polly-neural']}, "
+        f"standard {refused['polly-standard']}"
+    )

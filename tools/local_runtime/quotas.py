@@ -19,7 +19,9 @@ throttle (docs.aws.amazon.com/apigateway/latest/developerguide/limits.html), Tra
 streams (docs.aws.amazon.com/transcribe/latest/dg/limits-guidelines.html; the local recognisers take a slot per
 stream, engines/local_quota.py); Amazon Translate publishes no
 ``TranslateText`` rate ("scales to serve customer operational traffic"), so its bucket is off unless set.
-Every rate is settable (``LOCAL_QUOTA_POLLY_NEURAL_TPS``...; ``0`` turns a bucket off) so tests can lower them.
+Every rate is settable (``LOCAL_QUOTA_POLLY_NEURAL_TPS``...; ``0`` turns a bucket off) so tests can lower them,
+and :meth:`AccountBuckets.update` changes them while the platform serves, as Service Quotas changes a quota (the
+talks benchmark lowers Polly's between two loads).
 """
 
 from __future__ import annotations
@@ -62,6 +64,19 @@ class TokenBucket:
                 return True
             self.refused += 1
             return False
+
+    def set(self, rate: float, burst: float) -> None:
+        """A new quota from now on (what was saved up is kept, up to the new burst), as Service Quotas changes one."""
+        with self._lock:
+            now = self._clock()
+            if self.rate > 0:
+                self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            else:
+                self._tokens = max(burst, 1.0)  # a bucket that refused nothing held its full burst
+            self._at = now
+            self.rate = rate
+            self.burst = max(burst, 1.0)
+            self._tokens = min(self._tokens, self.burst)
 
 
 class StreamSlots:
@@ -131,6 +146,15 @@ class AccountBuckets:
         self.translate = TokenBucket(quotas.translate_tps, quotas.translate_burst, clock)
         self.management_api = TokenBucket(quotas.management_api_rps, quotas.management_api_burst, clock)
         self.transcribe_streams = StreamSlots(quotas.transcribe_concurrent_streams, clock=clock)
+
+    def update(self, quotas: AccountQuotas) -> None:
+        """The account's quotas changed while it serves (a raised or lowered quota applies to the next request)."""
+        self.quotas = quotas
+        self.polly["neural"].set(quotas.polly_neural_tps, quotas.polly_neural_burst)
+        self.polly["standard"].set(quotas.polly_standard_tps, quotas.polly_standard_burst)
+        self.translate.set(quotas.translate_tps, quotas.translate_burst)
+        self.management_api.set(quotas.management_api_rps, quotas.management_api_burst)
+        self.transcribe_streams.limit = quotas.transcribe_concurrent_streams
 
     def refused(self) -> dict[str, int]:
         """Requests throttled so far, per bucket (what a benchmark reports)."""
