@@ -56,9 +56,7 @@ class TokenBucket:
         if self.rate <= 0:
             return True
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-            self._at = now
+            self._refill()
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
                 return True
@@ -68,15 +66,18 @@ class TokenBucket:
     def set(self, rate: float, burst: float) -> None:
         """A new quota from now on (what was saved up is kept, up to the new burst), as Service Quotas changes one."""
         with self._lock:
-            now = self._clock()
-            if self.rate > 0:
-                self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-            else:
-                self._tokens = max(burst, 1.0)  # a bucket that refused nothing held its full burst
-            self._at = now
+            was_off = self.rate <= 0
+            self._refill()
             self.rate = rate
             self.burst = max(burst, 1.0)
-            self._tokens = min(self._tokens, self.burst)
+            # A bucket that was off refused nothing: it holds its full burst.
+            self._tokens = self.burst if was_off else min(self._tokens, self.burst)
+
+    def _refill(self) -> None:
+        """What the rate has added since the last request, up to the burst. Called holding the lock."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
 
 
 class StreamSlots:
@@ -138,14 +139,12 @@ class AccountBuckets:
     """The buckets of one emulated account, built from its :class:`AccountQuotas`."""
 
     def __init__(self, quotas: AccountQuotas, clock: Callable[[], float] = time.monotonic) -> None:
-        self.quotas = quotas
-        self.polly = {
-            "neural": TokenBucket(quotas.polly_neural_tps, quotas.polly_neural_burst, clock),
-            "standard": TokenBucket(quotas.polly_standard_tps, quotas.polly_standard_burst, clock),
-        }
-        self.translate = TokenBucket(quotas.translate_tps, quotas.translate_burst, clock)
-        self.management_api = TokenBucket(quotas.management_api_rps, quotas.management_api_burst, clock)
-        self.transcribe_streams = StreamSlots(quotas.transcribe_concurrent_streams, clock=clock)
+        # Every bucket made off, then given its quota (a bucket turned on starts full, as a new account's).
+        self.polly = {"neural": TokenBucket(0, 1, clock), "standard": TokenBucket(0, 1, clock)}
+        self.translate = TokenBucket(0, 1, clock)
+        self.management_api = TokenBucket(0, 1, clock)
+        self.transcribe_streams = StreamSlots(0, clock=clock)
+        self.update(quotas)
 
     def update(self, quotas: AccountQuotas) -> None:
         """The account's quotas changed while it serves (a raised or lowered quota applies to the next request)."""
