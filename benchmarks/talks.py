@@ -30,7 +30,7 @@ from broadcast_shared.capacity import CapacityPlan, derive
 from broadcast_tools.speech import TALK, synthesize
 from local_runtime.quotas import AccountQuotas
 from tests.support.deployment import capacity_plan
-from tests.support.running_platform import serving_applied_platform
+from tests.support.running_platform import RunningPlatform, serving_applied_platform
 from tests.support.talks import TalkRecord, run_talks
 
 LOADS = (1, 4, 12, 24)
@@ -144,6 +144,14 @@ def scripted_talk() -> tuple[bytes, int]:
     return b"\0" * int(seconds * 32000), finals_within(seconds)
 
 
+def warm(stack: RunningPlatform, pcm: bytes, listeners: Sequence[str]) -> None:
+    """The talk's path warmed as make dev warms it once it serves, then one short talk, not counted: the other
+    functions' environments start (as a deployment warms up before an event), so the first load does not pay every
+    cold start."""
+    stack.stack.warm_talk_path()
+    asyncio.run(run_talks(stack.url, pcm[: WARM_UP_SECONDS * 32000], 1, listeners, wait_seconds=30))
+
+
 def run(loads: Sequence[int] = LOADS) -> None:
     pcm, expected = scripted_talk()
     listeners = [LANGUAGES[n % len(LANGUAGES)] for n in range(LISTENERS_PER_TALK)]
@@ -155,11 +163,7 @@ def run(loads: Sequence[int] = LOADS) -> None:
         tempfile.TemporaryDirectory() as logs,
         serving_applied_platform(log_dir=Path(logs), variables=SCRIPTED) as stack,
     ):
-        # The talk's path warmed as make dev warms it once it serves, then one short talk, not counted: the other
-        # functions' environments start (as a deployment warms up before an event), so the first load does not pay
-        # every cold start.
-        stack.stack.warm_talk_path()
-        asyncio.run(run_talks(stack.url, pcm[: WARM_UP_SECONDS * 32000], 1, listeners, wait_seconds=30))
+        warm(stack, pcm, listeners)
         # The deployment's declared capacity as a load of its own too: its talks, none refused, are what the
         # admitted talks of the larger loads compare with.
         capacity = derive(CapacityPlan.model_validate(capacity_plan(stack.stack.endpoint))).max_concurrent_talks
@@ -206,8 +210,7 @@ def at_the_speech_quota(capacity: int, pcm: bytes, expected: int, listeners: Seq
         tempfile.TemporaryDirectory() as logs,
         serving_applied_platform(log_dir=Path(logs), variables=AWS_ENGINES) as stack,
     ):
-        stack.stack.warm_talk_path()
-        asyncio.run(run_talks(stack.url, pcm[: WARM_UP_SECONDS * 32000], 1, listeners, wait_seconds=30))
+        warm(stack, pcm, listeners)
         print("   at AWS's default quotas:")
         one = measure(stack.url, Path(logs), 1, pcm, listeners, expected, wait_seconds=60)
         one.print()
