@@ -8,6 +8,7 @@ Endpoints follow boto3's own rules, so the standard ``AWS_ENDPOINT_URL``
 A client may also keep its retries within a time budget (:func:`retry_within_deadline`): inside
 ``with deadline(at):``, botocore retries only while its longest backoff still ends before ``at``;
 past that the call ends with :class:`RetriesOutOfBudget` (docs/ARCHITECTURE.md, "Throttling").
+``deadline(at, retry_throttles=False)`` ends a throttled call at once, for a caller with somewhere else to go.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ THROTTLING_CODES = frozenset(
 #: botocore's standard mode: the n-th retry waits a random time up to ``2 ** (n - 1)`` seconds, capped at 20
 STANDARD_MAX_BACKOFF_SECONDS = 20.0
 
-_DEADLINE: ContextVar[float | None] = ContextVar("aws_retry_deadline", default=None)
+_DEADLINE: ContextVar[tuple[float, bool] | None] = ContextVar("aws_retry_deadline", default=None)
 
 
 class RetriesOutOfBudget(Exception):
@@ -76,10 +77,11 @@ def is_throttling(error: ClientError | RetriesOutOfBudget) -> bool:
 
 
 @contextmanager
-def deadline(at: float) -> Iterator[None]:
+def deadline(at: float, *, retry_throttles: bool = True) -> Iterator[None]:
     """Calls of clients made with :func:`retry_within_deadline` retry only while ``time.monotonic()`` can stay
-    before ``at`` (on this thread)."""
-    token = _DEADLINE.set(at)
+    before ``at`` (on this thread); with ``retry_throttles=False`` a throttled call is not retried at all (other
+    errors still are, within ``at``)."""
+    token = _DEADLINE.set((at, retry_throttles))
     try:
         yield
     finally:
@@ -87,15 +89,16 @@ def deadline(at: float) -> Iterator[None]:
 
 
 def _stop_retrying_past_deadline(attempts: int, response: Any, caught_exception: Any, **_: Any) -> None:
-    at = _DEADLINE.get()
-    if at is None:
+    bound = _DEADLINE.get()
+    if bound is None:
         return
+    at, retry_throttles = bound
     http = response[0] if response else None
     if caught_exception is None and (http is None or http.status_code < 300):
         return  # a success: nothing to retry
+    code = (response[1].get("Error", {}).get("Code", "") if response else "") or ""
     longest_backoff = min(2.0 ** (attempts - 1), STANDARD_MAX_BACKOFF_SECONDS)
-    if time.monotonic() + longest_backoff > at:
-        code = (response[1].get("Error", {}).get("Code", "") if response else "") or ""
+    if time.monotonic() + longest_backoff > at or (not retry_throttles and code in THROTTLING_CODES):
         raise RetriesOutOfBudget(code)
 
 

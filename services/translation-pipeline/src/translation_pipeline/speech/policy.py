@@ -1,9 +1,12 @@
 """What a final's speech becomes when the speech service throttles (docs/ARCHITECTURE.md, "Throttling").
 
 Each final gets ``budget_seconds`` for its speech, from its first call. Within it: the preferred voice
-(neural), its calls retried by botocore while a retry still ends in the budget; throttled past that, the
-standard voice with what is left of the budget; throttled again, or no time left, no speech. Any other
-failure (no voice, the service failing) is no speech at once: a standard voice would not fare better. The
+(neural); throttled, the standard voice at once, with what is left of the budget, its calls retried by botocore
+while a retry still ends in the budget; throttled past that, or no time left, no speech. A throttled neural call is
+not retried: past the quota a retry mostly meets an empty bucket too (issue #21's benchmark: 83 neural calls
+refused for 34 fallbacks while it retried), and the caption, which travels with its speech, would wait out the
+backoff. Other errors are retried within the budget for every voice. Any other failure that remains (no voice,
+the service failing) is no speech at once: a standard voice would not fare better. The
 outcome travels with the caption as ``speech``: ``neural``, ``standard`` or ``skipped``, and each throttle,
 fallback and skip is counted for the session and language (:mod:`broadcast_shared.meter`) and in the
 service's ``SpeechThrottled``/``SpeechFallbacks``/``SpeechSkipped`` (the alarms').
@@ -51,12 +54,14 @@ class SpeechPolicy:
     def speak(self, text: str, language: str, dynamics: EmotionDynamics, volume: float) -> SpeechOutcome:
         ends_at = self._clock() + self._budget
         synthesizer = self._synthesizer
-        for index, engine in enumerate(synthesizer.engines(language)):
+        engines = synthesizer.engines(language)
+        for index, engine in enumerate(engines):
             if self._clock() >= ends_at:
                 break
             try:
                 ssml = build_ssml(text, dynamics, volume, synthesizer.supports_pitch(language, engine))
-                with aws.deadline(ends_at):
+                # A voice with a fallback after it gives way to it when throttled instead of retrying.
+                with aws.deadline(ends_at, retry_throttles=index == len(engines) - 1):
                     speech = synthesizer.synthesize(ssml, language, engine)
             except SpeechThrottled as exc:
                 logger.warning("speech throttled", extra={"language": language, "engine": engine, "error": str(exc)})
