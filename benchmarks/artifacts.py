@@ -31,6 +31,14 @@ IMPORT_RUNS = 5
 #: what the Lambda Python runtime provides besides the standard library: boto3 and its dependencies
 LAMBDA_RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six")
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+#: the libraries every function's handler imports (the shared layer's runtime and settings), alone and together
+LIBRARY_FLOOR = (
+    "boto3",
+    "pydantic",
+    "pydantic_settings",
+    "aws_lambda_powertools.metrics",
+    "boto3, pydantic_settings, aws_lambda_powertools.metrics",
+)
 
 
 def run() -> None:
@@ -67,6 +75,16 @@ def run() -> None:
             wall = [sample[0] for sample in samples]
             cpu = statistics.median(sample[1] for sample in samples)
             print(f"  {key:24s} median {statistics.median(wall):7.1f} ms (CPU {cpu:6.1f} ms)   {describe(wall)}")
+        # What every function imports before any of the platform's own code: the floor under the figures above.
+        print("   the libraries alone, from the same layer and runtime (no function's code):")
+        for modules in LIBRARY_FLOOR:
+            samples = [
+                _import_ms(modules, [*(paths[layer] for layer in table.layers), runtime], {})
+                for _ in range(IMPORT_RUNS)
+            ]
+            wall = [sample[0] for sample in samples]
+            cpu = statistics.median(sample[1] for sample in samples)
+            print(f"  {modules:56s} median {statistics.median(wall):7.1f} ms (CPU {cpu:6.1f} ms)")
 
 
 def _lambda_runtime(target: Path) -> str:
