@@ -17,6 +17,10 @@ from local_runtime.management_api import ManagementApiServer, RecordingSink
 from local_runtime.metering import meter_counts
 from local_runtime.quotas import AccountBuckets, AccountQuotas
 from local_runtime.stand_ins import StoodInServices
+from tests.support.engines import RecordingTranslator
+from tests.support.events import FakeLambdaContext
+from translation_pipeline.app import PipelineRuntime
+from translation_pipeline.handlers.translate_segment import handler
 from translation_pipeline.speech.policy import SpeechPolicy
 from translation_pipeline.speech.polly import POLLY_CONFIG, PollySynthesizer
 
@@ -116,3 +120,14 @@ def test_a_voice_without_a_neural_version_is_spoken_standard_without_a_fallback(
         outcome = SpeechPolicy(polly(url), budget_seconds=1).speak("Привет.", "ru", NEUTRAL_DYNAMICS, 1.0)
         assert outcome.status == "standard"
         assert buckets.refused()["polly-neural"] == 0
+
+
+def test_a_throttled_warm_up_is_not_retried(aws_endpoint, settings, translation_settings, clock):
+    with edge(neural_burst=1, standard_burst=1) as (buckets, url):
+        runtime = PipelineRuntime.build(settings, translation_settings, clock, RecordingTranslator(), polly(url))
+        warm_up = {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es"}
+        results = [handler.using(runtime)(warm_up, FakeLambdaContext()) for _ in range(2)]
+        assert [result["warmed"] for result in results] == ["es", "es"]
+        # The second warm-up met an empty neural bucket once and gave up: botocore's retries would have taken two
+        # more calls from the quota the talk's speech needs.
+        assert buckets.refused()["polly-neural"] == 1

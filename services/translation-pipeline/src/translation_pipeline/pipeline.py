@@ -242,18 +242,20 @@ class TranslationPipeline:
         return len(messages)
 
     def warm_up(self, source: str, target: str) -> dict:
-        """Load the engines for one language pair (the worker's lane asks before the first words)."""
+        """Load the engines for one language pair (the worker's lane asks before the first words). A throttled
+        warm-up call is not retried: a retry would take from the account's quota what the talk's speech needs."""
         started = time.perf_counter()
         translated = True
-        if source != target:
+        with aws.deadline(time.monotonic() + self._deps.speech_budget_seconds, retry_throttles=False):
+            if source != target:
+                try:
+                    self._deps.translator.translate("Hello.", source, target, None)
+                except TranslationUnavailable:
+                    translated = False
             try:
-                self._deps.translator.translate("Hello.", source, target, None)
-            except TranslationUnavailable:
-                translated = False
-        try:
-            self._deps.synthesizer.synthesize(build_ssml("Hello.", NEUTRAL_DYNAMICS, 1.0, False), target)
-        except SpeechUnavailable:
-            pass
+                self._deps.synthesizer.synthesize(build_ssml("Hello.", NEUTRAL_DYNAMICS, 1.0, False), target)
+            except SpeechUnavailable:
+                pass
         return {"warmed": target, "translated": translated, "seconds": round(time.perf_counter() - started, 3)}
 
     def deliver_slice(self, event: dict[str, Any]) -> dict[str, Any]:
