@@ -71,19 +71,12 @@ def run() -> None:
             # As on Lambda: the function's own artifact, then the layers.
             search = [paths[function.artifact], *(paths[layer] for layer in table.layers)]
             environment = table.artifacts[function.artifact].environment
-            samples = [_import_ms(function.handler_module, [*search, runtime], environment) for _ in range(IMPORT_RUNS)]
-            wall = [sample[0] for sample in samples]
-            cpu = statistics.median(sample[1] for sample in samples)
+            wall, cpu = _import_runs(function.handler_module, [*search, runtime], environment)
             print(f"  {key:24s} median {statistics.median(wall):7.1f} ms (CPU {cpu:6.1f} ms)   {describe(wall)}")
         # What every function imports before any of the platform's own code: the floor under the figures above.
         print("   the libraries alone, from the same layer and runtime (no function's code):")
         for modules in LIBRARY_FLOOR:
-            samples = [
-                _import_ms(modules, [*(paths[layer] for layer in table.layers), runtime], {})
-                for _ in range(IMPORT_RUNS)
-            ]
-            wall = [sample[0] for sample in samples]
-            cpu = statistics.median(sample[1] for sample in samples)
+            wall, cpu = _import_runs(modules, [*(paths[layer] for layer in table.layers), runtime], {})
             print(f"  {modules:56s} median {statistics.median(wall):7.1f} ms (CPU {cpu:6.1f} ms)")
 
 
@@ -101,6 +94,12 @@ def _lambda_runtime(target: Path) -> str:
             shutil.copy2(origin, target / origin.name)
     compileall.compile_dir(target, quiet=1)
     return str(target)
+
+
+def _import_runs(module: str, paths: list[str], environment: dict[str, str]) -> tuple[list[float], float]:
+    """``IMPORT_RUNS`` cold imports of ``module``: their wall-clock milliseconds, and the median CPU milliseconds."""
+    samples = [_import_ms(module, paths, environment) for _ in range(IMPORT_RUNS)]
+    return [sample[0] for sample in samples], statistics.median(sample[1] for sample in samples)
 
 
 def _import_ms(module: str, paths: list[str], environment: dict[str, str]) -> tuple[float, float]:

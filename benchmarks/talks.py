@@ -50,7 +50,7 @@ POLLY_NEURAL_TPS = 8.0
 #: AWS's standard-voice quota as a multiple of the neural one (80 TPS); the bursts stay AWS's (a final asks one call
 #: per language at once, however many talks share the quota)
 POLLY_STANDARD_RATIO = 10.0
-#: rounds of the script in the speech quota's talk (106 s, 24 finals)
+#: rounds of the script in the speech quota's talk (109 s, 24 finals)
 QUOTA_ROUNDS = 4
 #: the speech quota's talk under and over the quota, alternately, this many times each (pooled: one run's p95 on
 #: this 2-core machine varies by up to a third from the next's)
