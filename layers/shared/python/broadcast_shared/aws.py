@@ -13,6 +13,7 @@ past that the call ends with :class:`RetriesOutOfBudget` (docs/ARCHITECTURE.md, 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,10 +78,10 @@ def is_throttling(error: ClientError | RetriesOutOfBudget) -> bool:
 
 
 @contextmanager
-def deadline(at: float, *, retry_throttles: bool = True) -> Iterator[None]:
+def deadline(at: float = math.inf, *, retry_throttles: bool = True) -> Iterator[None]:
     """Calls of clients made with :func:`retry_within_deadline` retry only while ``time.monotonic()`` can stay
-    before ``at`` (on this thread); with ``retry_throttles=False`` a throttled call is not retried at all (other
-    errors still are, within ``at``)."""
+    before ``at`` (on this thread; no time bound without one); with ``retry_throttles=False`` a throttled call is
+    not retried at all (other errors still are, within ``at``)."""
     token = _DEADLINE.set((at, retry_throttles))
     try:
         yield

@@ -246,7 +246,7 @@ class TranslationPipeline:
         warm-up call is not retried: a retry would take from the account's quota what the talk's speech needs."""
         started = time.perf_counter()
         translated = True
-        with aws.deadline(time.monotonic() + self._deps.speech_budget_seconds, retry_throttles=False):
+        with aws.deadline(retry_throttles=False):
             if source != target:
                 try:
                     self._deps.translator.translate("Hello.", source, target, None)
