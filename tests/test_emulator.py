@@ -3,8 +3,10 @@ what a local apply does when the state is not known to match it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -12,6 +14,7 @@ import pytest
 
 from broadcast_tools import emulator, terraform
 from broadcast_tools.artifacts import ROOT
+from tests.support.aws_emulator import REGION
 from tests.support.deployment import emulator_client
 from tests.support.ports import free_port
 from tests.support.terminal import as_in_a_terminal
@@ -209,3 +212,29 @@ def test_ctrl_c_lets_terraform_stop_gracefully_then_kills_what_it_left(tmp_path)
     assert "KeyboardInterrupt" in errors, "the interrupt goes on to the tool's caller"
     provider = int((tmp_path / "provider").read_text())
     eventually(lambda: emulator.process_started(provider) is None, timeout=10, interval=0.05, what="provider gone")
+
+
+def test_calls_an_interrupted_apply_left_in_flight_never_reach_the_emptied_emulator(ours):
+    """An interrupted apply's provider cancels its calls, but their requests were sent: one the server finishes after
+    being emptied creates its resource there (`CreateRole … already exists` on the next apply). The server is
+    replaced instead, so what the old one was sent never lands."""
+    endpoint, directory = ours
+    _workdir_in_step_with(directory, emulator.instance(endpoint))
+    (directory / terraform.APPLYING).write_text("999999999 1")
+    before = emulator.instance(endpoint)
+    body = b'{"logGroupName": "/aws/lambda/in-flight"}'
+    in_flight = socket.create_connection(("127.0.0.1", int(endpoint.rsplit(":", 1)[1])))
+    head = (
+        f"POST / HTTP/1.1\r\nHost: logs.{REGION}.amazonaws.com\r\nContent-Type: application/x-amz-json-1.1\r\n"
+        "X-Amz-Target: Logs_20140328.CreateLogGroup\r\n"
+        f"Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/{REGION}/logs/aws4_request, SignedHeaders=host, "
+        f"Signature=0\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    in_flight.sendall(head.encode() + body[:10])
+    sync = terraform.sync_local(directory, endpoint)
+    with contextlib.suppress(OSError), in_flight:  # the rest of the request, after the emulator was emptied
+        in_flight.sendall(body[10:])
+        in_flight.settimeout(10)
+        in_flight.recv(1024)
+    assert _log_groups(endpoint) == []
+    assert sync.reset and sync.instance == emulator.instance(endpoint) != before

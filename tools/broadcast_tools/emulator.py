@@ -11,6 +11,7 @@ different ports (a developer's and a test's) never take each other's place.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -118,6 +119,29 @@ def reset(endpoint: str) -> None:
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - local emulator
         pass
+
+
+def restart(endpoint: str) -> str:
+    """Replace the moto server this tool started at ``endpoint`` with a new, empty one; the new instance.
+
+    Emptying it in place (:func:`reset`) is not enough after an apply that stopped half-way: the calls its provider
+    cancelled were already sent, and a server still working through a backlog of them creates their resources after
+    the reset. A new process never receives them.
+    """
+    port = int(endpoint.rstrip("/").rsplit(":", 1)[-1])
+    pid = int(_pid_file(port).read_text())
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while process_started(pid) is not None or reachable(endpoint):
+        if time.monotonic() >= deadline:
+            raise SystemExit(f"the moto server at {endpoint} (pid {pid}) did not stop: make emulator-stop, run again")
+        time.sleep(0.1)
+    start_moto(port, detach=True)
+    started = instance(endpoint)
+    if started is None:
+        raise SystemExit(f"the moto server restarted at {endpoint} does not answer: make emulator-stop, then run again")
+    return started
 
 
 def stop_all() -> list[int]:

@@ -152,29 +152,30 @@ def sync_local(directory: Path, endpoint: str, wait: float = EARLIER_APPLY_WAIT_
     for, up to ``wait`` seconds. When the state was completely applied into this very moto server (its instance
     recorded in ``APPLIED_TO``, no apply left unfinished), both are kept. Otherwise (a restarted or other emulator,
     an apply that was interrupted or failed, a `make destroy`) a moto server this checkout started is disposable: it
-    is emptied and the state dropped, so the apply creates everything afresh instead of meeting what the state does
-    not know. An emulator this checkout did not start (LocalStack, a moto server started elsewhere) is left alone
+    is emptied (replaced by a new one after an unfinished apply, whose cancelled calls may still reach it) and the
+    state dropped, so the apply creates everything afresh instead of meeting what the state does not know. An
+    emulator this checkout did not start (LocalStack, a moto server started elsewhere) is left alone
     and refreshed.
     """
     _wait_for_earlier_apply(directory, wait)
     instance = emulator.instance(endpoint)
     record = directory / APPLIED_TO
-    in_step = (
-        instance is not None
-        and not (directory / APPLYING).exists()
-        and record.is_file()
-        and record.read_text() == instance
-    )
+    unfinished = (directory / APPLYING).exists()
+    in_step = instance is not None and not unfinished and record.is_file() and record.read_text() == instance
     if in_step or instance is None:
         (directory / STATE_LOCK_INFO).unlink(missing_ok=True)  # no process of ours holds it (checked above)
         return LocalSync(instance, in_step, reset=False)
-    try:
-        emulator.reset(endpoint)
-    except OSError as error:  # URLError, a timeout
-        raise SystemExit(
-            f"the moto server at {endpoint} did not empty itself ({error}); start a new one: make emulator-stop, then "
-            "run the command again"
-        ) from error
+    if unfinished:
+        # Calls an interrupted or failed apply sent may still be on their way through the server: a new one.
+        instance = emulator.restart(endpoint)
+    else:
+        try:
+            emulator.reset(endpoint)
+        except OSError as error:  # URLError, a timeout
+            raise SystemExit(
+                f"the moto server at {endpoint} did not empty itself ({error}); start a new one: make emulator-stop, "
+                "then run the command again"
+            ) from error
     forget_local_state(directory)
     return LocalSync(instance, in_step=False, reset=True)
 
