@@ -92,15 +92,8 @@ def _minutes(item: pytest.Item) -> float:
     return float(marker.args[0]) if marker else 0.0
 
 
-def _waits_for_the_deployment(item: pytest.Item) -> bool:
-    """Whether ``item`` needs its process's Terraform-applied environment (``deployed_local``, tests/conftest.py),
-    which applies in the background for about a minute after collection."""
-    return "deployed_local" in getattr(item, "fixturenames", ())
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest files first (``minutes`` marker), each file's tests in their order: pytest-xdist hands whole files
     to its processes in this order (``make test``), so the long real-time talks start early and the short files
-    fill in around them. Long tests that bring an emulator of their own (`make dev`, the drift checks) come before
-    all others: they run while each process's own deployment applies, which the other long files would wait for."""
-    items.sort(key=lambda item: (not _minutes(item) or _waits_for_the_deployment(item), -_minutes(item)))
+    fill in around them."""
+    items.sort(key=lambda item: -_minutes(item))
