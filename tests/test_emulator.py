@@ -103,9 +103,17 @@ def test_a_state_not_known_to_match_empties_our_emulator_and_drops_the_state(our
         (directory / terraform.APPLYING).write_text("999999999 1")
         (directory / terraform.STATE_LOCK_INFO).write_text('{"ID": "stale"}')
     sync = terraform.sync_local(directory, endpoint)
-    assert sync.reset and not sync.in_step
+    assert sync.reset and not sync.in_step and sync.dropped_state
     assert _log_groups(endpoint) == []
     assert not [path.name for path in directory.iterdir()], "state, record, marker and lock info are dropped"
+
+
+def test_a_first_apply_empties_our_emulator_without_reporting_a_state_dropped(ours):
+    """A fresh checkout's first `make dev` has no state: nothing to tell its newcomer about."""
+    endpoint, directory = ours
+    sync = terraform.sync_local(directory, endpoint)
+    assert sync.reset and not sync.dropped_state
+    assert _log_groups(endpoint) == []
 
 
 def test_an_apply_running_in_the_working_directory_is_not_disturbed(ours):
