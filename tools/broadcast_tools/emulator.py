@@ -11,7 +11,6 @@ different ports (a developer's and a test's) never take each other's place.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import subprocess
@@ -98,10 +97,14 @@ def process_started(pid: int | str) -> str | None:
     return fields[19] if len(fields) > 19 and fields[0] != "Z" else None
 
 
+def _port(endpoint: str) -> str:
+    return endpoint.rstrip("/").rsplit(":", 1)[-1]
+
+
 def instance(endpoint: str) -> str | None:
     """Which moto server answers at ``endpoint``, when it is the one this tool started detached: its pid and
     start time (a restarted server is another instance), else None (LocalStack, a server started elsewhere)."""
-    port = endpoint.rstrip("/").rsplit(":", 1)[-1]
+    port = _port(endpoint)
     try:
         pid = _pid_file(port).read_text().strip()
         arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -128,16 +131,15 @@ def restart(endpoint: str) -> str:
     cancelled were already sent, and a server still working through a backlog of them creates their resources after
     the reset. A new process never receives them.
     """
-    port = int(endpoint.rstrip("/").rsplit(":", 1)[-1])
-    pid = int(_pid_file(port).read_text())
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
+    port = _port(endpoint)
+    pid = _pid_file(port).read_text().strip()
+    stop(port, signal.SIGKILL)
     deadline = time.monotonic() + 30
     while process_started(pid) is not None or reachable(endpoint):
         if time.monotonic() >= deadline:
             raise SystemExit(f"the moto server at {endpoint} (pid {pid}) did not stop: make emulator-stop, run again")
         time.sleep(0.1)
-    start_moto(port, detach=True)
+    start_moto(int(port), detach=True)
     started = instance(endpoint)
     if started is None:
         raise SystemExit(f"the moto server restarted at {endpoint} does not answer: make emulator-stop, then run again")
@@ -151,14 +153,14 @@ def stop_all() -> list[int]:
     return [port for port in ports if stop(port)]
 
 
-def stop(port: int) -> bool:
+def stop(port: int | str, how: signal.Signals = signal.SIGTERM) -> bool:
     pid_file = _pid_file(port)
     if not pid_file.exists():
         return False
     pid = int(pid_file.read_text())
     pid_file.unlink()
     try:
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(pid, how)
     except ProcessLookupError:
         return False
     return True
