@@ -90,7 +90,7 @@ def test_a_state_applied_into_this_emulator_is_kept(ours):
     "history",
     ["interrupted apply", "applied into another emulator", "no record", "stale state lock"],
 )
-def test_a_state_not_known_to_match_empties_our_emulator_and_drops_the_state(ours, history):
+def test_a_state_not_known_to_match_empties_our_emulator_and_drops_the_state(ours, history, capsys):
     endpoint, directory = ours
     _workdir_in_step_with(directory, emulator.instance(endpoint))
     if history == "interrupted apply":  # a marker whose process is gone
@@ -103,16 +103,17 @@ def test_a_state_not_known_to_match_empties_our_emulator_and_drops_the_state(our
         (directory / terraform.APPLYING).write_text("999999999 1")
         (directory / terraform.STATE_LOCK_INFO).write_text('{"ID": "stale"}')
     sync = terraform.sync_local(directory, endpoint)
-    assert sync.reset and not sync.in_step and sync.dropped_state
+    assert sync.reset and not sync.in_step
+    assert "emptied it, applying afresh" in capsys.readouterr().out, "the dropped state is reported"
     assert _log_groups(endpoint) == []
     assert not [path.name for path in directory.iterdir()], "state, record, marker and lock info are dropped"
 
 
-def test_a_first_apply_empties_our_emulator_without_reporting_a_state_dropped(ours):
+def test_a_first_apply_empties_our_emulator_without_reporting_a_state_dropped(ours, capsys):
     """A fresh checkout's first `make dev` has no state: nothing to tell its newcomer about."""
     endpoint, directory = ours
     sync = terraform.sync_local(directory, endpoint)
-    assert sync.reset and not sync.dropped_state
+    assert sync.reset and "emptied it" not in capsys.readouterr().out
     assert _log_groups(endpoint) == []
 
 

@@ -101,9 +101,6 @@ class LocalSync:
     instance: str | None
     in_step: bool
     reset: bool
-    #: a state (or an unfinished apply's marker) was dropped with the emptying: worth telling (a fresh checkout's
-    #: first apply, into the server it has just started, has none)
-    dropped_state: bool = False
 
 
 def _running_apply(directory: Path) -> str | None:
@@ -179,9 +176,10 @@ def sync_local(directory: Path, endpoint: str, wait: float = EARLIER_APPLY_WAIT_
                 f"the moto server at {endpoint} did not empty itself ({error}); start a new one: make emulator-stop, "
                 "then run the command again"
             ) from error
-    dropped_state = unfinished or (directory / "terraform.tfstate").exists()
+    if unfinished or (directory / "terraform.tfstate").exists():  # a fresh checkout's first apply has none to drop
+        print(f"local state not known to match the emulator at {endpoint}: emptied it, applying afresh", flush=True)
     forget_local_state(directory)
-    return LocalSync(instance, in_step=False, reset=True, dropped_state=dropped_state)
+    return LocalSync(instance, in_step=False, reset=True)
 
 
 def local_inputs(endpoint: str, root: Path = ROOT) -> str:
@@ -288,8 +286,6 @@ def run(
     if local_apply and endpoint:
         if sync is None:
             sync = sync_local(directory, endpoint)
-            if sync.dropped_state:
-                print(f"local state not known to match the emulator at {endpoint}: emptied it, applying afresh")
         inputs = local_inputs(endpoint, root)
     changes_state = command in ("apply", "destroy")
     if changes_state:

@@ -84,8 +84,6 @@ def deploy(endpoint: str, phases: Phases) -> None:
     # dropped first; any other emulator (LocalStack, a moto server started elsewhere) is refreshed as usual.
     directory = workdir("local")
     sync = sync_local(directory, endpoint)
-    if sync.dropped_state:
-        print(f"local state not known to match the emulator at {endpoint}: emptied it, applying afresh")
     if unchanged_since_applied(directory, sync, local_inputs(endpoint)):
         print(f"terraform apply ENV=local into {endpoint}: skipped, nothing it reads changed since the last apply")
         phases.done("terraform apply (skipped: nothing changed)")
