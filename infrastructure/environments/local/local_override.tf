@@ -39,11 +39,13 @@ provider "aws" {
 }
 
 # moto reports the distribution without its origin access control, so every apply changes it; nothing serves
-# through it locally (the local runtime serves web/dist), so no apply waits for it to be Deployed.
+# through it locally (the local runtime serves web/dist), so no apply waits for it to be Deployed, and it is created
+# disabled, so that a destroy deletes it at once instead of disabling it and waiting for that to deploy.
 module "site" {
   # checkov:skip=CKV_TF_1:an override of main.tf's module "site", whose source is a local path
   # checkov:skip=CKV_TF_2:an override of main.tf's module "site", whose source is a local path
-  wait_for_deployment = false
+  distribution_enabled = false
+  wait_for_deployment  = false
 }
 
 # Every artifact deploys from the local code bucket (local_code.tf), so the provider creates the functions in parallel.

@@ -134,7 +134,7 @@ resource "aws_s3_bucket_policy" "site" {
 }
 
 resource "aws_cloudfront_distribution" "site" {
-  enabled             = true
+  enabled             = var.distribution_enabled
   comment             = "${var.name}: speaker and listener pages"
   default_root_object = var.default_root_object
   price_class         = var.price_class

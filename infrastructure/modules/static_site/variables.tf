@@ -75,6 +75,12 @@ variable "require_tls" {
   default     = true
 }
 
+variable "distribution_enabled" {
+  description = "Whether the distribution serves the site. Only an emulator, which serves no CloudFront, needs false: a disabled distribution is deleted without first being disabled and waited for (45 s on every destroy)."
+  type        = bool
+  default     = true
+}
+
 variable "wait_for_deployment" {
   description = "Wait until CloudFront reports the distribution Deployed after each change. Only an emulator needs false: moto drops the origin access control from what it reports, so every apply changes the distribution and would wait 30 s for it."
   type        = bool
