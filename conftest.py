@@ -93,7 +93,13 @@ def _minutes(item: pytest.Item) -> float:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest files first (``minutes`` marker), each file's tests in their order: pytest-xdist hands whole files
-    to its processes in this order (``make test``), so the long real-time talks start early and the short files
-    fill in around them."""
-    items.sort(key=lambda item: -_minutes(item))
+    """The files that run no Terraform first, then the others longest first (``minutes`` marker), each file's tests
+    in their order: pytest-xdist hands whole files to its processes in this order (``make test``). A process's
+    deployment applies in the background from the start (``tests/conftest.py``), about a minute and a half with
+    both processes applying at once, while the first files, which need none, run; then the long real-time talks
+    start and the short files fill in around them. A file runs Terraform, and takes as long, as its tests marked so."""
+    files: dict[object, tuple[bool, float]] = {}
+    for item in items:
+        terraform, minutes = files.get(item.path, (False, 0.0))
+        files[item.path] = (terraform or item.get_closest_marker("terraform") is not None, max(minutes, _minutes(item)))
+    items.sort(key=lambda item: (files[item.path][0], -files[item.path][1]))

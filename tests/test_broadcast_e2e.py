@@ -26,7 +26,7 @@ from tests.support.deployment import forget_translations
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(2)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(0.75)]
 
 MAX_WORD_ERROR_RATE = 0.15
 

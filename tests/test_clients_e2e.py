@@ -24,7 +24,7 @@ from broadcast_tools.speech import TALK, synthesize, write_wav
 from tests.support.deployment import emulator_client
 from tests.support.running_platform import RunningPlatform
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(3)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(1.5)]
 
 #: well above a function's 10 s timeout: a client's heartbeats start once its join or create is answered
 IDLE_TIMEOUT = 20.0

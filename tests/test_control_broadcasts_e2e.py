@@ -17,7 +17,7 @@ from tests.support.frames import receive, send
 from tests.support.running_platform import RunningPlatform
 from tests.support.waiting import eventually
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(1)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(0.35)]
 
 #: the deployed rate (session_limits.control_broadcasts_per_second's default)
 RATE = 2

@@ -23,7 +23,7 @@ from tests.support.deployment import emulator_client, forget_translations
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(6)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(3.5)]
 
 LISTENERS = ("es", "fr", "de")
 #: as tests/test_broadcast_e2e.py: pocketsphinx's word error rate on the talk is 0.00-0.08

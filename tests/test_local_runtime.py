@@ -21,7 +21,7 @@ from tests.support.ports import free_port
 from tests.support.running_platform import RunningPlatform
 from tests.support.waiting import eventually
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(2)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(1)]
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ from tests.support.deployment import emulator_client
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(4)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(3)]
 
 WORKER_TIMEOUT_SECONDS = 25
 BATCH_SIZE = 10

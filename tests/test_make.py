@@ -147,7 +147,7 @@ def dev_checkout(checkout: Path) -> Iterator[tuple[Path, dict[str, str]]]:
 
 
 @pytest.mark.terraform
-@pytest.mark.minutes(3)
+@pytest.mark.minutes(2)
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
 @pytest.mark.skipif(not (ROOT / "web" / "dist" / "speaker.html").exists(), reason="needs the built pages (make web)")
 def test_make_dev_serves_after_an_earlier_make_dev_was_interrupted_during_its_apply(dev_checkout):

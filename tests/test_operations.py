@@ -13,7 +13,7 @@ from broadcast_tools.drift import detect
 from broadcast_tools.verify import verify
 from tests.support.deployment import apply_local, emulator_client
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(1)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(3.5)]
 
 PREFIX = "speech-broadcast-local"
 

@@ -27,7 +27,7 @@ from tests.test_web_pages_browser import (  # noqa: F401 - the fixtures: one loc
     talk_wav,
 )
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(4)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(0.5)]
 
 AUDIENCE = [("es", "es-1"), ("es", "es-2"), ("fr", "fr-1")]
 

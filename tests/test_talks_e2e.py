@@ -19,7 +19,7 @@ from tests.support.deployment import emulator_client
 from tests.support.running_platform import RunningPlatform
 from tests.support.talks import TalkRecord, run_talks
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(0.5)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(1)]
 
 TALKS = 4
 LISTENERS = ("es", "fr", "es")

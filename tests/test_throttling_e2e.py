@@ -34,7 +34,7 @@ from tests.support.talk import TalkResult, stream_talk
 from tests.support.waiting import eventually
 from tests.test_faults_e2e import finals_heard
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(5)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(2.5)]
 
 PIPELINE = "speech-broadcast-local-translate-segment"
 WORKER = "speech-broadcast-local-transcription-worker"

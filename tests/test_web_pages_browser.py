@@ -44,7 +44,7 @@ from broadcast_tools.speech import TALK, synthesize, write_wav
 from tests.support.running_platform import RunningPlatform
 from tests.support.waiting import eventually
 
-pytestmark = [pytest.mark.terraform, pytest.mark.minutes(6)]
+pytestmark = [pytest.mark.terraform, pytest.mark.minutes(2.5)]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
