@@ -18,7 +18,6 @@ import argparse
 import hashlib
 import json
 import os
-import py_compile
 import subprocess
 import sys
 import tempfile
@@ -113,41 +112,56 @@ def sources_key(requirements: str, runtime: str, architecture: str) -> str:
 
 
 def shipped(relative: Path) -> bool:
-    """Whether a file of an installed wheel belongs in a Lambda artifact: no scripts, tests or type stubs."""
+    """Whether a file of an installed wheel belongs in a Lambda artifact: no scripts, tests or type stubs, and no
+    ``RECORD`` (the installer's list of what it wrote, with the hash of each script, whose first line names the
+    folder it was installed into: a build in another checkout would differ by it)."""
     return (
         relative.parts[0] != "bin"
         and not {"tests", "testing"} & set(relative.parts[1:-1])
         and (relative.suffix != ".pyi")
+        and not (relative.name == "RECORD" and relative.parent.name.endswith(".dist-info"))
     )
+
+
+#: compiles each (source, pyc, name) read as JSON from stdin, in an interpreter of its own (see with_bytecode)
+_COMPILER = """
+import json, py_compile, sys
+for source, pyc, name in json.load(sys.stdin):
+    py_compile.compile(source, cfile=pyc, dfile=name, doraise=True,
+                       invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+"""
 
 
 def with_bytecode(files: dict[str, Path], runtime: str, cache: Path) -> dict[str, Path]:
     """The files plus each module's ``__pycache__/<name>.cpython-3XX.pyc``, compiled for ``runtime``.
 
-    Checked-hash pycs hold a hash of their source instead of its mtime, so they are the same bytes on every
-    build and Python never runs one that does not match its source. Compiled once per source and cached."""
+    Checked-hash pycs hold a hash of their source instead of its mtime, so Python never runs one that does not
+    match its source. They are compiled in a fresh, isolated interpreter with a fixed hash seed: marshal's output
+    depends on the compiling process (which objects it already holds, the order of a set constant's strings), so
+    bytecode compiled inside a test run, say, differed from a `make build`'s. Compiled once per source and cached."""
     if runtime != f"python{sys.version_info.major}.{sys.version_info.minor}":
         raise SystemExit(f"build: the artifacts' bytecode is for {runtime}; run the build with that Python")
     compiled = dict(files)
     store = cache / "bytecode"
     store.mkdir(parents=True, exist_ok=True)
+    missing: list[tuple[str, str, str]] = []
     for name, source in files.items():
         if not name.endswith(".py"):
             continue
         module = Path(name)
-        key = hashlib.sha256(f"{name}|{sys.version}|".encode() + source.read_bytes()).hexdigest()
+        key = hashlib.sha256(f"{name}|{sys.version}|isolated|".encode() + source.read_bytes()).hexdigest()
         target = store / f"{key}.pyc"
         if not target.exists():
-            staging = target.with_suffix(f".{os.getpid()}.tmp")
-            py_compile.compile(
-                str(source),
-                cfile=str(staging),
-                dfile=name,
-                doraise=True,
-                invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
-            )
-            staging.replace(target)
+            missing.append((str(source), str(target), name))
         compiled[str(module.parent / "__pycache__" / f"{module.stem}.{sys.implementation.cache_tag}.pyc")] = target
+    if missing:
+        subprocess.run(
+            [sys.executable, "-I", "-S", "-c", _COMPILER],
+            input=json.dumps(missing),
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": "0"},
+        )
     return compiled
 
 
