@@ -9,6 +9,7 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tests")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BroadcastTests")
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -97,8 +98,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     in their order: pytest-xdist hands whole files to its processes in this order (``make test``). A process's
     deployment applies in the background from the start (``tests/conftest.py``), about a minute and a half with
     both processes applying at once, while the first files, which need none, run; then the long real-time talks
-    start and the short files fill in around them. A file runs Terraform, and takes as long, as its tests marked so."""
-    files: dict[object, tuple[bool, float]] = {}
+    start and the short files fill in around them. A file runs Terraform when any of its tests is marked ``terraform``,
+    and takes the longest ``minutes`` of its tests."""
+    files: dict[Path, tuple[bool, float]] = {}
     for item in items:
         terraform, minutes = files.get(item.path, (False, 0.0))
         files[item.path] = (terraform or item.get_closest_marker("terraform") is not None, max(minutes, _minutes(item)))
