@@ -20,7 +20,8 @@ LOCK_FILE = "uv.lock"
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 #: what the build makes of the sources (a change rebuilds every artifact): modules with checked-hash bytecode
-BUILD_FORMAT = "pyc-checked-hash"
+#: compiled in an isolated interpreter, wheels without their RECORD
+BUILD_FORMAT = "pyc-checked-hash-isolated|no-record"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 
 from broadcast_tools.artifacts import (
+    BUILD_FORMAT,
     MANIFEST,
     ROOT,
     ArtifactSpec,
@@ -149,7 +150,7 @@ def with_bytecode(files: dict[str, Path], runtime: str, cache: Path) -> dict[str
         if not name.endswith(".py"):
             continue
         module = Path(name)
-        key = hashlib.sha256(f"{name}|{sys.version}|isolated|".encode() + source.read_bytes()).hexdigest()
+        key = hashlib.sha256(f"{name}|{sys.version}|{BUILD_FORMAT}|".encode() + source.read_bytes()).hexdigest()
         target = store / f"{key}.pyc"
         if not target.exists():
             missing.append((str(source), str(target), name))
