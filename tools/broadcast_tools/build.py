@@ -168,7 +168,8 @@ def with_bytecode(files: dict[str, Path], runtime: str, cache: Path) -> dict[str
 
 def write_zip(destination: Path, files: dict[str, Path]) -> None:
     temporary = destination.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    # Each entry's ZipInfo (_entry) sets its compression: deflate at zlib's default level.
+    with zipfile.ZipFile(temporary, "w") as archive:
         for name in sorted(files):
             source = files[name]
             archive.writestr(_entry(name, os.access(source, os.X_OK) and "/bin/" in name), source.read_bytes())
