@@ -109,7 +109,9 @@ def test_volume_moved_twenty_times_quickly_reaches_the_listener_coalesced_and_en
     assert heard[-1]["volume"] == volumes[-1]
     # at most RATE a second, leading and trailing alike, however long the run took on a loaded machine
     assert len(heard) <= RATE * elapsed + 1, (len(heard), elapsed)
-    assert len(heard) < len(volumes) / 2
+    # fewer than the changes; how many fewer is the machine's: two-process runs heard 7-8 in 4.5-6.3 s, and one that
+    # took 9.0 s heard 10, half the changes, which this test once asserted it would stay under
+    assert len(heard) < len(volumes), (len(heard), elapsed)
 
 
 def test_pause_then_resume_quickly_ends_on_resumed(stack, control_queue):
