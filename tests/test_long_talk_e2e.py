@@ -3,7 +3,7 @@
 
 The transcription worker's Lambda timeout is set to 25 s and its event source mapping's batch to
 10 records (2 s of audio) on the run's deployment, through the Lambda API as an operator would, and
-set back afterwards. So a talk of two and a half minutes crosses an invocation boundary every 15 s
+set back afterwards. So a talk of two minutes crosses an invocation boundary every 15 s
 or so and each invocation reads far more records itself than the mapping delivers to it: the
 proportions of a real 900 s invocation reading a busy shard after a 500-record batch.
 
@@ -46,7 +46,7 @@ pytestmark = [pytest.mark.terraform, pytest.mark.minutes(3)]
 
 WORKER_TIMEOUT_SECONDS = 25
 BATCH_SIZE = 10
-TALK_SECONDS = 150
+TALK_SECONDS = 120
 WORKER = "speech-broadcast-local-transcription-worker"
 CHUNK_MS = 200
 MAX_FINAL_GAP_SECONDS = 15
