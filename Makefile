@@ -21,7 +21,7 @@ export TF_IN_AUTOMATION := 1
 TERRAFORM := $(PYTHON) -m broadcast_tools.terraform
 EMULATOR = $(if $(filter local,$(ENV)),AWS_ENDPOINT_URL=$$($(PYTHON) -m broadcast_tools.emulator ensure),)
 
-.PHONY: help setup dev lint web web-test build guard token plan apply destroy emulator-stop drift verify fmt fmt-check validate checkov test unit integration actionlint bench cost clean
+.PHONY: help setup dev lint web web-test build artifacts guard token plan apply destroy emulator-stop drift verify fmt fmt-check validate checkov test unit integration actionlint bench cost clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -49,7 +49,11 @@ $(WEB_PAGES) &: $(WEB_SOURCES)
 web-test: ## The web pages' unit tests and size budget (vitest)
 	@npm --prefix web test --silent
 
-build: $(PYTHON) web ## Build every function zip and the layer zip into dist/ (reproducible), and the web pages
+# The pages and the artifacts build side by side (each uses about one core); either failing fails the build.
+build: $(PYTHON) ## Build every function zip and the layer zip into dist/ (reproducible), and the web pages
+	@$(MAKE) -s --no-print-directory -j2 --output-sync=target web artifacts
+
+artifacts: $(PYTHON) ## Build only the function and layer zips into dist/ (what `make build` does besides the pages)
 	@$(PYTHON) -m broadcast_tools.build --env $(ENV) $(if $(LAMBDA_RUNTIME),--runtime $(LAMBDA_RUNTIME)) $(if $(LAMBDA_ARCHITECTURE),--architecture $(LAMBDA_ARCHITECTURE))
 
 guard: $(PYTHON) ## Check every route can deploy with its integration (never builds)
