@@ -35,7 +35,10 @@ python=$(find_python)
 echo "setup: Python $($python -c 'import platform; print(platform.python_version())') at $python"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/bootstrap.txt
-.venv/bin/uv sync --quiet --native-tls --locked --python .venv/bin/python
+# With the bytecode compiled once here (about 11 s on 2 cores), no later process compiles a package's modules again:
+# where PYTHONDONTWRITEBYTECODE is set, Python never caches what it compiles, so each pytest process took 4.5 s
+# longer to collect the suite and each moto server 0.5 s longer to start.
+.venv/bin/uv sync --quiet --native-tls --locked --python .venv/bin/python --compile-bytecode
 [ -x .venv-checkov/bin/python ] || "$python" -m venv .venv-checkov
 .venv/bin/uv pip sync --quiet --native-tls --python .venv-checkov/bin/python requirements/checkov.txt
 
