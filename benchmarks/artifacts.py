@@ -63,10 +63,10 @@ def run() -> None:
     build(dist, manifest["runtime"], manifest["architecture"], ROOT / ".build" / "cache")
     print(f"  rebuild with nothing changed: {time.perf_counter() - started:.2f} s (target < 2 s)")
 
-    print(f"== import (cold-start) time per function, fresh interpreter, {IMPORT_RUNS} runs (target: median < 300 ms)")
-    print(f"   after the Lambda runtime's own imports ({RUNTIME_IMPORTS}), as Lambda imports a handler;")
-    print("   wall clock, the process's CPU time (a loaded machine inflates it less), and the wall clock with those")
-    print("   imports counted too (the import into an empty interpreter)")
+    print(f"== import (cold-start) time per function, fresh interpreter, {IMPORT_RUNS} runs (target: p50 < 300 ms)")
+    print(f"   after the Lambda runtime's own imports ({RUNTIME_IMPORTS}), as Lambda imports a handler:")
+    print("   wall clock, the median CPU time (a loaded machine inflates it less), and the median wall clock with")
+    print("   those imports counted too (the import into an empty interpreter)")
     table = PlatformTable.load()
     with tempfile.TemporaryDirectory() as scratch:
         paths = {}
@@ -80,15 +80,12 @@ def run() -> None:
             search = [paths[function.artifact], *(paths[layer] for layer in table.layers)]
             environment = table.artifacts[function.artifact].environment
             wall, cpu, bare = _import_runs(function.handler_module, [*search, runtime], environment)
-            print(
-                f"  {key:24s} median {statistics.median(wall):7.1f} ms (CPU {cpu:6.1f} ms, with the runtime's "
-                f"imports {bare:6.1f} ms)   {describe(wall)}"
-            )
+            print(f"  {key:24s} {describe(wall)}   CPU {cpu:6.1f} ms   empty interpreter {bare:6.1f} ms")
         # What every function imports before any of the platform's own code: the floor under the figures above.
         print("   the libraries alone, from the same layer and runtime (no function's code):")
         for modules in LIBRARY_FLOOR:
             wall, cpu, bare = _import_runs(modules, [*(paths[layer] for layer in table.layers), runtime], {})
-            print(f"  {modules:56s} median {statistics.median(wall):7.1f} ms (CPU {cpu:6.1f} ms, with {bare:6.1f} ms)")
+            print(f"  {modules:56s} p50 {statistics.median(wall):7.1f} ms   CPU {cpu:6.1f} ms   empty {bare:6.1f} ms")
 
 
 def _lambda_runtime(target: Path) -> str:
