@@ -247,3 +247,60 @@ def test_calls_an_interrupted_apply_left_in_flight_never_reach_the_emptied_emula
         in_flight.recv(1024)
     assert _log_groups(endpoint) == []
     assert sync.reset and sync.instance == emulator.instance(endpoint) != before
+
+
+#: a terraform whose applies fail as one that met a create it had sent twice does (``FAILURE``), once or always
+APPLY_FAILING = """#!/bin/sh
+[ "$1" = apply ] || exit 0
+echo x >> applies
+if [ "$(wc -l < applies)" -le "$FAILING_APPLIES" ]; then echo "$FAILURE"; exit 1; fi
+echo "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
+"""
+CREATED_TWICE = (
+    "Error: creating IAM Role (speech-broadcast-local-set-volume): operation error IAM: CreateRole, https response "
+    "error StatusCode: 409, RequestID: 34yZ, EntityAlreadyExists: Role with name speech-broadcast-local-set-volume "
+    "already exists."
+)
+
+
+@pytest.mark.parametrize(
+    ("failure", "failing", "applies", "code"),
+    [
+        (CREATED_TWICE, 1, 2, 0),  # the provider sent a create twice: once more, into a new server, which serves
+        (CREATED_TWICE, 2, 2, 1),  # only once more
+        ('Error: Unsupported argument: An argument named "colour" is not expected here.', 1, 1, 1),  # not an emulator's
+    ],
+    ids=["created twice, then applied", "created twice, twice", "a configuration error"],
+)
+def test_an_apply_that_met_what_it_had_just_created_runs_once_more_into_a_new_server(
+    ours, tmp_path, monkeypatch, capsys, failure, failing, applies, code
+):
+    endpoint, _ = ours
+    fake = tmp_path / "bin" / "terraform"
+    fake.parent.mkdir()
+    fake.write_text(APPLY_FAILING)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAILURE", failure)
+    monkeypatch.setenv("FAILING_APPLIES", str(failing))
+    directory = terraform.workdir("local", base=tmp_path / "workdirs")
+    before = emulator.instance(endpoint)
+    emptied_just_before = terraform.LocalSync(before, in_step=False, reset=True)
+
+    assert (
+        terraform.run(
+            "local", "apply", [], None, endpoint, base=tmp_path / "workdirs", quiet=True, sync=emptied_just_before
+        )
+        == code
+    )
+
+    assert (directory / "applies").read_text().count("x") == applies
+    retried = applies == 2
+    assert ("applying once more, into a new moto server" in capsys.readouterr().err) is retried
+    assert (emulator.instance(endpoint) != before) is retried
+    assert (_log_groups(endpoint) == []) is retried, "a new server holds nothing of the old one"
+    if code == 0:
+        assert (directory / terraform.APPLIED_TO).read_text() == emulator.instance(endpoint)
+        assert not (directory / terraform.APPLYING).exists()
+    else:
+        assert (directory / terraform.APPLYING).exists(), "the next make dev knows this apply did not finish"

@@ -84,6 +84,10 @@ STATE_LOCK_INFO = ".terraform.tfstate.lock.info"
 LOCAL_PARALLELISM = 32
 #: How long a local apply waits for an earlier one in the same working directory to stop before it gives up.
 EARLIER_APPLY_WAIT_SECONDS = 600.0
+#: What a failed local apply says when it met something it had just created itself: the provider sent a create the
+#: moto server had already carried out a second time (seen under load, about once in 60 applies: a role, once a
+#: function, "already exists" in a server emptied just before the apply).
+CREATED_TWICE = re.compile(r"StatusCode: 409|already exists?\b", re.IGNORECASE)
 
 
 def forget_local_state(directory: Path) -> None:
@@ -305,7 +309,7 @@ def run(
         init = [terraform, "init", "-input=false", "-upgrade=false"]
         if env != "local":
             init.append(f"-backend-config={root / 'infrastructure' / 'environments' / f'{env}.s3.tfbackend'}")
-        code = _run(init + (extra if command == "init" else []), directory, environ, quiet)
+        code, _ = _run(init + (extra if command == "init" else []), directory, environ, quiet)
         if code or command == "init":
             return code
     parallelism = [f"-parallelism={LOCAL_PARALLELISM}"] if env == "local" else []
@@ -322,7 +326,21 @@ def run(
         ],
         "output": ["output"],
     }[command]
-    code = _run([terraform, *tail, *extra], directory, environ, quiet, started)
+    code, failure = _run([terraform, *tail, *extra], directory, environ, quiet, started)
+    if code and local_apply and quiet and sync is not None and sync.reset and sync.instance is not None and endpoint:
+        if CREATED_TWICE.search(failure):
+            # Nothing the state did not create was there (a moto server of ours, emptied just before): once more,
+            # into a new server, where no call of this apply can land twice.
+            print(
+                "terraform apply ENV=local met what it had just created (the provider sent a create twice): "
+                "applying once more, into a new moto server",
+                file=sys.stderr,
+                flush=True,
+            )
+            sync = LocalSync(emulator.restart(endpoint), in_step=False, reset=True)
+            forget_local_state(directory)
+            (directory / APPLYING).write_text(marker)
+            code, failure = _run([terraform, *tail, *extra], directory, environ, quiet, started)
     if changes_state and env == "local" and code == 0:
         (directory / APPLYING).unlink()
         if local_apply and sync is not None and sync.instance is not None and inputs is not None:
@@ -337,8 +355,9 @@ def _run(
     environ: dict[str, str],
     quiet: bool,
     started: Callable[[int], None] | None = None,
-) -> int:
+) -> tuple[int, str]:
     """Run terraform in a process group of its own, given to ``started``, so that Ctrl-C reaches it once, from here.
+    Returns its exit code and, when ``quiet`` and it failed, the end of its output (printed too).
 
     Terraform stops gracefully on one interrupt: it finishes the calls it has in flight and writes its state. Killed
     instead (what `subprocess.run` does 0.25 s after a Ctrl-C), its providers live on and go on creating resources
@@ -361,10 +380,12 @@ def _run(
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+        failure = ""
         if code and quiet:
             output.seek(0)
-            print(output.read()[-40000:], file=sys.stderr)
-    return code
+            failure = output.read()[-40000:]
+            print(failure, file=sys.stderr)
+    return code, failure
 
 
 def _wait_stopping_gracefully(process: subprocess.Popen[bytes]) -> int:
