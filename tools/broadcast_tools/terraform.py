@@ -340,7 +340,7 @@ def run(
             sync = LocalSync(emulator.restart(endpoint), in_step=False, reset=True)
             forget_local_state(directory)
             (directory / APPLYING).write_text(marker)
-            code, failure = _run([terraform, *tail, *extra], directory, environ, quiet, started)
+            code, _ = _run([terraform, *tail, *extra], directory, environ, quiet, started)
     if changes_state and env == "local" and code == 0:
         (directory / APPLYING).unlink()
         if local_apply and sync is not None and sync.instance is not None and inputs is not None:
