@@ -442,8 +442,9 @@ def test_a_listener_who_turns_captions_off_receives_no_partials_counted_at_the_g
         wait_joined(page, 1, broadcast.stack)
         (reading,) = gateway.connection_ids(user_agent="speech-only")
         # Captions on (the default): partials arrive, as they do for the other listener pages. Counted at the gateway,
-        # not watched on the page: a final that follows its partial within one frame replaces it unseen (a CI run on
-        # loaded cores watched for 240 s and saw none).
+        # as the rest of this test counts. Two CI runs on loaded cores met no partial within 240 s, first watched on
+        # the page, then counted here, so the gateway sent none to this connection; why is not known yet (alone, the
+        # test passes).
         eventually(
             lambda: sent(gateway, reading, "translation/partial") > 0,
             timeout=WAIT_MS / 1000,
