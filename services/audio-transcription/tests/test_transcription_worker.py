@@ -560,6 +560,50 @@ def test_the_next_invocation_skips_its_batch_behind_the_shards_position_and_read
     )
 
 
+class CountingRecognizer(EchoRecognizer):
+    """An echo recogniser that counts the chunks its streams were sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.streams: list[EchoStream] = []
+
+    def open(self, language: str) -> EchoStream:
+        self.streams.append(super().open(language))
+        return self.streams[-1]
+
+    @property
+    def chunks(self) -> int:
+        return sum(len(stream.words) for stream in self.streams)
+
+
+def test_a_page_read_far_behind_is_fed_a_few_records_at_a_time_and_the_deadline_stops_it_midway(
+    audio_harness, build, kinesis, audio_stream
+):
+    """A loaded invocation reading far behind the tip: its deadline comes in the middle of a page. It stops there
+    and records how far it fed, and the next invocation goes on from that record: every chunk once."""
+    from audio_transcription.worker import FEED_RECORDS, ShardRecord
+
+    audio_harness.speaker_with_session()
+    send_chunks(audio_harness, "spk", list(range(3 * FEED_RECORDS)))
+    stream_records = read_stream(kinesis, audio_stream)
+    shard_records = [ShardRecord(audio_stream["shard"], r["SequenceNumber"], r["Data"]) for r in stream_records]
+    quick = {"deadline_margin_seconds": 10, "shard_idle_seconds": 0, "shard_poll_seconds": 0}
+    first = CountingRecognizer()
+    runtime = build(first, **quick)
+    # The mapping delivers the first record; the reader's one page holds the others. The deadline passes while the
+    # page's second piece is being fed.
+    fed = 1 + 2 * FEED_RECORDS
+    runtime.worker.run(shard_records[:1], audio_stream["arn"], lambda: 60.0 if first.chunks < fed else 0.0)
+    assert first.finished == [" ".join(f"c{n}" for n in range(fed))]
+    positions = runtime.worker._positions
+    assert positions.get(audio_stream["arn"], audio_stream["shard"]) == stream_records[fed - 1]["SequenceNumber"]
+
+    later = CountingRecognizer()
+    # The mapping's next batch is behind the position: the reader goes on from the last record fed.
+    build(later, **quick).worker.run(shard_records[1:3], audio_stream["arn"], lambda: 60.0)
+    assert later.finished == [" ".join(f"c{n}" for n in range(fed, 3 * FEED_RECORDS))]
+
+
 def test_an_invocation_wholly_behind_the_position_returns_at_once_when_the_shard_is_at_its_tip(
     audio_harness, build, kinesis, audio_stream
 ):

@@ -12,7 +12,11 @@ its reader got (the shard's position, :class:`ShardPositionRepository`) and retu
 The mapping's checkpoint moves only by the batches it delivers, so its next batches hold
 records an earlier reader consumed: those at or behind the shard's position are skipped
 at once (``RecordsBehindPosition``), and the reader starts after the position, not after
-the batch, so no invocation pages through what was read before. An invocation whose batch
+the batch, so no invocation pages through what was read before. A page read far behind the
+tip holds minutes of audio: the reader feeds it to the recognisers ``FEED_RECORDS`` records at a
+time and looks at the deadline between them, so a loaded invocation still stops in time and
+records its position (recognising a whole page could outlast the margin, and Lambda would end the
+invocation before it recorded anything). An invocation whose batch
 is wholly behind the position and whose reader finds the shard at its tip returns at once
 (the mapping catching up after a talk). How late the reader is (GetRecords'
 ``MillisBehindLatest``, or how long a page's oldest record waited, whichever is more) is
@@ -36,6 +40,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from itertools import batched
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -50,6 +55,9 @@ from broadcast_shared.observability import logger, metrics
 
 #: time kept after the streams are closed, to return before Lambda's deadline
 SHUTDOWN_RESERVE_SECONDS = 2.0
+#: records of a page fed to the recognisers between two looks at the deadline: a few seconds of audio (2 s of
+#: the pages' 200-ms chunks; 7.5 s at most, the largest ``sendAudio`` chunk being 750 ms)
+FEED_RECORDS = 10
 #: how often the reader's lag behind the shard's tip is published while it reads
 READ_LAG_REPORT_SECONDS = 10.0
 
@@ -141,7 +149,11 @@ class TranscriptionWorker:
             after = max(records[-1].sequence_number, start or "0", key=int)
             reader = ShardReader(self._kinesis, stream_arn, shard_id, after)
             last_data = self._deps.clock.now()
-            while remaining_seconds() > settings.deadline_margin_seconds:
+
+            def in_time() -> bool:
+                return remaining_seconds() > settings.deadline_margin_seconds
+
+            while in_time():
                 page = reader.read()
                 now = self._deps.clock.now()
                 lag.observe(reader.lag_ms(now), now)
@@ -149,10 +161,10 @@ class TranscriptionWorker:
                     logger.info("the shard's position is at its tip; nothing to read", extra={"position": start})
                     break
                 if page:
-                    self._consume(page, sessions)
+                    fed = self._feed(page, sessions, in_time)
                     last_data = now
                     if not sessions.failed:
-                        position = page[-1].sequence_number
+                        position = fed
                 for session_id, transcriber in sessions.live():
                     sessions.guard(session_id, "", partial(transcriber.tick, now))
                 if not page:
@@ -189,6 +201,15 @@ class TranscriptionWorker:
             closing = [pool.submit(sessions.guard, sid, "", partial(t.close, timeout)) for sid, t in live]
             for done in closing:
                 done.result()
+
+    def _feed(self, page: list[ShardRecord], sessions: _Sessions, in_time: Callable[[], bool]) -> str:
+        """Consume the page in order, ``FEED_RECORDS`` at a time, while ``in_time()``; the sequence number of the
+        last record consumed (what follows it is the next invocation's)."""
+        for piece in batched(page, FEED_RECORDS):
+            self._consume(list(piece), sessions)
+            if not in_time():
+                break
+        return piece[-1].sequence_number
 
     def _consume(self, records: list[ShardRecord], sessions: _Sessions) -> None:
         by_session: dict[str, list[tuple[str, AudioChunk]]] = defaultdict(list)
