@@ -1,5 +1,7 @@
 """The schedules: publish-periodic-status and sweep-idle-connections."""
 
+import threading
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -21,6 +23,30 @@ def test_periodic_status_reaches_every_active_speaker(harness):
     assert result == {"sent": 2, "failed": 0, "samples_failed": 0}
     status = harness.last("spk1", "sessionStatus")
     assert status["updateReason"] == "periodic" and status["listenerCount"] == 1
+
+
+def test_a_speaker_slow_to_answer_never_holds_back_another_sessions_periodic_status(harness, monkeypatch):
+    harness.speaker_with_session("spk1")
+    harness.speaker_with_session("spk2")
+    # The speaker of the session the run comes to first answers only once the other has had its status.
+    slow, prompt = (session.speaker_connection_id for session in harness.runtime.sessions.active())
+    answered: list[str] = []
+    prompt_answered = threading.Event()
+    post = harness.sink.post
+
+    def post_slowly_to_the_first(connection_id: str, data: bytes) -> bool:
+        if connection_id == slow:
+            prompt_answered.wait(timeout=3)  # below botocore's read timeout
+        delivered = post(connection_id, data)
+        answered.append(connection_id)
+        if connection_id == prompt:
+            prompt_answered.set()
+        return delivered
+
+    monkeypatch.setattr(harness.sink, "post", post_slowly_to_the_first)
+    result = publish_periodic_status.handler.using(harness.runtime)(SCHEDULE_EVENT, FakeLambdaContext())
+    assert result == {"sent": 2, "failed": 0, "samples_failed": 0}
+    assert answered == [prompt, slow]
 
 
 def test_periodic_status_ends_sessions_whose_speaker_vanished(harness, clock):

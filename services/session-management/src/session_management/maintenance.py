@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -14,6 +16,10 @@ from session_management.app import SessionRuntime
 from session_management.reports import ReportService
 from session_management.status import session_status
 
+#: sessions a periodic run handles at once: a speaker slow to answer, or gone (whose departure costs several calls),
+#: never holds back the other sessions' status
+PERIODIC_CONCURRENCY = 16
+
 
 @dataclass
 class StatusResult:
@@ -21,37 +27,52 @@ class StatusResult:
     failed: int = 0
     samples_failed: int = 0
 
+    def add(self, other: StatusResult) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.samples_failed += other.samples_failed
+
 
 def publish_periodic_status(runtime: SessionRuntime) -> StatusResult:
     """Send every active session's speaker a ``periodic`` status, and sample each active session's audience
     for its report (``session_management.reports``: one conditional write per session a minute).
 
-    A session whose status cannot be sent (a throttled or failed call) is logged and
-    counted (``PeriodicStatusFailed``; ``AudienceSamplesFailed`` for a sample); the run goes on with the others.
+    Sessions are handled ``PERIODIC_CONCURRENCY`` at a time. A session whose status cannot be sent (a throttled
+    or failed call) is logged and counted (``PeriodicStatusFailed``; ``AudienceSamplesFailed`` for a sample); the
+    run goes on with the others.
     """
-    result = StatusResult()
-    talks = languages = 0
+    sessions = list(runtime.sessions.active())
     reports = ReportService(runtime)
-    for session in runtime.sessions.active():
-        talks += 1
-        languages += sum(1 for count in session.language_counts.values() if count > 0)
-        try:
-            reports.sample(session)
-        except Exception:
-            logger.exception("audience not sampled", extra={"session_id": session.session_id})
-            result.samples_failed += 1
-        if session.speaker_away_since is not None:
-            continue  # the speaker's connection is gone; they may yet resume
-        try:
-            if _publish_one(runtime, session):
-                result.sent += 1
-        except Exception:
-            logger.exception("periodic status failed", extra={"session_id": session.session_id})
-            result.failed += 1
+    result = StatusResult()
+    if sessions:
+        workers = min(PERIODIC_CONCURRENCY, len(sessions))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="status") as pool:
+            for outcome in pool.map(partial(_status_of, runtime, reports), sessions):
+                result.add(outcome)
     metrics.add_metric(name="PeriodicStatusSent", unit=MetricUnit.Count, value=result.sent)
     metrics.add_metric(name="PeriodicStatusFailed", unit=MetricUnit.Count, value=result.failed)
     metrics.add_metric(name="AudienceSamplesFailed", unit=MetricUnit.Count, value=result.samples_failed)
-    _measure_load(runtime, talks, languages)
+    languages = sum(1 for session in sessions for count in session.language_counts.values() if count > 0)
+    _measure_load(runtime, len(sessions), languages)
+    return result
+
+
+def _status_of(runtime: SessionRuntime, reports: ReportService, session: Session) -> StatusResult:
+    """One session's part of a periodic run: its audience sample, then its speaker's status."""
+    result = StatusResult()
+    try:
+        reports.sample(session)
+    except Exception:
+        logger.exception("audience not sampled", extra={"session_id": session.session_id})
+        result.samples_failed += 1
+    if session.speaker_away_since is not None:
+        return result  # the speaker's connection is gone; they may yet resume
+    try:
+        if _publish_one(runtime, session):
+            result.sent += 1
+    except Exception:
+        logger.exception("periodic status failed", extra={"session_id": session.session_id})
+        result.failed += 1
     return result
 
 
