@@ -272,8 +272,10 @@ CREATED_TWICE = (
     ],
     ids=["created twice, then applied", "created twice, twice", "a configuration error"],
 )
+# make dev applies quietly (terraform's output shown only when it fails); make apply ENV=local shows it as it comes
+@pytest.mark.parametrize("quiet", [True, False], ids=["make dev", "make apply"])
 def test_an_apply_that_met_what_it_had_just_created_runs_once_more_into_a_new_server(
-    ours, tmp_path, monkeypatch, capsys, failure, failing, applies, code
+    ours, tmp_path, monkeypatch, capsys, failure, failing, applies, code, quiet
 ):
     endpoint, _ = ours
     fake = tmp_path / "bin" / "terraform"
@@ -289,14 +291,17 @@ def test_an_apply_that_met_what_it_had_just_created_runs_once_more_into_a_new_se
 
     assert (
         terraform.run(
-            "local", "apply", [], None, endpoint, base=tmp_path / "workdirs", quiet=True, sync=emptied_just_before
+            "local", "apply", [], None, endpoint, base=tmp_path / "workdirs", quiet=quiet, sync=emptied_just_before
         )
         == code
     )
 
     assert (directory / "applies").read_text().count("x") == applies
     retried = applies == 2
-    assert ("applying once more, into a new moto server" in capsys.readouterr().err) is retried
+    shown = capsys.readouterr()
+    assert ("applying once more, into a new moto server" in shown.err) is retried
+    assert failure in (shown.err if quiet else shown.out)
+    assert ("Apply complete!" in shown.out) is (code == 0 and not quiet)
     assert (emulator.instance(endpoint) != before) is retried
     assert (_log_groups(endpoint) == []) is retried, "a new server holds nothing of the old one"
     if code == 0:

@@ -23,10 +23,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from broadcast_tools import emulator
 from broadcast_tools.artifacts import ROOT
@@ -326,8 +328,9 @@ def run(
         ],
         "output": ["output"],
     }[command]
-    code, failure = _run([terraform, *tail, *extra], directory, environ, quiet, started)
-    if code and local_apply and quiet and sync is not None and sync.reset and sync.instance is not None and endpoint:
+    # A local apply's output is kept (and shown as it comes, unless quiet) to recognise a create sent twice.
+    code, failure = _run([terraform, *tail, *extra], directory, environ, quiet, started, keep=local_apply)
+    if code and local_apply and sync is not None and sync.reset and sync.instance is not None and endpoint:
         if CREATED_TWICE.search(failure):
             # Nothing the state did not create was there (a moto server of ours, emptied just before): once more,
             # into a new server, where no call of this apply can land twice.
@@ -340,7 +343,7 @@ def run(
             sync = LocalSync(emulator.restart(endpoint), in_step=False, reset=True)
             forget_local_state(directory)
             (directory / APPLYING).write_text(marker)
-            code, _ = _run([terraform, *tail, *extra], directory, environ, quiet, started)
+            code, _ = _run([terraform, *tail, *extra], directory, environ, quiet, started, keep=True)
     if changes_state and env == "local" and code == 0:
         (directory / APPLYING).unlink()
         if local_apply and sync is not None and sync.instance is not None and inputs is not None:
@@ -355,24 +358,36 @@ def _run(
     environ: dict[str, str],
     quiet: bool,
     started: Callable[[int], None] | None = None,
+    keep: bool = False,
 ) -> tuple[int, str]:
     """Run terraform in a process group of its own, given to ``started``, so that Ctrl-C reaches it once, from here.
-    Returns its exit code and, when ``quiet`` and it failed, the end of its output (printed too).
+    Returns its exit code and, when it failed and its output was kept (``quiet``, or ``keep``: shown as it comes
+    and kept too), the end of that output; ``quiet`` prints it then.
 
     Terraform stops gracefully on one interrupt: it finishes the calls it has in flight and writes its state. Killed
     instead (what `subprocess.run` does 0.25 s after a Ctrl-C), its providers live on and go on creating resources
     after the next apply emptied the emulator. A second Ctrl-C kills the group. Whatever of the group outlives
     terraform is killed when it exits.
     """
-    with tempfile.TemporaryFile("w+") as output:
+    with tempfile.TemporaryFile("w+", errors="replace") as output:
+        shown = None
+        if quiet:
+            stdout: Any = output
+        elif keep:
+            stdout = subprocess.PIPE
+        else:
+            stdout = None
         process = subprocess.Popen(
             command,
             cwd=directory,
             env=environ,
-            stdout=output if quiet else None,
-            stderr=subprocess.STDOUT if quiet else None,
+            stdout=stdout,
+            stderr=subprocess.STDOUT if stdout is not None else None,
             process_group=0,
         )
+        if process.stdout is not None:
+            shown = threading.Thread(target=_show_and_keep, args=(process.stdout, output), daemon=True)
+            shown.start()
         if started is not None:
             started(process.pid)
         try:
@@ -380,12 +395,24 @@ def _run(
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+            if shown is not None:
+                shown.join(timeout=5)  # the group is gone: what is left in the pipe, then its end
         failure = ""
-        if code and quiet:
+        if code and stdout is not None:
             output.seek(0)
             failure = output.read()[-40000:]
-            print(failure, file=sys.stderr)
+            if quiet:
+                print(failure, file=sys.stderr)
     return code, failure
+
+
+def _show_and_keep(stream: IO[bytes], kept: IO[str]) -> None:
+    """Copy terraform's output to this process's output as it comes, and to ``kept``."""
+    for line in iter(stream.readline, b""):
+        text = line.decode(errors="replace")
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        kept.write(text)
 
 
 def _wait_stopping_gracefully(process: subprocess.Popen[bytes]) -> int:
