@@ -1,4 +1,5 @@
-"""boto3 clients built one way everywhere.
+"""boto3 clients built one way everywhere, from one boto3 session per process (each service's model, the
+endpoint rules and defaults are parsed once, not once per client).
 
 Retries use botocore's ``standard`` mode (exponential backoff with jitter, bounded
 attempts). Every client counts its calls and their billable units (:mod:`broadcast_shared.meter`).
@@ -14,10 +15,12 @@ past that the call ends with :class:`RetriesOutOfBudget` (docs/ARCHITECTURE.md, 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 from typing import Any
 
 import boto3
@@ -34,17 +37,27 @@ DEFAULT_CONFIG = Config(
 )
 
 
+#: a boto3 session is not thread-safe: clients are made from the process's one session under this lock
+_SESSION_LOCK = threading.Lock()
+
+
 def client(service: str, *, endpoint_url: str | None = None, config: Config | None = None) -> Any:
-    session = boto3.session.Session()
-    built = session.client(service, endpoint_url=endpoint_url, config=DEFAULT_CONFIG.merge(config or Config()))
+    with _SESSION_LOCK:
+        built = _session().client(service, endpoint_url=endpoint_url, config=DEFAULT_CONFIG.merge(config or Config()))
     return meter.attach(built)
 
 
 def resource(service: str, *, config: Config | None = None) -> Any:
-    session = boto3.session.Session()
-    built = session.resource(service, config=DEFAULT_CONFIG.merge(config or Config()))
+    with _SESSION_LOCK:
+        built = _session().resource(service, config=DEFAULT_CONFIG.merge(config or Config()))
     meter.attach(built.meta.client)
     return built
+
+
+@cache
+def _session() -> boto3.session.Session:
+    """The process's one boto3 session: each service's model, the endpoint rules and defaults parsed once."""
+    return boto3.session.Session()
 
 
 #: error codes AWS services answer when the account's request rate is exceeded (botocore's standard retry
