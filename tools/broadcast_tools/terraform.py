@@ -215,8 +215,12 @@ def unchanged_since_applied(directory: Path, sync: LocalSync, inputs: str) -> bo
 
 
 def cli_config(mirror: str | None, root: Path = ROOT) -> dict[str, str]:
-    """Environment for terraform: a CLI config that installs providers from a local mirror, if given."""
-    env = dict(os.environ)
+    """Environment for terraform: a CLI config that installs providers from a local mirror, if given.
+
+    The copy of ``os.environ`` reads each variable with ``get``: the tests apply on a thread of their own while
+    pytest sets and deletes ``PYTEST_CURRENT_TEST`` on the main one, and ``dict(os.environ)`` raised ``KeyError``
+    for a variable deleted between its listing and its read (one clean-clone CI run, 2026-12-07)."""
+    env = {name: value for name in list(os.environ) if (value := os.environ.get(name)) is not None}
     if mirror:
         config = root / ".terraform-env" / "terraformrc"
         config.parent.mkdir(parents=True, exist_ok=True)
