@@ -40,10 +40,9 @@ LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 #: the libraries every function's handler imports (the shared layer's runtime and settings), alone and together
 LIBRARY_FLOOR = (
     "boto3",
-    "pydantic",
-    "pydantic_settings",
+    "pydantic.main",
     "aws_lambda_powertools.metrics",
-    "boto3, pydantic_settings, aws_lambda_powertools.metrics",
+    "boto3, pydantic.main, aws_lambda_powertools.metrics",
 )
 
 

@@ -1,14 +1,16 @@
-"""Settings come from the environment through pydantic-settings: converted, validated, named when wrong."""
+"""Settings come from the environment through pydantic: converted, validated, named when wrong."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from audio_transcription.settings import AudioSettings
 from broadcast_shared.config import AudienceSettings, ConfigurationError, RouteSettings, Settings
 from broadcast_shared.pricing import LIVE_PRICES
+from local_runtime.quotas import AccountQuotas
 from session_management.settings import SessionSettings
 from translation_pipeline.settings import TranslationSettings
 
@@ -82,6 +84,23 @@ def test_settings_read_the_process_environment(monkeypatch):
     monkeypatch.setenv("SPEAKER_GRACE_SECONDS", "0")
     settings = AudienceSettings.from_environment()
     assert (settings.sessions_table, settings.speaker_grace_seconds) == ("s", 0)
+
+
+def test_an_alias_names_the_variable_and_a_prefix_goes_before_it(monkeypatch):
+    env = {"TRANSLATION_CACHE_TABLE": "t", "TRANSCRIPTS_TABLE": "t", "TRANSLATION_CACHE_TTL_SECONDS": "60"}
+    assert TranslationSettings.from_environment({**env, "CACHE_TTL_SECONDS": "5"}).cache_ttl_seconds == 60
+    monkeypatch.setenv("LOCAL_QUOTA_POLLY_NEURAL_TPS", "0.5")
+    monkeypatch.setenv("POLLY_STANDARD_TPS", "1")  # no prefix: not this setting
+    quotas = AccountQuotas.from_environment()
+    assert (quotas.polly_neural_tps, quotas.polly_standard_tps) == (0.5, 80.0)
+    with pytest.raises(ConfigurationError, match="LOCAL_QUOTA_TRANSLATE_BURST"):
+        AccountQuotas.from_environment({"LOCAL_QUOTA_TRANSLATE_BURST": "0"})
+
+
+def test_settings_are_frozen():
+    settings = Settings.from_environment(TABLES)
+    with pytest.raises(ValidationError):
+        settings.sessions_table = "other"  # type: ignore[misc]
 
 
 def test_the_shared_settings_hold_nothing_only_session_management_reads():

@@ -30,9 +30,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import ClassVar
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from broadcast_shared.config import EnvironmentSettings
 
 #: where the local recognisers take a stream slot (local_runtime.stand_ins), on the local runtime's HTTP server
 STREAMS_PATH = "/local/transcribe/streams"
@@ -117,10 +119,10 @@ class StreamSlots:
             return len(self._open)
 
 
-class AccountQuotas(BaseSettings):
+class AccountQuotas(EnvironmentSettings):
     """The emulated quotas, from ``LOCAL_QUOTA_*`` environment variables (AWS's defaults otherwise)."""
 
-    model_config = SettingsConfigDict(env_prefix="LOCAL_QUOTA_", frozen=True, extra="ignore")
+    env_prefix: ClassVar[str] = "LOCAL_QUOTA_"
 
     polly_neural_tps: float = Field(default=8.0, ge=0)
     polly_neural_burst: float = Field(default=10.0, ge=1)

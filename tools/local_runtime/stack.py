@@ -96,7 +96,7 @@ class LocalPlatform:
         )
         # The Management API delivers to the gateway's connections; the Invoke API calls this stack.
         #: the account's emulated quotas, shared by every session of this stack (local_runtime.quotas)
-        self.quotas = AccountBuckets(quotas or AccountQuotas())
+        self.quotas = AccountBuckets(quotas or AccountQuotas.from_environment())
         self.stand_ins = StoodInServices(self.quotas)
         self.http = ManagementApiServer(
             sink=self.gateway,

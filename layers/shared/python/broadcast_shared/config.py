@@ -1,22 +1,26 @@
 """Settings every function reads from its environment, validated once at start-up.
 
-Each settings class is a pydantic-settings model: a field is read from the environment
-variable of its upper-case name (or its alias), converted and validated by pydantic
-(``"10.9"`` is no integer, ``"0"`` and ``"false"`` are false), and a missing or invalid
-value fails the cold start with a :class:`ConfigurationError` naming the variable, not a
-KeyError deep in a request. Terraform sets these variables (see
-``infrastructure/modules/lambda_function``); the local runtime sets the same ones.
+Each settings class is a pydantic model read from the environment: a field comes from the variable of its
+upper-case name (or its alias), prefixed by the class's ``env_prefix``; a blank variable is taken as unset;
+pydantic converts and validates the text (``"10.9"`` is no integer, ``"0"`` and ``"false"`` are false), and a
+missing or invalid value fails the cold start with a :class:`ConfigurationError` naming the variable, not a
+KeyError deep in a request. Terraform sets these variables (see ``infrastructure/modules/lambda_function``); the
+local runtime sets the same ones.
+
+The variables are read here, not through pydantic-settings: its package imports every settings source it has
+(asyncio, argparse, python-dotenv, the cloud secret stores) whatever a class uses, about 30-70 ms of every
+function's cold start (docs/INFRASTRUCTURE.md, "Cold start"), for what this one loop does.
 
 Like the wire messages (``broadcast_shared.messages.wire``), the settings modules leave out
 ``from __future__ import annotations``, so pydantic reads their annotations as objects instead
 of compiling strings at every cold start.
 """
 
+import os
 from collections.abc import Mapping
-from typing import Annotated, Any, Self
+from typing import Annotated, ClassVar, Self
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 #: a setting that must be given and not be blank
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -26,28 +30,30 @@ class ConfigurationError(RuntimeError):
     """The function's environment lacks a setting it needs, or holds one it cannot use."""
 
 
-class EnvironmentSettings(BaseSettings):
+class EnvironmentSettings(BaseModel):
     """Settings read once from the environment; frozen, blank variables taken as unset."""
 
-    model_config = SettingsConfigDict(
-        frozen=True, extra="ignore", env_ignore_empty=True, str_strip_whitespace=True, populate_by_name=True
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", str_strip_whitespace=True, populate_by_name=True, validate_default=True
     )
+    #: what every variable's name starts with, before the field's name (or alias) in upper case
+    env_prefix: ClassVar[str] = ""
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Self:
         """The settings from ``os.environ``, or from ``env`` alone when given (tests)."""
+        env = os.environ if env is None else env
+        values: dict[str, str] = {}
+        for name, field in cls.model_fields.items():
+            key = str(field.validation_alias or name)
+            value = env.get(cls.env_prefix + key.upper(), "")
+            if value.strip():
+                values[key] = value
         try:
-            if env is None:
-                return cls()
-            values: dict[str, Any] = {}
-            for name, field in cls.model_fields.items():
-                variable = str(field.validation_alias or name).upper()
-                if env.get(variable, "").strip():
-                    values[str(field.validation_alias or name)] = env[variable]
             return cls.model_validate(values)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{str(error['loc'][0]).upper() if error['loc'] else '(settings)'}: {error['msg']}"
+                f"{cls.env_prefix + str(error['loc'][0]).upper() if error['loc'] else '(settings)'}: {error['msg']}"
                 for error in exc.errors(include_url=False)
             )
             raise ConfigurationError(f"environment variables: {problems}") from None

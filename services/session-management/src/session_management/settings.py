@@ -4,7 +4,6 @@ import json
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import NoDecode
 
 from broadcast_shared.capacity import CapacityPlan
 from broadcast_shared.config import NonEmpty, RouteSettings
@@ -23,7 +22,7 @@ class SessionSettings(RouteSettings):
     max_listeners_per_session: int = 5000
     #: the Amazon Translate custom terminologies a session may name (any other is refused: the account may hold
     #: terminologies of other products or customers)
-    allowed_terminologies: Annotated[frozenset[str], NoDecode] = frozenset()
+    allowed_terminologies: frozenset[str] = frozenset()
     #: sessions one speaker (token ``sub``) may create per hour, whatever the connection
     max_sessions_per_user_per_hour: int = 10
     #: every final of a session per language (the translation pipeline writes it; ``getTranscript`` reads it)
@@ -32,7 +31,7 @@ class SessionSettings(RouteSettings):
     transcript_retention_seconds: int = Field(default=7 * 86400, ge=1)
     #: the functions a talk's audio passes through, warmed by ``createSession`` (``broadcast_shared.warm_up``), each
     #: with the warm environments it wants at once (JSON, from ``platform.json``'s ``warm_ups.create_session``)
-    warm_up_functions: Annotated[dict[str, Annotated[int, Field(ge=1, le=4)]], NoDecode] = {}
+    warm_up_functions: dict[str, Annotated[int, Field(ge=1, le=4)]] = {}
     #: the translation pipeline, warmed by ``joinSession`` for a language's first listener
     translation_function_name: str = ""
     #: broadcastStateChanged broadcasts to a session's listeners per second at most; changes in between are
@@ -45,10 +44,10 @@ class SessionSettings(RouteSettings):
     control_queue_url: NonEmpty
     #: what the deployment's capacity (talks at once ``createSession`` admits) is derived from: the account quotas,
     #: the talk planned for, the measured throughput (JSON from Terraform, ``broadcast_shared.capacity``)
-    capacity_plan: Annotated[CapacityPlan, NoDecode] = CapacityPlan()
+    capacity_plan: CapacityPlan = CapacityPlan()
     #: USD per billing unit (JSON, name -> USD: Terraform decodes ``infrastructure/pricing/<region>.json``), for the
     #: estimated cost in ``sessionStatus`` (``broadcast_shared.pricing``)
-    prices: Annotated[dict[str, Annotated[float, Field(ge=0)]], NoDecode]
+    prices: dict[str, Annotated[float, Field(ge=0)]]
     #: listeners' questions (``askQuestion`` writes, ``markQuestion`` marks)
     questions_table: NonEmpty
     #: what translates a question into the session's source language: ``translate`` (Amazon Translate) or

@@ -1,10 +1,9 @@
 """The translation pipeline's settings, read from the environment once per execution environment."""
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import NoDecode
 
 from broadcast_shared.config import EnvironmentSettings, NonEmpty
 
@@ -23,7 +22,7 @@ class TranslationSettings(EnvironmentSettings):
     #: cached translations expire through DynamoDB TTL after this long
     cache_ttl_seconds: int = Field(default=7 * 86400, validation_alias="translation_cache_ttl_seconds")
     #: Polly voice per language, overriding the defaults (``POLLY_VOICES`` as JSON)
-    voices: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict, validation_alias="polly_voices")
+    voices: dict[str, str] = Field(default_factory=dict, validation_alias="polly_voices")
     #: Polly engine preference: neural where the voice has it, else standard
     prefer_neural: bool = Field(default=True, validation_alias="polly_prefer_neural")
     #: how long a final's speech may take, Polly's retries and the standard-voice fallback included; past it the
