@@ -1,6 +1,7 @@
 """The report after the talk: the audience sampled minute by minute, and the report the speaker gets at the end."""
 
 import json
+from decimal import Decimal
 
 from broadcast_shared.messages.outbound import AudienceSample, EndReason, SessionReport, Usage
 from broadcast_tools.artifacts import ROOT
@@ -125,6 +126,22 @@ def test_usage_counted_on_the_session_item_is_reported_and_priced_as_the_live_st
         + sent * PRICES["websocket_message"]["usd"]
     )
     assert report["estimatedCostUsd"] == round(by_hand, 4)
+
+
+def test_audio_the_worker_claimed_but_its_meter_has_not_added_yet_is_reported_and_priced(harness):
+    """A talk ended before the worker's meter flushed (it adds its usage at least once a minute): the audio of its
+    checkpoint is what Transcribe was sent."""
+    session_id = harness.speaker_with_session("spk")
+    harness.runtime.reports._sessions.update_item(
+        Key={"sessionId": session_id},
+        UpdateExpression="ADD usageAudioSeconds :metered SET audioOffset = :claimed",
+        ExpressionAttributeValues={":metered": 5, ":claimed": Decimal("20.3")},
+    )
+    ended = harness.runtime.departures.end_session(session_id, EndReason.SPEAKER_ENDED, "spk")
+    report = ReportService(harness.runtime).build(ended).to_wire()
+    assert report["audioSeconds"] == report["usage"]["audioSeconds"] == 20.3
+    transcription = 20.3 * PRICES["transcribe_streaming_second"]["usd"]
+    assert report["estimatedCostUsd"] >= round(transcription, 4) > 0
 
 
 def test_a_long_talks_report_fits_one_message_and_keeps_its_peak_sample():
