@@ -61,9 +61,9 @@ class ReportService:
         ended_at = ended.ended_at if ended.ended_at is not None else self._rt.clock.now()
         samples = self._reports.samples(ended.session_id)
         audio_seconds = self._reports.audio_seconds(ended.session_id)
-        # ...except the recognised audio: the worker's meter adds it to the session item at least once a minute, and
-        # its checkpoint at every chunk it claims. Transcribe bills what the worker streams, at least what it claimed:
-        # a report made as the talk ends would otherwise miss up to its last minute of audio (all of a short talk's).
+        # The worker's meter adds the recognised audio to the session item at least once a minute, its checkpoint
+        # moves at every chunk it claims. Transcribe bills what the worker streams, at least what it claimed: priced
+        # on the meter alone, a report made as the talk ends would miss up to its last minute (all of a short talk).
         billed = replace(ended, usage=replace(ended.usage, audio_seconds=max(ended.usage.audio_seconds, audio_seconds)))
         peaks: dict[str, int] = {}
         for sample in samples:
@@ -79,7 +79,7 @@ class ReportService:
             peak_listeners=max((sample.listeners for sample in samples), default=0),
             peak_listeners_by_language=dict(sorted(peaks.items())),
             listeners_over_time=samples,
-            # the cost meter's counts, as sessionStatus reports them (the session as read when it ended)...
+            # the cost meter's counts, as sessionStatus reports them (the session as read when it ended)
             usage=usage_so_far(billed),
             estimated_cost_usd=round(self._rt.prices.estimate(billed.usage), 4),
         )
