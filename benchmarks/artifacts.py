@@ -28,7 +28,7 @@ from broadcast_tools.artifacts import ROOT
 from broadcast_tools.build import build
 from broadcast_tools.platform_table import PlatformTable
 
-IMPORT_RUNS = 5
+IMPORT_RUNS = 7
 #: what the Lambda Python runtime has imported when it imports a handler: the modules of its runtime interface client
 #: (awslambdaric: ``bootstrap``, ``lambda_context``, ``lambda_runtime_client``, ``lambda_runtime_log_utils``,
 #: ``lambda_runtime_marshaller``) import these at their top, before ``bootstrap`` calls
@@ -64,8 +64,11 @@ def run() -> None:
 
     print(f"== import (cold-start) time per function, fresh interpreter, {IMPORT_RUNS} runs (target: p50 < 300 ms)")
     print(f"   after the Lambda runtime's own imports ({RUNTIME_IMPORTS}), as Lambda imports a handler:")
-    print("   wall clock, the median CPU time (a loaded machine inflates it less), and the median wall clock with")
-    print("   those imports counted too (the import into an empty interpreter)")
+    print("   wall clock, the median CPU time (a loaded machine inflates it less), that less the libraries'")
+    print("   together (the last line: what the platform's own modules add; the authorizer imports fewer), and the")
+    print("   median wall clock with the runtime's imports counted too (the import into an empty interpreter).")
+    print("   The runs go in rounds, one import of each function and of the libraries a round, so a busy spell of")
+    print("   the machine is shared out")
     table = PlatformTable.load()
     with tempfile.TemporaryDirectory() as scratch:
         paths = {}
@@ -74,16 +77,32 @@ def run() -> None:
             zipfile.ZipFile(dist / entry["path"]).extractall(target)
             paths[name] = str(target / "python") if (target / "python").is_dir() else str(target)
         runtime = _lambda_runtime(Path(scratch) / "runtime")
-        for key, function in sorted(table.functions.items()):
+        layers = [*(paths[layer] for layer in table.layers), runtime]
+        imports: dict[str, tuple[str, list[str], dict[str, str]]] = {
             # As on Lambda: the function's own artifact, then the layers.
-            search = [paths[function.artifact], *(paths[layer] for layer in table.layers)]
-            environment = table.artifacts[function.artifact].environment
-            wall, cpu, bare = _import_runs(function.handler_module, [*search, runtime], environment)
-            print(f"  {key:24s} {describe(wall)}   CPU {cpu:6.1f} ms   empty interpreter {bare:6.1f} ms")
+            key: (
+                function.handler_module,
+                [paths[function.artifact], *layers],
+                table.artifacts[function.artifact].environment,
+            )
+            for key, function in sorted(table.functions.items())
+        }
         # What every function imports before any of the platform's own code: the floor under the figures above.
+        imports.update({modules: (modules, layers, {}) for modules in LIBRARY_FLOOR})
+        samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in imports}
+        for _ in range(IMPORT_RUNS):
+            for name, (module, search, environment) in imports.items():
+                samples[name].append(_import_ms(module, search, environment))
+        floor = statistics.median(sample[1] for sample in samples[LIBRARY_FLOOR[-1]])
+        for key in sorted(table.functions):
+            wall, cpu, bare = _summary(samples[key])
+            print(
+                f"  {key:24s} {describe(wall)}   CPU {cpu:6.1f} ms ({cpu - floor:+6.1f})"
+                f"   empty interpreter {bare:6.1f} ms"
+            )
         print("   the libraries alone, from the same layer and runtime (no function's code):")
         for modules in LIBRARY_FLOOR:
-            wall, cpu, bare = _import_runs(modules, [*(paths[layer] for layer in table.layers), runtime], {})
+            wall, cpu, bare = _summary(samples[modules])
             print(f"  {modules:56s} p50 {statistics.median(wall):7.1f} ms   CPU {cpu:6.1f} ms   empty {bare:6.1f} ms")
 
 
@@ -103,10 +122,9 @@ def _lambda_runtime(target: Path) -> str:
     return str(target)
 
 
-def _import_runs(module: str, paths: list[str], environment: dict[str, str]) -> tuple[list[float], float, float]:
-    """``IMPORT_RUNS`` cold imports of ``module``: their wall-clock milliseconds, the median CPU milliseconds, and the
-    median wall-clock milliseconds with the runtime's own imports counted too."""
-    samples = [_import_ms(module, paths, environment) for _ in range(IMPORT_RUNS)]
+def _summary(samples: list[tuple[float, float, float]]) -> tuple[list[float], float, float]:
+    """Cold imports' wall-clock milliseconds, their median CPU milliseconds, and their median wall-clock milliseconds
+    with the runtime's own imports counted too."""
     return (
         [sample[0] for sample in samples],
         statistics.median(sample[1] for sample in samples),
