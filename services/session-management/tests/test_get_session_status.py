@@ -1,3 +1,4 @@
+import boto3
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,6 +58,23 @@ def test_status_prices_the_sessions_usage_kept_by_the_cost_meter(harness, settin
         + 5 * prices["websocket_message"]
     )
     assert status["estimatedCostUsd"] == round(by_hand, 4) == 0.522  # at the committed eu-west-1 prices
+
+
+def test_status_counts_the_audio_the_worker_claimed_before_its_meter_adds_it(harness, settings):
+    """The worker's meter adds its audio at least once a minute; its checkpoint moves at every chunk it claims."""
+    session_id = harness.speaker_with_session("spk")
+    harness.runtime.sessions.add_usage(session_id, SessionUsage(audio_seconds=5))
+    boto3.resource("dynamodb").Table(settings.sessions_table).update_item(
+        Key={"sessionId": session_id}, UpdateExpression="SET audioOffset = :a", ExpressionAttributeValues={":a": 45}
+    )
+    harness.send("spk", {"action": "getSessionStatus"})
+    status = harness.last("spk", "sessionStatus")
+    assert status["usage"]["audioSeconds"] == 45
+    assert status["estimatedCostUsd"] >= round(45 * settings.prices["transcribe_streaming_second"], 4) > 0
+    # Once the meter has added more than the checkpoint (a stream re-opened sends audio again), the meter's figure.
+    harness.runtime.sessions.add_usage(session_id, SessionUsage(audio_seconds=50))
+    harness.send("spk", {"action": "getSessionStatus"})
+    assert harness.last("spk", "sessionStatus")["usage"]["audioSeconds"] == 55
 
 
 def test_listener_cannot_ask_for_status(harness):

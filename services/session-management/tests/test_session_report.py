@@ -3,6 +3,8 @@
 import json
 from decimal import Decimal
 
+import boto3
+
 from broadcast_shared.messages.outbound import AudienceSample, EndReason, SessionReport, Usage
 from broadcast_tools.artifacts import ROOT
 from session_management.handlers import publish_periodic_status
@@ -132,7 +134,7 @@ def test_audio_the_worker_claimed_but_its_meter_has_not_added_yet_is_reported_an
     """A talk ended before the worker's meter flushed (it adds its usage at least once a minute): the audio of its
     checkpoint is what Transcribe was sent."""
     session_id = harness.speaker_with_session("spk")
-    harness.runtime.reports._sessions.update_item(
+    boto3.resource("dynamodb").Table(harness.runtime.settings.sessions_table).update_item(
         Key={"sessionId": session_id},
         UpdateExpression="ADD usageAudioSeconds :metered SET audioOffset = :claimed",
         ExpressionAttributeValues={":metered": 5, ":claimed": Decimal("20.3")},

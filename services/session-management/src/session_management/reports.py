@@ -15,7 +15,6 @@ as ``sessionStatus`` prices them (``broadcast_shared.pricing``).
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from broadcast_shared.messages.outbound import AudienceSample, SessionReport
@@ -61,10 +60,6 @@ class ReportService:
         ended_at = ended.ended_at if ended.ended_at is not None else self._rt.clock.now()
         samples = self._reports.samples(ended.session_id)
         audio_seconds = self._reports.audio_seconds(ended.session_id)
-        # The worker's meter adds the recognised audio to the session item at least once a minute, its checkpoint
-        # moves at every chunk it claims. Transcribe bills what the worker streams, at least what it claimed: priced
-        # on the meter alone, a report made as the talk ends would miss up to its last minute (all of a short talk).
-        billed = replace(ended, usage=replace(ended.usage, audio_seconds=max(ended.usage.audio_seconds, audio_seconds)))
         peaks: dict[str, int] = {}
         for sample in samples:
             for language, count in sample.languages.items():
@@ -80,8 +75,8 @@ class ReportService:
             peak_listeners_by_language=dict(sorted(peaks.items())),
             listeners_over_time=samples,
             # the cost meter's counts, as sessionStatus reports them (the session as read when it ended)
-            usage=usage_so_far(billed),
-            estimated_cost_usd=round(self._rt.prices.estimate(billed.usage), 4),
+            usage=usage_so_far(ended),
+            estimated_cost_usd=round(self._rt.prices.estimate(ended.billed_usage), 4),
         )
         return fitted(report)
 

@@ -35,8 +35,9 @@ def broadcast_state(session: Session) -> BroadcastState:
 
 
 def usage_so_far(session: Session) -> Usage:
-    """What the session has been billed on so far, as the cost meter added it to its item."""
-    usage = session.usage
+    """What the session has been billed on so far, as the cost meter added it to its item (its recognised audio at
+    least what the worker has claimed: ``Session.billed_usage``)."""
+    usage = session.billed_usage
     return Usage(
         audio_seconds=round(usage.audio_seconds, 1),
         translated_characters=usage.translated_characters,
@@ -56,7 +57,7 @@ def session_status(session: Session, reason: UpdateReason, now: float, prices: P
         timestamp=now,
         update_reason=reason,
         usage=usage_so_far(session),
-        estimated_cost_usd=round(prices.estimate(session.usage), 4),
+        estimated_cost_usd=round(prices.estimate(session.billed_usage), 4),
     )
 
 
