@@ -26,6 +26,7 @@ from broadcast_client.captions import Captions
 from broadcast_client.connection import ClientFailed, NotAnswered, describe, url_for
 from broadcast_client.keepalive import HEARTBEAT_SECONDS, MAX_HEARTBEAT_SECONDS, GaveUp, Reconnects, heartbeats
 from broadcast_client.speaker import command_message
+from tests.support.messages import MESSAGE_MODELS
 from tests.support.running_platform import RunningPlatform
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +82,33 @@ def test_url_and_message_lines():
         }
     )
     assert "2 listeners [es 1, fr 1]" in line
+
+
+#: server messages the command-line clients never print as a line: handled on their own (``audio`` saved,
+#: ``transcriptPage`` replayed, ``sessionCreated`` announced by the speaker), never printed (``heartbeatAck``), or
+#: answers to actions the clients do not send (``askQuestion``, ``markQuestion``)
+NOT_PRINTED = {"audio", "transcriptPage", "sessionCreated", "heartbeatAck", "questionReceived", "questionMarked"}
+
+
+@pytest.mark.parametrize("kind", sorted(set(MESSAGE_MODELS) - NOT_PRINTED))
+def test_every_message_a_cli_client_prints_is_a_readable_line_not_json(kind):
+    assert not describe({"type": kind}).startswith("{"), f"{kind} is printed as raw JSON: describe it"
+
+
+def test_the_speaker_cli_prints_the_report_in_figures():
+    report = {
+        "type": "sessionReport",
+        "sessionId": "gentle-beaver-4982",
+        "durationSeconds": 25,
+        "audioSeconds": 20.3,
+        "peakListeners": 2,
+        "peakListenersByLanguage": {"es": 1, "fr": 1},
+        "usage": {"audioSeconds": 20.3, "translatedCharacters": 488, "spokenCharacters": 344, "messagesSent": 20},
+        "estimatedCostUsd": 0.021,
+    }
+    first, second = describe(report).splitlines()
+    assert first == "report for gentle-beaver-4982: 25 s, 20.3 s of audio, peak 2 listeners [es 1, fr 1]"
+    assert "488 characters translated" in second and "estimated cost $0.021" in second
 
 
 def test_the_cli_listener_says_which_voice_spoke_a_final_or_that_its_speech_was_unavailable():

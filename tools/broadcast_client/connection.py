@@ -55,11 +55,35 @@ def describe(message: dict[str, Any]) -> str:
         )
     if kind == "sessionEnded":
         return f"session {message.get('sessionId')} ended ({message.get('reason')})"
-    if kind in ("transcript", "translation"):
-        marker = "…" if message.get("isPartial") else "."
-        language = message.get("language", "src")
-        return f"[{language}] {message.get('text')}{marker}"
+    if kind == "speakerReconnecting":
+        return f"the speaker's connection dropped: waiting up to {message.get('graceSeconds')} s for them to come back"
+    if kind == "speakerReconnected":
+        return "the speaker is back"
+    if kind == "languageChanged":
+        return f"now in {message.get('targetLanguage')}"
+    if kind == "connectionRefresh":
+        return f"the connection closes in {message.get('secondsRemaining')} s: {message.get('message')}"
+    if kind == "sessionReport":
+        return report_lines(message)
+    if kind == "question":
+        original = f" ({message.get('language')}: {message.get('text')})" if message.get("translated") else ""
+        return f"question {message.get('questionId')}: {message.get('translatedText')}{original}"
     return json.dumps(message)
+
+
+def report_lines(report: dict[str, Any]) -> str:
+    """The ``sessionReport`` a speaker gets after ``endSession``, in a few lines."""
+    peaks = ", ".join(f"{k} {v}" for k, v in report.get("peakListenersByLanguage", {}).items()) or "none"
+    usage = report.get("usage", {})
+    return "\n".join(
+        (
+            f"report for {report.get('sessionId')}: {report.get('durationSeconds')} s, "
+            f"{report.get('audioSeconds')} s of audio, peak {report.get('peakListeners')} listeners [{peaks}]",
+            f"  usage: {usage.get('audioSeconds')} s recognised, {usage.get('translatedCharacters')} characters "
+            f"translated, {usage.get('spokenCharacters')} spoken, {usage.get('messagesSent')} messages; "
+            f"estimated cost ${report.get('estimatedCostUsd')} (--json prints the whole report)",
+        )
+    )
 
 
 def emit(message: dict[str, Any], raw: bool) -> None:
