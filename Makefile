@@ -121,4 +121,4 @@ cost: build ## A short talk through the local platform, its billable counts, pri
 
 clean: ## Stop the moto servers make dev/apply started, remove build outputs and local state
 	@if [ -x $(PYTHON) ]; then $(PYTHON) -m broadcast_tools.emulator stop-all; fi
-	rm -rf dist .build .terraform-env .local
+	rm -rf dist web/dist .build .terraform-env .local
