@@ -14,11 +14,28 @@ def url_for(base: str, **query: str) -> str:
     return f"{base}{'&' if '?' in base else '?'}{urlencode(query)}"
 
 
+#: the messages whose line is their fields in a sentence (a field the message lacks reads None)
+LINES = {
+    "error": "error {code}: {message}",
+    "listenerCountChanged": "listeners: {listenerCount}",
+    "sessionEnded": "session {sessionId} ended ({reason})",
+    "speakerReconnecting": "the speaker's connection dropped: waiting up to {graceSeconds} s for them to come back",
+    "speakerReconnected": "the speaker is back",
+    "languageChanged": "now in {targetLanguage}",
+    "connectionRefresh": "the connection closes in {secondsRemaining} s: {message}",
+}
+
+
+class _Fields(dict[str, Any]):
+    def __missing__(self, key: str) -> None:
+        return None
+
+
 def describe(message: dict[str, Any]) -> str:
     """One readable line for a server message."""
     kind = message.get("type", "?")
-    if kind == "error":
-        return f"error {message.get('code')}: {message.get('message')}"
+    if kind in LINES:
+        return LINES[kind].format_map(_Fields(message))
     if kind == "translation":
         marks = "…" if message.get("isPartial") else ""
         marks += "" if message.get("translated", True) else " (untranslated)"
@@ -46,23 +63,11 @@ def describe(message: dict[str, Any]) -> str:
             f"{'muted' if state.get('isMuted') else 'speech on'}, volume {state.get('volume')}"
             f"{delayed if state.get('captionsDelayed') else ''}"
         )
-    if kind == "listenerCountChanged":
-        return f"listeners: {message.get('listenerCount')}"
     if kind == "sessionJoined":
         return (
             f"joined {message.get('sessionId')} in {message.get('targetLanguage')} "
             f"(speaker: {message.get('sourceLanguage')})"
         )
-    if kind == "sessionEnded":
-        return f"session {message.get('sessionId')} ended ({message.get('reason')})"
-    if kind == "speakerReconnecting":
-        return f"the speaker's connection dropped: waiting up to {message.get('graceSeconds')} s for them to come back"
-    if kind == "speakerReconnected":
-        return "the speaker is back"
-    if kind == "languageChanged":
-        return f"now in {message.get('targetLanguage')}"
-    if kind == "connectionRefresh":
-        return f"the connection closes in {message.get('secondsRemaining')} s: {message.get('message')}"
     if kind == "sessionReport":
         return report_lines(message)
     if kind == "question":
