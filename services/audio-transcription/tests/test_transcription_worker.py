@@ -206,14 +206,20 @@ def test_a_resumed_speaker_gets_its_transcripts_on_the_new_connection_at_once(ha
     assert final["text"] == "c0 c1 c2 c3"
 
 
-def test_paused_chunks_advance_the_audio_offset_but_are_not_transcribed(harness, build):
+def test_paused_chunks_advance_the_audio_offset_but_are_not_transcribed_nor_counted_heard(harness, build):
     session_id = harness.speaker_with_session()
     recognizer = EchoRecognizer()
-    transcriber = SessionTranscriber(session_id, deps_of(build(recognizer)))
+    deps = deps_of(build(recognizer))
+    transcriber = SessionTranscriber(session_id, deps)
     paused = chunk(session_id, 1).model_copy(update={"pcm": b"", "measurement": None})
     transcriber.add([("1", chunk(session_id, 0)), ("2", paused), ("3", chunk(session_id, 2))])
     transcriber.close()
     assert recognizer.finished == ["c0 c2"]
+    # The checkpoint's heard audio is what was streamed: what sessionStatus prices before the meter adds it.
+    checkpoint = deps.checkpoints.get(session_id)
+    assert (checkpoint.offset, checkpoint.heard) == pytest.approx((3 * CHUNK_SECONDS, 2 * CHUNK_SECONDS))
+    session = harness.runtime.sessions.get(session_id)
+    assert session is not None and session.billed_usage.audio_seconds == pytest.approx(2 * CHUNK_SECONDS)
 
 
 def streamed(audio_harness, kinesis, audio_stream: str, chunks: int) -> list[dict]:

@@ -65,7 +65,7 @@ def test_status_counts_the_audio_the_worker_claimed_before_its_meter_adds_it(har
     session_id = harness.speaker_with_session("spk")
     harness.runtime.sessions.add_usage(session_id, SessionUsage(audio_seconds=5))
     boto3.resource("dynamodb").Table(settings.sessions_table).update_item(
-        Key={"sessionId": session_id}, UpdateExpression="SET audioOffset = :a", ExpressionAttributeValues={":a": 45}
+        Key={"sessionId": session_id}, UpdateExpression="SET audioHeard = :a", ExpressionAttributeValues={":a": 45}
     )
     harness.send("spk", {"action": "getSessionStatus"})
     status = harness.last("spk", "sessionStatus")

@@ -136,7 +136,7 @@ def test_audio_the_worker_claimed_but_its_meter_has_not_added_yet_is_reported_an
     session_id = harness.speaker_with_session("spk")
     boto3.resource("dynamodb").Table(harness.runtime.settings.sessions_table).update_item(
         Key={"sessionId": session_id},
-        UpdateExpression="ADD usageAudioSeconds :metered SET audioOffset = :claimed",
+        UpdateExpression="ADD usageAudioSeconds :metered SET audioOffset = :claimed, audioHeard = :claimed",
         ExpressionAttributeValues={":metered": 5, ":claimed": Decimal("20.3")},
     )
     ended = harness.runtime.departures.end_session(session_id, EndReason.SPEAKER_ENDED, "spk")

@@ -4,7 +4,8 @@ A worker claims chunks before it transcribes them: it moves ``audioSequence`` fr
 the value it last saw to the last chunk it is about to send, in one conditional
 write. Two workers can therefore never transcribe the same chunk: the one whose claim
 fails has been overtaken and lets the session go. ``audioOffset`` (seconds of audio
-before the next chunk) keeps segment times continuous across workers, and
+before the next chunk) keeps segment times continuous across workers, ``audioHeard`` the seconds of it that
+carried audio (what is streamed to the recogniser: ``sessionStatus`` prices it before the cost meter adds it), and
 ``audioRecord`` (the Kinesis sequence number of the last chunk claimed) tells a
 redelivered record from a chunk the speaker sent twice.
 
@@ -27,6 +28,9 @@ class Checkpoint:
     sequence: int = -1
     offset: float = 0.0
     record: str = ""
+    #: of ``offset``, the seconds that carried audio (a chunk accepted while the broadcast was paused carries none):
+    #: what the worker streams to the recogniser, which status and report price before the cost meter has added it
+    heard: float = 0.0
 
     def read_before(self, record: str) -> bool:
         """Whether a Kinesis record (same shard) was already read by an earlier worker."""
@@ -45,12 +49,17 @@ class CheckpointRepository:
     def get(self, session_id: str) -> Checkpoint:
         item = self._table.get_item(
             Key={"sessionId": session_id},
-            ProjectionExpression="audioSequence, audioOffset, audioRecord",
+            ProjectionExpression="audioSequence, audioOffset, audioRecord, audioHeard",
             ConsistentRead=True,
         ).get("Item")
         if not item or "audioSequence" not in item:
             return Checkpoint()
-        return Checkpoint(int(item["audioSequence"]), float(item.get("audioOffset", 0)), item.get("audioRecord", ""))
+        return Checkpoint(
+            int(item["audioSequence"]),
+            float(item.get("audioOffset", 0)),
+            item.get("audioRecord", ""),
+            float(item.get("audioHeard", 0)),
+        )
 
     def claim(self, session_id: str, previous: Checkpoint, claimed: Checkpoint) -> bool:
         """Move the checkpoint from ``previous`` to ``claimed``; False when someone else moved it."""
@@ -59,6 +68,7 @@ class CheckpointRepository:
             ":sequence": claimed.sequence,
             ":offset": dynamo_number(claimed.offset),
             ":record": claimed.record,
+            ":heard": dynamo_number(claimed.heard),
         }
         if previous.sequence < 0:
             condition += "attribute_not_exists(audioSequence)"
@@ -69,7 +79,8 @@ class CheckpointRepository:
             if_condition_holds(
                 self._table.update_item,
                 Key={"sessionId": session_id},
-                UpdateExpression="SET audioSequence = :sequence, audioOffset = :offset, audioRecord = :record",
+                UpdateExpression="SET audioSequence = :sequence, audioOffset = :offset, audioRecord = :record, "
+                "audioHeard = :heard",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
             )

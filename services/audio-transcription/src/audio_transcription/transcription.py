@@ -180,7 +180,8 @@ class SessionTranscriber:
             return
         offset = self._offset + sum(chunk.duration for _, chunk in ready)
         last_record = max([self._checkpoint.record, *(record for record, _ in ready)], key=lambda r: int(r or 0))
-        claimed = Checkpoint(ready[-1][1].sequence, offset, last_record)
+        heard = self._checkpoint.heard + sum(chunk.duration for _, chunk in ready if not chunk.paused)
+        claimed = Checkpoint(ready[-1][1].sequence, offset, last_record, heard)
         if not self._deps.checkpoints.claim(self.session_id, self._checkpoint, claimed):
             logger.warning("another worker has taken this session over", extra={"session_id": self.session_id})
             metrics.add_metric(name="SessionsTakenOver", unit=MetricUnit.Count, value=1)

@@ -83,8 +83,9 @@ class Session:
     passcode_hash: str | None = field(default=None, repr=False)
     #: what the session has been billed on so far (the cost meter's counts, added as they are flushed)
     usage: SessionUsage = field(default_factory=SessionUsage)
-    #: seconds of the session's audio the transcription worker has claimed (its checkpoint, at every chunk)
-    audio_offset: float = 0.0
+    #: seconds of audio the transcription worker has claimed and streams to the recogniser (its checkpoint's
+    #: ``audioHeard``, moved at every chunk it claims; paused chunks carry no audio)
+    audio_heard: float = 0.0
     #: the speaker closed the session to questions (``setQuestions``)
     questions_closed: bool = False
     #: the transcription worker holds the captions back: Transcribe's concurrent-stream quota refused the stream
@@ -100,12 +101,12 @@ class Session:
 
     @property
     def billed_usage(self) -> SessionUsage:
-        """:attr:`usage`, its recognised audio at least :attr:`audio_offset`: the worker's meter adds the audio it
-        streamed at least once a minute, its checkpoint moves at every chunk, and Transcribe bills what it streams,
-        at least what it claimed (a 20-s talk ended at once had 0.0 s metered)."""
-        if self.audio_offset <= self.usage.audio_seconds:
+        """:attr:`usage`, its recognised audio at least :attr:`audio_heard`: the worker's meter adds the audio it
+        streamed at least once a minute, its checkpoint moves at every chunk, and Transcribe bills what it streams
+        (a 20-s talk ended at once had 0.0 s metered)."""
+        if self.audio_heard <= self.usage.audio_seconds:
             return self.usage
-        return replace(self.usage, audio_seconds=self.audio_offset)
+        return replace(self.usage, audio_seconds=self.audio_heard)
 
     @property
     def caption_languages(self) -> frozenset[str]:
@@ -142,7 +143,7 @@ class Session:
             presenter=item.get("presenter"),
             passcode_hash=item.get("passcodeHash"),
             usage=SessionUsage.from_item(item),
-            audio_offset=float(item.get("audioOffset", 0)),
+            audio_heard=float(item.get("audioHeard", 0)),
             questions_closed=bool(item.get("questionsClosed", False)),
             captions_delayed=bool(item.get("captionsDelayed", False)),
         )
