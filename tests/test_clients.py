@@ -95,6 +95,13 @@ def test_every_message_a_cli_client_prints_is_a_readable_line_not_json(kind):
     assert not describe({"type": kind}).startswith("{"), f"{kind} is printed as raw JSON: describe it"
 
 
+def test_the_cli_listener_names_the_talk_it_joined():
+    joined = {"type": "sessionJoined", "sessionId": "s-1", "targetLanguage": "es", "sourceLanguage": "en"}
+    assert describe(joined) == "joined s-1 in es (speaker: en)"
+    titled = {**joined, "title": "Budget 2027", "presenter": "Ana Ruiz"}
+    assert describe(titled) == "joined s-1 in es (speaker: en): Budget 2027, by Ana Ruiz"
+
+
 def test_the_speaker_cli_prints_the_report_in_figures():
     report = {
         "type": "sessionReport",

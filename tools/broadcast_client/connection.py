@@ -64,9 +64,11 @@ def describe(message: dict[str, Any]) -> str:
             f"{delayed if state.get('captionsDelayed') else ''}"
         )
     if kind == "sessionJoined":
+        talk = f": {message['title']}" if message.get("title") else ""
+        talk += f", by {message['presenter']}" if message.get("presenter") else ""
         return (
             f"joined {message.get('sessionId')} in {message.get('targetLanguage')} "
-            f"(speaker: {message.get('sourceLanguage')})"
+            f"(speaker: {message.get('sourceLanguage')}){talk}"
         )
     if kind == "sessionReport":
         return report_lines(message)
