@@ -104,7 +104,7 @@ def test_usage_counted_on_the_session_item_is_reported_and_priced_as_the_live_st
     session_id = harness.speaker_with_session("spk")
     listeners(harness, session_id, es=1)
     # As the cost meter's flushes add them to the session item (broadcast_shared.pricing.USAGE_ATTRIBUTES).
-    harness.runtime.reports._sessions.update_item(
+    boto3.resource("dynamodb").Table(harness.runtime.settings.sessions_table).update_item(
         Key={"sessionId": session_id},
         UpdateExpression="ADD usageAudioSeconds :audio, usageSpokenCharacters :spoken, "
         "usageNeuralCharacters :spoken, usageMessagesSent :sent, usageMessageUnits :sent SET audioOffset = :audio",

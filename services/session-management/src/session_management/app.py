@@ -95,9 +95,7 @@ class SessionRuntime(Runtime):
         """Each session's audience samples and report, beside its transcripts (``session_management.reports``)."""
         from broadcast_shared.repositories.reports import ReportsRepository
 
-        return ReportsRepository(
-            self.dynamodb.Table(self.settings.transcripts_table), self.dynamodb.Table(self.settings.sessions_table)
-        )
+        return ReportsRepository(self.dynamodb.Table(self.settings.transcripts_table))
 
     @cached_property
     def questions(self) -> QuestionsRepository:

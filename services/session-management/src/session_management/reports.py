@@ -59,7 +59,6 @@ class ReportService:
     def build(self, ended: Session) -> SessionReport:
         ended_at = ended.ended_at if ended.ended_at is not None else self._rt.clock.now()
         samples = self._reports.samples(ended.session_id)
-        audio_seconds = self._reports.audio_seconds(ended.session_id)
         peaks: dict[str, int] = {}
         for sample in samples:
             for language, count in sample.languages.items():
@@ -70,7 +69,7 @@ class ReportService:
             started_at=ended.created_at,
             ended_at=ended_at,
             duration_seconds=max(int(ended_at - ended.created_at), 0),
-            audio_seconds=round(audio_seconds, 3),
+            audio_seconds=round(ended.audio_offset, 3),
             peak_listeners=max((sample.listeners for sample in samples), default=0),
             peak_listeners_by_language=dict(sorted(peaks.items())),
             listeners_over_time=samples,

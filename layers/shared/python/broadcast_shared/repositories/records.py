@@ -83,8 +83,9 @@ class Session:
     passcode_hash: str | None = field(default=None, repr=False)
     #: what the session has been billed on so far (the cost meter's counts, added as they are flushed)
     usage: SessionUsage = field(default_factory=SessionUsage)
-    #: seconds of audio the transcription worker has claimed and streams to the recogniser (its checkpoint's
-    #: ``audioHeard``, moved at every chunk it claims; paused chunks carry no audio)
+    #: seconds of the session's audio the transcription worker has claimed (its checkpoint's ``audioOffset``, paused
+    #: chunks included), and of them those it streams to the recogniser (``audioHeard``: paused chunks carry no audio)
+    audio_offset: float = 0.0
     audio_heard: float = 0.0
     #: the speaker closed the session to questions (``setQuestions``)
     questions_closed: bool = False
@@ -143,6 +144,7 @@ class Session:
             presenter=item.get("presenter"),
             passcode_hash=item.get("passcodeHash"),
             usage=SessionUsage.from_item(item),
+            audio_offset=float(item.get("audioOffset", 0)),
             audio_heard=float(item.get("audioHeard", 0)),
             questions_closed=bool(item.get("questionsClosed", False)),
             captions_delayed=bool(item.get("captionsDelayed", False)),

@@ -8,8 +8,6 @@ Both live in the transcripts table, under partition keys no language code spells
   change, the periodic status, the end), and a write that would not raise it changes nothing.
 - ``<sessionId>#report``, sort key ``report``: the report sent to the speaker when the session ended, as its JSON
   text (``report``).
-
-The audio checkpoint is read from its sessions item (``audioOffset``).
 """
 
 from __future__ import annotations
@@ -29,9 +27,8 @@ MINUTE_DIGITS = 6
 
 
 class ReportsRepository:
-    def __init__(self, transcripts_table: Any, sessions_table: Any) -> None:
+    def __init__(self, transcripts_table: Any) -> None:
         self._table = transcripts_table
-        self._sessions = sessions_table
 
     def sample(self, session_id: str, minute: int, at: float, languages: dict[str, int], expires_at: int) -> bool:
         """Record ``languages`` (listeners per language) as the minute's audience if it is the largest yet seen
@@ -84,16 +81,6 @@ class ReportsRepository:
             Key={"sessionLanguage": _partition(session_id, REPORT), "position": REPORT}, ConsistentRead=True
         ).get("Item")
         return json.loads(item["report"]) if item else None
-
-    def audio_seconds(self, session_id: str) -> float:
-        """Seconds of the session's audio the transcription worker has taken (its checkpoint)."""
-        item = (
-            self._sessions.get_item(
-                Key={"sessionId": session_id}, ProjectionExpression="audioOffset", ConsistentRead=True
-            ).get("Item")
-            or {}
-        )
-        return float(item.get("audioOffset", 0))
 
 
 def _sample(item: dict[str, Any]) -> AudienceSample:
