@@ -352,14 +352,14 @@ variable "account_quotas" {
 }
 
 variable "talk_profile" {
-  description = "The talk the capacity is planned for (docs/CAPACITY.md): listened languages and listeners per talk, finals a minute (make bench's continuous speech: about 11 for fluent speech), partial captions per second per language (the worker's PARTIAL_RATE_PER_SECOND), the speaker's audio messages per second (200 ms chunks) and heartbeats per connection per minute. More languages or listeners per talk than planned use the quotas faster: the capacity metric counts the languages actually listened to."
+  description = "The talk the capacity is planned for (docs/CAPACITY.md): listened languages and listeners per talk, finals a minute (make bench's continuous speech: about 11 for fluent speech), partial captions per second per language (the worker's PARTIAL_RATE_PER_SECOND), the speaker's audio messages per second (200 ms chunks) and heartbeats per connection per minute (the clients send one every 4 minutes). More languages or listeners per talk than planned use the quotas faster: the capacity metric counts the languages actually listened to."
   type = object({
     listened_languages        = optional(number, 5)
     listeners                 = optional(number, 1000)
     finals_per_minute         = optional(number, 11)
     partials_per_second       = optional(number, 0.6)
     audio_messages_per_second = optional(number, 5)
-    heartbeats_per_minute     = optional(number, 1)
+    heartbeats_per_minute     = optional(number, 0.25)
   })
   default = {}
 

@@ -14,7 +14,7 @@ def test_default_quotas_carry_eight_talks_of_five_languages_bound_by_polly_neura
     # speech: 11 x 5 / 60 = 0.9167 neural calls/s per talk; 8 TPS / 0.9167 = 8.7 -> 8 talks
     # recognition: one stream per talk; 25 streams -> 25 talks
     # translate-segment: 5 lanes x ceil(1000 / 5 / 250) = 1 slice -> 5 per talk; 100 reserved -> 20 talks
-    # API Gateway: 1000 x (0.6 + 11/60) + 5 + 1001 / 60 = 805.0 requests/s per talk; 10,000 -> 12 talks
+    # API Gateway: 1000 x (0.6 + 11/60) + 5 + 1001 x 0.25 / 60 = 792.5 requests/s per talk; 10,000 -> 12 talks
     capacity = derive(CapacityPlan())
     assert capacity.bounds == {
         Bound.SPEECH: 8,
@@ -88,7 +88,7 @@ def test_the_capacity_fits_every_quota_and_one_more_talk_exceeds_the_binding_one
     capacity = derive(plan)
     speech = finals * languages / 60
     invocations = languages * math.ceil(listeners / languages / 250)
-    api = listeners * (0.6 + finals / 60) + 5 + (listeners + 1) / 60
+    api = listeners * (0.6 + finals / 60) + 5 + (listeners + 1) * 0.25 / 60  # a heartbeat every 4 minutes
     demand = {
         Bound.SPEECH: (speech, neural),
         Bound.RECOGNITION: (1, streams),

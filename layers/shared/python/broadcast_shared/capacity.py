@@ -61,8 +61,8 @@ class TalkProfile(_Frozen):
     partials_per_second: Annotated[float, Field(ge=0)] = 0.6
     #: the speaker's ``sendAudio`` messages per second (200 ms chunks)
     audio_messages_per_second: Annotated[float, Field(ge=0)] = 5
-    #: ``heartbeat`` messages per connection per minute (the clients send one a minute)
-    heartbeats_per_minute: Annotated[float, Field(ge=0)] = 1
+    #: ``heartbeat`` messages per connection per minute (the clients send one every 4 minutes)
+    heartbeats_per_minute: Annotated[float, Field(ge=0)] = 0.25
     #: listeners one ``translate-segment`` invocation posts to (the pipeline's ``FANOUT_SLICE_SIZE``)
     listeners_per_fanout_invocation: PositiveCount = 250
 
