@@ -127,7 +127,7 @@ class AccountQuotas(EnvironmentSettings):
     polly_neural_tps: float = Field(default=8.0, ge=0)
     polly_neural_burst: float = Field(default=10.0, ge=1)
     polly_standard_tps: float = Field(default=80.0, ge=0)
-    polly_standard_burst: float = Field(default=80.0, ge=1)
+    polly_standard_burst: float = Field(default=100.0, ge=1)
     #: off by default: Amazon Translate publishes no TranslateText rate
     translate_tps: float = Field(default=0.0, ge=0)
     translate_burst: float = Field(default=1.0, ge=1)
