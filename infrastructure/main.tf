@@ -261,7 +261,7 @@ locals {
     reconcile_counts = merge(local.membership_access, {
       FindSessions = { actions = ["dynamodb:Scan"], resources = [module.tables.tables["sessions"].arn] }
     })
-    # The only reader of the transcripts table (the translation pipeline is its only writer).
+    # Reads the segments the translation pipeline keeps in the transcripts table.
     get_transcript = merge(local.session_access, {
       ReadTranscripts = { actions = ["dynamodb:Query"], resources = [module.tables.tables["transcripts"].arn] }
     })

@@ -218,7 +218,7 @@ variable "point_in_time_recovery" {
 }
 
 variable "deletion_protection" {
-  description = "Deletion protection on every table."
+  description = "Deletion protection on every table and on the user pool."
   type        = bool
   default     = false
 }
