@@ -249,6 +249,74 @@ def test_calls_an_interrupted_apply_left_in_flight_never_reach_the_emptied_emula
     assert sync.reset and sync.instance == emulator.instance(endpoint) != before
 
 
+#: a terraform whose first apply fails as Terraform prints a create sent twice (``FAILURE``), and whose imports exit
+#: with ``IMPORT_EXIT``; it writes down each command it ran
+FIRST_APPLY_FAILING = """#!/bin/sh
+echo "$@" >> commands
+[ "$1" = import ] && exit "$IMPORT_EXIT"
+[ "$1" = apply ] || exit 0
+if [ "$(grep -c '^apply' commands)" -le 1 ]; then printf '%s\\n' "$FAILURE"; exit 1; fi
+echo "Apply complete! Resources: 3 added, 0 changed, 0 destroyed."
+"""
+#: the end of a real `make dev` apply that met a create sent twice (2026-12-07), colours and box drawing as printed
+PRINTED_CREATED_TWICE = (
+    "\x1b[31m╷\x1b[0m\x1b[0m\n"
+    "\x1b[31m│\x1b[0m \x1b[0m\x1b[1m\x1b[31mError: \x1b[0m\x1b[0m\x1b[1mcreating IAM Role "
+    "(speech-broadcast-local-send-audio): operation error IAM: CreateRole, https response error StatusCode: 409, "
+    "RequestID: WKdq, EntityAlreadyExists: Role with name speech-broadcast-local-send-audio already exists.\x1b[0m\n"
+    "\x1b[31m│\x1b[0m \x1b[0m\n"
+    '\x1b[31m│\x1b[0m \x1b[0m\x1b[0m  with module.function["send_audio"].aws_iam_role.this,\n'
+    "\x1b[31m│\x1b[0m \x1b[0m  on ../../infrastructure/modules/lambda_function/main.tf line 26, in resource "
+    '"aws_iam_role" "this":\n'
+    "\x1b[31m╵\x1b[0m\x1b[0m\n"
+)
+
+
+@pytest.mark.parametrize("import_exit", [0, 1], ids=["imported", "import refused"])
+def test_a_create_sent_twice_is_taken_into_the_state_and_the_apply_goes_on_in_the_same_server(
+    ours, tmp_path, monkeypatch, capsys, import_exit
+):
+    endpoint, _ = ours
+    fake = tmp_path / "bin" / "terraform"
+    fake.parent.mkdir()
+    fake.write_text(FIRST_APPLY_FAILING)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAILURE", PRINTED_CREATED_TWICE)
+    monkeypatch.setenv("IMPORT_EXIT", str(import_exit))
+    directory = terraform.workdir("local", base=tmp_path / "workdirs")
+    before = emulator.instance(endpoint)
+    emptied_just_before = terraform.LocalSync(before, in_step=False, reset=True)
+    code = terraform.run("local", "apply", [], None, endpoint, base=tmp_path / "workdirs", sync=emptied_just_before)
+
+    assert code == 0
+    commands = (directory / "commands").read_text().splitlines()
+    imports = [command for command in commands if command.startswith("import ")]
+    applies = [command.split() for command in commands if command.startswith("apply ")]
+    assert len(imports) == 1 and imports[0].startswith("import -input=false ")
+    assert imports[0].endswith(' module.function["send_audio"].aws_iam_role.this speech-broadcast-local-send-audio')
+    assert 'taking module.function["send_audio"].aws_iam_role.this into the state' in capsys.readouterr().err
+    assert len(applies) == 2
+    if import_exit == 0:  # the rest of the apply, into the same server, from the state it wrote
+        assert "-refresh=false" in applies[1]
+        assert emulator.instance(endpoint) == before
+    else:  # as before: everything again, into a new server
+        assert "-refresh=false" not in applies[1]
+        assert emulator.instance(endpoint) != before
+    assert (directory / terraform.APPLIED_TO).read_text() == emulator.instance(endpoint)
+
+
+def test_only_creates_of_resources_imported_by_name_are_taken_into_the_state():
+    assert terraform.created_twice_by_name(PRINTED_CREATED_TWICE) == [
+        ('module.function["send_audio"].aws_iam_role.this', "speech-broadcast-local-send-audio")
+    ]
+    queue = PRINTED_CREATED_TWICE.replace("aws_iam_role.this", "aws_sqs_queue.this")
+    assert terraform.created_twice_by_name(queue) == [], "a queue's import id is its URL, not the name in the error"
+    unexplained = PRINTED_CREATED_TWICE + "Error: creating Lambda Function (x): StatusCode: 409\n"
+    assert terraform.created_twice_by_name(unexplained) == [], "an error without its resource's address"
+    assert terraform.created_twice_by_name(CREATED_TWICE) == [], "no address at all"
+
+
 #: a terraform whose applies fail as one that met a create it had sent twice does (``FAILURE``), once or always
 APPLY_FAILING = """#!/bin/sh
 [ "$1" = apply ] || exit 0

@@ -90,6 +90,21 @@ EARLIER_APPLY_WAIT_SECONDS = 600.0
 #: moto server had already carried out a second time (seen twice in two days of CI runs, under load: a role, and a
 #: function that answered only after 5 minutes, "already exists" in a server emptied just before the apply).
 CREATED_TWICE = re.compile(r"StatusCode: 409|already exists?\b", re.IGNORECASE)
+#: One of those failures as Terraform prints it: the provider's "creating <kind> (<id>)", then the resource's address.
+CREATE_FAILED = re.compile(r"Error: creating [^(\n]*\((?P<id>[^)\n]+)\)[^\n]*\n(?:.*\n){0,3}?.*?with (?P<address>\S+),")
+#: The resources whose import id is the name the provider's error gives: what a create sent twice left in the server is
+#: taken into the state, and the apply goes on in the same server instead of applying everything again in a new one.
+IMPORTED_BY_NAME = frozenset(
+    {
+        "aws_cloudwatch_log_group",
+        "aws_cloudwatch_metric_alarm",
+        "aws_dynamodb_table",
+        "aws_iam_role",
+        "aws_kinesis_stream",
+        "aws_lambda_function",
+    }
+)
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def forget_local_state(directory: Path) -> None:
@@ -335,7 +350,24 @@ def run(
     # A local apply's output is kept (and shown as it comes, unless quiet) to recognise a create sent twice.
     code, failure = _run([terraform, *tail, *extra], directory, environ, quiet, started, keep=local_apply)
     if code and local_apply and sync is not None and sync.reset and sync.instance is not None and endpoint:
-        if CREATED_TWICE.search(failure):
+        created_twice = created_twice_by_name(failure)
+        if created_twice:
+            # Nothing the state did not create was there: what the error names is the provider's own first create.
+            print(
+                "terraform apply ENV=local met what it had just created (the provider sent a create twice): taking "
+                f"{', '.join(address for address, _ in created_twice)} into the state and applying once more",
+                file=sys.stderr,
+                flush=True,
+            )
+            imports = [
+                [terraform, "import", "-input=false", *variables(env, endpoint, root), *pair] for pair in created_twice
+            ]
+            if all(_run(command, directory, environ, quiet=True)[0] == 0 for command in imports):
+                # The state was written by this apply into this very server: nothing to refresh.
+                code, failure = _run(
+                    [terraform, *tail, "-refresh=false", *extra], directory, environ, quiet, started, keep=True
+                )
+        if code and CREATED_TWICE.search(failure):
             # Nothing the state did not create was there (a moto server of ours, emptied just before): once more,
             # into a new server, where no call of this apply can land twice.
             print(
@@ -354,6 +386,21 @@ def run(
             (directory / APPLIED_TO).write_text(sync.instance)
             (directory / APPLIED_INPUTS).write_text(inputs)
     return code
+
+
+def created_twice_by_name(failure: str) -> list[tuple[str, str]]:
+    """The (address, import id) of each create that failed in ``failure`` as one sent twice does, when every one of
+    them is of a resource imported by its name (``IMPORTED_BY_NAME``); [] when any is not (or none is there)."""
+    text = ANSI_ESCAPE.sub("", failure).replace("│", " ")
+    if not CREATED_TWICE.search(text):
+        return []
+    found = [(match["address"], match["id"]) for match in CREATE_FAILED.finditer(text)]
+    errors = text.count("Error: ")
+    if not found or len(found) != errors:
+        return []
+    if any(address.split(".")[-2] not in IMPORTED_BY_NAME for address, _ in found):
+        return []
+    return found
 
 
 def _run(
