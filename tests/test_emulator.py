@@ -249,14 +249,14 @@ def test_calls_an_interrupted_apply_left_in_flight_never_reach_the_emptied_emula
     assert sync.reset and sync.instance == emulator.instance(endpoint) != before
 
 
-#: a terraform whose first apply fails as Terraform prints a create sent twice (``FAILURE``), and whose imports exit
-#: with ``IMPORT_EXIT``; it writes down each command it ran
-FIRST_APPLY_FAILING = """#!/bin/sh
+#: a terraform whose first ``FAILING_APPLIES`` applies fail as Terraform prints a create sent twice (``FAILURE``); it
+#: writes down each command it ran, and the import blocks each apply found
+APPLY_FAILING_PRINTED = """#!/bin/sh
 echo "$@" >> commands
-[ "$1" = import ] && exit "$IMPORT_EXIT"
 [ "$1" = apply ] || exit 0
-if [ "$(grep -c '^apply' commands)" -le 1 ]; then printf '%s\\n' "$FAILURE"; exit 1; fi
-echo "Apply complete! Resources: 3 added, 0 changed, 0 destroyed."
+cat created_twice_imports.tf >> imports 2>/dev/null
+if [ "$(grep -c '^apply' commands)" -le "$FAILING_APPLIES" ]; then printf '%s\\n' "$FAILURE"; exit 1; fi
+echo "Apply complete! Resources: 1 imported, 3 added, 0 changed, 0 destroyed."
 """
 #: the end of a real `make dev` apply that met a create sent twice (2026-12-07), colours and box drawing as printed
 PRINTED_CREATED_TWICE = (
@@ -272,36 +272,40 @@ PRINTED_CREATED_TWICE = (
 )
 
 
-@pytest.mark.parametrize("import_exit", [0, 1], ids=["imported", "import refused"])
-def test_a_create_sent_twice_is_taken_into_the_state_and_the_apply_goes_on_in_the_same_server(
-    ours, tmp_path, monkeypatch, capsys, import_exit
+@pytest.mark.parametrize("failing", [1, 2], ids=["imported", "twice again"])
+def test_a_create_sent_twice_is_imported_and_the_apply_goes_on_in_the_same_server(
+    ours, tmp_path, monkeypatch, capsys, failing
 ):
     endpoint, _ = ours
     fake = tmp_path / "bin" / "terraform"
     fake.parent.mkdir()
-    fake.write_text(FIRST_APPLY_FAILING)
+    fake.write_text(APPLY_FAILING_PRINTED)
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
     monkeypatch.setenv("FAILURE", PRINTED_CREATED_TWICE)
-    monkeypatch.setenv("IMPORT_EXIT", str(import_exit))
+    monkeypatch.setenv("FAILING_APPLIES", str(failing))
     directory = terraform.workdir("local", base=tmp_path / "workdirs")
     before = emulator.instance(endpoint)
     emptied_just_before = terraform.LocalSync(before, in_step=False, reset=True)
     code = terraform.run("local", "apply", [], None, endpoint, base=tmp_path / "workdirs", sync=emptied_just_before)
 
     assert code == 0
-    commands = (directory / "commands").read_text().splitlines()
-    imports = [command for command in commands if command.startswith("import ")]
-    applies = [command.split() for command in commands if command.startswith("apply ")]
-    assert len(imports) == 1 and imports[0].startswith("import -input=false ")
-    assert imports[0].endswith(' module.function["send_audio"].aws_iam_role.this speech-broadcast-local-send-audio')
-    assert 'taking module.function["send_audio"].aws_iam_role.this into the state' in capsys.readouterr().err
-    assert len(applies) == 2
-    if import_exit == 0:  # the rest of the apply, into the same server, from the state it wrote
-        assert "-refresh=false" in applies[1]
-        assert emulator.instance(endpoint) == before
-    else:  # as before: everything again, into a new server
-        assert "-refresh=false" not in applies[1]
+    applies = [
+        command.split() for command in (directory / "commands").read_text().splitlines() if command[:6] == "apply "
+    ]
+    assert (directory / "imports").read_text() == (
+        'import {\n  to = module.function["send_audio"].aws_iam_role.this\n'
+        '  id = "speech-broadcast-local-send-audio"\n}\n'
+    ), "the second apply, and it alone, found the import block"
+    assert not (directory / terraform.CREATED_TWICE_IMPORTS).exists()
+    assert "-refresh=false" in applies[1], "the state was written into this very server"
+    shown = capsys.readouterr().err
+    assert 'taking module.function["send_audio"].aws_iam_role.this into the state' in shown
+    if failing == 1:  # the rest of the apply, into the same server
+        assert len(applies) == 2 and emulator.instance(endpoint) == before
+    else:  # as before: everything again, into a new server, without the import
+        assert len(applies) == 3 and "-refresh=false" not in applies[2]
+        assert "applying once more, into a new moto server" in shown
         assert emulator.instance(endpoint) != before
     assert (directory / terraform.APPLIED_TO).read_text() == emulator.instance(endpoint)
 

@@ -50,6 +50,7 @@ def workdir(env: str, root: Path = ROOT, base: Path | None = None) -> Path:
     for entry in target.iterdir():
         if entry.is_symlink() and entry.name not in wanted:
             entry.unlink()
+    (target / CREATED_TWICE_IMPORTS).unlink(missing_ok=True)  # left by an apply that was killed
     # The committed lock file pins the provider; init may add this machine's hashes to the copy.
     lock = infra / LOCK_FILE
     if lock.exists() and (
@@ -105,6 +106,8 @@ IMPORTED_BY_NAME = frozenset(
     }
 )
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+#: In the local working directory while an apply goes on after a create sent twice: its import blocks.
+CREATED_TWICE_IMPORTS = "created_twice_imports.tf"
 
 
 def forget_local_state(directory: Path) -> None:
@@ -359,14 +362,20 @@ def run(
                 file=sys.stderr,
                 flush=True,
             )
-            imports = [
-                [terraform, "import", "-input=false", *variables(env, endpoint, root), *pair] for pair in created_twice
-            ]
-            if all(_run(command, directory, environ, quiet=True)[0] == 0 for command in imports):
+            # Import blocks, applied with the rest: `terraform import` refuses a configuration whose for_each keys
+            # wait on resources this apply has not created yet (the route permissions' function names).
+            (directory / CREATED_TWICE_IMPORTS).write_text(
+                "".join(
+                    f"import {{\n  to = {address}\n  id = {json.dumps(id_)}\n}}\n" for address, id_ in created_twice
+                )
+            )
+            try:
                 # The state was written by this apply into this very server: nothing to refresh.
                 code, failure = _run(
                     [terraform, *tail, "-refresh=false", *extra], directory, environ, quiet, started, keep=True
                 )
+            finally:
+                (directory / CREATED_TWICE_IMPORTS).unlink(missing_ok=True)
         if code and CREATED_TWICE.search(failure):
             # Nothing the state did not create was there (a moto server of ours, emptied just before): once more,
             # into a new server, where no call of this apply can land twice.
