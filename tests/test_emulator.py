@@ -318,6 +318,8 @@ def test_only_creates_of_resources_imported_by_name_are_taken_into_the_state():
     assert terraform.created_twice_by_name(queue) == [], "a queue's import id is its URL, not the name in the error"
     unexplained = PRINTED_CREATED_TWICE + "Error: creating Lambda Function (x): StatusCode: 409\n"
     assert terraform.created_twice_by_name(unexplained) == [], "an error without its resource's address"
+    other = PRINTED_CREATED_TWICE.replace("StatusCode: 409", "StatusCode: 400").replace("already exists", "is invalid")
+    assert terraform.created_twice_by_name(PRINTED_CREATED_TWICE + other) == [], "another error beside it"
     assert terraform.created_twice_by_name(CREATED_TWICE) == [], "no address at all"
 
 

@@ -91,8 +91,9 @@ EARLIER_APPLY_WAIT_SECONDS = 600.0
 #: moto server had already carried out a second time (seen twice in two days of CI runs, under load: a role, and a
 #: function that answered only after 5 minutes, "already exists" in a server emptied just before the apply).
 CREATED_TWICE = re.compile(r"StatusCode: 409|already exists?\b", re.IGNORECASE)
-#: One of those failures as Terraform prints it: the provider's "creating <kind> (<id>)", then the resource's address.
-CREATE_FAILED = re.compile(r"Error: creating [^(\n]*\((?P<id>[^)\n]+)\)[^\n]*\n(?:.*\n){0,3}?.*?with (?P<address>\S+),")
+#: In one of Terraform's errors, a failed create: the provider's "creating <kind> (<id>)" and the resource's address.
+CREATE_FAILED = re.compile(r"^creating [^(\n]*\((?P<id>[^)\n]+)\)")
+ERROR_ADDRESS = re.compile(r"^\s*with (?P<address>\S+),$", re.MULTILINE)
 #: The resources whose import id is the name the provider's error gives: what a create sent twice left in the server is
 #: taken into the state, and the apply goes on in the same server instead of applying everything again in a new one.
 IMPORTED_BY_NAME = frozenset(
@@ -400,15 +401,14 @@ def run(
 def created_twice_by_name(failure: str) -> list[tuple[str, str]]:
     """The (address, import id) of each create that failed in ``failure`` as one sent twice does, when every one of
     them is of a resource imported by its name (``IMPORTED_BY_NAME``); [] when any is not (or none is there)."""
-    text = ANSI_ESCAPE.sub("", failure).replace("│", " ")
-    if not CREATED_TWICE.search(text):
-        return []
-    found = [(match["address"], match["id"]) for match in CREATE_FAILED.finditer(text)]
-    errors = text.count("Error: ")
-    if not found or len(found) != errors:
-        return []
-    if any(address.split(".")[-2] not in IMPORTED_BY_NAME for address, _ in found):
-        return []
+    found = []
+    for error in ANSI_ESCAPE.sub("", failure).replace("│", " ").split("Error: ")[1:]:
+        create, address = CREATE_FAILED.match(error), ERROR_ADDRESS.search(error)
+        if not (create and address and CREATED_TWICE.search(error)):
+            return []
+        if address["address"].split(".")[-2] not in IMPORTED_BY_NAME:
+            return []
+        found.append((address["address"], create["id"]))
     return found
 
 
