@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -249,15 +250,35 @@ def test_calls_an_interrupted_apply_left_in_flight_never_reach_the_emptied_emula
     assert sync.reset and sync.instance == emulator.instance(endpoint) != before
 
 
-#: a terraform whose first ``FAILING_APPLIES`` applies fail as Terraform prints a create sent twice (``FAILURE``); it
-#: writes down each command it ran, and the import blocks each apply found
-APPLY_FAILING_PRINTED = """#!/bin/sh
+#: a terraform whose first ``FAILING_APPLIES`` applies fail with ``FAILURE`` (a create sent twice, as Terraform prints
+#: it, or another error); it writes down each command it ran, and the import blocks each apply found
+FAILING_TERRAFORM = """#!/bin/sh
 echo "$@" >> commands
 [ "$1" = apply ] || exit 0
 cat created_twice_imports.tf >> imports 2>/dev/null
 if [ "$(grep -c '^apply' commands)" -le "$FAILING_APPLIES" ]; then printf '%s\\n' "$FAILURE"; exit 1; fi
-echo "Apply complete! Resources: 1 imported, 3 added, 0 changed, 0 destroyed."
+echo "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
 """
+
+
+def _failing_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str, failing: int) -> Path:
+    """Put ``FAILING_TERRAFORM`` first on PATH, failing ``failing`` applies with ``failure``: the local working
+    directory it runs in."""
+    fake = tmp_path / "bin" / "terraform"
+    fake.parent.mkdir()
+    fake.write_text(FAILING_TERRAFORM)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAILURE", failure)
+    monkeypatch.setenv("FAILING_APPLIES", str(failing))
+    return terraform.workdir("local", base=tmp_path / "workdirs")
+
+
+def _applies(directory: Path) -> list[list[str]]:
+    """The applies the stand-in terraform ran in ``directory``, each as its arguments."""
+    return [command.split() for command in (directory / "commands").read_text().splitlines() if command[:6] == "apply "]
+
+
 #: the end of a real `make dev` apply that met a create sent twice (2026-12-07), colours and box drawing as printed
 PRINTED_CREATED_TWICE = (
     "\x1b[31m╷\x1b[0m\x1b[0m\n"
@@ -277,22 +298,13 @@ def test_a_create_sent_twice_is_imported_and_the_apply_goes_on_in_the_same_serve
     ours, tmp_path, monkeypatch, capsys, failing
 ):
     endpoint, _ = ours
-    fake = tmp_path / "bin" / "terraform"
-    fake.parent.mkdir()
-    fake.write_text(APPLY_FAILING_PRINTED)
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
-    monkeypatch.setenv("FAILURE", PRINTED_CREATED_TWICE)
-    monkeypatch.setenv("FAILING_APPLIES", str(failing))
-    directory = terraform.workdir("local", base=tmp_path / "workdirs")
+    directory = _failing_terraform(tmp_path, monkeypatch, PRINTED_CREATED_TWICE, failing)
     before = emulator.instance(endpoint)
     emptied_just_before = terraform.LocalSync(before, in_step=False, reset=True)
     code = terraform.run("local", "apply", [], None, endpoint, base=tmp_path / "workdirs", sync=emptied_just_before)
 
     assert code == 0
-    applies = [
-        command.split() for command in (directory / "commands").read_text().splitlines() if command[:6] == "apply "
-    ]
+    applies = _applies(directory)
     assert (directory / "imports").read_text() == (
         'import {\n  to = module.function["send_audio"].aws_iam_role.this\n'
         '  id = "speech-broadcast-local-send-audio"\n}\n'
@@ -323,13 +335,6 @@ def test_only_creates_of_resources_imported_by_name_are_taken_into_the_state():
     assert terraform.created_twice_by_name(CREATED_TWICE) == [], "no address at all"
 
 
-#: a terraform whose applies fail as one that met a create it had sent twice does (``FAILURE``), once or always
-APPLY_FAILING = """#!/bin/sh
-[ "$1" = apply ] || exit 0
-echo x >> applies
-if [ "$(wc -l < applies)" -le "$FAILING_APPLIES" ]; then echo "$FAILURE"; exit 1; fi
-echo "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
-"""
 CREATED_TWICE = (
     "Error: creating IAM Role (speech-broadcast-local-set-volume): operation error IAM: CreateRole, https response "
     "error StatusCode: 409, RequestID: 34yZ, EntityAlreadyExists: Role with name speech-broadcast-local-set-volume "
@@ -352,14 +357,7 @@ def test_an_apply_that_met_what_it_had_just_created_runs_once_more_into_a_new_se
     ours, tmp_path, monkeypatch, capsys, failure, failing, applies, code, quiet
 ):
     endpoint, _ = ours
-    fake = tmp_path / "bin" / "terraform"
-    fake.parent.mkdir()
-    fake.write_text(APPLY_FAILING)
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
-    monkeypatch.setenv("FAILURE", failure)
-    monkeypatch.setenv("FAILING_APPLIES", str(failing))
-    directory = terraform.workdir("local", base=tmp_path / "workdirs")
+    directory = _failing_terraform(tmp_path, monkeypatch, failure, failing)
     before = emulator.instance(endpoint)
     emptied_just_before = terraform.LocalSync(before, in_step=False, reset=True)
 
@@ -370,7 +368,7 @@ def test_an_apply_that_met_what_it_had_just_created_runs_once_more_into_a_new_se
         == code
     )
 
-    assert (directory / "applies").read_text().count("x") == applies
+    assert len(_applies(directory)) == applies
     retried = applies == 2
     shown = capsys.readouterr()
     assert ("applying once more, into a new moto server" in shown.err) is retried
