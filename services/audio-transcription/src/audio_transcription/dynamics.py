@@ -2,10 +2,10 @@
 
 ``measure`` (:mod:`audio_transcription.measurement`, numpy) runs in ``sendAudio`` on every
 chunk (it is stateless: chunks of one session may land on different execution environments)
-and the chunk carries its :class:`ChunkMeasurement` on the stream. ``DynamicsTracker`` runs in
-the transcription worker, which sees a session's chunks in order, and smooths the measurements
-into :class:`EmotionDynamics` for the spans of audio segments cover. It is plain Python over
-a few hundred numbers per chunk, so the worker never imports numpy (about 35 ms of its cold start).
+and the chunk carries its :class:`~audio_transcription.chunks.ChunkMeasurement` on the stream.
+``DynamicsTracker`` runs in the transcription worker, which sees a session's chunks in order, and smooths
+the measurements into :class:`EmotionDynamics` for the spans of audio segments cover. It is plain Python
+over a few hundred numbers per chunk, so the worker never imports numpy (about 35 ms of its cold start).
 
 Mapping (documented in docs/ARCHITECTURE.md):
 
@@ -24,35 +24,12 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
-from typing import Annotated
 
-from pydantic import Field, PlainSerializer
-
+from audio_transcription.chunks import SILENCE_DBFS, VOICED_DBFS, ChunkMeasurement
 from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, EmotionDynamics
-from broadcast_shared.messages.wire import WireModel
 
-SILENCE_DBFS = -96.0
-VOICED_DBFS = -45.0
 #: the speaking-rate envelope's smoothing: a moving mean over this many 10 ms frames
 SMOOTHING_FRAMES = 5
-
-
-def _rounded(digits: int) -> PlainSerializer:
-    """A float written to the stream with ``digits`` decimals (the record stays small; the worker needs no more)."""
-    return PlainSerializer(lambda value: round(value, digits), return_type=float, when_used="json")
-
-
-class ChunkMeasurement(WireModel):
-    """One chunk, measured (``sendAudio`` writes it into the chunk's record, the worker reads it). ``frame_db`` is
-    the 10 ms energy envelope in dBFS."""
-
-    duration: Annotated[float, _rounded(4)]
-    rms_dbfs: Annotated[float, _rounded(2)]
-    clipped_fraction: Annotated[float, _rounded(5), Field(alias="clipped")]
-    #: share of the spectrum's energy above 4 kHz (near zero: audio upsampled from 8 kHz)
-    high_band_ratio: Annotated[float, _rounded(6), Field(alias="highBand")]
-    pitch_hz: Annotated[float, _rounded(1)] | None = None
-    frame_db: tuple[Annotated[float, _rounded(1)], ...]
 
 
 class DynamicsTracker:

@@ -10,8 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from audio_transcription.chunks import AudioChunk
-from audio_transcription.dynamics import ChunkMeasurement
+from audio_transcription.chunks import AudioChunk, ChunkMeasurement
 from audio_transcription.measurement import measure
 from audio_transcription.settings import BYTES_PER_SAMPLE, AudioSettings, pcm_seconds
 from broadcast_shared.clock import Clock

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from audio_transcription.dynamics import SILENCE_DBFS, VOICED_DBFS, ChunkMeasurement
+from audio_transcription.chunks import SILENCE_DBFS, VOICED_DBFS, ChunkMeasurement
 from audio_transcription.settings import SAMPLE_RATE
 
 FRAME = SAMPLE_RATE // 100  # 10 ms

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from audio_transcription.dynamics import ChunkMeasurement
+from audio_transcription.chunks import ChunkMeasurement
 from broadcast_shared.messages.outbound import QualityIssue
 
 MESSAGES = {
