@@ -413,3 +413,21 @@ def test_the_listener_exits_1_with_a_line_on_stderr_when_it_gives_up(capsys):
     code = listener.main([*LISTENER_ARGS, "--url", "ws://127.0.0.1:9/local", "--give-up-after", "0"])
     assert code == 1
     assert "broadcast-listener: gave up after 0 s without a connection" in capsys.readouterr().err
+
+
+def test_broadcast_talk_makes_a_fluent_talk_as_long_as_asked_and_refuses_a_negative_pause(tmp_path):
+    talk = ROOT / ".venv" / "bin" / "broadcast-talk"
+    out = tmp_path / "long.wav"
+    done = subprocess.run(
+        [talk, out, "Good morning everyone.", "--seconds", "6", "--pause", "0.2"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    with wave.open(str(out)) as made:
+        assert (made.getframerate(), made.getnchannels(), made.getsampwidth()) == (SAMPLE_RATE, 1, 2)
+        seconds = made.getnframes() / SAMPLE_RATE
+    # the sentence (about 1.5 s) and its 0.2 s pause, over and over: at least the 6 s asked, under one copy more
+    assert 6.0 <= seconds < 9.0
+    refused = subprocess.run([talk, tmp_path / "x.wav", "--pause", "-1"], capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert "--pause must be 0 or more" in refused.stderr
+    assert not (tmp_path / "x.wav").exists()

@@ -2,6 +2,7 @@
 
     python -m broadcast_tools.speech talk.wav            # the test talk, 16 kHz mono
     python -m broadcast_tools.speech out.wav "Any text."
+    python -m broadcast_tools.speech long.wav --seconds 300 --pause 0.2   # a fluent five-minute talk
 
 The tests stream this through the platform and compare the final transcripts with
 :data:`TALK` (word error rate, :func:`word_error_rate`).
@@ -56,12 +57,12 @@ def synthesize(text: str, pause_seconds: float = 0.6) -> bytes:
     return np.concatenate(pieces).round().astype("<i2").tobytes()
 
 
-def continuous_talk(seconds: float, pause_seconds: float = 0.2) -> tuple[bytes, str]:
-    """A speaker who hardly pauses: :data:`TALK` over and over, ``pause_seconds`` after each sentence
+def continuous_talk(seconds: float, pause_seconds: float = 0.2, text: str = TALK) -> tuple[bytes, str]:
+    """A speaker who hardly pauses: ``text`` over and over, ``pause_seconds`` after each sentence
     and between copies, for at least ``seconds``; the PCM and the text it says."""
-    talk = synthesize(TALK, pause_seconds)
+    talk = synthesize(text, pause_seconds)
     copies = max(1, math.ceil(seconds * SAMPLE_RATE * 2 / len(talk)))
-    return talk * copies, " ".join([TALK] * copies)
+    return talk * copies, " ".join([text] * copies)
 
 
 def write_wav(path: Path, pcm: bytes) -> None:
@@ -92,8 +93,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="speech", description=__doc__)
     parser.add_argument("output", type=Path)
     parser.add_argument("text", nargs="?", default=TALK)
+    parser.add_argument(
+        "--pause", type=float, default=0.6, help="seconds of silence after each sentence (a fluent speaker: 0.2)"
+    )
+    parser.add_argument("--seconds", type=float, help="say the text over and over for at least this long")
     args = parser.parse_args(argv)
-    pcm = synthesize(args.text)
+    if args.pause < 0 or (args.seconds is not None and args.seconds <= 0):
+        parser.error("--pause must be 0 or more and --seconds more than 0")
+    if args.seconds is None:
+        pcm = synthesize(args.text, args.pause)
+    else:
+        pcm, _ = continuous_talk(args.seconds, args.pause, args.text)
     write_wav(args.output, pcm)
     print(f"{args.output}: {len(pcm) / 2 / SAMPLE_RATE:.1f} s of speech")
 
