@@ -9,14 +9,17 @@ import signal
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from broadcast_tools import emulator, terraform
 from broadcast_tools.artifacts import ROOT
 from tests.support.aws_emulator import REGION
-from tests.support.deployment import emulator_client
+from tests.support.deployment import emulator_client, emulator_options
 from tests.support.ports import free_port
 from tests.support.terminal import as_in_a_terminal
 from tests.support.waiting import eventually
@@ -54,6 +57,49 @@ def test_an_emulator_this_tool_did_not_start_has_no_known_instance(state):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_dynamodb_conditional_writes_and_transactions_are_atomic_under_concurrent_requests(state):
+    """moto's DynamoDB, unlocked, let two conditional puts of one key both succeed and failed transactions beside
+    other writes with a 500; the server ``make dev`` starts answers DynamoDB one request at a time."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    emulator.start_moto(port, detach=True)
+    dynamodb = boto3.client(
+        "dynamodb",
+        **{**emulator_options(endpoint), "config": Config(retries={"max_attempts": 1}, max_pool_connections=64)},
+    )
+    dynamodb.create_table(
+        TableName="race",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for i in range(500):  # a transaction copies the table to roll back from: a larger table races longer
+        dynamodb.put_item(TableName="race", Item={"pk": {"S": f"filler-{i}"}})
+
+    def claim(slot: int) -> bool:
+        try:
+            dynamodb.put_item(
+                TableName="race", Item={"pk": {"S": f"slot-{slot}"}}, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def transact(n: int) -> None:
+        dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": "race", "Item": {"pk": {"S": f"tx-{n}"}}}}])
+
+    def put(n: int) -> None:
+        dynamodb.put_item(TableName="race", Item={"pk": {"S": f"put-{n}"}})
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        claims = [pool.submit(claim, slot) for slot in range(40) for _ in range(4)]
+        writes = [pool.submit(transact, n) for n in range(60)] + [pool.submit(put, n) for n in range(200)]
+        failed = [str(write.exception()) for write in writes if write.exception() is not None]
+        won = sum(claim.result() for claim in claims)
+    assert failed == []
+    assert won == 40, "each slot claimed exactly once"
 
 
 def _workdir_in_step_with(directory, instance: str) -> None:
