@@ -429,5 +429,5 @@ def test_broadcast_talk_makes_a_fluent_talk_as_long_as_asked_and_refuses_a_negat
     assert 6.0 <= seconds < 9.0
     refused = subprocess.run([talk, tmp_path / "x.wav", "--pause", "-1"], capture_output=True, text=True)
     assert refused.returncode == 2
-    assert "--pause must be 0 or more" in refused.stderr
+    assert "broadcast-talk: error: --pause must be 0 or more" in refused.stderr
     assert not (tmp_path / "x.wav").exists()

@@ -90,7 +90,7 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="speech", description=__doc__)
+    parser = argparse.ArgumentParser(prog="broadcast-talk", description=__doc__)
     parser.add_argument("output", type=Path)
     parser.add_argument("text", nargs="?", default=TALK)
     parser.add_argument(
