@@ -12,14 +12,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.config import Config
 
 from broadcast_tools import emulator, terraform
 from broadcast_tools.artifacts import ROOT
 from tests.support.aws_emulator import REGION
-from tests.support.deployment import emulator_client, emulator_options
+from tests.support.deployment import emulator_client
 from tests.support.ports import free_port
 from tests.support.terminal import as_in_a_terminal
 from tests.support.waiting import eventually
@@ -65,10 +64,7 @@ def test_dynamodb_conditional_writes_and_transactions_are_atomic_under_concurren
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     emulator.start_moto(port, detach=True)
-    dynamodb = boto3.client(
-        "dynamodb",
-        **{**emulator_options(endpoint), "config": Config(retries={"max_attempts": 1}, max_pool_connections=64)},
-    )
+    dynamodb = emulator_client("dynamodb", endpoint, Config(retries={"max_attempts": 1}, max_pool_connections=64))
     dynamodb.create_table(
         TableName="race",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],

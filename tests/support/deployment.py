@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
@@ -28,8 +29,8 @@ def emulator_options(endpoint: str) -> dict[str, str]:
     }
 
 
-def emulator_client(service: str, endpoint: str) -> Any:
-    return boto3.client(service, **emulator_options(endpoint))
+def emulator_client(service: str, endpoint: str, config: Config | None = None) -> Any:
+    return boto3.client(service, config=config, **emulator_options(endpoint))
 
 
 #: the local deployment's translation cache (Terraform's name for it)
