@@ -89,7 +89,8 @@ LOCAL_PARALLELISM = 32
 EARLIER_APPLY_WAIT_SECONDS = 600.0
 #: What a failed local apply says when it met something it had just created itself: the provider sent a create the
 #: moto server had already carried out a second time ("already exists" in a server emptied just before the apply; 3 of
-#: 21 fresh applies on 2026-12-07, not only under load: docs/LOCAL.md).
+#: 21 fresh applies on 2026-12-07, before the server sent each answer in one write: docs/LOCAL.md). Kept as the way
+#: out should any cause send a create twice again.
 CREATED_TWICE = re.compile(r"StatusCode: 409|already exists?\b", re.IGNORECASE)
 #: In one of Terraform's errors, a failed create: the provider's "creating <kind> (<id>)" and the resource's address.
 CREATE_FAILED = re.compile(r"^creating [^(\n]*\((?P<id>[^)\n]+)\)")
