@@ -165,7 +165,7 @@ def test_make_dev_serves_after_an_earlier_make_dev_was_interrupted_during_its_ap
     second = MakeDev(checkout, environ, "second")
     try:
         second.wait_for(lambda: "\nserving ws://" in second.text(), "serving line", timeout=900)
-        assert "emptied it, applying afresh" in second.text()
+        assert "started a new moto server there, applying afresh" in second.text()
         with urllib.request.urlopen(f"http://127.0.0.1:{environ['PORT']}/config.json", timeout=10) as answer:  # noqa: S310
             assert json.loads(answer.read())["webSocketUrl"].endswith(f":{environ['PORT']}/local")
     finally:

@@ -203,7 +203,8 @@ def sync_local(directory: Path, endpoint: str, wait: float = EARLIER_APPLY_WAIT_
                 "then run the command again"
             ) from error
     if unfinished or (directory / "terraform.tfstate").exists():  # a fresh checkout's first apply has none to drop
-        print(f"local state not known to match the emulator at {endpoint}: emptied it, applying afresh", flush=True)
+        done = "started a new moto server there" if unfinished else "emptied it"
+        print(f"local state not known to match the emulator at {endpoint}: {done}, applying afresh", flush=True)
     forget_local_state(directory)
     return LocalSync(instance, in_step=False, reset=True)
 
