@@ -12,8 +12,8 @@ process for every function's calls, is what limits the talks the local platform 
 Measured with DynamoDB conditional updates, reads and Kinesis puts (``docs/CAPACITY.md``, "Locally"): 2.75 ms of
 the server's CPU per request before, 2.30 ms after.
 
-And two things made as AWS does them: DynamoDB's requests are answered one at a time (:func:`serialize_dynamodb`), and
-each response leaves in one write (:func:`send_responses_whole`).
+And two things its clients rely on: DynamoDB's requests are answered one at a time, atomic as on AWS
+(:func:`serialize_dynamodb`), and each response leaves in one write (:func:`send_responses_whole`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.server import main
 from werkzeug.serving import WSGIRequestHandler
 
-#: a response up to this size (every answer Terraform's provider reads; a function's code from S3 is larger) leaves
+#: a response up to this size (any API answer; a function's code read from S3 is larger and leaves in pieces) leaves
 #: the server in one write, its status line, headers and body together
 RESPONSE_BUFFER_BYTES = 64 * 1024
 
