@@ -100,29 +100,50 @@ def test_dynamodb_conditional_writes_and_transactions_are_atomic_under_concurren
 
 #: in Linux's ``struct tcp_info`` (``TCP_INFO``): ``tcpi_data_segs_in``, how many segments with data a socket received
 TCPI_DATA_SEGS_IN = 152
+#: a DynamoDB ``ListTables`` as a client sends it (moto reads the service from the credential's scope), its body apart
+LIST_TABLES = (
+    b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"
+    b"Content-Type: application/x-amz-json-1.0\r\nAuthorization: AWS4-HMAC-SHA256 "
+    b"Credential=test/20261207/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\n"
+    b"Content-Length: 2\r\n"
+)
 
 
+def _answer(connection: socket.socket) -> bytes:
+    answer = b""
+    while chunk := connection.recv(65536):  # the server closes the connection after its answer
+        answer += chunk
+    return answer
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_INFO"), reason="TCP_INFO is Linux's")
 def test_each_response_reaches_the_client_in_one_piece(state):
     """werkzeug wrote a response's headers and its body apart; Terraform's provider, about once in a thousand
     requests, closed the connection having read only the headers and sent the request again (a create then met
     itself). The server ``make dev`` starts sends status line, headers and body in one write: one segment."""
     port = free_port()
     emulator.start_moto(port, detach=True)
-    list_tables = (
-        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"
-        b"Content-Type: application/x-amz-json-1.0\r\nAuthorization: AWS4-HMAC-SHA256 "
-        b"Credential=test/20261207/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\n"
-        b"Content-Length: 2\r\n\r\n{}"
-    )
     for _ in range(5):
-        with socket.create_connection(("127.0.0.1", port)) as connection:
-            connection.sendall(list_tables)
-            answer = b""
-            while chunk := connection.recv(65536):  # the server closes the connection after its answer
-                answer += chunk
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(LIST_TABLES + b"\r\n{}")
+            answer = _answer(connection)
             info = connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
         assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'{"TableNames": []}')
         assert int.from_bytes(info[TCPI_DATA_SEGS_IN : TCPI_DATA_SEGS_IN + 4], sys.byteorder) == 1
+
+
+def test_a_client_expecting_100_continue_gets_it_before_it_sends_the_body(state):
+    """The answer is buffered, the ``100 Continue`` is not: a client waiting for it is not kept waiting."""
+    port = free_port()
+    emulator.start_moto(port, detach=True)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(LIST_TABLES + b"Expect: 100-continue\r\n\r\n")
+        connection.settimeout(2)
+        assert connection.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        connection.settimeout(10)
+        connection.sendall(b"{}")
+        answer = _answer(connection).removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n")  # werkzeug writes it again
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'{"TableNames": []}')
 
 
 def _workdir_in_step_with(directory, instance: str) -> None:

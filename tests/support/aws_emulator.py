@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from moto.server import ThreadedMotoServer
 
-from broadcast_tools.moto_launcher import prepare
+from broadcast_tools.moto_launcher import prepare_server
 from tests.support.ports import free_port
 
 REGION = "eu-west-1"
@@ -20,9 +20,9 @@ ENVIRONMENT = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 def emulated_aws() -> Iterator[str]:
     """Start a moto server, point boto3 at it (``AWS_ENDPOINT_URL``, test credentials, the region) and yield its
     endpoint; stop it and restore the environment afterwards. It runs as ``make dev``'s does
-    (:func:`broadcast_tools.moto_launcher.prepare`: no request log, moto's module listing made once, DynamoDB's
+    (:func:`broadcast_tools.moto_launcher.prepare_server`: no request log, moto's module listing made once, DynamoDB's
     requests answered one at a time, each response in one write)."""
-    prepare()
+    prepare_server()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -23,7 +23,7 @@ from pathlib import Path
 from broadcast_tools.artifacts import ROOT
 
 STATE = ROOT / ".local" / "emulator"
-#: the module a moto server of ours runs (moto's server, quickened: broadcast_tools.moto_launcher)
+#: the module a moto server of ours runs (moto's server as broadcast_tools.moto_launcher.prepare_server changes it)
 LAUNCHER = "broadcast_tools.moto_launcher"
 
 
