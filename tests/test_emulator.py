@@ -178,10 +178,15 @@ def test_a_state_applied_into_this_emulator_is_kept(ours):
 
 
 @pytest.mark.parametrize(
-    "history",
-    ["interrupted apply", "applied into another emulator", "no record", "stale state lock"],
+    ("history", "done"),
+    [
+        ("interrupted apply", "started a new moto server there"),
+        ("applied into another emulator", "emptied it"),
+        ("no record", "emptied it"),
+        ("stale state lock", "started a new moto server there"),
+    ],
 )
-def test_a_state_not_known_to_match_empties_our_emulator_and_drops_the_state(ours, history, capsys):
+def test_a_state_not_known_to_match_empties_our_emulator_and_drops_the_state(ours, history, done, capsys):
     endpoint, directory = ours
     _workdir_in_step_with(directory, emulator.instance(endpoint))
     if history == "interrupted apply":  # a marker whose process is gone
@@ -195,8 +200,6 @@ def test_a_state_not_known_to_match_empties_our_emulator_and_drops_the_state(our
         (directory / terraform.STATE_LOCK_INFO).write_text('{"ID": "stale"}')
     sync = terraform.sync_local(directory, endpoint)
     assert sync.reset and not sync.in_step
-    unfinished = history in ("interrupted apply", "stale state lock")
-    done = "started a new moto server there" if unfinished else "emptied it"
     assert f"{done}, applying afresh" in capsys.readouterr().out, "the dropped state is reported"
     assert _log_groups(endpoint) == []
     assert not [path.name for path in directory.iterdir()], "state, record, marker and lock info are dropped"

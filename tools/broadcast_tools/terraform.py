@@ -194,6 +194,7 @@ def sync_local(directory: Path, endpoint: str, wait: float = EARLIER_APPLY_WAIT_
     if unfinished:
         # Calls an interrupted or failed apply sent may still be on their way through the server: a new one.
         instance = emulator.restart(endpoint)
+        done = "started a new moto server there"
     else:
         try:
             emulator.reset(endpoint)
@@ -202,8 +203,8 @@ def sync_local(directory: Path, endpoint: str, wait: float = EARLIER_APPLY_WAIT_
                 f"the moto server at {endpoint} did not empty itself ({error}); start a new one: make emulator-stop, "
                 "then run the command again"
             ) from error
+        done = "emptied it"
     if unfinished or (directory / "terraform.tfstate").exists():  # a fresh checkout's first apply has none to drop
-        done = "started a new moto server there" if unfinished else "emptied it"
         print(f"local state not known to match the emulator at {endpoint}: {done}, applying afresh", flush=True)
     forget_local_state(directory)
     return LocalSync(instance, in_step=False, reset=True)
