@@ -535,7 +535,7 @@ module "monitoring" {
   api                    = { id = module.websocket_api.api_id, stage = local.stage_name }
   application_alarms = {
     fanout-failures         = { metric = "FanOutFailed", service = "translation-pipeline", threshold = 0, description = "captions or speech could not be delivered to some listeners (not gone: failed)" }
-    segments-forward-failed = { metric = "SegmentsForwardFailed", service = "audio-transcription", threshold = 0, description = "the worker could not hand transcript segments to the translation function: listeners miss captions" }
+    segments-forward-failed = { metric = "SegmentsForwardFailed", service = "audio-transcription", threshold = 0, description = "the worker could not hand finals to the translation function: listeners miss those captions" }
     listener-count-drift    = { metric = "ListenerCountDrift", service = "session-management", threshold = 0, description = "a session's listener counters disagreed with its connections (the reconciler corrected them)" }
     sweep-failures          = { metric = "SweepFailures", service = "session-management", threshold = 0, description = "the sweep could not handle some connections or sessions (retried every minute)" }
     capacity                = { metric = "CapacityUsedPercent", service = "session-management", statistic = "Maximum", comparison = "GreaterThanOrEqualToThreshold", threshold = var.capacity_alarm_percent, description = "the active talks (or their speech calls against Polly's quota) reached ${var.capacity_alarm_percent} % of the deployment's capacity of ${local.max_concurrent_talks} talks: new talks are refused at the capacity (docs/CAPACITY.md, which quotas to raise)" }

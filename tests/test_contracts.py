@@ -2,8 +2,9 @@
 
 The copies: the web pages' ``web/src/protocol.ts`` (action and message names, their fields, which fields are
 optional, string-literal values and the language lists), the command-line clients' messages
-(``tools/broadcast_client``), and ``infrastructure/main.tf``'s per-function permissions and profiles. Each test
-names the copy and what in it disagrees. docs/ARCHITECTURE.md, "Adding a route", lists what to change.
+(``tools/broadcast_client``), and ``infrastructure/main.tf``'s per-function permissions and profiles and the metrics
+its alarms and dashboard watch. Each test names the copy and what in it disagrees. docs/ARCHITECTURE.md, "Adding a
+route", lists what to change.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import typing
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import hcl2
 import pytest
@@ -264,6 +266,11 @@ def main_tf_locals() -> dict[str, object]:
     return merged
 
 
+def main_tf_modules() -> list[dict[str, Any]]:
+    with (ROOT / "infrastructure" / "main.tf").open() as handle:
+        return list(hcl2.load(handle)["module"])
+
+
 def test_main_tf_grants_permissions_only_to_declared_functions_and_has_every_declared_profile():
     locals_ = main_tf_locals()
     function_access = locals_["function_access"]
@@ -279,3 +286,37 @@ def test_main_tf_lets_every_caller_in_function_calls_invoke_its_callees_and_no_o
     assert referenced == set(TABLE.function_calls)
     warmed = set(re.findall(r"local\.platform\.warm_ups\.(\w+)", (ROOT / "infrastructure" / "main.tf").read_text()))
     assert warmed == set(TABLE.warm_ups)
+
+
+def _emitted_names(service: str) -> set[str]:
+    """Every string constant in the code a service's functions run (its own and the shared layer's), docstrings
+    left out: a metric the service emits is named in one of them."""
+    names: set[str] = set()
+    for directory in (ROOT / "services" / service / "src", ROOT / "layers" / "shared" / "python" / "broadcast_shared"):
+        for path in directory.rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            docstrings = {
+                id(node.value)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            }
+            names |= {
+                node.value
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            }
+    return names
+
+
+def test_every_metric_main_tf_alarms_on_or_charts_is_one_its_service_emits():
+    (monitoring,) = [block['"monitoring"'] for block in main_tf_modules() if '"monitoring"' in block]
+    watched = {
+        (alarm["metric"].strip('"'), alarm["service"].strip('"')) for alarm in monitoring["application_alarms"].values()
+    } | {
+        (metric.strip('"'), service)
+        for service, metrics in monitoring["talk_path"]["emf_by_service"].items()
+        for metric in metrics
+    }
+    emitted = {service: _emitted_names(service) for _, service in watched}
+    missing = sorted((metric, service) for metric, service in watched if metric not in emitted[service])
+    assert missing == [], "main.tf watches metrics their service never emits (the alarm could never fire)"

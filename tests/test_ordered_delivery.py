@@ -12,9 +12,11 @@ import pytest
 
 from audio_transcription.forwarder import ForwardingLimits, SegmentForwarder, forward_config
 from broadcast_shared.messages.segments import TranscriptSegment
+from broadcast_shared.observability import metrics
 from local_runtime.management_api import ManagementApiServer
 from tests.support.engines import RecordingSynthesizer, RecordingTranslator
 from tests.support.events import FakeLambdaContext
+from tests.support.metrics import emitted_metrics
 from tests.support.tables import transcripts_table, translation_cache_table
 from tests.support.waiting import eventually
 from translation_pipeline.app import PipelineRuntime
@@ -141,7 +143,9 @@ def test_a_slow_language_does_not_delay_another(session, harness, runtime, pipel
     assert captions(harness, "es-1") == [("s0-u1", False), ("s0-u2", False)]
 
 
-def test_a_lost_segment_is_skipped_after_the_bounded_wait_and_the_session_goes_on(session, harness, runtime, pipeline):
+def test_a_lost_segment_is_skipped_after_the_bounded_wait_and_the_session_goes_on(
+    session, harness, runtime, pipeline, capsys
+):
     in_process = PipelineOverLambda(pipeline)
     release = threading.Event()
 
@@ -158,6 +162,7 @@ def test_a_lost_segment_is_skipped_after_the_bounded_wait_and_the_session_goes_o
             return json.loads(response["Payload"].read()), None
 
     server = ManagementApiServer(harness.sink, invoker=LosingOne()).start()
+    capsys.readouterr()
     try:
         client = boto3.client("lambda", endpoint_url=server.base_url, config=forward_config(0.5))
         forwarder = forwarder_for(client, runtime)
@@ -169,6 +174,10 @@ def test_a_lost_segment_is_skipped_after_the_bounded_wait_and_the_session_goes_o
         server.stop()
     for connection in ("es-1", "fr-1"):
         assert captions(harness, connection) == [("s0-u1", False), ("s0-u3", False)]
+    # the lost final once per lane (es, fr and the source language's), on the metric the segments-forward-failed
+    # alarm watches; the in-process pipeline flushes the metrics it shares with the worker, the rest are flushed here
+    metrics.flush_metrics()
+    assert emitted_metrics(capsys)["SegmentsForwardFailed"] == 3
 
 
 def test_only_the_newest_partial_goes_out_and_a_final_replaces_partials_still_waiting(

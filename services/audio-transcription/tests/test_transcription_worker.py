@@ -19,6 +19,7 @@ from audio_transcription.measurement import measure
 from audio_transcription.transcription import SessionTranscriber
 from audio_transcription.worker_app import WorkerRuntime
 from tests.support.events import FakeLambdaContext
+from tests.support.metrics import emitted_metrics
 from tests.support.ports import free_port
 from tests.support.streams import read_stream
 
@@ -516,22 +517,6 @@ def test_the_worker_closes_every_stream_together_within_its_remaining_time(harne
     runtime.worker.run(batch, "arn:aws:kinesis:eu-west-1:123456789012:stream/audio", lambda: remaining)
     assert recognizer.passed == len(sessions)
     assert all(timeout <= remaining - SHUTDOWN_RESERVE_SECONDS for timeout in recognizer.timeouts)
-
-
-def emitted_metrics(capsys) -> dict[str, float]:
-    """The EMF metrics printed so far, summed by name."""
-    totals: dict[str, float] = {}
-    for line in capsys.readouterr().out.splitlines():
-        if not line.startswith('{"_aws"'):
-            continue
-        blob = json.loads(line)
-        for definition in blob["_aws"]["CloudWatchMetrics"]:
-            for metric in definition["Metrics"]:
-                value = blob[metric["Name"]]
-                totals[metric["Name"]] = totals.get(metric["Name"], 0) + (
-                    sum(value) if isinstance(value, list) else value
-                )
-    return totals
 
 
 def test_the_next_invocation_skips_its_batch_behind_the_shards_position_and_reads_on_after_it(

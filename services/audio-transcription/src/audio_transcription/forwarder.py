@@ -8,8 +8,9 @@ back only itself.
 
 - **Bounded wait, then skip:** an invoke that fails (botocore's retries spent, a
   function error retried once for a final, or no answer within ``wait_seconds`` per
-  attempt) is logged and counted (``SegmentsSkipped`` by language) and the lane goes
-  on with the next segment: a lost segment never stalls the session.
+  attempt) is logged and counted (``SegmentsSkipped`` by language; a final also as
+  ``SegmentsForwardFailed``, the metric its alarm watches: a caption its listeners miss) and the
+  lane goes on with the next segment: a lost segment never stalls the session.
 - **Partials coalesce:** a partial still queued when anything newer arrives is dropped
   (``PartialsCoalesced``); at most ``partial_rate`` partials a second go out per lane,
   fewer when the audience is large (``partial_calls_per_second`` Management API calls a
@@ -187,6 +188,8 @@ class SegmentForwarder:
             extra={"segment_id": segment.segment_id, "language": language, "error": problem},
         )
         count_by("SegmentsSkipped", language=language)
+        if not segment.is_partial:
+            metrics.add_metric(name="SegmentsForwardFailed", unit=MetricUnit.Count, value=1)
         return False
 
 
