@@ -16,14 +16,18 @@ Like the wire messages (``broadcast_shared.messages.wire``), the settings module
 of compiling strings at every cold start.
 """
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Annotated, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 #: a setting that must be given and not be blank
 NonEmpty = Annotated[str, Field(min_length=1)]
+#: a setting whose variable holds JSON text (Terraform's ``jsonencode``), validated as its type once parsed; a value
+#: that is not text (a test's dict) is validated as it is
+FROM_JSON = BeforeValidator(lambda value: json.loads(value) if isinstance(value, str) else value)
 
 
 class ConfigurationError(RuntimeError):

@@ -27,3 +27,7 @@ SOURCE_LOCALES = MappingProxyType(
 TARGET_LANGUAGES = frozenset(
     {"ar", "de", "en", "es", "fr", "hi", "it", "ja", "ko", "nl", "pl", "pt", "ru", "sv", "tr", "zh"}
 )
+
+#: a word ending with one of these ends a sentence (Transcribe gives punctuation with its words): the stabiliser cuts
+#: segments there, the pipeline ends a partial's block there
+SENTENCE_ENDS = (".", "?", "!", "。", "？", "！")

@@ -24,9 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from audio_transcription.engines import Recognition, RecognizerStream, Word, join_words
+from broadcast_shared.languages import SENTENCE_ENDS
 
-#: words that end a sentence (Transcribe gives punctuation as words of their own)
-SENTENCE_ENDS = (".", "?", "!", "。", "？", "！")
 #: a silence between two words at least this long is a pause worth cutting at
 MIN_PAUSE_SECONDS = 0.1
 

@@ -1,12 +1,11 @@
 """Session management's own settings: connection lifetimes, audience and session limits."""
 
-import json
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
 from broadcast_shared.capacity import CapacityPlan
-from broadcast_shared.config import NonEmpty, RouteSettings
+from broadcast_shared.config import FROM_JSON, NonEmpty, RouteSettings
 from broadcast_shared.pricing import LIVE_PRICES
 
 
@@ -31,7 +30,7 @@ class SessionSettings(RouteSettings):
     transcript_retention_seconds: int = Field(default=7 * 86400, ge=1)
     #: the functions a talk's audio passes through, warmed by ``createSession`` (``broadcast_shared.warm_up``), each
     #: with the warm environments it wants at once (JSON, from ``platform.json``'s ``warm_ups.create_session``)
-    warm_up_functions: dict[str, Annotated[int, Field(ge=1, le=4)]] = {}
+    warm_up_functions: Annotated[dict[str, Annotated[int, Field(ge=1, le=4)]], FROM_JSON] = {}
     #: the translation pipeline, warmed by ``joinSession`` for a language's first listener
     translation_function_name: str = ""
     #: broadcastStateChanged broadcasts to a session's listeners per second at most; changes in between are
@@ -44,10 +43,10 @@ class SessionSettings(RouteSettings):
     control_queue_url: NonEmpty
     #: what the deployment's capacity (talks at once ``createSession`` admits) is derived from: the account quotas,
     #: the talk planned for, the measured throughput (JSON from Terraform, ``broadcast_shared.capacity``)
-    capacity_plan: CapacityPlan = CapacityPlan()
+    capacity_plan: Annotated[CapacityPlan, FROM_JSON] = CapacityPlan()
     #: USD per billing unit (JSON, name -> USD: Terraform decodes ``infrastructure/pricing/<region>.json``), for the
     #: estimated cost in ``sessionStatus`` (``broadcast_shared.pricing``)
-    prices: dict[str, Annotated[float, Field(ge=0)]]
+    prices: Annotated[dict[str, Annotated[float, Field(ge=0)]], FROM_JSON]
     #: listeners' questions (``askQuestion`` writes, ``markQuestion`` marks)
     questions_table: NonEmpty
     #: what translates a question into the session's source language: ``translate`` (Amazon Translate) or
@@ -64,11 +63,6 @@ class SessionSettings(RouteSettings):
             return frozenset(name.strip() for name in value.split(",") if name.strip())
         return value
 
-    @field_validator("prices", mode="before")
-    @classmethod
-    def _json_prices(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
-
     @field_validator("prices")
     @classmethod
     def _live_prices(cls, value: dict[str, float]) -> dict[str, float]:
@@ -76,8 +70,3 @@ class SessionSettings(RouteSettings):
         if missing:
             raise ValueError(f"prices: missing {', '.join(missing)}")
         return value
-
-    @field_validator("warm_up_functions", "capacity_plan", mode="before")
-    @classmethod
-    def _json_object(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value

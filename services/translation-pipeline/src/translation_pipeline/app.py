@@ -37,8 +37,7 @@ class PipelineRuntime:
         lambda_client: object | None = None,
     ) -> PipelineRuntime:
         base = Runtime.build(settings, clock)
-        dynamodb = aws.resource("dynamodb")
-        cache_table = dynamodb.Table(translation.translation_cache_table)
+        cache_table = base.dynamodb.Table(translation.translation_cache_table)
         deps = PipelineDependencies(
             sessions=base.sessions,
             connections=base.connections,
@@ -56,7 +55,7 @@ class PipelineRuntime:
                 translation.fanout_function_name,
                 translation.fanout_slice_size,
             ),
-            transcripts=TranscriptsRepository(dynamodb.Table(translation.transcripts_table)),
+            transcripts=TranscriptsRepository(base.dynamodb.Table(translation.transcripts_table)),
             transcript_retention_seconds=translation.transcript_retention_seconds,
             clock=base.clock,
             speech_budget_seconds=translation.speech_budget_seconds,

@@ -43,6 +43,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from broadcast_shared import aws
 from broadcast_shared.clock import Clock
 from broadcast_shared.departures import Departures
+from broadcast_shared.languages import SENTENCE_ENDS
 from broadcast_shared.messages.outbound import Audio, SpeechAudio, Translation
 from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS, TranscriptSegment
 from broadcast_shared.messages.wire import WireModel
@@ -73,8 +74,6 @@ ENVELOPE_SLACK_BYTES = 16
 #: per final character, partials and finals (benchmarks/translation.py's talk): 1.48 with 8 words, 1.24 with 6,
 #: 1.22 with 5; 2.26 when finals were translated whole. Shorter blocks cost a translation more of its context.
 PARTIAL_BLOCK_WORDS = 6
-#: a word ending with one of these ends a sentence, and so a block (Transcribe punctuates its words)
-SENTENCE_ENDS = (".", "?", "!", "。", "？", "！")
 #: target languages written without spaces between words: their blocks' translations are joined without one
 UNSPACED_LANGUAGES = frozenset({"ja", "zh"})
 

@@ -1,11 +1,10 @@
 """The translation pipeline's settings, read from the environment once per execution environment."""
 
-import json
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from broadcast_shared.config import EnvironmentSettings, NonEmpty
+from broadcast_shared.config import FROM_JSON, EnvironmentSettings, NonEmpty
 
 
 class TranslationSettings(EnvironmentSettings):
@@ -22,7 +21,7 @@ class TranslationSettings(EnvironmentSettings):
     #: cached translations expire through DynamoDB TTL after this long
     cache_ttl_seconds: int = Field(default=7 * 86400, validation_alias="translation_cache_ttl_seconds")
     #: Polly voice per language, overriding the defaults (``POLLY_VOICES`` as JSON)
-    voices: dict[str, str] = Field(default_factory=dict, validation_alias="polly_voices")
+    voices: Annotated[dict[str, str], FROM_JSON] = Field(default_factory=dict, validation_alias="polly_voices")
     #: Polly engine preference: neural where the voice has it, else standard
     prefer_neural: bool = Field(default=True, validation_alias="polly_prefer_neural")
     #: how long a final's speech may take, Polly's retries and the standard-voice fallback included; past it the
@@ -35,8 +34,3 @@ class TranslationSettings(EnvironmentSettings):
     #: ``fanout_function_name`` (this function, ``AWS_LAMBDA_FUNCTION_NAME``); empty: never split
     fanout_slice_size: int = Field(default=250, ge=1)
     fanout_function_name: str = Field(default="", validation_alias="aws_lambda_function_name")
-
-    @field_validator("voices", mode="before")
-    @classmethod
-    def _json_object(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value

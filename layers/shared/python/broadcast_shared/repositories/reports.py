@@ -20,6 +20,7 @@ from boto3.dynamodb.conditions import Key
 from broadcast_shared.messages.outbound import AudienceSample
 from broadcast_shared.repositories import if_condition_holds
 from broadcast_shared.repositories.records import dynamo_number
+from broadcast_shared.repositories.transcripts import session_partition
 
 AUDIENCE = "audience"
 REPORT = "report"
@@ -36,7 +37,7 @@ class ReportsRepository:
         listeners = sum(languages.values())
         written = if_condition_holds(
             self._table.update_item,
-            Key={"sessionLanguage": _partition(session_id, AUDIENCE), "position": f"{minute:0{MINUTE_DIGITS}d}"},
+            Key={"sessionLanguage": session_partition(session_id, AUDIENCE), "position": f"{minute:0{MINUTE_DIGITS}d}"},
             UpdateExpression="SET listeners = :n, languages = :langs, #at = :at, sessionId = :sid, expiresAt = :exp",
             ConditionExpression="attribute_not_exists(listeners) OR listeners < :n",
             ExpressionAttributeNames={"#at": "at"},
@@ -53,7 +54,7 @@ class ReportsRepository:
     def samples(self, session_id: str) -> list[AudienceSample]:
         """The session's audience samples, minute by minute in order."""
         query: dict[str, Any] = {
-            "KeyConditionExpression": Key("sessionLanguage").eq(_partition(session_id, AUDIENCE)),
+            "KeyConditionExpression": Key("sessionLanguage").eq(session_partition(session_id, AUDIENCE)),
             "ConsistentRead": True,
         }
         samples: list[AudienceSample] = []
@@ -67,7 +68,7 @@ class ReportsRepository:
     def keep_report(self, session_id: str, report: dict[str, Any], expires_at: int) -> None:
         self._table.put_item(
             Item={
-                "sessionLanguage": _partition(session_id, REPORT),
+                "sessionLanguage": session_partition(session_id, REPORT),
                 "position": REPORT,
                 "sessionId": session_id,
                 "report": json.dumps(report, ensure_ascii=False),
@@ -78,7 +79,7 @@ class ReportsRepository:
     def report(self, session_id: str) -> dict[str, Any] | None:
         """The kept report, as sent, or None."""
         item = self._table.get_item(
-            Key={"sessionLanguage": _partition(session_id, REPORT), "position": REPORT}, ConsistentRead=True
+            Key={"sessionLanguage": session_partition(session_id, REPORT), "position": REPORT}, ConsistentRead=True
         ).get("Item")
         return json.loads(item["report"]) if item else None
 
@@ -90,7 +91,3 @@ def _sample(item: dict[str, Any]) -> AudienceSample:
         listeners=int(item["listeners"]),
         languages={language: int(count) for language, count in item.get("languages", {}).items()},
     )
-
-
-def _partition(session_id: str, kind: str) -> str:
-    return f"{session_id}#{kind}"

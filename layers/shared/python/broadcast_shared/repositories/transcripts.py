@@ -57,7 +57,7 @@ class TranscriptsRepository:
         """Keep a final until ``expires_at`` (DynamoDB TTL); False (and nothing written) when that segment was
         kept already."""
         item: dict[str, Any] = {
-            "sessionLanguage": _partition(session_id, language),
+            "sessionLanguage": session_partition(session_id, language),
             "position": entry.position,
             "sessionId": session_id,
             "language": language,
@@ -81,16 +81,18 @@ class TranscriptsRepository:
     def page(self, session_id: str, language: str, after: str | None, limit: int) -> tuple[list[TranscriptEntry], bool]:
         """Up to ``limit`` finals of a language in order, after the position ``after``; and whether more follow."""
         query: dict[str, Any] = {
-            "KeyConditionExpression": Key("sessionLanguage").eq(_partition(session_id, language)),
+            "KeyConditionExpression": Key("sessionLanguage").eq(session_partition(session_id, language)),
             "Limit": limit,
             "ConsistentRead": True,
         }
         if after is not None:
-            query["ExclusiveStartKey"] = {"sessionLanguage": _partition(session_id, language), "position": after}
+            query["ExclusiveStartKey"] = {"sessionLanguage": session_partition(session_id, language), "position": after}
         response = self._table.query(**query)
         entries = [TranscriptEntry.from_item(item) for item in response.get("Items", [])]
         return entries, "LastEvaluatedKey" in response
 
 
-def _partition(session_id: str, language: str) -> str:
-    return f"{session_id}#{language}"
+def session_partition(session_id: str, part: str) -> str:
+    """The table's partition key for a session's ``part``: a language's finals, or its audience samples and report
+    (:mod:`broadcast_shared.repositories.reports`)."""
+    return f"{session_id}#{part}"
