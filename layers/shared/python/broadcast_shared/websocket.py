@@ -52,7 +52,6 @@ class Request(Generic[M]):
 
     connection: Connection
     message: M
-    request_id: str
     event: dict[str, Any]
 
     @property
@@ -267,7 +266,6 @@ class RouteHandler(Handler[R], Generic[M, R]):
         return Request(
             connection=connection,
             message=message,
-            request_id=str(event["requestContext"]["requestId"]),
             event=event,
         )
 

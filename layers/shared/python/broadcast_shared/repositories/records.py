@@ -68,9 +68,9 @@ class Session:
     reported_listener_count: int = 0
     reported_languages: frozenset[str] = frozenset()
     terminology: str | None = None
-    #: why an ended session ended, and whether every listener has been told
+    #: why an ended session ended (whether every listener has been told, ``endAnnounced``, only the sweep's scan
+    #: reads)
     end_reason: str | None = None
-    end_announced: bool = False
     #: the speaker's ``sub``: only they may resume the session from a new connection
     speaker_user_id: str | None = None
     #: when the speaker's connection went away, while the session waits for them to come back
@@ -136,7 +136,6 @@ class Session:
             reported_languages=frozenset(item.get("reportedLanguages", ())),
             terminology=item.get("terminology"),
             end_reason=item.get("endReason"),
-            end_announced=bool(item.get("endAnnounced", False)),
             speaker_user_id=item.get("speakerUserId"),
             speaker_away_since=float(item["speakerAwaySince"]) if "speakerAwaySince" in item else None,
             control_sent_at=float(item["controlSentAt"]) if "controlSentAt" in item else None,
