@@ -27,6 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from benchmarks.stats import percentile
 from tests.support.management_standin import Behaviour, StandIn
 from translation_pipeline.settings import TranslationSettings
 
@@ -110,11 +111,6 @@ def _time_to_last(standin: StandIn, audience: dict[str, list[str]], start_at: fl
     return (max(arrived) - start_at) * 1000 if arrived else float("nan"), {**report, "missing": missing}
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def run() -> None:
     standin = StandIn(Behaviour()).start()
     context = multiprocessing.get_context("spawn")
@@ -152,7 +148,7 @@ def run() -> None:
                     label = f"split, {len(_jobs(audience, True, False, 0))} x <= {SLICE}" if split else "one invocation"
                     print(
                         f"  {size:5d} listeners  {label:22s} last listener p50 {statistics.median(lasts):7.0f} ms"
-                        f"  p95 {_pct(lasts, 0.95):7.0f} ms  calls/listener {calls / runs / size:.2f}"
+                        f"  p95 {percentile(lasts, 0.95):7.0f} ms  calls/listener {calls / runs / size:.2f}"
                         f"  429s {throttled / runs:.0f}  undelivered {missing / runs:.0f}"
                         f"  CPU/call {cpu / calls * 1000:.2f} ms"
                     )
@@ -197,5 +193,5 @@ def _one_slice(standin: StandIn, pool: Any) -> None:
         lasts.append(_time_to_last(standin, {"es": ids}, start_at)[0])
     print(
         f"  one slice of {len(ids)} alone (each invocation on its own vCPU): last listener"
-        f" p50 {statistics.median(lasts):.0f} ms  p95 {_pct(lasts, 0.95):.0f} ms"
+        f" p50 {statistics.median(lasts):.0f} ms  p95 {percentile(lasts, 0.95):.0f} ms"
     )

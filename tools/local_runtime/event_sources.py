@@ -17,12 +17,12 @@ import base64
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
+
+from local_runtime.functions import Invoke
 
 log = logging.getLogger("local_runtime.event_sources")
 
-Invoke = Callable[[str, Any], Any]
 #: an SQS queue found empty is received from again after this long
 IDLE_POLL_SECONDS = 0.2
 #: a shard found empty is read again after this long: Lambda polls each shard of a Kinesis stream once a second

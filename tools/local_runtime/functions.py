@@ -32,6 +32,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -46,6 +47,9 @@ WORKER = Path(__file__).with_name("worker.py")
 INIT_TIMEOUT_SECONDS = 60
 #: what the Lambda Python runtime provides besides the function's code and layers (boto3)
 RUNTIME_PACKAGES = [p for p in sys.path if p.endswith("site-packages")]
+
+#: how the gateway and the event sources invoke a function: its name and event in, its answer out
+Invoke = Callable[[str, Any], Any]
 
 
 class FunctionError(Exception):

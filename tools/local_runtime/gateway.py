@@ -17,7 +17,6 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -28,9 +27,10 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 
 from local_runtime.deployment import Deployment
-from local_runtime.functions import FunctionError, RuntimeStopping
+from local_runtime.functions import FunctionError, Invoke, RuntimeStopping
 from local_runtime.management_api import iso_timestamp
 from local_runtime.metering import GatewayUsage
+from local_runtime.quotas import TokenBucket
 from local_runtime.web_pages import WebPages, is_websocket_upgrade
 
 log = logging.getLogger("local_runtime.gateway")
@@ -45,28 +45,10 @@ HANDSHAKE_TIMEOUT_SECONDS = 29
 MAX_CONNECTION_SECONDS = 7200
 ACCOUNT = "123456789012"
 
-Invoke = Callable[[str, Any], Any]
-
 
 def new_connection_id() -> str:
     """Shaped like API Gateway's: 12 random bytes, base64."""
     return base64.b64encode(secrets.token_bytes(12)).decode()
-
-
-class TokenBucket:
-    """API Gateway's throttle: ``rate`` requests per second, ``burst`` at once (stage route settings)."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, max(burst, 1.0)
-        self.tokens, self.updated = self.burst, time.monotonic()
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 @dataclass
@@ -296,7 +278,7 @@ class LocalGateway:
         bucket = self._buckets.get(route_key)
         if bucket is None:
             bucket = self._buckets[route_key] = TokenBucket(*throttle)
-        return bucket.take(time.monotonic())
+        return bucket.take()
 
     async def _disconnect(self, connection: GatewayConnection) -> None:
         function = self.deployment.routes.get("$disconnect")

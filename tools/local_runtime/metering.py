@@ -22,16 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: API Gateway meters WebSocket messages in 32 KB increments
-MESSAGE_UNIT_BYTES = 32 * 1024
-#: every cost meter blob has this metric (the shared layer's ``broadcast_shared.meter``)
-CALLS_METRIC = "AwsCalls"
-#: the meter's dimensions, kept apart in a count's key (any other, e.g. Polly's Engine, is its detail)
-KEY_DIMENSIONS = ("AwsService", "Operation", "SessionId", "Language", "SegmentKind")
+from broadcast_shared.meter import DIMENSIONS, METRIC_NAMES, message_units
 
-
-def message_units(size: int) -> int:
-    return max(1, math.ceil(size / MESSAGE_UNIT_BYTES))
+#: every cost meter blob has this metric
+CALLS_METRIC = METRIC_NAMES["Calls"]
 
 
 def message_kind(data: str | bytes) -> str:
@@ -79,8 +73,8 @@ def meter_counts(function: str, lines: Iterable[str]) -> dict[CallKey, dict[str,
         except (ValueError, KeyError, IndexError, TypeError):
             continue
         dimensions = {name: str(blob[name]) for name in directive["Dimensions"][0] if name in blob}
-        details = sorted(f"{k}={v}" for k, v in dimensions.items() if k not in KEY_DIMENSIONS and k != "service")
-        service, operation, session, language, segment_kind = (dimensions.get(name, "") for name in KEY_DIMENSIONS)
+        details = sorted(f"{k}={v}" for k, v in dimensions.items() if k not in DIMENSIONS and k != "service")
+        service, operation, session, language, segment_kind = (dimensions.get(name, "") for name in DIMENSIONS)
         key = CallKey(function, service, operation, session, language, segment_kind, ",".join(details))
         for metric in directive["Metrics"]:
             value = blob.get(metric["Name"], 0)
