@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from broadcast_shared.repositories import every_item
 from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.emulator import start_moto
@@ -42,15 +43,9 @@ def forget_translations(endpoint: str) -> None:
     translations an earlier file's talk cached: a test that counts what Translate billed, or shows Translate
     failing, must not (a cached translation is served while Translate is down, rightly marked translated)."""
     table = boto3.resource("dynamodb", **emulator_options(endpoint)).Table(CACHE_TABLE)
-    scan: dict[str, Any] = {"ProjectionExpression": "cacheKey"}
-    while True:
-        page = table.scan(**scan)
-        with table.batch_writer() as batch:
-            for item in page["Items"]:
-                batch.delete_item(Key={"cacheKey": item["cacheKey"]})
-        if "LastEvaluatedKey" not in page:
-            return
-        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    with table.batch_writer() as batch:
+        for item in every_item(table.scan, ProjectionExpression="cacheKey"):
+            batch.delete_item(Key={"cacheKey": item["cacheKey"]})
 
 
 def apply_local(

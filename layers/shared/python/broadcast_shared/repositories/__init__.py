@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -23,6 +23,17 @@ def if_condition_holds(operation: Callable[..., dict[str, Any]], **request: Any)
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return None
         raise
+
+
+def every_item(operation: Callable[..., dict[str, Any]], **request: Any) -> Iterator[dict[str, Any]]:
+    """Every item a ``table.query`` or ``table.scan`` with ``request`` returns, page after page (the resource
+    API has no paginator)."""
+    while True:
+        page = operation(**request)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def remember(held: dict[str, V], key: str, value: V) -> None:

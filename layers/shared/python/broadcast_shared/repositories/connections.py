@@ -15,7 +15,7 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from broadcast_shared.clock import Clock
 from broadcast_shared.observability import logger, metrics
-from broadcast_shared.repositories import if_condition_holds, remember
+from broadcast_shared.repositories import every_item, if_condition_holds, remember
 from broadcast_shared.repositories.records import Connection, Role, dynamo_number
 
 
@@ -92,13 +92,7 @@ class ConnectionsRepository:
         return [Connection.from_item(item) for item in self._query(condition)]
 
     def _query(self, condition: Any) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"IndexName": self._index, "KeyConditionExpression": condition}
-        while True:
-            page = self._table.query(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return every_item(self._table.query, IndexName=self._index, KeyConditionExpression=condition)
 
     def all(self) -> Iterator[Connection]:
         """Every connection; for the periodic sweep (a Scan, paginated).
@@ -106,19 +100,13 @@ class ConnectionsRepository:
         A row that is no connection (no role: what an unconditional write on a deleted
         connection once left behind) is logged, counted and removed, never yielded.
         """
-        kwargs: dict[str, Any] = {}
-        while True:
-            page = self._table.scan(**kwargs)
-            for item in page.get("Items", []):
-                try:
-                    connection = Connection.from_item(item)
-                except (KeyError, ValueError, TypeError):
-                    self._remove_malformed(item)
-                    continue
-                yield connection
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in every_item(self._table.scan):
+            try:
+                connection = Connection.from_item(item)
+            except (KeyError, ValueError, TypeError):
+                self._remove_malformed(item)
+                continue
+            yield connection
 
 
 class RememberingConnections(ConnectionsRepository):

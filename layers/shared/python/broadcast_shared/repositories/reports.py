@@ -18,7 +18,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from broadcast_shared.messages.outbound import AudienceSample
-from broadcast_shared.repositories import if_condition_holds
+from broadcast_shared.repositories import every_item, if_condition_holds
 from broadcast_shared.repositories.records import dynamo_number
 from broadcast_shared.repositories.transcripts import session_partition
 
@@ -53,17 +53,12 @@ class ReportsRepository:
 
     def samples(self, session_id: str) -> list[AudienceSample]:
         """The session's audience samples, minute by minute in order."""
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key("sessionLanguage").eq(session_partition(session_id, AUDIENCE)),
-            "ConsistentRead": True,
-        }
-        samples: list[AudienceSample] = []
-        while True:
-            page = self._table.query(**query)
-            samples += [_sample(item) for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return samples
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = every_item(
+            self._table.query,
+            KeyConditionExpression=Key("sessionLanguage").eq(session_partition(session_id, AUDIENCE)),
+            ConsistentRead=True,
+        )
+        return [_sample(item) for item in items]
 
     def keep_report(self, session_id: str, report: dict[str, Any], expires_at: int) -> None:
         self._table.put_item(

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from broadcast_shared.observability import metrics
 from broadcast_shared.pricing import SessionUsage
-from broadcast_shared.repositories import if_condition_holds
+from broadcast_shared.repositories import every_item, if_condition_holds
 from broadcast_shared.repositories.records import Role, Session, SessionState, dynamo_number
 
 #: attempts of a transaction cancelled by a conflict or throttling (as botocore's standard mode: 3 retries)
@@ -560,14 +560,8 @@ class SessionsRepository:
         )
 
     def _scan(self, condition: Any, consistent: bool = False) -> Iterator[Session]:
-        kwargs: dict[str, Any] = {"FilterExpression": condition, "ConsistentRead": consistent}
-        while True:
-            page = self._table.scan(**kwargs)
-            for item in page.get("Items", []):
-                yield Session.from_item(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in every_item(self._table.scan, FilterExpression=condition, ConsistentRead=consistent):
+            yield Session.from_item(item)
 
     def _transact_counting_captions(
         self, session_update: dict[str, Any], caption_counts: str, *items: dict[str, Any]
