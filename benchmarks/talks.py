@@ -15,7 +15,6 @@ inversions, speech end → final caption p50/p95, the speech fallbacks and skips
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import tempfile
 import time
@@ -28,6 +27,7 @@ from audio_transcription.engines.scripted import finals_within, timed_script
 from benchmarks.stats import percentile
 from broadcast_shared.capacity import CapacityPlan, derive
 from broadcast_tools.speech import TALK, synthesize
+from local_runtime.metering import emf_values
 from local_runtime.quotas import AccountQuotas
 from tests.support.deployment import capacity_plan
 from tests.support.running_platform import RunningPlatform, serving_applied_platform
@@ -120,17 +120,8 @@ def throttles_in(log_dir: Path) -> Counter[str]:
     counts: Counter[str] = Counter()
     for log in log_dir.glob("*.log"):
         for line in log.read_text(errors="replace").splitlines():
-            if not line.startswith("{") or not THROTTLE.search(line):
-                continue
-            try:
-                blob = json.loads(line)
-                names = [m["Name"] for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
-            except (ValueError, KeyError, TypeError):
-                continue
-            for name in names:
-                if THROTTLE.search(name):
-                    value = blob.get(name, 0)
-                    counts[name] += int(sum(value) if isinstance(value, list) else value)
+            if THROTTLE.search(line):
+                counts.update({name: int(value) for name, value in emf_values(line).items() if THROTTLE.search(name)})
     return counts
 
 

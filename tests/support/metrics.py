@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 
 import pytest
 
+from local_runtime.metering import emf_values
 
-def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> dict[str, float]:
+
+def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> Counter[str]:
     """The EMF metrics printed so far, summed by name."""
-    totals: dict[str, float] = {}
+    totals: Counter[str] = Counter()
     for line in capsys.readouterr().out.splitlines():
-        if not line.startswith('{"_aws"'):
-            continue
-        blob = json.loads(line)
-        for definition in blob["_aws"]["CloudWatchMetrics"]:
-            for metric in definition["Metrics"]:
-                value = blob[metric["Name"]]
-                totals[metric["Name"]] = totals.get(metric["Name"], 0) + (
-                    sum(value) if isinstance(value, list) else value
-                )
+        totals.update(emf_values(line))
     return totals

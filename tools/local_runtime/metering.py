@@ -61,6 +61,23 @@ class CallKey:
     detail: str = ""
 
 
+def emf_values(line: str) -> dict[str, float]:
+    """The metrics one log line writes in CloudWatch's embedded metric format, by name (a list of values summed);
+    none for any other line."""
+    if not line.startswith("{") or '"_aws"' not in line:
+        return {}
+    try:
+        blob = json.loads(line)
+        names = [metric["Name"] for directive in blob["_aws"]["CloudWatchMetrics"] for metric in directive["Metrics"]]
+    except (ValueError, KeyError, TypeError):
+        return {}
+    values: dict[str, float] = {}
+    for name in names:
+        value = blob.get(name, 0)
+        values[name] = values.get(name, 0) + (sum(value) if isinstance(value, list) else value)
+    return values
+
+
 def meter_counts(function: str, lines: Iterable[str]) -> dict[CallKey, dict[str, float]]:
     """The cost meter's counts in one function's log lines, summed per call key."""
     counts: dict[CallKey, dict[str, float]] = defaultdict(lambda: defaultdict(float))
