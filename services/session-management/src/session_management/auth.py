@@ -16,14 +16,14 @@ within five minutes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import jwt
+from pydantic import model_validator
 
-from broadcast_shared.config import ConfigurationError
+from broadcast_shared.config import EnvironmentSettings, NonEmpty
 
 ALGORITHMS = ["RS256"]
 #: seconds of clock skew tolerated on exp/nbf/iat
@@ -43,6 +43,24 @@ class Speaker:
     user_id: str
 
 
+class AuthorizerSettings(EnvironmentSettings):
+    """What the ``$connect`` authorizer reads: whose tokens it accepts, their key set and the right to speak."""
+
+    jwt_issuer: NonEmpty
+    jwt_audience: NonEmpty
+    #: the key set inline (local runs and tests), else fetched from ``jwks_url``
+    jwks_json: str = ""
+    jwks_url: str = ""
+    jwt_speaker_group: str = DEFAULT_SPEAKER_GROUP
+    jwt_speaker_scope: str = DEFAULT_SPEAKER_SCOPE
+
+    @model_validator(mode="after")
+    def _a_key_set(self) -> Self:
+        if not (self.jwks_json or self.jwks_url):
+            raise ValueError("one of JWKS_URL or JWKS_JSON is required")
+        return self
+
+
 class TokenVerifier:
     def __init__(
         self,
@@ -60,27 +78,17 @@ class TokenVerifier:
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> TokenVerifier:
-        env = os.environ if env is None else env
-        issuer = env.get("JWT_ISSUER", "")
-        audience = env.get("JWT_AUDIENCE", "")
-        if not issuer or not audience:
-            raise ConfigurationError("JWT_ISSUER and JWT_AUDIENCE are required")
-        if env.get("JWKS_JSON"):
-            keys: jwt.PyJWKClient | jwt.PyJWKSet = jwt.PyJWKSet.from_json(env["JWKS_JSON"])
-        elif env.get("JWKS_URL"):
+        settings = AuthorizerSettings.from_environment(env)
+        if settings.jwks_json:
+            keys: jwt.PyJWKClient | jwt.PyJWKSet = jwt.PyJWKSet.from_json(settings.jwks_json)
+        else:
             # cache_keys would keep every key it ever saw in an LRU cache with no expiry: a key removed at the
             # identity provider would go on working until the environment is recycled
             keys = jwt.PyJWKClient(
-                env["JWKS_URL"], cache_keys=False, cache_jwk_set=True, lifespan=JWKS_LIFESPAN_SECONDS, timeout=5
+                settings.jwks_url, cache_keys=False, cache_jwk_set=True, lifespan=JWKS_LIFESPAN_SECONDS, timeout=5
             )
-        else:
-            raise ConfigurationError("one of JWKS_URL or JWKS_JSON is required")
         return cls(
-            issuer,
-            audience,
-            keys,
-            env.get("JWT_SPEAKER_GROUP", "").strip() or DEFAULT_SPEAKER_GROUP,
-            env.get("JWT_SPEAKER_SCOPE", "").strip() or DEFAULT_SPEAKER_SCOPE,
+            settings.jwt_issuer, settings.jwt_audience, keys, settings.jwt_speaker_group, settings.jwt_speaker_scope
         )
 
     def verify(self, token: str | None) -> Speaker:
