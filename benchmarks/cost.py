@@ -15,7 +15,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from benchmarks import use_emulator_environment
 from broadcast_tools import cost
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.speech import continuous_talk
+from broadcast_tools.waiting import wait_for
 from local_runtime.metering import LogWindow, meter_counts, run_counts
 from tests.support.running_platform import serving_applied_platform
 from tests.support.talk import TalkResult, everything_arrived, stream_talk
@@ -61,12 +61,14 @@ def measure(seconds: float, path: Path, port: int = 0) -> dict[str, Any]:
         # The worker writes its counts when its invocation ends (its shard idle for a while; a worker behind
         # real time is still reading) or once a minute; the gateway counts a connection's time when it closes.
         prefix = running.stack.deployment.api_name.removesuffix("websocket")
-        deadline = time.monotonic() + REPORT_WAIT_SECONDS
-        while time.monotonic() < deadline and (
-            running.stack.pool.in_flight(f"{prefix}transcription-worker")
-            or _transcribed_seconds(window) < talk_seconds * 0.95
-        ):
-            time.sleep(2)
+        wait_for(
+            lambda: (
+                not running.stack.pool.in_flight(f"{prefix}transcription-worker")
+                and _transcribed_seconds(window) >= talk_seconds * 0.95
+            ),
+            REPORT_WAIT_SECONDS,
+            2,
+        )
         counts = run_counts(running.stack.usage, window.read(), prefix)
         counts["run"] = _run(counts, talk_seconds, text, result)
         path.parent.mkdir(parents=True, exist_ok=True)

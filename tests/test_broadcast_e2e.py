@@ -14,13 +14,13 @@ listeners in Spanish, French and German; the French listener only listens (``cap
 from __future__ import annotations
 
 import base64
-import time
 from collections import Counter
 from typing import NamedTuple
 
 import pytest
 
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
+from broadcast_tools.waiting import wait_for
 from local_runtime.metering import LogWindow, meter_counts
 from tests.support.deployment import forget_translations
 from tests.support.running_platform import RunningPlatform
@@ -64,9 +64,7 @@ def run(deployed_local) -> Run:
             speech_only=SPEECH_ONLY,
         )
         worker = stack.stack.deployment.api_name.removesuffix("websocket") + "transcription-worker"
-        deadline = time.monotonic() + WORKER_REPORT_SECONDS
-        while stack.stack.pool.in_flight(worker) and time.monotonic() < deadline:
-            time.sleep(1)
+        wait_for(lambda: not stack.stack.pool.in_flight(worker), WORKER_REPORT_SECONDS, 1)
         logs = window.read()
     meter: dict[tuple[str, str, str, str], Counter[str]] = {}
     for function, text in logs.items():

@@ -15,12 +15,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from broadcast_tools.artifacts import ROOT
+from broadcast_tools.waiting import wait_for
 
 STATE = ROOT / ".local" / "emulator"
 #: the module a moto server of ours runs (moto's server as broadcast_tools.moto_launcher.prepare_server changes it)
@@ -65,13 +65,14 @@ def start_moto(port: int, detach: bool) -> subprocess.Popen:
     if detach:
         _pid_file(port).write_text(str(process.pid))
     endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if reachable(endpoint):
-            return process
+
+    def started() -> bool:
         if process.poll() is not None:
             raise SystemExit(f"moto server exited; see {log.name}")
-        time.sleep(0.2)
+        return reachable(endpoint)
+
+    if wait_for(started, 30, 0.2):
+        return process
     process.kill()
     raise SystemExit("moto server did not start within 30 seconds")
 
@@ -134,11 +135,8 @@ def restart(endpoint: str) -> str:
     port = _port(endpoint)
     pid = _pid_file(port).read_text().strip()
     stop(port, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while process_started(pid) is not None or reachable(endpoint):
-        if time.monotonic() >= deadline:
-            raise SystemExit(f"the moto server at {endpoint} (pid {pid}) did not stop: make emulator-stop, run again")
-        time.sleep(0.1)
+    if not wait_for(lambda: process_started(pid) is None and not reachable(endpoint), 30, 0.1):
+        raise SystemExit(f"the moto server at {endpoint} (pid {pid}) did not stop: make emulator-stop, run again")
     start_moto(int(port), detach=True)
     started = instance(endpoint)
     if started is None:

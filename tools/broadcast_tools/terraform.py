@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import IO, Any
 
 from broadcast_tools import emulator
 from broadcast_tools.artifacts import ROOT
+from broadcast_tools.waiting import wait_for
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 LOCK_FILE = ".terraform.lock.hcl"
@@ -160,15 +160,11 @@ def _wait_for_earlier_apply(directory: Path, wait: float) -> None:
     print(
         f"waiting for the earlier terraform apply ENV=local in {directory} to stop ({running} stops it) …", flush=True
     )
-    deadline = time.monotonic() + wait
-    while running is not None:
-        if time.monotonic() >= deadline:
-            raise SystemExit(
-                f"another terraform apply ENV=local is still running in {directory}: "
-                f"let it finish, or stop it ({running}), then run the command again"
-            )
-        time.sleep(0.5)
-        running = _running_apply(directory)
+    if not wait_for(lambda: _running_apply(directory) is None, wait, 0.5):
+        raise SystemExit(
+            f"another terraform apply ENV=local is still running in {directory}: "
+            f"let it finish, or stop it ({running}), then run the command again"
+        )
 
 
 def sync_local(directory: Path, endpoint: str, wait: float = EARLIER_APPLY_WAIT_SECONDS) -> LocalSync:
