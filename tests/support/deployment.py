@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 
 from broadcast_shared.repositories import every_item
-from broadcast_tools import local_auth
+from broadcast_tools import emulator, local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.emulator import start_moto
 from broadcast_tools.terraform import run
@@ -25,8 +25,7 @@ def emulator_options(endpoint: str) -> dict[str, str]:
     return {
         "endpoint_url": endpoint,
         "region_name": REGION,
-        "aws_access_key_id": "test",
-        "aws_secret_access_key": "test",
+        **emulator.CREDENTIALS,
     }
 
 

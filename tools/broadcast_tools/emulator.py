@@ -23,6 +23,9 @@ from broadcast_tools.artifacts import ROOT
 from broadcast_tools.waiting import wait_for
 
 STATE = ROOT / ".local" / "emulator"
+#: what every client of the emulator signs with (the local environment's provider block and the local runtime's
+#: functions use the same)
+CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 #: the module a moto server of ours runs (moto's server as broadcast_tools.moto_launcher.prepare_server changes it)
 LAUNCHER = "broadcast_tools.moto_launcher"
 

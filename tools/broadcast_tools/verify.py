@@ -36,6 +36,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from broadcast_tools import emulator
 from broadcast_tools.artifacts import ROOT, read_manifest
 from broadcast_tools.platform_table import PlatformTable
 from broadcast_tools.terraform import cli_config, workdir
@@ -57,7 +58,7 @@ def terraform_outputs(env: str, mirror: str | None, base: Path | None = None, ro
 class Auditor:
     def __init__(self, outputs: dict[str, Any], root: Path, env: str, endpoint: str | None = None) -> None:
         # The local environment's emulator takes the same test credentials its provider block uses.
-        credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test"} if env == "local" else {}
+        credentials = emulator.CREDENTIALS if env == "local" else {}
         session = boto3.session.Session(region_name=outputs.get("region"), **credentials)
         self._api = session.client("apigatewayv2", endpoint_url=endpoint)
         self._lambda = session.client("lambda", endpoint_url=endpoint)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from broadcast_tools import emulator
 from local_runtime.deployment import FunctionConfig
 from local_runtime.metering import InvocationUsage
 from local_runtime.quotas import STREAMS_PATH
@@ -253,8 +254,8 @@ def _environment(config: FunctionConfig, endpoints: Endpoints) -> dict[str, str]
         "LANG": "C.UTF-8",
         "TZ": "UTC",
         "HOME": os.environ.get("HOME", "/tmp"),
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_ACCESS_KEY_ID": emulator.CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": emulator.CREDENTIALS["aws_secret_access_key"],
         "AWS_REGION": endpoints.region,
         "AWS_DEFAULT_REGION": endpoints.region,
         "AWS_LAMBDA_FUNCTION_NAME": config.name,

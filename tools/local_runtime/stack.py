@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 
 from broadcast_shared.warm_up import WarmUp
+from broadcast_tools import emulator
 from broadcast_tools.artifacts import ROOT
 from local_runtime.async_invocations import AsyncInvoker
 from local_runtime.deployment import Deployment, DeploymentReader, function_name
@@ -49,7 +50,7 @@ class Clients:
 
 
 def session_for(region: str) -> boto3.session.Session:
-    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
+    return boto3.session.Session(region_name=region, **emulator.CREDENTIALS)
 
 
 class LocalPlatform:
