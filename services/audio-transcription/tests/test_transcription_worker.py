@@ -661,7 +661,7 @@ class PreparingRecognizer(EchoRecognizer):
     [
         ({"type": "warmUp", "sourceLanguage": "es"}, ["es"], {"warmedUp": True, "recognizer": "es"}),
         ({"type": "warmUp"}, [], {"warmedUp": False, "code": "INVALID_MESSAGE"}),  # once warmed nothing, said True
-        ({"type": "warmUp", "sourceLanguage": "None"}, [], {"warmedUp": False, "code": "INVALID_MESSAGE"}),
+        ({"type": "warmUp", "sourceLanguage": "None"}, [], {"warmedUp": False, "code": "UNSUPPORTED_LANGUAGE"}),
     ],
 )
 def test_a_warm_up_loads_the_recogniser_for_the_language_it_names_and_only_a_valid_one(build, event, prepared, answer):

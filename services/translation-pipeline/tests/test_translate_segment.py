@@ -392,20 +392,25 @@ def test_a_warm_up_loads_the_engines_for_a_language_pair_and_sends_nothing(
 
 
 @pytest.mark.parametrize(
-    ("event", "problem"),
+    ("event", "code", "problem"),
     [
-        ({"type": "warmUp", "sourceLanguage": "en"}, "needs targetLanguage"),  # once warmed the language "None"
-        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": None}, "needs targetLanguage"),
-        ({"type": "warmUp", "targetLanguage": "es"}, "sourceLanguage: Field required"),
-        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "xx"}, "not a target language: 'xx'"),
-        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es", "langs": 1}, "langs: Extra inputs"),
+        # once warmed the language "None"
+        ({"type": "warmUp", "sourceLanguage": "en"}, "INVALID_MESSAGE", "needs targetLanguage"),
+        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": None}, "INVALID_MESSAGE", "needs targetLanguage"),
+        ({"type": "warmUp", "targetLanguage": "es"}, "INVALID_MESSAGE", "sourceLanguage: Field required"),
+        ({"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "xx"}, "UNSUPPORTED_LANGUAGE", "language 'xx'"),
+        (
+            {"type": "warmUp", "sourceLanguage": "en", "targetLanguage": "es", "langs": 1},
+            "INVALID_MESSAGE",
+            "langs: Extra inputs",
+        ),
     ],
 )
 def test_a_warm_up_the_model_refuses_is_answered_with_its_code_and_loads_nothing(
-    pipeline_runtime, translator, synthesizer, event, problem
+    pipeline_runtime, translator, synthesizer, event, code, problem
 ):
     result = invoke(pipeline_runtime, event)
-    assert result["warmedUp"] is False and result["code"] == "INVALID_MESSAGE" and problem in result["message"]
+    assert result["warmedUp"] is False and result["code"] == code and problem in result["message"]
     assert translator.calls == [] and synthesizer.ssml == []
 
 

@@ -18,11 +18,10 @@ import json
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError
 
 from broadcast_shared.errors import BroadcastError, invalid
-from broadcast_shared.languages import SOURCE_LOCALES, TARGET_LANGUAGES
-from broadcast_shared.messages.wire import WireModel
+from broadcast_shared.messages.wire import SourceLanguage, TargetLanguage, WireModel
 from broadcast_shared.observability import count_by, logger, metrics
 
 WARM_UP = "warmUp"
@@ -33,23 +32,9 @@ class WarmUp(WireModel):
 
     type: Literal["warmUp"] = "warmUp"
     #: the speaker's language: the worker loads its recogniser, the pipeline translates from it
-    source_language: str
+    source_language: SourceLanguage
     #: the language pair's target (the pipeline's warm-ups); absent for the audio functions
-    target_language: str | None = None
-
-    @field_validator("source_language")
-    @classmethod
-    def _source(cls, value: str) -> str:
-        if value not in SOURCE_LOCALES:
-            raise ValueError(f"not a source language: {value!r}")
-        return value
-
-    @field_validator("target_language")
-    @classmethod
-    def _target(cls, value: str | None) -> str | None:
-        if value is not None and value not in TARGET_LANGUAGES:
-            raise ValueError(f"not a target language: {value!r}")
-        return value
+    target_language: TargetLanguage | None = None
 
 
 def is_warm_up(event: object) -> bool:

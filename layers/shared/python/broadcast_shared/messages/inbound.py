@@ -12,9 +12,8 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, SecretStr, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
-from broadcast_shared.errors import UNSUPPORTED_LANGUAGE_ERROR
 from broadcast_shared.languages import SOURCE_LOCALES, TARGET_LANGUAGES
-from broadcast_shared.messages.wire import WireModel
+from broadcast_shared.messages.wire import SourceLanguage, TargetLanguage, WireModel, supported_language
 
 SessionId = Annotated[str, Field(pattern=r"^[a-z]+(-[a-z]+){1,3}-[0-9]{3,4}$", max_length=64)]
 
@@ -30,20 +29,6 @@ class QualityTier(StrEnum):
     been misled, so it is refused until a tier really differs (recognition model, voices)."""
 
     STANDARD = "standard"
-
-
-def _supported(value: str, supported: frozenset[str] | set[str]) -> str:
-    if value not in supported:
-        raise PydanticCustomError(
-            UNSUPPORTED_LANGUAGE_ERROR,
-            "unsupported language '{language}'; supported: {supported}",
-            {"language": value, "supported": ", ".join(sorted(supported))},
-        )
-    return value
-
-
-def _target_language(value: str) -> str:
-    return _supported(value, TARGET_LANGUAGES)
 
 
 TerminologyName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,256}$")]
@@ -92,7 +77,7 @@ def _passcode(value: SecretStr | None) -> SecretStr | None:
 
 class CreateSession(ClientMessage):
     action: Literal["createSession"]
-    source_language: str
+    source_language: SourceLanguage
     quality_tier: QualityTier = QualityTier.STANDARD
     #: an Amazon Translate custom terminology (imported beforehand, and on the deployment's allow-list,
     #: ``Settings.allowed_terminologies``) applied to this session's translations
@@ -110,30 +95,22 @@ class CreateSession(ClientMessage):
     _check_presenter = field_validator("presenter")(_presenter)
     _check_passcode = field_validator("passcode")(_passcode)
 
-    @field_validator("source_language")
-    @classmethod
-    def _supported_source(cls, value: str) -> str:
-        return _supported(value, set(SOURCE_LOCALES))
-
 
 class JoinSession(ClientMessage):
     action: Literal["joinSession"]
     session_id: SessionId
-    target_language: str
+    target_language: TargetLanguage
     #: a private talk's passcode
     passcode: SecretStr | None = None
     #: false: a listener who does not show captions gets finals only (with their speech), never partials
     captions: bool = True
 
-    _check_language = field_validator("target_language")(_target_language)
     _check_passcode = field_validator("passcode")(_passcode)
 
 
 class ChangeLanguage(ClientMessage):
     action: Literal["changeLanguage"]
-    target_language: str
-
-    _check_language = field_validator("target_language")(_target_language)
+    target_language: TargetLanguage
 
 
 class Heartbeat(ClientMessage):
@@ -181,7 +158,7 @@ class GetTranscript(ClientMessage):
     @field_validator("language")
     @classmethod
     def _known_language(cls, value: str | None) -> str | None:
-        return None if value is None else _supported(value, TARGET_LANGUAGES | set(SOURCE_LOCALES))
+        return None if value is None else supported_language(value, TARGET_LANGUAGES | set(SOURCE_LOCALES))
 
 
 #: the longest question a listener may ask, in characters (docs/ARCHITECTURE.md, "Limits")

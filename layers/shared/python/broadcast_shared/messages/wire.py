@@ -1,5 +1,12 @@
-from pydantic import BaseModel, ConfigDict
+from collections.abc import Collection
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from broadcast_shared.errors import UNSUPPORTED_LANGUAGE_ERROR
+from broadcast_shared.languages import SOURCE_LOCALES, TARGET_LANGUAGES
 
 
 class WireModel(BaseModel):
@@ -22,3 +29,20 @@ class WireModel(BaseModel):
 
     def to_wire(self) -> dict:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def supported_language(value: str, languages: Collection[str]) -> str:
+    """``value`` when it is one of ``languages``; else the ``unsupported_language`` error, naming those supported."""
+    if value not in languages:
+        raise PydanticCustomError(
+            UNSUPPORTED_LANGUAGE_ERROR,
+            "unsupported language '{language}'; supported: {supported}",
+            {"language": value, "supported": ", ".join(sorted(languages))},
+        )
+    return value
+
+
+#: a speaker's language: one Amazon Transcribe streaming recognises
+SourceLanguage = Annotated[str, AfterValidator(lambda value: supported_language(value, SOURCE_LOCALES))]
+#: a listener's language: one Amazon Translate produces and Amazon Polly speaks
+TargetLanguage = Annotated[str, AfterValidator(lambda value: supported_language(value, TARGET_LANGUAGES))]
