@@ -28,7 +28,7 @@ from benchmarks.stats import percentile
 from broadcast_shared.capacity import CapacityPlan, derive
 from broadcast_tools.speech import TALK, synthesize
 from local_runtime.metering import emf_values
-from local_runtime.quotas import AccountQuotas
+from local_runtime.quotas import EmulatedQuotas
 from tests.support.deployment import capacity_plan
 from tests.support.running_platform import RunningPlatform, serving_applied_platform
 from tests.support.talks import TalkRecord, run_talks
@@ -182,12 +182,12 @@ def run(loads: Sequence[int] = LOADS) -> None:
     at_the_speech_quota(listeners)
 
 
-def speech_quota(talks: int, finals_per_second: float) -> AccountQuotas:
+def speech_quota(talks: int, finals_per_second: float) -> EmulatedQuotas:
     """Polly's quotas scaled so that ``talks`` scripted talks to every listened language ask as much more than the
     neural quota as issue #21's 12 talks x 5 languages ask of the account's 8 TPS."""
     demand = talks * len(LANGUAGES) * finals_per_second
     neural = demand * POLLY_NEURAL_TPS / ISSUE_SPEECH_DEMAND_TPS
-    return AccountQuotas(polly_neural_tps=neural, polly_standard_tps=neural * POLLY_STANDARD_RATIO)
+    return EmulatedQuotas(polly_neural_tps=neural, polly_standard_tps=neural * POLLY_STANDARD_RATIO)
 
 
 def at_the_speech_quota(listeners: Sequence[str]) -> None:
@@ -218,7 +218,7 @@ def at_the_speech_quota(listeners: Sequence[str]) -> None:
         warm(stack, pcm, listeners)
         for _ in range(QUOTA_PAIRS):
             for name, quotas, title in (
-                ("under", AccountQuotas(), "at AWS's default quotas"),
+                ("under", EmulatedQuotas(), "at AWS's default quotas"),
                 ("over", lowered, "Polly's quotas lowered"),
             ):
                 stack.stack.quotas.update(quotas)

@@ -3,7 +3,7 @@ Service Quotas changes one (the talks benchmark lowers Polly's while the platfor
 
 from __future__ import annotations
 
-from local_runtime.quotas import AccountBuckets, AccountQuotas, TokenBucket
+from local_runtime.quotas import AccountBuckets, EmulatedQuotas, TokenBucket
 
 
 class Clock:
@@ -51,9 +51,9 @@ def test_a_bucket_turned_on_starts_full_and_one_turned_off_refuses_nothing():
 
 def test_the_account_s_quotas_change_for_every_bucket_at_once():
     clock = Clock()
-    buckets = AccountBuckets(AccountQuotas(), clock=clock)
+    buckets = AccountBuckets(EmulatedQuotas(), clock=clock)
     assert takes(buckets.polly["neural"], 10) == 10
-    buckets.update(AccountQuotas(polly_neural_tps=0.5, polly_neural_burst=1, transcribe_concurrent_streams=1))
+    buckets.update(EmulatedQuotas(polly_neural_tps=0.5, polly_neural_burst=1, transcribe_concurrent_streams=1))
     clock.now += 2.0
     assert takes(buckets.polly["neural"], 3) == 1
     assert takes(buckets.polly["standard"], 80) == 80  # unchanged: AWS's 80 a second

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from audio_transcription.settings import AudioSettings
 from broadcast_shared.config import AudienceSettings, ConfigurationError, RouteSettings, Settings
 from broadcast_shared.pricing import LIVE_PRICES
-from local_runtime.quotas import AccountQuotas
+from local_runtime.quotas import EmulatedQuotas
 from session_management.settings import SessionSettings
 from translation_pipeline.settings import TranslationSettings
 
@@ -91,10 +91,10 @@ def test_an_alias_names_the_variable_and_a_prefix_goes_before_it(monkeypatch):
     assert TranslationSettings.from_environment({**env, "CACHE_TTL_SECONDS": "5"}).cache_ttl_seconds == 60
     monkeypatch.setenv("LOCAL_QUOTA_POLLY_NEURAL_TPS", "0.5")
     monkeypatch.setenv("POLLY_STANDARD_TPS", "1")  # no prefix: not this setting
-    quotas = AccountQuotas.from_environment()
+    quotas = EmulatedQuotas.from_environment()
     assert (quotas.polly_neural_tps, quotas.polly_standard_tps) == (0.5, 80.0)
     with pytest.raises(ConfigurationError, match="LOCAL_QUOTA_TRANSLATE_BURST"):
-        AccountQuotas.from_environment({"LOCAL_QUOTA_TRANSLATE_BURST": "0"})
+        EmulatedQuotas.from_environment({"LOCAL_QUOTA_TRANSLATE_BURST": "0"})
 
 
 def test_settings_are_frozen():

@@ -27,7 +27,7 @@ import pytest
 from broadcast_shared.repositories.records import SessionState
 from broadcast_tools.speech import TALK, synthesize, word_error_rate
 from local_runtime.metering import LogWindow, meter_counts
-from local_runtime.quotas import AccountQuotas
+from local_runtime.quotas import EmulatedQuotas
 from tests.support.deployment import emulator_client, emulator_options, forget_translations
 from tests.support.running_platform import RunningPlatform
 from tests.support.talk import TalkResult, stream_talk
@@ -42,7 +42,7 @@ LISTENERS = ("es", "fr")
 #: Polly's neural voice at one call every twenty seconds, burst 1 (AWS: 8 a second, burst 10): the session's warm-ups
 #: take it, so the talk's finals meet a throttled neural voice; standard at one every five seconds (AWS: 80);
 #: Translate at one every two seconds, burst 3. A talk to two languages needs several calls a second of each.
-LOW_QUOTAS = AccountQuotas(
+LOW_QUOTAS = EmulatedQuotas(
     polly_neural_tps=0.05,
     polly_neural_burst=1,
     polly_standard_tps=0.2,
@@ -53,9 +53,9 @@ LOW_QUOTAS = AccountQuotas(
 #: the Management API at one request every ten seconds after a burst of ten (AWS: 10,000 a second, burst 5,000):
 #: enough for the session's set-up messages, far below what a talk's partials and finals to a speaker and two
 #: listeners need, however slowly a loaded machine recognises the talk
-LOW_REQUEST_RATE = AccountQuotas(management_api_rps=0.1, management_api_burst=10)
+LOW_REQUEST_RATE = EmulatedQuotas(management_api_rps=0.1, management_api_burst=10)
 #: one concurrent Transcribe stream for the account (AWS: 25), which the test holds as another talk would
-ONE_STREAM = AccountQuotas(transcribe_concurrent_streams=1)
+ONE_STREAM = EmulatedQuotas(transcribe_concurrent_streams=1)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The AWS account's request quotas, emulated where the local runtime stands in for a service (issue #21).
 
-One :class:`AccountQuotas` per local platform: every session and every function environment of the
+One :class:`EmulatedQuotas` per local platform: every session and every function environment of the
 stack draws from the same buckets, as every session of a deployment draws from one account's quota.
 Past a bucket, the stand-in answers as the service does (docs/ARCHITECTURE.md, "Throttling"):
 
@@ -119,7 +119,7 @@ class StreamSlots:
             return len(self._open)
 
 
-class AccountQuotas(EnvironmentSettings):
+class EmulatedQuotas(EnvironmentSettings):
     """The emulated quotas, from ``LOCAL_QUOTA_*`` environment variables (AWS's defaults otherwise)."""
 
     env_prefix: ClassVar[str] = "LOCAL_QUOTA_"
@@ -138,9 +138,9 @@ class AccountQuotas(EnvironmentSettings):
 
 
 class AccountBuckets:
-    """The buckets of one emulated account, built from its :class:`AccountQuotas`."""
+    """The buckets of one emulated account, built from its :class:`EmulatedQuotas`."""
 
-    def __init__(self, quotas: AccountQuotas, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, quotas: EmulatedQuotas, clock: Callable[[], float] = time.monotonic) -> None:
         # Every bucket made off, then given its quota (a bucket turned on starts full, as a new account's).
         self.polly = {"neural": TokenBucket(0, 1, clock), "standard": TokenBucket(0, 1, clock)}
         self.translate = TokenBucket(0, 1, clock)
@@ -148,7 +148,7 @@ class AccountBuckets:
         self.transcribe_streams = StreamSlots(0, clock=clock)
         self.update(quotas)
 
-    def update(self, quotas: AccountQuotas) -> None:
+    def update(self, quotas: EmulatedQuotas) -> None:
         """The account's quotas changed while it serves (a raised or lowered quota applies to the next request)."""
         self.quotas = quotas
         self.polly["neural"].set(quotas.polly_neural_tps, quotas.polly_neural_burst)

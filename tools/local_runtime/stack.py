@@ -23,7 +23,7 @@ from local_runtime.functions import Endpoints, FunctionError, FunctionPool
 from local_runtime.gateway import LocalGateway
 from local_runtime.management_api import ManagementApiServer
 from local_runtime.metering import RunUsage
-from local_runtime.quotas import AccountBuckets, AccountQuotas
+from local_runtime.quotas import AccountBuckets, EmulatedQuotas
 from local_runtime.schedules import run_schedules
 from local_runtime.stand_ins import StoodInServices
 from local_runtime.web_pages import WEB_DIST, WebPages
@@ -71,7 +71,7 @@ class LocalPlatform:
         max_concurrency: int = 8,
         async_retry_delay: float = 1.0,
         faults: Faults | None = None,
-        quotas: AccountQuotas | None = None,
+        quotas: EmulatedQuotas | None = None,
         log_dir: Path | None = None,
         web_root: Path = WEB_DIST,
     ) -> None:
@@ -97,7 +97,7 @@ class LocalPlatform:
         )
         # The Management API delivers to the gateway's connections; the Invoke API calls this stack.
         #: the account's emulated quotas, shared by every session of this stack (local_runtime.quotas)
-        self.quotas = AccountBuckets(quotas or AccountQuotas.from_environment())
+        self.quotas = AccountBuckets(quotas or EmulatedQuotas.from_environment())
         self.stand_ins = StoodInServices(self.quotas)
         self.http = ManagementApiServer(
             sink=self.gateway,

@@ -290,10 +290,10 @@ def test_a_limit_exceeded_event_mid_stream_is_a_stream_refused_and_any_other_fai
 def test_the_local_stream_quota_refuses_a_stream_past_it_as_transcribe_does_and_frees_a_slot_when_a_stream_ends():
     from audio_transcription.engines.local_quota import QuotaLimitedRecognizer, StreamQuota
     from local_runtime.management_api import ManagementApiServer, RecordingSink
-    from local_runtime.quotas import STREAMS_PATH, AccountBuckets, AccountQuotas
+    from local_runtime.quotas import STREAMS_PATH, AccountBuckets, EmulatedQuotas
     from local_runtime.stand_ins import StoodInServices
 
-    buckets = AccountBuckets(AccountQuotas(transcribe_concurrent_streams=2))
+    buckets = AccountBuckets(EmulatedQuotas(transcribe_concurrent_streams=2))
     server = ManagementApiServer(RecordingSink(), stand_ins=StoodInServices(buckets)).start()
     try:
         recognizer = recognizer_for("scripted", stream_quota_url=f"{server.base_url}{STREAMS_PATH}")

@@ -675,10 +675,10 @@ def test_a_warm_up_loads_the_recogniser_for_the_language_it_names_and_only_a_val
 def stream_quota():
     """The local runtime's stream slots at an account quota of one concurrent stream, on its HTTP server."""
     from local_runtime.management_api import ManagementApiServer, RecordingSink
-    from local_runtime.quotas import STREAMS_PATH, AccountBuckets, AccountQuotas
+    from local_runtime.quotas import STREAMS_PATH, AccountBuckets, EmulatedQuotas
     from local_runtime.stand_ins import StoodInServices
 
-    buckets = AccountBuckets(AccountQuotas(transcribe_concurrent_streams=1))
+    buckets = AccountBuckets(EmulatedQuotas(transcribe_concurrent_streams=1))
     server = ManagementApiServer(RecordingSink(), stand_ins=StoodInServices(buckets)).start()
     yield buckets.transcribe_streams, f"{server.base_url}{STREAMS_PATH}"
     server.stop()

@@ -15,7 +15,7 @@ from broadcast_shared.messages.segments import NEUTRAL_DYNAMICS
 from broadcast_shared.meter import Meter, scope
 from local_runtime.management_api import ManagementApiServer, RecordingSink
 from local_runtime.metering import meter_counts
-from local_runtime.quotas import AccountBuckets, AccountQuotas
+from local_runtime.quotas import AccountBuckets, EmulatedQuotas
 from local_runtime.stand_ins import StoodInServices
 from tests.support.engines import RecordingTranslator
 from tests.support.events import FakeLambdaContext
@@ -38,7 +38,7 @@ def meter(monkeypatch: pytest.MonkeyPatch) -> Meter:
 
 @contextmanager
 def edge(neural_burst: float, standard_burst: float) -> Iterator[tuple[AccountBuckets, str]]:
-    quotas = AccountQuotas(
+    quotas = EmulatedQuotas(
         polly_neural_tps=NEVER,
         polly_neural_burst=neural_burst,
         polly_standard_tps=NEVER,
