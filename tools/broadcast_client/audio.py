@@ -35,10 +35,14 @@ def read_wav(path: Path) -> bytes:
         samples = samples / 65536
     samples = samples.reshape(-1, channels).mean(axis=1)
     if rate != SAMPLE_RATE and len(samples):
-        duration = len(samples) / rate
-        target = np.linspace(0, duration, int(duration * SAMPLE_RATE), endpoint=False)
-        samples = np.interp(target, np.arange(len(samples)) / rate, samples)
+        samples = resample(samples, rate)
     return np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
+
+
+def resample(samples: np.ndarray, rate: int) -> np.ndarray:
+    """``samples`` taken at ``rate`` Hz, linearly interpolated to :data:`SAMPLE_RATE`."""
+    count = int(samples.size * SAMPLE_RATE / rate)
+    return np.interp(np.arange(count) * rate / SAMPLE_RATE, np.arange(samples.size), samples)
 
 
 def chunks(pcm: bytes, chunk_ms: int) -> Iterator[bytes]:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
+from broadcast_client.audio import SAMPLE_RATE, resample
+
 #: the voice model draws random noise (onnxruntime's random ops) seeded anew in every process, so a sentence sounded
 #: different from run to run, and one in a few runs pocketsphinx misheard three words of an eleven-word sentence:
 #: a fixed seed makes the test speech the same in every run
@@ -51,8 +52,7 @@ def synthesize(text: str, pause_seconds: float = 0.6) -> bytes:
         with wave.open(buffer) as recorded:
             rate = recorded.getframerate()
             samples = np.frombuffer(recorded.readframes(recorded.getnframes()), dtype="<i2").astype(np.float64)
-        count = int(samples.size * SAMPLE_RATE / rate)
-        pieces.append(np.interp(np.arange(count) * rate / SAMPLE_RATE, np.arange(samples.size), samples))
+        pieces.append(resample(samples, rate))
         pieces.append(np.zeros(int(pause_seconds * SAMPLE_RATE)))
     return np.concatenate(pieces).round().astype("<i2").tobytes()
 
