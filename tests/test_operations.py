@@ -4,12 +4,12 @@ each kind of gap and drift introduced behind Terraform's back, each reported by 
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 
 import pytest
 
 from broadcast_tools.drift import detect
+from broadcast_tools.terraform import provider_mirror
 from broadcast_tools.verify import verify
 from tests.support.deployment import apply_local, emulator_client
 
@@ -25,7 +25,7 @@ def deployed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mirror():
-    return os.environ.get("TF_PROVIDER_MIRROR") or None
+    return provider_mirror()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ from broadcast_shared.capacity import CapacityPlan, derive
 from broadcast_tools import local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.platform_table import PlatformTable
+from broadcast_tools.terraform import provider_mirror
 from broadcast_tools.verify import terraform_outputs
 from tests.support.deployment import emulator_client
 
@@ -403,7 +403,7 @@ def test_every_asynchronously_invoked_function_keeps_its_failed_events_on_an_ala
 
 @pytest.fixture(scope="module")
 def outputs(deployed_local):
-    return terraform_outputs("local", os.environ.get("TF_PROVIDER_MIRROR") or None, deployed_local["workdirs"])
+    return terraform_outputs("local", provider_mirror(), deployed_local["workdirs"])
 
 
 def test_speakers_sign_in_at_a_user_pool_whose_public_client_takes_only_the_code_grant(deployed_local, outputs):

@@ -15,7 +15,7 @@ from broadcast_shared.repositories import every_item
 from broadcast_tools import emulator, local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.emulator import start_moto
-from broadcast_tools.terraform import run
+from broadcast_tools.terraform import provider_mirror, run
 from tests.support.aws_emulator import REGION
 from tests.support.ports import free_port
 
@@ -66,7 +66,7 @@ def apply_local(
         # Its own process, as under `make dev`: the emulator does not share this process's GIL.
         server = start_moto(port, detach=False)
         endpoint = f"http://127.0.0.1:{port}"
-    mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
+    mirror = provider_mirror()
     local_auth.ensure()
     overrides = [f"-var={name}={value}" for name, value in (variables or {}).items()]
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcast_tools.artifacts import ROOT
-from broadcast_tools.terraform import cli_config, run, workdir
+from broadcast_tools.terraform import cli_config, provider_mirror, run, workdir
 
 PLAN_FILE = "drift.tfplan"
 
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", required=True)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    report = detect(args.env, os.environ.get("TF_PROVIDER_MIRROR") or None, os.environ.get("AWS_ENDPOINT_URL"))
+    report = detect(args.env, provider_mirror(), os.environ.get("AWS_ENDPOINT_URL"))
     if args.json:
         print(json.dumps({**asdict(report), "exitCode": report.exit_code}, default=str, indent=2))
     else:

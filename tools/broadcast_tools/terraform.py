@@ -232,6 +232,11 @@ def unchanged_since_applied(directory: Path, sync: LocalSync, inputs: str) -> bo
     return sync.in_step and record.is_file() and record.read_text() == inputs
 
 
+def provider_mirror() -> str | None:
+    """The local filesystem mirror of the providers (``TF_PROVIDER_MIRROR``), if this machine has one."""
+    return os.environ.get("TF_PROVIDER_MIRROR") or None
+
+
 def cli_config(mirror: str | None, root: Path = ROOT) -> dict[str, str]:
     """Environment for terraform: a CLI config that installs providers from a local mirror, if given.
 
@@ -497,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="terraform for one environment")
     parser.add_argument("env", choices=ENVIRONMENTS)
     parser.add_argument("command", choices=["init", "plan", "apply", "destroy", "output", "refresh-plan"])
-    parser.add_argument("--mirror", default=os.environ.get("TF_PROVIDER_MIRROR") or None)
+    parser.add_argument("--mirror", default=provider_mirror())
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL") or None)
     parser.add_argument("--workdirs", type=Path, default=None, help="where working directories live")
     args, extra = parser.parse_known_args(argv)

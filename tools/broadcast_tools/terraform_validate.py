@@ -8,14 +8,13 @@ credentials nor state.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from broadcast_tools.terraform import cli_config, workdir
+from broadcast_tools.terraform import cli_config, provider_mirror, workdir
 
 
 def validate(env: str, mirror: str | None) -> int:
@@ -35,7 +34,7 @@ def validate(env: str, mirror: str | None) -> int:
 
 
 def main() -> int:
-    mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
+    mirror = provider_mirror()
     return max(validate("dev", mirror), validate("local", mirror))
 
 

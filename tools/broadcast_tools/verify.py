@@ -39,7 +39,7 @@ from botocore.exceptions import ClientError
 from broadcast_tools import emulator
 from broadcast_tools.artifacts import ROOT, read_manifest
 from broadcast_tools.platform_table import PlatformTable
-from broadcast_tools.terraform import cli_config, workdir
+from broadcast_tools.terraform import cli_config, provider_mirror, workdir
 
 
 def terraform_outputs(env: str, mirror: str | None, base: Path | None = None, root: Path = ROOT) -> dict[str, Any]:
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="verify", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--env", required=True)
     args = parser.parse_args(argv)
-    auditor = verify(args.env, os.environ.get("TF_PROVIDER_MIRROR") or None, os.environ.get("AWS_ENDPOINT_URL"))
+    auditor = verify(args.env, provider_mirror(), os.environ.get("AWS_ENDPOINT_URL"))
     for note in auditor.notes:
         print(f"verify ({args.env}): {note}")
     if auditor.gaps:

@@ -24,7 +24,14 @@ import time
 from broadcast_tools import emulator, local_auth
 from broadcast_tools.artifacts import ROOT
 from broadcast_tools.guard import check
-from broadcast_tools.terraform import LocalSync, local_inputs, sync_local, unchanged_since_applied, workdir
+from broadcast_tools.terraform import (
+    LocalSync,
+    local_inputs,
+    provider_mirror,
+    sync_local,
+    unchanged_since_applied,
+    workdir,
+)
 from broadcast_tools.terraform import run as terraform
 from local_runtime.stack import LocalPlatform
 from local_runtime.web_pages import LISTENER_PAGE, SPEAKER_PAGE
@@ -75,7 +82,7 @@ def deploy(endpoint: str, phases: Phases) -> None:
     local_auth.ensure()
     print(f"guard: ok: {verdict.summary}")
     phases.done("guard")
-    mirror = os.environ.get("TF_PROVIDER_MIRROR") or None
+    mirror = provider_mirror()
     # When the state was completely applied into this very emulator instance by the last apply and nothing else
     # writes resources there, Terraform plans against its state without reading every resource back
     # (-refresh=false), and is not run at all when nothing it reads changed since (the emulator's own quirks
