@@ -68,8 +68,7 @@ class Session:
     reported_listener_count: int = 0
     reported_languages: frozenset[str] = frozenset()
     terminology: str | None = None
-    #: why an ended session ended (whether every listener has been told, ``endAnnounced``, only the sweep's scan
-    #: reads)
+    #: why an ended session ended (whether every listener has been told, ``endAnnounced``, only the sweep's scan reads)
     end_reason: str | None = None
     #: the speaker's ``sub``: only they may resume the session from a new connection
     speaker_user_id: str | None = None
