@@ -40,9 +40,10 @@ def test_a_restarted_moto_server_is_another_emulator_instance(state):
     first = emulator.instance(endpoint)
     assert first is not None and first == emulator.instance(endpoint)
     assert emulator.instance(f"http://127.0.0.1:{free_port()}") is None, "another port is another emulator"
+    pid = (state / f"moto-{port}.pid").read_text()
     assert emulator.stop(port)
-    # the stopped server lets go of its port
-    eventually(lambda: not emulator.reachable(endpoint), timeout=30, interval=0.1, what="the port let go")
+    # stop returns once the server has exited and let go of its port (make emulator-stop && make dev)
+    assert emulator.process_started(pid) is None and not emulator.reachable(endpoint)
     emulator.start_moto(port, detach=True)
     second = emulator.instance(endpoint)
     assert second is not None and second != first

@@ -23,6 +23,8 @@ from broadcast_tools.artifacts import ROOT
 from broadcast_tools.waiting import wait_for
 
 STATE = ROOT / ".local" / "emulator"
+#: how long a moto server may take to exit and free its port once stopped
+STOP_WAIT_SECONDS = 30
 #: what every client of the emulator signs with (the local environment's provider block and the local runtime's
 #: functions use the same)
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
@@ -136,10 +138,7 @@ def restart(endpoint: str) -> str:
     the reset. A new process never receives them.
     """
     port = _port(endpoint)
-    pid = _pid_file(port).read_text().strip()
     stop(port, signal.SIGKILL)
-    if not wait_for(lambda: process_started(pid) is None and not reachable(endpoint), 30, 0.1):
-        raise SystemExit(f"the moto server at {endpoint} (pid {pid}) did not stop: make emulator-stop, run again")
     start_moto(int(port), detach=True)
     started = instance(endpoint)
     if started is None:
@@ -155,6 +154,8 @@ def stop_all() -> list[int]:
 
 
 def stop(port: int | str, how: signal.Signals = signal.SIGTERM) -> bool:
+    """Stop the moto server this tool started at ``port``, once it has exited and its port is free (a ``make dev``
+    right after must not find it still answering); False when none of ours was running there."""
     pid_file = _pid_file(port)
     if not pid_file.exists():
         return False
@@ -164,6 +165,9 @@ def stop(port: int | str, how: signal.Signals = signal.SIGTERM) -> bool:
         os.killpg(pid, how)
     except ProcessLookupError:
         return False
+    endpoint = f"http://127.0.0.1:{port}"
+    if not wait_for(lambda: process_started(pid) is None and not reachable(endpoint), STOP_WAIT_SECONDS, 0.1):
+        raise SystemExit(f"the moto server at {endpoint} (pid {pid}) did not stop: kill -9 -- -{pid}, then run again")
     return True
 
 
