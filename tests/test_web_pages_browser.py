@@ -149,7 +149,7 @@ def wait_joined(page, joins: int = 1, stack=None) -> None:
 
 
 def normal(text: str) -> str:
-    """Whitespace as a reader sees it (an engine's double space is one)."""
+    """Whitespace as a reader sees it (a page shows a run of white space as one space)."""
     return " ".join(text.split())
 
 

@@ -44,6 +44,12 @@ def test_one_apertium_process_serves_segment_after_segment_and_keeps_stream_synt
     assert apertium.translate("The team has worked very hard.", "en", "es") == first
 
 
+def test_a_word_apertium_drops_leaves_no_double_space(apertium):
+    # "we" has no word of its own in Spanish or French: apertium kept its space
+    assert apertium.translate("First we will look at the numbers.", "en", "es") == "Primero miraremos en los números."
+    assert "  " not in apertium.translate("Then we will answer your questions.", "en", "fr")
+
+
 def test_apertium_reports_a_pair_it_cannot_serve(apertium):
     with pytest.raises(TranslationUnavailable, match="en->de"):
         apertium.translate("Good morning.", "en", "de")

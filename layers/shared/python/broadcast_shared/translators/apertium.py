@@ -130,7 +130,9 @@ class ApertiumTranslator:
             raise TranslationUnavailable(f"apertium has no {source}->{target} pair here")
         for mode in route:
             text = self._mode(mode).translate(text)
-        return text
+        # apertium leaves the space of a word it drops ("we will look" -> "Primero  miraremos"): one space between
+        # words, as a caption shows them
+        return " ".join(text.split())
 
     def _mode(self, mode: str) -> _Mode:
         with self._lock:
