@@ -4,11 +4,13 @@ what a local apply does when the state is not known to match it."""
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
 import subprocess
 import sys
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -97,6 +99,40 @@ def test_dynamodb_conditional_writes_and_transactions_are_atomic_under_concurren
         won = sum(claim.result() for claim in claims)
     assert failed == []
     assert won == 40, "each slot claimed exactly once"
+
+
+def test_a_mappings_function_is_left_for_the_local_runtime_to_invoke(state):
+    """moto invoked an event source mapping's function itself (in Docker, which fails here) at every send, after
+    receiving the queue's visible messages: their receive count grew at every send, towards the dead-letter queue."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    emulator.start_moto(port, detach=True)
+    sqs, kinesis, lambda_ = (emulator_client(name, endpoint) for name in ("sqs", "kinesis", "lambda"))
+    role = emulator_client("iam", endpoint).create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("h.py", "def handler(event, context):\n    return {}\n")
+    lambda_.create_function(
+        FunctionName="f", Runtime="python3.12", Role=role, Handler="h.handler", Code={"ZipFile": code.getvalue()}
+    )
+    queue = sqs.create_queue(QueueName="q")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    stream_arn = kinesis.describe_stream(StreamName="s")["StreamDescription"]["StreamARN"]
+    for source in (queue_arn, stream_arn):
+        lambda_.create_event_source_mapping(EventSourceArn=source, FunctionName="f", StartingPosition="LATEST")
+    assert len(lambda_.list_event_source_mappings(FunctionName="f")["EventSourceMappings"]) == 2
+
+    for n in range(3):
+        sqs.send_message(QueueUrl=queue, MessageBody=str(n))
+        kinesis.put_record(StreamName="s", Data=b"audio", PartitionKey="p")
+    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"])
+    assert [(m["Body"], m["Attributes"]["ApproximateReceiveCount"]) for m in received["Messages"]] == [
+        ("0", "1"),
+        ("1", "1"),
+        ("2", "1"),
+    ]
+    assert "docker" not in (state / f"moto-{port}.log").read_text(errors="replace")
 
 
 #: in Linux's ``struct tcp_info`` (``TCP_INFO``): ``tcpi_data_segs_in``, how many segments with data a socket received

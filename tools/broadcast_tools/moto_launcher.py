@@ -12,8 +12,9 @@ process for every function's calls, is what limits the talks the local platform 
 Measured with DynamoDB conditional updates, reads and Kinesis puts (``docs/CAPACITY.md``, "Locally"): 2.75 ms of
 the server's CPU per request before, 2.30 ms after.
 
-And two things its clients rely on: DynamoDB's requests are answered one at a time, atomic as on AWS
-(:func:`serialize_dynamodb`), and each response leaves in one write (:func:`send_responses_whole`).
+And three things its clients rely on: DynamoDB's requests are answered one at a time, atomic as on AWS
+(:func:`serialize_dynamodb`), each response leaves in one write (:func:`send_responses_whole`), and an event source
+mapping's function is left for the local runtime to invoke (:func:`leave_event_sources_to_the_runtime`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,16 @@ import logging
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 from moto import backends
+from moto.awslambda.models import EventSourceMapping, LambdaBackend
+from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.responses import DynamoHandler
+from moto.kinesis.models import kinesis_backends
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import main
+from moto.sqs.models import sqs_backends
 
 #: a response up to this size (any API answer; a function's code read from S3 is larger and leaves in pieces) leaves
 #: the server in one write, its status line, headers and body together
@@ -40,6 +46,7 @@ def prepare_server() -> None:
     quicken()
     serialize_dynamodb()
     send_responses_whole()
+    leave_event_sources_to_the_runtime()
 
 
 def quicken() -> None:
@@ -70,6 +77,37 @@ def serialize_dynamodb() -> None:
 
     one_at_a_time.serialized = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = one_at_a_time  # type: ignore[method-assign]
+
+
+def leave_event_sources_to_the_runtime() -> None:
+    """Keep moto from invoking an event source mapping's function itself: the local runtime polls every mapping as
+    Lambda does (``local_runtime.event_sources``).
+
+    moto runs a mapping's function in Docker at every ``PutRecord`` to its stream and every ``SendMessage`` to its
+    queue; with no Docker here each attempt failed after about 2 ms and four lines of the server's log. For a queue
+    it first received the messages then visible, so each message's receive count grew at every later send (4 at its
+    first real receive after three sends), and past the queue's ``maxReceiveCount`` its redrive policy would have
+    moved it to the dead-letter queue unread. The mapping itself is created and described as before."""
+    create = LambdaBackend.create_event_source_mapping
+    if getattr(create, "left_to_the_runtime", False):
+        return
+
+    @functools.wraps(create)
+    def mapping_only(self: LambdaBackend, spec: dict[str, object]) -> EventSourceMapping:
+        mapping = create(self, spec)
+        sources: list[Any] = [  # each holds the mappings moto would invoke, by key
+            *sqs_backends[self.account_id][self.region_name].queues.values(),
+            *kinesis_backends[self.account_id][self.region_name].streams.values(),
+            *dynamodb_backends[self.account_id][self.region_name].tables.values(),
+        ]
+        for source in sources:
+            registered = source.lambda_event_source_mappings
+            for key in [key for key, value in registered.items() if value is mapping]:
+                del registered[key]
+        return mapping
+
+    mapping_only.left_to_the_runtime = True  # type: ignore[attr-defined]
+    LambdaBackend.create_event_source_mapping = mapping_only  # type: ignore[method-assign]
 
 
 def send_responses_whole() -> None:
