@@ -27,7 +27,7 @@ from audio_transcription.engines.scripted import finals_within, timed_script
 from benchmarks.stats import percentile
 from broadcast_shared.capacity import CapacityPlan, derive
 from broadcast_tools.speech import TALK, synthesize
-from local_runtime.metering import emf_values
+from local_runtime.metering import read_emf
 from local_runtime.quotas import EmulatedQuotas
 from tests.support.deployment import capacity_plan
 from tests.support.running_platform import RunningPlatform, serving_applied_platform
@@ -120,8 +120,8 @@ def throttles_in(log_dir: Path) -> Counter[str]:
     counts: Counter[str] = Counter()
     for log in log_dir.glob("*.log"):
         for line in log.read_text(errors="replace").splitlines():
-            if THROTTLE.search(line):
-                counts.update({name: int(value) for name, value in emf_values(line).items() if THROTTLE.search(name)})
+            if THROTTLE.search(line) and (emf := read_emf(line)):
+                counts.update({name: int(value) for name, value in emf.values.items() if THROTTLE.search(name)})
     return counts
 
 

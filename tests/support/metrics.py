@@ -6,12 +6,13 @@ from collections import Counter
 
 import pytest
 
-from local_runtime.metering import emf_values
+from local_runtime.metering import read_emf
 
 
 def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> Counter[str]:
     """The EMF metrics printed so far, summed by name."""
     totals: Counter[str] = Counter()
     for line in capsys.readouterr().out.splitlines():
-        totals.update(emf_values(line))
+        if emf := read_emf(line):
+            totals.update(emf.values)
     return totals

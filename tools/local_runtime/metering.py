@@ -61,41 +61,48 @@ class CallKey:
     detail: str = ""
 
 
-def emf_values(line: str) -> dict[str, float]:
-    """The metrics one log line writes in CloudWatch's embedded metric format, by name (a list of values summed);
-    none for any other line."""
+@dataclass(frozen=True)
+class EmfLine:
+    """One log line in CloudWatch's embedded metric format."""
+
+    #: the dimensions its metrics are written under (its first dimension set), by name
+    dimensions: dict[str, str]
+    #: its metrics, by name (a list of values summed)
+    values: dict[str, float]
+
+
+def read_emf(line: str) -> EmfLine | None:
+    """``line`` read as an EMF blob; None for any other line."""
     if not line.startswith("{") or '"_aws"' not in line:
-        return {}
+        return None
     try:
         blob = json.loads(line)
-        names = [metric["Name"] for directive in blob["_aws"]["CloudWatchMetrics"] for metric in directive["Metrics"]]
+        directives = blob["_aws"]["CloudWatchMetrics"]
+        names = [metric["Name"] for directive in directives for metric in directive["Metrics"]]
+        dimension_names: list[str] = next(iter(directives[0]["Dimensions"]), []) if directives else []
     except (ValueError, KeyError, TypeError):
-        return {}
+        return None
     values: dict[str, float] = {}
     for name in names:
         value = blob.get(name, 0)
         values[name] = values.get(name, 0) + (sum(value) if isinstance(value, list) else value)
-    return values
+    return EmfLine({name: str(blob[name]) for name in dimension_names if name in blob}, values)
 
 
 def meter_counts(function: str, lines: Iterable[str]) -> dict[CallKey, dict[str, float]]:
     """The cost meter's counts in one function's log lines, summed per call key."""
     counts: dict[CallKey, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for line in lines:
-        if not line.startswith("{") or f'"{CALLS_METRIC}"' not in line:
+        # most lines are no meter blob: they are passed over unparsed
+        emf = read_emf(line) if f'"{CALLS_METRIC}"' in line else None
+        if emf is None:
             continue
-        try:
-            blob = json.loads(line)
-            directive = blob["_aws"]["CloudWatchMetrics"][0]
-        except (ValueError, KeyError, IndexError, TypeError):
-            continue
-        dimensions = {name: str(blob[name]) for name in directive["Dimensions"][0] if name in blob}
+        dimensions = emf.dimensions
         details = sorted(f"{k}={v}" for k, v in dimensions.items() if k not in DIMENSIONS and k != "service")
         service, operation, session, language, segment_kind = (dimensions.get(name, "") for name in DIMENSIONS)
         key = CallKey(function, service, operation, session, language, segment_kind, ",".join(details))
-        for metric in directive["Metrics"]:
-            value = blob.get(metric["Name"], 0)
-            counts[key][metric["Name"]] += sum(value) if isinstance(value, list) else value
+        for name, value in emf.values.items():
+            counts[key][name] += value
     return counts
 
 
