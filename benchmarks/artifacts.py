@@ -6,7 +6,8 @@ built artifact and its layers, extracted as they ship and never written to (Lamb
 read-only, so Python can cache no bytecode there: what the zips do not carry is compiled on every cold start),
 with the variables platform.json gives the artifact (as Terraform sets them on its functions), and
 with only the packages the Lambda Python runtime itself provides (boto3 and its dependencies, compiled, as in
-/var/runtime) standing in for that runtime: no awscrt, numpy or anything else this machine's venv holds.
+/var/runtime) standing in for that runtime: no awscrt, numpy or anything else this machine's venv holds. What a
+function leaves to its warm-up (``sendAudio``'s numpy) is timed beside it, imported after the handler.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ RUNTIME_IMPORTS = "importlib, json, logging, os, time, traceback, decimal, math,
 #: what the Lambda Python runtime provides besides the standard library: boto3 and its dependencies
 LAMBDA_RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six")
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+#: what a function's warm-up imports after its init (``createSession`` warms ``sendAudio`` ahead of the audio), and
+#: so an environment that was not warmed imports on its first request: timed after the handler, as the warm-up does
+WARM_UP_IMPORTS = {"send_audio": "audio_transcription.measurement"}
 #: the libraries every function's handler imports (the shared layer's runtime and settings), alone and together
 LIBRARY_FLOOR = (
     "boto3",
@@ -94,6 +98,10 @@ def run() -> None:
         }
         # What every function imports before any of the platform's own code: the floor under the figures above.
         imports.update({modules: (modules, layers, {}) for modules in LIBRARY_FLOOR})
+        warm_ups = {f"{key} + {module}": (key, module) for key, module in WARM_UP_IMPORTS.items()}
+        imports.update(
+            {name: (f"{imports[key][0]}, {module}", *imports[key][1:]) for name, (key, module) in warm_ups.items()}
+        )
         samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in imports}
         for _ in range(IMPORT_RUNS):
             for name, (module, search, environment) in imports.items():
@@ -113,6 +121,10 @@ def run() -> None:
             f"   {len(table.functions) - len(over)} of {len(table.functions)} under {IMPORT_TARGET_MS:.0f} ms"
             + (f"; over: {slowest}" if over else "")
         )
+        print("   with what a warm-up imports after the init (an environment not warmed: on its first request):")
+        for name, (key, _) in warm_ups.items():
+            warmed, init = (statistics.median(_summary(samples[run])[0]) for run in (name, key))
+            print(f"  {name:56s} p50 {warmed:7.1f} ms   ({warmed - init:+.1f} ms after the init)")
         print("   the libraries alone, from the same layer and runtime (no function's code):")
         for modules in LIBRARY_FLOOR:
             wall, cpu, bare = _summary(samples[modules])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -12,7 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audio_transcription.chunks import AudioChunk
+from audio_transcription.handlers.send_audio import handler as send_audio_handler
 from audio_transcription.ingest import AudioIngest
+from tests.support.events import FakeLambdaContext
 from tests.support.streams import read_stream
 
 
@@ -203,6 +207,33 @@ def test_measurement_failure_still_appends_the_audio_with_neutral_dynamics(
     (record,) = read_stream(kinesis, audio_stream)
     assert AudioChunk.decode(record["Data"]).measurement is None
     assert not harness.sink.messages("spk", "error")
+
+
+def test_a_warm_up_measures_a_chunk_of_silence_so_the_first_audio_finds_numpy_loaded(audio_runtime, kinesis):
+    measured: list[bytes] = []
+
+    def recording(pcm: bytes):
+        measured.append(pcm)
+
+    ingest = AudioIngest(
+        audio_runtime.audio,
+        kinesis,
+        audio_runtime.sessions,
+        audio_runtime.rate_limiter,
+        audio_runtime.clock,
+        measure=recording,
+    )
+    warmed = dataclasses.replace(audio_runtime, ingest=ingest)
+    answer = send_audio_handler.using(warmed)({"type": "warmUp", "sourceLanguage": "en"}, FakeLambdaContext())
+    assert answer == {"warmedUp": True, "measurement": True}
+    assert measured == [bytes(audio_runtime.audio.min_chunk_bytes)]
+
+
+def test_importing_send_audios_handler_leaves_numpy_to_the_first_measurement():
+    # numpy is about 40 ms of the import: the warm-up (or an unwarmed environment's first chunk) loads it
+    probe = "import sys, audio_transcription.handlers.send_audio; print('numpy' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "False"
 
 
 def test_audio_faster_than_real_time_is_refused_after_a_short_burst(

@@ -4,6 +4,7 @@ worker's: :mod:`audio_transcription.worker_app`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from audio_transcription.ingest import AudioIngest
 from audio_transcription.settings import AudioSettings
@@ -12,6 +13,7 @@ from broadcast_shared.clock import Clock
 from broadcast_shared.config import RouteSettings
 from broadcast_shared.repositories.connections import RememberingConnections
 from broadcast_shared.runtime import RouteRuntime
+from broadcast_shared.warm_up import WarmUp
 from broadcast_shared.websocket import LazyRuntime, route_decorator
 
 
@@ -21,6 +23,11 @@ class AudioRuntime(RouteRuntime):
 
     audio: AudioSettings
     ingest: AudioIngest
+
+    def warm_up(self, event: WarmUp) -> dict[str, Any]:
+        """Load the chunk measurement (numpy) ahead of the audio (``createSession`` sends this with the session)."""
+        self.ingest.load_measurement()
+        return {"measurement": True}
 
     @classmethod
     def build_audio(

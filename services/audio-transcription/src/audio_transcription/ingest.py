@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +12,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from audio_transcription.chunks import AudioChunk, ChunkMeasurement
-from audio_transcription.measurement import measure
 from audio_transcription.settings import BYTES_PER_SAMPLE, AudioSettings, pcm_seconds
 from broadcast_shared.clock import Clock
 from broadcast_shared.errors import BroadcastError, ErrorCode
@@ -22,6 +22,15 @@ from broadcast_shared.repositories.records import Connection
 from broadcast_shared.repositories.sessions import SessionsRepository
 
 
+def measure_with_numpy(pcm: bytes) -> ChunkMeasurement:
+    """:func:`audio_transcription.measurement.measure`, imported at its first call: numpy's import (about 40 ms)
+    is then paid by the warm-up ``createSession`` sends (:meth:`AudioIngest.load_measurement`) or an unwarmed
+    environment's first chunk, not by every environment's init."""
+    from audio_transcription.measurement import measure
+
+    return measure(pcm)
+
+
 class AudioIngest:
     def __init__(
         self,
@@ -30,7 +39,7 @@ class AudioIngest:
         sessions: SessionsRepository,
         rate_limiter: RateLimiter,
         clock: Clock,
-        measure: Callable[[bytes], ChunkMeasurement] = measure,
+        measure: Callable[[bytes], ChunkMeasurement] = measure_with_numpy,
     ) -> None:
         self._measurer = measure
         self._settings = settings
@@ -38,6 +47,12 @@ class AudioIngest:
         self._sessions = sessions
         self._rate_limiter = rate_limiter
         self._clock = clock
+
+    def load_measurement(self) -> None:
+        """Measure a chunk of silence, ahead of the talk's first chunk: numpy, and what its first FFT loads, are
+        imported then. A measurement that fails here fails again on the first chunk, which logs and counts it."""
+        with contextlib.suppress(Exception):
+            self._measurer(bytes(self._settings.min_chunk_bytes))
 
     def accept(self, connection: Connection, message: SendAudio) -> AudioChunk:
         """The chunk as appended to the stream, or a :class:`BroadcastError` saying why not."""
