@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from broadcast_shared.capacity import AccountQuotas, Bound, CapacityPlan, TalkProfile, derive
+from broadcast_shared.capacity import AccountQuotas, Bound, CapacityPlan, CapacitySettings, TalkProfile, derive
+from broadcast_shared.config import ConfigurationError
 
 
 def test_default_quotas_carry_eight_talks_of_five_languages_bound_by_polly_neural():
@@ -63,6 +64,14 @@ def test_a_plan_from_terraform_json_is_validated():
     assert derive(plan).bounds[Bound.SPEECH] == 50  # 46 / 0.9167 = 50.2
     with pytest.raises(ValueError):
         CapacityPlan.model_validate({"quotas": {"polly_neural_tps": 0}})
+
+
+def test_the_functions_that_use_the_capacity_read_its_plan_from_capacity_plan_and_refuse_a_bad_one_by_name():
+    read = CapacitySettings.from_environment({"CAPACITY_PLAN": '{"throughput_talks": 3}'})
+    assert derive(read.capacity_plan).max_concurrent_talks == 3
+    assert CapacitySettings.from_environment({}).capacity_plan == CapacityPlan()  # the defaults: AWS's quotas
+    with pytest.raises(ConfigurationError, match="CAPACITY_PLAN"):
+        CapacitySettings.from_environment({"CAPACITY_PLAN": '{"quotas": {"polly_neural_tps": 0}}'})
 
 
 @given(

@@ -158,12 +158,8 @@ def test_a_session_is_created_and_answered_when_its_warm_ups_cannot_be_sent(warm
 @pytest.fixture
 def two_talks(aws_endpoint, management_api, clock, sink):
     """A deployment whose capacity is two talks at once (its measured throughput)."""
-    settings = fresh_settings(
-        boto3.client("dynamodb", region_name="eu-west-1"),
-        management_api.endpoint,
-        capacity_plan=CapacityPlan(throughput_talks=2),
-    )
-    return Harness(SessionRuntime.build_session(settings, clock), sink)
+    settings = fresh_settings(boto3.client("dynamodb", region_name="eu-west-1"), management_api.endpoint)
+    return Harness(SessionRuntime.build_session(settings, clock, CapacityPlan(throughput_talks=2)), sink)
 
 
 def create(harness, connection_id, user_id="user-1"):

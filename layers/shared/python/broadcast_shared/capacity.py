@@ -3,8 +3,9 @@
 Terraform declares the quotas (``account_quotas``, AWS's defaults with their source pages), the talk the capacity is
 planned for (``talk_profile``) and, where the platform itself is slower than the quotas (the local runtime on two
 cores), its measured throughput; it passes them to session management as one JSON variable, ``CAPACITY_PLAN``
-(:class:`CapacityPlan`). :func:`derive` turns the plan into the number of concurrent talks, one bound per quota, the
-smallest binding (``docs/CAPACITY.md`` has the arithmetic with the defaults):
+(:class:`CapacityPlan`, read by :class:`CapacitySettings` in the functions that admit or report talks, so no other
+function imports this module). :func:`derive` turns the plan into the number of concurrent talks, one bound per
+quota, the smallest binding (``docs/CAPACITY.md`` has the arithmetic with the defaults):
 
 - **speech**: Polly's ``SynthesizeSpeech`` quota (neural, or standard when neural voices are not preferred) over one
   call per final per listened language: ``finals_per_minute x listened_languages / 60`` calls a second per talk;
@@ -26,6 +27,8 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from broadcast_shared.config import FROM_JSON, EnvironmentSettings
 
 PositiveRate = Annotated[float, Field(gt=0)]
 PositiveCount = Annotated[int, Field(ge=1)]
@@ -79,6 +82,12 @@ class CapacityPlan(_Frozen):
     #: talks at once the platform itself carries as measured, where that is below what the quotas allow (locally);
     #: None on AWS
     throughput_talks: PositiveCount | None = None
+
+
+class CapacitySettings(EnvironmentSettings):
+    """The plan as Terraform passes it to session management (``CAPACITY_PLAN``, JSON)."""
+
+    capacity_plan: Annotated[CapacityPlan, FROM_JSON] = CapacityPlan()
 
 
 class Bound(StrEnum):

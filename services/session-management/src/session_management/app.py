@@ -4,7 +4,8 @@ Every function of the service (the routes, ``$connect``, ``$disconnect``, ``$def
 the control queue's consumer) gets one :class:`SessionRuntime`: the typed :class:`SessionSettings` and every
 collaborator. What every function uses is built with it (the tables, the Management API client, departures);
 what only some use is built on first use and kept, so a function builds no client its IAM does not allow and
-its cold start does not pay for (a boto3 client costs about 0.1 s): the rate limiter (every route and
+its cold start does not pay for (a boto3 client costs about 0.1 s): the capacity (``createSession``, the periodic
+status: its plan is read from ``CAPACITY_PLAN`` then), the rate limiter (every route and
 ``$default``; not the schedules, ``$connect``, ``$disconnect`` or the queue's consumer), the control queue's
 SQS client (the control routes and the consumer), the warm path's Lambda client (``createSession``,
 ``joinSession``), the transcripts table (``getTranscript``; the audience samples and reports beside the
@@ -20,7 +21,6 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from broadcast_shared.capacity import Capacity, derive
 from broadcast_shared.clock import Clock
 from broadcast_shared.pricing import Prices
 from broadcast_shared.repositories.rate_limits import RateLimiter
@@ -29,6 +29,7 @@ from broadcast_shared.websocket import LazyRuntime, event_decorator, route_decor
 from session_management.settings import SessionSettings
 
 if TYPE_CHECKING:
+    from broadcast_shared.capacity import Capacity, CapacityPlan
     from broadcast_shared.repositories.questions import QuestionsRepository
     from broadcast_shared.repositories.reports import ReportsRepository
     from broadcast_shared.repositories.transcripts import TranscriptsRepository
@@ -40,11 +41,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class SessionRuntime(Runtime):
     settings: SessionSettings
+    #: the capacity plan, when given (tests); else read from ``CAPACITY_PLAN`` on first use (:attr:`capacity`)
+    capacity_plan: CapacityPlan | None = None
 
     @classmethod
-    def build_session(cls, settings: SessionSettings, clock: Clock | None = None) -> SessionRuntime:
+    def build_session(
+        cls, settings: SessionSettings, clock: Clock | None = None, capacity_plan: CapacityPlan | None = None
+    ) -> SessionRuntime:
         base = Runtime.build(settings, clock)
-        return cls(**{f.name: getattr(base, f.name) for f in fields(Runtime)})
+        return cls(**{f.name: getattr(base, f.name) for f in fields(Runtime)}, capacity_plan=capacity_plan)
 
     @classmethod
     def from_environment(cls) -> SessionRuntime:
@@ -53,7 +58,9 @@ class SessionRuntime(Runtime):
     @cached_property
     def capacity(self) -> Capacity:
         """The talks at once this deployment carries, derived from its plan (``docs/CAPACITY.md``)."""
-        return derive(self.settings.capacity_plan)
+        from broadcast_shared.capacity import CapacitySettings, derive
+
+        return derive(self.capacity_plan or CapacitySettings.from_environment().capacity_plan)
 
     @cached_property
     def prices(self) -> Prices:

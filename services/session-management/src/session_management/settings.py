@@ -4,7 +4,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from broadcast_shared.capacity import CapacityPlan
 from broadcast_shared.config import FROM_JSON, NonEmpty, RouteSettings
 from broadcast_shared.pricing import LIVE_PRICES
 
@@ -41,9 +40,6 @@ class SessionSettings(RouteSettings):
     control_calls_per_second: Annotated[float, Field(gt=0)] = 2500.0
     #: the SQS queue of delayed trailing broadcasts, consumed by ``publish_broadcast_state``
     control_queue_url: NonEmpty
-    #: what the deployment's capacity (talks at once ``createSession`` admits) is derived from: the account quotas,
-    #: the talk planned for, the measured throughput (JSON from Terraform, ``broadcast_shared.capacity``)
-    capacity_plan: Annotated[CapacityPlan, FROM_JSON] = CapacityPlan()
     #: USD per billing unit (JSON, name -> USD: Terraform decodes ``infrastructure/pricing/<region>.json``), for the
     #: estimated cost in ``sessionStatus`` (``broadcast_shared.pricing``)
     prices: Annotated[dict[str, Annotated[float, Field(ge=0)]], FROM_JSON]
