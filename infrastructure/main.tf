@@ -85,9 +85,6 @@ locals {
     WARM_UP_FUNCTIONS = jsonencode({ for callee, environments in local.platform.warm_ups.create_session : local.function_names[callee] => environments })
     # joinSession warms the pipeline for a language's first listener.
     TRANSLATION_FUNCTION_NAME = local.function_names["translate_segment"]
-    # createSession admits talks up to the capacity broadcast_shared.capacity derives from this plan; the periodic
-    # status measures the load against it (docs/CAPACITY.md).
-    CAPACITY_PLAN = jsonencode(local.capacity_plan)
     # sessionStatus prices the session's usage with the region's price file (broadcast_shared.pricing).
     PRICES = jsonencode(local.prices)
   })
@@ -352,10 +349,22 @@ locals {
     translation = { environment = local.translation_environment, access = local.translation_access, timeout = 30, memory_size = 512, maximum_retry_attempts = 2, maximum_event_age_in_seconds = 600 }
   }
 
-  # Each function's variables: its profile's, plus what its artifact's libraries need at start (platform.json's
+  # Functions that read variables their profile does not give, by function key: createSession admits talks up to
+  # the capacity broadcast_shared.capacity derives from this plan, and the periodic status measures the load against
+  # it (docs/CAPACITY.md); the other session functions never read it.
+  function_variables = {
+    create_session          = { CAPACITY_PLAN = jsonencode(local.capacity_plan) }
+    publish_periodic_status = { CAPACITY_PLAN = jsonencode(local.capacity_plan) }
+  }
+
+  # Each function's variables: its profile's, its own, and what its artifact's libraries need at start (platform.json's
   # artifact environment, e.g. numpy's OpenBLAS kept to one thread).
   function_environment = {
-    for key, fn in local.functions : key => merge(local.profiles[fn.profile].environment, try(local.platform.artifacts[fn.artifact].environment, {}))
+    for key, fn in local.functions : key => merge(
+      local.profiles[fn.profile].environment,
+      try(local.function_variables[key], {}),
+      try(local.platform.artifacts[fn.artifact].environment, {}),
+    )
   }
 }
 

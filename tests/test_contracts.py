@@ -272,12 +272,13 @@ def main_tf_modules() -> list[dict[str, Any]]:
         return list(hcl2.load(handle)["module"])
 
 
-def test_main_tf_grants_permissions_only_to_declared_functions_and_has_every_declared_profile():
+def test_main_tf_grants_permissions_and_variables_only_to_declared_functions_and_has_every_declared_profile():
     locals_ = main_tf_locals()
-    function_access = locals_["function_access"]
+    function_access, function_variables = locals_["function_access"], locals_["function_variables"]
     profiles = locals_["profiles"]
-    assert isinstance(function_access, dict) and isinstance(profiles, dict)
+    assert isinstance(function_access, dict) and isinstance(function_variables, dict) and isinstance(profiles, dict)
     assert set(function_access) - set(TABLE.functions) == set(), "function_access names undeclared functions"
+    assert set(function_variables) - set(TABLE.functions) == set(), "function_variables names undeclared functions"
     used = {function.profile for function in TABLE.functions.values()}
     assert used - set(profiles) == set(), "platform.json names profiles main.tf does not define"
 

@@ -238,6 +238,11 @@ PROFILE_SETTINGS = {
     "worker": ("broadcast_shared.config:Settings", "audio_transcription.settings:AudioSettings"),
     "translation": ("broadcast_shared.config:AudienceSettings", "translation_pipeline.settings:TranslationSettings"),
 }
+#: what a function reads beyond its profile's settings, every variable of it given (main.tf's ``function_variables``)
+FUNCTION_SETTINGS = {
+    "create_session": ("broadcast_shared.capacity:CapacitySettings",),
+    "publish_periodic_status": ("broadcast_shared.capacity:CapacitySettings",),
+}
 
 
 def test_each_function_gets_only_the_variables_its_settings_read(deployed_local):
@@ -252,13 +257,16 @@ def test_each_function_gets_only_the_variables_its_settings_read(deployed_local)
         artifact_environment = table.artifacts[function.artifact].environment
         assert artifact_environment.items() <= variables.items(), f"{key} lacks its artifact's environment"
         read: set[str] = set()
-        for path in PROFILE_SETTINGS[function.profile]:
+        for path in (*PROFILE_SETTINGS[function.profile], *FUNCTION_SETTINGS.get(key, ())):
             module, _, name = path.partition(":")
             settings = getattr(importlib.import_module(module), name)
             settings.from_environment(variables)  # everything it needs is there, and valid
-            read |= {
+            names = {
                 str(field.validation_alias or field_name).upper() for field_name, field in settings.model_fields.items()
             }
+            if path in FUNCTION_SETTINGS.get(key, ()):
+                assert names <= variables.keys(), f"{key} lacks {sorted(names - variables.keys())}"
+            read |= names
         unread = {name for name in variables if not name.startswith("POWERTOOLS_")} - read - set(artifact_environment)
         assert not unread, f"{key} is given variables it never reads: {sorted(unread)}"
 
