@@ -115,7 +115,7 @@ def run() -> None:
             wall, cpu, bare = _summary(samples[key])
             medians[key], fastest[key] = statistics.median(wall), min(wall)
             print(
-                f"  {key:24s} {describe(wall)}   min {min(wall):6.1f} ms   CPU {cpu:6.1f} ms ({cpu - floor:+6.1f})"
+                f"  {key:24s} {describe(wall)}   min {fastest[key]:6.1f} ms   CPU {cpu:6.1f} ms ({cpu - floor:+6.1f})"
                 f"   empty interpreter {bare:6.1f} ms"
             )
         for statistic, figures in (("by the median", medians), (f"by the fastest of {IMPORT_RUNS}", fastest)):
@@ -126,8 +126,8 @@ def run() -> None:
             )
         print("   with what a warm-up imports after the init (an environment not warmed: on its first request):")
         for name, (key, _) in warm_ups.items():
-            warmed, init = (statistics.median(_summary(samples[run])[0]) for run in (name, key))
-            print(f"  {name:56s} p50 {warmed:7.1f} ms   ({warmed - init:+.1f} ms after the init)")
+            warmed = statistics.median(_summary(samples[name])[0])
+            print(f"  {name:56s} p50 {warmed:7.1f} ms   ({warmed - medians[key]:+.1f} ms after the init)")
         print("   the libraries alone, from the same layer and runtime (no function's code):")
         for modules in LIBRARY_FLOOR:
             wall, cpu, bare = _summary(samples[modules])

@@ -185,6 +185,19 @@ def test_audio_rate_limit_per_connection_refuses_the_excess_and_keeps_what_was_a
     assert [AudioChunk.decode(r["Data"]).sequence for r in read_stream(kinesis, audio_stream)] == list(range(limit))
 
 
+def measuring_with(measure, audio_runtime, kinesis):
+    """``sendAudio``'s runtime with its ingest measuring chunks through ``measure``."""
+    ingest = AudioIngest(
+        audio_runtime.audio,
+        kinesis,
+        audio_runtime.sessions,
+        audio_runtime.rate_limiter,
+        audio_runtime.clock,
+        measure=measure,
+    )
+    return dataclasses.replace(audio_runtime, ingest=ingest)
+
+
 def test_measurement_failure_still_appends_the_audio_with_neutral_dynamics(
     runtime, audio_runtime, sink, kinesis, audio_stream
 ):
@@ -193,15 +206,7 @@ def test_measurement_failure_still_appends_the_audio_with_neutral_dynamics(
     def broken(pcm: bytes):
         raise FloatingPointError("measurement failed")
 
-    ingest = AudioIngest(
-        audio_runtime.audio,
-        kinesis,
-        audio_runtime.sessions,
-        audio_runtime.rate_limiter,
-        audio_runtime.clock,
-        measure=broken,
-    )
-    harness = Harness(runtime, sink, {"sendAudio": dataclasses.replace(audio_runtime, ingest=ingest)})
+    harness = Harness(runtime, sink, {"sendAudio": measuring_with(broken, audio_runtime, kinesis)})
     harness.speaker_with_session()
     harness.send("spk", audio(tone(100)))
     (record,) = read_stream(kinesis, audio_stream)
@@ -215,15 +220,7 @@ def test_a_warm_up_measures_a_chunk_of_silence_so_the_first_audio_finds_numpy_lo
     def recording(pcm: bytes):
         measured.append(pcm)
 
-    ingest = AudioIngest(
-        audio_runtime.audio,
-        kinesis,
-        audio_runtime.sessions,
-        audio_runtime.rate_limiter,
-        audio_runtime.clock,
-        measure=recording,
-    )
-    warmed = dataclasses.replace(audio_runtime, ingest=ingest)
+    warmed = measuring_with(recording, audio_runtime, kinesis)
     answer = send_audio_handler.using(warmed)({"type": "warmUp", "sourceLanguage": "en"}, FakeLambdaContext())
     assert answer == {"warmedUp": True, "measurement": True}
     assert measured == [bytes(audio_runtime.audio.min_chunk_bytes)]
