@@ -11,8 +11,11 @@ Terraform variables that hand its JWKS to the ``$connect`` authorizer live in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -35,28 +38,43 @@ def auth_dir(root: Path = ROOT) -> Path:
 
 
 def ensure(directory: Path | None = None) -> Path:
-    """Create the key pair, JWKS and tfvars once; returns the folder."""
+    """Create the key pair, JWKS and tfvars once; returns the folder.
+
+    Safe to call from processes at once (the test workers of a fresh clone each do): the key is published with a
+    hard link, which only one of them wins, and the files derived from it are replaced whole, so a Terraform apply
+    reading the tfvars meanwhile never meets a half-written file or another process's key."""
     directory = directory or auth_dir()
     directory.mkdir(parents=True, exist_ok=True)
     private_path = directory / "private.pem"
     if not private_path.exists():
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        private_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        private_path.chmod(0o600)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".private-") as staged:  # created 0600
+            staged.write(pem)
+            staged.flush()
+            with contextlib.suppress(FileExistsError):  # another process published its key first: that one holds
+                os.link(staged.name, private_path)
     loaded = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
     assert isinstance(loaded, rsa.RSAPrivateKey), f"{private_path} holds no RSA key"
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(loaded.public_key()))
     jwk.update({"kid": KEY_ID, "use": "sig", "alg": "RS256"})
     jwks = json.dumps({"keys": [jwk]}, sort_keys=True)
-    (directory / "jwks.json").write_text(jwks + "\n")
-    (directory / "speaker-auth.tfvars.json").write_text(
-        json.dumps({"speaker_auth": {"issuer": ISSUER, "audience": AUDIENCE, "jwks_json": jwks}}, indent=2) + "\n"
+    _replace(directory / "jwks.json", jwks + "\n")
+    _replace(
+        directory / "speaker-auth.tfvars.json",
+        json.dumps({"speaker_auth": {"issuer": ISSUER, "audience": AUDIENCE, "jwks_json": jwks}}, indent=2) + "\n",
     )
     return directory
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``path`` whole: a reader sees the old file or the new one, never a part."""
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}-", delete=False) as staged:
+        staged.write(text)
+    os.chmod(staged.name, 0o644)
+    os.replace(staged.name, path)
 
 
 def token(
